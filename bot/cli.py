@@ -1,0 +1,154 @@
+"""The `frontline` command. Errors are one clear line and a non-zero exit."""
+
+import argparse
+import sys
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from bot.config import Config, ConfigError, load_config
+from bot.console import Console
+from bot.demo import seed_if_empty
+from handlers.directory import DirectoryError, import_csv
+from points import export, ledger, redemptions
+from storage import migrate
+from storage.engine import make_engine, transaction
+from storage.models import Employee
+
+
+class CliError(Exception):
+    pass
+
+
+def open_database(config: Config, *, upgrade_sqlite: bool = True) -> Engine:
+    url = config.database_url()
+    engine = make_engine(url)
+    if url.startswith("sqlite") and upgrade_sqlite:
+        migrate.upgrade(url)  # the embedded store keeps itself current
+    elif not migrate.is_current(engine):
+        raise CliError("the database schema is not current: run `frontline db upgrade`")
+    with transaction(engine) as session:
+        redemptions.sync_stock(session, {i.key: i.stock for i in config.catalog
+                                         if i.stock is not None})
+    return engine
+
+
+def _start_console(config: Config, handle: str | None) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        if seed_if_empty(session, config):
+            print("Empty directory: loaded the demo organisation (try /people).")
+        if handle is None:
+            first = session.exec(select(Employee).where(
+                Employee.active, Employee.role == "employee").order_by(Employee.id)).first()
+            handle = first.handle if first else ""
+        elif session.exec(select(Employee).where(Employee.handle == handle.lower())).first() \
+                is None:
+            raise CliError(f"nobody called {handle!r} in the directory (see /people)")
+    Console(engine, config, handle).run()
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> None:
+    enabled = [name for name, platform in config.platforms.items() if platform.enabled]
+    if enabled:
+        raise CliError(f"platform {enabled[0]!r} is enabled in the config, but this version "
+                       "of Frontline has no adapter for it yet; disable it to use the console")
+    _start_console(config, None)
+
+
+def cmd_chat(config: Config, args: argparse.Namespace) -> None:
+    _start_console(config, args.as_)
+
+
+def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as error:
+        raise CliError(f"{args.file}: {error.strerror}") from None
+    engine = open_database(config)
+    try:
+        with transaction(engine) as session:
+            count = import_csv(session, config, text)
+    except DirectoryError as error:
+        raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
+    print(f"imported {count} people")
+
+
+def _day(value: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
+
+
+def cmd_ledger_export(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        count = export.write(sys.stdout, export.rows(session, args.since, args.until), args.format)
+    print(f"exported {count} entries", file=sys.stderr)
+
+
+def cmd_ledger_verify(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        problems = ledger.verify(session)
+    for problem in problems:
+        print(f"employee {problem.employee_id}: balance {problem.balance} but entries sum to "
+              f"{problem.ledger_sum}")
+    if problems:
+        raise CliError(f"ledger verify: {len(problems)} balance(s) disagree with the entries")
+    print("ledger verify: every balance matches its entries")
+
+
+def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
+    migrate.upgrade(config.database_url())
+    print("database is at the newest schema")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontline", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $FRONTLINE_CONFIG, "
+                                         "./frontline.toml, else built-in demo settings)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run every configured platform (none: the local console)"
+                        ).set_defaults(func=cmd_run)
+    chat = commands.add_parser("chat", help="chat in the local console as someone")
+    chat.add_argument("--as", dest="as_", required=True, metavar="NAME", help="directory handle")
+    chat.set_defaults(func=cmd_chat)
+    directory = commands.add_parser("directory").add_subparsers(dest="action", required=True)
+    importer = directory.add_parser("import", help="create/update staff from a CSV file")
+    importer.add_argument("file")
+    importer.set_defaults(func=cmd_directory_import)
+    ledger_parser = commands.add_parser("ledger").add_subparsers(dest="action", required=True)
+    exporter = ledger_parser.add_parser("export", help="write ledger entries to stdout")
+    exporter.add_argument("--since", type=_day, help="first day (UTC), e.g. 2026-11-01")
+    exporter.add_argument("--until", type=_day, help="day after the last (UTC)")
+    exporter.add_argument("--format", choices=("csv", "json"), default="csv")
+    exporter.set_defaults(func=cmd_ledger_export)
+    ledger_parser.add_parser("verify", help="recompute balances; non-zero exit on a mismatch"
+                             ).set_defaults(func=cmd_ledger_verify)
+    db = commands.add_parser("db").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(load_config(args.config), args)
+    except (CliError, ConfigError) as error:
+        print(f"frontline: {error}", file=sys.stderr)
+        return 1
+    except OperationalError as error:
+        print(f"frontline: cannot use the database: {error.orig}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

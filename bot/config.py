@@ -1,0 +1,189 @@
+"""Configuration: a TOML file validated at start, with secrets read from the environment."""
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from storage.engine import DEFAULT_URL
+
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+LOCALES = ("en", "zh")
+ROLES = ("employee", "supervisor", "hr", "admin")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as `key.path: what is expected`."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organisation(_Strict):
+    name: str = "Frontline demo store"
+    timezone: str = "Asia/Shanghai"
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    other_currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
+    default_locale: str = "en"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {value!r}, e.g. 'Asia/Shanghai'") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"expected one of {', '.join(LOCALES)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Authority(_Strict):
+    per_incident_limit: Money = Decimal("0")
+    daily_budget: Money | None = None
+    monthly_budget: Money | None = None
+
+
+class TeamBudget(_Strict):
+    daily: Money | None = None
+    monthly: Money | None = None
+
+
+class PointsRules(_Strict):
+    praise: int = Field(default=10, gt=0)
+    suggestion_accepted: int = Field(default=20, gt=0)
+    major_issue: int = Field(default=100, gt=0)
+    golden_ear: int = Field(default=50, gt=0)
+    career_improvement_cases: int = Field(default=3, ge=1)
+
+
+class CatalogItem(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name_en: str
+    name_zh: str
+    cost: int = Field(gt=0)
+    stock: int | None = Field(default=None, ge=0)
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale == "zh" else self.name_en
+
+
+class Database(_Strict):
+    url: str = DEFAULT_URL
+    url_env: str | None = Field(default=None, description="environment variable holding the URL")
+
+
+class Platform(_Strict):
+    enabled: bool = False
+    # Names of environment variables that hold the secrets, never the secrets.
+    token_env: str | None = None
+    secret_env: str | None = None
+
+
+class Config(_Strict):
+    organisation: Organisation = Organisation()
+    database: Database = Database()
+    roles: dict[str, Authority] = {
+        "employee": Authority(per_incident_limit=Decimal("200")),
+        "supervisor": Authority(per_incident_limit=Decimal("1000")),
+        "hr": Authority(per_incident_limit=Decimal("1000")),
+        "admin": Authority(),
+    }
+    team_budget: TeamBudget = TeamBudget()
+    points: PointsRules = PointsRules()
+    catalog: list[CatalogItem] = []
+    platforms: dict[str, Platform] = {}
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, Authority]) -> dict[str, Authority]:
+        unknown = sorted(set(value) - set(ROLES))
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
+        return value
+
+    @field_validator("catalog")
+    @classmethod
+    def _unique_keys(cls, value: list[CatalogItem]) -> list[CatalogItem]:
+        keys = [item.key for item in value]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"catalog key {duplicates[0]!r} appears twice")
+        return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, value: dict[str, Platform]) -> dict[str, Platform]:
+        unknown = sorted(set(value) - {"slack", "telegram", "wecom"})
+        if unknown:
+            raise ValueError(f"unknown platform {unknown[0]!r}; expected slack, telegram, wecom")
+        return value
+
+    def authority(self, role: str) -> Authority:
+        return self.roles.get(role, Authority())
+
+    def catalog_item(self, key: str) -> CatalogItem | None:
+        return next((item for item in self.catalog if item.key == key), None)
+
+    def database_url(self) -> str:
+        if self.database.url_env:
+            url = os.environ.get(self.database.url_env)
+            if not url:
+                raise ConfigError(
+                    f"database.url_env: environment variable {self.database.url_env} is not set")
+            return url
+        return self.database.url
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        return (self.organisation.currency, *self.organisation.other_currencies)
+
+
+def parse_config(data: dict) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(f"{path}: {first['msg']}") from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read `path`, else $FRONTLINE_CONFIG, else ./frontline.toml, else built-in defaults."""
+    path = path or os.environ.get("FRONTLINE_CONFIG")
+    if path is None and Path("frontline.toml").exists():
+        path = "frontline.toml"
+    if path is None:
+        return parse_config({"catalog": DEMO_CATALOG})
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data)
+
+
+DEMO_CATALOG = [
+    {"key": "leave-day", "name_en": "A day of paid leave", "name_zh": "一天带薪假", "cost": 200},
+    {"key": "training", "name_en": "A place on a training course", "name_zh": "一个培训名额",
+     "cost": 150, "stock": 5},
+    {"key": "innovation-100", "name_en": "100 CNY innovation-fund credit",
+     "name_zh": "100元创新基金额度", "cost": 100},
+    {"key": "coffee", "name_en": "Coffee voucher", "name_zh": "咖啡券", "cost": 10},
+]

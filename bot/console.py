@@ -1,0 +1,84 @@
+"""The local console chat: the bot with no chat-platform account.
+
+Type commands as the current person; `/as NAME` switches person, `/people`
+lists the directory, `/quit` leaves. After each command the outbox is delivered
+to the console, so you see what the others would receive.
+"""
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.config import Config
+from bot.grammar import parse
+from bot.outbox import ConsoleChannel, dispatch_pending
+from handlers.dispatch import execute, find_sender
+from handlers.i18n import render_reply
+from storage.engine import transaction
+from storage.models import Employee
+
+HINT = "(/as NAME to switch person, /people to list them, /quit to leave; `help` for commands)"
+
+
+class Console:
+    def __init__(self, engine: Engine, config: Config, handle: str,
+                 write: Callable[[str], None] = print) -> None:
+        self.engine, self.config, self.handle, self.write = engine, config, handle.lower(), write
+        self.channel = ConsoleChannel(write)
+
+    def handle_line(self, line: str) -> bool:
+        """Process one line; returns False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        if line in ("/quit", "/exit"):
+            return False
+        if line.startswith("/as ") or line == "/as":
+            self.switch(line[3:].strip().lstrip("@"))
+        elif line == "/people":
+            self.people()
+        else:
+            reply, locale = execute(self.engine, self.config, "console", self.handle, parse(line))
+            self.write(render_reply(reply, locale))
+            dispatch_pending(self.engine, [self.channel])
+        return True
+
+    def switch(self, handle: str) -> None:
+        with transaction(self.engine) as session:
+            found = find_sender(session, "console", handle)
+        if found is None:
+            self.write(f"No active person @{handle}; /people lists them.")
+        else:
+            self.handle = found.handle
+            self.write(f"You are now {found.name} (@{found.handle}, {found.role}).")
+
+    def people(self) -> None:
+        with transaction(self.engine) as session:
+            staff = session.exec(select(Employee).where(Employee.active)
+                                 .order_by(Employee.handle)).all()
+            for person in staff:
+                marker = "*" if person.handle == self.handle else " "
+                self.write(f"{marker} @{person.handle:<12} {person.name} ({person.role}, "
+                           f"{person.locale})")
+
+    def run(self, stream: TextIO = sys.stdin) -> None:
+        interactive = stream.isatty()
+        if interactive:
+            self.write(HINT)
+        while True:
+            if interactive:
+                try:
+                    line = input(f"[{self.handle}] > ")
+                except EOFError:
+                    break
+            else:
+                line = stream.readline()
+                if not line:
+                    break
+                if line.strip():
+                    self.write(f"[{self.handle}] > {line.strip()}")
+            if not self.handle_line(line):
+                break

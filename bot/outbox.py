@@ -1,0 +1,124 @@
+"""The outbox dispatcher: delivers queued notifications through each channel, once.
+
+Rows are claimed with a lease (a conditional update), so several workers share
+the queue without sending a row twice; each (notification, channel) delivery is
+recorded under a unique key, so a retry after a partial failure resends only
+what did not go out.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import Engine, or_, update
+from sqlmodel import select
+
+from handlers.base import Action, Message, Reply
+from handlers.i18n import render_message, render_reply
+from storage.engine import transaction
+from storage.models import Employee, Outbox, OutboxDelivery
+
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Notification:
+    outbox_id: int
+    audience: str  # person | all
+    recipient: Employee | None
+    message: Message
+    actions: tuple[Action, ...]
+
+    def text(self, locale: str) -> str:
+        return render_reply(Reply([self.message], list(self.actions)), locale)
+
+    def bilingual(self) -> str:
+        """For shared channels, where readers of both languages meet."""
+        return render_message(self.message, "zh") + "\n" + render_message(self.message, "en")
+
+
+class Channel(Protocol):
+    name: str
+
+    def wants(self, notification: Notification) -> bool: ...
+
+    def deliver(self, notification: Notification) -> None:
+        """Send it, or raise to have it retried later."""
+
+
+def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:
+    with transaction(engine) as session:
+        candidates = session.exec(
+            select(Outbox.id).where(
+                Outbox.delivered_at.is_(None),
+                or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
+            .order_by(Outbox.id).limit(batch)).all()
+        claimed = []
+        for outbox_id in candidates:
+            won = session.execute(
+                update(Outbox).where(
+                    Outbox.id == outbox_id, Outbox.delivered_at.is_(None),
+                    or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
+                .values(claimed_until=now + LEASE, attempts=Outbox.attempts + 1)).rowcount
+            if won:
+                claimed.append(outbox_id)
+        return claimed
+
+
+def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
+    with transaction(engine) as session:
+        row = session.get(Outbox, outbox_id)
+        recipient = session.get(Employee, row.employee_id) if row.employee_id else None
+        done = set(session.exec(select(OutboxDelivery.channel).where(
+            OutboxDelivery.outbox_id == outbox_id)).all())
+        notification = Notification(
+            row.id, row.audience, recipient, Message(row.message_key, dict(row.params)),
+            tuple(Action(**a) for a in row.actions))
+        return notification, done
+
+
+def dispatch_pending(engine: Engine, channels: Sequence[Channel],
+                     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                     batch: int = 100) -> int:
+    """Deliver what is due; returns how many notifications were completed."""
+    completed = 0
+    for outbox_id in _claim(engine, now(), batch):
+        notification, done = _load(engine, outbox_id)
+        failed = ""
+        for channel in channels:
+            if channel.name in done or not channel.wants(notification):
+                continue
+            try:
+                channel.deliver(notification)
+            except Exception as error:
+                failed = f"{channel.name}: {error}"[:500]
+                continue
+            with transaction(engine) as session:
+                session.add(OutboxDelivery(outbox_id=outbox_id, channel=channel.name,
+                                           delivered_at=now()))
+        with transaction(engine) as session:
+            values = {"last_error": failed} if failed else {"delivered_at": now()}
+            session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+        completed += not failed
+    return completed
+
+
+class ConsoleChannel:
+    """The local console: shows every notification as the people receiving it would."""
+
+    name = "console"
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self.write = write
+
+    def wants(self, notification: Notification) -> bool:
+        return True
+
+    def deliver(self, notification: Notification) -> None:
+        if notification.recipient is None:
+            self.write(f"📣 [all staff]\n{notification.bilingual()}")
+        else:
+            person = notification.recipient
+            self.write(f"✉️  [to {person.name} @{person.handle}]\n"
+                       f"{notification.text(person.locale)}")

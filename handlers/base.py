@@ -1,0 +1,163 @@
+"""What every use case shares: the reply types, refusals, and the per-command context."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.config import Config
+from storage.models import Employee, Outbox
+
+PRIVILEGED = ("hr", "admin")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message key and its parameters; rendered in the reader's language."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button where the platform has them; otherwise shown as the command to type."""
+
+    label: str  # message key
+    command: str  # e.g. "approve C12"
+
+
+@dataclass
+class Reply:
+    messages: list[Message]
+    actions: list[Action] = field(default_factory=list)
+    ok: bool = True
+
+    @classmethod
+    def of(cls, message_key: str, /, actions: list[Action] | None = None,
+           **params: Any) -> "Reply":
+        return cls([Message(message_key, params)], actions or [])
+
+    def failed(self) -> "Reply":
+        self.ok = False
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reply":
+        return cls([Message(**m) for m in data["messages"]],
+                   [Action(**a) for a in data["actions"]], data["ok"])
+
+
+class Refusal(Exception):
+    """The command is refused; the transaction is rolled back and nothing changes."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def decision_actions(reference: str) -> list[Action]:
+    return [Action("action.approve", f"approve {reference}"),
+            Action("action.decline", f"decline {reference}")]
+
+
+@dataclass
+class Context:
+    session: Session
+    config: Config
+    actor: Employee
+    now: datetime
+
+    # --- directory -------------------------------------------------------
+    def employee(self, handle: str) -> Employee:
+        found = self.session.exec(
+            select(Employee).where(Employee.handle == handle.lower(), Employee.active)).first()
+        if found is None:
+            raise Refusal("refuse.unknown_handle", handle=handle)
+        return found
+
+    def approver_for(self, employee: Employee) -> Employee:
+        """The supervisor, else an HR colleague (then an admin); never the person themselves."""
+        if employee.supervisor_id and employee.supervisor_id != employee.id:
+            supervisor = self.session.get(Employee, employee.supervisor_id)
+            if supervisor is not None and supervisor.active:
+                return supervisor
+        for role in PRIVILEGED:
+            other = self.session.exec(
+                select(Employee).where(Employee.role == role, Employee.active,
+                                       Employee.id != employee.id).order_by(Employee.id)).first()
+            if other is not None:
+                return other
+        raise Refusal("refuse.no_approver")
+
+    def require_role(self, *roles: str) -> None:
+        if self.actor.role not in roles:
+            raise Refusal("refuse.role")
+
+    # --- outbox ----------------------------------------------------------
+    def notify(self, employee_id: int, key: str, actions: list[Action] | None = None,
+               **params: Any) -> None:
+        self._queue("person", key, params, actions, employee_id=employee_id)
+
+    def notify_all(self, key: str, **params: Any) -> None:
+        self._queue("all", key, params, None)
+
+    def _queue(self, audience: str, key: str, params: dict, actions: list[Action] | None,
+               employee_id: int | None = None) -> None:
+        queue(self.session, self.now, audience, key, params, actions, employee_id)
+
+    # --- formatting ------------------------------------------------------
+    def local(self, moment: datetime) -> str:
+        return moment.astimezone(self.config.organisation.tz).strftime("%Y-%m-%d %H:%M")
+
+    def month(self, moment: datetime | None = None) -> str:
+        return (moment or self.now).astimezone(self.config.organisation.tz).strftime("%Y-%m")
+
+
+def queue(session: Session, now: datetime, audience: str, key: str, params: dict,
+          actions: list[Action] | None = None, employee_id: int | None = None) -> None:
+    """Write a notification to the outbox, in the caller's transaction."""
+    session.add(Outbox(audience=audience, employee_id=employee_id, message_key=key,
+                       params=params, actions=[asdict(a) for a in actions or []],
+                       created_at=now))
+
+
+def decide_once(session: Session, model: type, record_id: int, values: dict) -> bool:
+    """Move a pending record to its decision, only if it is still pending (double clicks)."""
+    return session.execute(
+        update(model).where(model.id == record_id, model.status == "pending").values(**values)
+    ).rowcount == 1
+
+
+def check_decider(ctx: Context, requester_id: int, approver_id: int | None) -> None:
+    if ctx.actor.id == requester_id:
+        raise Refusal("refuse.self_approve")
+    if ctx.actor.id != approver_id:
+        raise Refusal("refuse.not_approver")
+
+
+MINOR_UNITS = Decimal("0.01")
+
+
+def to_minor(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def from_minor(minor: int) -> Decimal:
+    return (Decimal(minor) / 100).quantize(MINOR_UNITS)
+
+
+def money(minor: int, currency: str) -> str:
+    return f"{from_minor(minor)} {currency}"
+
+
+def valid_amount(amount: Decimal) -> bool:
+    return amount.is_finite() and amount > 0 and amount == amount.quantize(
+        MINOR_UNITS, rounding=ROUND_HALF_UP)

@@ -1,0 +1,156 @@
+"""Goodwill compensation within authority: self-authorised up to the role's limit and
+budgets, otherwise a request for the supervisor."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from handlers.base import (
+    Context,
+    Refusal,
+    Reply,
+    check_decider,
+    decide_once,
+    decision_actions,
+    from_minor,
+    money,
+    to_minor,
+    valid_amount,
+)
+from handlers.commands import Compensate
+from storage.models import Compensation, Employee
+
+COUNTED = ("self_authorised", "approved")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Compensation given (self-authorised or approved) in the organisation's currency."""
+
+    today_minor: int
+    month_minor: int
+
+
+def _period_starts(ctx: Context) -> tuple[datetime, datetime]:
+    local = ctx.now.astimezone(ctx.config.organisation.tz)
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day, day.replace(day=1)
+
+
+def _spent_since(ctx: Context, since: datetime, *, employee_id=None, team_id=None) -> int:
+    query = select(func.coalesce(func.sum(Compensation.amount_minor), 0)).where(
+        Compensation.status.in_(COUNTED), Compensation.created_at >= since,
+        Compensation.currency == ctx.config.organisation.currency)
+    if employee_id is not None:
+        query = query.where(Compensation.employee_id == employee_id)
+    if team_id is not None:
+        query = query.join(Employee, Employee.id == Compensation.employee_id).where(
+            Employee.team_id == team_id)
+    return int(ctx.session.exec(query).one())
+
+
+def usage(ctx: Context, employee: Employee) -> Usage:
+    day, month = _period_starts(ctx)
+    return Usage(_spent_since(ctx, day, employee_id=employee.id),
+                 _spent_since(ctx, month, employee_id=employee.id))
+
+
+def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str | None:
+    """The message key of the first rule the amount breaks, or None when within authority."""
+    authority = ctx.config.authority(employee.role)
+    if amount_minor > to_minor(authority.per_incident_limit):
+        return "comp.why.limit"
+    spent = usage(ctx, employee)
+    if authority.daily_budget is not None and \
+            spent.today_minor + amount_minor > to_minor(authority.daily_budget):
+        return "comp.why.daily_budget"
+    if authority.monthly_budget is not None and \
+            spent.month_minor + amount_minor > to_minor(authority.monthly_budget):
+        return "comp.why.monthly_budget"
+    team_budget = ctx.config.team_budget
+    if employee.team_id is not None and (team_budget.daily or team_budget.monthly):
+        day, month = _period_starts(ctx)
+        for limit, since, why in ((team_budget.daily, day, "comp.why.team_daily_budget"),
+                                  (team_budget.monthly, month, "comp.why.team_monthly_budget")):
+            if limit is not None and _spent_since(ctx, since, team_id=employee.team_id) \
+                    + amount_minor > to_minor(limit):
+                return why
+    return None
+
+
+def compensate(ctx: Context, command: Compensate) -> Reply:
+    currency = command.currency or ctx.config.organisation.currency
+    if currency not in ctx.config.currencies:
+        raise Refusal("refuse.currency", currency=currency,
+                      allowed=", ".join(ctx.config.currencies))
+    if not valid_amount(command.amount):
+        raise Refusal("error.amount")
+    # Lock the employee's row so two compensations at once cannot both fit the budget
+    # (PostgreSQL; SQLite transactions are serialised already).
+    employee = ctx.session.exec(
+        select(Employee).where(Employee.id == ctx.actor.id).with_for_update()).one()
+    amount_minor = to_minor(command.amount)
+    if currency != ctx.config.organisation.currency:
+        why = "comp.why.currency"
+    else:
+        why = _over_authority(ctx, employee, amount_minor)
+    record = Compensation(
+        employee_id=employee.id, amount_minor=amount_minor, currency=currency,
+        kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
+        status="self_authorised" if why is None else "pending", created_at=ctx.now)
+    if why is None:
+        ctx.session.add(record)
+        ctx.session.flush()
+        left = to_minor(ctx.config.authority(employee.role).per_incident_limit)
+        return Reply.of("comp.recorded", ref=f"C{record.id}", amount=money(amount_minor, currency),
+                        kind_key=f"kind.{command.kind}", limit=money(left, currency))
+    approver = ctx.approver_for(employee)
+    record.approver_id = approver.id
+    ctx.session.add(record)
+    ctx.session.flush()
+    spent = usage(ctx, employee)
+    ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
+               ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
+               kind_key=f"kind.{command.kind}", reason=command.reason,
+               customer_ref=command.customer_ref or "-", why_key=why,
+               limit=money(to_minor(ctx.config.authority(employee.role).per_incident_limit),
+                           ctx.config.organisation.currency),
+               month_used=money(spent.month_minor, ctx.config.organisation.currency))
+    return Reply.of("comp.pending", ref=f"C{record.id}", amount=money(amount_minor, currency),
+                    approver=approver.name, why_key=why)
+
+
+def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
+    record = ctx.session.get(Compensation, record_id)
+    if record is None:
+        raise Refusal("refuse.not_found", ref=f"C{record_id}")
+    check_decider(ctx, record.employee_id, record.approver_id)
+    status = "approved" if approve else "declined"
+    if not decide_once(ctx.session, Compensation, record_id, dict(
+            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
+            decided_at=ctx.now)):
+        raise Refusal("refuse.already_decided", ref=f"C{record_id}")
+    amount = money(record.amount_minor, record.currency)
+    ctx.notify(record.employee_id, f"notify.comp_{status}", ref=f"C{record_id}", amount=amount,
+               decider=ctx.actor.name, comment=comment or "-")
+    return Reply.of(f"comp.{status}", ref=f"C{record_id}", amount=amount)
+
+
+def authority_summary(ctx: Context, employee: Employee) -> dict[str, str]:
+    authority = ctx.config.authority(employee.role)
+    currency = ctx.config.organisation.currency
+    spent = usage(ctx, employee)
+
+    def budget(limit: Decimal | None, used: int) -> str:
+        shown = money(used, currency)
+        return shown if limit is None else f"{shown} / {from_minor(to_minor(limit))} {currency}"
+
+    return {
+        "limit": money(to_minor(authority.per_incident_limit), currency),
+        "today": budget(authority.daily_budget, spent.today_minor),
+        "month": budget(authority.monthly_budget, spent.month_minor),
+    }
+

@@ -1,0 +1,139 @@
+"""The staff directory: teams, employees and their chat identities, imported from CSV.
+
+Columns (header row required; only handle, name and role must be filled):
+  handle      short login name, letters/digits/._- (used as @handle in chat)
+  name        display name
+  role        employee | supervisor | hr | admin
+  team        team name (created if new)
+  timezone    IANA timezone of a new team (default: the organisation's)
+  supervisor  handle of the supervisor (in this file or already in the directory)
+  locale      en | zh (default: the organisation's)
+  active      yes/no (default yes)
+  slack_id, telegram_id, wecom_id   the person's user id on each platform
+
+The whole file is checked first; if any row is wrong, every problem is reported
+with its line number and nothing is written.
+"""
+
+import csv
+import io
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from bot.config import LOCALES, ROLES, Config
+from storage.models import ChatIdentity, Employee, Team
+
+COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
+           "slack_id", "telegram_id", "wecom_id")
+PLATFORM_COLUMNS = {"slack_id": "slack", "telegram_id": "telegram", "wecom_id": "wecom"}
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+TRUE, FALSE = {"", "yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否"}
+
+
+class DirectoryError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) -> list[str]:
+    problems = []
+    handle = row["handle"]
+    if not HANDLE.match(handle):
+        problems.append(f"line {line}: handle {handle!r} must be lowercase letters, digits, . _ -")
+    if not row["name"]:
+        problems.append(f"line {line}: name is empty")
+    if row["role"] not in ROLES:
+        problems.append(f"line {line}: role {row['role']!r} must be one of {', '.join(ROLES)}")
+    if row["locale"] and row["locale"] not in LOCALES:
+        problems.append(f"line {line}: locale {row['locale']!r} must be en or zh")
+    if row["active"].lower() not in TRUE | FALSE:
+        problems.append(f"line {line}: active {row['active']!r} must be yes or no")
+    if row["timezone"]:
+        try:
+            ZoneInfo(row["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"line {line}: unknown timezone {row['timezone']!r}")
+    if row["supervisor"] and (row["supervisor"] == handle or row["supervisor"] not in known):
+        problems.append(f"line {line}: supervisor {row['supervisor']!r} is not another person "
+                        "in this file or the directory")
+    for column, platform in PLATFORM_COLUMNS.items():
+        if row[column]:
+            owner = seen_ids.setdefault((platform, row[column]), handle)
+            if owner != handle:
+                problems.append(f"line {line}: {column} {row[column]!r} already belongs to "
+                                f"{owner}")
+    return problems
+
+
+def import_csv(session: Session, config: Config, text: str) -> int:
+    """Create or update everyone in the file; returns the number of rows written."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in ("handle", "name", "role") if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing or unknown:
+        raise DirectoryError([f"line 1: missing columns {missing}" if missing else
+                              f"line 1: unknown columns {unknown}; expected {', '.join(COLUMNS)}"])
+    reader.fieldnames = header
+    rows = [(reader.line_num, {c: (raw.get(c) or "").strip() for c in COLUMNS})
+            for raw in reader]
+    for _line, row in rows:
+        row["handle"] = row["handle"].lower()
+        row["supervisor"] = row["supervisor"].lower()
+    existing = {e.handle: e for e in session.exec(select(Employee)).all()}
+    known = set(existing) | {row["handle"] for _line, row in rows}
+    seen_ids = {(i.platform, i.platform_user_id): _handle_of(session, i.employee_id)
+                for i in session.exec(select(ChatIdentity)).all()}
+    problems, handles = [], set()
+    for line, row in rows:
+        if row["handle"] in handles:
+            problems.append(f"line {line}: handle {row['handle']!r} appears twice")
+        handles.add(row["handle"])
+        problems += _check_row(line, row, known, seen_ids)
+    if problems:
+        raise DirectoryError(problems)
+    _write(session, config, rows, existing)
+    return len(rows)
+
+
+def _handle_of(session: Session, employee_id: int) -> str:
+    return session.get(Employee, employee_id).handle
+
+
+def _write(session: Session, config: Config, rows: list, existing: dict[str, Employee]) -> None:
+    teams = {t.name: t for t in session.exec(select(Team)).all()}
+    for _line, row in rows:
+        team = None
+        if row["team"]:
+            team = teams.get(row["team"])
+            if team is None:
+                team = Team(name=row["team"],
+                            timezone=row["timezone"] or config.organisation.timezone)
+                session.add(team)
+                session.flush()
+                teams[team.name] = team
+        employee = existing.get(row["handle"]) or Employee(handle=row["handle"], name="", role="")
+        employee.name, employee.role = row["name"], row["role"]
+        employee.team_id = team.id if team else None
+        employee.locale = row["locale"] or config.organisation.default_locale
+        employee.active = row["active"].lower() in TRUE
+        session.add(employee)
+        session.flush()
+        existing[employee.handle] = employee
+    for _line, row in rows:
+        employee = existing[row["handle"]]
+        employee.supervisor_id = existing[row["supervisor"]].id if row["supervisor"] else None
+        for column, platform in PLATFORM_COLUMNS.items():
+            current = session.exec(select(ChatIdentity).where(
+                ChatIdentity.employee_id == employee.id, ChatIdentity.platform == platform)).first()
+            if current is not None and current.platform_user_id != row[column]:
+                session.delete(current)
+                session.flush()
+                current = None
+            if row[column] and current is None:
+                session.add(ChatIdentity(employee_id=employee.id, platform=platform,
+                                         platform_user_id=row[column]))
+    session.flush()

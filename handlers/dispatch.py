@@ -1,0 +1,103 @@
+"""Run one command as one transaction: resolve the sender, route to the use case,
+commit its changes together with its queued notifications, remember the reply
+under the command's idempotency key so that a platform retry changes nothing."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.config import Config
+from handlers import (
+    approvals,
+    compensation,
+    golden_ear,
+    improvements,
+    ledger_review,
+    praise,
+    profile,
+    redemptions,
+    waivers,
+)
+from handlers import commands as c
+from handlers.base import Context, Refusal, Reply
+from storage.engine import transaction
+from storage.models import ChatIdentity, CommandReceipt, Employee
+
+ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
+    c.Help: lambda ctx, cmd: Reply.of(f"usage.{cmd.topic}" if cmd.topic else "help.overview"),
+    c.Me: lambda ctx, cmd: profile.me(ctx),
+    c.Compensate: compensation.compensate,
+    c.WaiverOpen: waivers.open_waiver,
+    c.WaiverReport: waivers.report,
+    c.WaiverList: lambda ctx, cmd: waivers.list_waivers(ctx),
+    c.PraiseLog: praise.log_praise,
+    c.Touching: praise.mark_touching,
+    c.Suggest: improvements.suggest,
+    c.MajorIssueSolved: improvements.major_issue,
+    c.Decide: approvals.decide,
+    c.Pending: lambda ctx, cmd: approvals.pending(ctx),
+    c.Nominate: golden_ear.nominate,
+    c.CastVote: golden_ear.vote,
+    c.GoldenEar: golden_ear.show,
+    c.Catalog: lambda ctx, cmd: redemptions.catalog(ctx),
+    c.Redeem: redemptions.redeem,
+    c.CancelRedemption: redemptions.cancel,
+    c.Ledger: ledger_review.show,
+    c.SetLanguage: profile.set_language,
+}
+
+
+def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
+    """The active employee behind a chat user id ("console" ids are directory handles)."""
+    if platform == "console":
+        query = select(Employee).where(Employee.handle == user_id.lower())
+    else:
+        query = select(Employee).join(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id)
+    employee = session.exec(query).first()
+    return employee if employee is not None and employee.active else None
+
+
+def execute(engine: Engine, config: Config, platform: str, user_id: str, command: c.Command,
+            idempotency_key: str | None = None,
+            now: datetime | None = None) -> tuple[Reply, str]:
+    """Returns the reply and the language to render it in."""
+    now = now or datetime.now(UTC)
+    locale = config.organisation.default_locale
+    try:
+        with transaction(engine) as session:
+            actor = find_sender(session, platform, user_id)
+            if actor is None:
+                return Reply.of("not_registered").failed(), locale
+            locale = actor.locale
+            if idempotency_key is not None:
+                receipt = session.get(CommandReceipt, idempotency_key)
+                if receipt is not None:
+                    return Reply.from_dict(receipt.reply), locale
+            if isinstance(command, c.Unparsed):
+                return usage(command), locale
+            reply = ROUTES[type(command)](Context(session, config, actor, now), command)
+            if idempotency_key is not None:
+                session.add(CommandReceipt(key=idempotency_key, reply=reply.to_dict(),
+                                           created_at=now))
+            return reply, actor.locale
+    except Refusal as refusal:
+        return Reply.of(refusal.key, **refusal.params).failed(), locale
+    except IntegrityError:
+        # Two identical requests raced and the database kept one: answer like a retry.
+        if idempotency_key is not None:
+            with transaction(engine) as session:
+                receipt = session.get(CommandReceipt, idempotency_key)
+                if receipt is not None:
+                    return Reply.from_dict(receipt.reply), locale
+        return Reply.of("refuse.conflict").failed(), locale
+
+
+def usage(command: c.Unparsed) -> Reply:
+    if command.topic is None:
+        return Reply.of("unknown_command").failed()
+    problem = [Reply.of(command.problem).messages[0]] if command.problem else []
+    return Reply([*problem, *Reply.of(f"usage.{command.topic}").messages], ok=False)

@@ -1,0 +1,114 @@
+"""Golden Ear (金耳朵奖): monthly nominations for the colleague who best captured the
+customer's voice, one vote each, closed once per month."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.config import Config
+from handlers.base import PRIVILEGED, Context, Refusal, Reply, queue
+from handlers.commands import CastVote, GoldenEar, Nominate
+from points import ledger
+from storage.models import Employee, GoldenEarAward, Nomination, Vote
+
+
+def _refuse_if_closed(ctx: Context, month: str) -> None:
+    if ctx.session.get(GoldenEarAward, month) is not None:
+        raise Refusal("refuse.month_closed", month=month)
+
+
+def nominate(ctx: Context, command: Nominate) -> Reply:
+    nominee = ctx.employee(command.employee)
+    if nominee.id == ctx.actor.id:
+        raise Refusal("refuse.self_nominate")
+    month = ctx.month()
+    _refuse_if_closed(ctx, month)
+    exists = ctx.session.exec(select(Nomination).where(
+        Nomination.month == month, Nomination.nominator_id == ctx.actor.id,
+        Nomination.nominee_id == nominee.id)).first()
+    if exists is not None:
+        raise Refusal("refuse.already_nominated", who=nominee.name, month=month)
+    ctx.session.add(Nomination(month=month, nominator_id=ctx.actor.id, nominee_id=nominee.id,
+                               reason=command.reason, created_at=ctx.now))
+    return Reply.of("goldenear.nominated", who=nominee.name, month=month,
+                    vote=f"vote @{nominee.handle}")
+
+
+def vote(ctx: Context, command: CastVote) -> Reply:
+    nominee = ctx.employee(command.employee)
+    if nominee.id == ctx.actor.id:
+        raise Refusal("refuse.self_vote")
+    month = ctx.month()
+    _refuse_if_closed(ctx, month)
+    nominated = ctx.session.exec(select(Nomination).where(
+        Nomination.month == month, Nomination.nominee_id == nominee.id)).first()
+    if nominated is None:
+        raise Refusal("refuse.not_nominated", who=nominee.name, month=month)
+    if ctx.session.get(Vote, (month, ctx.actor.id)) is not None:
+        raise Refusal("refuse.already_voted", month=month)
+    ctx.session.add(Vote(month=month, voter_id=ctx.actor.id, nominee_id=nominee.id,
+                         created_at=ctx.now))
+    return Reply.of("goldenear.voted", who=nominee.name, month=month)
+
+
+def standings(session: Session, month: str) -> list[tuple[int, int, int, datetime]]:
+    """(nominee_id, votes, nominations, first nomination) best first: most votes,
+    then most nominations, then the earliest nomination."""
+    nominations = session.exec(select(
+        Nomination.nominee_id, func.count(), func.min(Nomination.created_at))
+        .where(Nomination.month == month).group_by(Nomination.nominee_id)).all()
+    votes = dict(session.exec(select(Vote.nominee_id, func.count())
+                              .where(Vote.month == month).group_by(Vote.nominee_id)).all())
+    rows = [(nominee, votes.get(nominee, 0), count, _aware(first))
+            for nominee, count, first in nominations]
+    return sorted(rows, key=lambda row: (-row[1], -row[2], row[3], row[0]))
+
+
+def _aware(moment: datetime) -> datetime:
+    # Aggregates skip the column type, so SQLite hands back a naive UTC value.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def show(ctx: Context, command: GoldenEar) -> Reply:
+    if command.close:
+        ctx.require_role(*PRIVILEGED)
+        month = command.month or ctx.month()
+        if close_month(ctx.session, ctx.config, month, ctx.now, actor_id=ctx.actor.id) is None:
+            raise Refusal("refuse.month_closed", month=month)
+        return Reply.of("goldenear.closed", month=month)
+    month = ctx.month()
+    reply = Reply.of("goldenear.header", month=month)
+    for nominee_id, votes, nominations, _first in standings(ctx.session, month):
+        reply.messages.append(Reply.of(
+            "goldenear.line", who=ctx.session.get(Employee, nominee_id).name, votes=votes,
+            nominations=nominations).messages[0])
+    return reply
+
+
+def close_month(session: Session, config: Config, month: str, now: datetime,
+                actor_id: int | None = None) -> GoldenEarAward | None:
+    """Pick, record, credit and announce the month's winner. Returns None when the
+    month was closed already (a second close changes nothing)."""
+    if session.get(GoldenEarAward, month) is not None:
+        return None
+    ranked = standings(session, month)
+    winner_id, votes, nominations = (ranked[0][:3] if ranked else (None, 0, 0))
+    award = GoldenEarAward(month=month, winner_id=winner_id, votes=votes,
+                           nominations=nominations, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(award)
+    except IntegrityError:  # another worker closed it at the same moment
+        return None
+    if winner_id is None:
+        queue(session, now, "all", "broadcast.goldenear_none", {"month": month})
+        return award
+    ledger.post(session, employee_id=winner_id, amount=config.points.golden_ear,
+                reason="golden_ear", source_type="golden_ear", source_id=None,
+                actor_id=actor_id, idempotency_key=f"golden_ear:{month}", now=now)
+    winner = session.get(Employee, winner_id)
+    queue(session, now, "all", "broadcast.goldenear_winner", {
+        "month": month, "who": winner.name, "votes": votes, "points": config.points.golden_ear})
+    return award

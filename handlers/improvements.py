@@ -1,0 +1,99 @@
+"""Improvement cases: suggestions (+20 when accepted) and major experience issues
+solved (+100 when confirmed). Both wait for the employee's supervisor, and both
+count toward career steps."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from handlers.base import (
+    Context,
+    Refusal,
+    Reply,
+    check_decider,
+    decide_once,
+    decision_actions,
+)
+from handlers.commands import MajorIssueSolved, Suggest
+from points import ledger
+from storage.models import Employee, MajorIssue, Suggestion
+
+
+@dataclass(frozen=True)
+class CaseKind:
+    letter: str
+    model: type
+    name: str  # message-key prefix and ledger reason
+    approved_status: str
+
+    def points(self, ctx: Context) -> int:
+        rules = ctx.config.points
+        return rules.suggestion_accepted if self.model is Suggestion else rules.major_issue
+
+
+SUGGESTION = CaseKind("S", Suggestion, "suggestion", "accepted")
+MAJOR_ISSUE = CaseKind("M", MajorIssue, "major_issue", "confirmed")
+KINDS = {kind.letter: kind for kind in (SUGGESTION, MAJOR_ISSUE)}
+
+
+def suggest(ctx: Context, command: Suggest) -> Reply:
+    return _open_case(ctx, SUGGESTION, ctx.actor, Suggestion(
+        employee_id=ctx.actor.id, text=command.text, status="pending", created_at=ctx.now))
+
+
+def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
+    employee = ctx.employee(command.employee) if command.employee else ctx.actor
+    record = MajorIssue(employee_id=employee.id, claimed_by_id=ctx.actor.id, text=command.text,
+                        status="pending", created_at=ctx.now)
+    approver = ctx.approver_for(employee)
+    record.approver_id = approver.id
+    if employee.id != ctx.actor.id and approver.id == ctx.actor.id:
+        # The supervisor claims it for their own report: that is the confirmation.
+        ctx.session.add(record)
+        ctx.session.flush()
+        return decide(ctx, MAJOR_ISSUE, record.id, True, "")
+    return _open_case(ctx, MAJOR_ISSUE, employee, record)
+
+
+def _open_case(ctx: Context, kind: CaseKind, employee: Employee, record) -> Reply:
+    approver = ctx.approver_for(employee)
+    record.approver_id = approver.id
+    ctx.session.add(record)
+    ctx.session.flush()
+    ref = f"{kind.letter}{record.id}"
+    ctx.notify(approver.id, f"notify.{kind.name}_review", decision_actions(ref), ref=ref,
+               who=employee.name, text=record.text, points=kind.points(ctx))
+    return Reply.of(f"{kind.name}.submitted", ref=ref, approver=approver.name)
+
+
+def decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment: str) -> Reply:
+    ref = f"{kind.letter}{record_id}"
+    record = ctx.session.get(kind.model, record_id)
+    if record is None:
+        raise Refusal("refuse.not_found", ref=ref)
+    check_decider(ctx, record.employee_id, record.approver_id)
+    if not approve and not comment:
+        raise Refusal("refuse.comment_required", command=f"decline {ref}")
+    status = kind.approved_status if approve else "declined"
+    if not decide_once(ctx.session, kind.model, record_id, dict(
+            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
+            decided_at=ctx.now)):
+        raise Refusal("refuse.already_decided", ref=ref)
+    points = kind.points(ctx) if approve else 0
+    if approve:
+        ledger.post(ctx.session, employee_id=record.employee_id, amount=points, reason=kind.name,
+                    source_type=kind.name, source_id=record_id, actor_id=ctx.actor.id,
+                    idempotency_key=f"{kind.name}:{record_id}:credit", now=ctx.now)
+    ctx.notify(record.employee_id, f"notify.case_{'approved' if approve else 'declined'}",
+               ref=ref, text=record.text, points=points, decider=ctx.actor.name,
+               comment=comment or "-")
+    return Reply.of(f"case.{'approved' if approve else 'declined'}", ref=ref, points=points)
+
+
+def improvement_cases(ctx: Context, employee_id: int) -> int:
+    accepted = ctx.session.exec(select(func.count()).select_from(Suggestion).where(
+        Suggestion.employee_id == employee_id, Suggestion.status == "accepted")).one()
+    confirmed = ctx.session.exec(select(func.count()).select_from(MajorIssue).where(
+        MajorIssue.employee_id == employee_id, MajorIssue.status == "confirmed")).one()
+    return int(accepted) + int(confirmed)

@@ -1,0 +1,28 @@
+"""Reading the points ledger: one's own history, a team member's for their
+supervisor, anyone's for HR."""
+
+from sqlmodel import select
+
+from handlers.base import PRIVILEGED, Context, Refusal, Reply
+from handlers.commands import Ledger
+from points import ledger
+from storage.models import LedgerEntry
+
+
+def show(ctx: Context, command: Ledger) -> Reply:
+    employee = ctx.employee(command.employee) if command.employee else ctx.actor
+    allowed = (employee.id == ctx.actor.id or ctx.actor.role in PRIVILEGED
+               or (ctx.actor.role == "supervisor" and employee.supervisor_id == ctx.actor.id))
+    if not allowed:
+        raise Refusal("refuse.role")
+    entries = ctx.session.exec(
+        select(LedgerEntry).where(LedgerEntry.employee_id == employee.id)
+        .order_by(LedgerEntry.id.desc()).limit(command.limit)).all()
+    reply = Reply.of("ledger.header", who=employee.name,
+                     balance=ledger.balance(ctx.session, employee.id), count=len(entries))
+    for entry in entries:
+        source = entry.source_type + (f"#{entry.source_id}" if entry.source_id else "")
+        reply.messages.append(Reply.of(
+            "ledger.line", when=ctx.local(entry.created_at), amount=f"{entry.amount:+d}",
+            reason_key=f"reason.{entry.reason}", source=source).messages[0])
+    return reply

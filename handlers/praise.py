@@ -1,0 +1,96 @@
+"""Customer praise: credited at once when a supervisor or HR logs it, after the
+supervisor confirms it when the employee submits it; broadcast to all staff."""
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from handlers.base import (
+    PRIVILEGED,
+    Context,
+    Refusal,
+    Reply,
+    check_decider,
+    decide_once,
+    decision_actions,
+)
+from handlers.commands import PraiseLog, Touching
+from points import ledger
+from storage.models import Employee, Praise, TouchingMark
+
+LOGGERS = ("supervisor", *PRIVILEGED)
+
+
+def credit(ctx: Context, praise: Praise, employee: Employee) -> None:
+    """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
+    ledger.post(ctx.session, employee_id=employee.id, amount=ctx.config.points.praise,
+                reason="praise", source_type="praise", source_id=praise.id,
+                actor_id=ctx.actor.id, idempotency_key=f"praise:{praise.id}:credit", now=ctx.now)
+    ctx.notify(employee.id, "notify.praise_credited", ref=f"P{praise.id}",
+               points=ctx.config.points.praise, text=praise.text)
+    ctx.notify_all("broadcast.praise", ref=f"P{praise.id}", who=employee.name, text=praise.text,
+                   attachment=f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "")
+
+
+def log_praise(ctx: Context, command: PraiseLog) -> Reply:
+    if command.employee is None:
+        return _submit(ctx, command)
+    employee = ctx.employee(command.employee)
+    if employee.id == ctx.actor.id:
+        raise Refusal("refuse.self_praise")
+    if ctx.actor.role not in LOGGERS:
+        raise Refusal("refuse.role")
+    praise = Praise(employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
+                    source="logged", status="credited", logged_by_id=ctx.actor.id,
+                    created_at=ctx.now, decided_at=ctx.now)
+    ctx.session.add(praise)
+    ctx.session.flush()
+    credit(ctx, praise, employee)
+    return Reply.of("praise.logged", ref=f"P{praise.id}", who=employee.name,
+                    points=ctx.config.points.praise)
+
+
+def _submit(ctx: Context, command: PraiseLog) -> Reply:
+    approver = ctx.approver_for(ctx.actor)
+    praise = Praise(employee_id=ctx.actor.id, text=command.text,
+                    attachment_ref=command.attachment, source="submitted", status="pending",
+                    logged_by_id=ctx.actor.id, approver_id=approver.id, created_at=ctx.now)
+    ctx.session.add(praise)
+    ctx.session.flush()
+    ctx.notify(approver.id, "notify.praise_confirm", decision_actions(f"P{praise.id}"),
+               ref=f"P{praise.id}", who=ctx.actor.name, text=command.text)
+    return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
+
+
+def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
+    praise = ctx.session.get(Praise, record_id)
+    if praise is None:
+        raise Refusal("refuse.not_found", ref=f"P{record_id}")
+    check_decider(ctx, praise.employee_id, praise.approver_id)
+    status = "credited" if approve else "declined"
+    if not decide_once(ctx.session, Praise, record_id, dict(
+            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
+            decided_at=ctx.now)):
+        raise Refusal("refuse.already_decided", ref=f"P{record_id}")
+    if approve:
+        credit(ctx, praise, ctx.session.get(Employee, praise.employee_id))
+    else:
+        ctx.notify(praise.employee_id, "notify.praise_declined", ref=f"P{record_id}",
+                   decider=ctx.actor.name, comment=comment or "-")
+    return Reply.of(f"praise.{status}", ref=f"P{record_id}")
+
+
+def mark_touching(ctx: Context, command: Touching) -> Reply:
+    praise = ctx.session.get(Praise, command.praise_id)
+    if praise is None or praise.status != "credited":
+        raise Refusal("refuse.not_found", ref=f"P{command.praise_id}")
+    if praise.employee_id == ctx.actor.id:
+        raise Refusal("refuse.self_touching")
+    already = ctx.session.exec(select(TouchingMark).where(
+        TouchingMark.praise_id == praise.id, TouchingMark.employee_id == ctx.actor.id)).first()
+    if already is not None:
+        raise Refusal("refuse.already_touching", ref=f"P{praise.id}")
+    ctx.session.add(TouchingMark(praise_id=praise.id, employee_id=ctx.actor.id,
+                                 created_at=ctx.now))
+    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
+        touching_count=Praise.touching_count + 1))
+    return Reply.of("praise.touching", ref=f"P{praise.id}")

@@ -1,0 +1,88 @@
+"""The catalog and redemptions: the employee redeems, HR fulfils or rejects."""
+
+from sqlmodel import select
+
+from handlers.base import PRIVILEGED, Context, Refusal, Reply, decision_actions
+from handlers.commands import CancelRedemption, Redeem
+from points import ledger, redemptions
+from storage.models import CatalogStock, Employee, Redemption
+
+
+def catalog(ctx: Context) -> Reply:
+    reply = Reply.of("catalog.header", balance=ledger.balance(ctx.session, ctx.actor.id))
+    for item in ctx.config.catalog:
+        reply.messages.append(Reply.of(
+            "catalog.line", key=item.key, name=item.name(ctx.actor.locale), cost=item.cost,
+            stock="∞" if item.stock is None else _remaining(ctx, item.key, item.stock)
+        ).messages[0])
+    return reply
+
+
+def _remaining(ctx: Context, key: str, configured: int) -> int:
+    row = ctx.session.get(CatalogStock, key)
+    return configured if row is None else row.remaining
+
+
+def redeem(ctx: Context, command: Redeem) -> Reply:
+    item = ctx.config.catalog_item(command.item_key)
+    if item is None:
+        raise Refusal("refuse.unknown_item", key=command.item_key,
+                      keys=", ".join(i.key for i in ctx.config.catalog) or "-")
+    try:
+        redemption = redemptions.request(
+            ctx.session, employee_id=ctx.actor.id, item_key=item.key, cost=item.cost,
+            limited_stock=item.stock, now=ctx.now)
+    except redemptions.OutOfStock:
+        raise Refusal("refuse.out_of_stock", item=item.key) from None
+    except ledger.InsufficientPoints as short:
+        raise Refusal("refuse.insufficient_points", balance=short.balance,
+                      cost=item.cost) from None
+    ref = f"R{redemption.id}"
+    for hr in ctx.session.exec(select(Employee).where(
+            Employee.role == "hr", Employee.active, Employee.id != ctx.actor.id)).all():
+        ctx.notify(hr.id, "notify.redemption_review", decision_actions(ref), ref=ref,
+                   who=ctx.actor.name, item=item.key, cost=item.cost)
+    return Reply.of("redeem.requested", ref=ref, item=item.name(ctx.actor.locale), cost=item.cost,
+                    balance=ledger.balance(ctx.session, ctx.actor.id), cancel=f"cancel {ref}")
+
+
+def _load(ctx: Context, redemption_id: int) -> Redemption:
+    redemption = ctx.session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise Refusal("refuse.not_found", ref=f"R{redemption_id}")
+    return redemption
+
+
+def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
+    redemption = _load(ctx, redemption_id)
+    if redemption.employee_id == ctx.actor.id:
+        raise Refusal("refuse.self_approve")
+    if ctx.actor.role not in PRIVILEGED:
+        raise Refusal("refuse.not_approver")
+    ref = f"R{redemption_id}"
+    try:
+        if approve:
+            redemptions.fulfil(ctx.session, redemption, actor_id=ctx.actor.id, comment=comment,
+                               now=ctx.now)
+        else:
+            redemptions.refund(ctx.session, redemption, status="rejected", actor_id=ctx.actor.id,
+                               comment=comment, now=ctx.now)
+    except redemptions.NotPending:
+        raise Refusal("refuse.already_decided", ref=ref) from None
+    status = redemption.status
+    ctx.notify(redemption.employee_id, f"notify.redemption_{status}", ref=ref,
+               item=redemption.item_key, cost=redemption.cost, comment=comment or "-")
+    return Reply.of(f"redeem.{status}", ref=ref, cost=redemption.cost)
+
+
+def cancel(ctx: Context, command: CancelRedemption) -> Reply:
+    redemption = _load(ctx, command.redemption_id)
+    if redemption.employee_id != ctx.actor.id:
+        raise Refusal("refuse.not_found", ref=f"R{command.redemption_id}")
+    try:
+        redemptions.refund(ctx.session, redemption, status="cancelled", actor_id=ctx.actor.id,
+                           comment="", now=ctx.now)
+    except redemptions.NotPending:
+        raise Refusal("refuse.already_decided", ref=f"R{redemption.id}") from None
+    return Reply.of("redeem.cancelled", ref=f"R{redemption.id}", cost=redemption.cost,
+                    balance=ledger.balance(ctx.session, ctx.actor.id))

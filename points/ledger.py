@@ -1,0 +1,130 @@
+"""The append-only points ledger and its constant-time balances.
+
+Every movement of points is one LedgerEntry plus a change to PointsAccount in
+the same transaction. Entries are never updated or deleted; a mistake is
+corrected by a reversal. Debits are conditional updates (`balance >= amount`),
+so a balance cannot go below zero however many debits arrive at once; the
+CHECK constraint on the table is the backstop.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from storage.models import LedgerEntry, PointsAccount
+
+
+class InsufficientPoints(Exception):
+    def __init__(self, balance: int, needed: int) -> None:
+        super().__init__(f"balance {balance} is less than {needed}")
+        self.balance = balance
+        self.needed = needed
+
+
+class LedgerIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(LedgerEntry, "before_update")
+@event.listens_for(LedgerEntry, "before_delete")
+def _refuse_rewrite(*_args) -> None:
+    raise LedgerIsAppendOnly("ledger entries are never changed; post a reversal instead")
+
+
+def _insert_ignoring_conflicts(session: Session, table, values: dict, conflict_column: str):
+    dialect = session.get_bind().dialect.name
+    maker = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+    if maker is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        return insert(table).values(**values)
+    return maker(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
+
+
+def post(
+    session: Session,
+    *,
+    employee_id: int,
+    amount: int,
+    reason: str,
+    source_type: str,
+    source_id: int | None,
+    actor_id: int | None,
+    idempotency_key: str,
+    now: datetime,
+    reverses_id: int | None = None,
+    note: str = "",
+) -> int | None:
+    """Append one entry and move the balance. Returns the entry id, or None when an
+    entry with this idempotency key already exists (nothing changes then).
+
+    Raises InsufficientPoints for a debit the balance does not cover; the caller's
+    transaction must then be rolled back.
+    """
+    values = dict(
+        idempotency_key=idempotency_key, employee_id=employee_id, amount=amount, reason=reason,
+        source_type=source_type, source_id=source_id, actor_id=actor_id,
+        reverses_id=reverses_id, note=note, created_at=now,
+    )
+    statement = _insert_ignoring_conflicts(
+        session, LedgerEntry.__table__, values, "idempotency_key").returning(LedgerEntry.id)
+    entry_id = session.execute(statement).scalar_one_or_none()
+    if entry_id is None:
+        return None
+    _ensure_account(session, employee_id)
+    change = update(PointsAccount).where(PointsAccount.employee_id == employee_id)
+    if amount < 0:
+        change = change.where(PointsAccount.balance >= -amount)
+    moved = session.execute(change.values(balance=PointsAccount.balance + amount)).rowcount
+    if moved != 1:
+        raise InsufficientPoints(balance(session, employee_id), -amount)
+    return entry_id
+
+
+def reverse(session: Session, entry_id: int, *, actor_id: int | None, idempotency_key: str,
+            now: datetime, note: str = "") -> int | None:
+    """Post the opposite of an entry (a refund, or a correction of a credit)."""
+    original = session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise LookupError(f"no ledger entry {entry_id}")
+    return post(
+        session, employee_id=original.employee_id, amount=-original.amount, reason="reversal",
+        source_type=original.source_type, source_id=original.source_id, actor_id=actor_id,
+        idempotency_key=idempotency_key, now=now, reverses_id=original.id, note=note,
+    )
+
+
+def _ensure_account(session: Session, employee_id: int) -> None:
+    session.execute(_insert_ignoring_conflicts(
+        session, PointsAccount.__table__, {"employee_id": employee_id, "balance": 0},
+        "employee_id"))
+
+
+def balance(session: Session, employee_id: int) -> int:
+    value = session.execute(
+        select(PointsAccount.balance).where(PointsAccount.employee_id == employee_id)
+    ).scalar_one_or_none()
+    return value or 0
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    employee_id: int
+    balance: int
+    ledger_sum: int
+
+
+def verify(session: Session) -> list[Mismatch]:
+    """Recompute every balance from the entries; an empty list means the books agree."""
+    sums = dict(session.execute(
+        select(LedgerEntry.employee_id, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.employee_id)).all())
+    balances = dict(session.execute(select(PointsAccount.employee_id, PointsAccount.balance)).all())
+    return [
+        Mismatch(employee_id, balances.get(employee_id, 0), int(sums.get(employee_id) or 0))
+        for employee_id in sorted(set(sums) | set(balances))
+        if balances.get(employee_id, 0) != int(sums.get(employee_id) or 0)
+        or balances.get(employee_id, 0) < 0
+    ]

@@ -1,0 +1,80 @@
+"""Redemptions: points are debited when requested and refunded by a reversal if
+the request is rejected or cancelled. Limited stock is taken the same way, with
+a conditional update, so neither points nor stock can be over-spent."""
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from points import ledger
+from storage.models import CatalogStock, Redemption
+
+
+class OutOfStock(Exception):
+    pass
+
+
+class NotPending(Exception):
+    def __init__(self, redemption: Redemption) -> None:
+        super().__init__(f"redemption {redemption.id} is {redemption.status}")
+        self.redemption = redemption
+
+
+def sync_stock(session: Session, stock_by_key: dict[str, int]) -> None:
+    """Seed stock rows for catalog items with a limited stock (existing counts are kept)."""
+    for key, stock in stock_by_key.items():
+        if session.get(CatalogStock, key) is None:
+            session.add(CatalogStock(item_key=key, remaining=stock))
+    session.flush()
+
+
+def request(session: Session, *, employee_id: int, item_key: str, cost: int,
+            limited_stock: int | None, now: datetime) -> Redemption:
+    if limited_stock is not None:
+        sync_stock(session, {item_key: limited_stock})
+        taken = session.execute(
+            update(CatalogStock)
+            .where(CatalogStock.item_key == item_key, CatalogStock.remaining > 0)
+            .values(remaining=CatalogStock.remaining - 1)).rowcount
+        if taken != 1:
+            raise OutOfStock(item_key)
+    redemption = Redemption(employee_id=employee_id, item_key=item_key, cost=cost,
+                            status="pending", created_at=now)
+    session.add(redemption)
+    session.flush()
+    redemption.debit_entry_id = ledger.post(
+        session, employee_id=employee_id, amount=-cost, reason="redemption",
+        source_type="redemption", source_id=redemption.id, actor_id=employee_id,
+        idempotency_key=f"redemption:{redemption.id}:debit", now=now)
+    return redemption
+
+
+def _settle(session: Session, redemption: Redemption, status: str, actor_id: int,
+            comment: str, now: datetime) -> None:
+    # Conditional on "still pending" so two deciders at once cannot both settle it.
+    settled = session.execute(
+        update(Redemption)
+        .where(Redemption.id == redemption.id, Redemption.status == "pending")
+        .values(status=status, decided_by_id=actor_id, decision_comment=comment, decided_at=now)
+    ).rowcount
+    if settled != 1:
+        session.refresh(redemption)
+        raise NotPending(redemption)
+    session.refresh(redemption)
+
+
+def fulfil(session: Session, redemption: Redemption, *, actor_id: int, comment: str,
+           now: datetime) -> None:
+    _settle(session, redemption, "fulfilled", actor_id, comment, now)
+
+
+def refund(session: Session, redemption: Redemption, *, status: str, actor_id: int,
+           comment: str, now: datetime) -> None:
+    """Reject (HR) or cancel (the employee): the points come back, and the stock."""
+    _settle(session, redemption, status, actor_id, comment, now)
+    ledger.reverse(session, redemption.debit_entry_id, actor_id=actor_id, now=now,
+                   idempotency_key=f"redemption:{redemption.id}:refund", note=status)
+    session.execute(
+        update(CatalogStock).where(CatalogStock.item_key == redemption.item_key)
+        .values(remaining=CatalogStock.remaining + 1))

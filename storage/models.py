@@ -1,0 +1,236 @@
+"""SQLModel tables. Plain data: the rules that govern them live in handlers/ and points/.
+
+Money is kept as integer minor units (cents/fen) beside an ISO currency code, so
+no float ever touches an amount. Every timestamp is an aware UTC datetime.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+# 64-bit ids on PostgreSQL; SQLite autoincrements only a column typed INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    timezone: str
+
+
+class Employee(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(unique=True, description="short login name, used as @handle in commands")
+    name: str
+    role: str = Field(description="employee | supervisor | hr | admin")
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    supervisor_id: int | None = Field(default=None, foreign_key="employee.id")
+    locale: str = "en"
+    active: bool = True
+
+
+class ChatIdentity(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    platform: str
+    platform_user_id: str
+
+
+class PointsAccount(SQLModel, table=True):
+    """The running balance, updated in the same transaction as each ledger entry."""
+
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    employee_id: int = Field(foreign_key="employee.id", primary_key=True)
+    balance: int = 0
+
+
+class LedgerEntry(SQLModel, table=True):
+    """Append-only: never updated, never deleted; a correction is a reversal entry."""
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    idempotency_key: str = Field(unique=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    amount: int
+    reason: str = Field(index=True)
+    source_type: str
+    source_id: int | None = None
+    actor_id: int | None = Field(default=None, foreign_key="employee.id")
+    reverses_id: int | None = Field(default=None, sa_type=BigId, foreign_key="ledgerentry.id")
+    note: str = ""
+    created_at: datetime = _when(index=True)
+
+
+class Compensation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    currency: str
+    kind: str
+    customer_ref: str = ""
+    reason: str
+    status: str = Field(index=True, description="self_authorised | pending | approved | declined")
+    approver_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    decision_comment: str = ""
+    created_at: datetime = _when(index=True)
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class Waiver(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    rule: str = Field(index=True)
+    occurred_at: datetime = _when()
+    due_at: datetime = _when(index=True)
+    opened_at: datetime = _when()
+    status: str = Field(index=True, description="open | reported | ratified | rejected")
+    done_instead: str = ""
+    why: str = ""
+    customer_ref: str = ""
+    cost_minor: int | None = Field(default=None, sa_type=BigInteger)
+    currency: str | None = None
+    reported_at: datetime | None = _when(nullable=True)
+    late: bool = False
+    approver_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
+    reminded_at: datetime | None = _when(nullable=True)
+    escalated_at: datetime | None = _when(nullable=True)
+    reviewer_id: int | None = Field(default=None, foreign_key="employee.id")
+    review_comment: str = ""
+    reviewed_at: datetime | None = _when(nullable=True)
+
+
+class Praise(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    text: str
+    attachment_ref: str = ""
+    source: str = Field(description="logged | submitted | webhook")
+    status: str = Field(index=True, description="credited | pending | declined")
+    logged_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    approver_id: int | None = Field(default=None, foreign_key="employee.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    decision_comment: str = ""
+    touching_count: int = 0
+    created_at: datetime = _when(index=True)
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class TouchingMark(SQLModel, table=True):
+    praise_id: int = Field(foreign_key="praise.id", primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", primary_key=True)
+    created_at: datetime = _when()
+
+
+class Suggestion(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    text: str
+    status: str = Field(index=True, description="pending | accepted | declined")
+    approver_id: int | None = Field(default=None, foreign_key="employee.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    decision_comment: str = ""
+    created_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class MajorIssue(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    claimed_by_id: int = Field(foreign_key="employee.id")
+    text: str
+    status: str = Field(index=True, description="pending | confirmed | declined")
+    approver_id: int | None = Field(default=None, foreign_key="employee.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    decision_comment: str = ""
+    created_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class Nomination(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("month", "nominator_id", "nominee_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(index=True, description="YYYY-MM in the organisation's timezone")
+    nominator_id: int = Field(foreign_key="employee.id")
+    nominee_id: int = Field(foreign_key="employee.id")
+    reason: str
+    created_at: datetime = _when()
+
+
+class Vote(SQLModel, table=True):
+    month: str = Field(primary_key=True)
+    voter_id: int = Field(foreign_key="employee.id", primary_key=True)
+    nominee_id: int = Field(foreign_key="employee.id")
+    created_at: datetime = _when()
+
+
+class GoldenEarAward(SQLModel, table=True):
+    month: str = Field(primary_key=True)
+    winner_id: int | None = Field(default=None, foreign_key="employee.id")
+    votes: int = 0
+    nominations: int = 0
+    created_at: datetime = _when()
+
+
+class CatalogStock(SQLModel, table=True):
+    __table_args__ = (CheckConstraint("remaining >= 0", name="stock_not_negative"),)
+    item_key: str = Field(primary_key=True)
+    remaining: int
+
+
+class Redemption(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    item_key: str
+    cost: int
+    status: str = Field(index=True, description="pending | fulfilled | rejected | cancelled")
+    debit_entry_id: int | None = Field(default=None, sa_type=BigId)
+    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    decision_comment: str = ""
+    created_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class CommandReceipt(SQLModel, table=True):
+    """One row per executed chat command that carried an idempotency key.
+
+    A platform retry finds its receipt and gets the stored reply back instead
+    of running the command again.
+    """
+
+    key: str = Field(primary_key=True)
+    reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when()
+
+
+class Outbox(SQLModel, table=True):
+    """A notification written in the transaction that caused it, delivered later."""
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    audience: str = Field(description="person | team | all")
+    employee_id: int | None = Field(default=None, foreign_key="employee.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    message_key: str
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when()
+    claimed_until: datetime | None = _when(nullable=True)
+    attempts: int = 0
+    delivered_at: datetime | None = _when(nullable=True, index=True)
+    last_error: str = ""
+
+
+class OutboxDelivery(SQLModel, table=True):
+    """A notification delivered through one channel: the unique key makes it happen once."""
+
+    outbox_id: int = Field(sa_type=BigId, foreign_key="outbox.id", primary_key=True)
+    channel: str = Field(primary_key=True)
+    delivered_at: datetime = _when()
