@@ -20,6 +20,7 @@ from storage.engine import transaction
 from storage.models import Employee, Outbox, OutboxDelivery
 
 LEASE = timedelta(minutes=2)
+RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,12 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                 session.add(OutboxDelivery(outbox_id=outbox_id, channel=channel.name,
                                            delivered_at=now()))
         with transaction(engine) as session:
-            values = {"last_error": failed} if failed else {"delivered_at": now()}
-            session.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+            row = session.get(Outbox, outbox_id)
+            if failed:  # try again after a back-off that grows with each attempt
+                row.last_error = failed
+                row.claimed_until = now() + min(RETRY_FIRST * 2 ** (row.attempts - 1), RETRY_MAX)
+            else:
+                row.delivered_at = now()
         completed += not failed
     return completed
 

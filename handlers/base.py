@@ -57,9 +57,9 @@ class Reply:
 class Refusal(Exception):
     """The command is refused; the transaction is rolled back and nothing changes."""
 
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
+    def __init__(self, message_key: str, /, **params: Any) -> None:
+        super().__init__(message_key)
+        self.key = message_key
         self.params = params
 
 

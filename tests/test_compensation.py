@@ -1,0 +1,101 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from storage.models import Compensation
+from tests.support import count, notifications, rows
+
+
+def test_within_authority_is_recorded_at_once(chat):
+    reply = chat.ok("alice", "comp 120 voucher #A123 parcel two days late")
+    assert reply.messages[0].key == "comp.recorded"
+    (record,) = rows(chat.engine, Compensation)
+    assert record.status == "self_authorised"
+    assert (record.amount_minor, record.currency, record.kind) == (12000, "CNY", "voucher")
+    assert record.customer_ref == "A123"
+    assert record.reason == "parcel two days late"
+    assert notifications(chat.engine, "wang") == []
+
+
+def test_decimal_amounts_are_exact(chat):
+    chat.ok("alice", "comp 199.99 refund wrong size")
+    assert rows(chat.engine, Compensation)[0].amount_minor == 19999
+
+
+def test_above_limit_asks_the_supervisor_who_approves(chat):
+    reply = chat.ok("alice", "comp 350 refund #B9 broken vase")
+    assert reply.messages[0].key == "comp.pending"
+    (request,) = notifications(chat.engine, "wang")
+    assert request.message_key == "notify.comp_request"
+    assert [a["command"] for a in request.actions] == ["approve C1", "decline C1"]
+    assert request.params["customer_ref"] == "B9"
+    chat.ok("wang", "approve C1 fine by me")
+    record = rows(chat.engine, Compensation)[0]
+    assert (record.status, record.decision_comment) == ("approved", "fine by me")
+    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_approved"
+
+
+def test_decline_tells_the_employee(chat):
+    chat.ok("alice", "comp 350 refund broken vase")
+    chat.ok("wang", "decline C1")
+    assert rows(chat.engine, Compensation)[0].status == "declined"
+    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_declined"
+
+
+def test_only_the_assigned_approver_decides_and_only_once(chat):
+    chat.ok("alice", "comp 350 refund broken vase")
+    chat.refused("bob", "approve C1", "refuse.not_approver")
+    chat.refused("hana", "approve C1", "refuse.not_approver")
+    chat.ok("wang", "approve C1")
+    chat.refused("wang", "decline C1 changed my mind", "refuse.already_decided")
+    assert rows(chat.engine, Compensation)[0].status == "approved"
+
+
+def test_nobody_approves_their_own_request(chat):
+    chat.ok("wang", "comp 5000 upgrade suite for the wedding couple")  # wang has no supervisor
+    assert notifications(chat.engine, "hana")[0].params["ref"] == "C1"
+    chat.refused("wang", "approve C1", "refuse.self_approve")
+    chat.ok("hana", "approve C1")
+
+
+def test_daily_budget_sends_the_rest_for_approval(chat):
+    chat.ok("alice", "comp 200 refund one")
+    chat.ok("alice", "comp 200 refund two")
+    reply = chat.ok("alice", "comp 150 refund three")
+    assert reply.messages[0].params["why_key"] == "comp.why.daily_budget"
+    # the next day the budget is fresh
+    reply = chat.ok("alice", "comp 150 refund four", now=chat.now + timedelta(days=1))
+    assert reply.messages[0].key == "comp.recorded"
+
+
+def test_other_configured_currency_always_needs_approval(chat):
+    reply = chat.ok("alice", "comp 10 USD gift flowers")
+    assert reply.messages[0].params["why_key"] == "comp.why.currency"
+    assert rows(chat.engine, Compensation)[0].currency == "USD"
+
+
+def test_wrong_currency_is_refused_and_changes_nothing(chat):
+    chat.refused("alice", "comp 10 EUR gift flowers", "refuse.currency")
+    assert count(chat.engine, Compensation) == 0
+
+
+def test_malformed_amounts_get_usage_and_change_nothing(chat):
+    for line in ("comp -5 refund x", "comp 0 refund x", "comp 12.345 refund x",
+                 "comp abc refund x", "comp 10 banana x", "comp 10 refund"):
+        reply = chat.reply("alice", line)
+        assert not reply.ok, line
+        assert reply.messages[-1].key == "usage.comp", line
+    assert count(chat.engine, Compensation) == 0
+
+
+def test_chinese_command(chat):
+    chat.ok("lilei", "补偿 88.50 礼品 #Z9 送了一束花")
+    record = rows(chat.engine, Compensation)[0]
+    assert (record.amount_minor, record.kind, record.customer_ref) == (8850, "gift", "Z9")
+    assert Decimal(record.amount_minor) / 100 == Decimal("88.5")
+
+
+def test_me_shows_authority_and_usage(chat):
+    chat.ok("alice", "comp 120 voucher late")
+    text = chat("alice", "me")
+    assert "200.00 CNY per incident" in text
+    assert "used today 120.00 CNY / 500.00 CNY" in text

@@ -1,0 +1,46 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+
+
+def test_the_example_config_is_valid():
+    config = load_config(EXAMPLE)
+    assert config.authority("employee").per_incident_limit == Decimal("200")
+    assert config.catalog_item("training").stock == 5
+    assert config.organisation.tz.key == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"organisation": {"timezone": "Mars/Base"}}, "organisation.timezone: "),
+    ({"organisation": {"currency": "yuan"}}, "organisation.currency: "),
+    ({"roles": {"employee": {"per_incident_limit": "12.345"}}},
+     "roles.employee.per_incident_limit: "),
+    ({"roles": {"chef": {}}}, "roles: "),
+    ({"points": {"praise": -1}}, "points.praise: "),
+    ({"catalog": [{"key": "a", "name_en": "A", "name_zh": "甲", "cost": 1}] * 2}, "catalog: "),
+    ({"organisation": {"colour": "red"}}, "organisation.colour: "),
+    ({"platforms": {"irc": {}}}, "platforms: "),
+])
+def test_a_wrong_config_names_the_key(change, message):
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        parse_config(change)
+
+
+def test_secrets_come_from_the_environment(monkeypatch):
+    config = parse_config({"database": {"url_env": "FRONTLINE_TEST_DB"}})
+    with pytest.raises(ConfigError, match="FRONTLINE_TEST_DB is not set"):
+        config.database_url()
+    monkeypatch.setenv("FRONTLINE_TEST_DB", "postgresql://u:p@db/frontline")
+    assert config.database_url() == "postgresql://u:p@db/frontline"
+
+
+def test_invalid_toml(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text("[organisation\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)

@@ -1,0 +1,52 @@
+import pytest
+
+from handlers.directory import DirectoryError, import_csv
+from storage.engine import transaction
+from storage.models import ChatIdentity, Employee, Team
+from tests.support import count, employee, rows
+
+GOOD = """handle,name,role,team,timezone,supervisor,locale,active,slack_id,telegram_id,wecom_id
+mei,Mei Lin,supervisor,Airport Desk,Asia/Hong_Kong,,zh,yes,U01,,meilin
+tom,Tom Wu,employee,Airport Desk,,mei,en,yes,U02,12345,
+"""
+
+
+def test_import_creates_teams_people_and_identities(engine, config):
+    with transaction(engine) as session:
+        assert import_csv(session, config, GOOD) == 2
+    (team,) = rows(engine, Team)
+    assert (team.name, team.timezone) == ("Airport Desk", "Asia/Hong_Kong")
+    assert employee(engine, "tom").supervisor_id == employee(engine, "mei").id
+    assert {(i.platform, i.platform_user_id) for i in rows(engine, ChatIdentity)} == {
+        ("slack", "U01"), ("wecom", "meilin"), ("slack", "U02"), ("telegram", "12345")}
+
+
+def test_import_updates_existing_people(engine, config):
+    with transaction(engine) as session:
+        import_csv(session, config, GOOD)
+    with transaction(engine) as session:
+        import_csv(session, config,
+                   "handle,name,role,active,slack_id\ntom,Tom Wu,supervisor,no,U09\n")
+    tom = employee(engine, "tom")
+    assert (tom.role, tom.active, tom.supervisor_id) == ("supervisor", False, None)
+    assert [i.platform_user_id for i in rows(engine, ChatIdentity, employee_id=tom.id)] == ["U09"]
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_written(engine, config):
+    bad = GOOD + ("x y,Bad Handle,employee\n"
+                  "ann,Ann,boss\n"
+                  "ann2,Ann Two,employee,,Mars/Base\n"
+                  "bo,Bo,employee,,,nobody\n"
+                  "cy,Cy,employee,,,,,,U01\n")
+    with pytest.raises(DirectoryError) as error, transaction(engine) as session:
+        import_csv(session, config, bad)
+    problems = error.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 4", "line 5", "line 6", "line 7",
+                                                     "line 8"]
+    assert "role 'boss'" in problems[1] and "Mars/Base" in problems[2]
+    assert count(engine, Employee) == 0 and count(engine, Team) == 0
+
+
+def test_missing_columns(engine, config):
+    with pytest.raises(DirectoryError, match="missing columns"), transaction(engine) as session:
+        import_csv(session, config, "handle,name\nx,y\n")

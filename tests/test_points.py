@@ -1,0 +1,128 @@
+"""The ledger and redemptions: append-only, idempotent, never below zero."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from bot.grammar import parse
+from handlers.dispatch import execute
+from points import ledger
+from points.ledger import LedgerIsAppendOnly
+from storage.engine import transaction
+from storage.models import CatalogStock, LedgerEntry, Redemption
+from tests.support import balance, count, employee, notifications, rows
+
+
+def credit(engine, handle, amount, key, now):
+    with transaction(engine) as session:
+        return ledger.post(session, employee_id=employee(engine, handle).id, amount=amount,
+                           reason="praise", source_type="test", source_id=None, actor_id=None,
+                           idempotency_key=key, now=now)
+
+
+def test_same_idempotency_key_twice_is_one_entry(chat):
+    assert credit(chat.engine, "alice", 10, "praise:1:credit", chat.now) is not None
+    assert credit(chat.engine, "alice", 10, "praise:1:credit", chat.now) is None
+    assert count(chat.engine, LedgerEntry) == 1
+    assert balance(chat.engine, "alice") == 10
+
+
+def test_entries_cannot_be_changed_or_deleted(chat):
+    credit(chat.engine, "alice", 10, "k1", chat.now)
+    with pytest.raises(LedgerIsAppendOnly), transaction(chat.engine) as session:
+        entry = session.get(LedgerEntry, 1)
+        entry.amount = 1000
+    with pytest.raises(DBAPIError), transaction(chat.engine) as session:
+        session.execute(text("UPDATE ledgerentry SET amount = 1000"))
+    with pytest.raises(DBAPIError), transaction(chat.engine) as session:
+        session.execute(text("DELETE FROM ledgerentry"))
+    assert rows(chat.engine, LedgerEntry)[0].amount == 10
+
+
+def test_verify_finds_a_tampered_balance(chat):
+    credit(chat.engine, "alice", 10, "k1", chat.now)
+    with transaction(chat.engine) as session:
+        assert ledger.verify(session) == []
+        session.execute(text("UPDATE pointsaccount SET balance = 99"))
+    with transaction(chat.engine) as session:
+        (mismatch,) = ledger.verify(session)
+    assert (mismatch.balance, mismatch.ledger_sum) == (99, 10)
+
+
+def test_redeem_debits_and_cancel_refunds(chat):
+    credit(chat.engine, "alice", 250, "k1", chat.now)
+    reply = chat.ok("alice", "redeem leave-day")
+    assert reply.messages[0].key == "redeem.requested"
+    assert balance(chat.engine, "alice") == 50
+    assert notifications(chat.engine, "hana")[0].message_key == "notify.redemption_review"
+    chat.refused("bob", "cancel R1", "refuse.not_found")
+    chat.ok("alice", "cancel R1")
+    assert balance(chat.engine, "alice") == 250
+    chat.refused("alice", "cancel R1", "refuse.already_decided")
+    assert balance(chat.engine, "alice") == 250
+    refund = rows(chat.engine, LedgerEntry)[-1]
+    assert (refund.reason, refund.amount, refund.reverses_id) == ("reversal", 200, 2)
+
+
+def test_hr_fulfils_or_rejects(chat):
+    credit(chat.engine, "alice", 400, "k1", chat.now)
+    chat.ok("alice", "redeem leave-day")
+    chat.ok("alice", "兑换 leave-day")
+    chat.refused("wang", "approve R1", "refuse.not_approver")
+    chat.ok("hana", "approve R1")
+    chat.ok("hana", "decline R2 no cover that week")
+    assert [r.status for r in rows(chat.engine, Redemption)] == ["fulfilled", "rejected"]
+    assert balance(chat.engine, "alice") == 200
+    chat.refused("hana", "decline R1 oops", "refuse.already_decided")
+    assert balance(chat.engine, "alice") == 200
+
+
+def test_hr_cannot_approve_their_own_redemption(chat):
+    credit(chat.engine, "hana", 100, "k1", chat.now)
+    chat.ok("hana", "redeem coffee")
+    chat.refused("hana", "approve R1", "refuse.self_approve")
+
+
+def test_insufficient_points_and_unknown_item_change_nothing(chat):
+    credit(chat.engine, "alice", 5, "k1", chat.now)
+    chat.refused("alice", "redeem coffee", "refuse.insufficient_points")
+    chat.refused("alice", "redeem yacht", "refuse.unknown_item")
+    assert count(chat.engine, Redemption) == 0
+    assert balance(chat.engine, "alice") == 5
+
+
+def test_limited_stock(chat):
+    credit(chat.engine, "alice", 1000, "k1", chat.now)
+    for _ in range(5):
+        chat.ok("alice", "redeem training")
+    chat.refused("alice", "redeem training", "refuse.out_of_stock")
+    chat.ok("alice", "cancel R1")
+    assert rows(chat.engine, CatalogStock)[0].remaining == 1
+    assert balance(chat.engine, "alice") == 1000 - 4 * 150
+
+
+def test_fifty_concurrent_redemptions_never_overdraw(chat):
+    credit(chat.engine, "alice", 100, "k1", chat.now)  # exactly 10 coffees
+
+    def redeem(_n):
+        reply, _ = execute(chat.engine, chat.config, "console", "alice", parse("redeem coffee"),
+                           now=chat.now)
+        return reply.ok
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(redeem, range(50)))
+    assert results.count(True) == 10
+    assert balance(chat.engine, "alice") == 0
+    assert count(chat.engine, Redemption) == 10
+    with transaction(chat.engine) as session:
+        assert ledger.verify(session) == []
+
+
+def test_concurrent_credits_with_one_key_count_once(chat):
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda _n: credit(chat.engine, "bob", 10, "same", chat.now),
+                                range(20)))
+    assert sum(r is not None for r in results) == 1
+    assert balance(chat.engine, "bob") == 10
