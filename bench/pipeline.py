@@ -8,7 +8,6 @@ on an empty ledger and on one pre-filled with 1,000,000 entries.
 
 import argparse
 import sqlite3
-import sys
 import tempfile
 import time
 import uuid
@@ -18,14 +17,12 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import create_engine, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bot.config import DEMO_CATALOG, parse_config  # noqa: E402
-from bot.demo import DEMO_STAFF  # noqa: E402
-from bot.grammar import parse  # noqa: E402
-from handlers.directory import import_csv  # noqa: E402
-from handlers.dispatch import execute  # noqa: E402
-from storage.engine import create_all, make_engine, transaction  # noqa: E402
+from bot.config import DEMO_CATALOG, parse_config
+from bot.demo import DEMO_STAFF
+from bot.grammar import parse
+from handlers.directory import import_csv
+from handlers.dispatch import execute
+from storage.engine import create_all, make_engine, transaction
 
 CONFIG = parse_config({"catalog": DEMO_CATALOG})
 # (sender, command): a praise earns alice the 10 points the redemption then spends.
@@ -180,8 +177,8 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,postgresql")
     args = parser.parse_args()
     print(f"{args.commands} commands, mix: praise / compensation / redemption\n")
-    print(f"| store      | ledger entries | pipeline cmd/s | raw driver cmd/s | pipeline/raw |")
-    print(f"|------------|---------------:|---------------:|-----------------:|-------------:|")
+    print("| store      | ledger entries | pipeline cmd/s | raw driver cmd/s | pipeline/raw |")
+    print("|------------|---------------:|---------------:|-----------------:|-------------:|")
     with tempfile.TemporaryDirectory() as folder:
         for store in args.stores.split(","):
             for prefilled in (0, args.prefill):

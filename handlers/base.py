@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from bot.config import Config
@@ -121,12 +121,16 @@ class Context:
         return (moment or self.now).astimezone(self.config.organisation.tz).strftime("%Y-%m")
 
 
+_INSERT_OUTBOX = insert(Outbox.__table__)
+
+
 def queue(session: Session, now: datetime, audience: str, key: str, params: dict,
           actions: list[Action] | None = None, employee_id: int | None = None) -> None:
     """Write a notification to the outbox, in the caller's transaction."""
-    session.add(Outbox(audience=audience, employee_id=employee_id, message_key=key,
-                       params=params, actions=[asdict(a) for a in actions or []],
-                       created_at=now))
+    session.execute(_INSERT_OUTBOX, {
+        "audience": audience, "employee_id": employee_id, "team_id": None, "message_key": key,
+        "params": params, "actions": [asdict(a) for a in actions or []], "created_at": now,
+        "attempts": 0, "last_error": ""})
 
 
 def decide_once(session: Session, model: type, record_id: int, values: dict) -> bool:

@@ -22,6 +22,7 @@ from handlers.base import (
 )
 from handlers.commands import Compensate
 from storage.models import Compensation, Employee
+from storage.rows import insert_row
 
 COUNTED = ("self_authorised", "approved")
 
@@ -63,7 +64,10 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str 
     authority = ctx.config.authority(employee.role)
     if amount_minor > to_minor(authority.per_incident_limit):
         return "comp.why.limit"
-    spent = usage(ctx, employee)
+    if authority.daily_budget is None and authority.monthly_budget is None:
+        spent = Usage(0, 0)
+    else:
+        spent = usage(ctx, employee)
     if authority.daily_budget is not None and \
             spent.today_minor + amount_minor > to_minor(authority.daily_budget):
         return "comp.why.daily_budget"
@@ -102,15 +106,13 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
         status="self_authorised" if why is None else "pending", created_at=ctx.now)
     if why is None:
-        ctx.session.add(record)
-        ctx.session.flush()
+        insert_row(ctx.session, record)
         left = to_minor(ctx.config.authority(employee.role).per_incident_limit)
         return Reply.of("comp.recorded", ref=f"C{record.id}", amount=money(amount_minor, currency),
                         kind_key=f"kind.{command.kind}", limit=money(left, currency))
     approver = ctx.approver_for(employee)
     record.approver_id = approver.id
-    ctx.session.add(record)
-    ctx.session.flush()
+    insert_row(ctx.session, record)
     spent = usage(ctx, employee)
     ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
                ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),

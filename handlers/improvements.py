@@ -18,6 +18,7 @@ from handlers.base import (
 from handlers.commands import MajorIssueSolved, Suggest
 from points import ledger
 from storage.models import Employee, MajorIssue, Suggestion
+from storage.rows import insert_row
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,7 @@ def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
     record.approver_id = approver.id
     if employee.id != ctx.actor.id and approver.id == ctx.actor.id:
         # The supervisor claims it for their own report: that is the confirmation.
-        ctx.session.add(record)
-        ctx.session.flush()
+        insert_row(ctx.session, record)
         return decide(ctx, MAJOR_ISSUE, record.id, True, "")
     return _open_case(ctx, MAJOR_ISSUE, employee, record)
 
@@ -59,8 +59,7 @@ def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
 def _open_case(ctx: Context, kind: CaseKind, employee: Employee, record) -> Reply:
     approver = ctx.approver_for(employee)
     record.approver_id = approver.id
-    ctx.session.add(record)
-    ctx.session.flush()
+    insert_row(ctx.session, record)
     ref = f"{kind.letter}{record.id}"
     ctx.notify(approver.id, f"notify.{kind.name}_review", decision_actions(ref), ref=ref,
                who=employee.name, text=record.text, points=kind.points(ctx))

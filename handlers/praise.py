@@ -16,6 +16,7 @@ from handlers.base import (
 from handlers.commands import PraiseLog, Touching
 from points import ledger
 from storage.models import Employee, Praise, TouchingMark
+from storage.rows import insert_row
 
 LOGGERS = ("supervisor", *PRIVILEGED)
 
@@ -42,8 +43,7 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     praise = Praise(employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
                     source="logged", status="credited", logged_by_id=ctx.actor.id,
                     created_at=ctx.now, decided_at=ctx.now)
-    ctx.session.add(praise)
-    ctx.session.flush()
+    insert_row(ctx.session, praise)
     credit(ctx, praise, employee)
     return Reply.of("praise.logged", ref=f"P{praise.id}", who=employee.name,
                     points=ctx.config.points.praise)
@@ -54,8 +54,7 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
     praise = Praise(employee_id=ctx.actor.id, text=command.text,
                     attachment_ref=command.attachment, source="submitted", status="pending",
                     logged_by_id=ctx.actor.id, approver_id=approver.id, created_at=ctx.now)
-    ctx.session.add(praise)
-    ctx.session.flush()
+    insert_row(ctx.session, praise)
     ctx.notify(approver.id, "notify.praise_confirm", decision_actions(f"P{praise.id}"),
                ref=f"P{praise.id}", who=ctx.actor.name, text=command.text)
     return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)

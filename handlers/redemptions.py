@@ -1,5 +1,6 @@
 """The catalog and redemptions: the employee redeems, HR fulfils or rejects."""
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Context, Refusal, Reply, decision_actions
@@ -23,6 +24,10 @@ def _remaining(ctx: Context, key: str, configured: int) -> int:
     return configured if row is None else row.remaining
 
 
+_OTHER_HR = select(Employee.id).where(
+    Employee.role == "hr", Employee.active, Employee.id != bindparam("actor"))
+
+
 def redeem(ctx: Context, command: Redeem) -> Reply:
     item = ctx.config.catalog_item(command.item_key)
     if item is None:
@@ -38,9 +43,8 @@ def redeem(ctx: Context, command: Redeem) -> Reply:
         raise Refusal("refuse.insufficient_points", balance=short.balance,
                       cost=item.cost) from None
     ref = f"R{redemption.id}"
-    for hr in ctx.session.exec(select(Employee).where(
-            Employee.role == "hr", Employee.active, Employee.id != ctx.actor.id)).all():
-        ctx.notify(hr.id, "notify.redemption_review", decision_actions(ref), ref=ref,
+    for hr_id in ctx.session.exec(_OTHER_HR, params={"actor": ctx.actor.id}).all():
+        ctx.notify(hr_id, "notify.redemption_review", decision_actions(ref), ref=ref,
                    who=ctx.actor.name, item=item.key, cost=item.cost)
     return Reply.of("redeem.requested", ref=ref, item=item.name(ctx.actor.locale), cost=item.cost,
                     balance=ledger.balance(ctx.session, ctx.actor.id), cancel=f"cancel {ref}")

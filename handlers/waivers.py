@@ -18,6 +18,7 @@ from handlers.base import (
 )
 from handlers.commands import Occurred, WaiverOpen, WaiverReport
 from storage.models import Employee, Waiver
+from storage.rows import insert_row
 
 REPORT_WINDOW = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
@@ -46,8 +47,7 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
         raise Refusal("refuse.future", when=ctx.local(occurred_at))
     waiver = Waiver(employee_id=ctx.actor.id, rule=command.rule, occurred_at=occurred_at,
                     due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status="open")
-    ctx.session.add(waiver)
-    ctx.session.flush()
+    insert_row(ctx.session, waiver)
     return Reply.of("waiver.opened", ref=f"W{waiver.id}", rule=waiver.rule,
                     due=ctx.local(waiver.due_at), hours=_hours_left(ctx, waiver.due_at))
 

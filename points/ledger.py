@@ -9,8 +9,10 @@ CHECK constraint on the table is the backstop.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -35,12 +37,31 @@ def _refuse_rewrite(*_args) -> None:
     raise LedgerIsAppendOnly("ledger entries are never changed; post a reversal instead")
 
 
-def _insert_ignoring_conflicts(session: Session, table, values: dict, conflict_column: str):
-    dialect = session.get_bind().dialect.name
-    maker = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
-    if maker is None:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        return insert(table).values(**values)
-    return maker(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
+@dataclass(frozen=True)
+class _Statements:
+    """Built once per dialect: composing statements costs more than running them."""
+
+    add_entry: Any
+    credit: Any
+    debit: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    dialect_insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    entries, accounts = LedgerEntry.__table__, PointsAccount.__table__
+    add_entry = dialect_insert(entries).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]).returning(entries.c.id)
+    open_account = dialect_insert(accounts).values(
+        employee_id=bindparam("account"), balance=bindparam("amount"))
+    credit = open_account.on_conflict_do_update(
+        index_elements=["employee_id"],
+        set_={"balance": accounts.c.balance + open_account.excluded.balance})
+    debit = update(accounts).where(
+        accounts.c.employee_id == bindparam("account"),
+        accounts.c.balance >= bindparam("amount")).values(
+        balance=accounts.c.balance - bindparam("amount"))
+    return _Statements(add_entry, credit, debit)
 
 
 def post(
@@ -63,22 +84,18 @@ def post(
     Raises InsufficientPoints for a debit the balance does not cover; the caller's
     transaction must then be rolled back.
     """
-    values = dict(
+    statements = _statements(session.get_bind().dialect.name)
+    entry_id = session.execute(statements.add_entry, dict(
         idempotency_key=idempotency_key, employee_id=employee_id, amount=amount, reason=reason,
         source_type=source_type, source_id=source_id, actor_id=actor_id,
         reverses_id=reverses_id, note=note, created_at=now,
-    )
-    statement = _insert_ignoring_conflicts(
-        session, LedgerEntry.__table__, values, "idempotency_key").returning(LedgerEntry.id)
-    entry_id = session.execute(statement).scalar_one_or_none()
+    )).scalar_one_or_none()
     if entry_id is None:
         return None
-    _ensure_account(session, employee_id)
-    change = update(PointsAccount).where(PointsAccount.employee_id == employee_id)
-    if amount < 0:
-        change = change.where(PointsAccount.balance >= -amount)
-    moved = session.execute(change.values(balance=PointsAccount.balance + amount)).rowcount
-    if moved != 1:
+    if amount >= 0:
+        session.execute(statements.credit, {"account": employee_id, "amount": amount})
+    elif session.execute(statements.debit, {"account": employee_id, "amount": -amount}
+                         ).rowcount != 1:
         raise InsufficientPoints(balance(session, employee_id), -amount)
     return entry_id
 
@@ -96,17 +113,12 @@ def reverse(session: Session, entry_id: int, *, actor_id: int | None, idempotenc
     )
 
 
-def _ensure_account(session: Session, employee_id: int) -> None:
-    session.execute(_insert_ignoring_conflicts(
-        session, PointsAccount.__table__, {"employee_id": employee_id, "balance": 0},
-        "employee_id"))
+_BALANCE = select(PointsAccount.balance).where(PointsAccount.employee_id == bindparam("account"))
 
 
 def balance(session: Session, employee_id: int) -> int:
-    value = session.execute(
-        select(PointsAccount.balance).where(PointsAccount.employee_id == employee_id)
-    ).scalar_one_or_none()
-    return value or 0
+    """Constant time, however long the ledger: the balance is kept beside the entries."""
+    return session.execute(_BALANCE, {"account": employee_id}).scalar_one_or_none() or 0
 
 
 @dataclass(frozen=True)

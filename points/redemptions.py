@@ -5,10 +5,11 @@ a conditional update, so neither points nor stock can be over-spent."""
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from points import ledger
-from storage.models import CatalogStock, Redemption
+from storage.models import CatalogStock, LedgerEntry, Redemption
+from storage.rows import insert_row
 
 
 class OutOfStock(Exception):
@@ -29,6 +30,10 @@ def sync_stock(session: Session, stock_by_key: dict[str, int]) -> None:
     session.flush()
 
 
+def _debit_key(redemption_id: int) -> str:
+    return f"redemption:{redemption_id}:debit"
+
+
 def request(session: Session, *, employee_id: int, item_key: str, cost: int,
             limited_stock: int | None, now: datetime) -> Redemption:
     if limited_stock is not None:
@@ -41,12 +46,11 @@ def request(session: Session, *, employee_id: int, item_key: str, cost: int,
             raise OutOfStock(item_key)
     redemption = Redemption(employee_id=employee_id, item_key=item_key, cost=cost,
                             status="pending", created_at=now)
-    session.add(redemption)
-    session.flush()
-    redemption.debit_entry_id = ledger.post(
+    insert_row(session, redemption)
+    ledger.post(
         session, employee_id=employee_id, amount=-cost, reason="redemption",
         source_type="redemption", source_id=redemption.id, actor_id=employee_id,
-        idempotency_key=f"redemption:{redemption.id}:debit", now=now)
+        idempotency_key=_debit_key(redemption.id), now=now)
     return redemption
 
 
@@ -73,7 +77,9 @@ def refund(session: Session, redemption: Redemption, *, status: str, actor_id: i
            comment: str, now: datetime) -> None:
     """Reject (HR) or cancel (the employee): the points come back, and the stock."""
     _settle(session, redemption, status, actor_id, comment, now)
-    ledger.reverse(session, redemption.debit_entry_id, actor_id=actor_id, now=now,
+    debit = session.exec(select(LedgerEntry.id).where(
+        LedgerEntry.idempotency_key == _debit_key(redemption.id))).one()
+    ledger.reverse(session, debit, actor_id=actor_id, now=now,
                    idempotency_key=f"redemption:{redemption.id}:refund", note=status)
     session.execute(
         update(CatalogStock).where(CatalogStock.item_key == redemption.item_key)

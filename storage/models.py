@@ -7,7 +7,7 @@ no float ever touches an amount. Every timestamp is an aware UTC datetime.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -70,8 +70,10 @@ class LedgerEntry(SQLModel, table=True):
 
 
 class Compensation(SQLModel, table=True):
+    # Budgets sum one person's compensation since a day or month start.
+    __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    employee_id: int = Field(foreign_key="employee.id", index=True)
+    employee_id: int = Field(foreign_key="employee.id")
     amount_minor: int = Field(sa_type=BigInteger)
     currency: str
     kind: str
@@ -192,7 +194,6 @@ class Redemption(SQLModel, table=True):
     item_key: str
     cost: int
     status: str = Field(index=True, description="pending | fulfilled | rejected | cancelled")
-    debit_entry_id: int | None = Field(default=None, sa_type=BigId)
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
     created_at: datetime = _when()

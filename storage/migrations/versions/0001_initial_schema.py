@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:53:51.106085
+Create Date: 2026-11-23 17:02:14.574085
 """
 from collections.abc import Sequence
 
@@ -90,7 +90,7 @@ def upgrade() -> None:
     with op.batch_alter_table('compensation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_compensation_approver_id'), ['approver_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_compensation_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_compensation_employee_id'), ['employee_id'], unique=False)
+        batch_op.create_index('ix_compensation_employee_created', ['employee_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_compensation_status'), ['status'], unique=False)
 
     op.create_table('goldenearaward',
@@ -219,7 +219,6 @@ def upgrade() -> None:
     sa.Column('item_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('cost', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('debit_entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decision_comment', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -364,7 +363,7 @@ def downgrade() -> None:
     op.drop_table('goldenearaward')
     with op.batch_alter_table('compensation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_compensation_status'))
-        batch_op.drop_index(batch_op.f('ix_compensation_employee_id'))
+        batch_op.drop_index('ix_compensation_employee_created')
         batch_op.drop_index(batch_op.f('ix_compensation_created_at'))
         batch_op.drop_index(batch_op.f('ix_compensation_approver_id'))
 

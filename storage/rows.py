@@ -1,0 +1,27 @@
+"""Inserting a new row without the ORM's unit of work.
+
+A chat command writes a handful of new rows and needs their ids at once; a plain
+INSERT … RETURNING does that for a fraction of the cost of add() + flush().
+"""
+
+from functools import cache
+from typing import TypeVar
+
+from sqlalchemy import Insert, Table, insert
+from sqlmodel import Session, SQLModel
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+@cache
+def _insert_returning_id(table: Table) -> Insert:
+    return insert(table).returning(table.c.id)
+
+
+def insert_row(session: Session, row: Row) -> Row:
+    """INSERT the row in the session's transaction and set its id; returns the row."""
+    table = type(row).__table__
+    values = {column.name: getattr(row, column.name) for column in table.columns
+              if column.name != "id"}
+    row.id = session.execute(_insert_returning_id(table), values).scalar_one()
+    return row
