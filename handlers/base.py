@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 
 from bot.config import Config
@@ -68,6 +68,9 @@ def decision_actions(reference: str) -> list[Action]:
             Action("action.decline", f"decline {reference}")]
 
 
+_ACTIVE_BY_HANDLE = select(Employee).where(Employee.handle == bindparam("handle"), Employee.active)
+
+
 @dataclass
 class Context:
     session: Session
@@ -77,8 +80,7 @@ class Context:
 
     # --- directory -------------------------------------------------------
     def employee(self, handle: str) -> Employee:
-        found = self.session.exec(
-            select(Employee).where(Employee.handle == handle.lower(), Employee.active)).first()
+        found = self.session.exec(_ACTIVE_BY_HANDLE, params={"handle": handle.lower()}).first()
         if found is None:
             raise Refusal("refuse.unknown_handle", handle=handle)
         return found
