@@ -11,11 +11,13 @@ from sqlmodel import select
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
+from bot.outbox import ConsoleChannel, dispatch_pending
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, redemptions
+from rituals import schedule
 from storage import migrate
 from storage.engine import make_engine, transaction
-from storage.models import Employee
+from storage.models import Employee, RitualRun
 
 
 class CliError(Exception):
@@ -35,7 +37,7 @@ def open_database(config: Config, *, upgrade_sqlite: bool = True) -> Engine:
     return engine
 
 
-def _start_console(config: Config, handle: str | None) -> None:
+def _start_console(config: Config, handle: str | None, *, with_rituals: bool = False) -> None:
     engine = open_database(config)
     with transaction(engine) as session:
         if seed_if_empty(session, config):
@@ -47,7 +49,15 @@ def _start_console(config: Config, handle: str | None) -> None:
         elif session.exec(select(Employee).where(Employee.handle == handle.lower())).first() \
                 is None:
             raise CliError(f"nobody called {handle!r} in the directory (see /people)")
-    Console(engine, config, handle).run()
+    console = Console(engine, config, handle)
+    if with_rituals:
+        for target, period, status in schedule.catch_up(engine, config, datetime.now(UTC)):
+            print(f"ritual {target.ritual.name} {target.team_name} {period}: {status}")
+        scheduler = schedule.build_scheduler(engine, config)
+        scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
+                          args=(engine, [console.channel]), max_instances=1, coalesce=True)
+        scheduler.start()
+    console.run()
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
@@ -55,7 +65,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
     if enabled:
         raise CliError(f"platform {enabled[0]!r} is enabled in the config, but this version "
                        "of Frontline has no adapter for it yet; disable it to use the console")
-    _start_console(config, None)
+    _start_console(config, None, with_rituals=True)
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> None:
@@ -103,6 +113,48 @@ def cmd_ledger_verify(config: Config, args: argparse.Namespace) -> None:
     print("ledger verify: every balance matches its entries")
 
 
+def cmd_rituals_list(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    now = datetime.now(UTC)
+    with transaction(engine) as session:
+        for target in schedule.targets(engine, config):
+            upcoming = target.trigger(config).get_next_fire_time(None, now)
+            where = target.team_name or "all staff"
+            print(f"{target.ritual.name:<20} {where:<24} next "
+                  f"{upcoming.astimezone(target.tz):%Y-%m-%d %H:%M %Z}")
+            for run in session.exec(select(RitualRun).where(
+                    RitualRun.ritual == target.ritual.name, RitualRun.team_id == target.team_id)
+                    .order_by(RitualRun.scheduled_for.desc()).limit(3)).all():
+                print(f"{'':<20} {'':<24} {run.period}: {run.status} {run.detail}")
+
+
+def cmd_rituals_run(config: Config, args: argparse.Namespace) -> None:
+    if args.name not in schedule.RITUALS:
+        raise CliError(f"no ritual {args.name!r}; rituals: {', '.join(schedule.RITUALS)}")
+    engine = open_database(config)
+    chosen = [t for t in schedule.targets(engine, config, [args.name])
+              if args.team is None or t.team_name == args.team]
+    if not chosen:
+        raise CliError(f"no team {args.team!r} (see `frontline rituals list`)")
+    now = datetime.now(UTC)
+    for target in chosen:
+        fired = now
+        if args.date is not None:
+            fired = schedule.scheduled_for(target, config, args.date) or datetime.combine(
+                args.date, time(12), tzinfo=target.tz)
+        detail = schedule.run_once(engine, config, target, fired, now)
+        outcome = f"already ran for {target.period(fired)}" if detail is None else detail
+        print(f"{args.name} {target.team_name or 'all staff'} {target.period(fired)}: {outcome}")
+    dispatch_pending(engine, [ConsoleChannel()])
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
+
+
 def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     migrate.upgrade(config.database_url())
     print("database is at the newest schema")
@@ -130,6 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(func=cmd_ledger_export)
     ledger_parser.add_parser("verify", help="recompute balances; non-zero exit on a mismatch"
                              ).set_defaults(func=cmd_ledger_verify)
+    rituals = commands.add_parser("rituals").add_subparsers(dest="action", required=True)
+    rituals.add_parser("list", help="each ritual, its next run per team, the last runs"
+                       ).set_defaults(func=cmd_rituals_list)
+    rehearse = rituals.add_parser("run", help="run a ritual now (still once per period)")
+    rehearse.add_argument("name")
+    rehearse.add_argument("--team", help="team name (default: every team)")
+    rehearse.add_argument("--date", type=_date, help="the local day the run stands for")
+    rehearse.set_defaults(func=cmd_rituals_run)
     db = commands.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
     return parser

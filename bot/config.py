@@ -82,6 +82,56 @@ class CatalogItem(_Strict):
         return self.name_zh if locale == "zh" else self.name_en
 
 
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class MorningPraise(_Strict):
+    time: Clock = "09:00"
+    days: str = Field(default="mon-fri", description="cron day_of_week, e.g. mon-fri or mon-sat")
+    fallback: str = Field(default="replay", pattern=r"^(skip|replay)$")
+    replay_unseen_days: int = Field(default=30, ge=1)
+
+
+class GoldenEarSchedule(_Strict):
+    open_day: int = Field(default=1, ge=1, le=28)
+    reminder_day: int = Field(default=25, ge=1, le=28)
+    close_day: str = Field(default="last", pattern=r"^(last|[1-9]|1\d|2[0-8])$")
+    time: Clock = "10:00"
+    close_time: Clock = "17:00"
+
+
+class Reminders(_Strict):
+    waiver_hours_before: int = Field(default=4, ge=1, le=23)
+    approval_after_hours: int = Field(default=24, ge=1)
+    approval_escalate_after_hours: int = Field(default=72, ge=2)
+    check_every_minutes: int = Field(default=5, ge=1, le=60)
+
+
+class WeeklyDigest(_Strict):
+    day: str = Field(default="mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    time: Clock = "09:00"
+
+
+class RedCarpet(_Strict):
+    date: str = Field(default="12-20", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+    time: Clock = "10:00"
+    # team name -> target name -> number. praise, points and improvement_cases are
+    # counted from Frontline's own records for the year; any other target is compared
+    # with the value given for that team under `measured` (e.g. an NPS from a survey).
+    targets: dict[str, dict[str, float]] = {}
+    measured: dict[str, dict[str, float]] = {}
+
+
+class Rituals(_Strict):
+    grace_minutes: int = Field(default=120, ge=0, description="a missed run younger than "
+                               "this runs at start; an older one is recorded as missed")
+    morning_praise: MorningPraise = MorningPraise()
+    golden_ear: GoldenEarSchedule = GoldenEarSchedule()
+    reminders: Reminders = Reminders()
+    weekly_digest: WeeklyDigest = WeeklyDigest()
+    red_carpet: RedCarpet = RedCarpet()
+
+
 class Database(_Strict):
     url: str = DEFAULT_URL
     url_env: str | None = Field(default=None, description="environment variable holding the URL")
@@ -106,6 +156,7 @@ class Config(_Strict):
     team_budget: TeamBudget = TeamBudget()
     points: PointsRules = PointsRules()
     catalog: list[CatalogItem] = []
+    rituals: Rituals = Rituals()
     platforms: dict[str, Platform] = {}
 
     @field_validator("roles")

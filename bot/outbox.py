@@ -17,7 +17,7 @@ from sqlmodel import select
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
-from storage.models import Employee, Outbox, OutboxDelivery
+from storage.models import Employee, Outbox, OutboxDelivery, Team
 
 LEASE = timedelta(minutes=2)
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
@@ -26,8 +26,9 @@ RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
 @dataclass(frozen=True)
 class Notification:
     outbox_id: int
-    audience: str  # person | all
+    audience: str  # person | team | all
     recipient: Employee | None
+    team: Team | None
     message: Message
     actions: tuple[Action, ...]
 
@@ -71,10 +72,11 @@ def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
     with transaction(engine) as session:
         row = session.get(Outbox, outbox_id)
         recipient = session.get(Employee, row.employee_id) if row.employee_id else None
+        team = session.get(Team, row.team_id) if row.team_id else None
         done = set(session.exec(select(OutboxDelivery.channel).where(
             OutboxDelivery.outbox_id == outbox_id)).all())
         notification = Notification(
-            row.id, row.audience, recipient, Message(row.message_key, dict(row.params)),
+            row.id, row.audience, recipient, team, Message(row.message_key, dict(row.params)),
             tuple(Action(**a) for a in row.actions))
         return notification, done
 
@@ -121,7 +123,9 @@ class ConsoleChannel:
         return True
 
     def deliver(self, notification: Notification) -> None:
-        if notification.recipient is None:
+        if notification.team is not None:
+            self.write(f"📣 [team {notification.team.name}]\n{notification.bilingual()}")
+        elif notification.recipient is None:
             self.write(f"📣 [all staff]\n{notification.bilingual()}")
         else:
             person = notification.recipient

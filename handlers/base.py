@@ -127,10 +127,11 @@ _INSERT_OUTBOX = insert(Outbox.__table__)
 
 
 def queue(session: Session, now: datetime, audience: str, key: str, params: dict,
-          actions: list[Action] | None = None, employee_id: int | None = None) -> None:
+          actions: list[Action] | None = None, employee_id: int | None = None,
+          team_id: int | None = None) -> None:
     """Write a notification to the outbox, in the caller's transaction."""
     session.execute(_INSERT_OUTBOX, {
-        "audience": audience, "employee_id": employee_id, "team_id": None, "message_key": key,
+        "audience": audience, "employee_id": employee_id, "team_id": team_id, "message_key": key,
         "params": params, "actions": [asdict(a) for a in actions or []], "created_at": now,
         "attempts": 0, "last_error": ""})
 

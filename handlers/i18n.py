@@ -309,6 +309,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lang.set": ("I will talk to you in English.", "好的，之后我会用中文和你交流。"),
     "pending.header": ("Waiting for your decision: {count}", "待你审批：{count} 条"),
     "pending.line": ("• {ref}", "• {ref}"),
+    "notify.approval_waiting": ("{ref} has been waiting for your decision for {hours} h.",
+                                "{ref} 已等待你审批 {hours} 小时。"),
+    "notify.approval_escalated": ("{ref} was undecided after {hours} h, so it now waits for you.",
+                                  "{ref} 超过 {hours} 小时无人审批，现转由你处理。"),
+    # --- rituals ---------------------------------------------------------
+    "ritual.morning_praise": ("☀️ Good morning! The praise that moved us most since the last morning — a customer said of {who}: “{text}”{recording}\n(❤️ {touching} colleagues found it touching)",
+                              "☀️ 早上好！自上次晨会以来最打动人的表扬 —— 客户这样说 {who}：「{text}」{recording}\n（❤️ {touching} 位同事被打动）"),
+    "ritual.morning_replay": ("☀️ Good morning! A favourite worth hearing again — a customer said of {who}: “{text}”{recording}",
+                              "☀️ 早上好！再听一次大家最爱的表扬 —— 客户这样说 {who}：「{text}」{recording}"),
+    "ritual.goldenear_open": ("👂 Golden Ear {month} is open: who best captured the customer's voice? nominate @name <what they heard>",
+                              "👂 {month} 金耳朵奖提名开始：谁最能听见客户之声？发送：提名 @姓名 <他/她听到了什么>"),
+    "ritual.goldenear_reminder": ("👂 Golden Ear {month}: {count} colleagues nominated — cast your vote: vote @name",
+                                  "👂 {month} 金耳朵奖已有 {count} 位同事获提名 —— 请投票：投票 @姓名"),
+    "ritual.weekly_digest": ("📊 {team}, last week: {praise} praise letters, {points} points earned; compensation {own_count}× within authority ({own_total}), {approved_count}× approved above it ({approved_total}); waived rules: {rules}; {pending} approvals pending.",
+                             "📊 {team} 上周：表扬信 {praise} 封，获得积分 {points}；授权内补偿 {own_count} 次（{own_total}），超额获批 {approved_count} 次（{approved_total}）；被豁免的规则：{rules}；待审批 {pending} 项。"),
+    "ritual.red_carpet": ("🎬 Red carpet {year}: {teams} met every experience target this year. Thank you!",
+                          "🎬 {year} 年度红毯：{teams} 达成了全部体验目标。谢谢大家！"),
+    "ritual.red_carpet_none": ("🎬 Red carpet {year}: no team met all of its targets this year — next year!",
+                               "🎬 {year} 年度红毯：今年没有团队达成全部目标 —— 明年见！"),
 }
 
 LOCALE_INDEX = {"en": 0, "zh": 1}

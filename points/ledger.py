@@ -13,11 +13,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, event, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from storage.models import LedgerEntry, PointsAccount
+from storage.rows import dialect_insert
 
 
 class InsufficientPoints(Exception):
@@ -48,11 +47,11 @@ class _Statements:
 
 @cache
 def _statements(dialect: str) -> _Statements:
-    dialect_insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+    insert = dialect_insert(dialect)
     entries, accounts = LedgerEntry.__table__, PointsAccount.__table__
-    add_entry = dialect_insert(entries).on_conflict_do_nothing(
+    add_entry = insert(entries).on_conflict_do_nothing(
         index_elements=["idempotency_key"]).returning(entries.c.id)
-    open_account = dialect_insert(accounts).values(
+    open_account = insert(accounts).values(
         employee_id=bindparam("account"), balance=bindparam("amount"))
     credit = open_account.on_conflict_do_update(
         index_elements=["employee_id"],

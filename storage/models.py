@@ -235,3 +235,25 @@ class OutboxDelivery(SQLModel, table=True):
     outbox_id: int = Field(sa_type=BigId, foreign_key="outbox.id", primary_key=True)
     channel: str = Field(primary_key=True)
     delivered_at: datetime = _when()
+
+
+class RitualRun(SQLModel, table=True):
+    """A scheduled run, claimed before it posts: the unique key makes it happen once
+    per (ritual, team, period) however many workers fire it."""
+
+    __table_args__ = (UniqueConstraint("ritual", "team_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ritual: str
+    team_id: int = Field(description="0 for organisation-wide rituals")
+    period: str = Field(description="local date, ISO week or month the run stands for")
+    status: str = Field(description="done | missed")
+    scheduled_for: datetime = _when()
+    ran_at: datetime = _when()
+    detail: str = ""
+
+
+class SentOnce(SQLModel, table=True):
+    """Keys of reminders already sent (e.g. one per request per day)."""
+
+    key: str = Field(primary_key=True)
+    created_at: datetime = _when()

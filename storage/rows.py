@@ -8,6 +8,8 @@ from functools import cache
 from typing import TypeVar
 
 from sqlalchemy import Insert, Table, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -25,3 +27,8 @@ def insert_row(session: Session, row: Row) -> Row:
               if column.name != "id"}
     row.id = session.execute(_insert_returning_id(table), values).scalar_one()
     return row
+
+
+def dialect_insert(dialect: str):
+    """The dialect's INSERT, which offers ON CONFLICT on both supported stores."""
+    return {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]

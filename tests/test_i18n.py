@@ -21,7 +21,7 @@ def test_every_message_exists_in_both_languages_with_the_same_placeholders():
 def test_every_literal_message_key_in_the_code_exists():
     pattern = re.compile(r'"((?:usage|error|refuse|notify|broadcast|comp|waiver|praise|case|'
                          r'suggestion|major_issue|goldenear|catalog|redeem|ledger|me|lang|'
-                         r'pending|help|kind|role|reason|action)\.[a-z_.]+)"')
+                         r'pending|help|kind|role|reason|action|ritual)\.[a-z_.]+)"')
     for folder in ("handlers", "bot", "points", "rituals"):
         for path in (ROOT / folder).glob("*.py"):
             for key in pattern.findall(path.read_text(encoding="utf-8")):

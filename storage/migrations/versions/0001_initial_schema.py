@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 17:02:14.574085
+Create Date: 2026-11-23 17:07:48.520033
 """
 from collections.abc import Sequence
 
@@ -29,6 +29,23 @@ def upgrade() -> None:
     op.create_table('commandreceipt',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('reply', sa.JSON(), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    op.create_table('ritualrun',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ritual', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('scheduled_for', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ran_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ritual', 'team_id', 'period')
+    )
+    op.create_table('sentonce',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
@@ -377,5 +394,7 @@ def downgrade() -> None:
 
     op.drop_table('employee')
     op.drop_table('team')
+    op.drop_table('sentonce')
+    op.drop_table('ritualrun')
     op.drop_table('commandreceipt')
     op.drop_table('catalogstock')

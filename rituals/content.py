@@ -1,0 +1,154 @@
+"""What each ritual posts: selection and figures from the records. Every function
+runs inside the caller's transaction and queues its posts in the outbox."""
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.config import Config
+from handlers.base import queue
+from handlers.golden_ear import close_month, standings
+from storage.models import (
+    Compensation,
+    Employee,
+    LedgerEntry,
+    MajorIssue,
+    Praise,
+    RitualRun,
+    Suggestion,
+    Team,
+    Waiver,
+)
+
+
+def _team_members(team: Team):
+    return select(Employee.id).where(Employee.team_id == team.id)
+
+
+def _recording(praise: Praise) -> str:
+    return f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else ""
+
+
+def morning_praise(session: Session, config: Config, team: Team, since: datetime,
+                   until: datetime, today: str, now: datetime) -> str:
+    """Post the most touching praise received since the previous morning (most marks,
+    then most recent); with none, replay a favourite not shown lately, or skip."""
+    credited = select(Praise).where(Praise.status == "credited",
+                                    Praise.employee_id.in_(_team_members(team)))
+    best = session.exec(credited.where(Praise.created_at >= since, Praise.created_at < until)
+                        .order_by(Praise.touching_count.desc(), Praise.created_at.desc())
+                        ).first()
+    key = "ritual.morning_praise"
+    settings = config.rituals.morning_praise
+    if best is None and settings.fallback == "replay":
+        shown_since = (datetime.fromisoformat(today)
+                       - timedelta(days=settings.replay_unseen_days)).date().isoformat()
+        shown = session.exec(select(RitualRun.detail).where(
+            RitualRun.ritual == "morning_praise", RitualRun.team_id == team.id,
+            RitualRun.period >= shown_since, RitualRun.status == "done")).all()
+        shown_ids = [int(d[1:]) for d in shown if d.startswith("P")]
+        best = session.exec(credited.where(Praise.id.not_in(shown_ids))
+                            .order_by(Praise.touching_count.desc(), Praise.created_at.desc())
+                            ).first()
+        key = "ritual.morning_replay"
+    if best is None:
+        return "none"
+    who = session.get(Employee, best.employee_id)
+    queue(session, now, "team", key, {
+        "who": who.name, "text": best.text, "touching": best.touching_count,
+        "recording": _recording(best), "ref": f"P{best.id}"}, team_id=team.id)
+    return f"P{best.id}"
+
+
+def golden_ear_open(session: Session, config: Config, month: str, now: datetime) -> str:
+    queue(session, now, "all", "ritual.goldenear_open", {"month": month})
+    return "announced"
+
+
+def golden_ear_reminder(session: Session, config: Config, month: str, now: datetime) -> str:
+    nominees = len(standings(session, month))
+    queue(session, now, "all", "ritual.goldenear_reminder", {"month": month, "count": nominees})
+    return f"{nominees} nominees"
+
+
+def golden_ear_close(session: Session, config: Config, month: str, now: datetime) -> str:
+    award = close_month(session, config, month, now)
+    if award is None:
+        return "already closed"
+    return f"winner employee {award.winner_id}" if award.winner_id else "no nominations"
+
+
+def _count(session: Session, query) -> int:
+    return int(session.exec(query).one() or 0)
+
+
+def team_figures(session: Session, team: Team, since: datetime, until: datetime) -> dict:
+    members = _team_members(team)
+    praise = _count(session, select(func.count()).select_from(Praise).where(
+        Praise.status == "credited", Praise.employee_id.in_(members),
+        Praise.created_at >= since, Praise.created_at < until))
+    points = _count(session, select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.employee_id.in_(members), LedgerEntry.amount > 0,
+        LedgerEntry.reason != "reversal", LedgerEntry.created_at >= since,
+        LedgerEntry.created_at < until))
+    cases = sum(_count(session, select(func.count()).select_from(model).where(
+        model.employee_id.in_(members), model.status == status,
+        model.decided_at >= since, model.decided_at < until))
+        for model, status in ((Suggestion, "accepted"), (MajorIssue, "confirmed")))
+    return {"praise": praise, "points": points, "improvement_cases": cases}
+
+
+def weekly_digest(session: Session, config: Config, team: Team, since: datetime,
+                  until: datetime, now: datetime) -> str:
+    figures = team_figures(session, team, since, until)
+    members = _team_members(team)
+    given = session.exec(select(Compensation.status, func.count(),
+                                func.coalesce(func.sum(Compensation.amount_minor), 0))
+                         .where(Compensation.employee_id.in_(members),
+                                Compensation.currency == config.organisation.currency,
+                                Compensation.created_at >= since, Compensation.created_at < until)
+                         .group_by(Compensation.status)).all()
+    by_status = {status: (count, total) for status, count, total in given}
+    own_count, own_total = by_status.get("self_authorised", (0, 0))
+    approved_count, approved_total = by_status.get("approved", (0, 0))
+    rules = Counter(session.exec(select(Waiver.rule).where(
+        Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+        Waiver.occurred_at < until)).all())
+    pending = sum(_count(session, select(func.count()).select_from(model).where(
+        model.employee_id.in_(members), model.status == status))
+        for model, status in ((Compensation, "pending"), (Praise, "pending"),
+                              (Suggestion, "pending"), (MajorIssue, "pending"),
+                              (Waiver, "reported")))
+    currency = config.organisation.currency
+    queue(session, now, "team", "ritual.weekly_digest", {
+        "team": team.name, "praise": figures["praise"], "points": figures["points"],
+        "own_count": own_count, "own_total": f"{own_total / 100:.2f} {currency}",
+        "approved_count": approved_count,
+        "approved_total": f"{approved_total / 100:.2f} {currency}",
+        "rules": ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common(5)) or "-",
+        "pending": pending}, team_id=team.id)
+    return f"{figures['praise']} praise, {figures['points']} points"
+
+
+def red_carpet(session: Session, config: Config, year_start: datetime, until: datetime,
+               now: datetime) -> str:
+    """Announce the teams that met every configured target for the year."""
+    settings = config.rituals.red_carpet
+    winners = []
+    for team in session.exec(select(Team).order_by(Team.name)).all():
+        targets = settings.targets.get(team.name)
+        if not targets:
+            continue
+        actual = team_figures(session, team, year_start, until)
+        actual.update(settings.measured.get(team.name, {}))
+        if all(name in actual and actual[name] >= goal for name, goal in targets.items()):
+            winners.append(team.name)
+    year = year_start.astimezone(config.organisation.tz).year
+    if winners:
+        queue(session, now, "all", "ritual.red_carpet", {"year": year,
+                                                          "teams": ", ".join(winners)})
+    else:
+        queue(session, now, "all", "ritual.red_carpet_none", {"year": year})
+    return ", ".join(winners) or "none"

@@ -1,0 +1,84 @@
+"""Reminders that follow each record rather than the calendar: waiver deadlines and
+approvals left waiting. Each is sent once (per day for approval nudges), whichever
+worker gets there first, because the record of sending it has a unique key."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.config import Config
+from handlers import waivers
+from handlers.base import PRIVILEGED, decision_actions, queue
+from storage.models import Compensation, Employee, MajorIssue, Praise, SentOnce, Suggestion, Waiver
+from storage.rows import dialect_insert
+
+# (reference letter, model, waiting status, the column that says since when it waits)
+WAITING = (("C", Compensation, "pending", "created_at"), ("P", Praise, "pending", "created_at"),
+           ("S", Suggestion, "pending", "created_at"), ("M", MajorIssue, "pending", "created_at"),
+           ("W", Waiver, "reported", "reported_at"))
+
+
+def send_once(session: Session, key: str, now: datetime) -> bool:
+    """Record `key`; False when it was recorded before (the reminder went already)."""
+    insert = dialect_insert(session.get_bind().dialect.name)
+    inserted = session.execute(insert(SentOnce.__table__).values(key=key, created_at=now)
+                               .on_conflict_do_nothing(index_elements=["key"]))
+    return inserted.rowcount == 1
+
+
+def escalation_target(session: Session, approver_id: int, requester_id: int) -> Employee | None:
+    """The approver's own supervisor, else HR, else an admin: never the requester."""
+    approver = session.get(Employee, approver_id)
+    candidates = []
+    if approver is not None and approver.supervisor_id:
+        candidates.append(session.get(Employee, approver.supervisor_id))
+    for role in PRIVILEGED:
+        candidates += session.exec(select(Employee).where(Employee.role == role, Employee.active)
+                                   .order_by(Employee.id)).all()
+    for person in candidates:
+        if person is not None and person.active and person.id not in (approver_id, requester_id):
+            return person
+    return None
+
+
+def nudge_approvers(session: Session, config: Config, now: datetime) -> int:
+    """Remind approvers of requests older than the configured age, at most once a day
+    each; hand a request still undecided after the longer age to the approver's
+    supervisor (or HR), once, so that nothing waits on nobody."""
+    settings = config.rituals.reminders
+    remind_before = now - timedelta(hours=settings.approval_after_hours)
+    escalate_before = now - timedelta(hours=settings.approval_escalate_after_hours)
+    today = now.astimezone(config.organisation.tz).date().isoformat()
+    sent = 0
+    for letter, model, status, since_column in WAITING:
+        since = getattr(model, since_column)
+        for record in session.exec(select(model).where(
+                model.status == status, since <= remind_before)).all():
+            ref = f"{letter}{record.id}"
+            waited = getattr(record, since_column)
+            if waited <= escalate_before and send_once(session, f"escalate:{ref}", now):
+                target = escalation_target(session, record.approver_id, record.employee_id)
+                if target is not None:
+                    session.execute(update(model).where(model.id == record.id)
+                                    .values(approver_id=target.id))
+                    queue(session, now, "person", "notify.approval_escalated",
+                          {"ref": ref, "hours": settings.approval_escalate_after_hours},
+                          decision_actions(ref), employee_id=target.id)
+                    sent += 1
+                    continue
+            if send_once(session, f"remind:{ref}:{today}", now):
+                hours = int((now - waited).total_seconds() // 3600)
+                queue(session, now, "person", "notify.approval_waiting",
+                      {"ref": ref, "hours": hours}, decision_actions(ref),
+                      employee_id=record.approver_id)
+                sent += 1
+    return sent
+
+
+def run_reminders(session: Session, config: Config, now: datetime) -> str:
+    settings = config.rituals.reminders
+    due = waivers.remind_due(session, config, now, timedelta(hours=settings.waiver_hours_before))
+    overdue = waivers.escalate_overdue(session, config, now)
+    nudged = nudge_approvers(session, config, now)
+    return f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges"
