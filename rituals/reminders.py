@@ -22,9 +22,11 @@ WAITING = (("C", Compensation, "pending", "created_at"), ("P", Praise, "pending"
 def send_once(session: Session, key: str, now: datetime) -> bool:
     """Record `key`; False when it was recorded before (the reminder went already)."""
     insert = dialect_insert(session.get_bind().dialect.name)
-    inserted = session.execute(insert(SentOnce.__table__).values(key=key, created_at=now)
-                               .on_conflict_do_nothing(index_elements=["key"]))
-    return inserted.rowcount == 1
+    table = SentOnce.__table__
+    inserted = session.execute(insert(table).values(key=key, created_at=now)
+                               .on_conflict_do_nothing(index_elements=["key"])
+                               .returning(table.c.key))
+    return inserted.scalar_one_or_none() is not None
 
 
 def escalation_target(session: Session, approver_id: int, requester_id: int) -> Employee | None:

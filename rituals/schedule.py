@@ -120,7 +120,10 @@ def fire_times(trigger: CronTrigger, start: datetime, end: datetime) -> list[dat
     while moment is not None and moment <= end:
         fires.append(moment)
         previous = moment
-        moment = trigger.get_next_fire_time(previous, moment + timedelta(microseconds=1))
+        # Step on in UTC: local wall-clock arithmetic would lose the fold of a
+        # fall-back hour and find the same fire time again.
+        moment = trigger.get_next_fire_time(
+            previous, moment.astimezone(UTC) + timedelta(microseconds=1))
     return fires
 
 
