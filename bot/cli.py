@@ -61,7 +61,7 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
-    enabled = [name for name, platform in config.platforms.items() if platform.enabled]
+    enabled = config.platforms.enabled()
     if enabled:
         raise CliError(f"platform {enabled[0]!r} is enabled in the config, but this version "
                        "of Frontline has no adapter for it yet; disable it to use the console")

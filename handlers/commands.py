@@ -70,6 +70,15 @@ class PraiseLog:
 
 
 @dataclass(frozen=True)
+class AttachRecording:
+    """A voice note or audio file sent right after a praise command: its recording."""
+
+    data: bytes
+    content_type: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Touching:
     praise_id: int
 
@@ -146,6 +155,7 @@ class SetLanguage:
 
 Command = (
     Unparsed | Help | Me | Compensate | WaiverOpen | WaiverReport | WaiverList | PraiseLog
+    | AttachRecording
     | Touching | Suggest | MajorIssueSolved | Decide | Pending | Nominate | CastVote
     | GoldenEar | Catalog | Redeem | CancelRedemption | Ledger | SetLanguage
 )

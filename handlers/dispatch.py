@@ -35,6 +35,7 @@ ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
     c.WaiverList: lambda ctx, cmd: waivers.list_waivers(ctx),
     c.PraiseLog: praise.log_praise,
     c.Touching: praise.mark_touching,
+    c.AttachRecording: praise.attach_recording,
     c.Suggest: improvements.suggest,
     c.MajorIssueSolved: improvements.major_issue,
     c.Decide: approvals.decide,

@@ -1,6 +1,8 @@
 """Customer praise: credited at once when a supervisor or HR logs it, after the
 supervisor confirms it when the employee submits it; broadcast to all staff."""
 
+from datetime import timedelta
+
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -13,9 +15,9 @@ from handlers.base import (
     decide_once,
     decision_actions,
 )
-from handlers.commands import PraiseLog, Touching
+from handlers.commands import AttachRecording, PraiseLog, Touching
 from points import ledger
-from storage.models import Employee, Praise, TouchingMark
+from storage.models import Employee, Praise, Recording, TouchingMark
 from storage.rows import insert_row
 
 LOGGERS = ("supervisor", *PRIVILEGED)
@@ -93,3 +95,21 @@ def mark_touching(ctx: Context, command: Touching) -> Reply:
     ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
         touching_count=Praise.touching_count + 1))
     return Reply.of("praise.touching", ref=f"P{praise.id}")
+
+
+RECORDING_WINDOW = timedelta(minutes=10)
+
+
+def attach_recording(ctx: Context, command: AttachRecording) -> Reply:
+    """Keep the recording with the praise this person logged in the last minutes."""
+    praise = ctx.session.exec(select(Praise).where(
+        Praise.logged_by_id == ctx.actor.id, Praise.created_at >= ctx.now - RECORDING_WINDOW,
+        Praise.status.in_(("credited", "pending"))).order_by(Praise.id.desc())).first()
+    if praise is None:
+        raise Refusal("refuse.no_recent_praise")
+    recording = insert_row(ctx.session, Recording(
+        praise_id=praise.id, content_type=command.content_type, data=command.data,
+        source=command.source, created_at=ctx.now))
+    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
+        attachment_ref=f"recording:{recording.id}"))
+    return Reply.of("praise.recording_kept", ref=f"P{praise.id}")

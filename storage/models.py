@@ -7,7 +7,16 @@ no float ever touches an amount. Every timestamp is an aware UTC datetime.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -256,4 +265,16 @@ class SentOnce(SQLModel, table=True):
     """Keys of reminders already sent (e.g. one per request per day)."""
 
     key: str = Field(primary_key=True)
+    created_at: datetime = _when()
+
+
+class Recording(SQLModel, table=True):
+    """A praise recording (voice note, audio file) kept by the bot, so it can be
+    played again by later rituals whatever platform it came from."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    praise_id: int = Field(foreign_key="praise.id", index=True)
+    content_type: str
+    data: bytes = Field(sa_type=LargeBinary)
+    source: str = Field(description="where it came from, e.g. wecom:media:<id>")
     created_at: datetime = _when()

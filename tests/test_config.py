@@ -24,7 +24,7 @@ def test_the_example_config_is_valid():
     ({"points": {"praise": -1}}, "points.praise: "),
     ({"catalog": [{"key": "a", "name_en": "A", "name_zh": "甲", "cost": 1}] * 2}, "catalog: "),
     ({"organisation": {"colour": "red"}}, "organisation.colour: "),
-    ({"platforms": {"irc": {}}}, "platforms: "),
+    ({"platforms": {"irc": {}}}, "platforms.irc: "),
 ])
 def test_a_wrong_config_names_the_key(change, message):
     with pytest.raises(ConfigError, match=f"^{message}"):
