@@ -1,0 +1,231 @@
+"""The WeCom adapter over real HTTP on 127.0.0.1: encrypted callbacks built here, the
+bot's ASGI app served by uvicorn, and a local fake of the WeCom API."""
+
+import base64
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from bot.config import DEMO_CATALOG, parse_config
+from bot.outbox import dispatch_pending
+from bot.web import create_app
+from bot.wecom.adapter import WeComAdapter, WeComChannel
+from bot.wecom.api import WeComApi
+from bot.wecom.crypto import WeComCrypto, parse_xml
+from storage.engine import transaction
+from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
+from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
+from tests.http_servers import serve
+from tests.support import balance, count, employee, rows
+
+TOKEN = "callback-token"
+AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
+USERS = {"wang": "WangFang", "alice": "AliceChen", "bob": "BobLi", "hana": "HanaXu"}
+
+
+@pytest.fixture
+def fake():
+    return FakeWeCom()
+
+
+@pytest.fixture
+def wecom(org, fake):
+    """(bot base URL, channel) with the fake WeCom API behind the adapter."""
+    with transaction(org) as session:
+        for handle, userid in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="wecom",
+                                     platform_user_id=userid))
+    with serve(fake.app()) as api_url:
+        config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"wecom": {
+            "enabled": True, "corp_id": CORP_ID, "agent_id": 1000002, "api_base": api_url,
+            "all_staff_robot_envs": ["ROBOT_ALL"]}}})
+        api = WeComApi(api_url, CORP_ID, SECRET, 1000002)
+        adapter = WeComAdapter(org, config, WeComCrypto(TOKEN, AES_KEY, CORP_ID), api)
+        channel = WeComChannel(org, config, api, robot_key=lambda env: f"key-of-{env}")
+        with serve(create_app([adapter.router()])) as bot_url:
+            yield Bot(bot_url, org, channel)
+
+
+class Bot:
+    crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
+
+    def __init__(self, url, engine, channel):
+        self.url, self.engine, self.channel, self.msg_id = url, engine, channel, 1000
+
+    def post(self, inner: str, *, timestamp=None, signature=None, crypto=None, body=None):
+        crypto = crypto or self.crypto
+        timestamp = str(timestamp or int(time.time()))
+        encrypted = crypto.encrypt(inner)
+        body = body or (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA["
+                        f"{encrypted}]]></Encrypt><AgentID>1000002</AgentID></xml>").encode()
+        params = {"msg_signature": signature or crypto.signature(timestamp, "4242", encrypted),
+                  "timestamp": timestamp, "nonce": "4242"}
+        return httpx.post(f"{self.url}/wecom/callback", params=params, content=body, timeout=10)
+
+    def say(self, user: str, text: str, msg_id: int | None = None) -> str:
+        if msg_id is None:
+            self.msg_id += 1
+            msg_id = self.msg_id
+        response = self.post(
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
+            f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]>"
+            f"</MsgType><Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId>"
+            f"<AgentID>1000002</AgentID></xml>")
+        assert response.status_code == 200, response.text
+        return self.reply_text(response)
+
+    def click(self, user: str, key: str, task_id: str, create_time: int | None = None) -> str:
+        response = self.post(
+            f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
+            f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
+            "<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>"
+            f"<EventKey><![CDATA[{key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>"
+            "<CardType><![CDATA[button_interaction]]></CardType>"
+            f"<ResponseCode><![CDATA[rc-{task_id}-{user}]]></ResponseCode>"
+            "<AgentID>1000002</AgentID></xml>")
+        assert response.status_code == 200, response.text
+        return self.reply_text(response)
+
+    def reply_text(self, response) -> str:
+        envelope = parse_xml(response.content)
+        assert envelope.findtext("MsgSignature") == self.crypto.signature(
+            envelope.findtext("TimeStamp"), envelope.findtext("Nonce"),
+            envelope.findtext("Encrypt"))
+        return parse_xml(self.crypto.decrypt(envelope.findtext("Encrypt"))).findtext("Content")
+
+    def deliver(self) -> int:
+        return dispatch_pending(self.engine, [self.channel])
+
+
+def test_url_verification_answers_the_bare_echostr(wecom):
+    timestamp = str(int(time.time()))
+    echostr = Bot.crypto.encrypt("8224915623452845")
+    response = httpx.get(f"{wecom.url}/wecom/callback", params={
+        "msg_signature": Bot.crypto.signature(timestamp, "99", echostr), "timestamp": timestamp,
+        "nonce": "99", "echostr": echostr})
+    assert response.status_code == 200 and response.content == b"8224915623452845"
+    forged = httpx.get(f"{wecom.url}/wecom/callback", params={
+        "msg_signature": "0" * 40, "timestamp": timestamp, "nonce": "99", "echostr": echostr})
+    assert forged.status_code == 403
+
+
+def test_commands_in_both_languages_get_passive_replies(wecom):
+    assert "授权" in wecom.say("WangFang", "我")  # wang reads Chinese
+    assert "Authority: up to 200.00 CNY" in wecom.say("AliceChen", "me")
+    assert "recorded on your own authority" in wecom.say("AliceChen", "comp 50 gift flowers")
+    assert "Usage: comp" in wecom.say("AliceChen", "comp lots")
+    assert "Coffee voucher" in wecom.say("BobLi", "catalog")
+    assert "not registered" in wecom.say("Stranger", "me")
+
+
+def test_approval_card_decided_by_the_right_user_once(wecom, fake):
+    wecom.say("AliceChen", "comp 350 refund #B9 broken vase")
+    wecom.deliver()
+    card = next(m for m in fake.sent if m["msgtype"] == "template_card")
+    assert card["touser"] == "WangFang"
+    template = card["template_card"]
+    assert template["card_type"] == "button_interaction"
+    assert [b["key"] for b in template["button_list"]] == ["approve C1", "decline C1"]
+    assert [b["text"] for b in template["button_list"]] == ["批准", "拒绝"]
+    task = template["task_id"]
+
+    refused = wecom.click("BobLi", "approve C1", task)
+    assert "Only the assigned approver" in refused
+    assert rows(wecom.engine, Compensation)[0].status == "pending"
+    assert fake.card_updates == []
+
+    assert "已批准 C1" in wecom.click("WangFang", "approve C1", task)
+    (update,) = fake.card_updates
+    assert update["userids"] == ["WangFang"] and update["response_code"] == f"rc-{task}-WangFang"
+    assert "C1" in update["button"]["replace_name"]
+
+    again = wecom.click("WangFang", "decline C1", task)
+    assert "已经处理过了" in again
+    assert rows(wecom.engine, Compensation)[0].status == "approved"
+    assert len(fake.card_updates) == 1
+    wecom.deliver()
+    told = [m for m in fake.sent if m["touser"] == "AliceChen"]
+    assert "approved your C1" in told[-1]["text"]["content"]
+
+
+def test_a_repeated_callback_never_awards_twice(wecom):
+    first = wecom.say("WangFang", "praise @alice 她找回了我的戒指", msg_id=777)
+    again = wecom.say("WangFang", "praise @alice 她找回了我的戒指", msg_id=777)
+    assert first == again
+    assert count(wecom.engine, Praise) == 1 and balance(wecom.engine, "alice") == 10
+
+
+def test_a_voice_message_after_praise_becomes_its_recording(wecom, fake):
+    fake.media["MEDIA-1"] = b"#!AMR\n recorded thanks"
+    wecom.say("WangFang", "praise @alice the customer called to thank her")
+    response = wecom.post(
+        f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[WangFang]]>"
+        f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]>"
+        "</MsgType><MediaId><![CDATA[MEDIA-1]]></MediaId><Format><![CDATA[amr]]></Format>"
+        "<MsgId>5001</MsgId><AgentID>1000002</AgentID></xml>")
+    assert "录音已保存到 P1" in wecom.reply_text(response)
+    (recording,) = rows(wecom.engine, Recording)
+    assert recording.data == b"#!AMR\n recorded thanks" and recording.content_type == "audio/amr"
+    assert rows(wecom.engine, Praise)[0].attachment_ref == f"recording:{recording.id}"
+
+
+def test_praise_broadcast_goes_to_the_group_robot(wecom, fake):
+    wecom.say("WangFang", "praise @bob listened patiently")
+    wecom.deliver()
+    (key, post), = fake.robot_posts
+    assert key == "key-of-ROBOT_ALL" and post["msgtype"] == "markdown"
+    assert "Bob Li" in post["markdown"]["content"]
+
+
+def test_group_robot_limit_defers_the_rest(wecom, fake):
+    for n in range(22):
+        wecom.say("WangFang", f"praise @bob thanks number {n}")
+    wecom.deliver()
+    assert len(fake.robot_posts) == 20  # WeCom allows 20 a minute per robot
+    pending = [o for o in rows(wecom.engine, Outbox) if o.delivered_at is None]
+    assert len(pending) == 2 and all("group robot" in o.last_error for o in pending)
+
+
+def test_token_is_cached_and_renewed_once_when_it_expires(wecom, fake):
+    for n in range(3):
+        wecom.say("AliceChen", f"comp {300 + n} refund case {n}")
+    wecom.deliver()
+    assert fake.tokens_issued == 1  # not fetched by every message
+    fake.expire_tokens()  # revoked early, mid-delivery
+    wecom.say("AliceChen", "comp 400 refund another")
+    wecom.deliver()
+    assert fake.tokens_issued == 2
+    assert len([m for m in fake.sent if m["msgtype"] == "template_card"]) == 4
+
+
+def test_a_failed_send_is_retried_later_and_sent_once(wecom, fake):
+    wecom.say("AliceChen", "comp 350 refund broken")
+    fake.fail_sends = [-1]  # "system busy"
+    assert wecom.deliver() == 0
+    assert fake.sent == []
+    assert dispatch_pending(wecom.engine, [wecom.channel],
+                            now=lambda: datetime.now(UTC) + timedelta(minutes=1)) == 1
+    assert len([m for m in fake.sent if m["msgtype"] == "template_card"]) == 1
+
+
+@pytest.mark.parametrize("attack", ["forged", "wrong_corp", "malformed", "entities", "stale"])
+def test_hostile_callbacks_are_refused_with_no_effect(wecom, attack):
+    text = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[WangFang]]>"
+            f"</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[praise @alice hello]]></Content><MsgId>1</MsgId></xml>")
+    if attack == "forged":
+        response = wecom.post(text, signature="f" * 40)
+    elif attack == "wrong_corp":
+        response = wecom.post(text, crypto=WeComCrypto(TOKEN, AES_KEY, "ww_other_corp"))
+    elif attack == "malformed":
+        response = wecom.post(text, body=b"<xml><Encrypt>abc")
+    elif attack == "entities":
+        response = wecom.post(text, body=(
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>'))
+    else:
+        response = wecom.post(text, timestamp=int(time.time()) - 3600)
+    assert response.status_code == 403
+    assert count(wecom.engine, Praise) == 0 and count(wecom.engine, LedgerEntry) == 0
