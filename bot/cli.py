@@ -1,6 +1,7 @@
 """The `frontline` command. Errors are one clear line and a non-zero exit."""
 
 import argparse
+import os
 import sys
 from datetime import UTC, date, datetime, time
 
@@ -62,10 +63,47 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
     enabled = config.platforms.enabled()
-    if enabled:
-        raise CliError(f"platform {enabled[0]!r} is enabled in the config, but this version "
-                       "of Frontline has no adapter for it yet; disable it to use the console")
-    _start_console(config, None, with_rituals=True)
+    unsupported = [name for name in enabled if name != "wecom"]
+    if unsupported:
+        raise CliError(f"platform {unsupported[0]!r} is enabled in the config, but this "
+                       "version of Frontline has no adapter for it yet; disable it")
+    if not enabled:
+        _start_console(config, None, with_rituals=True)
+        return
+    _serve_platforms(config)
+
+
+def _serve_platforms(config: Config) -> None:
+    """The webhook app with every enabled platform, the rituals and the outbox."""
+    import uvicorn
+
+    from bot.web import create_app
+    from bot.wecom.adapter import WeComAdapter, WeComChannel
+    from bot.wecom.api import WeComApi
+    from bot.wecom.crypto import WeComCrypto
+
+    engine = open_database(config)
+    wecom = config.platforms.wecom
+    try:
+        crypto = WeComCrypto(wecom.secret("token_env"), wecom.secret("aes_key_env"),
+                             wecom.corp_id)
+    except ValueError as error:
+        raise CliError(f"platforms.wecom.aes_key_env: {error}") from None
+    api = WeComApi(wecom.api_base, wecom.corp_id, wecom.secret("secret_env"), wecom.agent_id)
+    robot_envs = [*wecom.all_staff_robot_envs,
+                  *(env for envs in wecom.team_robot_envs.values() for env in envs)]
+    robot_keys = {env: os.environ.get(env, "") for env in robot_envs}
+    missing = [env for env, key in robot_keys.items() if not key]
+    if missing:
+        raise CliError(f"platforms.wecom: environment variable {missing[0]} is not set")
+    channel = WeComChannel(engine, config, api, robot_key=robot_keys.__getitem__)
+    schedule.catch_up(engine, config, datetime.now(UTC))
+    scheduler = schedule.build_scheduler(engine, config)
+    scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
+                      args=(engine, [channel]), max_instances=1, coalesce=True)
+    scheduler.start()
+    app = create_app([WeComAdapter(engine, config, crypto, api).router()])
+    uvicorn.run(app, host=config.web.host, port=config.web.port)
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> None:
