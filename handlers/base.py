@@ -168,3 +168,14 @@ def money(minor: int, currency: str) -> str:
 def valid_amount(amount: Decimal) -> bool:
     return amount.is_finite() and amount > 0 and amount == amount.quantize(
         MINOR_UNITS, rounding=ROUND_HALF_UP)
+
+
+def checked_money(ctx: Context, amount: Decimal, currency: str | None) -> tuple[int, str]:
+    """(minor units, currency) of an amount someone typed, or a refusal saying why not."""
+    currency = currency or ctx.config.organisation.currency
+    if currency not in ctx.config.currencies:
+        raise Refusal("refuse.currency", currency=currency,
+                      allowed=", ".join(ctx.config.currencies))
+    if not valid_amount(amount):
+        raise Refusal("error.amount")
+    return to_minor(amount), currency

@@ -13,12 +13,12 @@ from handlers.base import (
     Refusal,
     Reply,
     check_decider,
+    checked_money,
     decide_once,
     decision_actions,
     from_minor,
     money,
     to_minor,
-    valid_amount,
 )
 from handlers.commands import Compensate
 from storage.models import Compensation, Employee
@@ -86,17 +86,11 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str 
 
 
 def compensate(ctx: Context, command: Compensate) -> Reply:
-    currency = command.currency or ctx.config.organisation.currency
-    if currency not in ctx.config.currencies:
-        raise Refusal("refuse.currency", currency=currency,
-                      allowed=", ".join(ctx.config.currencies))
-    if not valid_amount(command.amount):
-        raise Refusal("error.amount")
+    amount_minor, currency = checked_money(ctx, command.amount, command.currency)
     # Lock the employee's row so two compensations at once cannot both fit the budget
     # (PostgreSQL; SQLite transactions are serialised already).
     employee = ctx.session.exec(
         select(Employee).where(Employee.id == ctx.actor.id).with_for_update()).one()
-    amount_minor = to_minor(command.amount)
     if currency != ctx.config.organisation.currency:
         why = "comp.why.currency"
     else:

@@ -11,10 +11,9 @@ from handlers.base import (
     Refusal,
     Reply,
     check_decider,
+    checked_money,
     decision_actions,
     money,
-    to_minor,
-    valid_amount,
 )
 from handlers.commands import Occurred, WaiverOpen, WaiverReport
 from storage.models import Employee, Waiver
@@ -58,13 +57,7 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
         raise Refusal("refuse.not_found", ref=f"W{command.waiver_id}")
     cost_minor, currency = None, None
     if command.cost is not None:
-        currency = command.currency or ctx.config.organisation.currency
-        if currency not in ctx.config.currencies:
-            raise Refusal("refuse.currency", currency=currency,
-                          allowed=", ".join(ctx.config.currencies))
-        if not valid_amount(command.cost):
-            raise Refusal("error.amount")
-        cost_minor = to_minor(command.cost)
+        cost_minor, currency = checked_money(ctx, command.cost, command.currency)
     approver = ctx.approver_for(ctx.actor)
     late = ctx.now > waiver.due_at
     reported = ctx.session.execute(

@@ -3,6 +3,8 @@ the real PostgreSQL server named by FRONTLINE_TEST_POSTGRES."""
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -22,20 +24,28 @@ POSTGRES_SERVER = os.environ.get(
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throw-away database on the PostgreSQL server, created once per test run."""
+@contextmanager
+def throwaway_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server; dropped afterwards."""
     if POSTGRES_SERVER == "off":
         pytest.skip("PostgreSQL tests switched off (FRONTLINE_TEST_POSTGRES=off)")
-    name = f"frontline_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """One throw-away database per test run, emptied between tests."""
+    with throwaway_postgres("frontline_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

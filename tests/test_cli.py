@@ -4,7 +4,6 @@ migrated PostgreSQL database."""
 import json
 import subprocess
 import sys
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import throwaway_postgres
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -20,16 +19,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cli.db'}"
         return
-    if POSTGRES_SERVER == "off":
-        pytest.skip("PostgreSQL tests switched off")
-    name = f"frontline_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres("frontline_cli") as url:
+        yield url
 
 
 @pytest.fixture

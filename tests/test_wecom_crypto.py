@@ -83,7 +83,11 @@ def test_round_trip(message, nonce):
 
 
 def test_tampered_ciphertext_is_refused(crypto):
-    encrypted = crypto.encrypt("<xml/>")
-    flipped = ("A" if encrypted[5] != "A" else "B").join([encrypted[:5], encrypted[6:]])
-    with pytest.raises(CallbackError):
-        crypto.decrypt(flipped)
+    """CBC has no integrity of its own: the signature over the ciphertext is what
+    catches tampering, so a changed ciphertext with the old signature is refused."""
+    encrypted = crypto.encrypt("<xml><Content>approve C1</Content></xml>")
+    signature = crypto.signature("1700000000", "7", encrypted)
+    tampered = encrypted[:5] + ("A" if encrypted[5] != "A" else "B") + encrypted[6:]
+    body = f"<xml><Encrypt><![CDATA[{tampered}]]></Encrypt></xml>".encode()
+    with pytest.raises(CallbackError, match="signature"):
+        crypto.decrypt_callback(signature, "1700000000", "7", body)
