@@ -52,8 +52,15 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
             raise CliError(f"nobody called {handle!r} in the directory (see /people)")
     console = Console(engine, config, handle)
     if with_rituals:
-        for target, period, status in schedule.catch_up(engine, config, datetime.now(UTC)):
-            print(f"ritual {target.ritual.name} {target.team_name} {period}: {status}")
+        outcome = schedule.catch_up(engine, config, datetime.now(UTC))
+        for target, period, status in outcome:
+            if status == "done":
+                print(f"ran the missed {target.ritual.name} for "
+                      f"{target.team_name or 'all staff'} ({period})")
+        missed = sum(status == "missed" for _target, _period, status in outcome)
+        if missed:
+            print(f"{missed} ritual runs missed while Frontline was stopped are recorded as "
+                  "missed (see `frontline rituals list`)")
         scheduler = schedule.build_scheduler(engine, config)
         scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
                           args=(engine, [console.channel]), max_instances=1, coalesce=True)
