@@ -103,7 +103,7 @@ def _serve_platforms(config: Config) -> None:
     missing = [env for env, key in robot_keys.items() if not key]
     if missing:
         raise CliError(f"platforms.wecom: environment variable {missing[0]} is not set")
-    channel = WeComChannel(engine, config, api, robot_key=robot_keys.__getitem__)
+    channel = WeComChannel(config, api, robot_key=robot_keys.__getitem__)
     schedule.catch_up(engine, config, datetime.now(UTC))
     scheduler = schedule.build_scheduler(engine, config)
     scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",

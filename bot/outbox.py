@@ -17,7 +17,7 @@ from sqlmodel import select
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
-from storage.models import Employee, Outbox, OutboxDelivery, Team
+from storage.models import ChatIdentity, Employee, Outbox, OutboxDelivery, Team
 
 LEASE = timedelta(minutes=2)
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
@@ -31,6 +31,7 @@ class Notification:
     team: Team | None
     message: Message
     actions: tuple[Action, ...]
+    identities: dict[str, str]  # the recipient's user id on each platform
 
     def text(self, locale: str) -> str:
         return render_reply(Reply([self.message], list(self.actions)), locale)
@@ -73,11 +74,14 @@ def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
         row = session.get(Outbox, outbox_id)
         recipient = session.get(Employee, row.employee_id) if row.employee_id else None
         team = session.get(Team, row.team_id) if row.team_id else None
+        identities = dict(session.exec(select(
+            ChatIdentity.platform, ChatIdentity.platform_user_id).where(
+            ChatIdentity.employee_id == row.employee_id)).all()) if row.employee_id else {}
         done = set(session.exec(select(OutboxDelivery.channel).where(
             OutboxDelivery.outbox_id == outbox_id)).all())
         notification = Notification(
             row.id, row.audience, recipient, team, Message(row.message_key, dict(row.params)),
-            tuple(Action(**a) for a in row.actions))
+            tuple(Action(**a) for a in row.actions), identities)
         return notification, done
 
 

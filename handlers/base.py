@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
 from bot.config import Config
@@ -68,7 +68,25 @@ def decision_actions(reference: str) -> list[Action]:
             Action("action.decline", f"decline {reference}")]
 
 
-_ACTIVE_BY_HANDLE = select(Employee).where(Employee.handle == bindparam("handle"), Employee.active)
+ACTIVE_BY_HANDLE = select(Employee).where(Employee.handle == bindparam("handle"), Employee.active)
+
+
+def find_approver(session: Session, employee: Employee,
+                  exclude: frozenset[int] = frozenset()) -> Employee | None:
+    """The person's supervisor, else an HR colleague, else an admin: never the person
+    themselves nor anyone in `exclude`."""
+    barred = {employee.id, *exclude}
+    if employee.supervisor_id and employee.supervisor_id not in barred:
+        supervisor = session.get(Employee, employee.supervisor_id)
+        if supervisor is not None and supervisor.active:
+            return supervisor
+    for role in PRIVILEGED:
+        other = session.exec(select(Employee).where(
+            Employee.role == role, Employee.active, Employee.id.not_in(barred))
+            .order_by(Employee.id)).first()
+        if other is not None:
+            return other
+    return None
 
 
 @dataclass
@@ -80,24 +98,16 @@ class Context:
 
     # --- directory -------------------------------------------------------
     def employee(self, handle: str) -> Employee:
-        found = self.session.exec(_ACTIVE_BY_HANDLE, params={"handle": handle.lower()}).first()
+        found = self.session.exec(ACTIVE_BY_HANDLE, params={"handle": handle.lower()}).first()
         if found is None:
             raise Refusal("refuse.unknown_handle", handle=handle)
         return found
 
     def approver_for(self, employee: Employee) -> Employee:
-        """The supervisor, else an HR colleague (then an admin); never the person themselves."""
-        if employee.supervisor_id and employee.supervisor_id != employee.id:
-            supervisor = self.session.get(Employee, employee.supervisor_id)
-            if supervisor is not None and supervisor.active:
-                return supervisor
-        for role in PRIVILEGED:
-            other = self.session.exec(
-                select(Employee).where(Employee.role == role, Employee.active,
-                                       Employee.id != employee.id).order_by(Employee.id)).first()
-            if other is not None:
-                return other
-        raise Refusal("refuse.no_approver")
+        approver = find_approver(self.session, employee)
+        if approver is None:
+            raise Refusal("refuse.no_approver")
+        return approver
 
     def require_role(self, *roles: str) -> None:
         if self.actor.role not in roles:
@@ -134,13 +144,6 @@ def queue(session: Session, now: datetime, audience: str, key: str, params: dict
         "audience": audience, "employee_id": employee_id, "team_id": team_id, "message_key": key,
         "params": params, "actions": [asdict(a) for a in actions or []], "created_at": now,
         "attempts": 0, "last_error": ""})
-
-
-def decide_once(session: Session, model: type, record_id: int, values: dict) -> bool:
-    """Move a pending record to its decision, only if it is still pending (double clicks)."""
-    return session.execute(
-        update(model).where(model.id == record_id, model.status == "pending").values(**values)
-    ).rowcount == 1
 
 
 def check_decider(ctx: Context, requester_id: int, approver_id: int | None) -> None:

@@ -14,7 +14,6 @@ from handlers.base import (
     Reply,
     check_decider,
     checked_money,
-    decide_once,
     decision_actions,
     from_minor,
     money,
@@ -22,7 +21,7 @@ from handlers.base import (
 )
 from handlers.commands import Compensate
 from storage.models import Compensation, Employee
-from storage.rows import insert_row
+from storage.rows import insert_row, transition
 
 COUNTED = ("self_authorised", "approved")
 
@@ -99,11 +98,12 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
         employee_id=employee.id, amount_minor=amount_minor, currency=currency,
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
         status="self_authorised" if why is None else "pending", created_at=ctx.now)
+    org_currency = ctx.config.organisation.currency
+    limit = money(to_minor(ctx.config.authority(employee.role).per_incident_limit), org_currency)
     if why is None:
         insert_row(ctx.session, record)
-        left = to_minor(ctx.config.authority(employee.role).per_incident_limit)
         return Reply.of("comp.recorded", ref=f"C{record.id}", amount=money(amount_minor, currency),
-                        kind_key=f"kind.{command.kind}", limit=money(left, currency))
+                        kind_key=f"kind.{command.kind}", limit=limit)
     approver = ctx.approver_for(employee)
     record.approver_id = approver.id
     insert_row(ctx.session, record)
@@ -112,9 +112,7 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
                ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
                kind_key=f"kind.{command.kind}", reason=command.reason,
                customer_ref=command.customer_ref or "-", why_key=why,
-               limit=money(to_minor(ctx.config.authority(employee.role).per_incident_limit),
-                           ctx.config.organisation.currency),
-               month_used=money(spent.month_minor, ctx.config.organisation.currency))
+               limit=limit, month_used=money(spent.month_minor, org_currency))
     return Reply.of("comp.pending", ref=f"C{record.id}", amount=money(amount_minor, currency),
                     approver=approver.name, why_key=why)
 
@@ -125,7 +123,7 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
         raise Refusal("refuse.not_found", ref=f"C{record_id}")
     check_decider(ctx, record.employee_id, record.approver_id)
     status = "approved" if approve else "declined"
-    if not decide_once(ctx.session, Compensation, record_id, dict(
+    if not transition(ctx.session, Compensation, record_id, "pending", dict(
             status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
             decided_at=ctx.now)):
         raise Refusal("refuse.already_decided", ref=f"C{record_id}")

@@ -22,7 +22,7 @@ from handlers import (
     waivers,
 )
 from handlers import commands as c
-from handlers.base import Context, Refusal, Reply
+from handlers.base import ACTIVE_BY_HANDLE, Context, Refusal, Reply
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, Employee
 
@@ -52,7 +52,6 @@ ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
 
 
 # Built once: composing a statement costs more than running it on every command.
-_BY_HANDLE = select(Employee).where(Employee.handle == bindparam("user_id"), Employee.active)
 _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
     ChatIdentity.platform == bindparam("platform"),
     ChatIdentity.platform_user_id == bindparam("user_id"), Employee.active)
@@ -61,7 +60,7 @@ _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
 def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
     """The active employee behind a chat user id ("console" ids are directory handles)."""
     if platform == "console":
-        return session.exec(_BY_HANDLE, params={"user_id": user_id.lower()}).first()
+        return session.exec(ACTIVE_BY_HANDLE, params={"handle": user_id.lower()}).first()
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
 
 

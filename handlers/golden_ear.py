@@ -1,7 +1,7 @@
 """Golden Ear (金耳朵奖): monthly nominations for the colleague who best captured the
 customer's voice, one vote each, closed once per month."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -61,14 +61,9 @@ def standings(session: Session, month: str) -> list[tuple[int, int, int, datetim
         .where(Nomination.month == month).group_by(Nomination.nominee_id)).all()
     votes = dict(session.exec(select(Vote.nominee_id, func.count())
                               .where(Vote.month == month).group_by(Vote.nominee_id)).all())
-    rows = [(nominee, votes.get(nominee, 0), count, _aware(first))
+    rows = [(nominee, votes.get(nominee, 0), count, first)
             for nominee, count, first in nominations]
     return sorted(rows, key=lambda row: (-row[1], -row[2], row[3], row[0]))
-
-
-def _aware(moment: datetime) -> datetime:
-    # Aggregates skip the column type, so SQLite hands back a naive UTC value.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def show(ctx: Context, command: GoldenEar) -> Reply:

@@ -12,13 +12,12 @@ from handlers.base import (
     Refusal,
     Reply,
     check_decider,
-    decide_once,
     decision_actions,
 )
 from handlers.commands import MajorIssueSolved, Suggest
 from points import ledger
 from storage.models import Employee, MajorIssue, Suggestion
-from storage.rows import insert_row
+from storage.rows import insert_row, transition
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment:
     if not approve and not comment:
         raise Refusal("refuse.comment_required", command=f"decline {ref}")
     status = kind.approved_status if approve else "declined"
-    if not decide_once(ctx.session, kind.model, record_id, dict(
+    if not transition(ctx.session, kind.model, record_id, "pending", dict(
             status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
             decided_at=ctx.now)):
         raise Refusal("refuse.already_decided", ref=ref)

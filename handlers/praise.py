@@ -12,13 +12,12 @@ from handlers.base import (
     Refusal,
     Reply,
     check_decider,
-    decide_once,
     decision_actions,
 )
 from handlers.commands import AttachRecording, PraiseLog, Touching
 from points import ledger
 from storage.models import Employee, Praise, Recording, TouchingMark
-from storage.rows import insert_row
+from storage.rows import insert_row, transition
 
 LOGGERS = ("supervisor", *PRIVILEGED)
 
@@ -68,7 +67,7 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
         raise Refusal("refuse.not_found", ref=f"P{record_id}")
     check_decider(ctx, praise.employee_id, praise.approver_id)
     status = "credited" if approve else "declined"
-    if not decide_once(ctx.session, Praise, record_id, dict(
+    if not transition(ctx.session, Praise, record_id, "pending", dict(
             status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
             decided_at=ctx.now)):
         raise Refusal("refuse.already_decided", ref=f"P{record_id}")

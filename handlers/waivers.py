@@ -17,7 +17,7 @@ from handlers.base import (
 )
 from handlers.commands import Occurred, WaiverOpen, WaiverReport
 from storage.models import Employee, Waiver
-from storage.rows import insert_row
+from storage.rows import insert_row, transition
 
 REPORT_WINDOW = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
@@ -60,12 +60,10 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
         cost_minor, currency = checked_money(ctx, command.cost, command.currency)
     approver = ctx.approver_for(ctx.actor)
     late = ctx.now > waiver.due_at
-    reported = ctx.session.execute(
-        update(Waiver).where(Waiver.id == waiver.id, Waiver.status == "open").values(
+    if not transition(ctx.session, Waiver, waiver.id, "open", dict(
             status="reported", done_instead=command.done_instead, why=command.why,
             customer_ref=command.customer_ref, cost_minor=cost_minor, currency=currency,
-            reported_at=ctx.now, late=late, approver_id=approver.id)).rowcount
-    if reported != 1:
+            reported_at=ctx.now, late=late, approver_id=approver.id)):
         raise Refusal("refuse.already_reported", ref=f"W{waiver.id}")
     cost = money(cost_minor, currency) if cost_minor is not None else "-"
     ctx.notify(approver.id, "notify.waiver_review", decision_actions(f"W{waiver.id}"),
@@ -87,11 +85,9 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     if not approve and not comment:
         raise Refusal("refuse.comment_required", command=f"decline W{record_id}")
     status = "ratified" if approve else "rejected"
-    changed = ctx.session.execute(
-        update(Waiver).where(Waiver.id == record_id, Waiver.status == "reported").values(
+    if not transition(ctx.session, Waiver, record_id, "reported", dict(
             status=status, reviewer_id=ctx.actor.id, review_comment=comment,
-            reviewed_at=ctx.now)).rowcount
-    if changed != 1:
+            reviewed_at=ctx.now)):
         raise Refusal("refuse.already_decided", ref=f"W{record_id}")
     ctx.notify(waiver.employee_id, f"notify.waiver_{status}", ref=f"W{record_id}",
                rule=waiver.rule, decider=ctx.actor.name, comment=comment or "-")

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from points import ledger
 from storage.models import CatalogStock, LedgerEntry, Redemption
-from storage.rows import insert_row
+from storage.rows import insert_row, transition
 
 
 class OutOfStock(Exception):
@@ -56,16 +56,11 @@ def request(session: Session, *, employee_id: int, item_key: str, cost: int,
 
 def _settle(session: Session, redemption: Redemption, status: str, actor_id: int,
             comment: str, now: datetime) -> None:
-    # Conditional on "still pending" so two deciders at once cannot both settle it.
-    settled = session.execute(
-        update(Redemption)
-        .where(Redemption.id == redemption.id, Redemption.status == "pending")
-        .values(status=status, decided_by_id=actor_id, decision_comment=comment, decided_at=now)
-    ).rowcount
-    if settled != 1:
-        session.refresh(redemption)
-        raise NotPending(redemption)
+    settled = transition(session, Redemption, redemption.id, "pending", dict(
+        status=status, decided_by_id=actor_id, decision_comment=comment, decided_at=now))
     session.refresh(redemption)
+    if not settled:
+        raise NotPending(redemption)
 
 
 def fulfil(session: Session, redemption: Redemption, *, actor_id: int, comment: str,

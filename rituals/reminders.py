@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from bot.config import Config
 from handlers import waivers
-from handlers.base import PRIVILEGED, decision_actions, queue
+from handlers.base import decision_actions, find_approver, queue
 from storage.models import Compensation, Employee, MajorIssue, Praise, SentOnce, Suggestion, Waiver
 from storage.rows import dialect_insert
 
@@ -29,21 +29,6 @@ def send_once(session: Session, key: str, now: datetime) -> bool:
     return inserted.scalar_one_or_none() is not None
 
 
-def escalation_target(session: Session, approver_id: int, requester_id: int) -> Employee | None:
-    """The approver's own supervisor, else HR, else an admin: never the requester."""
-    approver = session.get(Employee, approver_id)
-    candidates = []
-    if approver is not None and approver.supervisor_id:
-        candidates.append(session.get(Employee, approver.supervisor_id))
-    for role in PRIVILEGED:
-        candidates += session.exec(select(Employee).where(Employee.role == role, Employee.active)
-                                   .order_by(Employee.id)).all()
-    for person in candidates:
-        if person is not None and person.active and person.id not in (approver_id, requester_id):
-            return person
-    return None
-
-
 def nudge_approvers(session: Session, config: Config, now: datetime) -> int:
     """Remind approvers of requests older than the configured age, at most once a day
     each; hand a request still undecided after the longer age to the approver's
@@ -60,7 +45,9 @@ def nudge_approvers(session: Session, config: Config, now: datetime) -> int:
             ref = f"{letter}{record.id}"
             waited = getattr(record, since_column)
             if waited <= escalate_before and send_once(session, f"escalate:{ref}", now):
-                target = escalation_target(session, record.approver_id, record.employee_id)
+                # The approver's own supervisor (or HR): never the requester.
+                target = find_approver(session, session.get(Employee, record.approver_id),
+                                       exclude=frozenset({record.employee_id}))
                 if target is not None:
                     session.execute(update(model).where(model.id == record.id)
                                     .values(approver_id=target.id))

@@ -7,7 +7,7 @@ INSERT … RETURNING does that for a fraction of the cost of add() + flush().
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import Insert, Table, insert
+from sqlalchemy import Insert, Table, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
@@ -32,3 +32,11 @@ def insert_row(session: Session, row: Row) -> Row:
 def dialect_insert(dialect: str):
     """The dialect's INSERT, which offers ON CONFLICT on both supported stores."""
     return {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
+
+
+def transition(session: Session, model: type[SQLModel], record_id: int, from_status: str,
+               values: dict) -> bool:
+    """Move a record on from `from_status`, only if it is still there: of two clicks or
+    two workers at the same moment exactly one wins. True when this call did."""
+    return session.execute(update(model).where(
+        model.id == record_id, model.status == from_status).values(**values)).rowcount == 1

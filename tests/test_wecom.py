@@ -43,7 +43,7 @@ def wecom(org, fake):
             "all_staff_robot_envs": ["ROBOT_ALL"]}}})
         api = WeComApi(api_url, CORP_ID, SECRET, 1000002)
         adapter = WeComAdapter(org, config, WeComCrypto(TOKEN, AES_KEY, CORP_ID), api)
-        channel = WeComChannel(org, config, api, robot_key=lambda env: f"key-of-{env}")
+        channel = WeComChannel(config, api, robot_key=lambda env: f"key-of-{env}")
         with serve(create_app([adapter.router()])) as bot_url:
             yield Bot(bot_url, org, channel)
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
@@ -26,8 +25,6 @@ from handlers import commands as c
 from handlers.base import Message
 from handlers.dispatch import execute
 from handlers.i18n import render_message, render_reply
-from storage.engine import transaction
-from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 PLATFORM = "wecom"
@@ -134,17 +131,10 @@ class WeComChannel:
 
     name = PLATFORM
 
-    def __init__(self, engine: Engine, config: Config, api: WeComApi,
-                 robot_key: Callable[[str], str]) -> None:
-        self.engine, self.config, self.api = engine, config, api
+    def __init__(self, config: Config, api: WeComApi, robot_key: Callable[[str], str]) -> None:
+        self.api = api
         self.settings = config.platforms.wecom
         self.robot_key = robot_key  # env var name -> webhook key
-
-    def _userid(self, employee_id: int) -> str | None:
-        with transaction(self.engine) as session:
-            return session.exec(select(ChatIdentity.platform_user_id).where(
-                ChatIdentity.employee_id == employee_id,
-                ChatIdentity.platform == PLATFORM)).first()
 
     def _robots(self, notification: Notification) -> list[str]:
         if notification.team is not None:
@@ -153,7 +143,7 @@ class WeComChannel:
 
     def wants(self, notification: Notification) -> bool:
         if notification.recipient is not None:
-            return self._userid(notification.recipient.id) is not None
+            return PLATFORM in notification.identities
         return bool(self._robots(notification))
 
     def deliver(self, notification: Notification) -> None:
@@ -162,7 +152,7 @@ class WeComChannel:
                 self.api.robot_markdown(self.robot_key(env), notification.bilingual())
             return
         person = notification.recipient
-        userid = self._userid(person.id)
+        userid = notification.identities[PLATFORM]
         text = render_message(notification.message, person.locale)
         if not notification.actions:
             self.api.send_text(userid, text)
