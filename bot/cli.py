@@ -3,7 +3,7 @@
 import argparse
 import os
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
+from handlers import linking
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, redemptions
 from rituals import schedule
@@ -132,6 +133,19 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
     print(f"imported {count} people")
 
 
+def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        person = session.exec(select(Employee).where(
+            Employee.handle == args.name.lower(), Employee.active)).first()
+        if person is None:
+            raise CliError(f"nobody called {args.name!r} in the directory")
+        code = linking.issue_code(session, person, f"link:{args.platform}", datetime.now(UTC),
+                                  timedelta(hours=args.hours))
+    print(f"{code}\n{person.name} sends `link {code}` (or `绑定 {code}`) to the bot on "
+          f"{args.platform} within {args.hours} h; the code works once.")
+
+
 def _day(value: str) -> datetime:
     try:
         return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
@@ -219,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     importer = directory.add_parser("import", help="create/update staff from a CSV file")
     importer.add_argument("file")
     importer.set_defaults(func=cmd_directory_import)
+    link_code = directory.add_parser(
+        "link-code", help="a one-time code that links someone's chat account to them")
+    link_code.add_argument("name", help="directory handle")
+    link_code.add_argument("--platform", choices=("telegram", "slack", "wecom"),
+                           default="telegram")
+    link_code.add_argument("--hours", type=int, default=24, help="how long it is valid")
+    link_code.set_defaults(func=cmd_directory_link_code)
     ledger_parser = commands.add_parser("ledger").add_subparsers(dest="action", required=True)
     exporter = ledger_parser.add_parser("export", help="write ledger entries to stdout")
     exporter.add_argument("--since", type=_day, help="first day (UTC), e.g. 2026-11-01")

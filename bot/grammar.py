@@ -32,6 +32,7 @@ for _canonical, _aliases in {
     "cancel": ["cancel", "取消"],
     "ledger": ["ledger", "流水", "积分"],
     "lang": ["lang", "language", "语言"],
+    "link": ["link", "绑定"],
 }.items():
     for _alias in _aliases:
         VERBS[_alias] = _canonical
@@ -300,10 +301,16 @@ def _lang(rest: list[str]) -> c.SetLanguage:
     return c.SetLanguage(LANGUAGES[rest[0].lower()])
 
 
+def _link(rest: list[str]) -> c.LinkAccount:
+    _require(len(rest) == 1 and rest[0].isascii() and rest[0].isalnum() and len(rest[0]) <= 32)
+    return c.LinkAccount(rest[0])
+
+
 _PARSERS = {
     "help": _help, "me": _me, "comp": _comp, "waiver": _waiver, "waivers": _waivers,
     "praise": _praise, "touching": _touching, "suggest": _suggest, "solved": _solved,
     "approve": _decision(True), "decline": _decision(False), "pending": _pending,
     "nominate": _nominate, "vote": _vote, "goldenear": _goldenear, "catalog": _catalog,
     "redeem": _redeem, "cancel": _cancel, "ledger": _ledger, "lang": _lang,
+    "link": _link,
 }

@@ -63,19 +63,27 @@ class WaiverList:
 
 
 @dataclass(frozen=True)
-class PraiseLog:
-    text: str
-    employee: str | None = None  # @handle; None: the sender submits praise they received
-    attachment: str = ""
-
-
-@dataclass(frozen=True)
 class AttachRecording:
     """A voice note or audio file sent right after a praise command: its recording."""
 
     data: bytes
     content_type: str
     source: str
+
+
+@dataclass(frozen=True)
+class PraiseLog:
+    text: str
+    employee: str | None = None  # @handle; None: the sender submits praise they received
+    attachment: str = ""
+    recording: AttachRecording | None = None  # a voice note that came with the command
+
+
+@dataclass(frozen=True)
+class LinkAccount:
+    """A one-time code from HR that links this chat account to a directory entry."""
+
+    code: str
 
 
 @dataclass(frozen=True)
@@ -157,5 +165,5 @@ Command = (
     Unparsed | Help | Me | Compensate | WaiverOpen | WaiverReport | WaiverList | PraiseLog
     | AttachRecording
     | Touching | Suggest | MajorIssueSolved | Decide | Pending | Nominate | CastVote
-    | GoldenEar | Catalog | Redeem | CancelRedemption | Ledger | SetLanguage
+    | GoldenEar | Catalog | Redeem | CancelRedemption | Ledger | SetLanguage | LinkAccount
 )

@@ -16,6 +16,7 @@ from handlers import (
     golden_ear,
     improvements,
     ledger_review,
+    linking,
     praise,
     profile,
     redemptions,
@@ -73,20 +74,23 @@ def execute(engine: Engine, config: Config, platform: str, user_id: str, command
     try:
         with transaction(engine) as session:
             actor = find_sender(session, platform, user_id)
-            if actor is None:
-                return Reply.of("not_registered").failed(), locale
-            locale = actor.locale
+            locale = actor.locale if actor is not None else locale
             if idempotency_key is not None:
                 receipt = session.get(CommandReceipt, idempotency_key)
                 if receipt is not None:
                     return Reply.from_dict(receipt.reply), locale
-            if isinstance(command, c.Unparsed):
+            if isinstance(command, c.LinkAccount):  # the one command for strangers
+                reply = linking.link_account(session, platform, user_id, command.code, now)
+            elif actor is None:
+                return Reply.of("not_registered").failed(), locale
+            elif isinstance(command, c.Unparsed):
                 return usage(command), locale
-            reply = ROUTES[type(command)](Context(session, config, actor, now), command)
+            else:
+                reply = ROUTES[type(command)](Context(session, config, actor, now), command)
             if idempotency_key is not None:
                 session.add(CommandReceipt(key=idempotency_key, reply=reply.to_dict(),
                                            created_at=now))
-            return reply, actor.locale
+            return reply, locale
     except Refusal as refusal:
         return Reply.of(refusal.key, **refusal.params).failed(), locale
     except IntegrityError:

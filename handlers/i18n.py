@@ -11,8 +11,19 @@ from handlers.base import Message, Reply
 MESSAGES: dict[str, tuple[str, str]] = {
     # --- general ---------------------------------------------------------
     "not_registered": (
-        "You are not registered with Frontline yet — please ask HR to add you.",
-        "你还没有在 Frontline 登记 —— 请联系 HR 为你开通。"),
+        "You are not registered with Frontline yet — please ask HR to add you. If HR gave you a link code, send: link <code>",
+        "你还没有在 Frontline 登记 —— 请联系 HR 为你开通。如果 HR 给了你绑定码，请发送：绑定 <绑定码>"),
+    "linked": (
+        "Welcome, {name}: this chat account is now linked to you in Frontline. Send `help` to start.",
+        "欢迎你，{name}：这个聊天账号已关联到你的 Frontline 身份。发送「帮助」开始使用。"),
+    "refuse.link_code": (
+        "That link code is unknown, used or expired. Ask HR for a new one, then send: link <code>",
+        "绑定码无效、已使用或已过期。请向 HR 申请新的绑定码，然后发送：绑定 <绑定码>"),
+    "refuse.already_linked": (
+        "This chat account is already linked to someone in Frontline; send `me` to see who.",
+        "这个聊天账号已关联到 Frontline 中的某位同事；发送「我」查看。"),
+    "usage.link": ("Usage: link <code from HR>, e.g. link K7Q4PZM2XA",
+                   "用法：绑定 <HR 提供的绑定码>，例如「绑定 K7Q4PZM2XA」"),
     "unknown_command": (
         "I did not understand that. Send `help` to see what I can do.",
         "没看懂这条指令。发送「帮助」查看全部指令。"),

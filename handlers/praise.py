@@ -30,7 +30,14 @@ def credit(ctx: Context, praise: Praise, employee: Employee) -> None:
     ctx.notify(employee.id, "notify.praise_credited", ref=f"P{praise.id}",
                points=ctx.config.points.praise, text=praise.text)
     ctx.notify_all("broadcast.praise", ref=f"P{praise.id}", who=employee.name, text=praise.text,
-                   attachment=f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "")
+                   attachment=f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
+                   recording_id=recording_id(praise))
+
+
+def recording_id(praise: Praise) -> int | None:
+    """The kept recording a broadcast can post again, when the praise has one."""
+    ref = praise.attachment_ref or ""
+    return int(ref.split(":", 1)[1]) if ref.startswith("recording:") else None
 
 
 def log_praise(ctx: Context, command: PraiseLog) -> Reply:
@@ -45,6 +52,8 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
                     source="logged", status="credited", logged_by_id=ctx.actor.id,
                     created_at=ctx.now, decided_at=ctx.now)
     insert_row(ctx.session, praise)
+    if command.recording is not None:
+        _keep(ctx, praise, command.recording)
     credit(ctx, praise, employee)
     return Reply.of("praise.logged", ref=f"P{praise.id}", who=employee.name,
                     points=ctx.config.points.praise)
@@ -56,6 +65,8 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
                     attachment_ref=command.attachment, source="submitted", status="pending",
                     logged_by_id=ctx.actor.id, approver_id=approver.id, created_at=ctx.now)
     insert_row(ctx.session, praise)
+    if command.recording is not None:
+        _keep(ctx, praise, command.recording)
     ctx.notify(approver.id, "notify.praise_confirm", decision_actions(f"P{praise.id}"),
                ref=f"P{praise.id}", who=ctx.actor.name, text=command.text)
     return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
@@ -106,9 +117,14 @@ def attach_recording(ctx: Context, command: AttachRecording) -> Reply:
         Praise.status.in_(("credited", "pending"))).order_by(Praise.id.desc())).first()
     if praise is None:
         raise Refusal("refuse.no_recent_praise")
-    recording = insert_row(ctx.session, Recording(
-        praise_id=praise.id, content_type=command.content_type, data=command.data,
-        source=command.source, created_at=ctx.now))
-    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
-        attachment_ref=f"recording:{recording.id}"))
+    _keep(ctx, praise, command)
     return Reply.of("praise.recording_kept", ref=f"P{praise.id}")
+
+
+def _keep(ctx: Context, praise: Praise, recording: AttachRecording) -> None:
+    kept = insert_row(ctx.session, Recording(
+        praise_id=praise.id, content_type=recording.content_type, data=recording.data,
+        source=recording.source, created_at=ctx.now))
+    praise.attachment_ref = f"recording:{kept.id}"
+    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
+        attachment_ref=praise.attachment_ref))

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot.config import Config
 from handlers.base import queue
 from handlers.golden_ear import close_month, standings
+from handlers.praise import recording_id
 from storage.models import (
     Compensation,
     Employee,
@@ -58,7 +59,8 @@ def morning_praise(session: Session, config: Config, team: Team, since: datetime
     who = session.get(Employee, best.employee_id)
     queue(session, now, "team", key, {
         "who": who.name, "text": best.text, "touching": best.touching_count,
-        "recording": _recording(best), "ref": f"P{best.id}"}, team_id=team.id)
+        "recording": _recording(best), "ref": f"P{best.id}",
+        "recording_id": recording_id(best)}, team_id=team.id)
     return f"P{best.id}"
 
 

@@ -278,3 +278,28 @@ class Recording(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary)
     source: str = Field(description="where it came from, e.g. wecom:media:<id>")
     created_at: datetime = _when()
+
+
+class OneTimeCode(SQLModel, table=True):
+    """A short-lived, single-use secret (an account-link code, a sign-in link), kept
+    only as its SHA-256 so a copy of the database cannot be used to redeem one."""
+
+    code_hash: str = Field(primary_key=True)
+    purpose: str = Field(description="link:<platform> | login")
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+
+
+class ChatPost(SQLModel, table=True):
+    """A message the bot posted in a shared chat, so a reaction to it can be traced
+    back to the record it shows (e.g. a praise broadcast)."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    chat_id: str
+    message_id: str
+    ref: str = Field(description="the record shown, e.g. P12")
+    created_at: datetime = _when()

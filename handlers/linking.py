@@ -1,0 +1,58 @@
+"""One-time codes: HR issues one from the CLI, a person sends it to the bot from a
+chat account the directory does not know yet, and that account becomes theirs.
+The same codes carry sign-in links; only their SHA-256 is stored."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from handlers.base import Refusal, Reply
+from storage.models import ChatIdentity, Employee, OneTimeCode
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def digest(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def issue_code(session: Session, employee: Employee, purpose: str, now: datetime,
+               valid_for: timedelta, length: int = 10) -> str:
+    code = "".join(secrets.choice(ALPHABET) for _ in range(length))
+    session.add(OneTimeCode(code_hash=digest(code), purpose=purpose, employee_id=employee.id,
+                            created_at=now, expires_at=now + valid_for))
+    return code
+
+
+def redeem_code(session: Session, code: str, purpose: str, now: datetime) -> Employee | None:
+    """The code's owner, marking it used; None when it is unknown, used or expired.
+    The conditional update makes two simultaneous redemptions succeed once."""
+    key = digest(code)
+    won = session.execute(update(OneTimeCode).where(
+        OneTimeCode.code_hash == key, OneTimeCode.purpose == purpose,
+        OneTimeCode.used_at.is_(None), OneTimeCode.expires_at > now).values(used_at=now)).rowcount
+    if not won:
+        return None
+    owner = session.get(Employee, session.get(OneTimeCode, key).employee_id)
+    return owner if owner is not None and owner.active else None
+
+
+def link_account(session: Session, platform: str, user_id: str, code: str,
+                 now: datetime) -> Reply:
+    taken = session.exec(select(ChatIdentity).where(
+        ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id)).first()
+    if taken is not None:
+        raise Refusal("refuse.already_linked")
+    owner = redeem_code(session, code, f"link:{platform}", now)
+    if owner is None:
+        raise Refusal("refuse.link_code")
+    previous = session.exec(select(ChatIdentity).where(
+        ChatIdentity.employee_id == owner.id, ChatIdentity.platform == platform)).first()
+    if previous is not None:  # a new phone or account replaces the old one
+        session.delete(previous)
+        session.flush()
+    session.add(ChatIdentity(employee_id=owner.id, platform=platform, platform_user_id=user_id))
+    return Reply.of("linked", name=owner.name)
