@@ -1,7 +1,6 @@
 """The `frontline` command. Errors are one clear line and a non-zero exit."""
 
 import argparse
-import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -9,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from bot import runtime
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
@@ -71,7 +71,7 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
     enabled = config.platforms.enabled()
-    unsupported = [name for name in enabled if name != "wecom"]
+    unsupported = [name for name in enabled if name not in runtime.BUILDERS]
     if unsupported:
         raise CliError(f"platform {unsupported[0]!r} is enabled in the config, but this "
                        "version of Frontline has no adapter for it yet; disable it")
@@ -82,35 +82,26 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
 
 def _serve_platforms(config: Config) -> None:
-    """The webhook app with every enabled platform, the rituals and the outbox."""
+    """One web app with every enabled platform, the rituals and the outbox."""
     import uvicorn
 
     from bot.web import create_app
-    from bot.wecom.adapter import WeComAdapter, WeComChannel
-    from bot.wecom.api import WeComApi
-    from bot.wecom.crypto import WeComCrypto
 
     engine = open_database(config)
-    wecom = config.platforms.wecom
-    try:
-        crypto = WeComCrypto(wecom.secret("token_env"), wecom.secret("aes_key_env"),
-                             wecom.corp_id)
-    except ValueError as error:
-        raise CliError(f"platforms.wecom.aes_key_env: {error}") from None
-    api = WeComApi(wecom.api_base, wecom.corp_id, wecom.secret("secret_env"), wecom.agent_id)
-    robot_envs = [*wecom.all_staff_robot_envs,
-                  *(env for envs in wecom.team_robot_envs.values() for env in envs)]
-    robot_keys = {env: os.environ.get(env, "") for env in robot_envs}
-    missing = [env for env, key in robot_keys.items() if not key]
-    if missing:
-        raise CliError(f"platforms.wecom: environment variable {missing[0]} is not set")
-    channel = WeComChannel(config, api, robot_key=robot_keys.__getitem__)
+    wired = runtime.wire(engine, config)
     schedule.catch_up(engine, config, datetime.now(UTC))
     scheduler = schedule.build_scheduler(engine, config)
     scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
-                      args=(engine, [channel]), max_instances=1, coalesce=True)
-    scheduler.start()
-    app = create_app([WeComAdapter(engine, config, crypto, api).router()])
+                      args=(engine, wired.channels), max_instances=1, coalesce=True)
+
+    async def start_scheduler() -> None:  # after the platforms, so the outbox can send
+        scheduler.start()
+
+    async def stop_scheduler() -> None:
+        scheduler.shutdown(wait=False)
+
+    app = create_app(wired.routers, [*wired.on_start, start_scheduler],
+                     [stop_scheduler, *wired.on_stop])
     uvicorn.run(app, host=config.web.host, port=config.web.port)
 
 

@@ -4,7 +4,7 @@ import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -144,8 +144,24 @@ class Platform(_Strict):
     secret_env: str | None = None
 
 
-class WeCom(_Strict):
+class _ChatPlatform(_Strict):
+    """A platform section whose secrets live in environment variables it names."""
+
+    section: ClassVar[str]
+
+    def secret(self, field: str) -> str:
+        name = getattr(self, field)
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"platforms.{self.section}.{field}: environment variable "
+                              f"{name} is not set")
+        return value
+
+
+class WeCom(_ChatPlatform):
     """A WeCom self-built app. Every *_env names an environment variable."""
+
+    section: ClassVar[str] = "wecom"
 
     enabled: bool = False
     corp_id: str = ""
@@ -160,17 +176,30 @@ class WeCom(_Strict):
     all_staff_robot_envs: list[str] = []
     team_robot_envs: dict[str, list[str]] = {}
 
-    def secret(self, field: str) -> str:
-        name = getattr(self, field)
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"platforms.wecom.{field}: environment variable {name} is not set")
-        return value
+
+class Telegram(_ChatPlatform):
+    """A Telegram bot. Every *_env names an environment variable."""
+
+    section: ClassVar[str] = "telegram"
+
+    enabled: bool = False
+    token_env: str = "TELEGRAM_BOT_TOKEN"  # from @BotFather
+    mode: str = Field(default="polling", pattern=r"^(polling|webhook)$")
+    webhook_url: str = Field(default="", description="public https URL of /telegram/webhook")
+    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"  # checked on every webhook call
+    api_base: str = "https://api.telegram.org/bot"
+    file_base: str = "https://api.telegram.org/file/bot"
+    # Chat ids (groups are negative) that receive broadcasts: all-staff posts go to
+    # `all_staff_chats`, a team's posts to the chats listed under its name.
+    all_staff_chats: list[int] = []
+    team_chats: dict[str, list[int]] = {}
+    touching_reaction: str = "❤"  # a reaction with this emoji marks praise as touching
+    form_timeout_minutes: float = Field(default=10, gt=0, le=120)
 
 
 class Platforms(_Strict):
     slack: Platform = Platform()
-    telegram: Platform = Platform()
+    telegram: Telegram = Telegram()
     wecom: WeCom = WeCom()
 
     def enabled(self) -> list[str]:

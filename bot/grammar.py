@@ -96,7 +96,7 @@ def _number(word: str) -> int:
     return int(word)
 
 
-def _amount(word: str) -> tuple[Decimal, str | None] | None:
+def parse_amount(word: str) -> tuple[Decimal, str | None] | None:
     """`120`, `120.50`, `¥120`, `120元`, `120USD` -> (amount, currency or None)."""
     match = AMOUNT.match(word)
     if match is None:
@@ -124,7 +124,7 @@ def _me(rest: list[str]) -> c.Me:
 
 def _comp(rest: list[str]) -> c.Compensate:
     _require(len(rest) >= 3)
-    parsed = _amount(rest[0])
+    parsed = parse_amount(rest[0])
     _require(parsed is not None, "error.amount" if _looks_like_amount(rest[0]) else "")
     amount, currency = parsed
     _require(amount > 0, "error.amount")
@@ -186,9 +186,9 @@ def _waiver_report(rest: list[str]) -> c.WaiverReport:
         if word.startswith("#") and len(word) > 1 and not customer_ref:
             customer_ref = word[1:]
         elif CURRENCY.match(word) and currency is None and cost is None and len(words) > 1 \
-                and _amount(words[-2]) is not None:
+                and parse_amount(words[-2]) is not None:
             currency = word.upper()
-        elif cost is None and (parsed := _amount(word)) is not None:
+        elif cost is None and (parsed := parse_amount(word)) is not None:
             cost, currency = parsed[0], parsed[1] or currency
         else:
             break

@@ -90,7 +90,7 @@ def execute(engine: Engine, config: Config, platform: str, user_id: str, command
             if idempotency_key is not None:
                 session.add(CommandReceipt(key=idempotency_key, reply=reply.to_dict(),
                                            created_at=now))
-            return reply, locale
+            return reply, actor.locale if actor is not None else locale  # `lang` changes it
     except Refusal as refusal:
         return Reply.of(refusal.key, **refusal.params).failed(), locale
     except IntegrityError:

@@ -10,13 +10,14 @@ import uvicorn
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 at a free port; yields its base URL."""
+def serve(app, lifespan: str = "off") -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port; yields its base URL. With
+    lifespan="on" the app's start and stop hooks run too."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+                                           lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -2,6 +2,7 @@
 migrated PostgreSQL database."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -115,3 +116,75 @@ def test_config_errors_are_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("frontline: organisation.timezone: ")
+
+
+def test_link_code_is_printed_once_and_stored_hashed(frontline, database_url):
+    frontline("chat", "--as", "wang", stdin="me\n")  # loads the demo directory
+    result = frontline("directory", "link-code", "alice", "--platform", "telegram")
+    assert result.returncode == 0, result.stderr
+    code = result.stdout.split()[0]
+    assert len(code) == 10 and f"link {code}" in result.stdout
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT code_hash, purpose FROM onetimecode")).all()
+    engine.dispose()
+    assert len(stored) == 1 and stored[0][1] == "link:telegram" and code not in stored[0][0]
+    assert frontline("directory", "link-code", "ghost").returncode == 1
+
+
+def test_run_names_the_missing_platform_secret(tmp_path):
+    config = tmp_path / "tg.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "tg.db"}"\n\n'
+                      '[platforms.telegram]\nenabled = true\ntoken_env = "NO_SUCH_TOKEN_VAR"\n',
+                      encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("frontline: platforms.telegram.token_env: environment "
+                                     "variable NO_SUCH_TOKEN_VAR is not set")
+
+
+def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
+    """`frontline run` end to end: long polling against the fake Bot API, two staff
+    linking their accounts, and an approval request reaching the supervisor."""
+    import socket
+    import time
+
+    from tests.fake_telegram import TOKEN, FakeTelegram
+    from tests.http_servers import serve
+
+    frontline("chat", "--as", "wang", stdin="me\n")  # loads the demo directory
+    codes = {who: frontline("directory", "link-code", who).stdout.split()[0]
+             for who in ("alice", "wang")}
+    fake = FakeTelegram()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with serve(fake.app()) as api_url:
+        config = tmp_path / "frontline.toml"
+        config.write_text(config.read_text(encoding="utf-8") + (
+            f'\n[web]\nport = {port}\n\n[platforms.telegram]\nenabled = true\n'
+            f'api_base = "{api_url}/bot"\nfile_base = "{api_url}/file/bot"\n'), encoding="utf-8")
+        bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "--config", str(config), "run"],
+                               env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for update_id, (user, text_) in enumerate([
+                    (2001, f"/start {codes['alice']}"), (2002, f"/start {codes['wang']}"),
+                    (2001, "/comp 500 refund #A7 broken on arrival")], start=1):
+                fake.updates.append({"update_id": update_id, "message": {
+                    "message_id": update_id, "date": int(time.time()), "text": text_,
+                    "chat": {"id": user, "type": "private"},
+                    "from": {"id": user, "is_bot": False, "first_name": "x"},
+                    "entities": [{"type": "bot_command", "offset": 0,
+                                  "length": len(text_.split()[0])}]}})
+            deadline = time.monotonic() + 60
+            while not any("reply_markup" in m for m in fake.sent() if m["chat_id"] == "2002"):
+                assert bot.poll() is None, bot.stderr.read().decode()
+                assert time.monotonic() < deadline, fake.calls
+                time.sleep(0.1)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=30)
+    assert any("C1" in t for t in fake.texts_to(2001))
+    assert any("Welcome" in t or "欢迎" in t for t in fake.texts_to(2002))

@@ -1,0 +1,117 @@
+"""The long forms (compensation, waiver report) as fields, for platforms that ask
+one question at a time (Telegram conversations) or show them all at once (Slack
+modals). Each field reads one answer or says, as a message key, what is wrong
+with it; the form builds the same command the one-line grammar would."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from bot.grammar import CURRENCY, KINDS, REFERENCE, parse_amount
+from handlers import commands as c
+
+SKIP = {"-", "—", "无", "没有", "none", "no"}
+
+
+class FieldError(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem  # message key
+
+
+def _money(text: str) -> tuple[Decimal, str | None]:
+    words = text.split()
+    parsed = parse_amount(words[0]) if words else None
+    if parsed is None or parsed[0] <= 0 or len(words) > 2:
+        raise FieldError("error.amount")
+    amount, currency = parsed
+    if len(words) == 2:
+        if currency is not None or not CURRENCY.match(words[1]):
+            raise FieldError("error.amount")
+        currency = words[1].upper()
+    return amount, currency
+
+
+def read_kind(text: str) -> str:
+    kind = KINDS.get(text.strip().lower())
+    if kind is None:
+        raise FieldError("error.kind")
+    return kind
+
+
+def read_text(problem: str) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        if not text.strip():
+            raise FieldError(problem)
+        return " ".join(text.split())
+    return read
+
+
+def read_reference(text: str) -> str:
+    """A customer reference, or nothing (`-`)."""
+    text = text.strip()
+    if not text or text.lower() in SKIP:
+        return ""
+    if len(text.split()) != 1:
+        raise FieldError("error.customer_ref")
+    return text.lstrip("#")
+
+
+def read_waiver(text: str) -> int:
+    match = REFERENCE.match(text.strip())
+    if match is None or match.group(1).upper() != "W":
+        raise FieldError("error.waiver_ref")
+    return int(match.group(2))
+
+
+def read_cost(text: str) -> tuple[Decimal | None, str | None]:
+    if not text.strip() or text.strip().lower() in SKIP:
+        return None, None
+    return _money(text)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    prompt: str  # message key of the question
+    read: Callable[[str], Any]
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    fields: tuple[Field, ...]
+    build: Callable[[dict[str, Any]], c.Command]
+
+
+COMPENSATION = Form("comp", (
+    Field("amount", "form.comp.amount", _money),
+    Field("kind", "form.comp.kind", read_kind),
+    Field("customer_ref", "form.customer_ref", read_reference, optional=True),
+    Field("reason", "form.comp.reason", read_text("error.reason")),
+), lambda v: c.Compensate(v["amount"][0], v["amount"][1], v["kind"], v["customer_ref"],
+                          v["reason"]))
+
+WAIVER_REPORT = Form("waiver", (
+    Field("waiver", "form.waiver.which", read_waiver),
+    Field("done_instead", "form.waiver.done_instead", read_text("error.text")),
+    Field("why", "form.waiver.why", read_text("error.text")),
+    Field("customer_ref", "form.customer_ref", read_reference, optional=True),
+    Field("cost", "form.waiver.cost", read_cost, optional=True),
+), lambda v: c.WaiverReport(v["waiver"], v["done_instead"], v["why"], v["customer_ref"],
+                            *v["cost"]))
+
+FORMS = {form.name: form for form in (COMPENSATION, WAIVER_REPORT)}
+
+
+def read_all(form: Form, answers: dict[str, str]) -> tuple[c.Command | None, dict[str, str]]:
+    """Read every field at once (a modal): the command, or the problem key per field."""
+    values, problems = {}, {}
+    for field in form.fields:
+        try:
+            values[field.name] = field.read(answers.get(field.name) or "")
+        except FieldError as error:
+            problems[field.name] = error.problem
+    return (None if problems else form.build(values)), problems

@@ -1,0 +1,121 @@
+"""The outbox through the Telegram bot: a person in their private chat with the bot
+(buttons when there is a decision to make), every shared chat as its own channel,
+so a broadcast that reached one group and failed in another is retried only where
+it failed. Sending goes through the application's rate limiter, which keeps to
+Telegram's limits and waits out a RetryAfter."""
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.outbox import Notification
+from bot.telegram.adapter import PLATFORM, TelegramAdapter, chunks, keyboard
+from handlers.base import Message
+from handlers.i18n import render_message
+from storage.engine import transaction
+from storage.models import ChatPost, Recording
+
+SEND_TIMEOUT = 120  # seconds; the rate limiter may hold a message back this long
+
+
+class _Sender:
+    def __init__(self, adapter: TelegramAdapter) -> None:
+        self.adapter = adapter
+        self.bot = adapter.application.bot
+
+    def _run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """The outbox runs in a worker thread; the bot lives on the web app's loop."""
+        if self.adapter.loop is None:
+            coroutine.close()
+            raise RuntimeError("the Telegram bot is not started")
+        return asyncio.run_coroutine_threadsafe(coroutine, self.adapter.loop).result(
+            SEND_TIMEOUT)
+
+    async def _send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None):
+        parts = chunks(text)
+        sent = None
+        for n, part in enumerate(parts):
+            sent = await self.bot.send_message(
+                chat_id, part, reply_markup=markup if n == len(parts) - 1 else None)
+        return sent
+
+    async def _send_recording(self, chat_id: int, recording_id: int, reply_to: int) -> None:
+        recording = await asyncio.to_thread(self._recording, recording_id)
+        if recording is None:
+            return
+        data, content_type = recording
+        if content_type == "audio/ogg":
+            await self.bot.send_voice(chat_id, data, reply_to_message_id=reply_to)
+        else:
+            await self.bot.send_audio(chat_id, data, reply_to_message_id=reply_to)
+
+    def _recording(self, recording_id: int) -> tuple[bytes, str] | None:
+        with transaction(self.adapter.engine) as session:
+            row = session.get(Recording, recording_id)
+            return (row.data, row.content_type) if row else None
+
+
+class TelegramChannel(_Sender):
+    """People, in their private chat with the bot (their user id is that chat's id)."""
+
+    name = PLATFORM
+
+    def wants(self, notification: Notification) -> bool:
+        return notification.recipient is not None and PLATFORM in notification.identities
+
+    def deliver(self, notification: Notification) -> None:
+        locale = notification.recipient.locale
+        text = render_message(notification.message, locale)
+        chat_id = int(notification.identities[PLATFORM])
+        self._run(self._send(chat_id, text, keyboard(list(notification.actions), locale)))
+
+
+class TelegramChatChannel(_Sender):
+    """One shared chat: all-staff posts, or one team's posts."""
+
+    def __init__(self, adapter: TelegramAdapter, chat_id: int, team: str | None) -> None:
+        super().__init__(adapter)
+        self.chat_id, self.team = chat_id, team
+        self.name = f"{PLATFORM}:{chat_id}"
+
+    def wants(self, notification: Notification) -> bool:
+        if notification.recipient is not None:
+            return False
+        if notification.team is None:
+            return self.team is None
+        return notification.team.name == self.team
+
+    def deliver(self, notification: Notification) -> None:
+        self._run(self._post(notification))
+
+    async def _post(self, notification: Notification) -> None:
+        params = notification.message.params
+        markup = None
+        if notification.message.key == "broadcast.praise":
+            zh, en = (render_message(Message("action.touching"), loc) for loc in ("zh", "en"))
+            label = f"{zh} · {en.removeprefix('❤️ ')}"
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                label, callback_data=f"touching {params['ref']}")]])
+        sent = await self._send(self.chat_id, notification.bilingual(), markup)
+        if params.get("ref"):
+            await asyncio.to_thread(self._remember, sent.message_id, params["ref"])
+        if params.get("recording_id"):
+            await self._send_recording(self.chat_id, params["recording_id"], sent.message_id)
+
+    def _remember(self, message_id: int, ref: str) -> None:
+        with transaction(self.adapter.engine) as session:
+            session.add(ChatPost(platform=PLATFORM, chat_id=str(self.chat_id),
+                                 message_id=str(message_id), ref=ref,
+                                 created_at=datetime.now(UTC)))
+
+
+def channels(adapter: TelegramAdapter) -> list[_Sender]:
+    settings = adapter.settings
+    chats: list[_Sender] = [TelegramChannel(adapter)]
+    chats += [TelegramChatChannel(adapter, chat, None) for chat in settings.all_staff_chats]
+    chats += [TelegramChatChannel(adapter, chat, team)
+              for team, ids in settings.team_chats.items() for chat in ids]
+    return chats

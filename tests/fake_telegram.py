@@ -1,0 +1,112 @@
+"""A local fake of the Telegram Bot API: the methods Frontline calls, answered the way
+Telegram answers them (PTB parses every reply), with 429 RetryAfter on demand and a
+getUpdates queue for long polling."""
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Frontline",
+            "username": "frontline_bot", "can_join_groups": True,
+            "can_read_all_group_messages": False, "supports_inline_queries": False}
+JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "reply_parameters"}
+
+
+@dataclass
+class FakeTelegram:
+    calls: list[tuple[str, dict]] = field(default_factory=list)  # every method call
+    updates: list[dict] = field(default_factory=list)  # served by getUpdates
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
+    retry_after: dict[str, list[int]] = field(default_factory=dict)  # method -> 429s to give
+    next_message_id: int = 500
+
+    def sent(self, method: str = "sendMessage") -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [p["text"] for p in self.sent() if int(p["chat_id"]) == chat_id]
+
+    def wait_for(self, method: str, count: int, timeout: float = 10) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method}: {len(self.sent(method))} calls, "
+                                     f"expected {count}: {self.calls[-5:]}")
+            time.sleep(0.02)
+        return self.sent(method)
+
+    def _message(self, params: dict, **extra) -> dict:
+        self.next_message_id += 1
+        chat_id = int(params["chat_id"])
+        return {"message_id": self.next_message_id, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": BOT_USER, **extra}
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/bot{token}/{method}")
+        async def call(token: str, method: str, request: Request):
+            if token != TOKEN:
+                return JSONResponse({"ok": False, "error_code": 401,
+                                     "description": "Unauthorized"}, status_code=401)
+            params = {}
+            for name, value in (await request.form()).multi_items():
+                if hasattr(value, "read"):
+                    params[name] = await value.read()
+                else:
+                    params[name] = json.loads(value) if name in JSON_FIELDS else value
+            if self.retry_after.get(method):
+                seconds = self.retry_after[method].pop(0)
+                return JSONResponse({"ok": False, "error_code": 429,
+                                     "description": f"Too Many Requests: retry after {seconds}",
+                                     "parameters": {"retry_after": seconds}}, status_code=429)
+            if method == "getUpdates":
+                return {"ok": True, "result": await self._updates(params)}
+            self.calls.append((method, params))
+            return {"ok": True, "result": self._result(method, params)}
+
+        @app.get("/file/bot{token}/{path:path}")
+        def download(token: str, path: str):
+            file_id = path.rsplit("/", 1)[-1]
+            if token != TOKEN or file_id not in self.files:
+                return Response(status_code=404)
+            return Response(self.files[file_id], media_type="application/octet-stream")
+
+        return app
+
+    async def _updates(self, params: dict) -> list[dict]:
+        offset = int(params.get("offset") or 0)
+        for _ in range(20):  # a short long-poll
+            ready = [u for u in self.updates if u["update_id"] >= offset]
+            if ready:
+                return ready
+            await asyncio.sleep(0.02)
+        return []
+
+    def _result(self, method: str, params: dict):
+        if method == "getMe":
+            return BOT_USER
+        if method == "sendMessage":
+            extra = {"text": params["text"]}
+            if "inline_keyboard" in (params.get("reply_markup") or {}):  # as Telegram does
+                extra["reply_markup"] = params["reply_markup"]
+            return self._message(params, **extra)
+        if method in ("sendVoice", "sendAudio"):
+            kind = "voice" if method == "sendVoice" else "audio"
+            return self._message(params, **{kind: {
+                "file_id": f"sent-{self.next_message_id}", "file_unique_id": "u",
+                "duration": 1, **({"title": "praise"} if kind == "audio" else {})}})
+        if method == "editMessageText":
+            return self._message(params, text=params["text"])
+        if method == "getFile":
+            file_id = params["file_id"]
+            return {"file_id": file_id, "file_unique_id": f"unique-{file_id}",
+                    "file_size": len(self.files.get(file_id, b"")),
+                    "file_path": f"voice/{file_id}"}
+        return True  # answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook, …

@@ -1,0 +1,346 @@
+"""The Telegram adapter over real HTTP on 127.0.0.1: python-telegram-bot's own
+Application pointed (base_url, base_file_url) at a local fake Bot API; updates
+arrive through the webhook route of the bot's web app, or by long polling."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from bot.config import DEMO_CATALOG, parse_config
+from bot.outbox import dispatch_pending
+from bot.telegram.adapter import TelegramAdapter
+from bot.telegram.channels import channels
+from bot.web import create_app
+from handlers import linking
+from storage.engine import transaction
+from storage.models import (
+    ChatIdentity,
+    ChatPost,
+    Compensation,
+    Outbox,
+    Praise,
+    Recording,
+    TouchingMark,
+    Waiver,
+)
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.http_servers import serve
+from tests.support import count, employee, rows
+
+SECRET = "webhook-secret-token"
+USERS = {"wang": 1001, "alice": 1002, "bob": 1003, "lilei": 1004, "hana": 1005}
+GROUP = -100500
+STRANGER = 4242
+
+
+def settings(api_url: str, **overrides) -> dict:
+    return {"roles": {"employee": {"per_incident_limit": "200"},
+                      "supervisor": {"per_incident_limit": "1000"},
+                      "hr": {"per_incident_limit": "1000"}},
+            "catalog": DEMO_CATALOG,
+            "platforms": {"telegram": {
+                "enabled": True, "mode": "webhook", "webhook_url": "https://x.example/tg",
+                "api_base": f"{api_url}/bot", "file_base": f"{api_url}/file/bot",
+                "all_staff_chats": [GROUP], "form_timeout_minutes": 0.03, **overrides}}}
+
+
+@pytest.fixture
+def fake():
+    return FakeTelegram()
+
+
+@pytest.fixture
+def tg(org, fake):
+    with transaction(org) as session:
+        for handle, user_id in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="telegram",
+                                     platform_user_id=str(user_id)))
+    with serve(fake.app()) as api_url:
+        adapter = TelegramAdapter(org, parse_config(settings(api_url)), TOKEN,
+                                  webhook_secret=SECRET)
+        app = create_app([adapter.router()], [adapter.start], [adapter.stop])
+        with serve(app, lifespan="on") as bot_url:
+            yield Telegram(bot_url, org, fake, adapter)
+
+
+class Telegram:
+    def __init__(self, url, engine, fake, adapter):
+        self.url, self.engine, self.fake, self.adapter = url, engine, fake, adapter
+        self.update_id, self.message_id = 7000, 100
+
+    def post(self, update: dict, secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        return httpx.post(f"{self.url}/telegram/webhook", json=update, headers=headers,
+                          timeout=10)
+
+    def update(self, **body) -> dict:
+        self.update_id += 1
+        return {"update_id": self.update_id, **body}
+
+    def message(self, user: int, chat: int | None = None, **body) -> dict:
+        self.message_id += 1
+        chat = chat or user
+        return {"message_id": self.message_id, "date": int(time.time()),
+                "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
+                "from": {"id": user, "is_bot": False, "first_name": f"user{user}"}, **body}
+
+    def text(self, user: int, text: str, chat: int | None = None, **body) -> dict:
+        entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+                    if text.startswith("/") else [])
+        return self.message(user, chat, text=text, entities=entities, **body)
+
+    def say(self, handle_or_id, text: str, chat: int | None = None, replies: int = 1,
+            **body) -> str:
+        user = USERS.get(handle_or_id, handle_or_id)
+        chat = chat or user
+        before = len(self.fake.texts_to(chat))
+        update = self.update(message=self.text(user, text, chat, **body))
+        assert self.post(update).status_code == 200
+        return self.replies(chat, before, replies)
+
+    def replies(self, chat: int, before: int, expected: int = 1) -> str:
+        deadline = time.monotonic() + 10
+        while len(self.fake.texts_to(chat)) < before + expected:
+            assert time.monotonic() < deadline, f"no reply in chat {chat}: {self.fake.calls}"
+            time.sleep(0.02)
+        return "\n".join(self.fake.texts_to(chat)[before:])
+
+    def press(self, handle: str, data: str, message: dict) -> dict:
+        before = len(self.fake.sent("answerCallbackQuery"))
+        query = {"id": f"q{self.update_id}", "chat_instance": "ci", "data": data,
+                 "from": {"id": USERS[handle], "is_bot": False, "first_name": handle},
+                 "message": message}
+        assert self.post(self.update(callback_query=query)).status_code == 200
+        return self.fake.wait_for("answerCallbackQuery", before + 1)[-1]
+
+    def dispatch(self) -> int:
+        return dispatch_pending(self.engine, channels(self.adapter))
+
+
+def bot_message(sent: dict) -> dict:
+    """The message as Telegram shows it to the person who received `sent`."""
+    chat = int(sent["chat_id"])
+    return {"message_id": 9000 + len(sent["text"]), "date": int(time.time()),
+            "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
+            "text": sent["text"], "reply_markup": sent.get("reply_markup")}
+
+
+COMMAND_PATHS = [
+    ("alice", "/help", "Frontline commands"),
+    ("alice", "/help comp", "Usage: comp"),
+    ("alice", "/me", "Alice Chen"),
+    ("alice", "/comp 120 voucher #A1 parcel two days late", "C1"),
+    ("alice", "/waiver no refund without receipt", "W1"),
+    ("alice", "/waiver report W1 refunded anyway / regular customer #A9", "W1"),
+    ("alice", "/waivers", "W1"),
+    ("wang", "/praise@frontline_bot @alice She remembered my name", "P1"),
+    ("bob", "/touching P1", "P1"),
+    ("alice", "/suggest Put a bench by the door", "S1"),
+    ("wang", "/solved @bob The queue at checkout", "M1"),
+    ("wang", "/pending", ""),
+    ("alice", "/nominate @bob heard the bench idea", "Bob Li"),
+    ("alice", "/vote @bob", "Bob Li"),
+    ("alice", "/goldenear", "Bob Li"),
+    ("alice", "/catalog", "leave"),
+    ("alice", "/redeem coffee", "R1"),
+    ("alice", "/cancel R1", "R1"),
+    ("alice", "/ledger", "praise"),
+    ("alice", "/lang zh", "中文"),
+    ("alice", "我", "Alice Chen"),
+    ("alice", "/link ABCDEF", "已关联"),
+]
+
+
+def test_every_command_path_answers_in_the_private_chat(tg):
+    for handle, text, expected in COMMAND_PATHS:
+        answer = tg.say(handle, text)
+        assert expected in answer, (text, answer)
+        assert "did not understand" not in answer and "没看懂" not in answer, (text, answer)
+    assert count(tg.engine, Compensation) == 1 and count(tg.engine, Praise) == 1
+
+
+def test_the_menu_is_registered_in_both_languages_for_private_chats_and_groups(tg):
+    menus = tg.fake.sent("setMyCommands")
+    assert len(menus) == 4
+    languages = {(m.get("language_code"), m["scope"]["type"]) for m in menus}
+    assert languages == {(None, "all_private_chats"), (None, "all_group_chats"),
+                         ("zh", "all_private_chats"), ("zh", "all_group_chats")}
+    zh = next(m for m in menus if m.get("language_code") == "zh")
+    assert {"command": "comp", "description": "登记给客户的补偿"} in zh["commands"]
+    assert tg.fake.sent("setWebhook")[0]["secret_token"] == SECRET
+
+
+def test_in_groups_only_commands_for_this_bot_are_answered(tg):
+    tg.say("alice", "hello everyone, busy day", chat=GROUP, replies=0)
+    tg.say("alice", "/me@some_other_bot", chat=GROUP, replies=0)
+    answer = tg.say("alice", "/me@frontline_bot", chat=GROUP)
+    assert "Alice Chen" in answer
+    assert len(tg.fake.texts_to(GROUP)) == 1  # the chatter and the other bot's command got none
+
+
+def test_unknown_user_is_told_and_can_link_with_a_one_time_code(tg):
+    assert "not registered" in tg.say(STRANGER, "/me")
+    with transaction(tg.engine) as session:
+        code = linking.issue_code(session, employee(tg.engine, "bob"), "link:telegram",
+                                  datetime.now(UTC), timedelta(hours=1))
+    assert "linked to you" in tg.say(STRANGER, f"/start {code}")  # the t.me deep link
+    assert "Bob Li" in tg.say(STRANGER, "/me")
+    assert "invalid, used or expired" not in tg.say(STRANGER, "/me")
+    assert "already linked" in tg.say(STRANGER, f"/link {code}")
+    assert "unknown, used or expired" in tg.say(3131, f"/link {code}")  # single use
+    assert rows(tg.engine, ChatIdentity, platform_user_id=str(STRANGER))[0].employee_id == \
+        employee(tg.engine, "bob").id
+    # Bob's old account was replaced, not kept beside the new one.
+    assert count(tg.engine, ChatIdentity, employee_id=employee(tg.engine, "bob").id) == 1
+
+
+def test_approval_buttons_right_user_wrong_user_and_a_second_press(tg):
+    assert "C1" in tg.say("alice", "/comp 500 refund #A7 broken on arrival")
+    assert tg.dispatch() >= 1
+    card = next(m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"])
+    buttons = card["reply_markup"]["inline_keyboard"][0]
+    assert [b["callback_data"] for b in buttons] == ["approve C1", "decline C1"]
+    assert "500" in card["text"] and "A7" in card["text"]
+
+    wrong = tg.press("bob", "approve C1", bot_message(card))
+    assert wrong["show_alert"] in (True, "true") and "approver" in wrong["text"]
+    assert rows(tg.engine, Compensation)[0].status == "pending"
+    assert tg.fake.sent("editMessageText") == []
+
+    right = tg.press("wang", "approve C1", bot_message(card))
+    assert right.get("show_alert") in (None, False, "false")
+    edited = tg.fake.wait_for("editMessageText", 1)[0]
+    assert "王芳 Wang Fang" in edited["text"] and "C1" in edited["text"]
+    assert "reply_markup" not in edited or edited["reply_markup"] in ("", None)
+    assert rows(tg.engine, Compensation)[0].status == "approved"
+
+    again = tg.press("wang", "approve C1", bot_message(card))
+    assert again["show_alert"] in (True, "true")
+    assert len(tg.fake.sent("editMessageText")) == 1
+    assert rows(tg.engine, Compensation)[0].status == "approved"
+
+
+def test_compensation_form_step_by_step_with_a_wrong_answer(tg):
+    assert "How much" in tg.say("alice", "/comp")
+    assert "positive number" in tg.say("alice", "a lot")  # asked again, with the reason
+    assert "What kind" in tg.say("alice", "80")
+    assert "customer reference" in tg.say("alice", "voucher")
+    assert "Why" in tg.say("alice", "-")
+    answer = tg.say("alice", "cake arrived squashed")
+    assert "C1" in answer
+    logged = rows(tg.engine, Compensation)[0]
+    assert (logged.amount_minor, logged.kind, logged.reason) == (8000, "voucher",
+                                                                 "cake arrived squashed")
+
+
+def test_waiver_report_form_in_chinese(tg):
+    tg.say("lilei", "豁免 无小票不退款")
+    assert "要报备哪条豁免" in tg.say("lilei", "豁免 报备")
+    tg.say("lilei", "W1")
+    tg.say("lilei", "给客户退了款")
+    tg.say("lilei", "老客户，小票丢了")
+    tg.say("lilei", "#B22")
+    assert "W1" in tg.say("lilei", "30")
+    waiver = rows(tg.engine, Waiver)[0]
+    assert waiver.status == "reported" and waiver.customer_ref == "B22"
+
+
+def test_form_cancel_and_timeout_log_nothing(tg):
+    tg.say("alice", "/comp")
+    assert "nothing was logged" in tg.say("alice", "/cancel")
+    tg.say("alice", "/comp")
+    tg.say("alice", "45")
+    assert "nothing was logged" in tg.replies(USERS["alice"], len(
+        tg.fake.texts_to(USERS["alice"])))  # form_timeout_minutes = 0.03: about 2 s
+    assert "did not understand" in tg.say("alice", "voucher")  # the form is gone
+    assert count(tg.engine, Compensation) == 0
+
+
+def test_praise_replied_to_a_voice_note_keeps_the_recording_and_posts_it_again(tg):
+    tg.fake.files["voice-1"] = b"OggS fake opus voice note"
+    voice_note = tg.message(USERS["alice"], voice={
+        "file_id": "voice-1", "file_unique_id": "uv1", "duration": 4, "mime_type": "audio/ogg"})
+    answer = tg.say("wang", "/praise @alice", reply_to_message=voice_note)
+    assert "P1" in answer
+    praise = rows(tg.engine, Praise)[0]
+    recording = rows(tg.engine, Recording, praise_id=praise.id)[0]
+    assert recording.data == b"OggS fake opus voice note"
+    assert recording.source == "telegram:file:uv1"
+
+    tg.dispatch()  # the all-staff broadcast: text with a touching button, then the voice
+    post = next(m for m in tg.fake.sent() if int(m["chat_id"]) == GROUP)
+    assert post["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "touching P1"
+    voice = tg.fake.wait_for("sendVoice", 1)[0]
+    assert voice["voice"] == b"OggS fake opus voice note" and int(voice["chat_id"]) == GROUP
+
+
+def test_praise_replied_to_a_forwarded_customer_message_uses_its_text(tg):
+    forwarded = tg.text(777, "Alice found my lost passport, thank you!", chat=USERS["wang"])
+    assert "P1" in tg.say("wang", "/praise @alice", reply_to_message=forwarded)
+    assert rows(tg.engine, Praise)[0].text == "Alice found my lost passport, thank you!"
+
+
+def test_reaction_and_button_on_the_broadcast_count_as_touching(tg):
+    tg.say("wang", "/praise @alice She stayed late to help")
+    tg.dispatch()
+    post = next(m for m in tg.fake.sent() if int(m["chat_id"]) == GROUP)
+    posted = rows(tg.engine, ChatPost)[0]
+    assert posted.ref == "P1" and posted.chat_id == str(GROUP)
+    reaction = {"chat": {"id": GROUP, "type": "supergroup"}, "message_id": int(posted.message_id),
+                "date": int(time.time()), "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "❤"}],
+                "user": {"id": USERS["bob"], "is_bot": False, "first_name": "bob"}}
+    assert tg.post(tg.update(message_reaction=reaction)).status_code == 200
+    deadline = time.monotonic() + 10
+    while count(tg.engine, TouchingMark) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    answer = tg.press("lilei", "touching P1", bot_message(post))
+    assert "P1" in answer["text"]
+    assert count(tg.engine, TouchingMark) == 2
+    assert rows(tg.engine, Praise)[0].touching_count == 2
+
+
+def test_a_repeated_update_changes_nothing(tg):
+    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+    assert tg.post(update).status_code == 200
+    tg.replies(USERS["alice"], 0)
+    assert tg.post(update).status_code == 200
+    tg.say("alice", "/me")  # processed after the repeat: the repeat had its chance
+    assert count(tg.engine, Compensation) == 1
+    assert sum("C1" in t for t in tg.fake.texts_to(USERS["alice"])) == 1
+
+
+def test_webhook_calls_without_the_secret_token_are_refused(tg):
+    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+    assert tg.post(update, secret=None).status_code == 403
+    assert tg.post(update, secret="guessed").status_code == 403
+    tg.say("alice", "/me")
+    assert count(tg.engine, Compensation) == 0
+
+
+def test_rate_limited_delivery_waits_and_sends_exactly_once(tg):
+    tg.say("alice", "/comp 500 refund #A7 broken on arrival")
+    tg.fake.retry_after["sendMessage"] = [1]  # Telegram: "retry after 1"
+    started = time.monotonic()
+    assert tg.dispatch() == 1
+    assert time.monotonic() - started >= 1
+    assert len([m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"]]) == 1
+    assert tg.dispatch() == 0
+    assert all(row.delivered_at is not None for row in rows(tg.engine, Outbox))
+
+
+def test_long_polling_receives_and_answers(org, fake):
+    with transaction(org) as session:
+        session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="telegram",
+                                 platform_user_id=str(USERS["alice"])))
+    with serve(fake.app()) as api_url:
+        adapter = TelegramAdapter(org, parse_config(settings(api_url, mode="polling")), TOKEN)
+        tg = Telegram("", org, fake, adapter)
+        fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+        app = create_app([], [adapter.start], [adapter.stop])
+        with serve(app, lifespan="on"):
+            assert "Alice Chen" in tg.replies(USERS["alice"], 0)
+        assert fake.sent("deleteWebhook") and not fake.sent("setWebhook")
