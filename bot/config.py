@@ -137,13 +137,6 @@ class Database(_Strict):
     url_env: str | None = Field(default=None, description="environment variable holding the URL")
 
 
-class Platform(_Strict):
-    enabled: bool = False
-    # Names of environment variables that hold the secrets, never the secrets.
-    token_env: str | None = None
-    secret_env: str | None = None
-
-
 class _ChatPlatform(_Strict):
     """A platform section whose secrets live in environment variables it names."""
 
@@ -197,8 +190,26 @@ class Telegram(_ChatPlatform):
     form_timeout_minutes: float = Field(default=10, gt=0, le=120)
 
 
+class Slack(_ChatPlatform):
+    """A Slack app. Every *_env names an environment variable."""
+
+    section: ClassVar[str] = "slack"
+    enabled: bool = False
+    mode: str = Field(default="http", pattern=r"^(http|socket)$")
+    bot_token_env: str = "SLACK_BOT_TOKEN"  # xoxb-…
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"  # HTTP mode: verifies every request
+    app_token_env: str = "SLACK_APP_TOKEN"  # Socket Mode: xapp-… with connections:write
+    api_base: str = "https://slack.com/api/"
+    command: str = Field(default="/frontline", pattern=r"^/[a-z0-9_-]{1,31}$")
+    alias: str = Field(default="/fl", pattern=r"^(/[a-z0-9_-]{1,31})?$")
+    # Channel ids that receive broadcasts: all-staff posts, and each team's posts.
+    all_staff_channel: str = ""
+    team_channels: dict[str, str] = {}
+    touching_reaction: str = "heart"  # the reaction's name, without colons
+
+
 class Platforms(_Strict):
-    slack: Platform = Platform()
+    slack: Slack = Slack()
     telegram: Telegram = Telegram()
     wecom: WeCom = WeCom()
 

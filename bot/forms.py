@@ -74,9 +74,13 @@ def read_cost(text: str) -> tuple[Decimal | None, str | None]:
 @dataclass(frozen=True)
 class Field:
     name: str
-    prompt: str  # message key of the question
+    prompt: str  # message key of the question, asked in a conversation
     read: Callable[[str], Any]
     optional: bool = False
+
+    @property
+    def label(self) -> str:  # message key of the short label, shown in a modal
+        return f"label.{self.name}"
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ under the command's idempotency key so that a platform retry changes nothing."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,8 @@ from handlers import commands as c
 from handlers.base import ACTIVE_BY_HANDLE, Context, Refusal, Reply
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, Employee
+
+T = TypeVar("T")
 
 ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
     c.Help: lambda ctx, cmd: Reply.of(f"usage.{cmd.topic}" if cmd.topic else "help.overview"),
@@ -65,10 +68,29 @@ def find_sender(session: Session, platform: str, user_id: str) -> Employee | Non
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
 
 
+class _RolledBack(Exception):
+    """Leaves the transaction without committing, carrying what would have been said."""
+
+    def __init__(self, reply: Reply, locale: str) -> None:
+        self.reply, self.locale = reply, locale
+
+
+def view(engine: Engine, config: Config, platform: str, user_id: str,
+         read: Callable[[Context], T]) -> T | None:
+    """Run a read-only function as the sender (None if they are not registered):
+    for screens such as Slack's App Home that show several replies at once."""
+    with transaction(engine) as session:
+        actor = find_sender(session, platform, user_id)
+        return None if actor is None else read(Context(session, config, actor,
+                                                       datetime.now(UTC)))
+
+
 def execute(engine: Engine, config: Config, platform: str, user_id: str, command: c.Command,
-            idempotency_key: str | None = None,
-            now: datetime | None = None) -> tuple[Reply, str]:
-    """Returns the reply and the language to render it in."""
+            idempotency_key: str | None = None, now: datetime | None = None,
+            check_only: bool = False) -> tuple[Reply, str]:
+    """Returns the reply and the language to render it in. With `check_only` the
+    command runs and is rolled back: would it be allowed (e.g. before asking a
+    decliner for their reason)?"""
     now = now or datetime.now(UTC)
     locale = config.organisation.default_locale
     try:
@@ -87,10 +109,15 @@ def execute(engine: Engine, config: Config, platform: str, user_id: str, command
                 return usage(command), locale
             else:
                 reply = ROUTES[type(command)](Context(session, config, actor, now), command)
+            locale = actor.locale if actor is not None else locale  # `lang` changes it
+            if check_only:
+                raise _RolledBack(reply, locale)
             if idempotency_key is not None:
                 session.add(CommandReceipt(key=idempotency_key, reply=reply.to_dict(),
                                            created_at=now))
-            return reply, actor.locale if actor is not None else locale  # `lang` changes it
+            return reply, locale
+    except _RolledBack as checked:
+        return checked.reply, checked.locale
     except Refusal as refusal:
         return Reply.of(refusal.key, **refusal.params).failed(), locale
     except IntegrityError:

@@ -3,7 +3,7 @@
 from sqlalchemy import bindparam
 from sqlmodel import select
 
-from handlers.base import PRIVILEGED, Context, Refusal, Reply, decision_actions
+from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_actions
 from handlers.commands import CancelRedemption, Redeem
 from points import ledger, redemptions
 from storage.models import CatalogStock, Employee, Redemption
@@ -90,3 +90,19 @@ def cancel(ctx: Context, command: CancelRedemption) -> Reply:
         raise Refusal("refuse.already_decided", ref=f"R{redemption.id}") from None
     return Reply.of("redeem.cancelled", ref=f"R{redemption.id}", cost=redemption.cost,
                     balance=ledger.balance(ctx.session, ctx.actor.id))
+
+
+def mine(ctx: Context, limit: int = 10) -> Reply:
+    """The person's latest redemptions; a pending one can still be cancelled."""
+    latest = ctx.session.exec(select(Redemption).where(Redemption.employee_id == ctx.actor.id)
+                              .order_by(Redemption.id.desc()).limit(limit)).all()
+    reply = Reply.of("redeem.mine_header", count=len(latest))
+    for redemption in latest:
+        item = ctx.config.catalog_item(redemption.item_key)
+        reply.messages.append(Reply.of(
+            "redeem.mine_line", ref=f"R{redemption.id}", cost=redemption.cost,
+            item=item.name(ctx.actor.locale) if item else redemption.item_key,
+            status_key=f"status.{redemption.status}").messages[0])
+        if redemption.status == "pending":
+            reply.actions.append(Action("action.cancel", f"cancel R{redemption.id}"))
+    return reply

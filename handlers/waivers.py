@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from bot.config import Config
 from handlers.base import (
+    Action,
     Context,
     Refusal,
     Reply,
@@ -107,6 +108,8 @@ def list_waivers(ctx: Context) -> Reply:
         reply.messages.append(Reply.of(key, ref=f"W{waiver.id}", rule=waiver.rule,
                                        due=ctx.local(waiver.due_at),
                                        hours=_hours_left(ctx, waiver.due_at)).messages[0])
+        if waiver.status == "open":
+            reply.actions.append(Action("action.report", f"waiver report W{waiver.id}"))
     if to_review:
         reply.messages.append(Reply.of("waiver.review_header", count=len(to_review)).messages[0])
         for waiver in to_review:

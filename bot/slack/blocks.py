@@ -1,0 +1,131 @@
+"""Block Kit for Frontline's replies, forms and App Home. Text is rendered in the
+reader's language; every button carries its command as its value."""
+
+import json
+from typing import Any
+
+from bot.forms import Form
+from bot.grammar import KINDS
+from handlers.base import Action, Message, Reply
+from handlers.i18n import render_message
+
+ACTION_PREFIX = "frontline:"  # every button's action_id starts with it
+SECTION_LIMIT, BUTTONS_PER_BLOCK = 3000, 25
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(key: str, locale: str, **params: Any) -> dict:
+    return {"type": "plain_text", "text": render_message(Message(key, params), locale)[:150]}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:SECTION_LIMIT]}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)[:3000]}]}
+
+
+def buttons(actions: list[Action], locale: str) -> list[Block]:
+    blocks = []
+    for start in range(0, len(actions), BUTTONS_PER_BLOCK):
+        elements = []
+        for n, action in enumerate(actions[start:start + BUTTONS_PER_BLOCK], start):
+            button = {"type": "button", "action_id": f"{ACTION_PREFIX}{n}",
+                      "text": plain(action.label, locale), "value": action.command}
+            if action.label == "action.approve":
+                button["style"] = "primary"
+            elif action.label == "action.decline":
+                button["style"] = "danger"
+            elements.append(button)
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def reply_blocks(reply: Reply, locale: str) -> list[Block]:
+    text = "\n".join(render_message(m, locale) for m in reply.messages)
+    chunks = [text[i:i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [""]
+    return [*(section(chunk) for chunk in chunks), *buttons(reply.actions, locale)]
+
+
+def _input(block_id: str, label: str, element: dict, locale: str, optional: bool = False,
+           ) -> Block:
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": plain(label, locale), "element": {**element, "action_id": "value"}}
+
+
+def _text_input(initial: str = "", multiline: bool = False) -> dict:
+    element: dict = {"type": "plain_text_input", "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial
+    return element
+
+
+def _modal(callback_id: str, title: str, locale: str, blocks: list[Block],
+           metadata: dict | None = None, **title_params: Any) -> dict:
+    return {"type": "modal", "callback_id": callback_id,
+            "title": {"type": "plain_text",  # Slack allows 24 characters here
+                      "text": render_message(Message(title, title_params), locale)[:24]},
+            "submit": plain("modal.submit", locale), "close": plain("modal.close", locale),
+            "private_metadata": json.dumps(metadata or {}), "blocks": blocks}
+
+
+def form_modal(form: Form, locale: str, note: str = "", initial: dict | None = None) -> dict:
+    """One input per field; `note` (e.g. the caller's remaining authority) on top."""
+    initial = initial or {}
+    blocks = [context(note)] if note else []
+    for field in form.fields:
+        if field.name == "kind":
+            kinds = sorted(set(KINDS.values()))
+            element = {"type": "static_select", "options": [
+                {"text": plain(f"kind.{kind}", locale), "value": kind} for kind in kinds]}
+        else:
+            element = _text_input(initial.get(field.name, ""), field.name in ("reason", "why"))
+        blocks.append(_input(field.name, field.label, element, locale, field.optional))
+    return _modal(f"form:{form.name}", f"modal.{form.name}", locale, blocks)
+
+
+def decline_modal(command: str, ref: str, channel: str, ts: str, shown: list[Block],
+                  locale: str) -> dict:
+    """`shown`: the request's blocks, to redraw it once declined (if they fit the
+    modal's 3,000-character private metadata)."""
+    metadata = {"command": command, "channel": channel, "ts": ts, "shown": shown}
+    if len(json.dumps(metadata)) > 3000:
+        metadata["shown"] = []
+    return _modal("decline_reason", "modal.decline", locale, [
+        _input("reason", "label.decline_reason", _text_input(multiline=True), locale)],
+        metadata, ref=ref)
+
+
+def praise_modal(text: str, author: str, attachment: str, locale: str) -> dict:
+    person: dict = {"type": "users_select"}
+    if author:
+        person["initial_user"] = author
+    return _modal("log_praise", "modal.praise", locale, [
+        _input("employee", "label.employee", person, locale),
+        _input("text", "label.praise_text", _text_input(text[:3000], multiline=True), locale),
+        _input("attachment", "label.attachment", _text_input(attachment), locale, optional=True),
+    ])
+
+
+def submitted(view: dict) -> dict[str, str]:
+    """The answers of a submitted modal, by block id."""
+    answers = {}
+    for block_id, actions in view["state"]["values"].items():
+        value = actions.get("value", {})
+        answers[block_id] = (value.get("value") or value.get("selected_user")
+                             or (value.get("selected_option") or {}).get("value") or "")
+    return answers
+
+
+def home_view(replies: list[Reply], locale: str) -> dict:
+    blocks: list[Block] = []
+    for reply in replies:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks.extend(reply_blocks(reply, locale))
+    return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,75 @@
+"""The outbox through the Slack Web API: a person by direct message (Approve /
+Decline buttons when there is a decision to make), each broadcast channel as its
+own outbox channel. The WebClient waits out 429 Retry-After and retries 5xx."""
+
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+
+from bot.config import Config
+from bot.outbox import Notification
+from bot.slack import blocks
+from bot.slack.adapter import PLATFORM
+from handlers.base import Message, Reply
+from handlers.i18n import render_message
+from storage.engine import transaction
+from storage.models import ChatPost
+
+
+class SlackChannel:
+    name = PLATFORM
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def wants(self, notification: Notification) -> bool:
+        return notification.recipient is not None and PLATFORM in notification.identities
+
+    def deliver(self, notification: Notification) -> None:
+        locale = notification.recipient.locale
+        reply = Reply([notification.message], list(notification.actions))
+        self.client.chat_postMessage(channel=notification.identities[PLATFORM],
+                                     text=render_message(notification.message, locale),
+                                     blocks=blocks.reply_blocks(reply, locale))
+
+
+class SlackChatChannel:
+    """All-staff posts (team None) or one team's posts, in one Slack channel."""
+
+    def __init__(self, client: WebClient, engine: Engine, config: Config, channel: str,
+                 team: str | None) -> None:
+        self.client, self.engine, self.channel, self.team = client, engine, channel, team
+        self.reaction = config.platforms.slack.touching_reaction
+        self.name = f"{PLATFORM}:{channel}"
+
+    def wants(self, notification: Notification) -> bool:
+        if notification.recipient is not None:
+            return False
+        if notification.team is None:
+            return self.team is None
+        return notification.team.name == self.team
+
+    def deliver(self, notification: Notification) -> None:
+        text = notification.bilingual()
+        shown = [blocks.section(text)]
+        ref = notification.message.params.get("ref")
+        if notification.message.key == "broadcast.praise":
+            shown.append(blocks.context(render_message(
+                Message("broadcast.react_hint", {"reaction": self.reaction}), "en")))
+        posted = self.client.chat_postMessage(channel=self.channel, text=text, blocks=shown)
+        if ref:  # so a reaction on this post can be traced to the praise
+            with transaction(self.engine) as session:
+                session.add(ChatPost(platform=PLATFORM, chat_id=posted["channel"],
+                                     message_id=posted["ts"], ref=ref,
+                                     created_at=datetime.now(UTC)))
+
+
+def channels(client: WebClient, engine: Engine, config: Config) -> list:
+    settings = config.platforms.slack
+    found: list = [SlackChannel(client)]
+    if settings.all_staff_channel:
+        found.append(SlackChatChannel(client, engine, config, settings.all_staff_channel, None))
+    found += [SlackChatChannel(client, engine, config, channel, team)
+              for team, channel in settings.team_channels.items()]
+    return found

@@ -1,0 +1,84 @@
+"""A local fake of the Slack Web API (the methods Frontline calls) and of the
+response_url endpoints, recording every call; answers 429 with Retry-After or 500
+on demand."""
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+BOT_TOKEN, SIGNING_SECRET = "xoxb-test-token", "signing-secret-for-tests"
+
+
+@dataclass
+class FakeSlack:
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+    responses: list[dict] = field(default_factory=list)  # posted to response_url
+    failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
+    next_ts: int = 1000
+
+    def sent(self, method: str) -> list[dict]:
+        return [params for name, params in self.calls if name == method]
+
+    def wait_for(self, method: str, count: int, timeout: float = 10) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent(method)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method}: {len(self.sent(method))} calls, expected "
+                                     f"{count}; calls: {[n for n, _ in self.calls]}")
+            time.sleep(0.02)
+        return self.sent(method)
+
+    def wait_for_response(self, count: int, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while len(self.responses) < count:
+            assert time.monotonic() < deadline, f"no response_url call: {self.calls}"
+            time.sleep(0.02)
+        return self.responses[count - 1]
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/api/{method}")
+        async def call(method: str, request: Request):
+            if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+                return {"ok": False, "error": "invalid_auth"}
+            if request.headers.get("content-type", "").startswith("application/json"):
+                params = json.loads(await request.body() or b"{}")
+            else:
+                params = dict((await request.form()).items())
+            if self.failures.get(method):
+                status = self.failures[method].pop(0)
+                headers = {"Retry-After": "1"} if status == 429 else {}
+                return JSONResponse({"ok": False, "error": "ratelimited" if status == 429
+                                     else "internal_error"}, status_code=status, headers=headers)
+            self.calls.append((method, params))
+            return self._result(method, params)
+
+        @app.post("/respond/{token}")
+        async def respond(token: str, request: Request):
+            self.responses.append(await request.json())
+            return {"ok": True}
+
+        return app
+
+    def _result(self, method: str, params: dict) -> dict:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://frontline-test.slack.com/", "team": "Frontline",
+                    "user": "frontline", "team_id": "T0001", "user_id": "UBOT", "bot_id": "B01"}
+        if method in ("chat.postMessage", "chat.update"):
+            self.next_ts += 1
+            channel = params["channel"]
+            channel = "D" + channel[1:] if channel.startswith("U") else channel  # the DM
+            ts = params.get("ts") or f"{self.next_ts}.000100"
+            blocks = params.get("blocks")
+            blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+            return {"ok": True, "channel": channel, "ts": ts,
+                    "message": {"text": params.get("text", ""), "blocks": blocks or [],
+                                "ts": ts}}
+        if method in ("views.open", "views.publish", "views.update"):
+            return {"ok": True, "view": {"id": f"V{len(self.calls)}", **(params.get("view")
+                                                                          or {})}}
+        return {"ok": True}

@@ -1,0 +1,338 @@
+"""The Slack adapter over real HTTP on 127.0.0.1: the Bolt app on the bot's web app
+receives correctly signed requests, and its WebClient talks to a local fake of
+the Slack Web API."""
+
+import json
+import time
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+
+from bot.config import DEMO_CATALOG, parse_config
+from bot.outbox import dispatch_pending
+from bot.slack.adapter import SlackAdapter
+from bot.slack.channels import channels
+from bot.web import create_app
+from storage.engine import transaction
+from storage.models import ChatIdentity, ChatPost, Compensation, Outbox, Praise, TouchingMark
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.http_servers import serve
+from tests.support import count, employee, rows
+
+USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
+ALL_STAFF = "CALLSTAFF"
+
+
+@pytest.fixture
+def fake():
+    return FakeSlack()
+
+
+@pytest.fixture
+def slack(org, fake):
+    with transaction(org) as session:
+        for handle, user_id in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="slack",
+                                     platform_user_id=user_id))
+    with serve(fake.app()) as api_url:
+        config = parse_config({
+            "roles": {"employee": {"per_incident_limit": "200"},
+                      "supervisor": {"per_incident_limit": "1000"},
+                      "hr": {"per_incident_limit": "1000"}},
+            "catalog": DEMO_CATALOG,
+            "platforms": {"slack": {"enabled": True, "api_base": f"{api_url}/api/",
+                                    "all_staff_channel": ALL_STAFF}}})
+        adapter = SlackAdapter(org, config, BOT_TOKEN, SIGNING_SECRET)
+        with serve(create_app([adapter.router()])) as bot_url:
+            yield Slack(bot_url, api_url, org, fake, adapter)
+
+
+class Slack:
+    signer = SignatureVerifier(SIGNING_SECRET)
+
+    def __init__(self, url, api_url, engine, fake, adapter):
+        self.url, self.api_url, self.engine, self.fake, self.adapter = (
+            url, api_url, engine, fake, adapter)
+        self.n = 0
+
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, headers: dict | None = None) -> httpx.Response:
+        timestamp = timestamp or int(time.time())
+        signature = signature or self.signer.generate_signature(timestamp=str(timestamp),
+                                                                body=body)
+        return httpx.post(f"{self.url}/slack/events", content=body.encode(), timeout=10,
+                          headers={"Content-Type": content_type, "X-Slack-Signature": signature,
+                                   "X-Slack-Request-Timestamp": str(timestamp),
+                                   **(headers or {})})
+
+    def command(self, handle: str, text: str, command: str = "/frontline", **kwargs) -> dict:
+        """Runs a slash command; returns what was posted to its response_url."""
+        self.n += 1
+        before = len(self.fake.responses)
+        body = urlencode({"command": command, "text": text, "user_id": USERS.get(handle, handle),
+                          "team_id": "T0001", "channel_id": "CDM", "trigger_id": f"trig{self.n}",
+                          "response_url": f"{self.api_url}/respond/{self.n}"})
+        response = self.post(body, "application/x-www-form-urlencoded", **kwargs)
+        assert response.status_code == 200, response.text
+        return self.fake.wait_for_response(before + 1)
+
+    def interact(self, payload: dict, **kwargs) -> httpx.Response:
+        return self.post(urlencode({"payload": json.dumps(payload)}),
+                         "application/x-www-form-urlencoded", **kwargs)
+
+    def click(self, handle: str, value: str, message: dict, channel: str) -> httpx.Response:
+        self.n += 1
+        return self.interact({
+            "type": "block_actions", "user": {"id": USERS[handle]}, "team": {"id": "T0001"},
+            "trigger_id": f"trig{self.n}", "api_app_id": "A1",
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            "channel": {"id": channel}, "message": message,
+            "response_url": f"{self.api_url}/respond/click{self.n}",
+            "actions": [{"action_id": "frontline:0", "block_id": "b", "type": "button",
+                         "value": value, "action_ts": f"{time.time():.6f}"}]})
+
+    def submit(self, handle: str, view: dict, values: dict, view_id: str = "V100"
+               ) -> httpx.Response:
+        state = {}
+        for block_id, value in values.items():
+            if block_id == "kind":
+                state[block_id] = {"value": {"type": "static_select",
+                                             "selected_option": {"value": value}}}
+            elif block_id == "employee":
+                state[block_id] = {"value": {"type": "users_select", "selected_user": value}}
+            else:
+                state[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+        return self.interact({
+            "type": "view_submission", "user": {"id": USERS[handle]}, "team": {"id": "T0001"},
+            "api_app_id": "A1", "view": {**view, "id": view_id, "state": {"values": state}}})
+
+    def event(self, event: dict, event_id: str, **kwargs) -> httpx.Response:
+        body = json.dumps({"type": "event_callback", "team_id": "T0001", "api_app_id": "A1",
+                           "event_id": event_id, "event_time": int(time.time()),
+                           "event": event})
+        return self.post(body, "application/json", **kwargs)
+
+    def dispatch(self) -> int:
+        return dispatch_pending(self.engine, channels(self.adapter.client, self.engine,
+                                                      self.adapter.config))
+
+    def dm(self, handle: str) -> list[dict]:
+        return [p for p in self.fake.sent("chat.postMessage") if p["channel"] == USERS[handle]]
+
+
+def text_of(posted: dict) -> str:
+    return json.dumps(posted.get("blocks", []), ensure_ascii=False) + posted.get("text", "")
+
+
+COMMAND_PATHS = [
+    ("alice", "help", "Frontline commands"),
+    ("alice", "me", "Alice Chen"),
+    ("alice", "comp 120 voucher #A1 parcel two days late", "C1"),
+    ("alice", "waiver no refund without receipt", "W1"),
+    ("alice", "waiver report W1 refunded anyway / regular customer", "W1"),
+    ("alice", "waivers", "W1"),
+    ("wang", "praise @alice She remembered my name", "P1"),
+    ("bob", "touching P1", "P1"),
+    ("alice", "suggest Put a bench by the door", "S1"),
+    ("wang", "solved @bob The queue at checkout", "M1"),
+    ("wang", "pending", "S1"),
+    ("alice", "nominate @bob heard the bench idea", "Bob Li"),
+    ("alice", "vote @bob", "Bob Li"),
+    ("alice", "goldenear", "Bob Li"),
+    ("alice", "catalog", "coffee"),
+    ("alice", "redeem coffee", "R1"),
+    ("alice", "cancel R1", "R1"),
+    ("alice", "ledger", "praise"),
+    ("lilei", "我", "李雷"),
+    ("alice", "lang zh", "中文"),
+]
+
+
+def test_every_command_path_answers_ephemerally(slack):
+    for handle, text, expected in COMMAND_PATHS:
+        response = slack.command(handle, text)
+        assert response["response_type"] == "ephemeral"
+        assert expected in text_of(response), (text, response)
+        assert "did not understand" not in text_of(response)
+    assert count(slack.engine, Compensation) == 1 and count(slack.engine, Praise) == 1
+
+
+def test_the_short_alias_and_an_unknown_user(slack):
+    assert "Alice Chen" in text_of(slack.command("alice", "me", command="/fl"))
+    assert "not registered" in text_of(slack.command("USTRANGER", "me"))
+
+
+def test_compensation_modal_shows_authority_and_field_errors(slack):
+    slack.command("alice", "comp 50 gift #A0 flowers")
+    slack.n += 1
+    before = len(slack.fake.sent("views.open"))
+    body = urlencode({"command": "/frontline", "text": "comp", "user_id": USERS["alice"],
+                      "team_id": "T0001", "trigger_id": "trig-modal",
+                      "response_url": f"{slack.api_url}/respond/x"})
+    assert slack.post(body, "application/x-www-form-urlencoded").status_code == 200
+    modal = slack.fake.wait_for("views.open", before + 1)[-1]["view"]
+    assert modal["callback_id"] == "form:comp"
+    assert "up to 200.00 CNY per incident" in text_of(modal)
+    assert "used today 50.00 CNY" in text_of(modal)
+
+    bad = slack.submit("alice", modal, {"amount": "lots", "kind": "voucher",
+                                        "customer_ref": "A1 B2", "reason": "late"})
+    assert bad.status_code == 200
+    errors = bad.json()
+    assert errors["response_action"] == "errors"
+    assert set(errors["errors"]) == {"amount", "customer_ref"}
+    assert count(slack.engine, Compensation) == 1
+
+    good = {"amount": "80", "kind": "voucher", "customer_ref": "#A1", "reason": "cake squashed"}
+    assert slack.submit("alice", modal, good, view_id="V7").status_code == 200
+    assert slack.submit("alice", modal, good, view_id="V7").status_code == 200  # retried
+    assert count(slack.engine, Compensation) == 2
+    logged = rows(slack.engine, Compensation)[-1]
+    assert (logged.amount_minor, logged.customer_ref) == (8000, "A1")
+    assert "C2" in text_of(slack.fake.wait_for("chat.postMessage", 1)[0])
+
+
+def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
+    slack.command("alice", "comp 500 refund #A7 broken on arrival")
+    assert slack.dispatch() >= 1
+    card = slack.dm("wang")[0]
+    shown = text_of(card)
+    for detail in ("Alice Chen", "500.00 CNY", "broken on arrival", "A7", "本月已用"):
+        assert detail in shown
+    actions = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["value"] for a in actions] == ["approve C1", "decline C1"]
+    message = {"ts": "1700.0001", "blocks": card["blocks"], "text": card["text"]}
+    base = len(slack.fake.responses)
+
+    assert slack.click("bob", "approve C1", message, "DWANG").status_code == 200
+    refusal = slack.fake.wait_for_response(base + 1)
+    assert refusal["response_type"] == "ephemeral" and "approver" in refusal["text"]
+    assert rows(slack.engine, Compensation)[0].status == "pending"
+
+    assert slack.click("wang", "approve C1", message, "DWANG").status_code == 200
+    updated = slack.fake.wait_for("chat.update", 1)[0]
+    assert updated["ts"] == "1700.0001" and updated["channel"] == "DWANG"
+    assert all(b["type"] != "actions" for b in updated["blocks"])
+    assert "王芳 Wang Fang" in text_of(updated)
+    assert rows(slack.engine, Compensation)[0].status == "approved"
+
+    assert slack.click("wang", "approve C1", message, "DWANG").status_code == 200
+    assert "已经处理过了" in slack.fake.wait_for_response(base + 2)["text"]  # wang reads zh
+    assert len(slack.fake.sent("chat.update")) == 1
+
+
+def test_decline_asks_for_a_reason_in_a_modal(slack):
+    slack.command("alice", "comp 500 refund #A7 broken on arrival")
+    slack.dispatch()
+    card = slack.dm("wang")[0]
+    message = {"ts": "1700.0002", "blocks": card["blocks"], "text": card["text"]}
+    base = len(slack.fake.responses)
+    slack.click("bob", "decline C1", message, "DWANG")  # not bob's to decide: no modal
+    assert "approver" in slack.fake.wait_for_response(base + 1)["text"]
+    assert slack.fake.sent("views.open") == []
+
+    slack.click("wang", "decline C1", message, "DWANG")
+    modal = slack.fake.wait_for("views.open", 1)[0]["view"]
+    assert modal["callback_id"] == "decline_reason"
+    empty = slack.submit("wang", modal, {"reason": ""}, view_id="VD")
+    assert empty.json()["errors"] == {"reason": "请填写拒绝理由。"}  # wang reads Chinese
+    assert slack.submit("wang", modal, {"reason": "over budget"}, view_id="VD2").status_code == 200
+    updated = slack.fake.wait_for("chat.update", 1)[0]
+    assert updated["ts"] == "1700.0002" and all(b["type"] != "actions"
+                                                 for b in updated["blocks"])
+    record = rows(slack.engine, Compensation)[0]
+    assert (record.status, record.decision_comment) == ("declined", "over budget")
+
+
+def test_message_shortcut_logs_praise_for_supervisors_only(slack):
+    shortcut = {"type": "message_action", "callback_id": "log_praise", "trigger_id": "trigS",
+                "user": {"id": USERS["wang"]}, "team": {"id": "T0001"},
+                "channel": {"id": "CFEEDBACK"}, "response_url": f"{slack.api_url}/respond/s",
+                "message": {"type": "message", "user": USERS["alice"], "ts": "1.2",
+                            "text": "Alice stayed late to find my size",
+                            "files": [{"permalink": "https://files.example/letter.pdf"}]}}
+    assert slack.interact(shortcut).status_code == 200
+    modal = slack.fake.wait_for("views.open", 1)[0]["view"]
+    assert "Alice stayed late to find my size" in text_of(modal)
+    assert "https://files.example/letter.pdf" in text_of(modal)
+    values = {"employee": USERS["alice"], "text": "Alice stayed late to find my size",
+              "attachment": "https://files.example/letter.pdf"}
+    refused = slack.submit("bob", modal, values, view_id="VP1")  # an employee may not
+    assert refused.json()["response_action"] == "errors"
+    assert slack.submit("wang", modal, {**values, "employee": "UNOBODY"},
+                        view_id="VP2").json()["errors"]["employee"]
+    assert slack.submit("wang", modal, values, view_id="VP3").status_code == 200
+    praise = rows(slack.engine, Praise)[0]
+    assert (praise.text, praise.attachment_ref) == ("Alice stayed late to find my size",
+                                                    "https://files.example/letter.pdf")
+
+
+def test_praise_broadcast_and_a_retried_reaction_event(slack):
+    slack.command("wang", "praise @alice She remembered my name")
+    slack.dispatch()
+    post = next(p for p in slack.fake.sent("chat.postMessage") if p["channel"] == ALL_STAFF)
+    assert "She remembered my name" in text_of(post) and ":heart:" in text_of(post)
+    posted = rows(slack.engine, ChatPost)[0]
+    event = {"type": "reaction_added", "user": USERS["bob"], "reaction": "heart",
+             "item": {"type": "message", "channel": posted.chat_id, "ts": posted.message_id},
+             "event_ts": "1.1"}
+    assert slack.event(event, "Ev001").status_code == 200
+    assert slack.event(event, "Ev001", headers={"X-Slack-Retry-Num": "1",
+                                                "X-Slack-Retry-Reason": "http_timeout"}
+                       ).status_code == 200
+    deadline = time.monotonic() + 10
+    while count(slack.engine, TouchingMark) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.3)
+    assert count(slack.engine, TouchingMark) == 1
+    assert rows(slack.engine, Praise)[0].touching_count == 1
+
+
+def test_forged_or_stale_requests_are_refused_with_no_effect(slack):
+    body = urlencode({"command": "/frontline", "text": "comp 60 gift #A3 birthday",
+                      "user_id": USERS["alice"], "trigger_id": "t", "team_id": "T0001",
+                      "response_url": f"{slack.api_url}/respond/f"})
+    assert slack.post(body, "application/x-www-form-urlencoded",
+                      signature="v0=" + "0" * 64).status_code == 401
+    stale = int(time.time()) - 6 * 60
+    assert slack.post(body, "application/x-www-form-urlencoded",
+                      timestamp=stale).status_code == 401
+    time.sleep(0.3)
+    assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
+
+
+def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack):
+    slack.command("wang", "praise @alice She remembered my name")
+    slack.command("alice", "waiver no refund without receipt")
+    slack.command("alice", "redeem coffee")
+    slack.command("alice", "suggest A bench by the door")
+    assert slack.event({"type": "app_home_opened", "user": USERS["alice"], "tab": "home"},
+                       "EvH1").status_code == 200
+    home = slack.fake.wait_for("views.publish", 1)[0]
+    assert home["user_id"] == USERS["alice"] and home["view"]["type"] == "home"
+    shown = text_of(home["view"])
+    for detail in ("Points: 0", "per incident", "W1", "R1", "Coffee voucher"):
+        assert detail in shown, detail
+    values = [e["value"] for b in home["view"]["blocks"] if b["type"] == "actions"
+              for e in b["elements"]]
+    assert "waiver report W1" in values and "cancel R1" in values
+
+    slack.event({"type": "app_home_opened", "user": USERS["wang"], "tab": "home"}, "EvH2")
+    wang_home = slack.fake.wait_for("views.publish", 2)[1]
+    values = [e["value"] for b in wang_home["view"]["blocks"] if b["type"] == "actions"
+              for e in b["elements"]]
+    assert "approve S1" in values and "decline S1" in values
+
+
+def test_rate_limited_and_failing_delivery_still_delivers_exactly_once(slack):
+    slack.command("alice", "comp 500 refund #A7 broken on arrival")
+    slack.fake.failures["chat.postMessage"] = [429, 500]
+    started = time.monotonic()
+    assert slack.dispatch() == 1
+    assert time.monotonic() - started >= 1  # waited out Retry-After: 1
+    assert len(slack.dm("wang")) == 1
+    assert slack.dispatch() == 0
+    assert all(row.delivered_at is not None for row in rows(slack.engine, Outbox))
