@@ -70,12 +70,7 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
-    enabled = config.platforms.enabled()
-    unsupported = [name for name in enabled if name not in runtime.BUILDERS]
-    if unsupported:
-        raise CliError(f"platform {unsupported[0]!r} is enabled in the config, but this "
-                       "version of Frontline has no adapter for it yet; disable it")
-    if not enabled:
+    if not config.platforms.enabled():
         _start_console(config, None, with_rituals=True)
         return
     _serve_platforms(config)

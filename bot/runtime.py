@@ -2,6 +2,7 @@
 web app, their start/stop hooks in its event loop, and their outbox channels.
 Several platforms can run side by side; every one uses the same handlers."""
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 
@@ -61,7 +62,34 @@ def _telegram(engine: Engine, config: Config, wired: Platforms) -> None:
     wired.channels.extend(channels(adapter))
 
 
-BUILDERS = {"wecom": _wecom, "telegram": _telegram}
+def _slack(engine: Engine, config: Config, wired: Platforms) -> None:
+    from bot.slack.adapter import SlackAdapter
+    from bot.slack.channels import channels
+
+    slack = config.platforms.slack
+    socket_mode = slack.mode == "socket"
+    adapter = SlackAdapter(engine, config, slack.secret("bot_token_env"),
+                           "" if socket_mode else slack.secret("signing_secret_env"))
+    wired.channels.extend(channels(adapter.client, engine, config))
+    if not socket_mode:
+        wired.routers.append(adapter.router())
+        return
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    # Socket Mode: Slack's own client holds a WebSocket open to Slack, in its threads.
+    handler = SocketModeHandler(adapter.app, slack.secret("app_token_env"))
+
+    async def connect() -> None:
+        await asyncio.to_thread(handler.connect)
+
+    async def close() -> None:
+        await asyncio.to_thread(handler.close)
+
+    wired.on_start.append(connect)
+    wired.on_stop.append(close)
+
+
+BUILDERS = {"wecom": _wecom, "telegram": _telegram, "slack": _slack}
 
 
 def wire(engine: Engine, config: Config) -> Platforms:
