@@ -2,14 +2,16 @@
 response_url endpoints, recording every call; answers 429 with Retry-After or 500
 on demand."""
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse
 
 BOT_TOKEN, SIGNING_SECRET = "xoxb-test-token", "signing-secret-for-tests"
+APP_TOKEN = "xapp-test-token"  # Socket Mode
 
 
 @dataclass
@@ -18,6 +20,8 @@ class FakeSlack:
     responses: list[dict] = field(default_factory=list)  # posted to response_url
     failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
     next_ts: int = 1000
+    envelopes: list[dict] = field(default_factory=list)  # Socket Mode: to push to the app
+    socket_acks: list[dict] = field(default_factory=list)  # what the app acked with
 
     def sent(self, method: str) -> list[dict]:
         return [params for name, params in self.calls if name == method]
@@ -40,6 +44,24 @@ class FakeSlack:
 
     def app(self) -> FastAPI:
         app = FastAPI()
+
+        @app.post("/api/apps.connections.open")
+        async def connections_open(request: Request):
+            if request.headers.get("authorization") != f"Bearer {APP_TOKEN}":
+                return {"ok": False, "error": "invalid_auth"}
+            host = request.url.netloc
+            return {"ok": True, "url": f"ws://{host}/socket-mode"}
+
+        @app.websocket("/socket-mode")
+        async def socket_mode(websocket: WebSocket):
+            await websocket.accept()
+            await websocket.send_json({"type": "hello", "num_connections": 1,
+                                       "connection_info": {"app_id": "A1"}})
+            while True:
+                while not self.envelopes:
+                    await asyncio.sleep(0.02)
+                await websocket.send_json(self.envelopes.pop(0))
+                self.socket_acks.append(await websocket.receive_json())
 
         @app.post("/api/{method}")
         async def call(method: str, request: Request):

@@ -336,3 +336,37 @@ def test_rate_limited_and_failing_delivery_still_delivers_exactly_once(slack):
     assert len(slack.dm("wang")) == 1
     assert slack.dispatch() == 0
     assert all(row.delivered_at is not None for row in rows(slack.engine, Outbox))
+
+
+def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch):
+    """`frontline run`'s wiring in Socket Mode: Slack's own client opens the
+    connection (apps.connections.open, then a WebSocket), a slash command arrives
+    as an envelope, is acked on the socket, and answered at its response_url."""
+    import asyncio
+
+    from bot import runtime
+    from tests.fake_slack import APP_TOKEN
+
+    with transaction(org) as session:
+        session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="slack",
+                                 platform_user_id=USERS["alice"]))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+    monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
+    with serve(fake.app()) as api_url:
+        config = parse_config({"platforms": {"slack": {
+            "enabled": True, "mode": "socket", "api_base": f"{api_url}/api/"}}})
+        wired = runtime.wire(org, config)
+        assert wired.routers == []  # nothing listens for Slack over HTTP
+        fake.envelopes.append({
+            "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
+            "payload": {"command": "/frontline", "text": "me", "user_id": USERS["alice"],
+                        "team_id": "T0001", "trigger_id": "trig-socket",
+                        "response_url": f"{api_url}/respond/socket"}})
+        asyncio.run(wired.on_start[0]())
+        try:
+            response = fake.wait_for_response(1)
+            assert "Alice Chen" in text_of(response)
+            assert fake.socket_acks[0]["envelope_id"] == "env-1"
+        finally:
+            asyncio.run(wired.on_stop[0]())
