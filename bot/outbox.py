@@ -17,7 +17,7 @@ from sqlmodel import select
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
-from storage.models import ChatIdentity, Employee, Outbox, OutboxDelivery, Team
+from storage.models import ChatIdentity, ChatPost, Employee, Outbox, OutboxDelivery, Team
 
 LEASE = timedelta(minutes=2)
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
@@ -39,6 +39,24 @@ class Notification:
     def bilingual(self) -> str:
         """For shared channels, where readers of both languages meet."""
         return render_message(self.message, "zh") + "\n" + render_message(self.message, "en")
+
+
+def for_shared_chat(notification: Notification, team: str | None) -> bool:
+    """Whether a shared chat (all staff's when `team` is None, else that team's)
+    takes this notification."""
+    if notification.recipient is not None:
+        return False
+    if notification.team is None:
+        return team is None
+    return notification.team.name == team
+
+
+def remember_post(engine: Engine, platform: str, chat_id: str, message_id: str,
+                  ref: str) -> None:
+    """Note which record a shared-chat post shows, so a reaction to it can find it."""
+    with transaction(engine) as session:
+        session.add(ChatPost(platform=platform, chat_id=chat_id, message_id=message_id,
+                             ref=ref, created_at=datetime.now(UTC)))
 
 
 class Channel(Protocol):

@@ -24,7 +24,8 @@ from handlers import (
     waivers,
 )
 from handlers import commands as c
-from handlers.base import ACTIVE_BY_HANDLE, Context, Refusal, Reply
+from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
+from handlers.i18n import render_message
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, Employee
 
@@ -83,6 +84,15 @@ def view(engine: Engine, config: Config, platform: str, user_id: str,
         actor = find_sender(session, platform, user_id)
         return None if actor is None else read(Context(session, config, actor,
                                                        datetime.now(UTC)))
+
+
+def decided_by(engine: Engine, config: Config, platform: str, user_id: str, locale: str,
+               ) -> str:
+    """"— name, time" for a request redrawn after its decision."""
+    name = view(engine, config, platform, user_id, lambda ctx: ctx.actor.name) or user_id
+    when = datetime.now(UTC).astimezone(config.organisation.tz)
+    return render_message(Message("decided_by", {"name": name,
+                                                "when": f"{when:%Y-%m-%d %H:%M}"}), locale)
 
 
 def execute(engine: Engine, config: Config, platform: str, user_id: str, command: c.Command,

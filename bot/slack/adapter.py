@@ -34,7 +34,7 @@ from bot.slack import blocks
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers import commands as c
 from handlers.base import Context, Message, Reply
-from handlers.dispatch import execute, view
+from handlers.dispatch import decided_by, execute, view
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Employee
@@ -175,13 +175,7 @@ class SlackAdapter:
     def _mark_decided(self, client: WebClient, channel: str, ts: str, message: dict,
                       reply: Reply, user: str, locale: str) -> None:
         """Rewrite the request in place: the buttons go, who decided and when appear."""
-        def name(ctx: Context) -> str:
-            return ctx.actor.name
-
-        when = datetime.now(UTC).astimezone(self.config.organisation.tz)
-        decided = render_message(Message("decided_by", {
-            "name": view(self.engine, self.config, PLATFORM, user, name) or user,
-            "when": f"{when:%Y-%m-%d %H:%M}"}), locale)
+        decided = decided_by(self.engine, self.config, PLATFORM, user, locale)
         kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
         outcome = render_reply(reply, locale)
         client.chat_update(channel=channel, ts=ts, text=f"{outcome} {decided}", blocks=[

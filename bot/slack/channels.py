@@ -2,19 +2,15 @@
 Decline buttons when there is a decision to make), each broadcast channel as its
 own outbox channel. The WebClient waits out 429 Retry-After and retries 5xx."""
 
-from datetime import UTC, datetime
-
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.config import Config
-from bot.outbox import Notification
+from bot.outbox import Notification, for_shared_chat, remember_post
 from bot.slack import blocks
 from bot.slack.adapter import PLATFORM
 from handlers.base import Message, Reply
 from handlers.i18n import render_message
-from storage.engine import transaction
-from storage.models import ChatPost
 
 
 class SlackChannel:
@@ -44,11 +40,7 @@ class SlackChatChannel:
         self.name = f"{PLATFORM}:{channel}"
 
     def wants(self, notification: Notification) -> bool:
-        if notification.recipient is not None:
-            return False
-        if notification.team is None:
-            return self.team is None
-        return notification.team.name == self.team
+        return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
         text = notification.bilingual()
@@ -58,11 +50,8 @@ class SlackChatChannel:
             shown.append(blocks.context(render_message(
                 Message("broadcast.react_hint", {"reaction": self.reaction}), "en")))
         posted = self.client.chat_postMessage(channel=self.channel, text=text, blocks=shown)
-        if ref:  # so a reaction on this post can be traced to the praise
-            with transaction(self.engine) as session:
-                session.add(ChatPost(platform=PLATFORM, chat_id=posted["channel"],
-                                     message_id=posted["ts"], ref=ref,
-                                     created_at=datetime.now(UTC)))
+        if ref:
+            remember_post(self.engine, PLATFORM, posted["channel"], posted["ts"], ref)
 
 
 def channels(client: WebClient, engine: Engine, config: Config) -> list:

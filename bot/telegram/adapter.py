@@ -48,7 +48,7 @@ from bot.grammar import VERBS, parse
 from handlers import commands as c
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
-from handlers.dispatch import execute, find_sender
+from handlers.dispatch import decided_by, execute, find_sender
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
 from storage.models import ChatPost
@@ -235,18 +235,11 @@ class TelegramAdapter:
         reply, locale = await self._execute(update, query.from_user.id, command)
         await query.answer(render_reply(reply, locale)[:200], show_alert=not reply.ok)
         if reply.ok and isinstance(command, c.Decide) and isinstance(query.message, Message):
-            note = await asyncio.to_thread(self._decided_note, query.from_user.id, locale)
+            note = await asyncio.to_thread(decided_by, self.engine, self.config, PLATFORM,
+                                           str(query.from_user.id), locale)
             await query.edit_message_text(
                 f"{query.message.text}\n\n{render_reply(reply, locale)}\n{note}"[:4096],
                 reply_markup=None)
-
-    def _decided_note(self, user_id: int, locale: str) -> str:
-        with transaction(self.engine) as session:
-            person = find_sender(session, PLATFORM, str(user_id))
-            name = person.name if person else str(user_id)
-        when = datetime.now(UTC).astimezone(self.config.organisation.tz)
-        return render_message(Text("decided_by", {"name": name,
-                                                  "when": f"{when:%Y-%m-%d %H:%M}"}), locale)
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reaction = update.message_reaction

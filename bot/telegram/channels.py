@@ -6,17 +6,16 @@ Telegram's limits and waits out a RetryAfter."""
 
 import asyncio
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.outbox import Notification
+from bot.outbox import Notification, for_shared_chat, remember_post
 from bot.telegram.adapter import PLATFORM, TelegramAdapter, chunks, keyboard
 from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction
-from storage.models import ChatPost, Recording
+from storage.models import Recording
 
 SEND_TIMEOUT = 120  # seconds; the rate limiter may hold a message back this long
 
@@ -82,11 +81,7 @@ class TelegramChatChannel(_Sender):
         self.name = f"{PLATFORM}:{chat_id}"
 
     def wants(self, notification: Notification) -> bool:
-        if notification.recipient is not None:
-            return False
-        if notification.team is None:
-            return self.team is None
-        return notification.team.name == self.team
+        return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
         self._run(self._post(notification))
@@ -101,15 +96,10 @@ class TelegramChatChannel(_Sender):
                 label, callback_data=f"touching {params['ref']}")]])
         sent = await self._send(self.chat_id, notification.bilingual(), markup)
         if params.get("ref"):
-            await asyncio.to_thread(self._remember, sent.message_id, params["ref"])
+            await asyncio.to_thread(remember_post, self.adapter.engine, PLATFORM,
+                                    str(self.chat_id), str(sent.message_id), params["ref"])
         if params.get("recording_id"):
             await self._send_recording(self.chat_id, params["recording_id"], sent.message_id)
-
-    def _remember(self, message_id: int, ref: str) -> None:
-        with transaction(self.adapter.engine) as session:
-            session.add(ChatPost(platform=PLATFORM, chat_id=str(self.chat_id),
-                                 message_id=str(message_id), ref=ref,
-                                 created_at=datetime.now(UTC)))
 
 
 def channels(adapter: TelegramAdapter) -> list[_Sender]:
