@@ -222,6 +222,19 @@ class Web(_Strict):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # POST /api/praise (survey and feedback tools): the HMAC secret's variable, or
+    # None to leave the endpoint off.
+    praise_secret_env: str | None = None
+    praise_window_seconds: int = Field(default=300, ge=30)
+
+    def praise_secret(self) -> str | None:
+        if self.praise_secret_env is None:
+            return None
+        value = os.environ.get(self.praise_secret_env)
+        if not value:
+            raise ConfigError(f"web.praise_secret_env: environment variable "
+                              f"{self.praise_secret_env} is not set")
+        return value
 
 
 class Config(_Strict):

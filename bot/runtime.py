@@ -96,4 +96,9 @@ def wire(engine: Engine, config: Config) -> Platforms:
     wired = Platforms()
     for name in config.platforms.enabled():
         BUILDERS[name](engine, config, wired)
+    secret = config.web.praise_secret()
+    if secret:
+        from bot import praise_api
+
+        wired.routers.append(praise_api.router(engine, config, secret))
     return wired

@@ -1,11 +1,12 @@
 """Customer praise: credited at once when a supervisor or HR logs it, after the
 supervisor confirms it when the employee submits it; broadcast to all staff."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.config import Config
 from handlers.base import (
     PRIVILEGED,
     Context,
@@ -13,6 +14,7 @@ from handlers.base import (
     Reply,
     check_decider,
     decision_actions,
+    queue,
 )
 from handlers.commands import AttachRecording, PraiseLog, Touching
 from points import ledger
@@ -22,22 +24,36 @@ from storage.rows import insert_row, transition
 LOGGERS = ("supervisor", *PRIVILEGED)
 
 
-def credit(ctx: Context, praise: Praise, employee: Employee) -> None:
+def credit(session: Session, config: Config, now: datetime, praise: Praise, employee: Employee,
+           actor_id: int | None) -> None:
     """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
-    ledger.post(ctx.session, employee_id=employee.id, amount=ctx.config.points.praise,
-                reason="praise", source_type="praise", source_id=praise.id,
-                actor_id=ctx.actor.id, idempotency_key=f"praise:{praise.id}:credit", now=ctx.now)
-    ctx.notify(employee.id, "notify.praise_credited", ref=f"P{praise.id}",
-               points=ctx.config.points.praise, text=praise.text)
-    ctx.notify_all("broadcast.praise", ref=f"P{praise.id}", who=employee.name, text=praise.text,
-                   attachment=f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
-                   recording_id=recording_id(praise))
+    points = config.points.praise
+    ledger.post(session, employee_id=employee.id, amount=points, reason="praise",
+                source_type="praise", source_id=praise.id, actor_id=actor_id,
+                idempotency_key=f"praise:{praise.id}:credit", now=now)
+    queue(session, now, "person", "notify.praise_credited", {
+        "ref": f"P{praise.id}", "points": points, "text": praise.text}, employee_id=employee.id)
+    queue(session, now, "all", "broadcast.praise", {
+        "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
+        "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
+        "recording_id": recording_id(praise)})
 
 
 def recording_id(praise: Praise) -> int | None:
     """The kept recording a broadcast can post again, when the praise has one."""
     ref = praise.attachment_ref or ""
     return int(ref.split(":", 1)[1]) if ref.startswith("recording:") else None
+
+
+def receive(session: Session, config: Config, now: datetime, employee: Employee, text: str,
+            attachment: str, source: str) -> Praise:
+    """Praise pushed by a survey or feedback tool: credited at once, like a letter
+    a supervisor logs, with the tool as its source and no person as the actor."""
+    praise = insert_row(session, Praise(
+        employee_id=employee.id, text=text, attachment_ref=attachment, source=source,
+        status="credited", created_at=now, decided_at=now))
+    credit(session, config, now, praise, employee, actor_id=None)
+    return praise
 
 
 def log_praise(ctx: Context, command: PraiseLog) -> Reply:
@@ -54,7 +70,7 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     insert_row(ctx.session, praise)
     if command.recording is not None:
         _keep(ctx, praise, command.recording)
-    credit(ctx, praise, employee)
+    credit(ctx.session, ctx.config, ctx.now, praise, employee, ctx.actor.id)
     return Reply.of("praise.logged", ref=f"P{praise.id}", who=employee.name,
                     points=ctx.config.points.praise)
 
@@ -83,7 +99,8 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
             decided_at=ctx.now)):
         raise Refusal("refuse.already_decided", ref=f"P{record_id}")
     if approve:
-        credit(ctx, praise, ctx.session.get(Employee, praise.employee_id))
+        credit(ctx.session, ctx.config, ctx.now, praise,
+               ctx.session.get(Employee, praise.employee_id), ctx.actor.id)
     else:
         ctx.notify(praise.employee_id, "notify.praise_declined", ref=f"P{record_id}",
                    decider=ctx.actor.name, comment=comment or "-")
