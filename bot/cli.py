@@ -14,6 +14,7 @@ from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
 from handlers import linking
+from handlers.base import ACTIVE_BY_HANDLE
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, redemptions
 from rituals import schedule
@@ -122,8 +123,7 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
 def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     with transaction(engine) as session:
-        person = session.exec(select(Employee).where(
-            Employee.handle == args.name.lower(), Employee.active)).first()
+        person = session.exec(ACTIVE_BY_HANDLE, params={"handle": args.name.lower()}).first()
         if person is None:
             raise CliError(f"nobody called {args.name!r} in the directory")
         code = linking.issue_code(session, person, f"link:{args.platform}", datetime.now(UTC),

@@ -59,6 +59,14 @@ def remember_post(engine: Engine, platform: str, chat_id: str, message_id: str,
                              ref=ref, created_at=datetime.now(UTC)))
 
 
+def posted_ref(engine: Engine, platform: str, chat_id: str, message_id: str) -> str | None:
+    """The record a shared-chat post shows, if the bot posted it (see remember_post)."""
+    with transaction(engine) as session:
+        return session.exec(select(ChatPost.ref).where(
+            ChatPost.platform == platform, ChatPost.chat_id == chat_id,
+            ChatPost.message_id == message_id)).first()
+
+
 class Channel(Protocol):
     name: str
 

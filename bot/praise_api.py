@@ -17,13 +17,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot.config import Config
 from handlers import praise
+from handlers.base import ACTIVE_BY_HANDLE
 from handlers.dispatch import find_sender
 from storage.engine import transaction
-from storage.models import CommandReceipt, Employee
+from storage.models import CommandReceipt
 
 SIGNATURE_PREFIX = "sha256="
 
@@ -82,8 +82,8 @@ def _credit(engine: Engine, config: Config, push: PraisePush) -> JSONResponse:
             if done is not None:
                 return JSONResponse({**done.reply, "duplicate": True}, 200)
             if push.employee:
-                person = session.exec(select(Employee).where(
-                    Employee.handle == push.employee.lower(), Employee.active)).first()
+                person = session.exec(ACTIVE_BY_HANDLE,
+                                      params={"handle": push.employee.lower()}).first()
             else:
                 person = find_sender(session, push.platform, push.chat_id)
             if person is None:

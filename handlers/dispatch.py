@@ -86,6 +86,12 @@ def view(engine: Engine, config: Config, platform: str, user_id: str,
                                                        datetime.now(UTC)))
 
 
+def locale_of(engine: Engine, config: Config, platform: str, user_id: str) -> str:
+    """The sender's language, or the organisation's for someone not registered."""
+    return view(engine, config, platform, user_id, lambda ctx: ctx.actor.locale) \
+        or config.organisation.default_locale
+
+
 def decided_by(engine: Engine, config: Config, platform: str, user_id: str, locale: str,
                ) -> str:
     """"— name, time" for a request redrawn after its decision."""

@@ -106,7 +106,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "你的授权：单次最多 {limit} · 今日已用 {today} · 本月已用 {month}"),
     "error.not_on_frontline": ("This person is not registered in Frontline.", "此人尚未在 Frontline 登记。"),
     "error.decline_reason": ("Please give a reason.", "请填写拒绝理由。"),
-    "home.title": ("Frontline", "Frontline"),
     "broadcast.react_hint": ("React with :{reaction}: if it touched you · 被打动了就点 :{reaction}:",
                              "React with :{reaction}: if it touched you · 被打动了就点 :{reaction}:"),
     "form.cancelled": ("Cancelled: nothing was logged.", "已取消：没有记录任何内容。"),

@@ -24,20 +24,19 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from sqlalchemy import Engine
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
 from bot.forms import FORMS, read_all
 from bot.grammar import parse
+from bot.outbox import posted_ref
 from bot.slack import blocks
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers import commands as c
 from handlers.base import Context, Message, Reply
-from handlers.dispatch import decided_by, execute, view
+from handlers.dispatch import decided_by, execute, find_sender, locale_of, view
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
-from storage.models import ChatIdentity, ChatPost, Employee
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -92,8 +91,7 @@ class SlackAdapter:
                        datetime.now(UTC), check_only=check_only)
 
     def _locale(self, user: str) -> str:
-        return view(self.engine, self.config, PLATFORM, user, lambda ctx: ctx.actor.locale) \
-            or self.config.organisation.default_locale
+        return locale_of(self.engine, self.config, PLATFORM, user)
 
     def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
                    initial: dict | None = None) -> None:
@@ -233,9 +231,8 @@ class SlackAdapter:
         answers = blocks.submitted(view)
         locale = self._locale(user)
         with transaction(self.engine) as session:
-            handle = session.exec(select(Employee.handle).join(ChatIdentity).where(
-                ChatIdentity.platform == PLATFORM,
-                ChatIdentity.platform_user_id == answers.get("employee", ""))).first()
+            praised = find_sender(session, PLATFORM, answers.get("employee", ""))
+            handle = praised.handle if praised else None
         if handle is None:
             ack(response_action="errors", errors={"employee": render_message(
                 Message("error.not_on_frontline"), locale)})
@@ -260,10 +257,7 @@ class SlackAdapter:
         if event.get("reaction") != self.settings.touching_reaction or \
                 item.get("type") != "message":
             return
-        with transaction(self.engine) as session:
-            ref = session.exec(select(ChatPost.ref).where(
-                ChatPost.platform == PLATFORM, ChatPost.chat_id == item.get("channel", ""),
-                ChatPost.message_id == item.get("ts", ""))).first()
+        ref = posted_ref(self.engine, PLATFORM, item.get("channel", ""), item.get("ts", ""))
         if ref and ref.startswith("P"):
             reply, _ = self._run(event["user"], c.Touching(int(ref[1:])),
                                  f"slack:event:{body.get('event_id')}")
@@ -275,13 +269,12 @@ class SlackAdapter:
             self._publish_home(client, event["user"])
 
     def _publish_home(self, client: WebClient, user: str) -> None:
-        def screens(ctx: Context) -> list[Reply]:
+        def screens(ctx: Context) -> dict:
             shown = [profile.me(ctx), waivers.list_waivers(ctx), redemptions.mine(ctx)]
             if ctx.actor.role != "employee" or approvals.waiting_for(ctx):
                 shown.append(approvals.pending(ctx))
-            return shown
+            return blocks.home_view(shown, ctx.actor.locale)
 
-        replies = view(self.engine, self.config, PLATFORM, user, screens)
-        locale = self._locale(user)
-        client.views_publish(user_id=user, view=blocks.home_view(
-            replies or [Reply.of("not_registered")], locale))
+        home = view(self.engine, self.config, PLATFORM, user, screens) or blocks.home_view(
+            [Reply.of("not_registered")], self.config.organisation.default_locale)
+        client.views_publish(user_id=user, view=home)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
-from sqlmodel import select
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -45,13 +44,12 @@ from telegram.ext import (
 from bot.config import Config
 from bot.forms import FORMS, FieldError, Form
 from bot.grammar import VERBS, parse
+from bot.outbox import posted_ref
 from handlers import commands as c
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
-from handlers.dispatch import decided_by, execute, find_sender
+from handlers.dispatch import decided_by, execute, locale_of
 from handlers.i18n import render_message, render_reply
-from storage.engine import transaction
-from storage.models import ChatPost
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
@@ -248,24 +246,16 @@ class TelegramAdapter:
             getattr(r, "emoji", None) for r in reaction.old_reaction}
         if reaction.user is None or emoji not in added:
             return
-        ref = await asyncio.to_thread(self._posted_ref, reaction.chat.id, reaction.message_id)
+        ref = await asyncio.to_thread(posted_ref, self.engine, PLATFORM, str(reaction.chat.id),
+                                      str(reaction.message_id))
         if ref and ref.startswith("P"):
             reply, _ = await self._execute(update, reaction.user.id, c.Touching(int(ref[1:])))
             log.info("reaction %s on P%s: %s", emoji, ref, reply.messages[0].key)
 
-    def _posted_ref(self, chat_id: int, message_id: int) -> str | None:
-        with transaction(self.engine) as session:
-            return session.exec(select(ChatPost.ref).where(
-                ChatPost.platform == PLATFORM, ChatPost.chat_id == str(chat_id),
-                ChatPost.message_id == str(message_id))).first()
-
     # --- step-by-step forms ----------------------------------------------
     async def _locale(self, user_id: int) -> str:
-        def lookup() -> str:
-            with transaction(self.engine) as session:
-                person = find_sender(session, PLATFORM, str(user_id))
-                return person.locale if person else self.config.organisation.default_locale
-        return await asyncio.to_thread(lookup)
+        return await asyncio.to_thread(locale_of, self.engine, self.config, PLATFORM,
+                                       str(user_id))
 
     async def _ask(self, message: Message, form: Form, step: int, locale: str,
                    problem: str = "") -> None:
