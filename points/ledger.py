@@ -1,7 +1,8 @@
 """The append-only points ledger and its constant-time balances.
 
 Every movement of points is one LedgerEntry plus a change to PointsAccount in
-the same transaction. Entries are never updated or deleted; a mistake is
+the same transaction; the entry records the balance it left behind, so a
+person's history shows its running balance without summing anything. Entries are never updated or deleted; a mistake is
 corrected by a reversal. Debits are conditional updates (`balance >= amount`),
 so a balance cannot go below zero however many debits arrive at once; the
 CHECK constraint on the table is the backstop.
@@ -43,6 +44,7 @@ class _Statements:
     add_entry: Any
     credit: Any
     debit: Any
+    undo: Any
 
 
 @cache
@@ -55,12 +57,15 @@ def _statements(dialect: str) -> _Statements:
         employee_id=bindparam("account"), balance=bindparam("amount"))
     credit = open_account.on_conflict_do_update(
         index_elements=["employee_id"],
-        set_={"balance": accounts.c.balance + open_account.excluded.balance})
+        set_={"balance": accounts.c.balance + open_account.excluded.balance}
+    ).returning(accounts.c.balance)
     debit = update(accounts).where(
         accounts.c.employee_id == bindparam("account"),
         accounts.c.balance >= bindparam("amount")).values(
+        balance=accounts.c.balance - bindparam("amount")).returning(accounts.c.balance)
+    undo = update(accounts).where(accounts.c.employee_id == bindparam("account")).values(
         balance=accounts.c.balance - bindparam("amount"))
-    return _Statements(add_entry, credit, debit)
+    return _Statements(add_entry, credit, debit, undo)
 
 
 def post(
@@ -84,19 +89,33 @@ def post(
     transaction must then be rolled back.
     """
     statements = _statements(session.get_bind().dialect.name)
+    # The balance moves first (locking the account row) so the entry can carry the
+    # balance it leaves; a repeated key then finds its entry and moves it back.
+    move = {"account": employee_id, "amount": abs(amount)}
+    if amount >= 0:
+        balance_after = session.execute(statements.credit, move).scalar_one()
+    else:
+        balance_after = session.execute(statements.debit, move).scalar_one_or_none()
+        if balance_after is None:
+            if _posted(session, idempotency_key):
+                return None
+            raise InsufficientPoints(balance(session, employee_id), -amount)
     entry_id = session.execute(statements.add_entry, dict(
-        idempotency_key=idempotency_key, employee_id=employee_id, amount=amount, reason=reason,
-        source_type=source_type, source_id=source_id, actor_id=actor_id,
-        reverses_id=reverses_id, note=note, created_at=now,
+        idempotency_key=idempotency_key, employee_id=employee_id, amount=amount,
+        balance_after=balance_after, reason=reason, source_type=source_type,
+        source_id=source_id, actor_id=actor_id, reverses_id=reverses_id, note=note,
+        created_at=now,
     )).scalar_one_or_none()
     if entry_id is None:
-        return None
-    if amount >= 0:
-        session.execute(statements.credit, {"account": employee_id, "amount": amount})
-    elif session.execute(statements.debit, {"account": employee_id, "amount": -amount}
-                         ).rowcount != 1:
-        raise InsufficientPoints(balance(session, employee_id), -amount)
+        session.execute(statements.undo, {"account": employee_id, "amount": amount})
     return entry_id
+
+
+_POSTED = select(LedgerEntry.id).where(LedgerEntry.idempotency_key == bindparam("key"))
+
+
+def _posted(session: Session, idempotency_key: str) -> bool:
+    return session.execute(_POSTED, {"key": idempotency_key}).first() is not None
 
 
 def reverse(session: Session, entry_id: int, *, actor_id: int | None, idempotency_key: str,

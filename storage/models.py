@@ -65,11 +65,16 @@ class PointsAccount(SQLModel, table=True):
 class LedgerEntry(SQLModel, table=True):
     """Append-only: never updated, never deleted; a correction is a reversal entry."""
 
+    # Keyset pages walk these (filter, id) pairs newest first, at any ledger size.
+    __table_args__ = (Index("ix_ledgerentry_employee_id_id", "employee_id", "id"),
+                      Index("ix_ledgerentry_reason_id", "reason", "id"))
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     idempotency_key: str = Field(unique=True)
-    employee_id: int = Field(foreign_key="employee.id", index=True)
+    employee_id: int = Field(foreign_key="employee.id")
     amount: int
-    reason: str = Field(index=True)
+    balance_after: int | None = Field(
+        default=None, description="the person's balance once this entry was posted")
+    reason: str
     source_type: str
     source_id: int | None = None
     actor_id: int | None = Field(default=None, foreign_key="employee.id")
@@ -303,3 +308,24 @@ class ChatPost(SQLModel, table=True):
     message_id: str
     ref: str = Field(description="the record shown, e.g. P12")
     created_at: datetime = _when()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept."""
+
+    token_hash: str = Field(primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    csrf_token: str = Field(description="echoed by every state-changing form of this session")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A per-integration bearer token for the JSON API, created by HR; kept hashed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _when()
+    revoked_at: datetime | None = _when(nullable=True)
