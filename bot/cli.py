@@ -17,6 +17,7 @@ from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, redemptions
+from points.history import LedgerFilter
 from rituals import schedule
 from storage import migrate
 from storage.engine import make_engine, transaction
@@ -142,7 +143,8 @@ def _day(value: str) -> datetime:
 def cmd_ledger_export(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     with transaction(engine) as session:
-        count = export.write(sys.stdout, export.rows(session, args.since, args.until), args.format)
+        count = export.write(sys.stdout, export.rows(
+            session, LedgerFilter(since=args.since, until=args.until)), args.format)
     print(f"exported {count} entries", file=sys.stderr)
 
 

@@ -218,7 +218,7 @@ class Platforms(_Strict):
 
 
 class Web(_Strict):
-    """Where the webhook endpoints (and later pages) are served."""
+    """Where the webhook endpoints and the web console are served."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -226,6 +226,16 @@ class Web(_Strict):
     # None to leave the endpoint off.
     praise_secret_env: str | None = None
     praise_window_seconds: int = Field(default=300, ge=30)
+    # The web console: the address people open (sign-in links point there), how long
+    # a sign-in link and a signed-in session last.
+    public_url: str = Field(default="http://localhost:8080", pattern=r"^https?://[^/\s]+(/\S*)?$")
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
     def praise_secret(self) -> str | None:
         if self.praise_secret_env is None:

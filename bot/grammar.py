@@ -33,6 +33,7 @@ for _canonical, _aliases in {
     "ledger": ["ledger", "流水", "积分"],
     "lang": ["lang", "language", "语言"],
     "link": ["link", "绑定"],
+    "login": ["login", "signin", "登录"],
 }.items():
     for _alias in _aliases:
         VERBS[_alias] = _canonical
@@ -306,11 +307,16 @@ def _link(rest: list[str]) -> c.LinkAccount:
     return c.LinkAccount(rest[0])
 
 
+def _login(rest: list[str]) -> c.SignIn:
+    _require(not rest)
+    return c.SignIn()
+
+
 _PARSERS = {
     "help": _help, "me": _me, "comp": _comp, "waiver": _waiver, "waivers": _waivers,
     "praise": _praise, "touching": _touching, "suggest": _suggest, "solved": _solved,
     "approve": _decision(True), "decline": _decision(False), "pending": _pending,
     "nominate": _nominate, "vote": _vote, "goldenear": _goldenear, "catalog": _catalog,
     "redeem": _redeem, "cancel": _cancel, "ledger": _ledger, "lang": _lang,
-    "link": _link,
+    "link": _link, "login": _login,
 }

@@ -87,6 +87,11 @@ class LinkAccount:
 
 
 @dataclass(frozen=True)
+class SignIn:
+    """Ask for a one-time link that signs this person in to the web console."""
+
+
+@dataclass(frozen=True)
 class Touching:
     praise_id: int
 
@@ -151,6 +156,15 @@ class CancelRedemption:
 
 
 @dataclass(frozen=True)
+class SettleRedemption:
+    """HR's decision on a redemption from the web console's queue."""
+
+    redemption_id: int
+    outcome: str  # approved | fulfilled | rejected
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class Ledger:
     employee: str | None = None
     limit: int = 10
@@ -166,4 +180,5 @@ Command = (
     | AttachRecording
     | Touching | Suggest | MajorIssueSolved | Decide | Pending | Nominate | CastVote
     | GoldenEar | Catalog | Redeem | CancelRedemption | Ledger | SetLanguage | LinkAccount
+    | SignIn | SettleRedemption
 )

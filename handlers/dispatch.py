@@ -51,8 +51,10 @@ ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
     c.Catalog: lambda ctx, cmd: redemptions.catalog(ctx),
     c.Redeem: redemptions.redeem,
     c.CancelRedemption: redemptions.cancel,
+    c.SettleRedemption: redemptions.settle,
     c.Ledger: ledger_review.show,
     c.SetLanguage: profile.set_language,
+    c.SignIn: lambda ctx, cmd: linking.sign_in(ctx),
 }
 
 
@@ -63,8 +65,9 @@ _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
 
 
 def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
-    """The active employee behind a chat user id ("console" ids are directory handles)."""
-    if platform == "console":
+    """The active employee behind a chat user id (the local console and the web console
+    name people by their directory handle)."""
+    if platform in ("console", "web"):
         return session.exec(ACTIVE_BY_HANDLE, params={"handle": user_id.lower()}).first()
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
 

@@ -22,6 +22,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "refuse.already_linked": (
         "This chat account is already linked to someone in Frontline; send `me` to see who.",
         "这个聊天账号已关联到 Frontline 中的某位同事；发送「我」查看。"),
+    "usage.login": ("Usage: login — I send you a one-time link to the web console",
+                    "用法：登录 —— 我会私信你一个网页控制台的一次性登录链接"),
+    "menu.login": ("Sign in to the web console", "登录网页控制台"),
+    "login.sent": (
+        "I have sent you a sign-in link in a private message. It works once, for {minutes} minutes.",
+        "登录链接已私信发给你，{minutes} 分钟内有效，只能使用一次。"),
+    "notify.login_link": (
+        "Your Frontline sign-in link (valid {minutes} minutes, works once; never forward it): {url}",
+        "你的 Frontline 登录链接（{minutes} 分钟内有效，仅能使用一次，请勿转发）：{url}"),
     "usage.link": ("Usage: link <code from HR>, e.g. link K7Q4PZM2XA",
                    "用法：绑定 <HR 提供的绑定码>，例如「绑定 K7Q4PZM2XA」"),
     "unknown_command": (
@@ -41,6 +50,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "• pending · approve C12 [comment] · decline C12 <reason>\n"
         "• nominate @bob <reason> · vote @bob · goldenear — Golden Ear\n"
         "• catalog · redeem <item> · cancel R7 · ledger [@who] [n]\n"
+        "• login — a one-time link to the web console (ledger, reports)\n"
         "• lang zh — 切换到中文\n"
         "Send `help <command>` for details.",
         "Frontline 指令（中英文均可）：\n"
@@ -56,6 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "• 待批 · 批准 C12 [备注] · 拒绝 C12 <理由>\n"
         "• 提名 @bob <理由> · 投票 @bob · 金耳朵 —— 金耳朵奖\n"
         "• 商城 · 兑换 <项目> · 取消 R7 · 流水 [@谁] [条数]\n"
+        "• 登录 —— 网页控制台的一次性登录链接（积分流水、报表）\n"
         "• lang en — switch to English\n"
         "发送「帮助 <指令>」查看详细用法。"),
     "action.cancel": ("Cancel", "取消"),
@@ -64,6 +75,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "redeem.mine_line": ("• {ref} · {item} · {cost} points · {status}", "• {ref} · {item} · {cost} 分 · {status}"),
     "status.pending": ("waiting for HR", "等待 HR 处理"),
     "status.fulfilled": ("fulfilled", "已兑现"),
+    "status.approved": ("approved, to be fulfilled", "已批准，待兑现"),
     "status.rejected": ("rejected, refunded", "已拒绝，积分已退回"),
     "status.cancelled": ("cancelled, refunded", "已取消，积分已退回"),
     "action.touching": ("❤️ Touching", "❤️ 感动"),
@@ -363,11 +375,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "{ref}：已申请兑换 {item}，扣 {cost} 分，余额 {balance}。HR 将确认。"
                          "想撤回？发送 {cancel}"),
     "redeem.fulfilled": ("{ref} fulfilled.", "{ref} 已兑现。"),
+    "redeem.approved": ("{ref} approved; mark it fulfilled once given.", "{ref} 已批准；兑现后请标记为已兑现。"),
     "redeem.rejected": ("{ref} rejected; {cost} points refunded.", "{ref} 已拒绝，{cost} 分已退回。"),
     "redeem.cancelled": ("{ref} cancelled; {cost} points refunded.",
                          "{ref} 已取消，{cost} 分已退回。"),
     "notify.redemption_review": ("{who} redeems {item} for {cost} points ({ref}).",
                                  "{who} 申请用 {cost} 分兑换 {item}（{ref}）。"),
+    "notify.redemption_approved": ("Your redemption {ref} ({item}) is approved. {comment}",
+                                   "你的兑换 {ref}（{item}）已批准。{comment}"),
     "notify.redemption_fulfilled": ("Your redemption {ref} ({item}) is fulfilled. {comment}",
                                     "你的兑换 {ref}（{item}）已兑现。{comment}"),
     "notify.redemption_rejected": ("Your redemption {ref} ({item}) was rejected and {cost} points "

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers.base import Refusal, Reply
+from handlers.base import Context, Refusal, Reply
 from storage.models import ChatIdentity, Employee, OneTimeCode
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -38,6 +38,17 @@ def redeem_code(session: Session, code: str, purpose: str, now: datetime) -> Emp
         return None
     owner = session.get(Employee, session.get(OneTimeCode, key).employee_id)
     return owner if owner is not None and owner.active else None
+
+
+def sign_in(ctx: Context) -> Reply:
+    """Send the person a one-time link to the web console, privately (a chat command
+    may have come from a group): it expires soon and opens one session."""
+    web = ctx.config.web
+    code = issue_code(ctx.session, ctx.actor, "login", ctx.now,
+                      timedelta(minutes=web.login_link_minutes), length=16)
+    ctx.notify(ctx.actor.id, "notify.login_link", url=f"{web.public_url}/login/{code}",
+               minutes=web.login_link_minutes)
+    return Reply.of("login.sent", minutes=web.login_link_minutes)
 
 
 def link_account(session: Session, platform: str, user_id: str, code: str,

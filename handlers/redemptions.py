@@ -4,7 +4,7 @@ from sqlalchemy import bindparam
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_actions
-from handlers.commands import CancelRedemption, Redeem
+from handlers.commands import CancelRedemption, Redeem, SettleRedemption
 from points import ledger, redemptions
 from storage.models import CatalogStock, Employee, Redemption
 
@@ -58,16 +58,26 @@ def _load(ctx: Context, redemption_id: int) -> Redemption:
 
 
 def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
-    redemption = _load(ctx, redemption_id)
+    """`approve R7` in chat: the one-step path, approved and fulfilled at once."""
+    return settle(ctx, SettleRedemption(redemption_id, "fulfilled" if approve else "rejected",
+                                        comment))
+
+
+_SETTLE = {"approved": redemptions.approve, "fulfilled": redemptions.fulfil}
+
+
+def settle(ctx: Context, command: SettleRedemption) -> Reply:
+    """HR approves, fulfils or rejects (refunding the points) a redemption."""
+    redemption = _load(ctx, command.redemption_id)
     if redemption.employee_id == ctx.actor.id:
         raise Refusal("refuse.self_approve")
     if ctx.actor.role not in PRIVILEGED:
         raise Refusal("refuse.not_approver")
-    ref = f"R{redemption_id}"
+    ref, comment = f"R{redemption.id}", command.comment
     try:
-        if approve:
-            redemptions.fulfil(ctx.session, redemption, actor_id=ctx.actor.id, comment=comment,
-                               now=ctx.now)
+        if command.outcome in _SETTLE:
+            _SETTLE[command.outcome](ctx.session, redemption, actor_id=ctx.actor.id,
+                                     comment=comment, now=ctx.now)
         else:
             redemptions.refund(ctx.session, redemption, status="rejected", actor_id=ctx.actor.id,
                                comment=comment, now=ctx.now)

@@ -1,17 +1,19 @@
 """Ledger export for HR: CSV (safe to open in a spreadsheet) or a JSON array."""
 
 import csv
+import io
 import json
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 from sqlmodel import Session, select
 
-from storage.models import Employee, LedgerEntry
+from points import history
+from points.history import LedgerFilter, Line
+from storage.models import Employee
 
-FIELDS = ("id", "created_at", "handle", "name", "amount", "reason", "source_type", "source_id",
-          "reverses_id", "actor", "idempotency_key", "note")
+FIELDS = ("id", "created_at", "handle", "name", "team", "amount", "balance_after", "reason",
+          "source_type", "source_id", "reverses_id", "actor", "idempotency_key", "note")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -23,37 +25,54 @@ def neutralise(value: object) -> object:
     return value
 
 
-def rows(session: Session, since: datetime | None = None,
-         until: datetime | None = None) -> Iterator[dict]:
-    query = select(LedgerEntry, Employee).join(Employee, Employee.id == LedgerEntry.employee_id)
-    if since is not None:
-        query = query.where(LedgerEntry.created_at >= since)
-    if until is not None:
-        query = query.where(LedgerEntry.created_at < until)
+def record(line: Line, handles: dict[int, str]) -> dict:
+    """One entry as a flat record; `handles` names the actor."""
+    entry = line.entry
+    return {
+        "id": entry.id, "created_at": entry.created_at.isoformat(), "handle": line.handle,
+        "name": line.name, "team": line.team, "amount": entry.amount,
+        "balance_after": entry.balance_after, "reason": entry.reason,
+        "source_type": entry.source_type, "source_id": entry.source_id,
+        "reverses_id": entry.reverses_id, "actor": handles.get(entry.actor_id, ""),
+        "idempotency_key": entry.idempotency_key, "note": entry.note,
+    }
+
+
+def rows(session: Session, wanted: LedgerFilter) -> Iterator[dict]:
     handles = dict(session.exec(select(Employee.id, Employee.handle)).all())
-    for entry, employee in session.exec(
-            query.order_by(LedgerEntry.id).execution_options(yield_per=5000)):
-        yield {
-            "id": entry.id, "created_at": entry.created_at.isoformat(),
-            "handle": employee.handle, "name": employee.name, "amount": entry.amount,
-            "reason": entry.reason, "source_type": entry.source_type,
-            "source_id": entry.source_id, "reverses_id": entry.reverses_id,
-            "actor": handles.get(entry.actor_id, ""), "idempotency_key": entry.idempotency_key,
-            "note": entry.note,
-        }
+    for line in history.rows(session, wanted):
+        yield record(line, handles)
+
+
+def csv_chunks(entries: Iterable[dict], chunk_size: int = 1 << 16) -> Iterator[str]:
+    """The CSV text in pieces of about `chunk_size`, for streaming a large export."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow({key: neutralise(value) for key, value in entry.items()})
+        if buffer.tell() >= chunk_size:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 def write(out: TextIO, entries: Iterator[dict], fmt: str) -> int:
     count = 0
+
+    def counted() -> Iterator[dict]:
+        nonlocal count
+        for entry in entries:
+            count += 1
+            yield entry
+
     if fmt == "json":  # one JSON array, written as it streams
         out.write("[")
-        for count, entry in enumerate(entries, 1):
+        for entry in counted():
             out.write(("," if count > 1 else "") + "\n" + json.dumps(entry, ensure_ascii=False))
         out.write("\n]\n")
-        return count
-    writer = csv.DictWriter(out, fieldnames=FIELDS)
-    writer.writeheader()
-    for entry in entries:
-        writer.writerow({key: neutralise(value) for key, value in entry.items()})
-        count += 1
+    else:
+        for chunk in csv_chunks(counted()):
+            out.write(chunk)
     return count

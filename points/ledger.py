@@ -2,10 +2,10 @@
 
 Every movement of points is one LedgerEntry plus a change to PointsAccount in
 the same transaction; the entry records the balance it left behind, so a
-person's history shows its running balance without summing anything. Entries are never updated or deleted; a mistake is
-corrected by a reversal. Debits are conditional updates (`balance >= amount`),
-so a balance cannot go below zero however many debits arrive at once; the
-CHECK constraint on the table is the backstop.
+person's history shows its running balance without summing anything. Entries
+are never updated or deleted; a mistake is corrected by a reversal. Debits are
+conditional updates (`balance >= amount`), so a balance cannot go below zero
+however many debits arrive at once; the CHECK constraint is the backstop.
 """
 
 from dataclasses import dataclass

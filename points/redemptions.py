@@ -1,6 +1,8 @@
 """Redemptions: points are debited when requested and refunded by a reversal if
-the request is rejected or cancelled. Limited stock is taken the same way, with
-a conditional update, so neither points nor stock can be over-spent."""
+the request is rejected or cancelled. HR may approve first (leave to be taken on
+a date, a training to be booked) and mark it fulfilled once given. Limited stock
+is taken the same way, with a conditional update, so neither points nor stock can
+be over-spent."""
 
 from datetime import datetime
 
@@ -54,13 +56,23 @@ def request(session: Session, *, employee_id: int, item_key: str, cost: int,
     return redemption
 
 
+# What each outcome may follow: only a request still pending can be cancelled.
+SETTLES_FROM = {"approved": ("pending",), "fulfilled": ("pending", "approved"),
+                "rejected": ("pending", "approved"), "cancelled": ("pending",)}
+
+
 def _settle(session: Session, redemption: Redemption, status: str, actor_id: int,
             comment: str, now: datetime) -> None:
-    settled = transition(session, Redemption, redemption.id, "pending", dict(
+    settled = transition(session, Redemption, redemption.id, SETTLES_FROM[status], dict(
         status=status, decided_by_id=actor_id, decision_comment=comment, decided_at=now))
     session.refresh(redemption)
     if not settled:
         raise NotPending(redemption)
+
+
+def approve(session: Session, redemption: Redemption, *, actor_id: int, comment: str,
+            now: datetime) -> None:
+    _settle(session, redemption, "approved", actor_id, comment, now)
 
 
 def fulfil(session: Session, redemption: Redemption, *, actor_id: int, comment: str,

@@ -207,7 +207,8 @@ class Redemption(SQLModel, table=True):
     employee_id: int = Field(foreign_key="employee.id", index=True)
     item_key: str
     cost: int
-    status: str = Field(index=True, description="pending | fulfilled | rejected | cancelled")
+    status: str = Field(
+        index=True, description="pending | approved | fulfilled | rejected | cancelled")
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
     created_at: datetime = _when()

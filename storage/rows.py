@@ -34,9 +34,11 @@ def dialect_insert(dialect: str):
     return {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
 
 
-def transition(session: Session, model: type[SQLModel], record_id: int, from_status: str,
-               values: dict) -> bool:
-    """Move a record on from `from_status`, only if it is still there: of two clicks or
-    two workers at the same moment exactly one wins. True when this call did."""
+def transition(session: Session, model: type[SQLModel], record_id: int,
+               from_status: str | tuple[str, ...], values: dict) -> bool:
+    """Move a record on from `from_status` (or any of several), only if it is still
+    there: of two clicks or two workers at the same moment exactly one wins. True
+    when this call did."""
+    statuses = (from_status,) if isinstance(from_status, str) else from_status
     return session.execute(update(model).where(
-        model.id == record_id, model.status == from_status).values(**values)).rowcount == 1
+        model.id == record_id, model.status.in_(statuses)).values(**values)).rowcount == 1

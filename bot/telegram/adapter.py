@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 MENU = ("comp", "waiver", "waivers", "praise", "touching", "suggest", "solved", "pending",
         "approve", "decline", "nominate", "vote", "goldenear", "catalog", "redeem", "cancel",
-        "ledger", "me", "lang", "link", "help")
+        "ledger", "me", "lang", "link", "login", "help")
 ASKING = 0
 FORM_START = (r"^/?(comp|compensate|补偿)(@\w+)?\s*$"
               r"|^/?(waiver|豁免)(@\w+)?\s+(report|报备)\s*$")
