@@ -5,7 +5,7 @@ import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot import runtime
@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
+from bot.webui import auth
 from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.directory import DirectoryError, import_csv
@@ -21,7 +22,7 @@ from points.history import LedgerFilter
 from rituals import schedule
 from storage import migrate
 from storage.engine import make_engine, transaction
-from storage.models import Employee, RitualRun
+from storage.models import ApiToken, Employee, RitualRun
 
 
 class CliError(Exception):
@@ -68,7 +69,24 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
         scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
                           args=(engine, [console.channel]), max_instances=1, coalesce=True)
         scheduler.start()
+        _serve_web_console(engine, config)
     console.run()
+
+
+def _serve_web_console(engine: Engine, config: Config) -> None:
+    """Beside the local console, the web console, so `login` there gives a working link."""
+    import threading
+
+    import uvicorn
+
+    from bot import webui
+    from bot.web import create_app
+
+    app = create_app([webui.router(engine, config)])
+    server = uvicorn.Server(uvicorn.Config(app, host=config.web.host, port=config.web.port,
+                                           log_level="warning"))
+    threading.Thread(target=server.run, name="web-console", daemon=True).start()
+    print(f"Web console: {config.web.public_url} (send `login` here for a sign-in link)")
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
@@ -202,6 +220,32 @@ def _date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
 
 
+def cmd_api_token_create(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    try:
+        with transaction(engine) as session:
+            token = auth.create_token(session, args.name, datetime.now(UTC))
+    except IntegrityError:
+        raise CliError(f"there is already a token called {args.name!r}") from None
+    print(f"{token}\nGive this to {args.name} as `Authorization: Bearer <token>`; it is "
+          "shown only now (Frontline keeps its hash) and reads the whole organisation's "
+          "ledger, balances and redemptions.")
+
+
+def cmd_api_token_revoke(config: Config, args: argparse.Namespace) -> None:
+    with transaction(open_database(config)) as session:
+        if not auth.revoke_token(session, args.name, datetime.now(UTC)):
+            raise CliError(f"no active token called {args.name!r}")
+    print(f"revoked {args.name}")
+
+
+def cmd_api_token_list(config: Config, args: argparse.Namespace) -> None:
+    with transaction(open_database(config)) as session:
+        for token in session.exec(select(ApiToken).order_by(ApiToken.name)).all():
+            state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
+            print(f"{token.name}\tcreated {token.created_at:%Y-%m-%d}\t{state}")
+
+
 def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     migrate.upgrade(config.database_url())
     print("database is at the newest schema")
@@ -244,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--team", help="team name (default: every team)")
     rehearse.add_argument("--date", type=_date, help="the local day the run stands for")
     rehearse.set_defaults(func=cmd_rituals_run)
+    tokens = commands.add_parser("api-token", help="tokens for the JSON API (integrations)"
+                                 ).add_subparsers(dest="action", required=True)
+    for action, func, text in (("create", cmd_api_token_create, "a new token, printed once"),
+                               ("revoke", cmd_api_token_revoke, "stop a token working")):
+        parser_for = tokens.add_parser(action, help=text)
+        parser_for.add_argument("name", help="the integration, e.g. bi-dashboard")
+        parser_for.set_defaults(func=func)
+    tokens.add_parser("list", help="every token and whether it works").set_defaults(
+        func=cmd_api_token_list)
     db = commands.add_parser("db").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
     return parser

@@ -1,6 +1,6 @@
 """Wire the enabled platforms into one process: their webhook routes on the shared
-web app, their start/stop hooks in its event loop, and their outbox channels.
-Several platforms can run side by side; every one uses the same handlers."""
+web app (beside the web console), their start/stop hooks in its event loop, and
+their outbox channels. Several platforms can run side by side; every one uses the same handlers."""
 
 import asyncio
 import os
@@ -93,7 +93,9 @@ BUILDERS = {"wecom": _wecom, "telegram": _telegram, "slack": _slack}
 
 
 def wire(engine: Engine, config: Config) -> Platforms:
-    wired = Platforms()
+    from bot import webui
+
+    wired = Platforms(routers=[webui.router(engine, config)])
     for name in config.platforms.enabled():
         BUILDERS[name](engine, config, wired)
     secret = config.web.praise_secret()
