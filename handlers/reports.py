@@ -67,11 +67,12 @@ def scope_of(session: Session, viewer: Employee | None) -> Scope:
     return Scope(viewer, frozenset({viewer.id}), frozenset())
 
 
-def people(session: Session, scope: Scope) -> list[tuple[Employee, str]]:
-    """Everyone the viewer may see, with their team's name, by name."""
+def people(session: Session, scope: Scope, limit: int | None = None,
+           ) -> list[tuple[Employee, str]]:
+    """Everyone the viewer may see (up to `limit`), with their team's name, by name."""
     return [(employee, team or "") for employee, team in session.exec(
         select(Employee, Team.name).outerjoin(Team, Team.id == Employee.team_id)
-        .where(scope.where(Employee.id)).order_by(Employee.name)).all()]
+        .where(scope.where(Employee.id)).order_by(Employee.name).limit(limit)).all()]
 
 
 def teams(session: Session, scope: Scope) -> list[Team]:

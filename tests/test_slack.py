@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import DEMO_CATALOG, parse_config
@@ -357,7 +358,8 @@ def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch
         config = parse_config({"platforms": {"slack": {
             "enabled": True, "mode": "socket", "api_base": f"{api_url}/api/"}}})
         wired = runtime.wire(org, config)
-        assert wired.routers == []  # nothing listens for Slack over HTTP
+        app = create_app(wired.routers)  # nothing listens for Slack over HTTP
+        assert TestClient(app).post("/slack/events").status_code == 404
         fake.envelopes.append({
             "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
             "payload": {"command": "/frontline", "text": "me", "user_id": USERS["alice"],

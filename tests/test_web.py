@@ -132,7 +132,9 @@ def test_every_page_and_api_route_enforces_roles(app, chat):
     assert "Bob Li" in wang.get("/ledger").text and "Mia Sun" not in wang.get("/ledger").text
     for path in ("/ledger?person=mia", f"/ledger?team={airport}", f"/team?team={airport}",
                  "/ledger.csv?person=mia", "/api/v1/ledger?person=mia",
-                 f"/api/v1/balances?team={airport}", "/ledger?person=nobody"):
+                 f"/api/v1/balances?team={airport}", "/ledger?person=nobody",
+                 "/ledger?team=99999999999", "/ledger?before=99999999999999999999",
+                 "/team?team=%C2%B2"):
         assert wang.get(path).status_code == 404, path
     assert "Mia Sun" not in wang.get("/api/v1/balances").text
     # "nobody" and a real person in another team look exactly the same
@@ -151,6 +153,7 @@ def test_redemption_decisions_are_for_hr_and_other_teams_ids_are_404(app, chat):
     form = {"csrf": csrf(wang), "outcome": "rejected"}
     assert wang.post("/redemptions/1", data=form).status_code == 404  # Mia is not his team
     assert wang.post("/redemptions/999", data=form).status_code == 404
+    assert wang.post("/redemptions/99999999999", data=form).status_code == 404
     credit(chat.engine, "bob", 150, "seed:bob")
     chat.ok("bob", "redeem training")
     assert wang.post("/redemptions/2", data=form).status_code == 403  # his team, not HR

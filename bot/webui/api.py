@@ -19,6 +19,7 @@ from storage.engine import transaction
 
 NOT_FOUND = HTTPException(404, "not found")
 UNAUTHORISED = {401: {"description": "No valid API token or session"}}
+OUT_OF_SIGHT = {404: {"description": "No such person or team, or not one the caller may see"}}
 
 
 class LedgerLine(BaseModel):
@@ -61,7 +62,9 @@ class RedemptionOut(BaseModel):
     decided_at: datetime | None
 
 
-Id = Annotated[int | None, Query(ge=1, le=2**62)]
+# Ids as the database stores them: teams 32-bit, ledger entries 64-bit.
+TeamId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+EntryId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
 
 def router(engine: Engine, config: Config) -> APIRouter:
@@ -79,14 +82,15 @@ def router(engine: Engine, config: Config) -> APIRouter:
     def local_day(value: date | None) -> datetime | None:
         return None if value is None else datetime.combine(value, time(), tzinfo=tz)
 
-    @api.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first")
+    @api.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
+             responses=OUT_OF_SIGHT)
     def ledger(request: Request,
                person: Annotated[str | None, Query(max_length=64)] = None,
-               team: Id = None,
+               team: TeamId = None,
                reason: Annotated[str | None, Query(max_length=40)] = None,
                since: Annotated[date | None, Query(alias="from")] = None,
                until: Annotated[date | None, Query(alias="to")] = None,
-               before: Id = None, after: Id = None,
+               before: EntryId = None, after: EntryId = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> LedgerPage:
         """Filters as on the ledger page; dates are local days, `to` included. Page
         with the returned `older` (as `before`) or `newer` (as `after`)."""
@@ -106,8 +110,9 @@ def router(engine: Engine, config: Config) -> APIRouter:
             reverses_id=line.entry.reverses_id, note=line.entry.note) for line in page.lines],
             older=page.older, newer=page.newer)
 
-    @api.get("/balances", response_model=list[Balance], summary="Points balances")
-    def balances(request: Request, team: Id = None) -> list[Balance]:
+    @api.get("/balances", response_model=list[Balance], summary="Points balances",
+             responses=OUT_OF_SIGHT)
+    def balances(request: Request, team: TeamId = None) -> list[Balance]:
         with transaction(engine) as session:
             seen = scope(request, session)
             if team is not None and not seen.sees_team(team):

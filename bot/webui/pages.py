@@ -36,6 +36,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "frontline_flash"
 REASONS = sorted(key.removeprefix("reason.") for key in MESSAGES if key.startswith("reason."))
 SUPERVISING = ("supervisor", *PRIVILEGED)
+PICK_LIMIT = 150  # more people than this: the person filter is typed, not picked
 # No script runs on these pages at all; forms post only to the console itself.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
@@ -100,10 +101,14 @@ def _local_date(value: str | None, tz, field: str) -> datetime | None:
         raise PageError(400, "error.date") from None
 
 
-def _int(value: str | None) -> int | None:
+SMALL_ID, BIG_ID = 2**31 - 1, 2**63 - 1  # the database's id ranges
+
+
+def _int(value: str | None, largest: int = SMALL_ID) -> int | None:
+    """An id from a query string; one that cannot exist is simply not found."""
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= largest:
         raise PageError(404, "error.not_found")
     return int(value)
 
@@ -236,8 +241,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
         query = request.query_params
         with signed_in(request) as (session, viewer, scope):
             filters = wanted(session, scope, query)
-            page = history.page(session, filters, before=_int(query.get("before")),
-                                after=_int(query.get("after")))
+            page = history.page(session, filters, before=_int(query.get("before"), BIG_ID),
+                                after=_int(query.get("after"), BIG_ID))
             person = None
             if filters.employee_ids is not None and len(filters.employee_ids) == 1:
                 person = session.get(Employee, next(iter(filters.employee_ids)))
@@ -246,7 +251,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
             return render(
                 request, viewer, "ledger.html", page=page, kept=kept, query=urlencode(kept),
                 person=person, balance=ledger.balance(session, person.id) if person else None,
-                people=reports.people(session, scope), teams=reports.teams(session, scope),
+                people=reports.people(session, scope, PICK_LIMIT + 1),
+                pick_limit=PICK_LIMIT, teams=reports.teams(session, scope),
                 urlencode=urlencode)
 
     @pages.get("/ledger.csv")
@@ -278,7 +284,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
     async def settle_redemption(request: Request, redemption_id: int) -> Response:
         with signed_in(request) as (session, viewer, scope):
             form = await checked_form(request, viewer)
-            redemption = session.get(Redemption, redemption_id)
+            redemption = session.get(Redemption, redemption_id) \
+                if 0 < redemption_id <= SMALL_ID else None
             if redemption is None or not scope.sees(redemption.employee_id):
                 raise PageError(404, "error.not_found")
             if viewer.employee.role not in PRIVILEGED:
@@ -370,7 +377,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
         with signed_in(request, *SUPERVISING) as (_session, viewer, _scope):
             form = await checked_form(request, viewer)
         ref, verdict = form.get("ref", ""), form.get("verdict")
-        if len(ref) < 2 or ref[0] not in "CWPSMR" or not ref[1:].isdigit() \
+        if len(ref) < 2 or ref[0] not in "CWPSMR" or not ref[1:].isascii() \
+                or not ref[1:].isdigit() or not 0 < int(ref[1:]) <= SMALL_ID \
                 or verdict not in ("approve", "decline"):
             raise PageError(400, "error.not_found")
         reply, locale = run(viewer, c.Decide(ref[0], int(ref[1:]), verdict == "approve",

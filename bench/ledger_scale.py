@@ -1,0 +1,172 @@
+"""The ledger's pages as the ledger grows to 1,000,000 entries, on SQLite and on
+PostgreSQL: a balance lookup, the first and the 1000th page of the ledger (the
+whole web page, rendered through the app, as HR sees it), one person's history
+page, and the CSV export rate. Target: pages under 50 ms, flat as the ledger grows.
+
+    python bench/ledger_scale.py [--sizes 10000,100000,1000000] [--stores sqlite,postgresql]
+"""
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from pipeline import drop_store, fresh_store  # bench/ is the script's own folder
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot import webui
+from bot.config import parse_config
+from bot.web import create_app
+from handlers.linking import issue_code
+from points import export, history, ledger
+from points.history import LedgerFilter
+from storage.engine import create_all, make_engine, transaction
+from storage.models import Employee
+
+CONFIG = parse_config({})
+PEOPLE, TEAMS, PAGE = 1000, 20, 50
+REASONS = [("praise", 10), ("suggestion", 20), ("major_issue", 100), ("redemption", -15)]
+
+
+def seed_people(engine) -> list[int]:
+    with engine.begin() as connection:
+        for team in range(TEAMS):
+            connection.execute(text("INSERT INTO team (name, timezone) VALUES (:n, 'UTC')"),
+                               {"n": f"Team {team}"})
+        connection.execute(text(
+            "INSERT INTO employee (handle, name, role, team_id, locale, active) "
+            "VALUES (:h, :n, :r, :t, 'en', true)"),
+            [{"h": f"p{i}", "n": f"Person {i}", "r": "hr" if i == 0 else "employee",
+              "t": i % TEAMS + 1} for i in range(PEOPLE)])
+        return [row[0] for row in connection.execute(text("SELECT id FROM employee"))]
+
+
+def grow(engine, people: list[int], balances: dict[int, int], start: int, stop: int) -> None:
+    """Entries start..stop-1, each with the balance it leaves, as the ledger writes them."""
+    moment = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = []
+    for n in range(start, stop):
+        person = people[n % len(people)]
+        reason, amount = REASONS[n % 7 % 4] if balances.get(person, 0) >= 15 else REASONS[0]
+        balances[person] = balances.get(person, 0) + amount
+        rows.append((f"bench:{n}", person, amount, balances[person], reason, "bench", "",
+                     moment + timedelta(seconds=30 * n)))
+    columns = ("idempotency_key, employee_id, amount, balance_after, reason, source_type, "
+               "note, created_at")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY ledgerentry ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO ledgerentry ({columns}) VALUES (?,?,?,?,?,?,?,?)",
+                               [(*row[:7], row[7].isoformat(sep=" ")) for row in rows])
+        cursor.execute("DELETE FROM pointsaccount")
+        cursor.executemany("INSERT INTO pointsaccount (employee_id, balance) VALUES ("
+                           + ("%s, %s)" if engine.dialect.name == "postgresql" else "?, ?)"),
+                           list(balances.items()))
+        raw.commit()
+    finally:
+        raw.close()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE ledgerentry"))
+
+
+def timed(action: Callable[[], object], repeat: int) -> float:
+    """Median milliseconds of `repeat` runs, after one warm-up."""
+    action()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def signed_in_client(engine) -> TestClient:
+    """HR, signed in the way a browser is: by posting a one-time sign-in link."""
+    client = TestClient(create_app([webui.router(engine, CONFIG)]),
+                        base_url="https://testserver", follow_redirects=False)
+    with transaction(engine) as session:
+        hr = session.exec(select(Employee).where(Employee.handle == "p0")).one()
+        code = issue_code(session, hr, "login", datetime.now(UTC), timedelta(minutes=5))
+    assert client.post(f"/login/{code}").status_code == 303
+    return client
+
+
+def ledger_page(client: TestClient, query: str = "") -> None:
+    response = client.get("/ledger" + query)
+    assert response.status_code == 200 and response.text.count("<tr><td>") == PAGE, query
+
+
+def measure(engine, people: list[int], client: TestClient) -> dict[str, float]:
+    picks = random.Random(7)
+    with transaction(engine) as session:
+        cursor = session.execute(text(
+            f"SELECT id FROM ledgerentry ORDER BY id DESC LIMIT 1 OFFSET {PAGE * 999}")
+        ).scalar()
+    results = {}
+    with transaction(engine) as session:
+        results["balance"] = timed(lambda: ledger.balance(session, picks.choice(people)), 200)
+        results["query 1st"] = timed(lambda: history.page(session, LedgerFilter()), 30)
+        results["query 1000th"] = timed(
+            lambda: history.page(session, LedgerFilter(), before=cursor + 1), 30)
+    results["page 1st"] = timed(lambda: ledger_page(client), 20)
+    results["page 1000th"] = timed(lambda: ledger_page(client, f"?before={cursor + 1}"), 20)
+    results["person page"] = timed(
+        lambda: ledger_page(client, f"?person=p{picks.randrange(PEOPLE)}"), 20)
+    with transaction(engine) as session:
+        started = time.perf_counter()
+        exported = sum(len(chunk) for chunk in export.csv_chunks(
+            export.rows(session, LedgerFilter())))
+        elapsed = time.perf_counter() - started
+    count = engine.connect().execute(text("SELECT count(*) FROM ledgerentry")).scalar()
+    results["csv rows/s"] = count / elapsed
+    results["csv MB"] = exported / 1e6
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print("Median ms per call (balance, queries, whole pages through the app); export in rows/s.\n")
+    print("| store      |   entries | balance | query 1st | query 1000th | page 1st | "
+          "page 1000th | person page | CSV export rows/s |")
+    print("|------------|----------:|--------:|----------:|-------------:|---------:|"
+          "------------:|------------:|------------------:|")
+    with tempfile.TemporaryDirectory() as folder:
+        for store in args.stores.split(","):
+            url = fresh_store(store, args.postgres, Path(folder))
+            try:
+                engine = make_engine(url)
+                create_all(engine)
+                people, balances, filled = seed_people(engine), {}, 0
+                client = signed_in_client(engine)
+                for size in sizes:
+                    grow(engine, people, balances, filled, size)
+                    filled = size
+                    r = measure(engine, people, client)
+                    print(f"| {store:<10} | {size:>9,} | {r['balance']:>7.2f} | "
+                          f"{r['query 1st']:>9.2f} | {r['query 1000th']:>12.2f} | "
+                          f"{r['page 1st']:>8.1f} | {r['page 1000th']:>11.1f} | "
+                          f"{r['person page']:>11.1f} | {r['csv rows/s']:>17,.0f} |", flush=True)
+                engine.dispose()
+            finally:
+                drop_store(url, args.postgres)
+
+
+if __name__ == "__main__":
+    main()
