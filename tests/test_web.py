@@ -374,3 +374,29 @@ def test_sign_in_link_of_someone_who_left_opens_nothing(app, chat, config):
         session.get(Employee, employee(chat.engine, "bob").id).active = False
     client = TestClient(app, base_url="https://testserver", follow_redirects=False)
     assert client.post(path).status_code == 400
+
+
+def test_every_page_renders_in_both_languages(app, chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.ok("alice", "waiver dress code")
+    chat.ok("wang", "praise @alice She found my lost ring!")
+    credit(chat.engine, "bob", 150, "seed")
+    chat.ok("bob", "redeem training")
+    for handle, locale in (("hana", "en"), ("lilei", "zh"), ("wang", "zh")):
+        client = browser(app, chat, handle)
+        pages = ["/ledger", "/redemptions", "/redemptions?show=settled"]
+        if handle != "lilei":
+            pages += [*REPORTS, "/team?team=1"]
+        for path in pages:
+            response = client.get(path)
+            assert response.status_code == 200, (handle, path)
+            assert f'lang="{"zh-Hans" if locale == "zh" else "en"}"' in response.text
+        assert client.get("/ledger?reason=bogus").status_code == 404
+
+
+def test_every_console_phrase_exists_in_english_and_chinese():
+    from bot.webui.text import TEXT
+
+    for key, (english, chinese) in TEXT.items():
+        assert english.strip() and chinese.strip(), key
+        assert english.count("{") == chinese.count("{"), key

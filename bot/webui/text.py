@@ -153,6 +153,4 @@ def text(key: str, locale: str, **params: Any) -> str:
     if key in TEXT:
         template = TEXT[key][LOCALE_INDEX.get(locale, 0)]
         return template.format(**params) if params else template
-    if key in MESSAGES:
-        return render_message(Message(key, params), locale)
-    return key
+    return render_message(Message(key, params), locale)  # KeyError: a missing phrase
