@@ -5,7 +5,7 @@ from there)."""
 from typing import Any
 
 from handlers.base import Message
-from handlers.i18n import LOCALE_INDEX, MESSAGES, render_message
+from handlers.i18n import LOCALE_INDEX, render_message
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("Frontline", "Frontline 前线"),
