@@ -22,6 +22,7 @@ test: $(BIN)/frontline
 
 bench: $(BIN)/frontline
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/ledger_scale.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

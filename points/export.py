@@ -9,7 +9,7 @@ from typing import TextIO
 from sqlmodel import Session, select
 
 from points import history
-from points.history import LedgerFilter, Line
+from points.history import LedgerFilter
 from storage.models import Employee
 
 FIELDS = ("id", "created_at", "handle", "name", "team", "amount", "balance_after", "reason",
@@ -25,23 +25,14 @@ def neutralise(value: object) -> object:
     return value
 
 
-def record(line: Line, handles: dict[int, str]) -> dict:
-    """One entry as a flat record; `handles` names the actor."""
-    entry = line.entry
-    return {
-        "id": entry.id, "created_at": entry.created_at.isoformat(), "handle": line.handle,
-        "name": line.name, "team": line.team, "amount": entry.amount,
-        "balance_after": entry.balance_after, "reason": entry.reason,
-        "source_type": entry.source_type, "source_id": entry.source_id,
-        "reverses_id": entry.reverses_id, "actor": handles.get(entry.actor_id, ""),
-        "idempotency_key": entry.idempotency_key, "note": entry.note,
-    }
-
-
 def rows(session: Session, wanted: LedgerFilter) -> Iterator[dict]:
     handles = dict(session.exec(select(Employee.id, Employee.handle)).all())
-    for line in history.rows(session, wanted):
-        yield record(line, handles)
+    for row in history.rows(session, wanted):
+        record = dict(row)
+        record["created_at"] = record["created_at"].isoformat()
+        record["team"] = record["team"] or ""
+        record["actor"] = handles.get(record.pop("actor_id"), "")
+        yield record
 
 
 def csv_chunks(entries: Iterable[dict], chunk_size: int = 1 << 16) -> Iterator[str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select
+from sqlalchemy import RowMapping, Select
 from sqlmodel import Session, select
 
 from storage.models import Employee, LedgerEntry, Team
@@ -86,8 +86,17 @@ def page(session: Session, wanted: LedgerFilter, *, before: int | None = None,
                 lines[-1].entry.id if older_exists else None)
 
 
-def rows(session: Session, wanted: LedgerFilter) -> Iterator[Line]:
-    """Every entry the filter selects, oldest first, streamed in batches."""
-    query = _lines(wanted).order_by(LedgerEntry.id).execution_options(yield_per=5000)
-    for entry, handle, name, team in session.exec(query):
-        yield Line(entry, handle, name, team or "")
+EXPORTED = (LedgerEntry.id, LedgerEntry.created_at, Employee.handle, Employee.name,
+            Team.name.label("team"), LedgerEntry.amount, LedgerEntry.balance_after,
+            LedgerEntry.reason, LedgerEntry.source_type, LedgerEntry.source_id,
+            LedgerEntry.reverses_id, LedgerEntry.actor_id, LedgerEntry.idempotency_key,
+            LedgerEntry.note)
+
+
+def rows(session: Session, wanted: LedgerFilter) -> Iterator[RowMapping]:
+    """Every entry the filter selects, oldest first, streamed in batches as plain rows
+    (no ORM objects: an export of millions of entries is bound by building them)."""
+    query = _filtered(
+        select(*EXPORTED).join(Employee, Employee.id == LedgerEntry.employee_id)
+        .outerjoin(Team, Team.id == Employee.team_id), wanted).order_by(LedgerEntry.id)
+    yield from session.execute(query.execution_options(yield_per=5000)).mappings()

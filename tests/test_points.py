@@ -29,6 +29,15 @@ def test_same_idempotency_key_twice_is_one_entry(chat):
     assert balance(chat.engine, "alice") == 10
 
 
+def test_a_repeated_debit_is_one_entry_even_when_the_balance_no_longer_covers_it(chat):
+    credit(chat.engine, "alice", 15, "k1", chat.now)
+    assert credit(chat.engine, "alice", -10, "spend", chat.now) is not None
+    assert credit(chat.engine, "alice", -10, "spend", chat.now) is None  # 5 left: no error
+    assert credit(chat.engine, "alice", 10, "k1", chat.now) is None
+    assert balance(chat.engine, "alice") == 5
+    assert [e.balance_after for e in rows(chat.engine, LedgerEntry)] == [15, 5]
+
+
 def test_entries_cannot_be_changed_or_deleted(chat):
     credit(chat.engine, "alice", 10, "k1", chat.now)
     with pytest.raises(LedgerIsAppendOnly), transaction(chat.engine) as session:
@@ -118,6 +127,8 @@ def test_fifty_concurrent_redemptions_never_overdraw(chat):
     assert count(chat.engine, Redemption) == 10
     with transaction(chat.engine) as session:
         assert ledger.verify(session) == []
+    running = [e.balance_after for e in sorted(rows(chat.engine, LedgerEntry), key=lambda e: e.id)]
+    assert running == list(range(100, -1, -10))  # each entry: the balance it left
 
 
 def test_concurrent_credits_with_one_key_count_once(chat):
