@@ -74,15 +74,15 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
 
 def _serve_web_console(engine: Engine, config: Config) -> None:
-    """Beside the local console, the web console, so `login` there gives a working link."""
+    """Beside the local console, the web app with no platform on it: the web console
+    (so `login` there gives a working link) and the praise webhook if configured."""
     import threading
 
     import uvicorn
 
-    from bot import webui
     from bot.web import create_app
 
-    app = create_app([webui.router(engine, config)])
+    app = create_app(runtime.wire(engine, config).routers)
     server = uvicorn.Server(uvicorn.Config(app, host=config.web.host, port=config.web.port,
                                            log_level="warning"))
     threading.Thread(target=server.run, name="web-console", daemon=True).start()

@@ -1,5 +1,7 @@
 """Small helpers for reading the database in assertions."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -31,6 +33,15 @@ def employee(engine, handle: str) -> Employee:
 def balance(engine, handle: str) -> int:
     with transaction(engine) as session:
         return ledger.balance(session, employee(engine, handle).id)
+
+
+def credit(engine, handle: str, amount: int, key: str, *, reason: str = "praise",
+           note: str = "", when: datetime | None = None) -> int | None:
+    """Post points straight to the ledger (a debit when negative)."""
+    with transaction(engine) as session:
+        return ledger.post(session, employee_id=employee(engine, handle).id, amount=amount,
+                           reason=reason, source_type="test", source_id=None, actor_id=None,
+                           idempotency_key=key, now=when or datetime.now(UTC), note=note)
 
 
 def notifications(engine, handle: str | None = None) -> list[Outbox]:

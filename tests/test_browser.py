@@ -4,15 +4,13 @@ Playwright over loopback HTTP (on SQLite and on PostgreSQL)."""
 import csv
 import os
 import shutil
-from datetime import UTC, datetime
 
 import pytest
 
 from handlers.directory import import_csv
-from points import ledger
 from storage.engine import transaction
 from tests.http_servers import serve
-from tests.support import balance, employee
+from tests.support import balance, credit
 from tests.web_support import AIRPORT, app_for, sign_in_link
 
 CHROMIUM = os.environ.get("FRONTLINE_CHROMIUM", "/usr/bin/chromium")
@@ -45,13 +43,6 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-
-def credit(engine, handle: str, amount: int, key: str, reason: str = "praise") -> None:
-    with transaction(engine) as session:
-        ledger.post(session, employee_id=employee(engine, handle).id, amount=amount,
-                    reason=reason, source_type="test", source_id=None, actor_id=None,
-                    idempotency_key=key, now=datetime.now(UTC))
 
 
 def test_hr_signs_in_filters_exports_and_rejects_with_a_refund(site, browser, chat, tmp_path):

@@ -12,14 +12,12 @@ from points import ledger
 from points.ledger import LedgerIsAppendOnly
 from storage.engine import transaction
 from storage.models import CatalogStock, LedgerEntry, Redemption
-from tests.support import balance, count, employee, notifications, rows
+from tests import support
+from tests.support import balance, count, notifications, rows
 
 
 def credit(engine, handle, amount, key, now):
-    with transaction(engine) as session:
-        return ledger.post(session, employee_id=employee(engine, handle).id, amount=amount,
-                           reason="praise", source_type="test", source_id=None, actor_id=None,
-                           idempotency_key=key, now=now)
+    return support.credit(engine, handle, amount, key, when=now)
 
 
 def test_same_idempotency_key_twice_is_one_entry(chat):

@@ -23,7 +23,7 @@ from storage.models import (
     Team,
     WebSession,
 )
-from tests.support import balance, employee, notifications, rows
+from tests.support import balance, credit, employee, notifications, rows
 from tests.web_support import AIRPORT, app_for, browser, csrf, sign_in_link
 
 
@@ -36,14 +36,6 @@ def app(chat, config):
 
 def airport_id(engine) -> int:
     return rows(engine, Team, name="Airport Kiosk")[0].id
-
-
-def credit(engine, handle: str, amount: int, key: str, *, reason: str = "praise",
-           note: str = "", when: datetime | None = None) -> None:
-    with transaction(engine) as session:
-        ledger.post(session, employee_id=employee(engine, handle).id, amount=amount,
-                    reason=reason, source_type="test", source_id=None, actor_id=None,
-                    idempotency_key=key, now=when or datetime.now(UTC), note=note)
 
 
 # --- signing in ----------------------------------------------------------------
@@ -121,6 +113,8 @@ def test_every_page_and_api_route_enforces_roles(app, chat):
     assert "Alice Chen" in page and "Bob Li" not in page and "Mia Sun" not in page
     for path in REPORTS:
         assert alice.get(path).status_code == 403, path
+    assert alice.post("/decide", data={"csrf": csrf(alice), "ref": "C1",
+                                       "verdict": "approve"}).status_code == 403
     assert alice.get("/ledger?person=bob").status_code == 404
     assert alice.get("/ledger.csv?person=bob").status_code == 404
     assert alice.get("/api/v1/ledger?person=bob").status_code == 404

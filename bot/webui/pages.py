@@ -91,7 +91,7 @@ def _translator(locale: str) -> Callable[..., str]:
     return lambda key, **params: text(key, locale, **params)
 
 
-def _local_date(value: str | None, tz, field: str) -> datetime | None:
+def _local_date(value: str | None, tz) -> datetime | None:
     """A YYYY-MM-DD query value as the local midnight it starts; None when empty."""
     if not value:
         return None
@@ -224,8 +224,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
 
     # --- ledger ---------------------------------------------------------------
     def wanted(session: Session, scope: Scope, query) -> history.LedgerFilter:
-        since = _local_date(query.get("from"), tz, "from")
-        until = _local_date(query.get("to"), tz, "to")
+        since = _local_date(query.get("from"), tz)
+        until = _local_date(query.get("to"), tz)
         reason = query.get("reason") or None
         if reason is not None and reason not in REASONS:
             raise PageError(404, "error.not_found")
@@ -323,8 +323,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
         with signed_in(request, *SUPERVISING) as (session, viewer, scope):
             now = datetime.now(UTC)
             since, until = reports.default_window(now, tz)
-            since = _local_date(query.get("from"), tz, "from") or since
-            to = _local_date(query.get("to"), tz, "to")
+            since = _local_date(query.get("from"), tz) or since
+            to = _local_date(query.get("to"), tz)
             until = to + timedelta(days=1) if to else until
             report = reports.waivers(session, config, scope, since, until, now)
             return render(request, viewer, "waivers.html", report=report,
