@@ -347,10 +347,9 @@ def router(engine: Engine, config: Config) -> APIRouter:
             team_id = _int(request.query_params.get("team"))
             if team_id is None:
                 team_id = viewer.employee.team_id or (visible[0].id if visible else None)
-            if team_id is None or not scope.sees_team(team_id) \
-                    or session.get(Team, team_id) is None:
+            team = session.get(Team, team_id) if team_id is not None else None
+            if team is None or not scope.sees_team(team.id):
                 raise PageError(404, "error.not_found")
-            team = session.get(Team, team_id)
             members = reports.balances(session, scope, team_id)
             ids = [employee.id for employee, _team, _points in members]
             month_start = reports.month_bounds(datetime.now(tz).strftime("%Y-%m"), tz)[0]
