@@ -21,13 +21,18 @@ def decide(ctx: Context, command: Decide) -> Reply:
     return improvements.decide(ctx, improvements.KINDS[command.kind], *args[1:])
 
 
+# What each reference letter names, and the status in which it waits for its approver.
+RECORDS = {"C": Compensation, "W": Waiver, "P": Praise, "S": Suggestion, "M": MajorIssue,
+           "R": Redemption}
+AWAITING = {"C": "pending", "W": "reported", "P": "pending", "S": "pending", "M": "pending"}
+
+
 def waiting_for(ctx: Context) -> list[str]:
     """References of every record waiting for this person's decision, oldest first."""
     me = ctx.actor.id
     refs: list[tuple[object, str]] = []
-    for letter, model, status in (("C", Compensation, "pending"), ("W", Waiver, "reported"),
-                                  ("P", Praise, "pending"), ("S", Suggestion, "pending"),
-                                  ("M", MajorIssue, "pending")):
+    for letter, status in AWAITING.items():
+        model = RECORDS[letter]
         for record in ctx.session.exec(select(model).where(
                 model.approver_id == me, model.status == status)).all():
             refs.append((record.created_at if letter != "W" else record.reported_at,

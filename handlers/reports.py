@@ -14,6 +14,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from bot.config import Config
+from handlers.approvals import RECORDS
 from handlers.base import PRIVILEGED, from_minor, money
 from handlers.compensation import COUNTED
 from points.history import LedgerFilter
@@ -117,6 +118,7 @@ def balances(session: Session, scope: Scope, team_id: int | None = None,
 
 
 OPEN_REDEMPTIONS = ("pending", "approved")
+SETTLED_REDEMPTIONS = ("fulfilled", "rejected", "cancelled")
 
 
 def redemption_queue(session: Session, scope: Scope, statuses: tuple[str, ...] = OPEN_REDEMPTIONS,
@@ -131,12 +133,16 @@ def redemption_queue(session: Session, scope: Scope, statuses: tuple[str, ...] =
 
 
 # --- periods ---------------------------------------------------------------
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a local day starts (report filters name local days)."""
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants a local month ("2026-11") starts and ends; ValueError if malformed."""
     first = date.fromisoformat(f"{month}-01")
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return (datetime.combine(first, time(), tzinfo=tz),
-            datetime.combine(following, time(), tzinfo=tz))
+    return local_midnight(first, tz), local_midnight(following, tz)
 
 
 def months_back(month: str, count: int) -> list[str]:
@@ -338,15 +344,42 @@ def recognition(session: Session, config: Config, scope: Scope, month: str,
         config.points.career_improvement_cases)
 
 
-_WAITING = {"C": Compensation, "W": Waiver, "P": Praise, "S": Suggestion, "M": MajorIssue,
-            "R": Redemption}
+@dataclass
+class Member:
+    employee: Employee
+    balance: int
+    spent_this_month: Decimal | None  # compensation given, organisation currency
+    open_waivers: int
+
+
+def team_members(session: Session, config: Config, scope: Scope, team_id: int,
+                 now: datetime) -> list[Member]:
+    """A team's members with their points, this month's spend and unreported waivers."""
+    members = balances(session, scope, team_id)
+    ids = [employee.id for employee, _team, _points in members]
+    month_start = month_bounds(_local_month(now, config.organisation.tz),
+                               config.organisation.tz)[0]
+    spent = dict(session.exec(
+        select(Compensation.employee_id, func.sum(Compensation.amount_minor)).where(
+            Compensation.employee_id.in_(ids), Compensation.status.in_(COUNTED),
+            Compensation.currency == config.organisation.currency,
+            Compensation.created_at >= month_start)
+        .group_by(Compensation.employee_id)).all())
+    open_waivers = dict(session.exec(
+        select(Waiver.employee_id, func.count()).where(
+            Waiver.employee_id.in_(ids), Waiver.status == "open")
+        .group_by(Waiver.employee_id)).all())
+    return [Member(employee, points,
+                   from_minor(int(spent[employee.id])) if employee.id in spent else None,
+                   int(open_waivers.get(employee.id, 0)))
+            for employee, _team, points in members]
 
 
 def pending_items(session: Session, refs: list[str]) -> list[tuple[str, str, str]]:
     """(reference, whose, what) for each record waiting for a decision."""
     items = []
     for ref in refs:
-        record = session.get(_WAITING[ref[0]], int(ref[1:]))
+        record = session.get(RECORDS[ref[0]], int(ref[1:]))
         who = session.get(Employee, record.employee_id)
         if isinstance(record, Compensation):
             what = f"{money(record.amount_minor, record.currency)} {record.kind}: {record.reason}"
@@ -362,6 +395,5 @@ def pending_items(session: Session, refs: list[str]) -> list[tuple[str, str, str
 
 def default_window(now: datetime, tz: ZoneInfo, days: int = 90) -> tuple[datetime, datetime]:
     """The last `days` local days, today included."""
-    today = now.astimezone(tz).date()
-    until = datetime.combine(today + timedelta(days=1), time(), tzinfo=tz)
+    until = local_midnight(now.astimezone(tz).date() + timedelta(days=1), tz)
     return until - timedelta(days=days), until

@@ -3,7 +3,7 @@ app's OpenAPI schema. An integration authenticates with a bearer token HR made
 with `frontline api-token create`; a signed-in browser may call it too, and then
 sees exactly what its pages show."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -80,7 +80,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         return reports.scope_of(session, viewer.employee)
 
     def local_day(value: date | None) -> datetime | None:
-        return None if value is None else datetime.combine(value, time(), tzinfo=tz)
+        return None if value is None else reports.local_midnight(value, tz)
 
     @api.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
              responses=OUT_OF_SIGHT)
@@ -123,8 +123,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @api.get("/redemptions", response_model=list[RedemptionOut], summary="Redemptions")
     def redemptions(request: Request,
                     status: Literal["open", "settled"] = "open") -> list[RedemptionOut]:
-        statuses = reports.OPEN_REDEMPTIONS if status == "open" \
-            else ("fulfilled", "rejected", "cancelled")
+        statuses = reports.OPEN_REDEMPTIONS if status == "open" else reports.SETTLED_REDEMPTIONS
         with transaction(engine) as session:
             queue = reports.redemption_queue(session, scope(request, session), statuses)
             return [RedemptionOut(

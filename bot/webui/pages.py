@@ -5,7 +5,7 @@ runs as one Frontline command (the same rules and notifications as in chat)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -14,23 +14,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.config import Config
+from bot.grammar import REFERENCE
 from bot.webui import auth, charts
 from bot.webui.auth import SESSION_COOKIE, Viewer
 from bot.webui.text import text
 from handlers import approvals, reports
 from handlers import commands as c
-from handlers.base import PRIVILEGED, Context, Reply, money
-from handlers.compensation import COUNTED
+from handlers.base import PRIVILEGED, Context, Reply
 from handlers.dispatch import execute
 from handlers.i18n import MESSAGES, render_reply
 from handlers.reports import Scope
 from points import export, history, ledger
 from storage.engine import transaction
-from storage.models import Compensation, Employee, Redemption, Team, Waiver
+from storage.models import Employee, Redemption, Team
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "frontline_flash"
@@ -81,7 +81,7 @@ _templates.env.globals.update(REASONS=REASONS, text=text)
 
 
 def _error_page(request: Request, error: PageError) -> HTMLResponse:
-    locale = request.state.locale if hasattr(request.state, "locale") else "en"
+    locale = getattr(request.state, "locale", "en")
     return _templates.TemplateResponse(request, "error.html", {
         "t": _translator(locale), "locale": locale, "viewer": None, "message": error.key,
         "nav": []}, status_code=error.status)
@@ -96,7 +96,7 @@ def _local_date(value: str | None, tz) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=tz)
+        return reports.local_midnight(date.fromisoformat(value), tz)
     except ValueError:
         raise PageError(400, "error.date") from None
 
@@ -272,8 +272,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @pages.get("/redemptions")
     def redemptions_page(request: Request) -> Response:
         settled = request.query_params.get("show") == "settled"
-        statuses = ("fulfilled", "rejected", "cancelled") if settled \
-            else reports.OPEN_REDEMPTIONS
+        statuses = reports.SETTLED_REDEMPTIONS if settled else reports.OPEN_REDEMPTIONS
         with signed_in(request) as (session, viewer, scope):
             return render(request, viewer, "redemptions.html", settled=settled,
                           queue=reports.redemption_queue(session, scope, statuses),
@@ -350,38 +349,22 @@ def router(engine: Engine, config: Config) -> APIRouter:
             team = session.get(Team, team_id) if team_id is not None else None
             if team is None or not scope.sees_team(team.id):
                 raise PageError(404, "error.not_found")
-            members = reports.balances(session, scope, team_id)
-            ids = [employee.id for employee, _team, _points in members]
-            month_start = reports.month_bounds(datetime.now(tz).strftime("%Y-%m"), tz)[0]
-            spent = dict(session.exec(
-                select(Compensation.employee_id, func.sum(Compensation.amount_minor))
-                .where(Compensation.employee_id.in_(ids), Compensation.status.in_(COUNTED),
-                    Compensation.currency == config.organisation.currency,
-                    Compensation.created_at >= month_start)
-                .group_by(Compensation.employee_id)).all())
-            open_waivers = dict(session.exec(
-                select(Waiver.employee_id, func.count()).where(
-                    Waiver.employee_id.in_(ids), Waiver.status == "open")
-                .group_by(Waiver.employee_id)).all())
             ctx = Context(session, config, viewer.employee, datetime.now(UTC))
-            waiting = reports.pending_items(session, approvals.waiting_for(ctx))
             return render(request, viewer, "team.html", team=team, teams=visible,
-                          members=members, waiting=waiting, currency=config.organisation.currency,
-                          spent={i: money(int(v), config.organisation.currency)
-                                 for i, v in spent.items()},
-                          open_waivers=open_waivers)
+                          members=reports.team_members(session, config, scope, team.id, ctx.now),
+                          waiting=reports.pending_items(session, approvals.waiting_for(ctx)),
+                          currency=config.organisation.currency)
 
     @pages.post("/decide")
     async def decide(request: Request) -> Response:
         with signed_in(request, *SUPERVISING) as (_session, viewer, _scope):
             form = await checked_form(request, viewer)
-        ref, verdict = form.get("ref", ""), form.get("verdict")
-        if len(ref) < 2 or ref[0] not in "CWPSMR" or not ref[1:].isascii() \
-                or not ref[1:].isdigit() or not 0 < int(ref[1:]) <= SMALL_ID \
-                or verdict not in ("approve", "decline"):
+        reference, verdict = REFERENCE.match(form.get("ref", "")), form.get("verdict")
+        if reference is None or verdict not in ("approve", "decline"):
             raise PageError(400, "error.not_found")
-        reply, locale = run(viewer, c.Decide(ref[0], int(ref[1:]), verdict == "approve",
-                                             form.get("comment", "").strip()[:500]))
+        reply, locale = run(viewer, c.Decide(
+            reference.group(1).upper(), int(reference.group(2)), verdict == "approve",
+            form.get("comment", "").strip()[:500]))
         return done("/team", reply, locale)
 
     return pages

@@ -46,6 +46,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ledger.history": ("History of {name} · balance {balance}",
                        "{name} 的积分记录 · 余额 {balance}"),
     "filter.person": ("Person", "人员"),
+    "filter.handle_hint": ("handle, e.g. alice", "用户名，例如 alice"),
     "filter.team": ("Team", "团队"),
     "filter.reason": ("Reason", "原因"),
     "filter.from": ("From", "从"),
