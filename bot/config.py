@@ -2,143 +2,28 @@
 
 import os
 import tomllib
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 
+from handlers.policy import ConsoleLinks, Policy, StrictModel
 from storage.engine import DEFAULT_URL
-
-Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
-LOCALES = ("en", "zh")
-ROLES = ("employee", "supervisor", "hr", "admin")
 
 
 class ConfigError(Exception):
     """A configuration problem, phrased as `key.path: what is expected`."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Organisation(_Strict):
-    name: str = "Frontline demo store"
-    timezone: str = "Asia/Shanghai"
-    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-    other_currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
-    default_locale: str = "en"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA timezone {value!r}, e.g. 'Asia/Shanghai'") from exc
-        return value
-
-    @field_validator("default_locale")
-    @classmethod
-    def _known_locale(cls, value: str) -> str:
-        if value not in LOCALES:
-            raise ValueError(f"expected one of {', '.join(LOCALES)}")
-        return value
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-class Authority(_Strict):
-    per_incident_limit: Money = Decimal("0")
-    daily_budget: Money | None = None
-    monthly_budget: Money | None = None
-
-
-class TeamBudget(_Strict):
-    daily: Money | None = None
-    monthly: Money | None = None
-
-
-class PointsRules(_Strict):
-    praise: int = Field(default=10, gt=0)
-    suggestion_accepted: int = Field(default=20, gt=0)
-    major_issue: int = Field(default=100, gt=0)
-    golden_ear: int = Field(default=50, gt=0)
-    career_improvement_cases: int = Field(default=3, ge=1)
-
-
-class CatalogItem(_Strict):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name_en: str
-    name_zh: str
-    cost: int = Field(gt=0)
-    stock: int | None = Field(default=None, ge=0)
-
-    def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh" else self.name_en
-
-
-Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-
-
-class MorningPraise(_Strict):
-    time: Clock = "09:00"
-    days: str = Field(default="mon-fri", description="cron day_of_week, e.g. mon-fri or mon-sat")
-    fallback: str = Field(default="replay", pattern=r"^(skip|replay)$")
-    replay_unseen_days: int = Field(default=30, ge=1)
-
-
-class GoldenEarSchedule(_Strict):
-    open_day: int = Field(default=1, ge=1, le=28)
-    reminder_day: int = Field(default=25, ge=1, le=28)
-    close_day: str = Field(default="last", pattern=r"^(last|[1-9]|1\d|2[0-8])$")
-    time: Clock = "10:00"
-    close_time: Clock = "17:00"
-
-
-class Reminders(_Strict):
-    waiver_hours_before: int = Field(default=4, ge=1, le=23)
-    approval_after_hours: int = Field(default=24, ge=1)
-    approval_escalate_after_hours: int = Field(default=72, ge=2)
-    check_every_minutes: int = Field(default=5, ge=1, le=60)
-
-
-class WeeklyDigest(_Strict):
-    day: str = Field(default="mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
-    time: Clock = "09:00"
-
-
-class RedCarpet(_Strict):
-    date: str = Field(default="12-20", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-    time: Clock = "10:00"
-    # team name -> target name -> number. praise, points and improvement_cases are
-    # counted from Frontline's own records for the year; any other target is compared
-    # with the value given for that team under `measured` (e.g. an NPS from a survey).
-    targets: dict[str, dict[str, float]] = {}
-    measured: dict[str, dict[str, float]] = {}
-
-
-class Rituals(_Strict):
-    grace_minutes: int = Field(default=120, ge=0, description="a missed run younger than "
-                               "this runs at start; an older one is recorded as missed")
-    morning_praise: MorningPraise = MorningPraise()
-    golden_ear: GoldenEarSchedule = GoldenEarSchedule()
-    reminders: Reminders = Reminders()
-    weekly_digest: WeeklyDigest = WeeklyDigest()
-    red_carpet: RedCarpet = RedCarpet()
-
-
-class Database(_Strict):
+class Database(StrictModel):
     url: str = DEFAULT_URL
     url_env: str | None = Field(default=None, description="environment variable holding the URL")
 
 
-class _ChatPlatform(_Strict):
+class _ChatPlatform(BaseModel):
     """A platform section whose secrets live in environment variables it names."""
+
+    model_config = StrictModel.model_config
 
     section: ClassVar[str]
 
@@ -208,7 +93,7 @@ class Slack(_ChatPlatform):
     touching_reaction: str = "heart"  # the reaction's name, without colons
 
 
-class Platforms(_Strict):
+class Platforms(StrictModel):
     slack: Slack = Slack()
     telegram: Telegram = Telegram()
     wecom: WeCom = WeCom()
@@ -217,7 +102,7 @@ class Platforms(_Strict):
         return [name for name in ("slack", "telegram", "wecom") if getattr(self, name).enabled]
 
 
-class Web(_Strict):
+class Web(ConsoleLinks):
     """Where the webhook endpoints and the web console are served."""
 
     host: str = "127.0.0.1"
@@ -226,16 +111,8 @@ class Web(_Strict):
     # None to leave the endpoint off.
     praise_secret_env: str | None = None
     praise_window_seconds: int = Field(default=300, ge=30)
-    # The web console: the address people open (sign-in links point there), how long
-    # a sign-in link and a signed-in session last.
-    public_url: str = Field(default="http://localhost:8080", pattern=r"^https?://[^/\s]+(/\S*)?$")
-    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    # How long a signed-in session lasts (sign-in links: see ConsoleLinks).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
-
-    @field_validator("public_url")
-    @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
 
     def praise_secret(self) -> str | None:
         if self.praise_secret_env is None:
@@ -247,44 +124,12 @@ class Web(_Strict):
         return value
 
 
-class Config(_Strict):
-    organisation: Organisation = Organisation()
+class Config(Policy):
+    """The organisation's policy plus where Frontline runs: database, web, platforms."""
+
     database: Database = Database()
-    roles: dict[str, Authority] = {
-        "employee": Authority(per_incident_limit=Decimal("200")),
-        "supervisor": Authority(per_incident_limit=Decimal("1000")),
-        "hr": Authority(per_incident_limit=Decimal("1000")),
-        "admin": Authority(),
-    }
-    team_budget: TeamBudget = TeamBudget()
-    points: PointsRules = PointsRules()
-    catalog: list[CatalogItem] = []
-    rituals: Rituals = Rituals()
     web: Web = Web()
     platforms: Platforms = Platforms()
-
-    @field_validator("roles")
-    @classmethod
-    def _known_roles(cls, value: dict[str, Authority]) -> dict[str, Authority]:
-        unknown = sorted(set(value) - set(ROLES))
-        if unknown:
-            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
-        return value
-
-    @field_validator("catalog")
-    @classmethod
-    def _unique_keys(cls, value: list[CatalogItem]) -> list[CatalogItem]:
-        keys = [item.key for item in value]
-        duplicates = sorted({k for k in keys if keys.count(k) > 1})
-        if duplicates:
-            raise ValueError(f"catalog key {duplicates[0]!r} appears twice")
-        return value
-
-    def authority(self, role: str) -> Authority:
-        return self.roles.get(role, Authority())
-
-    def catalog_item(self, key: str) -> CatalogItem | None:
-        return next((item for item in self.catalog if item.key == key), None)
 
     def database_url(self) -> str:
         if self.database.url_env:
@@ -294,10 +139,6 @@ class Config(_Strict):
                     f"database.url_env: environment variable {self.database.url_env} is not set")
             return url
         return self.database.url
-
-    @property
-    def currencies(self) -> tuple[str, ...]:
-        return (self.organisation.currency, *self.organisation.other_currencies)
 
 
 def parse_config(data: dict) -> Config:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
-from bot.config import Config
+from handlers.policy import Policy
 from storage.models import Employee, Outbox
 
 PRIVILEGED = ("hr", "admin")
@@ -92,7 +92,7 @@ def find_approver(session: Session, employee: Employee,
 @dataclass
 class Context:
     session: Session
-    config: Config
+    config: Policy
     actor: Employee
     now: datetime
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
-from bot.config import LOCALES, ROLES, Config
+from handlers.policy import LOCALES, ROLES, Policy
 from storage.models import ChatIdentity, Employee, Team
 
 COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
@@ -68,7 +68,7 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) 
     return problems
 
 
-def import_csv(session: Session, config: Config, text: str) -> int:
+def import_csv(session: Session, config: Policy, text: str) -> int:
     """Create or update everyone in the file; returns the number of rows written."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in reader.fieldnames or []]
@@ -103,7 +103,7 @@ def _handle_of(session: Session, employee_id: int) -> str:
     return session.get(Employee, employee_id).handle
 
 
-def _write(session: Session, config: Config, rows: list, existing: dict[str, Employee]) -> None:
+def _write(session: Session, config: Policy, rows: list, existing: dict[str, Employee]) -> None:
     teams = {t.name: t for t in session.exec(select(Team)).all()}
     for _line, row in rows:
         team = None

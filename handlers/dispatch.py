@@ -10,7 +10,6 @@ from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers import (
     approvals,
     compensation,
@@ -26,6 +25,7 @@ from handlers import (
 from handlers import commands as c
 from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
 from handlers.i18n import render_message
+from handlers.policy import Policy
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, Employee
 
@@ -79,7 +79,7 @@ class _RolledBack(Exception):
         self.reply, self.locale = reply, locale
 
 
-def view(engine: Engine, config: Config, platform: str, user_id: str,
+def view(engine: Engine, config: Policy, platform: str, user_id: str,
          read: Callable[[Context], T]) -> T | None:
     """Run a read-only function as the sender (None if they are not registered):
     for screens such as Slack's App Home that show several replies at once."""
@@ -89,13 +89,13 @@ def view(engine: Engine, config: Config, platform: str, user_id: str,
                                                        datetime.now(UTC)))
 
 
-def locale_of(engine: Engine, config: Config, platform: str, user_id: str) -> str:
+def locale_of(engine: Engine, config: Policy, platform: str, user_id: str) -> str:
     """The sender's language, or the organisation's for someone not registered."""
     return view(engine, config, platform, user_id, lambda ctx: ctx.actor.locale) \
         or config.organisation.default_locale
 
 
-def decided_by(engine: Engine, config: Config, platform: str, user_id: str, locale: str,
+def decided_by(engine: Engine, config: Policy, platform: str, user_id: str, locale: str,
                ) -> str:
     """"— name, time" for a request redrawn after its decision."""
     name = view(engine, config, platform, user_id, lambda ctx: ctx.actor.name) or user_id
@@ -104,7 +104,7 @@ def decided_by(engine: Engine, config: Config, platform: str, user_id: str, loca
                                                 "when": f"{when:%Y-%m-%d %H:%M}"}), locale)
 
 
-def execute(engine: Engine, config: Config, platform: str, user_id: str, command: c.Command,
+def execute(engine: Engine, config: Policy, platform: str, user_id: str, command: c.Command,
             idempotency_key: str | None = None, now: datetime | None = None,
             check_only: bool = False) -> tuple[Reply, str]:
     """Returns the reply and the language to render it in. With `check_only` the

@@ -7,9 +7,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers.base import PRIVILEGED, Context, Refusal, Reply, queue
 from handlers.commands import CastVote, GoldenEar, Nominate
+from handlers.policy import Policy
 from points import ledger
 from storage.models import Employee, GoldenEarAward, Nomination, Vote
 
@@ -82,7 +82,7 @@ def show(ctx: Context, command: GoldenEar) -> Reply:
     return reply
 
 
-def close_month(session: Session, config: Config, month: str, now: datetime,
+def close_month(session: Session, config: Policy, month: str, now: datetime,
                 actor_id: int | None = None) -> GoldenEarAward | None:
     """Pick, record, credit and announce the month's winner. Returns None when the
     month was closed already (a second close changes nothing)."""

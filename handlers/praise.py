@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers.base import (
     PRIVILEGED,
     Context,
@@ -17,6 +16,7 @@ from handlers.base import (
     queue,
 )
 from handlers.commands import AttachRecording, PraiseLog, Touching
+from handlers.policy import Policy
 from points import ledger
 from storage.models import Employee, Praise, Recording, TouchingMark
 from storage.rows import insert_row, transition
@@ -24,7 +24,7 @@ from storage.rows import insert_row, transition
 LOGGERS = ("supervisor", *PRIVILEGED)
 
 
-def credit(session: Session, config: Config, now: datetime, praise: Praise, employee: Employee,
+def credit(session: Session, config: Policy, now: datetime, praise: Praise, employee: Employee,
            actor_id: int | None) -> None:
     """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
     points = config.points.praise
@@ -45,7 +45,7 @@ def recording_id(praise: Praise) -> int | None:
     return int(ref.split(":", 1)[1]) if ref.startswith("recording:") else None
 
 
-def receive(session: Session, config: Config, now: datetime, employee: Employee, text: str,
+def receive(session: Session, config: Policy, now: datetime, employee: Employee, text: str,
             attachment: str, source: str) -> Praise:
     """Praise pushed by a survey or feedback tool: credited at once, like a letter
     a supervisor logs, with the tool as its source and no person as the actor."""

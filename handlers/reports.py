@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers.approvals import RECORDS
 from handlers.base import PRIVILEGED, from_minor, money
 from handlers.compensation import COUNTED
+from handlers.policy import Policy
 from points.history import LedgerFilter
 from storage.models import (
     Compensation,
@@ -187,7 +187,7 @@ class CompensationReport:
     turnaround_hours: tuple[float, float] | None  # median, 90th percentile
 
 
-def compensation(session: Session, config: Config, scope: Scope, month: str,
+def compensation(session: Session, config: Policy, scope: Scope, month: str,
                  ) -> CompensationReport:
     tz, currency = config.organisation.tz, config.organisation.currency
     months = months_back(month, 12)
@@ -273,7 +273,7 @@ class WaiverReport:
         return self.late / self.reported if self.reported else None
 
 
-def waivers(session: Session, config: Config, scope: Scope, since: datetime, until: datetime,
+def waivers(session: Session, config: Policy, scope: Scope, since: datetime, until: datetime,
             now: datetime) -> WaiverReport:
     """The friction report: which rules staff break for customers, how often, how
     promptly they say so, and what their supervisors made of it."""
@@ -311,7 +311,7 @@ class RecognitionReport:
     threshold: int
 
 
-def recognition(session: Session, config: Config, scope: Scope, month: str,
+def recognition(session: Session, config: Policy, scope: Scope, month: str,
                 ) -> RecognitionReport:
     tz = config.organisation.tz
     months = months_back(month, 12)
@@ -352,7 +352,7 @@ class Member:
     open_waivers: int
 
 
-def team_members(session: Session, config: Config, scope: Scope, team_id: int,
+def team_members(session: Session, config: Policy, scope: Scope, team_id: int,
                  now: datetime) -> list[Member]:
     """A team's members with their points, this month's spend and unreported waivers."""
     members = balances(session, scope, team_id)

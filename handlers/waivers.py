@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers.base import (
     Action,
     Context,
@@ -17,6 +16,7 @@ from handlers.base import (
     money,
 )
 from handlers.commands import Occurred, WaiverOpen, WaiverReport
+from handlers.policy import Policy
 from storage.models import Employee, Waiver
 from storage.rows import insert_row, transition
 
@@ -118,7 +118,7 @@ def list_waivers(ctx: Context) -> Reply:
     return reply
 
 
-def remind_due(session: Session, config: Config, now: datetime, within: timedelta) -> int:
+def remind_due(session: Session, config: Policy, now: datetime, within: timedelta) -> int:
     """Remind employees whose open waivers are due within `within`; once per waiver."""
     due = session.exec(select(Waiver).where(
         Waiver.status == "open", Waiver.reminded_at.is_(None),
@@ -135,7 +135,7 @@ def remind_due(session: Session, config: Config, now: datetime, within: timedelt
     return reminded
 
 
-def escalate_overdue(session: Session, config: Config, now: datetime) -> int:
+def escalate_overdue(session: Session, config: Policy, now: datetime) -> int:
     """Escalate every waiver past its 24 h deadline without a report, once each:
     the supervisor (or HR) is told and so is the employee."""
     overdue = session.exec(select(Waiver).where(

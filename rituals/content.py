@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers.base import queue
 from handlers.golden_ear import close_month, standings
+from handlers.policy import Policy
 from handlers.praise import recording_id
 from storage.models import (
     Compensation,
@@ -32,7 +32,7 @@ def _recording(praise: Praise) -> str:
     return f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else ""
 
 
-def morning_praise(session: Session, config: Config, team: Team, since: datetime,
+def morning_praise(session: Session, config: Policy, team: Team, since: datetime,
                    until: datetime, today: str, now: datetime) -> str:
     """Post the most touching praise received since the previous morning (most marks,
     then most recent); with none, replay a favourite not shown lately, or skip."""
@@ -64,18 +64,18 @@ def morning_praise(session: Session, config: Config, team: Team, since: datetime
     return f"P{best.id}"
 
 
-def golden_ear_open(session: Session, config: Config, month: str, now: datetime) -> str:
+def golden_ear_open(session: Session, config: Policy, month: str, now: datetime) -> str:
     queue(session, now, "all", "ritual.goldenear_open", {"month": month})
     return "announced"
 
 
-def golden_ear_reminder(session: Session, config: Config, month: str, now: datetime) -> str:
+def golden_ear_reminder(session: Session, config: Policy, month: str, now: datetime) -> str:
     nominees = len(standings(session, month))
     queue(session, now, "all", "ritual.goldenear_reminder", {"month": month, "count": nominees})
     return f"{nominees} nominees"
 
 
-def golden_ear_close(session: Session, config: Config, month: str, now: datetime) -> str:
+def golden_ear_close(session: Session, config: Policy, month: str, now: datetime) -> str:
     award = close_month(session, config, month, now)
     if award is None:
         return "already closed"
@@ -102,7 +102,7 @@ def team_figures(session: Session, team: Team, since: datetime, until: datetime)
     return {"praise": praise, "points": points, "improvement_cases": cases}
 
 
-def weekly_digest(session: Session, config: Config, team: Team, since: datetime,
+def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
                   until: datetime, now: datetime) -> str:
     figures = team_figures(session, team, since, until)
     members = _team_members(team)
@@ -134,7 +134,7 @@ def weekly_digest(session: Session, config: Config, team: Team, since: datetime,
     return f"{figures['praise']} praise, {figures['points']} points"
 
 
-def red_carpet(session: Session, config: Config, year_start: datetime, until: datetime,
+def red_carpet(session: Session, config: Policy, year_start: datetime, until: datetime,
                now: datetime) -> str:
     """Announce the teams that met every configured target for the year."""
     settings = config.rituals.red_carpet

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.config import Config
 from handlers import waivers
 from handlers.base import decision_actions, find_approver, queue
+from handlers.policy import Policy
 from storage.models import Compensation, Employee, MajorIssue, Praise, SentOnce, Suggestion, Waiver
 from storage.rows import dialect_insert
 
@@ -29,7 +29,7 @@ def send_once(session: Session, key: str, now: datetime) -> bool:
     return inserted.scalar_one_or_none() is not None
 
 
-def nudge_approvers(session: Session, config: Config, now: datetime) -> int:
+def nudge_approvers(session: Session, config: Policy, now: datetime) -> int:
     """Remind approvers of requests older than the configured age, at most once a day
     each; hand a request still undecided after the longer age to the approver's
     supervisor (or HR), once, so that nothing waits on nobody."""
@@ -65,7 +65,7 @@ def nudge_approvers(session: Session, config: Config, now: datetime) -> int:
     return sent
 
 
-def run_reminders(session: Session, config: Config, now: datetime) -> str:
+def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     settings = config.rituals.reminders
     due = waivers.remind_due(session, config, now, timedelta(hours=settings.waiver_hours_before))
     overdue = waivers.escalate_overdue(session, config, now)

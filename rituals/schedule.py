@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.config import Config
+from handlers.policy import Policy
 from rituals import content
 from rituals.reminders import run_reminders
 from storage.engine import transaction
@@ -42,10 +42,10 @@ class Ritual:
     name: str
     per_team: bool
     lookback: timedelta  # how far back a missed run may be found
-    trigger: Callable[[Config, ZoneInfo], CronTrigger]
+    trigger: Callable[[Policy, ZoneInfo], CronTrigger]
     period: Callable[[datetime], str]  # the local fire time -> the period it stands for
     # (session, config, team or None, scheduled fire time (aware), now) -> detail
-    run: Callable[[Session, Config, Team | None, datetime, datetime], str]
+    run: Callable[[Session, Policy, Team | None, datetime, datetime], str]
 
 
 def _morning(session, config, team, fired, now):
@@ -136,14 +136,14 @@ class Target:
     team_name: str
     tz: ZoneInfo
 
-    def trigger(self, config: Config) -> CronTrigger:
+    def trigger(self, config: Policy) -> CronTrigger:
         return self.ritual.trigger(config, self.tz)
 
     def period(self, fired: datetime) -> str:
         return self.ritual.period(fired.astimezone(self.tz))
 
 
-def targets(engine: Engine, config: Config, names: list[str] | None = None) -> list[Target]:
+def targets(engine: Engine, config: Policy, names: list[str] | None = None) -> list[Target]:
     with transaction(engine) as session:
         teams = session.exec(select(Team).order_by(Team.id)).all()
     found = []
@@ -157,7 +157,7 @@ def targets(engine: Engine, config: Config, names: list[str] | None = None) -> l
     return found
 
 
-def run_once(engine: Engine, config: Config, target: Target, fired: datetime,
+def run_once(engine: Engine, config: Policy, target: Target, fired: datetime,
              now: datetime, status: str = "done") -> str | None:
     """Claim the period of `fired` and run (or, with status "missed", only record it).
     Returns the run's detail, or None when the period was claimed already."""
@@ -180,7 +180,7 @@ def run_once(engine: Engine, config: Config, target: Target, fired: datetime,
         return None
 
 
-def catch_up(engine: Engine, config: Config, now: datetime) -> list[tuple[Target, str, str]]:
+def catch_up(engine: Engine, config: Policy, now: datetime) -> list[tuple[Target, str, str]]:
     """After downtime: run the latest missed period of each ritual if it is younger than
     the grace, and record every other missed period as missed (never sent late)."""
     grace = timedelta(minutes=config.rituals.grace_minutes)
@@ -196,19 +196,19 @@ def catch_up(engine: Engine, config: Config, now: datetime) -> list[tuple[Target
     return outcome
 
 
-def _fire(engine: Engine, config: Config, target: Target) -> None:
+def _fire(engine: Engine, config: Policy, target: Target) -> None:
     now = datetime.now(UTC)
     fired = last_fire_before(target.trigger(config), now, target.ritual.lookback)
     if fired is not None and now - fired <= timedelta(minutes=config.rituals.grace_minutes):
         run_once(engine, config, target, fired, now)
 
 
-def _remind(engine: Engine, config: Config) -> None:
+def _remind(engine: Engine, config: Policy) -> None:
     with transaction(engine) as session:
         run_reminders(session, config, datetime.now(UTC))
 
 
-def build_scheduler(engine: Engine, config: Config) -> BackgroundScheduler:
+def build_scheduler(engine: Engine, config: Policy) -> BackgroundScheduler:
     """Every ritual for every team, plus the reminder sweep. Misfires within the grace
     still run (APScheduler's default would drop them after one second)."""
     grace = config.rituals.grace_minutes * 60
@@ -225,7 +225,7 @@ def build_scheduler(engine: Engine, config: Config) -> BackgroundScheduler:
     return scheduler
 
 
-def scheduled_for(target: Target, config: Config, day: date) -> datetime | None:
+def scheduled_for(target: Target, config: Policy, day: date) -> datetime | None:
     """The fire time of `target` on the local `day`, for rehearsing a past or future run."""
     start = datetime.combine(day, time(), tzinfo=target.tz)
     fires = fire_times(target.trigger(config), start, start + timedelta(days=1, microseconds=-1))
