@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.grammar import CURRENCY, KINDS, REFERENCE, parse_amount
-from handlers import commands as c
+from handlers.compensation import Compensate
+from handlers.registry import Command
+from handlers.waivers import WaiverReport
+from handlers.words import CURRENCY, REFERENCE, kinds, parse_amount
 
 SKIP = {"-", "—", "无", "没有", "none", "no"}
 
@@ -34,7 +36,7 @@ def _money(text: str) -> tuple[Decimal, str | None]:
 
 
 def read_kind(text: str) -> str:
-    kind = KINDS.get(text.strip().lower())
+    kind = kinds().get(text.strip().lower())
     if kind is None:
         raise FieldError("error.kind")
     return kind
@@ -87,7 +89,7 @@ class Field:
 class Form:
     name: str
     fields: tuple[Field, ...]
-    build: Callable[[dict[str, Any]], c.Command]
+    build: Callable[[dict[str, Any]], Command]
 
 
 COMPENSATION = Form("comp", (
@@ -95,7 +97,7 @@ COMPENSATION = Form("comp", (
     Field("kind", "form.comp.kind", read_kind),
     Field("customer_ref", "form.customer_ref", read_reference, optional=True),
     Field("reason", "form.comp.reason", read_text("error.reason")),
-), lambda v: c.Compensate(v["amount"][0], v["amount"][1], v["kind"], v["customer_ref"],
+), lambda v: Compensate(v["amount"][0], v["amount"][1], v["kind"], v["customer_ref"],
                           v["reason"]))
 
 WAIVER_REPORT = Form("waiver", (
@@ -104,13 +106,13 @@ WAIVER_REPORT = Form("waiver", (
     Field("why", "form.waiver.why", read_text("error.text")),
     Field("customer_ref", "form.customer_ref", read_reference, optional=True),
     Field("cost", "form.waiver.cost", read_cost, optional=True),
-), lambda v: c.WaiverReport(v["waiver"], v["done_instead"], v["why"], v["customer_ref"],
+), lambda v: WaiverReport(v["waiver"], v["done_instead"], v["why"], v["customer_ref"],
                             *v["cost"]))
 
 FORMS = {form.name: form for form in (COMPENSATION, WAIVER_REPORT)}
 
 
-def read_all(form: Form, answers: dict[str, str]) -> tuple[c.Command | None, dict[str, str]]:
+def read_all(form: Form, answers: dict[str, str]) -> tuple[Command | None, dict[str, str]]:
     """Read every field at once (a modal): the command, or the problem key per field."""
     values, problems = {}, {}
     for field in form.fields:

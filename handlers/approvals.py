@@ -1,50 +1,80 @@
-"""approve / decline by reference, and the list of what waits for a person."""
+"""approve / decline by reference, and the list of what waits for a person. What a
+reference letter names, and how it is decided, is declared by each kind's module
+(`@decides`); this module only routes to it."""
+
+from dataclasses import dataclass
 
 from sqlmodel import select
 
-from handlers import compensation, improvements, praise, redemptions, waivers
 from handlers.base import PRIVILEGED, Context, Reply, decision_actions
-from handlers.commands import Decide
-from storage.models import Compensation, MajorIssue, Praise, Redemption, Suggestion, Waiver
+from handlers.registry import DECIDABLE, Command, handles, verb
+from handlers.words import reference, require
 
 
+@dataclass(frozen=True)
+class Decide(Command):
+    """approve / decline anything that waits for a decision, by its reference (C12, W3, ...)."""
+
+    kind: str  # the reference letter
+    record_id: int
+    approve: bool
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Pending(Command):
+    pass
+
+
+def _parse_decision(rest: list[str], approve: bool) -> Decide:
+    require(bool(rest))
+    kind, record_id = reference(rest[0], "".join(DECIDABLE))
+    return Decide(kind, record_id, approve, " ".join(rest[1:]))
+
+
+@verb("pending")
+def parse_pending(rest: list[str]) -> Pending:
+    return Pending()
+
+
+@verb("approve")
+def parse_approve(rest: list[str]) -> Decide:
+    return _parse_decision(rest, True)
+
+
+@verb("decline")
+def parse_decline(rest: list[str]) -> Decide:
+    return _parse_decision(rest, False)
+
+
+@handles(Decide)
 def decide(ctx: Context, command: Decide) -> Reply:
-    args = (ctx, command.record_id, command.approve, command.comment)
-    if command.kind == "C":
-        return compensation.decide(*args)
-    if command.kind == "W":
-        return waivers.decide(*args)
-    if command.kind == "P":
-        return praise.decide(*args)
-    if command.kind == "R":
-        return redemptions.decide(*args)
-    return improvements.decide(ctx, improvements.KINDS[command.kind], *args[1:])
-
-
-# What each reference letter names, and the status in which it waits for its approver.
-RECORDS = {"C": Compensation, "W": Waiver, "P": Praise, "S": Suggestion, "M": MajorIssue,
-           "R": Redemption}
-AWAITING = {"C": "pending", "W": "reported", "P": "pending", "S": "pending", "M": "pending"}
+    return DECIDABLE[command.kind].decide(ctx, command.record_id, command.approve,
+                                          command.comment)
 
 
 def waiting_for(ctx: Context) -> list[str]:
-    """References of every record waiting for this person's decision, oldest first."""
+    """References of every record waiting for this person's decision, oldest first:
+    those naming them as approver, and for HR every one that any HR colleague decides
+    (never their own)."""
     me = ctx.actor.id
     refs: list[tuple[object, str]] = []
-    for letter, status in AWAITING.items():
-        model = RECORDS[letter]
-        for record in ctx.session.exec(select(model).where(
-                model.approver_id == me, model.status == status)).all():
-            refs.append((record.created_at if letter != "W" else record.reported_at,
-                         f"{letter}{record.id}"))
-    if ctx.actor.role in PRIVILEGED:
-        for record in ctx.session.exec(select(Redemption).where(
-                Redemption.status == "pending", Redemption.employee_id != me)).all():
-            refs.append((record.created_at, f"R{record.id}"))
-    return [ref for _when, ref in sorted(refs, key=lambda pair: pair[0])]
+    for kind in DECIDABLE.values():
+        model = kind.model
+        query = select(model.id, getattr(model, kind.since)).where(model.status == kind.awaiting)
+        if kind.approver_column is not None:
+            query = query.where(getattr(model, kind.approver_column) == me)
+        elif ctx.actor.role in PRIVILEGED:
+            query = query.where(model.employee_id != me)
+        else:
+            continue
+        refs.extend((since, f"{kind.letter}{record_id}")
+                    for record_id, since in ctx.session.exec(query).all())
+    return [ref for _since, ref in sorted(refs, key=lambda pair: pair[0])]
 
 
-def pending(ctx: Context) -> Reply:
+@handles(Pending)
+def pending(ctx: Context, command: Pending | None = None) -> Reply:
     refs = waiting_for(ctx)
     reply = Reply.of("pending.header", count=len(refs))
     for ref in refs:

@@ -9,7 +9,9 @@ from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
 from handlers.policy import Policy
+from handlers.registry import DECIDABLE
 from storage.models import Employee, Outbox
+from storage.rows import transition
 
 PRIVILEGED = ("hr", "admin")
 
@@ -151,6 +153,30 @@ def check_decider(ctx: Context, requester_id: int, approver_id: int | None) -> N
         raise Refusal("refuse.self_approve")
     if ctx.actor.id != approver_id:
         raise Refusal("refuse.not_approver")
+
+
+DECIDED = ("decided_by_id", "decision_comment", "decided_at")  # who, why, when
+
+
+def decide_pending(ctx: Context, letter: str, record_id: int, approve: bool, comment: str, *,
+                   approved: str, declined: str = "declined", reason_required: bool = False,
+                   columns: tuple[str, str, str] = DECIDED) -> tuple[Any, str]:
+    """Decide a record that waits for this person: it must exist, be theirs to decide
+    and still wait (of two clicks exactly one wins). Returns the record and its new
+    status; refuses, changing nothing, otherwise."""
+    kind, ref = DECIDABLE[letter], f"{letter}{record_id}"
+    record = ctx.session.get(kind.model, record_id)
+    if record is None:
+        raise Refusal("refuse.not_found", ref=ref)
+    check_decider(ctx, record.employee_id, getattr(record, kind.approver_column))
+    if reason_required and not approve and not comment:
+        raise Refusal("refuse.comment_required", command=f"decline {ref}")
+    status = approved if approve else declined
+    who, why, when = columns
+    if not transition(ctx.session, kind.model, record_id, kind.awaiting,
+                      {"status": status, who: ctx.actor.id, why: comment, when: ctx.now}):
+        raise Refusal("refuse.already_decided", ref=ref)
+    return record, status
 
 
 MINOR_UNITS = Decimal("0.01")

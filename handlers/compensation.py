@@ -8,22 +8,53 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import select
 
+from handlers import words
 from handlers.base import (
     Context,
-    Refusal,
     Reply,
-    check_decider,
     checked_money,
+    decide_pending,
     decision_actions,
     from_minor,
     money,
     to_minor,
 )
-from handlers.commands import Compensate
+from handlers.registry import Command, OpenForm, decides, handles, verb
 from storage.models import Compensation, Employee
-from storage.rows import insert_row, transition
+from storage.rows import insert_row
 
 COUNTED = ("self_authorised", "approved")
+
+
+@dataclass(frozen=True)
+class Compensate(Command):
+    amount: Decimal
+    currency: str | None
+    kind: str
+    customer_ref: str
+    reason: str
+
+
+@verb("comp")
+def parse_comp(rest: list[str]) -> Compensate | OpenForm:
+    """`120 [USD] voucher [#A123] parcel two days late`; alone, it opens the form."""
+    if not rest:
+        return OpenForm("comp", "comp")
+    words.require(len(rest) >= 3)
+    parsed = words.parse_amount(rest[0])
+    words.require(parsed is not None, "error.amount" if words.looks_like_amount(rest[0]) else "")
+    amount, currency = parsed
+    words.require(amount > 0, "error.amount")
+    rest = rest[1:]
+    kinds = words.kinds()
+    if currency is None and words.CURRENCY.match(rest[0]) and rest[0].lower() not in kinds:
+        currency, rest = rest[0].upper(), rest[1:]
+    words.require(bool(rest) and rest[0].lower() in kinds, "error.kind")
+    kind = kinds[rest[0].lower()]
+    refs = [w for w in rest[1:] if w.startswith("#") and len(w) > 1]
+    reason = " ".join(w for w in rest[1:] if w not in refs[:1])
+    words.require(bool(reason), "error.reason")
+    return Compensate(amount, currency, kind, refs[0][1:] if refs else "", reason)
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,7 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str 
     return None
 
 
+@handles(Compensate)
 def compensate(ctx: Context, command: Compensate) -> Reply:
     amount_minor, currency = checked_money(ctx, command.amount, command.currency)
     # Lock the employee's row so two compensations at once cannot both fit the budget
@@ -117,16 +149,9 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
                     approver=approver.name, why_key=why)
 
 
+@decides("C", Compensation)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
-    record = ctx.session.get(Compensation, record_id)
-    if record is None:
-        raise Refusal("refuse.not_found", ref=f"C{record_id}")
-    check_decider(ctx, record.employee_id, record.approver_id)
-    status = "approved" if approve else "declined"
-    if not transition(ctx.session, Compensation, record_id, "pending", dict(
-            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
-            decided_at=ctx.now)):
-        raise Refusal("refuse.already_decided", ref=f"C{record_id}")
+    record, status = decide_pending(ctx, "C", record_id, approve, comment, approved="approved")
     amount = money(record.amount_minor, record.currency)
     ctx.notify(record.employee_id, f"notify.comp_{status}", ref=f"C{record_id}", amount=amount,
                decider=ctx.actor.name, comment=comment or "-")

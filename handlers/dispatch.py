@@ -10,52 +10,17 @@ from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from handlers import (
-    approvals,
-    compensation,
-    golden_ear,
-    improvements,
-    ledger_review,
-    linking,
-    praise,
-    profile,
-    redemptions,
-    waivers,
-)
-from handlers import commands as c
+from handlers import registry
 from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
 from handlers.i18n import render_message
+from handlers.linking import LinkAccount, link_account
 from handlers.policy import Policy
+from handlers.registry import Command, OpenForm, Unparsed
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, Employee
 
 T = TypeVar("T")
-
-ROUTES: dict[type, Callable[[Context, c.Command], Reply]] = {
-    c.Help: lambda ctx, cmd: Reply.of(f"usage.{cmd.topic}" if cmd.topic else "help.overview"),
-    c.Me: lambda ctx, cmd: profile.me(ctx),
-    c.Compensate: compensation.compensate,
-    c.WaiverOpen: waivers.open_waiver,
-    c.WaiverReport: waivers.report,
-    c.WaiverList: lambda ctx, cmd: waivers.list_waivers(ctx),
-    c.PraiseLog: praise.log_praise,
-    c.Touching: praise.mark_touching,
-    c.AttachRecording: praise.attach_recording,
-    c.Suggest: improvements.suggest,
-    c.MajorIssueSolved: improvements.major_issue,
-    c.Decide: approvals.decide,
-    c.Pending: lambda ctx, cmd: approvals.pending(ctx),
-    c.Nominate: golden_ear.nominate,
-    c.CastVote: golden_ear.vote,
-    c.GoldenEar: golden_ear.show,
-    c.Catalog: lambda ctx, cmd: redemptions.catalog(ctx),
-    c.Redeem: redemptions.redeem,
-    c.CancelRedemption: redemptions.cancel,
-    c.SettleRedemption: redemptions.settle,
-    c.Ledger: ledger_review.show,
-    c.SetLanguage: profile.set_language,
-    c.SignIn: lambda ctx, cmd: linking.sign_in(ctx),
-}
+registry.load()
 
 
 # Built once: composing a statement costs more than running it on every command.
@@ -104,7 +69,7 @@ def decided_by(engine: Engine, config: Policy, platform: str, user_id: str, loca
                                                 "when": f"{when:%Y-%m-%d %H:%M}"}), locale)
 
 
-def execute(engine: Engine, config: Policy, platform: str, user_id: str, command: c.Command,
+def execute(engine: Engine, config: Policy, platform: str, user_id: str, command: Command,
             idempotency_key: str | None = None, now: datetime | None = None,
             check_only: bool = False) -> tuple[Reply, str]:
     """Returns the reply and the language to render it in. With `check_only` the
@@ -120,14 +85,14 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
                 receipt = session.get(CommandReceipt, idempotency_key)
                 if receipt is not None:
                     return Reply.from_dict(receipt.reply), locale
-            if isinstance(command, c.LinkAccount):  # the one command for strangers
-                reply = linking.link_account(session, platform, user_id, command.code, now)
+            if isinstance(command, LinkAccount):  # the one command for strangers
+                reply = link_account(session, platform, user_id, command.code, now)
             elif actor is None:
                 return Reply.of("not_registered").failed(), locale
-            elif isinstance(command, c.Unparsed):
+            elif isinstance(command, Unparsed | OpenForm):
                 return usage(command), locale
             else:
-                reply = ROUTES[type(command)](Context(session, config, actor, now), command)
+                reply = _run(Context(session, config, actor, now), command)
             locale = actor.locale if actor is not None else locale  # `lang` changes it
             if check_only:
                 raise _RolledBack(reply, locale)
@@ -149,8 +114,17 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
         return Reply.of("refuse.conflict").failed(), locale
 
 
-def usage(command: c.Unparsed) -> Reply:
+def _run(ctx: Context, command: Command) -> Reply:
+    route = registry.ROUTES[type(command)]
+    if route.roles is not None:
+        ctx.require_role(*route.roles)
+    return route.run(ctx, command)
+
+
+def usage(command: Unparsed | OpenForm) -> Reply:
+    """The verb's usage (after the specific problem, if one was found)."""
     if command.topic is None:
         return Reply.of("unknown_command").failed()
-    problem = [Reply.of(command.problem).messages[0]] if command.problem else []
-    return Reply([*problem, *Reply.of(f"usage.{command.topic}").messages], ok=False)
+    problem = command.problem if isinstance(command, Unparsed) else ""
+    found = Reply.of(problem).messages if problem else []
+    return Reply([*found, *Reply.of(f"usage.{command.topic}").messages], ok=False)

@@ -1,6 +1,7 @@
 """Golden Ear (金耳朵奖): monthly nominations for the colleague who best captured the
 customer's voice, one vote each, closed once per month."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
@@ -8,10 +9,55 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from handlers.base import PRIVILEGED, Context, Refusal, Reply, queue
-from handlers.commands import CastVote, GoldenEar, Nominate
 from handlers.policy import Policy
+from handlers.registry import Command, handles, verb
+from handlers.words import MONTH, handle, is_word, require
 from points import ledger
 from storage.models import Employee, GoldenEarAward, Nomination, Vote
+
+
+@dataclass(frozen=True)
+class Nominate(Command):
+    employee: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CastVote(Command):
+    employee: str
+
+
+@dataclass(frozen=True)
+class GoldenEar(Command):
+    """This month's standings."""
+
+
+@dataclass(frozen=True)
+class CloseGoldenEar(Command):
+    month: str | None = None  # YYYY-MM; None: this month
+
+
+@verb("nominate")
+def parse_nominate(rest: list[str]) -> Nominate:
+    require(len(rest) >= 2)
+    return Nominate(handle(rest[0]), " ".join(rest[1:]))
+
+
+@verb("vote")
+def parse_vote(rest: list[str]) -> CastVote:
+    require(len(rest) == 1)
+    return CastVote(handle(rest[0]))
+
+
+@verb("goldenear")
+def parse_goldenear(rest: list[str]) -> GoldenEar | CloseGoldenEar:
+    """Alone: the standings; `close [YYYY-MM]`: HR closes a month."""
+    if not rest:
+        return GoldenEar()
+    require(is_word(rest[0], "word.goldenear.close") and len(rest) <= 2)
+    month = rest[1] if len(rest) == 2 else None
+    require(month is None or MONTH.match(month) is not None, "error.month")
+    return CloseGoldenEar(month)
 
 
 def _refuse_if_closed(ctx: Context, month: str) -> None:
@@ -19,6 +65,7 @@ def _refuse_if_closed(ctx: Context, month: str) -> None:
         raise Refusal("refuse.month_closed", month=month)
 
 
+@handles(Nominate)
 def nominate(ctx: Context, command: Nominate) -> Reply:
     nominee = ctx.employee(command.employee)
     if nominee.id == ctx.actor.id:
@@ -36,6 +83,7 @@ def nominate(ctx: Context, command: Nominate) -> Reply:
                     vote=f"vote @{nominee.handle}")
 
 
+@handles(CastVote)
 def vote(ctx: Context, command: CastVote) -> Reply:
     nominee = ctx.employee(command.employee)
     if nominee.id == ctx.actor.id:
@@ -66,13 +114,16 @@ def standings(session: Session, month: str) -> list[tuple[int, int, int, datetim
     return sorted(rows, key=lambda row: (-row[1], -row[2], row[3], row[0]))
 
 
+@handles(CloseGoldenEar, roles=PRIVILEGED)
+def close(ctx: Context, command: CloseGoldenEar) -> Reply:
+    month = command.month or ctx.month()
+    if close_month(ctx.session, ctx.config, month, ctx.now, actor_id=ctx.actor.id) is None:
+        raise Refusal("refuse.month_closed", month=month)
+    return Reply.of("goldenear.closed", month=month)
+
+
+@handles(GoldenEar)
 def show(ctx: Context, command: GoldenEar) -> Reply:
-    if command.close:
-        ctx.require_role(*PRIVILEGED)
-        month = command.month or ctx.month()
-        if close_month(ctx.session, ctx.config, month, ctx.now, actor_id=ctx.actor.id) is None:
-            raise Refusal("refuse.month_closed", month=month)
-        return Reply.of("goldenear.closed", month=month)
     month = ctx.month()
     reply = Reply.of("goldenear.header", month=month)
     for nominee_id, votes, nominations, _first in standings(ctx.session, month):

@@ -1,7 +1,8 @@
 """Every message the bot sends, in English and Simplified Chinese.
 
 A parameter named `x_key` holds another message key; it is rendered in the same
-language and offered to the template as `x`.
+language and offered to the template as `x`. A parameter named `x_word` holds the key
+of a word list (e.g. `verb.comp`); its first word in the reader's language is `x`.
 """
 
 from typing import Any
@@ -36,39 +37,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_command": (
         "I did not understand that. Send `help` to see what I can do.",
         "没看懂这条指令。发送「帮助」查看全部指令。"),
-    "help.overview": (
-        "Frontline commands (English or 中文):\n"
-        "• me — your authority, budget, points, open waivers\n"
-        "• comp 120 voucher #A123 late delivery — log goodwill compensation\n"
-        "• waiver <rule> [@ 14:30 | @ 2h] — you broke a rule for a customer; report within 24 h\n"
-        "• waiver report W3 <what you did> / <why> [#ref] [cost]\n"
-        "• waivers — your open waivers\n"
-        "• praise @alice <what the customer said> — log a praise letter (supervisor/HR)\n"
-        "• praise <text> — submit praise you received\n"
-        "• touching P5 — mark a praise as touching\n"
-        "• suggest <idea> · solved [@who] <issue> — improvement cases\n"
-        "• pending · approve C12 [comment] · decline C12 <reason>\n"
-        "• nominate @bob <reason> · vote @bob · goldenear — Golden Ear\n"
-        "• catalog · redeem <item> · cancel R7 · ledger [@who] [n]\n"
-        "• login — a one-time link to the web console (ledger, reports)\n"
-        "• lang zh — 切换到中文\n"
-        "Send `help <command>` for details.",
-        "Frontline 指令（中英文均可）：\n"
-        "• 我 —— 我的授权额度、预算、积分、未完成的豁免\n"
-        "• 补偿 120 代金券 #A123 送货延误 —— 登记补偿\n"
-        "• 豁免 <规则> [@ 14:30 | @ 2小时] —— 为客户打破了规则，24小时内报备\n"
-        "• 豁免 报备 W3 <实际做法> / <原因> [#客户编号] [费用]\n"
-        "• 豁免列表 —— 我未完成的豁免\n"
-        "• 表扬 @alice <客户原话> —— 登记表扬信（主管/HR）\n"
-        "• 表扬 <内容> —— 提交我收到的表扬\n"
-        "• 感动 P5 —— 把一条表扬标记为感动\n"
-        "• 建议 <想法> · 解决 [@谁] <问题> —— 改进案例\n"
-        "• 待批 · 批准 C12 [备注] · 拒绝 C12 <理由>\n"
-        "• 提名 @bob <理由> · 投票 @bob · 金耳朵 —— 金耳朵奖\n"
-        "• 商城 · 兑换 <项目> · 取消 R7 · 流水 [@谁] [条数]\n"
-        "• 登录 —— 网页控制台的一次性登录链接（积分流水、报表）\n"
-        "• lang en — switch to English\n"
-        "发送「帮助 <指令>」查看详细用法。"),
+    "help.header": ("Frontline commands (English or 中文):", "Frontline 指令（中英文均可）："),
+    "help.line": ("• {verb} — {menu}", "• {verb} —— {menu}"),
+    "help.footer": ("Send `help <command>` for details, e.g. `help comp`.",
+                    "发送「帮助 <指令>」查看详细用法，例如「帮助 补偿」。"),
     "action.cancel": ("Cancel", "取消"),
     "action.report": ("Report", "报备"),
     "redeem.mine_header": ("Your latest redemptions ({count}):", "你最近的兑换（{count}）："),
@@ -446,6 +418,8 @@ def render_message(message: Message, locale: str) -> str:
     for name, value in message.params.items():
         if name.endswith("_key"):
             params[name[:-4]] = render_message(Message(value), locale)
+        elif name.endswith("_word"):
+            params[name[:-5]] = WORDS[value][LOCALE_INDEX.get(locale, 0)].split()[0]
         else:
             params[name] = value
     return template.format(**params)
@@ -458,3 +432,48 @@ def render_reply(reply: Reply, locale: str) -> str:
         lines.append("  ".join(f"[{render_message(Message(a.label), locale)}: {a.command}]"
                                for a in reply.actions))
     return "\n".join(lines)
+
+
+# Words people type, per catalog entry and language (space-separated).
+WORDS: dict[str, tuple[str, str]] = {
+    "verb.help": ("help h ?", "帮助 ？"),
+    "verb.me": ("me", "我 我的"),
+    "verb.comp": ("comp compensate", "补偿"),
+    "verb.waiver": ("waiver", "豁免"),
+    "verb.waivers": ("waivers", "豁免列表"),
+    "verb.praise": ("praise", "表扬"),
+    "verb.touching": ("touching heart", "感动"),
+    "verb.suggest": ("suggest suggestion", "建议"),
+    "verb.solved": ("solved", "解决"),
+    "verb.approve": ("approve ok ratify", "批准 同意 认可"),
+    "verb.decline": ("decline reject", "拒绝 驳回"),
+    "verb.pending": ("pending", "待批 待办"),
+    "verb.nominate": ("nominate", "提名"),
+    "verb.vote": ("vote", "投票"),
+    "verb.goldenear": ("goldenear golden-ear", "金耳朵"),
+    "verb.catalog": ("catalog catalogue", "商城 目录"),
+    "verb.redeem": ("redeem", "兑换"),
+    "verb.cancel": ("cancel", "取消"),
+    "verb.ledger": ("ledger", "流水 积分"),
+    "verb.lang": ("lang language", "语言"),
+    "verb.link": ("link", "绑定"),
+    "verb.login": ("login signin", "登录"),
+    "word.kind.refund": ("refund", "退款"),
+    "word.kind.voucher": ("voucher", "代金券 券"),
+    "word.kind.upgrade": ("upgrade", "升级"),
+    "word.kind.gift": ("gift", "礼品 礼物"),
+    "word.kind.other": ("other", "其他"),
+    "word.lang.en": ("en english", "英文 英语"),
+    "word.lang.zh": ("zh chinese", "中文 汉语"),
+    "word.waiver.report": ("report", "报备"),
+    "word.waiver.list": ("list", "列表"),
+    "word.goldenear.close": ("close", "结算"),
+    "word.when.now": ("now", "现在 刚才"),
+    "word.unit.hours": ("h", "小时"),
+    "word.unit.minutes": ("m min", "分钟"),
+}
+
+
+def accepted_words(key: str) -> frozenset[str]:
+    """The lower-cased words of catalog entry `key`, in every language."""
+    return frozenset(word.lower() for text in WORDS.get(key, ()) for word in text.split())

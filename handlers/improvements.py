@@ -7,17 +7,40 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import select
 
-from handlers.base import (
-    Context,
-    Refusal,
-    Reply,
-    check_decider,
-    decision_actions,
-)
-from handlers.commands import MajorIssueSolved, Suggest
+from handlers.base import Context, Reply, decide_pending, decision_actions
+from handlers.registry import Command, decides, handles, verb
+from handlers.words import handle, require
 from points import ledger
 from storage.models import Employee, MajorIssue, Suggestion
-from storage.rows import insert_row, transition
+from storage.rows import insert_row
+
+
+@dataclass(frozen=True)
+class Suggest(Command):
+    text: str
+
+
+@dataclass(frozen=True)
+class MajorIssueSolved(Command):
+    text: str
+    employee: str | None = None
+
+
+@verb("suggest")
+def parse_suggest(rest: list[str]) -> Suggest:
+    require(bool(rest), "error.text")
+    return Suggest(" ".join(rest))
+
+
+@verb("solved")
+def parse_solved(rest: list[str]) -> MajorIssueSolved:
+    """`[@handle] <the issue solved>`"""
+    require(bool(rest))
+    employee = None
+    if rest[0].startswith("@"):
+        employee, rest = handle(rest[0]), rest[1:]
+    require(bool(rest), "error.text")
+    return MajorIssueSolved(" ".join(rest), employee)
 
 
 @dataclass(frozen=True)
@@ -34,14 +57,15 @@ class CaseKind:
 
 SUGGESTION = CaseKind("S", Suggestion, "suggestion", "accepted")
 MAJOR_ISSUE = CaseKind("M", MajorIssue, "major_issue", "confirmed")
-KINDS = {kind.letter: kind for kind in (SUGGESTION, MAJOR_ISSUE)}
 
 
+@handles(Suggest)
 def suggest(ctx: Context, command: Suggest) -> Reply:
     return _open_case(ctx, SUGGESTION, ctx.actor, Suggestion(
         employee_id=ctx.actor.id, text=command.text, status="pending", created_at=ctx.now))
 
 
+@handles(MajorIssueSolved)
 def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
     employee = ctx.employee(command.employee) if command.employee else ctx.actor
     record = MajorIssue(employee_id=employee.id, claimed_by_id=ctx.actor.id, text=command.text,
@@ -51,7 +75,7 @@ def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
     if employee.id != ctx.actor.id and approver.id == ctx.actor.id:
         # The supervisor claims it for their own report: that is the confirmation.
         insert_row(ctx.session, record)
-        return decide(ctx, MAJOR_ISSUE, record.id, True, "")
+        return _decide(ctx, MAJOR_ISSUE, record.id, True, "")
     return _open_case(ctx, MAJOR_ISSUE, employee, record)
 
 
@@ -65,19 +89,20 @@ def _open_case(ctx: Context, kind: CaseKind, employee: Employee, record) -> Repl
     return Reply.of(f"{kind.name}.submitted", ref=ref, approver=approver.name)
 
 
-def decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment: str) -> Reply:
+@decides("S", Suggestion)
+def decide_suggestion(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
+    return _decide(ctx, SUGGESTION, record_id, approve, comment)
+
+
+@decides("M", MajorIssue)
+def decide_major_issue(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
+    return _decide(ctx, MAJOR_ISSUE, record_id, approve, comment)
+
+
+def _decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment: str) -> Reply:
     ref = f"{kind.letter}{record_id}"
-    record = ctx.session.get(kind.model, record_id)
-    if record is None:
-        raise Refusal("refuse.not_found", ref=ref)
-    check_decider(ctx, record.employee_id, record.approver_id)
-    if not approve and not comment:
-        raise Refusal("refuse.comment_required", command=f"decline {ref}")
-    status = kind.approved_status if approve else "declined"
-    if not transition(ctx.session, kind.model, record_id, "pending", dict(
-            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
-            decided_at=ctx.now)):
-        raise Refusal("refuse.already_decided", ref=ref)
+    record, _status = decide_pending(ctx, kind.letter, record_id, approve, comment,
+                                     approved=kind.approved_status, reason_required=True)
     points = kind.points(ctx) if approve else 0
     if approve:
         ledger.post(ctx.session, employee_id=record.employee_id, amount=points, reason=kind.name,

@@ -1,14 +1,37 @@
 """Reading the points ledger: one's own history, a team member's for their
 supervisor, anyone's for HR."""
 
+from dataclasses import dataclass
+
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Context, Refusal, Reply
-from handlers.commands import Ledger
+from handlers.registry import Command, handles, verb
+from handlers.words import Usage, handle
 from points import ledger
 from storage.models import LedgerEntry
 
 
+@dataclass(frozen=True)
+class Ledger(Command):
+    employee: str | None = None
+    limit: int = 10
+
+
+@verb("ledger")
+def parse_ledger(rest: list[str]) -> Ledger:
+    employee, limit = None, 10
+    for word in rest:
+        if word.startswith("@") and employee is None:
+            employee = handle(word)
+        elif word.isascii() and word.isdigit() and 0 < int(word) <= 200:
+            limit = int(word)
+        else:
+            raise Usage()
+    return Ledger(employee, limit)
+
+
+@handles(Ledger)
 def show(ctx: Context, command: Ledger) -> Reply:
     employee = ctx.employee(command.employee) if command.employee else ctx.actor
     allowed = (employee.id == ctx.actor.id or ctx.actor.role in PRIVILEGED

@@ -4,15 +4,43 @@ The same codes carry sign-in links; only their SHA-256 is stored."""
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from handlers.base import Context, Refusal, Reply
+from handlers.registry import Command, handles, verb
+from handlers.words import require
 from storage.models import ChatIdentity, Employee, OneTimeCode
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+@dataclass(frozen=True)
+class LinkAccount(Command):
+    """A one-time code from HR that links this chat account to a directory entry: the
+    one command someone not yet registered may send."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SignIn(Command):
+    """Ask for a one-time link that signs this person in to the web console."""
+
+
+@verb("link")
+def parse_link(rest: list[str]) -> LinkAccount:
+    require(len(rest) == 1 and rest[0].isascii() and rest[0].isalnum() and len(rest[0]) <= 32)
+    return LinkAccount(rest[0])
+
+
+@verb("login")
+def parse_login(rest: list[str]) -> SignIn:
+    require(not rest)
+    return SignIn()
 
 
 def digest(code: str) -> str:
@@ -40,7 +68,8 @@ def redeem_code(session: Session, code: str, purpose: str, now: datetime) -> Emp
     return owner if owner is not None and owner.active else None
 
 
-def sign_in(ctx: Context) -> Reply:
+@handles(SignIn)
+def sign_in(ctx: Context, command: SignIn) -> Reply:
     """Send the person a one-time link to the web console, privately (a chat command
     may have come from a group): it expires soon and opens one session."""
     web = ctx.config.web

@@ -1,6 +1,8 @@
 """Customer praise: credited at once when a supervisor or HR logs it, after the
 supervisor confirms it when the employee submits it; broadcast to all staff."""
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -11,17 +13,60 @@ from handlers.base import (
     Context,
     Refusal,
     Reply,
-    check_decider,
+    decide_pending,
     decision_actions,
     queue,
 )
-from handlers.commands import AttachRecording, PraiseLog, Touching
 from handlers.policy import Policy
+from handlers.registry import Command, decides, handles, verb
+from handlers.words import handle, reference, require
 from points import ledger
 from storage.models import Employee, Praise, Recording, TouchingMark
-from storage.rows import insert_row, transition
+from storage.rows import insert_row
 
 LOGGERS = ("supervisor", *PRIVILEGED)
+
+
+@dataclass(frozen=True)
+class AttachRecording(Command):
+    """A voice note or audio file sent right after a praise command: its recording."""
+
+    data: bytes
+    content_type: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PraiseLog(Command):
+    text: str
+    employee: str | None = None  # @handle; None: the sender submits praise they received
+    attachment: str = ""
+    recording: AttachRecording | None = None  # a voice note that came with the command
+
+
+@dataclass(frozen=True)
+class Touching(Command):
+    praise_id: int
+
+
+@verb("praise")
+def parse_praise(rest: list[str]) -> PraiseLog:
+    """`[@handle] <what the customer said> [link to the letter or its recording]`"""
+    require(bool(rest))
+    employee = None
+    if rest[0].startswith("@"):
+        employee, rest = handle(rest[0]), rest[1:]
+    attachment = ""
+    if rest and re.match(r"^(https?://|file:)\S+$", rest[-1]):
+        attachment, rest = rest[-1], rest[:-1]
+    require(bool(rest), "error.text")
+    return PraiseLog(" ".join(rest), employee, attachment)
+
+
+@verb("touching")
+def parse_touching(rest: list[str]) -> Touching:
+    require(len(rest) == 1)
+    return Touching(reference(rest[0], "P")[1])
 
 
 def credit(session: Session, config: Policy, now: datetime, praise: Praise, employee: Employee,
@@ -56,6 +101,7 @@ def receive(session: Session, config: Policy, now: datetime, employee: Employee,
     return praise
 
 
+@handles(PraiseLog)
 def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     if command.employee is None:
         return _submit(ctx, command)
@@ -88,16 +134,9 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
     return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
 
 
+@decides("P", Praise)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
-    praise = ctx.session.get(Praise, record_id)
-    if praise is None:
-        raise Refusal("refuse.not_found", ref=f"P{record_id}")
-    check_decider(ctx, praise.employee_id, praise.approver_id)
-    status = "credited" if approve else "declined"
-    if not transition(ctx.session, Praise, record_id, "pending", dict(
-            status=status, decided_by_id=ctx.actor.id, decision_comment=comment,
-            decided_at=ctx.now)):
-        raise Refusal("refuse.already_decided", ref=f"P{record_id}")
+    praise, status = decide_pending(ctx, "P", record_id, approve, comment, approved="credited")
     if approve:
         credit(ctx.session, ctx.config, ctx.now, praise,
                ctx.session.get(Employee, praise.employee_id), ctx.actor.id)
@@ -107,6 +146,7 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return Reply.of(f"praise.{status}", ref=f"P{record_id}")
 
 
+@handles(Touching)
 def mark_touching(ctx: Context, command: Touching) -> Reply:
     praise = ctx.session.get(Praise, command.praise_id)
     if praise is None or praise.status != "credited":
@@ -127,6 +167,7 @@ def mark_touching(ctx: Context, command: Touching) -> Reply:
 RECORDING_WINDOW = timedelta(minutes=10)
 
 
+@handles(AttachRecording)
 def attach_recording(ctx: Context, command: AttachRecording) -> Reply:
     """Keep the recording with the praise this person logged in the last minutes."""
     praise = ctx.session.exec(select(Praise).where(

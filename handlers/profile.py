@@ -1,16 +1,41 @@
 """`me` and the language switch: what a person can see and set about themselves."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import func
 from sqlmodel import select
 
 from handlers import approvals, compensation, improvements
 from handlers.base import Context, Reply
-from handlers.commands import SetLanguage
+from handlers.registry import Command, handles, verb
+from handlers.words import languages, require
 from points import ledger
 from storage.models import Employee, Team, Waiver
 
 
-def me(ctx: Context) -> Reply:
+@dataclass(frozen=True)
+class Me(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class SetLanguage(Command):
+    locale: str
+
+
+@verb("me")
+def parse_me(rest: list[str]) -> Me:
+    return Me()
+
+
+@verb("lang")
+def parse_lang(rest: list[str]) -> SetLanguage:
+    require(len(rest) == 1 and rest[0].lower() in languages())
+    return SetLanguage(languages()[rest[0].lower()])
+
+
+@handles(Me)
+def me(ctx: Context, command: Me | None = None) -> Reply:
     actor = ctx.actor
     team = ctx.session.get(Team, actor.team_id) if actor.team_id else None
     authority = compensation.authority_summary(ctx, actor)
@@ -27,6 +52,7 @@ def me(ctx: Context) -> Reply:
         waivers=int(open_waivers), pending=len(approvals.waiting_for(ctx)))
 
 
+@handles(SetLanguage)
 def set_language(ctx: Context, command: SetLanguage) -> Reply:
     employee = ctx.session.get(Employee, ctx.actor.id)
     employee.locale = command.locale

@@ -1,15 +1,60 @@
 """The catalog and redemptions: the employee redeems, HR fulfils or rejects."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_actions
-from handlers.commands import CancelRedemption, Redeem, SettleRedemption
+from handlers.registry import Command, decides, handles, verb
+from handlers.words import reference, require
 from points import ledger, redemptions
 from storage.models import CatalogStock, Employee, Redemption
 
 
-def catalog(ctx: Context) -> Reply:
+@dataclass(frozen=True)
+class Catalog(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Redeem(Command):
+    item_key: str
+
+
+@dataclass(frozen=True)
+class CancelRedemption(Command):
+    redemption_id: int
+
+
+@dataclass(frozen=True)
+class SettleRedemption(Command):
+    """HR's decision on a redemption from the web console's queue."""
+
+    redemption_id: int
+    outcome: str  # approved | fulfilled | rejected
+    comment: str = ""
+
+
+@verb("catalog")
+def parse_catalog(rest: list[str]) -> Catalog:
+    return Catalog()
+
+
+@verb("redeem")
+def parse_redeem(rest: list[str]) -> Redeem:
+    require(len(rest) == 1)
+    return Redeem(rest[0].lower())
+
+
+@verb("cancel")
+def parse_cancel(rest: list[str]) -> CancelRedemption:
+    require(len(rest) == 1)
+    return CancelRedemption(reference(rest[0], "R")[1])
+
+
+@handles(Catalog)
+def catalog(ctx: Context, command: Catalog) -> Reply:
     reply = Reply.of("catalog.header", balance=ledger.balance(ctx.session, ctx.actor.id))
     for item in ctx.config.catalog:
         reply.messages.append(Reply.of(
@@ -28,6 +73,7 @@ _OTHER_HR = select(Employee.id).where(
     Employee.role == "hr", Employee.active, Employee.id != bindparam("actor"))
 
 
+@handles(Redeem)
 def redeem(ctx: Context, command: Redeem) -> Reply:
     item = ctx.config.catalog_item(command.item_key)
     if item is None:
@@ -57,6 +103,7 @@ def _load(ctx: Context, redemption_id: int) -> Redemption:
     return redemption
 
 
+@decides("R", Redemption, approver_column=None)
 def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
     """`approve R7` in chat: the one-step path, approved and fulfilled at once."""
     return settle(ctx, SettleRedemption(redemption_id, "fulfilled" if approve else "rejected",
@@ -66,6 +113,7 @@ def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Rep
 _SETTLE = {"approved": redemptions.approve, "fulfilled": redemptions.fulfil}
 
 
+@handles(SettleRedemption)
 def settle(ctx: Context, command: SettleRedemption) -> Reply:
     """HR approves, fulfils or rejects (refunding the points) a redemption."""
     redemption = _load(ctx, command.redemption_id)
@@ -89,6 +137,7 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
     return Reply.of(f"redeem.{status}", ref=ref, cost=redemption.cost)
 
 
+@handles(CancelRedemption)
 def cancel(ctx: Context, command: CancelRedemption) -> Reply:
     redemption = _load(ctx, command.redemption_id)
     if redemption.employee_id != ctx.actor.id:

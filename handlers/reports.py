@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from handlers.approvals import RECORDS
 from handlers.base import PRIVILEGED, from_minor, money
 from handlers.compensation import COUNTED
 from handlers.policy import Policy
+from handlers.registry import DECIDABLE
 from points.history import LedgerFilter
 from storage.models import (
     Compensation,
@@ -379,7 +379,7 @@ def pending_items(session: Session, refs: list[str]) -> list[tuple[str, str, str
     """(reference, whose, what) for each record waiting for a decision."""
     items = []
     for ref in refs:
-        record = session.get(RECORDS[ref[0]], int(ref[1:]))
+        record = session.get(DECIDABLE[ref[0]].model, int(ref[1:]))
         who = session.get(Employee, record.employee_id)
         if isinstance(record, Compensation):
             what = f"{money(record.amount_minor, record.currency)} {record.kind}: {record.reason}"

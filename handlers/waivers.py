@@ -1,27 +1,139 @@
 """Process waivers: break a rule for the customer, report it within 24 hours."""
 
-from datetime import datetime, timedelta
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from handlers import words
 from handlers.base import (
     Action,
     Context,
     Refusal,
     Reply,
-    check_decider,
     checked_money,
+    decide_pending,
     decision_actions,
     money,
 )
-from handlers.commands import Occurred, WaiverOpen, WaiverReport
+from handlers.i18n import accepted_words
 from handlers.policy import Policy
+from handlers.registry import Command, OpenForm, decides, handles, verb
 from storage.models import Employee, Waiver
 from storage.rows import insert_row, transition
 
 REPORT_WINDOW = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
+CLOCK = re.compile(r"^([01]?\d|2[0-3])[:：]([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Occurred:
+    """When a waived rule was broken, as the employee said it (resolved in the org timezone)."""
+
+    ago: timedelta | None = None
+    today_at: time | None = None
+    local: datetime | None = None  # naive, in the organisation's timezone
+
+
+@dataclass(frozen=True)
+class WaiverOpen(Command):
+    rule: str
+    occurred: Occurred = Occurred()
+
+
+@dataclass(frozen=True)
+class WaiverReport(Command):
+    waiver_id: int
+    done_instead: str
+    why: str
+    customer_ref: str = ""
+    cost: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class WaiverList(Command):
+    pass
+
+
+@verb("waiver")
+def parse_waiver(rest: list[str]) -> Command:
+    """`<rule> [@ when]`, `report W3 …`, or `list`."""
+    words.require(bool(rest))
+    if words.is_word(rest[0], "word.waiver.list"):
+        return WaiverList()
+    if words.is_word(rest[0], "word.waiver.report"):
+        return _parse_report(rest[1:])
+    occurred = Occurred()
+    if "@" in rest:
+        at = rest.index("@")
+        occurred, rest = _parse_occurred(rest[at + 1:]), rest[:at]
+    rule = " ".join(rest)
+    words.require(bool(rule), "error.rule")
+    return WaiverOpen(rule, occurred)
+
+
+@verb("waivers")
+def parse_waivers(rest: list[str]) -> WaiverList:
+    return WaiverList()
+
+
+@cache
+def _ago() -> re.Pattern[str]:
+    def alternatives(key: str) -> str:
+        return "|".join(map(re.escape, sorted(accepted_words(key), key=len, reverse=True)))
+    return re.compile(rf"^-?(\d{{1,3}})(?:({alternatives('word.unit.minutes')})"
+                      rf"|({alternatives('word.unit.hours')}))$")
+
+
+def _parse_occurred(typed: list[str]) -> Occurred:
+    """`now`, `2h` / `-2h` / `30m` ago, `14:30` today, or `2026-11-23 14:30`."""
+    joined = " ".join(typed)
+    if words.is_word(joined, "word.when.now"):
+        return Occurred()
+    if match := _ago().match(joined.lower()):
+        amount = int(match.group(1))
+        return Occurred(ago=timedelta(minutes=amount if match.group(2) else amount * 60))
+    if match := CLOCK.match(joined):
+        return Occurred(today_at=time(int(match.group(1)), int(match.group(2))))
+    try:
+        return Occurred(local=datetime.strptime(joined.replace("：", ":"), "%Y-%m-%d %H:%M"))
+    except ValueError:
+        raise words.Usage("error.when") from None
+
+
+def _parse_report(rest: list[str]) -> Command:
+    """`W3 <what was done instead> / <why> [#customer-ref] [cost [currency]]`: the
+    customer reference and the cost are the trailing words of the line. `report`
+    alone, or with only the waiver, opens the form where there is one."""
+    if len(rest) <= 1:
+        waiver = rest[0] if rest and words.REFERENCE.match(rest[0]) else ""
+        words.require(len(rest) == 0 or bool(waiver))
+        return OpenForm("waiver", "waiver", waiver.lstrip("#").upper())
+    waiver_id = words.number(rest[0][1:] if rest[0][:1] in "Ww" else rest[0])
+    parts = [p for p in words.FIELD_SEPARATOR.split(" ".join(rest[1:])) if p]
+    words.require(len(parts) >= 2, "error.report_fields")
+    trailing = " ".join(parts[1:]).split()
+    customer_ref, cost, currency = "", None, None
+    while trailing:
+        word = trailing[-1]
+        if word.startswith("#") and len(word) > 1 and not customer_ref:
+            customer_ref = word[1:]
+        elif words.CURRENCY.match(word) and currency is None and cost is None \
+                and len(trailing) > 1 and words.parse_amount(trailing[-2]) is not None:
+            currency = word.upper()
+        elif cost is None and (parsed := words.parse_amount(word)) is not None:
+            cost, currency = parsed[0], parsed[1] or currency
+        else:
+            break
+        trailing.pop()
+    words.require(bool(trailing), "error.report_fields")
+    return WaiverReport(waiver_id, parts[0], " ".join(trailing), customer_ref, cost, currency)
 
 
 def _occurred_at(ctx: Context, occurred: Occurred) -> datetime:
@@ -41,6 +153,7 @@ def _hours_left(ctx: Context, due_at: datetime) -> str:
     return f"{max(left.total_seconds(), 0) / 3600:.1f}"
 
 
+@handles(WaiverOpen)
 def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
     occurred_at = _occurred_at(ctx, command.occurred)
     if occurred_at > ctx.now + CLOCK_SKEW:
@@ -52,6 +165,7 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
                     due=ctx.local(waiver.due_at), hours=_hours_left(ctx, waiver.due_at))
 
 
+@handles(WaiverReport)
 def report(ctx: Context, command: WaiverReport) -> Reply:
     waiver = ctx.session.get(Waiver, command.waiver_id)
     if waiver is None or waiver.employee_id != ctx.actor.id:
@@ -76,26 +190,21 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
                     late_key="waiver.late" if late else "waiver.on_time")
 
 
+@decides("W", Waiver, awaiting="reported", since="reported_at")
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     waiver = ctx.session.get(Waiver, record_id)
-    if waiver is None:
-        raise Refusal("refuse.not_found", ref=f"W{record_id}")
-    if waiver.status == "open":
+    if waiver is not None and waiver.status == "open":
         raise Refusal("refuse.not_reported", ref=f"W{record_id}")
-    check_decider(ctx, waiver.employee_id, waiver.approver_id)
-    if not approve and not comment:
-        raise Refusal("refuse.comment_required", command=f"decline W{record_id}")
-    status = "ratified" if approve else "rejected"
-    if not transition(ctx.session, Waiver, record_id, "reported", dict(
-            status=status, reviewer_id=ctx.actor.id, review_comment=comment,
-            reviewed_at=ctx.now)):
-        raise Refusal("refuse.already_decided", ref=f"W{record_id}")
+    waiver, status = decide_pending(
+        ctx, "W", record_id, approve, comment, approved="ratified", declined="rejected",
+        reason_required=True, columns=("reviewer_id", "review_comment", "reviewed_at"))
     ctx.notify(waiver.employee_id, f"notify.waiver_{status}", ref=f"W{record_id}",
                rule=waiver.rule, decider=ctx.actor.name, comment=comment or "-")
     return Reply.of(f"waiver.{status}", ref=f"W{record_id}")
 
 
-def list_waivers(ctx: Context) -> Reply:
+@handles(WaiverList)
+def list_waivers(ctx: Context, command: WaiverList | None = None) -> Reply:
     mine = ctx.session.exec(select(Waiver).where(
         Waiver.employee_id == ctx.actor.id, Waiver.status.in_(("open", "reported")))
         .order_by(Waiver.due_at)).all()

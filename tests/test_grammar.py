@@ -5,41 +5,51 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import VERBS, parse
-from handlers import commands as c
+from bot.grammar import parse
+from handlers.approvals import Decide
+from handlers.compensation import Compensate
+from handlers.golden_ear import CastVote, CloseGoldenEar, Nominate
+from handlers.help import Help
+from handlers.ledger_review import Ledger
+from handlers.praise import PraiseLog, Touching
+from handlers.profile import SetLanguage
+from handlers.redemptions import CancelRedemption, Redeem
+from handlers.registry import Command, OpenForm, Unparsed
+from handlers.waivers import Occurred, WaiverList, WaiverOpen, WaiverReport
+from handlers.words import verbs
 
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("comp 120 voucher #A123 parcel late",
-     c.Compensate(Decimal("120"), None, "voucher", "A123", "parcel late")),
-    ("/comp@frontline_bot 99.5 USD refund broken", c.Compensate(Decimal("99.5"), "USD", "refund",
+     Compensate(Decimal("120"), None, "voucher", "A123", "parcel late")),
+    ("/comp@frontline_bot 99.5 USD refund broken", Compensate(Decimal("99.5"), "USD", "refund",
                                                                 "", "broken")),
-    ("补偿 ¥88 礼品 送花", c.Compensate(Decimal("88"), None, "gift", "", "送花")),
-    ("补偿 50元 升级 #R1 房间吵", c.Compensate(Decimal("50"), None, "upgrade", "R1", "房间吵")),
-    ("waiver no refunds without receipt", c.WaiverOpen("no refunds without receipt")),
-    ("waiver dress code @ 2h", c.WaiverOpen("dress code", c.Occurred(ago=timedelta(hours=2)))),
-    ("豁免 着装规定 @ 14：30", c.WaiverOpen("着装规定", c.Occurred(today_at=time(14, 30)))),
+    ("补偿 ¥88 礼品 送花", Compensate(Decimal("88"), None, "gift", "", "送花")),
+    ("补偿 50元 升级 #R1 房间吵", Compensate(Decimal("50"), None, "upgrade", "R1", "房间吵")),
+    ("waiver no refunds without receipt", WaiverOpen("no refunds without receipt")),
+    ("waiver dress code @ 2h", WaiverOpen("dress code", Occurred(ago=timedelta(hours=2)))),
+    ("豁免 着装规定 @ 14：30", WaiverOpen("着装规定", Occurred(today_at=time(14, 30)))),
     ("waiver x @ 2026-11-20 08:15",
-     c.WaiverOpen("x", c.Occurred(local=datetime(2026, 11, 20, 8, 15)))),
+     WaiverOpen("x", Occurred(local=datetime(2026, 11, 20, 8, 15)))),
     ("waiver report W3 gave a room / guest was ill #R77 80.5 USD",
-     c.WaiverReport(3, "gave a room", "guest was ill", "R77", Decimal("80.5"), "USD")),
-    ("豁免 报备 3 先退款 ／ 老顾客", c.WaiverReport(3, "先退款", "老顾客")),
-    ("waiver list", c.WaiverList()),
-    ("praise @Alice she found my ring", c.PraiseLog("she found my ring", "alice")),
+     WaiverReport(3, "gave a room", "guest was ill", "R77", Decimal("80.5"), "USD")),
+    ("豁免 报备 3 先退款 ／ 老顾客", WaiverReport(3, "先退款", "老顾客")),
+    ("waiver list", WaiverList()),
+    ("praise @Alice she found my ring", PraiseLog("she found my ring", "alice")),
     ("praise thank you note https://files.test/a.mp3",
-     c.PraiseLog("thank you note", None, "https://files.test/a.mp3")),
-    ("感动 P5", c.Touching(5)),
-    ("approve c12 ok then", c.Decide("C", 12, True, "ok then")),
-    ("拒绝 #W3 理由不充分", c.Decide("W", 3, False, "理由不充分")),
-    ("nominate @bob listened", c.Nominate("bob", "listened")),
-    ("投票 @bob", c.CastVote("bob")),
-    ("goldenear close 2026-10", c.GoldenEar(True, "2026-10")),
-    ("redeem Leave-Day", c.Redeem("leave-day")),
-    ("取消 R7", c.CancelRedemption(7)),
-    ("ledger @bob 50", c.Ledger("bob", 50)),
-    ("语言 中文", c.SetLanguage("zh")),
-    ("help comp", c.Help("comp")),
-    ("帮助 补偿", c.Help("comp")),
+     PraiseLog("thank you note", None, "https://files.test/a.mp3")),
+    ("感动 P5", Touching(5)),
+    ("approve c12 ok then", Decide("C", 12, True, "ok then")),
+    ("拒绝 #W3 理由不充分", Decide("W", 3, False, "理由不充分")),
+    ("nominate @bob listened", Nominate("bob", "listened")),
+    ("投票 @bob", CastVote("bob")),
+    ("goldenear close 2026-10", CloseGoldenEar("2026-10")),
+    ("redeem Leave-Day", Redeem("leave-day")),
+    ("取消 R7", CancelRedemption(7)),
+    ("ledger @bob 50", Ledger("bob", 50)),
+    ("语言 中文", SetLanguage("zh")),
+    ("help comp", Help("comp")),
+    ("帮助 补偿", Help("comp")),
 ])
 def test_examples(text, expected):
     assert parse(text) == expected
@@ -61,21 +71,28 @@ def test_examples(text, expected):
     ("", None, ""),
 ])
 def test_usage_errors(text, topic, problem):
-    assert parse(text) == c.Unparsed(topic, problem)
+    assert parse(text) == Unparsed(topic, problem)
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text())
 def test_any_text_parses_or_yields_usage(text):
-    assert isinstance(parse(text), c.Command)
+    assert isinstance(parse(text), Command)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.sampled_from(sorted(VERBS)), st.lists(st.text(max_size=12) | st.sampled_from(
+@given(st.sampled_from(sorted(verbs())), st.lists(st.text(max_size=12) | st.sampled_from(
     ["@bob", "#A1", "12.5", "-3", "/", "@", "W1", "USD", "report", "close", "2h", "14:30"]),
     max_size=8))
 def test_any_arguments_to_any_verb_parse_or_yield_usage(verb, words):
     result = parse(" ".join([verb, *words]))
-    assert isinstance(result, c.Command)
-    if isinstance(result, c.Unparsed):
-        assert result.topic == VERBS[verb]
+    assert isinstance(result, Command)
+    if isinstance(result, Unparsed):
+        assert result.topic == verbs()[verb]
+
+
+def test_forms_open_from_their_verb_alone():
+    assert parse("comp") == OpenForm("comp", "comp")
+    assert parse("/豁免 报备") == OpenForm("waiver", "waiver")
+    assert parse("waiver report #w3") == OpenForm("waiver", "waiver", "W3")
+    assert parse("waiver report x") == Unparsed("waiver")

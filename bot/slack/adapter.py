@@ -32,17 +32,16 @@ from bot.grammar import parse
 from bot.outbox import posted_ref
 from bot.slack import blocks
 from handlers import approvals, compensation, profile, redemptions, waivers
-from handlers import commands as c
+from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
 from handlers.dispatch import decided_by, execute, find_sender, locale_of, view
 from handlers.i18n import render_message, render_reply
+from handlers.praise import PraiseLog, Touching
+from handlers.registry import Command, OpenForm
 from storage.engine import transaction
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
-# `comp` or `waiver report [W3]` with nothing else opens the modal.
-FORM_ONLY = re.compile(r"^(?:(comp|compensate|补偿)"
-                       r"|(?:waiver|豁免)\s+(?:report|报备)(?:\s+(W\d+))?)$", re.IGNORECASE)
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -85,7 +84,7 @@ class SlackAdapter:
         return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
 
     # --- helpers ---------------------------------------------------------
-    def _run(self, user: str, command: c.Command, key: str | None,
+    def _run(self, user: str, command: Command, key: str | None,
              check_only: bool = False) -> tuple[Reply, str]:
         return execute(self.engine, self.config, PLATFORM, user, command, key,
                        datetime.now(UTC), check_only=check_only)
@@ -110,13 +109,13 @@ class SlackAdapter:
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
         ack()
         text, user = command.get("text", "").strip(), command["user_id"]
-        form = FORM_ONLY.match(text)
-        if form is not None and self._registered(user):
-            name = "comp" if form.group(1) else "waiver"
-            self._open_form(client, command["trigger_id"], user, name,
-                            {"waiver": form.group(2)} if form.group(2) else None)
+        parsed = parse(text or "help")
+        if isinstance(parsed, OpenForm) and self._registered(user):
+            # `comp` or `waiver report [W3]` with nothing else opens the modal.
+            self._open_form(client, command["trigger_id"], user, parsed.form,
+                            {"waiver": parsed.waiver} if parsed.waiver else None)
             return
-        reply, locale = self._run(user, parse(text or "help"),
+        reply, locale = self._run(user, parsed,
                                   f"slack:command:{command['trigger_id']}")
         respond(text=render_reply(reply, locale), blocks=blocks.reply_blocks(reply, locale),
                 response_type="ephemeral")
@@ -130,13 +129,13 @@ class SlackAdapter:
         action, user = body["actions"][0], body["user"]["id"]
         command = parse(action["value"])
         in_message = body.get("container", {}).get("type") == "message"
-        if isinstance(command, c.Unparsed) and command.topic == "waiver":
-            ref = action["value"].split()[-1]  # "Report" on an open waiver
-            self._open_form(client, body["trigger_id"], user, "waiver", {"waiver": ref})
+        if isinstance(command, OpenForm):  # "Report" on an open waiver
+            self._open_form(client, body["trigger_id"], user, command.form,
+                            {"waiver": command.waiver} if command.waiver else None)
             return
-        if isinstance(command, c.Decide) and not command.approve and not command.comment:
+        if isinstance(command, Decide) and not command.approve and not command.comment:
             # Ask for the reason only if this person may decide at all.
-            reply, locale = self._run(user, c.Decide(command.kind, command.record_id, False,
+            reply, locale = self._run(user, Decide(command.kind, command.record_id, False,
                                                      "-"), None, check_only=True)
             if not reply.ok:
                 self._tell(respond, client, user, reply, locale, in_message)
@@ -153,7 +152,7 @@ class SlackAdapter:
         key = (f"slack:action:{container.get('message_ts') or container.get('view_id')}:"
                f"{action['action_ts']}:{user}")
         reply, locale = self._run(user, command, key)
-        if reply.ok and isinstance(command, c.Decide) and in_message:
+        if reply.ok and isinstance(command, Decide) and in_message:
             self._mark_decided(client, body["channel"]["id"], container["message_ts"],
                                body["message"], reply, user, locale)
         else:
@@ -242,7 +241,7 @@ class SlackAdapter:
             ack(response_action="errors", errors={"text": render_message(
                 Message("error.text"), locale)})
             return
-        reply, locale = self._run(user, c.PraiseLog(text, handle, answers.get("attachment", "")),
+        reply, locale = self._run(user, PraiseLog(text, handle, answers.get("attachment", "")),
                                   f"slack:view:{view['id']}")
         if not reply.ok:
             ack(response_action="errors", errors={"employee": render_reply(reply, locale)})
@@ -259,7 +258,7 @@ class SlackAdapter:
             return
         ref = posted_ref(self.engine, PLATFORM, item.get("channel", ""), item.get("ts", ""))
         if ref and ref.startswith("P"):
-            reply, _ = self._run(event["user"], c.Touching(int(ref[1:])),
+            reply, _ = self._run(event["user"], Touching(int(ref[1:])),
                                  f"slack:event:{body.get('event_id')}")
             log.info("reaction on %s: %s", ref, reply.messages[0].key)
 

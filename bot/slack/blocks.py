@@ -5,9 +5,9 @@ import json
 from typing import Any
 
 from bot.forms import Form
-from bot.grammar import KINDS
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message
+from handlers.words import COMPENSATION_KINDS
 
 ACTION_PREFIX = "frontline:"  # every button's action_id starts with it
 SECTION_LIMIT, BUTTONS_PER_BLOCK = 3000, 25
@@ -80,7 +80,7 @@ def form_modal(form: Form, locale: str, note: str = "", initial: dict | None = N
     blocks = [context(note)] if note else []
     for field in form.fields:
         if field.name == "kind":
-            kinds = sorted(set(KINDS.values()))
+            kinds = sorted(COMPENSATION_KINDS)
             element = {"type": "static_select", "options": [
                 {"text": plain(f"kind.{kind}", locale), "value": kind} for kind in kinds]}
         else:

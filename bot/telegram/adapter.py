@@ -43,24 +43,39 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.forms import FORMS, FieldError, Form
-from bot.grammar import VERBS, parse
+from bot.grammar import parse, verb_of
 from bot.outbox import posted_ref
-from handlers import commands as c
+from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
 from handlers.dispatch import decided_by, execute, locale_of
 from handlers.i18n import render_message, render_reply
+from handlers.praise import AttachRecording, PraiseLog, Touching
+from handlers.registry import Command, OpenForm, menu_verbs
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
-MENU = ("comp", "waiver", "waivers", "praise", "touching", "suggest", "solved", "pending",
-        "approve", "decline", "nominate", "vote", "goldenear", "catalog", "redeem", "cancel",
-        "ledger", "me", "lang", "link", "login", "help")
 ASKING = 0
-FORM_START = (r"^/?(comp|compensate|补偿)(@\w+)?\s*$"
-              r"|^/?(waiver|豁免)(@\w+)?\s+(report|报备)\s*$")
-CANCEL = r"^/?(cancel|取消)(@\w+)?\s*$"
 SEEN_UPDATES = 2048  # recent update ids remembered to drop repeats before they reach a form
+
+
+class _OpensForm(filters.MessageFilter):
+    """`comp` or `waiver report` with nothing else: the step-by-step form."""
+
+    def filter(self, message: Message) -> bool:
+        command = parse(message.text or "")
+        return isinstance(command, OpenForm) and not command.waiver
+
+
+class _Cancel(filters.MessageFilter):
+    """`cancel` alone, in any language: leaves a form."""
+
+    def filter(self, message: Message) -> bool:
+        text = message.text or ""
+        return len(text.split()) == 1 and verb_of(text) == "cancel"
+
+
+FORM_START, CANCEL = _OpensForm(), _Cancel()
 
 
 def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
@@ -114,7 +129,7 @@ class TelegramAdapter:
     async def _register_commands(self) -> None:
         for locale, language in (("en", None), ("zh", "zh")):
             menu = [BotCommand(name, render_message(Text(f"menu.{name}"), locale))
-                    for name in MENU]
+                    for name in menu_verbs()]
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
                 await self.application.bot.set_my_commands(menu, scope=scope,
                                                            language_code=language)
@@ -143,12 +158,12 @@ class TelegramAdapter:
         app.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         timeout = self.settings.form_timeout_minutes * 60
         app.add_handler(ConversationHandler(
-            entry_points=[MessageHandler(filters.Regex(FORM_START), self.form_start)],
+            entry_points=[MessageHandler(filters.TEXT & FORM_START, self.form_start)],
             states={
-                ASKING: [MessageHandler(filters.TEXT & ~filters.Regex(CANCEL), self.form_answer)],
+                ASKING: [MessageHandler(filters.TEXT & ~CANCEL, self.form_answer)],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, self.form_timed_out)],
             },
-            fallbacks=[MessageHandler(filters.Regex(CANCEL), self.form_cancel)],
+            fallbacks=[MessageHandler(filters.TEXT & CANCEL, self.form_cancel)],
             conversation_timeout=timeout))
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(MessageReactionHandler(self.on_reaction))
@@ -162,7 +177,7 @@ class TelegramAdapter:
             raise ApplicationHandlerStop
         self._seen.append(update.update_id)
 
-    async def _execute(self, update: Update, user_id: int, command: c.Command,
+    async def _execute(self, update: Update, user_id: int, command: Command,
                        ) -> tuple[Reply, str]:
         return await asyncio.to_thread(
             execute, self.engine, self.config, PLATFORM, str(user_id), command,
@@ -182,7 +197,7 @@ class TelegramAdapter:
             return first.split("@", 1)[1].lower() == (self.application.bot.username or "").lower()
         if message.chat.type == ChatType.PRIVATE:
             return True
-        return first.startswith("/") or first.lower() in VERBS
+        return first.startswith("/") or verb_of(first) is not None
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -193,24 +208,24 @@ class TelegramAdapter:
         if words and words[0].split("@", 1)[0] == "/start":  # deep link: t.me/bot?start=CODE
             text = f"link {words[1]}" if len(words) > 1 else "help"
         command = parse(text)
-        if message.reply_to_message is not None and _verb(text) == "praise":
+        if message.reply_to_message is not None and verb_of(text) == "praise":
             command = await self._praise_from_reply(text, command, message.reply_to_message)
         await self._answer(message, *await self._execute(update, message.from_user.id, command))
 
-    async def _praise_from_reply(self, text: str, command: c.Command,
-                                 quoted: Message) -> c.Command:
+    async def _praise_from_reply(self, text: str, command: Command,
+                                 quoted: Message) -> Command:
         """`/praise @alice` in reply to a forwarded customer message or a voice note."""
-        if not isinstance(command, c.PraiseLog):
+        if not isinstance(command, PraiseLog):
             command = parse(f"{text} {quoted.text or quoted.caption or '🎧'}")
-        if isinstance(command, c.PraiseLog) and (quoted.voice or quoted.audio):
+        if isinstance(command, PraiseLog) and (quoted.voice or quoted.audio):
             command = replace(command, recording=await self._download(quoted))
         return command
 
-    async def _download(self, message: Message) -> c.AttachRecording:
+    async def _download(self, message: Message) -> AttachRecording:
         media = message.voice or message.audio
         file = await media.get_file()
         data = bytes(await file.download_as_bytearray())
-        return c.AttachRecording(data, media.mime_type or "audio/ogg",
+        return AttachRecording(data, media.mime_type or "audio/ogg",
                                  f"telegram:file:{media.file_unique_id}")
 
     async def on_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -219,7 +234,7 @@ class TelegramAdapter:
         message = update.effective_message
         caption = message.caption or ""
         command = parse(caption) if caption else None
-        if isinstance(command, c.PraiseLog):
+        if isinstance(command, PraiseLog):
             command = replace(command, recording=await self._download(message))
         elif message.chat.type == ChatType.PRIVATE and not caption:
             command = await self._download(message)
@@ -232,7 +247,7 @@ class TelegramAdapter:
         command = parse(query.data or "")
         reply, locale = await self._execute(update, query.from_user.id, command)
         await query.answer(render_reply(reply, locale)[:200], show_alert=not reply.ok)
-        if reply.ok and isinstance(command, c.Decide) and isinstance(query.message, Message):
+        if reply.ok and isinstance(command, Decide) and isinstance(query.message, Message):
             note = await asyncio.to_thread(decided_by, self.engine, self.config, PLATFORM,
                                            str(query.from_user.id), locale)
             await query.edit_message_text(
@@ -249,7 +264,7 @@ class TelegramAdapter:
         ref = await asyncio.to_thread(posted_ref, self.engine, PLATFORM, str(reaction.chat.id),
                                       str(reaction.message_id))
         if ref and ref.startswith("P"):
-            reply, _ = await self._execute(update, reaction.user.id, c.Touching(int(ref[1:])))
+            reply, _ = await self._execute(update, reaction.user.id, Touching(int(ref[1:])))
             log.info("reaction %s on P%s: %s", emoji, ref, reply.messages[0].key)
 
     # --- step-by-step forms ----------------------------------------------
@@ -268,7 +283,7 @@ class TelegramAdapter:
         message = update.effective_message
         if not self._addressed(message, message.text or ""):
             return ConversationHandler.END
-        form = FORMS["comp" if _verb(message.text) == "comp" else "waiver"]
+        form = FORMS["comp" if verb_of(message.text) == "comp" else "waiver"]
         locale = await self._locale(message.from_user.id)
         context.user_data["form"] = {"name": form.name, "values": {}, "locale": locale}
         await self._ask(message, form, 0, locale)
@@ -304,7 +319,3 @@ class TelegramAdapter:
         await context.bot.send_message(update.effective_chat.id, render_message(
             Text("form.timed_out", {"minutes": self.settings.form_timeout_minutes}), locale))
 
-
-def _verb(text: str) -> str | None:
-    words = text.split()
-    return VERBS.get(words[0].lstrip("/").split("@", 1)[0].lower()) if words else None

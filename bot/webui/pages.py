@@ -18,16 +18,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import Config
-from bot.grammar import REFERENCE
 from bot.webui import auth, charts
 from bot.webui.auth import SESSION_COOKIE, Viewer
 from bot.webui.text import text
 from handlers import approvals, reports
-from handlers import commands as c
+from handlers.approvals import Decide
 from handlers.base import PRIVILEGED, Context, Reply
 from handlers.dispatch import execute
 from handlers.i18n import MESSAGES, render_reply
+from handlers.profile import SetLanguage
+from handlers.redemptions import SettleRedemption
+from handlers.registry import Command
 from handlers.reports import Scope
+from handlers.words import REFERENCE
 from points import export, history, ledger
 from storage.engine import transaction
 from storage.models import Employee, Redemption, Team
@@ -166,7 +169,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
             raise PageError(403, "error.csrf")
         return form
 
-    def run(viewer: Viewer, command: c.Command) -> tuple[Reply, str]:
+    def run(viewer: Viewer, command: Command) -> tuple[Reply, str]:
         return execute(engine, config, "web", viewer.employee.handle, command)
 
     # --- signing in and out -------------------------------------------------
@@ -218,7 +221,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         locale = form.get("locale", "")
         if locale not in ("en", "zh"):
             raise PageError(400, "error.not_found")
-        run(viewer, c.SetLanguage(locale))
+        run(viewer, SetLanguage(locale))
         back = form.get("next", "/")
         return done(back if back.startswith("/") and not back.startswith("//") else "/")
 
@@ -292,7 +295,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         outcome = form.get("outcome", "")
         if outcome not in ("approved", "fulfilled", "rejected"):
             raise PageError(400, "error.not_found")
-        reply, locale = run(viewer, c.SettleRedemption(redemption_id, outcome,
+        reply, locale = run(viewer, SettleRedemption(redemption_id, outcome,
                                                        form.get("comment", "").strip()[:500]))
         return done("/redemptions", reply, locale)
 
@@ -362,7 +365,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         reference, verdict = REFERENCE.match(form.get("ref", "")), form.get("verdict")
         if reference is None or verdict not in ("approve", "decline"):
             raise PageError(400, "error.not_found")
-        reply, locale = run(viewer, c.Decide(
+        reply, locale = run(viewer, Decide(
             reference.group(1).upper(), int(reference.group(2)), verdict == "approve",
             form.get("comment", "").strip()[:500]))
         return done("/team", reply, locale)

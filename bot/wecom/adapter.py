@@ -21,10 +21,10 @@ from bot.grammar import parse
 from bot.outbox import Notification
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import CallbackError, WeComCrypto
-from handlers import commands as c
 from handlers.base import Message
 from handlers.dispatch import execute
 from handlers.i18n import render_message, render_reply
+from handlers.praise import AttachRecording
 
 log = logging.getLogger(__name__)
 PLATFORM = "wecom"
@@ -93,7 +93,7 @@ class WeComAdapter:
         elif kind == "voice":
             media_id = inner.findtext("MediaId") or ""
             data, content_type = self.api.media(media_id)
-            command = c.AttachRecording(data, content_type, f"wecom:media:{media_id}")
+            command = AttachRecording(data, content_type, f"wecom:media:{media_id}")
             key = f"wecom:msg:{inner.findtext('MsgId')}"
         elif kind == "event" and inner.findtext("Event") == "template_card_event":
             return self._card_click(inner, user)

@@ -1,0 +1,31 @@
+"""`help`: the overview of every command, derived from the registry, or one
+command's usage."""
+
+from dataclasses import dataclass
+
+from handlers.base import Context, Reply
+from handlers.registry import Command, handles, menu_verbs, verb
+from handlers.words import verbs
+
+
+@dataclass(frozen=True)
+class Help(Command):
+    topic: str | None = None  # a canonical verb; None: the overview
+
+
+@verb("help")
+def parse_help(rest: list[str]) -> Help:
+    """`help` alone, or `help <any word of a verb>` (an unknown one: the overview)."""
+    return Help(verbs().get(rest[0].lstrip("/").lower()) if rest else None)
+
+
+@handles(Help)
+def show(ctx: Context, command: Help) -> Reply:
+    if command.topic is not None:
+        return Reply.of(f"usage.{command.topic}")
+    reply = Reply.of("help.header")
+    for name in menu_verbs():
+        reply.messages.extend(Reply.of("help.line", verb_word=f"verb.{name}",
+                                       menu_key=f"menu.{name}").messages)
+    reply.messages.extend(Reply.of("help.footer").messages)
+    return reply

@@ -1,0 +1,118 @@
+"""Where every chat command and every kind of decision is declared, once, next to its
+handler.
+
+A handler module declares a verb with `@verb("comp", form=True)` on the function that
+reads the verb's words into a Command, and the use case with `@handles(Compensate)`.
+The words people type come from the message catalogs (`verb.comp` in every language),
+the help texts are `usage.comp` and `menu.comp`; the grammar, the dispatcher, the help
+overview, the platforms' command menus and form triggers are all derived from here.
+
+A record that waits for someone's decision is declared with `@decides("C", ...)` on
+its decide function: its reference letter, its table, the status in which it waits.
+"""
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handlers.base import Context, Reply
+
+
+class Command:
+    """Base of every platform-neutral command the grammar produces and a handler runs."""
+
+
+@dataclass(frozen=True)
+class Unparsed(Command):
+    """Text that is not a valid command: the sender gets the usage of `topic`."""
+
+    topic: str | None  # canonical verb; None when the verb itself is unknown
+    problem: str = ""  # message key of the specific problem, e.g. "error.amount"
+
+
+@dataclass(frozen=True)
+class OpenForm(Command):
+    """A verb that starts a form, typed without its fields (`comp`, `waiver report W3`):
+    platforms with forms open `form`; elsewhere the sender gets the usage of `topic`."""
+
+    form: str
+    topic: str
+    waiver: str = ""  # the waiver a report form is for, e.g. "W3", when typed
+
+
+@dataclass(frozen=True)
+class Verb:
+    name: str  # canonical, English; the catalogs' `verb.<name>` lists what people type
+    parse: Callable[[list[str]], Command]
+    menu: bool = True  # listed in help and in the platforms' command menus
+
+
+@dataclass(frozen=True)
+class Route:
+    run: Callable[["Context", Any], "Reply"]
+    roles: tuple[str, ...] | None = None  # who may run it; None: everyone registered
+
+
+@dataclass(frozen=True)
+class Decidable:
+    """A kind of record that waits for a decision, named by its reference letter (C12)."""
+
+    letter: str
+    model: type
+    awaiting: str  # the status in which it waits
+    decide: Callable[["Context", int, bool, str], "Reply"]
+    since: str = "created_at"  # the column that says since when it waits
+    approver_column: str | None = "approver_id"  # None: any HR colleague decides
+
+
+VERBS: dict[str, Verb] = {}
+ROUTES: dict[type, Route] = {}
+DECIDABLE: dict[str, Decidable] = {}
+
+# The use-case modules, in the order their verbs appear in help and command menus.
+MODULES = ("profile", "compensation", "waivers", "praise", "improvements", "approvals",
+           "golden_ear", "redemptions", "ledger_review", "linking", "help")
+
+
+def verb(name: str, *, menu: bool = True):
+    """Declare a verb; the decorated function reads the words after it into a Command,
+    raising `words.Usage` when they do not fit (or an `OpenForm` for a form's opener)."""
+    def register(parse: Callable[[list[str]], Command]) -> Callable[[list[str]], Command]:
+        if name in VERBS:
+            raise ValueError(f"verb {name!r} declared twice")
+        VERBS[name] = Verb(name, parse, menu)
+        return parse
+    return register
+
+
+def handles(command_type: type, *, roles: tuple[str, ...] | None = None):
+    """Declare the use case that runs `command_type` (and who may run it)."""
+    def register(run: Callable) -> Callable:
+        if command_type in ROUTES:
+            raise ValueError(f"{command_type.__name__} handled twice")
+        ROUTES[command_type] = Route(run, roles)
+        return run
+    return register
+
+
+def decides(letter: str, model: type, *, awaiting: str = "pending", since: str = "created_at",
+            approver_column: str | None = "approver_id"):
+    """Declare the function that approves or declines a `letter` record by its id."""
+    def register(decide: Callable) -> Callable:
+        if letter in DECIDABLE:
+            raise ValueError(f"reference letter {letter!r} declared twice")
+        DECIDABLE[letter] = Decidable(letter, model, awaiting, decide, since, approver_column)
+        return decide
+    return register
+
+
+def load() -> None:
+    """Import every use-case module, so that their declarations are registered."""
+    for module in MODULES:
+        importlib.import_module(f"handlers.{module}")
+
+
+def menu_verbs() -> list[str]:
+    return [name for name, declared in VERBS.items() if declared.menu]

@@ -1,0 +1,58 @@
+"""Every command is declared once, beside its handler; everything else is derived."""
+
+import pytest
+
+from bot.grammar import parse
+from handlers import registry
+from handlers.base import Message
+from handlers.i18n import accepted_words, render_message, render_reply
+from handlers.policy import LOCALES
+from handlers.registry import Unparsed
+
+registry.load()
+DECLARED = sorted(registry.VERBS)
+
+
+def test_the_registry_holds_every_command():
+    assert {"help", "me", "comp", "waiver", "praise", "approve", "decline", "redeem",
+            "login", "link"} <= set(DECLARED)
+
+
+@pytest.mark.parametrize("name", DECLARED)
+def test_every_word_of_every_verb_parses_to_it_in_every_language(name):
+    words = accepted_words(f"verb.{name}")
+    assert name in words
+    for word in words:
+        for typed in (word, f"/{word}", f"/{word}@frontline_bot", word.upper()):
+            command = parse(typed)
+            assert not (isinstance(command, Unparsed) and command.topic != name), typed
+
+
+@pytest.mark.parametrize("name", DECLARED)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_verb_has_usage_and_menu_text(name, locale):
+    for key in (f"usage.{name}", f"menu.{name}"):
+        assert render_message(Message(key), locale).strip(), key
+
+
+def test_no_word_names_two_verbs():
+    seen: dict[str, str] = {}
+    for name in DECLARED:
+        for word in accepted_words(f"verb.{name}"):
+            assert seen.setdefault(word, name) == name, word
+
+
+def test_every_command_type_a_verb_produces_has_a_route():
+    assert all(callable(route.run) for route in registry.ROUTES.values())
+    assert set(registry.DECIDABLE) == set("CWPSMR")
+    for kind in registry.DECIDABLE.values():
+        assert hasattr(kind.model, kind.since) and hasattr(kind.model, "status")
+
+
+def test_help_lists_every_menu_verb_in_the_readers_language(chat):
+    reply = chat.reply("alice", "帮助")
+    assert reply == chat.reply("alice", "help")  # whichever language it was typed in
+    english, chinese = render_reply(reply, "en"), render_reply(reply, "zh")
+    for name in registry.menu_verbs():
+        assert f"• {name} — " in english
+    assert "• 补偿 —— " in chinese and "• 流水 —— " in chinese
