@@ -21,20 +21,10 @@ class Decide(Command):
     comment: str = ""
 
 
-@dataclass(frozen=True)
-class Pending(Command):
-    pass
-
-
 def _parse_decision(rest: list[str], approve: bool) -> Decide:
     require(bool(rest))
     kind, record_id = reference(rest[0], "".join(DECIDABLE))
     return Decide(kind, record_id, approve, " ".join(rest[1:]))
-
-
-@verb("pending")
-def parse_pending(rest: list[str]) -> Pending:
-    return Pending()
 
 
 @verb("approve")
@@ -45,6 +35,16 @@ def parse_approve(rest: list[str]) -> Decide:
 @verb("decline")
 def parse_decline(rest: list[str]) -> Decide:
     return _parse_decision(rest, False)
+
+
+@dataclass(frozen=True)
+class Pending(Command):
+    """What waits for the sender's decision."""
+
+
+@verb("pending")
+def parse_pending(rest: list[str]) -> Pending:
+    return Pending()
 
 
 @handles(Decide)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import select
 
-from handlers import words
+from handlers import forms, words
 from handlers.base import (
     Context,
     Reply,
@@ -28,6 +28,8 @@ COUNTED = ("self_authorised", "approved")
 
 @dataclass(frozen=True)
 class Compensate(Command):
+    """Goodwill the sender gave a customer: recorded, or a request above their authority."""
+
     amount: Decimal
     currency: str | None
     kind: str
@@ -113,6 +115,15 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str 
                     + amount_minor > to_minor(limit):
                 return why
     return None
+
+
+FORM = forms.declare(forms.Form("comp", (
+    forms.Field("amount", "form.comp.amount", forms.read_money),
+    forms.Field("kind", "form.comp.kind", forms.read_kind),
+    forms.Field("customer_ref", "form.customer_ref", forms.read_reference, optional=True),
+    forms.Field("reason", "form.comp.reason", forms.read_text("error.reason")),
+), lambda v: Compensate(v["amount"][0], v["amount"][1], v["kind"], v["customer_ref"],
+                        v["reason"])))
 
 
 @handles(Compensate)

@@ -18,13 +18,29 @@ from storage.models import Employee, GoldenEarAward, Nomination, Vote
 
 @dataclass(frozen=True)
 class Nominate(Command):
+    """A Golden Ear nomination for this month, with what the nominee heard."""
+
     employee: str
     reason: str
 
 
+@verb("nominate")
+def parse_nominate(rest: list[str]) -> Nominate:
+    require(len(rest) >= 2)
+    return Nominate(handle(rest[0]), " ".join(rest[1:]))
+
+
 @dataclass(frozen=True)
 class CastVote(Command):
+    """The sender's one Golden Ear vote this month."""
+
     employee: str
+
+
+@verb("vote")
+def parse_vote(rest: list[str]) -> CastVote:
+    require(len(rest) == 1)
+    return CastVote(handle(rest[0]))
 
 
 @dataclass(frozen=True)
@@ -34,19 +50,9 @@ class GoldenEar(Command):
 
 @dataclass(frozen=True)
 class CloseGoldenEar(Command):
+    """HR closes a month: the winner is announced and credited, once."""
+
     month: str | None = None  # YYYY-MM; None: this month
-
-
-@verb("nominate")
-def parse_nominate(rest: list[str]) -> Nominate:
-    require(len(rest) >= 2)
-    return Nominate(handle(rest[0]), " ".join(rest[1:]))
-
-
-@verb("vote")
-def parse_vote(rest: list[str]) -> CastVote:
-    require(len(rest) == 1)
-    return CastVote(handle(rest[0]))
 
 
 @verb("goldenear")
@@ -60,18 +66,20 @@ def parse_goldenear(rest: list[str]) -> GoldenEar | CloseGoldenEar:
     return CloseGoldenEar(month)
 
 
-def _refuse_if_closed(ctx: Context, month: str) -> None:
+def _nominee_this_month(ctx: Context, handle: str, self_refusal: str) -> tuple[Employee, str]:
+    """The colleague named, never the sender, and this month, while it is still open."""
+    nominee = ctx.employee(handle)
+    if nominee.id == ctx.actor.id:
+        raise Refusal(self_refusal)
+    month = ctx.month()
     if ctx.session.get(GoldenEarAward, month) is not None:
         raise Refusal("refuse.month_closed", month=month)
+    return nominee, month
 
 
 @handles(Nominate)
 def nominate(ctx: Context, command: Nominate) -> Reply:
-    nominee = ctx.employee(command.employee)
-    if nominee.id == ctx.actor.id:
-        raise Refusal("refuse.self_nominate")
-    month = ctx.month()
-    _refuse_if_closed(ctx, month)
+    nominee, month = _nominee_this_month(ctx, command.employee, "refuse.self_nominate")
     exists = ctx.session.exec(select(Nomination).where(
         Nomination.month == month, Nomination.nominator_id == ctx.actor.id,
         Nomination.nominee_id == nominee.id)).first()
@@ -85,11 +93,7 @@ def nominate(ctx: Context, command: Nominate) -> Reply:
 
 @handles(CastVote)
 def vote(ctx: Context, command: CastVote) -> Reply:
-    nominee = ctx.employee(command.employee)
-    if nominee.id == ctx.actor.id:
-        raise Refusal("refuse.self_vote")
-    month = ctx.month()
-    _refuse_if_closed(ctx, month)
+    nominee, month = _nominee_this_month(ctx, command.employee, "refuse.self_vote")
     nominated = ctx.session.exec(select(Nomination).where(
         Nomination.month == month, Nomination.nominee_id == nominee.id)).first()
     if nominated is None:

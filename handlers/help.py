@@ -10,6 +10,8 @@ from handlers.words import verbs
 
 @dataclass(frozen=True)
 class Help(Command):
+    """The overview of every command, or one command's usage."""
+
     topic: str | None = None  # a canonical verb; None: the overview
 
 

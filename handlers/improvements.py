@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from handlers.base import Context, Reply, decide_pending, decision_actions
 from handlers.registry import Command, decides, handles, verb
-from handlers.words import handle, require
+from handlers.words import leading_handle, require
 from points import ledger
 from storage.models import Employee, MajorIssue, Suggestion
 from storage.rows import insert_row
@@ -17,13 +17,9 @@ from storage.rows import insert_row
 
 @dataclass(frozen=True)
 class Suggest(Command):
-    text: str
+    """An improvement suggestion, for the sender's supervisor to accept."""
 
-
-@dataclass(frozen=True)
-class MajorIssueSolved(Command):
     text: str
-    employee: str | None = None
 
 
 @verb("suggest")
@@ -32,13 +28,19 @@ def parse_suggest(rest: list[str]) -> Suggest:
     return Suggest(" ".join(rest))
 
 
+@dataclass(frozen=True)
+class MajorIssueSolved(Command):
+    """A major experience issue solved, by the sender or a colleague named."""
+
+    text: str
+    employee: str | None = None
+
+
 @verb("solved")
 def parse_solved(rest: list[str]) -> MajorIssueSolved:
     """`[@handle] <the issue solved>`"""
     require(bool(rest))
-    employee = None
-    if rest[0].startswith("@"):
-        employee, rest = handle(rest[0]), rest[1:]
+    employee, rest = leading_handle(rest)
     require(bool(rest), "error.text")
     return MajorIssueSolved(" ".join(rest), employee)
 

@@ -14,6 +14,8 @@ from storage.models import LedgerEntry
 
 @dataclass(frozen=True)
 class Ledger(Command):
+    """Ledger history: one's own, a team member's, or (HR) anyone's."""
+
     employee: str | None = None
     limit: int = 10
 

@@ -26,15 +26,15 @@ class LinkAccount(Command):
     code: str
 
 
-@dataclass(frozen=True)
-class SignIn(Command):
-    """Ask for a one-time link that signs this person in to the web console."""
-
-
 @verb("link")
 def parse_link(rest: list[str]) -> LinkAccount:
     require(len(rest) == 1 and rest[0].isascii() and rest[0].isalnum() and len(rest[0]) <= 32)
     return LinkAccount(rest[0])
+
+
+@dataclass(frozen=True)
+class SignIn(Command):
+    """Ask for a one-time link that signs this person in to the web console."""
 
 
 @verb("login")

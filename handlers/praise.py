@@ -19,7 +19,7 @@ from handlers.base import (
 )
 from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb
-from handlers.words import handle, reference, require
+from handlers.words import leading_handle, reference, require
 from points import ledger
 from storage.models import Employee, Praise, Recording, TouchingMark
 from storage.rows import insert_row
@@ -38,29 +38,31 @@ class AttachRecording(Command):
 
 @dataclass(frozen=True)
 class PraiseLog(Command):
+    """A customer praise: logged for a colleague, or submitted by its receiver."""
+
     text: str
     employee: str | None = None  # @handle; None: the sender submits praise they received
     attachment: str = ""
     recording: AttachRecording | None = None  # a voice note that came with the command
 
 
-@dataclass(frozen=True)
-class Touching(Command):
-    praise_id: int
-
-
 @verb("praise")
 def parse_praise(rest: list[str]) -> PraiseLog:
     """`[@handle] <what the customer said> [link to the letter or its recording]`"""
     require(bool(rest))
-    employee = None
-    if rest[0].startswith("@"):
-        employee, rest = handle(rest[0]), rest[1:]
+    employee, rest = leading_handle(rest)
     attachment = ""
     if rest and re.match(r"^(https?://|file:)\S+$", rest[-1]):
         attachment, rest = rest[-1], rest[:-1]
     require(bool(rest), "error.text")
     return PraiseLog(" ".join(rest), employee, attachment)
+
+
+@dataclass(frozen=True)
+class Touching(Command):
+    """Mark a colleague's praise as touching."""
+
+    praise_id: int
 
 
 @verb("touching")

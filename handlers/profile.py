@@ -15,17 +15,19 @@ from storage.models import Employee, Team, Waiver
 
 @dataclass(frozen=True)
 class Me(Command):
-    pass
-
-
-@dataclass(frozen=True)
-class SetLanguage(Command):
-    locale: str
+    """The sender's authority, budget used, points and open items."""
 
 
 @verb("me")
 def parse_me(rest: list[str]) -> Me:
     return Me()
+
+
+@dataclass(frozen=True)
+class SetLanguage(Command):
+    """The language the bot uses with the sender."""
+
+    locale: str
 
 
 @verb("lang")

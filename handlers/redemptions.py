@@ -14,17 +14,38 @@ from storage.models import CatalogStock, Employee, Redemption
 
 @dataclass(frozen=True)
 class Catalog(Command):
-    pass
+    """What points can buy, and the sender's balance."""
+
+
+@verb("catalog")
+def parse_catalog(rest: list[str]) -> Catalog:
+    return Catalog()
 
 
 @dataclass(frozen=True)
 class Redeem(Command):
+    """Redeem points for a catalog item: debited now, settled by HR."""
+
     item_key: str
+
+
+@verb("redeem")
+def parse_redeem(rest: list[str]) -> Redeem:
+    require(len(rest) == 1)
+    return Redeem(rest[0].lower())
 
 
 @dataclass(frozen=True)
 class CancelRedemption(Command):
+    """The sender cancels their own pending redemption (refunded)."""
+
     redemption_id: int
+
+
+@verb("cancel")
+def parse_cancel(rest: list[str]) -> CancelRedemption:
+    require(len(rest) == 1)
+    return CancelRedemption(reference(rest[0], "R")[1])
 
 
 @dataclass(frozen=True)
@@ -34,23 +55,6 @@ class SettleRedemption(Command):
     redemption_id: int
     outcome: str  # approved | fulfilled | rejected
     comment: str = ""
-
-
-@verb("catalog")
-def parse_catalog(rest: list[str]) -> Catalog:
-    return Catalog()
-
-
-@verb("redeem")
-def parse_redeem(rest: list[str]) -> Redeem:
-    require(len(rest) == 1)
-    return Redeem(rest[0].lower())
-
-
-@verb("cancel")
-def parse_cancel(rest: list[str]) -> CancelRedemption:
-    require(len(rest) == 1)
-    return CancelRedemption(reference(rest[0], "R")[1])
 
 
 @handles(Catalog)

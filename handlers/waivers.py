@@ -9,7 +9,7 @@ from functools import cache
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import words
+from handlers import forms, words
 from handlers.base import (
     Action,
     Context,
@@ -42,12 +42,16 @@ class Occurred:
 
 @dataclass(frozen=True)
 class WaiverOpen(Command):
+    """A rule broken for a customer, now or at a time given; report due in 24 h."""
+
     rule: str
     occurred: Occurred = Occurred()
 
 
 @dataclass(frozen=True)
 class WaiverReport(Command):
+    """The report of an open waiver: what was done instead and why."""
+
     waiver_id: int
     done_instead: str
     why: str
@@ -58,7 +62,7 @@ class WaiverReport(Command):
 
 @dataclass(frozen=True)
 class WaiverList(Command):
-    pass
+    """The sender's open waivers, and those waiting for their review."""
 
 
 @verb("waiver")
@@ -81,6 +85,16 @@ def parse_waiver(rest: list[str]) -> Command:
 @verb("waivers")
 def parse_waivers(rest: list[str]) -> WaiverList:
     return WaiverList()
+
+
+FORM = forms.declare(forms.Form("waiver", (
+    forms.Field("waiver", "form.waiver.which", forms.read_waiver),
+    forms.Field("done_instead", "form.waiver.done_instead", forms.read_text("error.text")),
+    forms.Field("why", "form.waiver.why", forms.read_text("error.text")),
+    forms.Field("customer_ref", "form.customer_ref", forms.read_reference, optional=True),
+    forms.Field("cost", "form.waiver.cost", forms.read_cost, optional=True),
+), lambda v: WaiverReport(v["waiver"], v["done_instead"], v["why"], v["customer_ref"],
+                          *v["cost"])))
 
 
 @cache

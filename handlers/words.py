@@ -44,6 +44,13 @@ def handle(word: str) -> str:
     return match.group(1).lower()
 
 
+def leading_handle(rest: list[str]) -> tuple[str | None, list[str]]:
+    """`@bob the rest…` -> ("bob", the rest); without a leading handle, (None, all)."""
+    if rest and rest[0].startswith("@"):
+        return handle(rest[0]), rest[1:]
+    return None, rest
+
+
 def number(word: str) -> int:
     word = word.lstrip("#")
     require(word.isascii() and word.isdigit() and len(word) <= 9, "error.id")

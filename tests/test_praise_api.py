@@ -65,7 +65,7 @@ def test_bad_signatures_and_stale_timestamps_are_refused(org, api, tamper):
         "secret": lambda: push(api, LETTER, secret="guessed"),
         "signature": lambda: push(api, LETTER, signature="sha256=" + "0" * 64),
         "stale": lambda: push(api, LETTER, age=301),
-        "future": lambda: push(api, LETTER, age=-301),
+        "future": lambda: push(api, LETTER, age=-330),  # slack for a slow machine
     }[tamper]()
     assert response.status_code == 401
     assert count(org, Praise) == 0

@@ -27,7 +27,6 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
-from bot.forms import FORMS, read_all
 from bot.grammar import parse
 from bot.outbox import posted_ref
 from bot.slack import blocks
@@ -35,6 +34,7 @@ from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
 from handlers.dispatch import decided_by, execute, find_sender, locale_of, view
+from handlers.forms import FORMS, read_all
 from handlers.i18n import render_message, render_reply
 from handlers.praise import PraiseLog, Touching
 from handlers.registry import Command, OpenForm

@@ -4,8 +4,8 @@ reader's language; every button carries its command as its value."""
 import json
 from typing import Any
 
-from bot.forms import Form
 from handlers.base import Action, Message, Reply
+from handlers.forms import Form
 from handlers.i18n import render_message
 from handlers.words import COMPENSATION_KINDS
 

@@ -42,13 +42,13 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.forms import FORMS, FieldError, Form
 from bot.grammar import parse, verb_of
 from bot.outbox import posted_ref
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
 from handlers.dispatch import decided_by, execute, locale_of
+from handlers.forms import FORMS, FieldError, Form
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording, PraiseLog, Touching
 from handlers.registry import Command, OpenForm, menu_verbs

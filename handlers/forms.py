@@ -1,16 +1,15 @@
-"""The long forms (compensation, waiver report) as fields, for platforms that ask
-one question at a time (Telegram conversations) or show them all at once (Slack
-modals). Each field reads one answer or says, as a message key, what is wrong
-with it; the form builds the same command the one-line grammar would."""
+"""Forms: a command's fields, for platforms that ask one question at a time
+(Telegram conversations) or show them all at once (Slack modals). Each field reads
+one answer or says, as a message key, what is wrong with it; the form builds the
+same command the one-line grammar would. A use case declares its form beside its
+handler (`declare(Form(...))`); a verb typed alone opens it (`OpenForm`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from handlers.compensation import Compensate
 from handlers.registry import Command
-from handlers.waivers import WaiverReport
 from handlers.words import CURRENCY, REFERENCE, kinds, parse_amount
 
 SKIP = {"-", "—", "无", "没有", "none", "no"}
@@ -22,7 +21,7 @@ class FieldError(Exception):
         self.problem = problem  # message key
 
 
-def _money(text: str) -> tuple[Decimal, str | None]:
+def read_money(text: str) -> tuple[Decimal, str | None]:
     words = text.split()
     parsed = parse_amount(words[0]) if words else None
     if parsed is None or parsed[0] <= 0 or len(words) > 2:
@@ -70,7 +69,7 @@ def read_waiver(text: str) -> int:
 def read_cost(text: str) -> tuple[Decimal | None, str | None]:
     if not text.strip() or text.strip().lower() in SKIP:
         return None, None
-    return _money(text)
+    return read_money(text)
 
 
 @dataclass(frozen=True)
@@ -92,24 +91,14 @@ class Form:
     build: Callable[[dict[str, Any]], Command]
 
 
-COMPENSATION = Form("comp", (
-    Field("amount", "form.comp.amount", _money),
-    Field("kind", "form.comp.kind", read_kind),
-    Field("customer_ref", "form.customer_ref", read_reference, optional=True),
-    Field("reason", "form.comp.reason", read_text("error.reason")),
-), lambda v: Compensate(v["amount"][0], v["amount"][1], v["kind"], v["customer_ref"],
-                          v["reason"]))
+FORMS: dict[str, Form] = {}
 
-WAIVER_REPORT = Form("waiver", (
-    Field("waiver", "form.waiver.which", read_waiver),
-    Field("done_instead", "form.waiver.done_instead", read_text("error.text")),
-    Field("why", "form.waiver.why", read_text("error.text")),
-    Field("customer_ref", "form.customer_ref", read_reference, optional=True),
-    Field("cost", "form.waiver.cost", read_cost, optional=True),
-), lambda v: WaiverReport(v["waiver"], v["done_instead"], v["why"], v["customer_ref"],
-                            *v["cost"]))
 
-FORMS = {form.name: form for form in (COMPENSATION, WAIVER_REPORT)}
+def declare(form: Form) -> Form:
+    if form.name in FORMS:
+        raise ValueError(f"form {form.name!r} declared twice")
+    FORMS[form.name] = form
+    return form
 
 
 def read_all(form: Form, answers: dict[str, str]) -> tuple[Command | None, dict[str, str]]:
