@@ -10,10 +10,9 @@ from sqlmodel import Session, select
 
 from handlers.policy import Policy
 from handlers.registry import DECIDABLE
+from storage.enums import PRIVILEGED
 from storage.models import Employee, Outbox
 from storage.rows import transition
-
-PRIVILEGED = ("hr", "admin")
 
 
 @dataclass(frozen=True)

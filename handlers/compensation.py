@@ -20,10 +20,11 @@ from handlers.base import (
     to_minor,
 )
 from handlers.registry import Command, OpenForm, decides, handles, verb
+from storage.enums import CompensationStatus as Status
 from storage.models import Compensation, Employee
 from storage.rows import insert_row
 
-COUNTED = ("self_authorised", "approved")
+COUNTED = (Status.SELF_AUTHORISED, Status.APPROVED)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     record = Compensation(
         employee_id=employee.id, amount_minor=amount_minor, currency=currency,
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
-        status="self_authorised" if why is None else "pending", created_at=ctx.now)
+        status=Status.SELF_AUTHORISED if why is None else Status.PENDING, created_at=ctx.now)
     org_currency = ctx.config.organisation.currency
     limit = money(to_minor(ctx.config.authority(employee.role).per_incident_limit), org_currency)
     if why is None:
@@ -162,7 +163,7 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
 
 @decides("C", Compensation)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
-    record, status = decide_pending(ctx, "C", record_id, approve, comment, approved="approved")
+    record, status = decide_pending(ctx, "C", record_id, approve, comment, approved=Status.APPROVED)
     amount = money(record.amount_minor, record.currency)
     ctx.notify(record.employee_id, f"notify.comp_{status}", ref=f"C{record_id}", amount=amount,
                decider=ctx.actor.name, comment=comment or "-")

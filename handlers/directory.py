@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
-from handlers.policy import LOCALES, ROLES, Policy
+from handlers.policy import LOCALES, Policy
+from storage.enums import Role
 from storage.models import ChatIdentity, Employee, Team
 
 COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
@@ -45,8 +46,8 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) 
         problems.append(f"line {line}: handle {handle!r} must be lowercase letters, digits, . _ -")
     if not row["name"]:
         problems.append(f"line {line}: name is empty")
-    if row["role"] not in ROLES:
-        problems.append(f"line {line}: role {row['role']!r} must be one of {', '.join(ROLES)}")
+    if row["role"] not in set(Role):
+        problems.append(f"line {line}: role {row['role']!r} must be one of {', '.join(Role)}")
     if row["locale"] and row["locale"] not in LOCALES:
         problems.append(f"line {line}: locale {row['locale']!r} must be en or zh")
     if row["active"].lower() not in TRUE | FALSE:

@@ -13,6 +13,7 @@ from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
 from handlers.words import MONTH, handle, is_word, require
 from points import ledger
+from storage.enums import LedgerReason
 from storage.models import Employee, GoldenEarAward, Nomination, Vote
 
 
@@ -156,7 +157,7 @@ def close_month(session: Session, config: Policy, month: str, now: datetime,
         queue(session, now, "all", "broadcast.goldenear_none", {"month": month})
         return award
     ledger.post(session, employee_id=winner_id, amount=config.points.golden_ear,
-                reason="golden_ear", source_type="golden_ear", source_id=None,
+                reason=LedgerReason.GOLDEN_EAR, source_type="golden_ear", source_id=None,
                 actor_id=actor_id, idempotency_key=f"golden_ear:{month}", now=now)
     winner = session.get(Employee, winner_id)
     queue(session, now, "all", "broadcast.goldenear_winner", {

@@ -11,6 +11,7 @@ from handlers.base import Context, Reply, decide_pending, decision_actions
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import leading_handle, require
 from points import ledger
+from storage.enums import CaseStatus, LedgerReason
 from storage.models import Employee, MajorIssue, Suggestion
 from storage.rows import insert_row
 
@@ -57,21 +58,21 @@ class CaseKind:
         return rules.suggestion_accepted if self.model is Suggestion else rules.major_issue
 
 
-SUGGESTION = CaseKind("S", Suggestion, "suggestion", "accepted")
-MAJOR_ISSUE = CaseKind("M", MajorIssue, "major_issue", "confirmed")
+SUGGESTION = CaseKind("S", Suggestion, LedgerReason.SUGGESTION, CaseStatus.ACCEPTED)
+MAJOR_ISSUE = CaseKind("M", MajorIssue, LedgerReason.MAJOR_ISSUE, CaseStatus.CONFIRMED)
 
 
 @handles(Suggest)
 def suggest(ctx: Context, command: Suggest) -> Reply:
     return _open_case(ctx, SUGGESTION, ctx.actor, Suggestion(
-        employee_id=ctx.actor.id, text=command.text, status="pending", created_at=ctx.now))
+        employee_id=ctx.actor.id, text=command.text, status=CaseStatus.PENDING, created_at=ctx.now))
 
 
 @handles(MajorIssueSolved)
 def major_issue(ctx: Context, command: MajorIssueSolved) -> Reply:
     employee = ctx.employee(command.employee) if command.employee else ctx.actor
     record = MajorIssue(employee_id=employee.id, claimed_by_id=ctx.actor.id, text=command.text,
-                        status="pending", created_at=ctx.now)
+                        status=CaseStatus.PENDING, created_at=ctx.now)
     approver = ctx.approver_for(employee)
     record.approver_id = approver.id
     if employee.id != ctx.actor.id and approver.id == ctx.actor.id:
@@ -118,7 +119,7 @@ def _decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment
 
 def improvement_cases(ctx: Context, employee_id: int) -> int:
     accepted = ctx.session.exec(select(func.count()).select_from(Suggestion).where(
-        Suggestion.employee_id == employee_id, Suggestion.status == "accepted")).one()
+        Suggestion.employee_id == employee_id, Suggestion.status == CaseStatus.ACCEPTED)).one()
     confirmed = ctx.session.exec(select(func.count()).select_from(MajorIssue).where(
-        MajorIssue.employee_id == employee_id, MajorIssue.status == "confirmed")).one()
+        MajorIssue.employee_id == employee_id, MajorIssue.status == CaseStatus.CONFIRMED)).one()
     return int(accepted) + int(confirmed)

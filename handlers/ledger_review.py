@@ -9,6 +9,7 @@ from handlers.base import PRIVILEGED, Context, Refusal, Reply
 from handlers.registry import Command, handles, verb
 from handlers.words import Usage, handle
 from points import ledger
+from storage.enums import Role
 from storage.models import LedgerEntry
 
 
@@ -37,7 +38,7 @@ def parse_ledger(rest: list[str]) -> Ledger:
 def show(ctx: Context, command: Ledger) -> Reply:
     employee = ctx.employee(command.employee) if command.employee else ctx.actor
     allowed = (employee.id == ctx.actor.id or ctx.actor.role in PRIVILEGED
-               or (ctx.actor.role == "supervisor" and employee.supervisor_id == ctx.actor.id))
+               or (ctx.actor.role == Role.SUPERVISOR and employee.supervisor_id == ctx.actor.id))
     if not allowed:
         raise Refusal("refuse.role")
     entries = ctx.session.exec(

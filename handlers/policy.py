@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from storage.enums import Role
+
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
 LOCALES = ("en", "zh")
-ROLES = ("employee", "supervisor", "hr", "admin")
 
 
 class StrictModel(BaseModel):
@@ -140,10 +141,10 @@ class ConsoleLinks(StrictModel):
 class Policy(StrictModel):
     organisation: Organisation = Organisation()
     roles: dict[str, Authority] = {
-        "employee": Authority(per_incident_limit=Decimal("200")),
-        "supervisor": Authority(per_incident_limit=Decimal("1000")),
-        "hr": Authority(per_incident_limit=Decimal("1000")),
-        "admin": Authority(),
+        Role.EMPLOYEE: Authority(per_incident_limit=Decimal("200")),
+        Role.SUPERVISOR: Authority(per_incident_limit=Decimal("1000")),
+        Role.HR: Authority(per_incident_limit=Decimal("1000")),
+        Role.ADMIN: Authority(),
     }
     team_budget: TeamBudget = TeamBudget()
     points: PointsRules = PointsRules()
@@ -154,9 +155,9 @@ class Policy(StrictModel):
     @field_validator("roles")
     @classmethod
     def _known_roles(cls, value: dict[str, Authority]) -> dict[str, Authority]:
-        unknown = sorted(set(value) - set(ROLES))
+        unknown = sorted(set(value) - set(Role))
         if unknown:
-            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
+            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(Role)}")
         return value
 
     @field_validator("catalog")

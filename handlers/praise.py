@@ -21,10 +21,11 @@ from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import leading_handle, reference, require
 from points import ledger
+from storage.enums import LedgerReason, PraiseStatus, Role
 from storage.models import Employee, Praise, Recording, TouchingMark
 from storage.rows import insert_row
 
-LOGGERS = ("supervisor", *PRIVILEGED)
+LOGGERS = (Role.SUPERVISOR, *PRIVILEGED)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def credit(session: Session, config: Policy, now: datetime, praise: Praise, empl
            actor_id: int | None) -> None:
     """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
     points = config.points.praise
-    ledger.post(session, employee_id=employee.id, amount=points, reason="praise",
+    ledger.post(session, employee_id=employee.id, amount=points, reason=LedgerReason.PRAISE,
                 source_type="praise", source_id=praise.id, actor_id=actor_id,
                 idempotency_key=f"praise:{praise.id}:credit", now=now)
     queue(session, now, "person", "notify.praise_credited", {
@@ -98,7 +99,7 @@ def receive(session: Session, config: Policy, now: datetime, employee: Employee,
     a supervisor logs, with the tool as its source and no person as the actor."""
     praise = insert_row(session, Praise(
         employee_id=employee.id, text=text, attachment_ref=attachment, source=source,
-        status="credited", created_at=now, decided_at=now))
+        status=PraiseStatus.CREDITED, created_at=now, decided_at=now))
     credit(session, config, now, praise, employee, actor_id=None)
     return praise
 
@@ -113,7 +114,7 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     if ctx.actor.role not in LOGGERS:
         raise Refusal("refuse.role")
     praise = Praise(employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
-                    source="logged", status="credited", logged_by_id=ctx.actor.id,
+                    source="logged", status=PraiseStatus.CREDITED, logged_by_id=ctx.actor.id,
                     created_at=ctx.now, decided_at=ctx.now)
     insert_row(ctx.session, praise)
     if command.recording is not None:
@@ -126,7 +127,8 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
 def _submit(ctx: Context, command: PraiseLog) -> Reply:
     approver = ctx.approver_for(ctx.actor)
     praise = Praise(employee_id=ctx.actor.id, text=command.text,
-                    attachment_ref=command.attachment, source="submitted", status="pending",
+                    attachment_ref=command.attachment, source="submitted",
+                    status=PraiseStatus.PENDING,
                     logged_by_id=ctx.actor.id, approver_id=approver.id, created_at=ctx.now)
     insert_row(ctx.session, praise)
     if command.recording is not None:
@@ -138,7 +140,8 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
 
 @decides("P", Praise)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
-    praise, status = decide_pending(ctx, "P", record_id, approve, comment, approved="credited")
+    praise, status = decide_pending(ctx, "P", record_id, approve, comment,
+                                    approved=PraiseStatus.CREDITED)
     if approve:
         credit(ctx.session, ctx.config, ctx.now, praise,
                ctx.session.get(Employee, praise.employee_id), ctx.actor.id)
@@ -151,7 +154,7 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
 @handles(Touching)
 def mark_touching(ctx: Context, command: Touching) -> Reply:
     praise = ctx.session.get(Praise, command.praise_id)
-    if praise is None or praise.status != "credited":
+    if praise is None or praise.status != PraiseStatus.CREDITED:
         raise Refusal("refuse.not_found", ref=f"P{command.praise_id}")
     if praise.employee_id == ctx.actor.id:
         raise Refusal("refuse.self_touching")
@@ -174,7 +177,8 @@ def attach_recording(ctx: Context, command: AttachRecording) -> Reply:
     """Keep the recording with the praise this person logged in the last minutes."""
     praise = ctx.session.exec(select(Praise).where(
         Praise.logged_by_id == ctx.actor.id, Praise.created_at >= ctx.now - RECORDING_WINDOW,
-        Praise.status.in_(("credited", "pending"))).order_by(Praise.id.desc())).first()
+        Praise.status.in_((PraiseStatus.CREDITED, PraiseStatus.PENDING)))
+        .order_by(Praise.id.desc())).first()
     if praise is None:
         raise Refusal("refuse.no_recent_praise")
     _keep(ctx, praise, command)

@@ -10,6 +10,7 @@ from handlers.base import Context, Reply
 from handlers.registry import Command, handles, verb
 from handlers.words import languages, require
 from points import ledger
+from storage.enums import WaiverStatus
 from storage.models import Employee, Team, Waiver
 
 
@@ -44,7 +45,7 @@ def me(ctx: Context, command: Me | None = None) -> Reply:
     cases = improvements.improvement_cases(ctx, actor.id)
     needed = ctx.config.points.career_improvement_cases
     open_waivers = ctx.session.exec(select(func.count()).select_from(Waiver).where(
-        Waiver.employee_id == actor.id, Waiver.status == "open")).one()
+        Waiver.employee_id == actor.id, Waiver.status == WaiverStatus.OPEN)).one()
     return Reply.of(
         "me.summary", name=actor.name, role_key=f"role.{actor.role}",
         team=team.name if team else "-", limit=authority["limit"], today=authority["today"],

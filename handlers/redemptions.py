@@ -9,6 +9,8 @@ from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import reference, require
 from points import ledger, redemptions
+from storage.enums import RedemptionStatus as Status
+from storage.enums import Role
 from storage.models import CatalogStock, Employee, Redemption
 
 
@@ -53,7 +55,7 @@ class SettleRedemption(Command):
     """HR's decision on a redemption from the web console's queue."""
 
     redemption_id: int
-    outcome: str  # approved | fulfilled | rejected
+    outcome: str  # a RedemptionStatus: approved | fulfilled | rejected
     comment: str = ""
 
 
@@ -74,7 +76,7 @@ def _remaining(ctx: Context, key: str, configured: int) -> int:
 
 
 _OTHER_HR = select(Employee.id).where(
-    Employee.role == "hr", Employee.active, Employee.id != bindparam("actor"))
+    Employee.role == Role.HR, Employee.active, Employee.id != bindparam("actor"))
 
 
 @handles(Redeem)
@@ -110,11 +112,11 @@ def _load(ctx: Context, redemption_id: int) -> Redemption:
 @decides("R", Redemption, approver_column=None)
 def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
     """`approve R7` in chat: the one-step path, approved and fulfilled at once."""
-    return settle(ctx, SettleRedemption(redemption_id, "fulfilled" if approve else "rejected",
-                                        comment))
+    outcome = Status.FULFILLED if approve else Status.REJECTED
+    return settle(ctx, SettleRedemption(redemption_id, outcome, comment))
 
 
-_SETTLE = {"approved": redemptions.approve, "fulfilled": redemptions.fulfil}
+_SETTLE = {Status.APPROVED: redemptions.approve, Status.FULFILLED: redemptions.fulfil}
 
 
 @handles(SettleRedemption)
@@ -131,8 +133,8 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
             _SETTLE[command.outcome](ctx.session, redemption, actor_id=ctx.actor.id,
                                      comment=comment, now=ctx.now)
         else:
-            redemptions.refund(ctx.session, redemption, status="rejected", actor_id=ctx.actor.id,
-                               comment=comment, now=ctx.now)
+            redemptions.refund(ctx.session, redemption, status=Status.REJECTED,
+                               actor_id=ctx.actor.id, comment=comment, now=ctx.now)
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=ref) from None
     status = redemption.status
@@ -147,7 +149,7 @@ def cancel(ctx: Context, command: CancelRedemption) -> Reply:
     if redemption.employee_id != ctx.actor.id:
         raise Refusal("refuse.not_found", ref=f"R{command.redemption_id}")
     try:
-        redemptions.refund(ctx.session, redemption, status="cancelled", actor_id=ctx.actor.id,
+        redemptions.refund(ctx.session, redemption, status=Status.CANCELLED, actor_id=ctx.actor.id,
                            comment="", now=ctx.now)
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=f"R{redemption.id}") from None
@@ -166,6 +168,6 @@ def mine(ctx: Context, limit: int = 10) -> Reply:
             "redeem.mine_line", ref=f"R{redemption.id}", cost=redemption.cost,
             item=item.name(ctx.actor.locale) if item else redemption.item_key,
             status_key=f"status.{redemption.status}").messages[0])
-        if redemption.status == "pending":
+        if redemption.status == Status.PENDING:
             reply.actions.append(Action("action.cancel", f"cancel R{redemption.id}"))
     return reply

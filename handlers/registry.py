@@ -114,5 +114,12 @@ def load() -> None:
         importlib.import_module(f"handlers.{module}")
 
 
+def with_approver() -> list[Decidable]:
+    """The kinds that wait for one named approver (reminded, escalated, counted as
+    pending in team digests); the others wait for any HR colleague."""
+    load()
+    return [kind for kind in DECIDABLE.values() if kind.approver_column is not None]
+
+
 def menu_verbs() -> list[str]:
     return [name for name, declared in VERBS.items() if declared.menu]

@@ -23,6 +23,7 @@ from handlers.base import (
 from handlers.i18n import accepted_words
 from handlers.policy import Policy
 from handlers.registry import Command, OpenForm, decides, handles, verb
+from storage.enums import WaiverStatus
 from storage.models import Employee, Waiver
 from storage.rows import insert_row, transition
 
@@ -173,7 +174,7 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
     if occurred_at > ctx.now + CLOCK_SKEW:
         raise Refusal("refuse.future", when=ctx.local(occurred_at))
     waiver = Waiver(employee_id=ctx.actor.id, rule=command.rule, occurred_at=occurred_at,
-                    due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status="open")
+                    due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status=WaiverStatus.OPEN)
     insert_row(ctx.session, waiver)
     return Reply.of("waiver.opened", ref=f"W{waiver.id}", rule=waiver.rule,
                     due=ctx.local(waiver.due_at), hours=_hours_left(ctx, waiver.due_at))
@@ -189,8 +190,8 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
         cost_minor, currency = checked_money(ctx, command.cost, command.currency)
     approver = ctx.approver_for(ctx.actor)
     late = ctx.now > waiver.due_at
-    if not transition(ctx.session, Waiver, waiver.id, "open", dict(
-            status="reported", done_instead=command.done_instead, why=command.why,
+    if not transition(ctx.session, Waiver, waiver.id, WaiverStatus.OPEN, dict(
+            status=WaiverStatus.REPORTED, done_instead=command.done_instead, why=command.why,
             customer_ref=command.customer_ref, cost_minor=cost_minor, currency=currency,
             reported_at=ctx.now, late=late, approver_id=approver.id)):
         raise Refusal("refuse.already_reported", ref=f"W{waiver.id}")
@@ -204,14 +205,15 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
                     late_key="waiver.late" if late else "waiver.on_time")
 
 
-@decides("W", Waiver, awaiting="reported", since="reported_at")
+@decides("W", Waiver, awaiting=WaiverStatus.REPORTED, since="reported_at")
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     waiver = ctx.session.get(Waiver, record_id)
-    if waiver is not None and waiver.status == "open":
+    if waiver is not None and waiver.status == WaiverStatus.OPEN:
         raise Refusal("refuse.not_reported", ref=f"W{record_id}")
     waiver, status = decide_pending(
-        ctx, "W", record_id, approve, comment, approved="ratified", declined="rejected",
-        reason_required=True, columns=("reviewer_id", "review_comment", "reviewed_at"))
+        ctx, "W", record_id, approve, comment, approved=WaiverStatus.RATIFIED,
+        declined=WaiverStatus.REJECTED, reason_required=True,
+        columns=("reviewer_id", "review_comment", "reviewed_at"))
     ctx.notify(waiver.employee_id, f"notify.waiver_{status}", ref=f"W{record_id}",
                rule=waiver.rule, decider=ctx.actor.name, comment=comment or "-")
     return Reply.of(f"waiver.{status}", ref=f"W{record_id}")
@@ -220,18 +222,19 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
 @handles(WaiverList)
 def list_waivers(ctx: Context, command: WaiverList | None = None) -> Reply:
     mine = ctx.session.exec(select(Waiver).where(
-        Waiver.employee_id == ctx.actor.id, Waiver.status.in_(("open", "reported")))
+        Waiver.employee_id == ctx.actor.id,
+        Waiver.status.in_((WaiverStatus.OPEN, WaiverStatus.REPORTED)))
         .order_by(Waiver.due_at)).all()
     to_review = ctx.session.exec(select(Waiver).where(
-        Waiver.approver_id == ctx.actor.id, Waiver.status == "reported")
+        Waiver.approver_id == ctx.actor.id, Waiver.status == WaiverStatus.REPORTED)
         .order_by(Waiver.reported_at)).all()
     reply = Reply.of("waiver.list_header", count=len(mine))
     for waiver in mine:
-        key = "waiver.line_open" if waiver.status == "open" else "waiver.line_reported"
+        key = "waiver.line_open" if waiver.status == WaiverStatus.OPEN else "waiver.line_reported"
         reply.messages.append(Reply.of(key, ref=f"W{waiver.id}", rule=waiver.rule,
                                        due=ctx.local(waiver.due_at),
                                        hours=_hours_left(ctx, waiver.due_at)).messages[0])
-        if waiver.status == "open":
+        if waiver.status == WaiverStatus.OPEN:
             reply.actions.append(Action("action.report", f"waiver report W{waiver.id}"))
     if to_review:
         reply.messages.append(Reply.of("waiver.review_header", count=len(to_review)).messages[0])
@@ -244,7 +247,7 @@ def list_waivers(ctx: Context, command: WaiverList | None = None) -> Reply:
 def remind_due(session: Session, config: Policy, now: datetime, within: timedelta) -> int:
     """Remind employees whose open waivers are due within `within`; once per waiver."""
     due = session.exec(select(Waiver).where(
-        Waiver.status == "open", Waiver.reminded_at.is_(None),
+        Waiver.status == WaiverStatus.OPEN, Waiver.reminded_at.is_(None),
         Waiver.due_at > now, Waiver.due_at <= now + within)).all()
     reminded = 0
     for waiver in due:
@@ -262,7 +265,8 @@ def escalate_overdue(session: Session, config: Policy, now: datetime) -> int:
     """Escalate every waiver past its 24 h deadline without a report, once each:
     the supervisor (or HR) is told and so is the employee."""
     overdue = session.exec(select(Waiver).where(
-        Waiver.status == "open", Waiver.escalated_at.is_(None), Waiver.due_at < now)).all()
+        Waiver.status == WaiverStatus.OPEN, Waiver.escalated_at.is_(None),
+        Waiver.due_at < now)).all()
     escalated = 0
     for waiver in overdue:
         employee = session.get(Employee, waiver.employee_id)

@@ -12,8 +12,8 @@ from functools import cache
 from handlers import registry
 from handlers.i18n import accepted_words
 from handlers.policy import LOCALES
+from storage.enums import CompensationKind
 
-COMPENSATION_KINDS = ("refund", "voucher", "upgrade", "gift", "other")
 AMOUNT = re.compile(r"^(?:[¥￥])?(\d{1,9}(?:\.\d{1,2})?)(元|[A-Za-z]{3})?$")
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 HANDLE = re.compile(r"^@([\w.-]{1,64})$")
@@ -93,7 +93,7 @@ def verbs() -> dict[str, str]:
 @cache
 def kinds() -> dict[str, str]:
     """Every word for a compensation kind, in every language -> the kind."""
-    return {word: kind for kind in COMPENSATION_KINDS
+    return {word: kind for kind in CompensationKind
             for word in accepted_words(f"word.kind.{kind}") | {kind}}
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, event, func, select, update
 from sqlmodel import Session
 
+from storage.enums import LedgerReason
 from storage.models import LedgerEntry, PointsAccount
 from storage.rows import dialect_insert
 
@@ -125,8 +126,9 @@ def reverse(session: Session, entry_id: int, *, actor_id: int | None, idempotenc
     if original is None:
         raise LookupError(f"no ledger entry {entry_id}")
     return post(
-        session, employee_id=original.employee_id, amount=-original.amount, reason="reversal",
-        source_type=original.source_type, source_id=original.source_id, actor_id=actor_id,
+        session, employee_id=original.employee_id, amount=-original.amount,
+        reason=LedgerReason.REVERSAL, source_type=original.source_type,
+        source_id=original.source_id, actor_id=actor_id,
         idempotency_key=idempotency_key, now=now, reverses_id=original.id, note=note,
     )
 

@@ -10,6 +10,8 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from points import ledger
+from storage.enums import LedgerReason
+from storage.enums import RedemptionStatus as Status
 from storage.models import CatalogStock, LedgerEntry, Redemption
 from storage.rows import insert_row, transition
 
@@ -47,18 +49,20 @@ def request(session: Session, *, employee_id: int, item_key: str, cost: int,
         if taken != 1:
             raise OutOfStock(item_key)
     redemption = Redemption(employee_id=employee_id, item_key=item_key, cost=cost,
-                            status="pending", created_at=now)
+                            status=Status.PENDING, created_at=now)
     insert_row(session, redemption)
     ledger.post(
-        session, employee_id=employee_id, amount=-cost, reason="redemption",
+        session, employee_id=employee_id, amount=-cost, reason=LedgerReason.REDEMPTION,
         source_type="redemption", source_id=redemption.id, actor_id=employee_id,
         idempotency_key=_debit_key(redemption.id), now=now)
     return redemption
 
 
 # What each outcome may follow: only a request still pending can be cancelled.
-SETTLES_FROM = {"approved": ("pending",), "fulfilled": ("pending", "approved"),
-                "rejected": ("pending", "approved"), "cancelled": ("pending",)}
+SETTLES_FROM = {Status.APPROVED: (Status.PENDING,),
+                Status.FULFILLED: (Status.PENDING, Status.APPROVED),
+                Status.REJECTED: (Status.PENDING, Status.APPROVED),
+                Status.CANCELLED: (Status.PENDING,)}
 
 
 def _settle(session: Session, redemption: Redemption, status: str, actor_id: int,
@@ -72,12 +76,12 @@ def _settle(session: Session, redemption: Redemption, status: str, actor_id: int
 
 def approve(session: Session, redemption: Redemption, *, actor_id: int, comment: str,
             now: datetime) -> None:
-    _settle(session, redemption, "approved", actor_id, comment, now)
+    _settle(session, redemption, Status.APPROVED, actor_id, comment, now)
 
 
 def fulfil(session: Session, redemption: Redemption, *, actor_id: int, comment: str,
            now: datetime) -> None:
-    _settle(session, redemption, "fulfilled", actor_id, comment, now)
+    _settle(session, redemption, Status.FULFILLED, actor_id, comment, now)
 
 
 def refund(session: Session, redemption: Redemption, *, status: str, actor_id: int,

@@ -11,6 +11,14 @@ from handlers.base import queue
 from handlers.golden_ear import close_month, standings
 from handlers.policy import Policy
 from handlers.praise import recording_id
+from handlers.registry import with_approver
+from storage.enums import (
+    CaseStatus,
+    CompensationStatus,
+    LedgerReason,
+    PraiseStatus,
+    RunOutcome,
+)
 from storage.models import (
     Compensation,
     Employee,
@@ -48,7 +56,7 @@ def morning_praise(session: Session, config: Policy, team: Team, since: datetime
                        - timedelta(days=settings.replay_unseen_days)).date().isoformat()
         shown = session.exec(select(RitualRun.detail).where(
             RitualRun.ritual == "morning_praise", RitualRun.team_id == team.id,
-            RitualRun.period >= shown_since, RitualRun.status == "done")).all()
+            RitualRun.period >= shown_since, RitualRun.status == RunOutcome.DONE)).all()
         shown_ids = [int(d[1:]) for d in shown if d.startswith("P")]
         best = session.exec(credited.where(Praise.id.not_in(shown_ids))
                             .order_by(Praise.touching_count.desc(), Praise.created_at.desc())
@@ -89,16 +97,17 @@ def _count(session: Session, query) -> int:
 def team_figures(session: Session, team: Team, since: datetime, until: datetime) -> dict:
     members = _team_members(team)
     praise = _count(session, select(func.count()).select_from(Praise).where(
-        Praise.status == "credited", Praise.employee_id.in_(members),
+        Praise.status == PraiseStatus.CREDITED, Praise.employee_id.in_(members),
         Praise.created_at >= since, Praise.created_at < until))
     points = _count(session, select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
         LedgerEntry.employee_id.in_(members), LedgerEntry.amount > 0,
-        LedgerEntry.reason != "reversal", LedgerEntry.created_at >= since,
+        LedgerEntry.reason != LedgerReason.REVERSAL, LedgerEntry.created_at >= since,
         LedgerEntry.created_at < until))
     cases = sum(_count(session, select(func.count()).select_from(model).where(
         model.employee_id.in_(members), model.status == status,
         model.decided_at >= since, model.decided_at < until))
-        for model, status in ((Suggestion, "accepted"), (MajorIssue, "confirmed")))
+        for model, status in ((Suggestion, CaseStatus.ACCEPTED),
+                              (MajorIssue, CaseStatus.CONFIRMED)))
     return {"praise": praise, "points": points, "improvement_cases": cases}
 
 
@@ -113,16 +122,14 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
                                 Compensation.created_at >= since, Compensation.created_at < until)
                          .group_by(Compensation.status)).all()
     by_status = {status: (count, total) for status, count, total in given}
-    own_count, own_total = by_status.get("self_authorised", (0, 0))
-    approved_count, approved_total = by_status.get("approved", (0, 0))
+    own_count, own_total = by_status.get(CompensationStatus.SELF_AUTHORISED, (0, 0))
+    approved_count, approved_total = by_status.get(CompensationStatus.APPROVED, (0, 0))
     rules = Counter(session.exec(select(Waiver.rule).where(
         Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
         Waiver.occurred_at < until)).all())
-    pending = sum(_count(session, select(func.count()).select_from(model).where(
-        model.employee_id.in_(members), model.status == status))
-        for model, status in ((Compensation, "pending"), (Praise, "pending"),
-                              (Suggestion, "pending"), (MajorIssue, "pending"),
-                              (Waiver, "reported")))
+    pending = sum(_count(session, select(func.count()).select_from(kind.model).where(
+        kind.model.employee_id.in_(members), kind.model.status == kind.awaiting))
+        for kind in with_approver())
     currency = config.organisation.currency
     queue(session, now, "team", "ritual.weekly_digest", {
         "team": team.name, "praise": figures["praise"], "points": figures["points"],

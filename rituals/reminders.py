@@ -10,13 +10,9 @@ from sqlmodel import Session, select
 from handlers import waivers
 from handlers.base import decision_actions, find_approver, queue
 from handlers.policy import Policy
-from storage.models import Compensation, Employee, MajorIssue, Praise, SentOnce, Suggestion, Waiver
+from handlers.registry import with_approver
+from storage.models import Employee, SentOnce
 from storage.rows import dialect_insert
-
-# (reference letter, model, waiting status, the column that says since when it waits)
-WAITING = (("C", Compensation, "pending", "created_at"), ("P", Praise, "pending", "created_at"),
-           ("S", Suggestion, "pending", "created_at"), ("M", MajorIssue, "pending", "created_at"),
-           ("W", Waiver, "reported", "reported_at"))
 
 
 def send_once(session: Session, key: str, now: datetime) -> bool:
@@ -38,12 +34,12 @@ def nudge_approvers(session: Session, config: Policy, now: datetime) -> int:
     escalate_before = now - timedelta(hours=settings.approval_escalate_after_hours)
     today = now.astimezone(config.organisation.tz).date().isoformat()
     sent = 0
-    for letter, model, status, since_column in WAITING:
-        since = getattr(model, since_column)
+    for kind in with_approver():
+        model, since = kind.model, getattr(kind.model, kind.since)
         for record in session.exec(select(model).where(
-                model.status == status, since <= remind_before)).all():
-            ref = f"{letter}{record.id}"
-            waited = getattr(record, since_column)
+                model.status == kind.awaiting, since <= remind_before)).all():
+            ref = f"{kind.letter}{record.id}"
+            waited = getattr(record, kind.since)
             if waited <= escalate_before and send_once(session, f"escalate:{ref}", now):
                 # The approver's own supervisor (or HR): never the requester.
                 target = find_approver(session, session.get(Employee, record.approver_id),

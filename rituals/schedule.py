@@ -22,6 +22,7 @@ from handlers.policy import Policy
 from rituals import content
 from rituals.reminders import run_reminders
 from storage.engine import transaction
+from storage.enums import RunOutcome
 from storage.models import RitualRun, Team
 
 ORGANISATION = 0  # team id of organisation-wide runs
@@ -158,7 +159,7 @@ def targets(engine: Engine, config: Policy, names: list[str] | None = None) -> l
 
 
 def run_once(engine: Engine, config: Policy, target: Target, fired: datetime,
-             now: datetime, status: str = "done") -> str | None:
+             now: datetime, status: RunOutcome = RunOutcome.DONE) -> str | None:
     """Claim the period of `fired` and run (or, with status "missed", only record it).
     Returns the run's detail, or None when the period was claimed already."""
     period = target.period(fired)
@@ -172,7 +173,7 @@ def run_once(engine: Engine, config: Policy, target: Target, fired: datetime,
                               status=status, scheduled_for=fired, ran_at=now)
             session.add(claim)
             session.flush()  # take the unique key before posting anything
-            if status == "done":
+            if status == RunOutcome.DONE:
                 team = session.get(Team, target.team_id) if target.team_id else None
                 claim.detail = target.ritual.run(session, config, team, fired, now)[:200]
             return claim.detail or status
@@ -189,7 +190,7 @@ def catch_up(engine: Engine, config: Policy, now: datetime) -> list[tuple[Target
         fires = fire_times(target.trigger(config), now - target.ritual.lookback, now)
         for fired in fires:
             late = now - fired
-            status = "done" if fired == fires[-1] and late <= grace else "missed"
+            status = RunOutcome.DONE if fired == fires[-1] and late <= grace else RunOutcome.MISSED
             detail = run_once(engine, config, target, fired, now, status)
             if detail is not None:
                 outcome.append((target, target.period(fired), status))

@@ -19,6 +19,16 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from storage.enums import (
+    CaseStatus,
+    CompensationStatus,
+    PraiseStatus,
+    RedemptionStatus,
+    Role,
+    RunOutcome,
+    WaiverStatus,
+    described,
+)
 from storage.types import UTCDateTime
 
 # 64-bit ids on PostgreSQL; SQLite autoincrements only a column typed INTEGER.
@@ -39,7 +49,7 @@ class Employee(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     handle: str = Field(unique=True, description="short login name, used as @handle in commands")
     name: str
-    role: str = Field(description="employee | supervisor | hr | admin")
+    role: str = Field(description=described(Role))
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     supervisor_id: int | None = Field(default=None, foreign_key="employee.id")
     locale: str = "en"
@@ -93,7 +103,7 @@ class Compensation(SQLModel, table=True):
     kind: str
     customer_ref: str = ""
     reason: str
-    status: str = Field(index=True, description="self_authorised | pending | approved | declined")
+    status: str = Field(index=True, description=described(CompensationStatus))
     approver_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
@@ -108,7 +118,7 @@ class Waiver(SQLModel, table=True):
     occurred_at: datetime = _when()
     due_at: datetime = _when(index=True)
     opened_at: datetime = _when()
-    status: str = Field(index=True, description="open | reported | ratified | rejected")
+    status: str = Field(index=True, description=described(WaiverStatus))
     done_instead: str = ""
     why: str = ""
     customer_ref: str = ""
@@ -130,7 +140,7 @@ class Praise(SQLModel, table=True):
     text: str
     attachment_ref: str = ""
     source: str = Field(description="logged | submitted | webhook")
-    status: str = Field(index=True, description="credited | pending | declined")
+    status: str = Field(index=True, description=described(PraiseStatus))
     logged_by_id: int | None = Field(default=None, foreign_key="employee.id")
     approver_id: int | None = Field(default=None, foreign_key="employee.id")
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
@@ -150,7 +160,7 @@ class Suggestion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id", index=True)
     text: str
-    status: str = Field(index=True, description="pending | accepted | declined")
+    status: str = Field(index=True, description=described(CaseStatus))
     approver_id: int | None = Field(default=None, foreign_key="employee.id")
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
@@ -163,7 +173,7 @@ class MajorIssue(SQLModel, table=True):
     employee_id: int = Field(foreign_key="employee.id", index=True)
     claimed_by_id: int = Field(foreign_key="employee.id")
     text: str
-    status: str = Field(index=True, description="pending | confirmed | declined")
+    status: str = Field(index=True, description=described(CaseStatus))
     approver_id: int | None = Field(default=None, foreign_key="employee.id")
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
@@ -207,8 +217,7 @@ class Redemption(SQLModel, table=True):
     employee_id: int = Field(foreign_key="employee.id", index=True)
     item_key: str
     cost: int
-    status: str = Field(
-        index=True, description="pending | approved | fulfilled | rejected | cancelled")
+    status: str = Field(index=True, description=described(RedemptionStatus))
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
     created_at: datetime = _when()
@@ -261,7 +270,7 @@ class RitualRun(SQLModel, table=True):
     ritual: str
     team_id: int = Field(description="0 for organisation-wide rituals")
     period: str = Field(description="local date, ISO week or month the run stands for")
-    status: str = Field(description="done | missed")
+    status: str = Field(description=described(RunOutcome))
     scheduled_for: datetime = _when()
     ran_at: datetime = _when()
     detail: str = ""

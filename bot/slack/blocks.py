@@ -7,7 +7,7 @@ from typing import Any
 from handlers.base import Action, Message, Reply
 from handlers.forms import Form
 from handlers.i18n import render_message
-from handlers.words import COMPENSATION_KINDS
+from storage.enums import CompensationKind
 
 ACTION_PREFIX = "frontline:"  # every button's action_id starts with it
 SECTION_LIMIT, BUTTONS_PER_BLOCK = 3000, 25
@@ -80,7 +80,7 @@ def form_modal(form: Form, locale: str, note: str = "", initial: dict | None = N
     blocks = [context(note)] if note else []
     for field in form.fields:
         if field.name == "kind":
-            kinds = sorted(COMPENSATION_KINDS)
+            kinds = sorted(CompensationKind)
             element = {"type": "static_select", "options": [
                 {"text": plain(f"kind.{kind}", locale), "value": kind} for kind in kinds]}
         else:
