@@ -22,10 +22,11 @@ from points.history import LedgerFilter
 from rituals import schedule
 from storage import migrate
 from storage.engine import make_engine, transaction
+from storage.errors import FrontlineError
 from storage.models import ApiToken, Employee, RitualRun
 
 
-class CliError(Exception):
+class CliError(FrontlineError):
     pass
 
 

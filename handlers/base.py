@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from handlers.policy import Policy
 from handlers.registry import DECIDABLE
 from storage.enums import PRIVILEGED
+from storage.errors import FrontlineError
 from storage.models import Employee, Outbox
 from storage.rows import transition
 
@@ -55,7 +56,7 @@ class Reply:
                    [Action(**a) for a in data["actions"]], data["ok"])
 
 
-class Refusal(Exception):
+class Refusal(FrontlineError):
     """The command is refused; the transaction is rolled back and nothing changes."""
 
     def __init__(self, message_key: str, /, **params: Any) -> None:

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from handlers.policy import LOCALES, Policy
 from storage.enums import Role
+from storage.errors import FrontlineError
 from storage.models import ChatIdentity, Employee, Team
 
 COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
@@ -33,7 +34,7 @@ HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 TRUE, FALSE = {"", "yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否"}
 
 
-class DirectoryError(Exception):
+class DirectoryError(FrontlineError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems

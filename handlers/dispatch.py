@@ -17,6 +17,7 @@ from handlers.linking import LinkAccount, link_account
 from handlers.policy import Policy
 from handlers.registry import Command, OpenForm, Unparsed
 from storage.engine import transaction
+from storage.errors import FrontlineError
 from storage.models import ChatIdentity, CommandReceipt, Employee
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ def find_sender(session: Session, platform: str, user_id: str) -> Employee | Non
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
 
 
-class _RolledBack(Exception):
+class _RolledBack(FrontlineError):
     """Leaves the transaction without committing, carrying what would have been said."""
 
     def __init__(self, reply: Reply, locale: str) -> None:

@@ -11,11 +11,12 @@ from typing import Any
 
 from handlers.registry import Command
 from handlers.words import CURRENCY, REFERENCE, kinds, parse_amount
+from storage.errors import FrontlineError
 
 SKIP = {"-", "—", "无", "没有", "none", "no"}
 
 
-class FieldError(Exception):
+class FieldError(FrontlineError):
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem  # message key

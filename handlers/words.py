@@ -13,6 +13,7 @@ from handlers import registry
 from handlers.i18n import accepted_words
 from handlers.policy import LOCALES
 from storage.enums import CompensationKind
+from storage.errors import FrontlineError
 
 AMOUNT = re.compile(r"^(?:[¥￥])?(\d{1,9}(?:\.\d{1,2})?)(元|[A-Za-z]{3})?$")
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -22,7 +23,7 @@ REFERENCE = re.compile(r"^#?([A-Za-z])(\d{1,9})$")  # C12, #W3: letter and recor
 FIELD_SEPARATOR = re.compile(r"\s*[/／|｜]\s*")
 
 
-class Usage(Exception):
+class Usage(FrontlineError):
     def __init__(self, problem: str = "") -> None:
         super().__init__(problem)
         self.problem = problem  # message key of what is wrong, or "" for the usage alone

@@ -17,18 +17,19 @@ from sqlalchemy import bindparam, event, func, select, update
 from sqlmodel import Session
 
 from storage.enums import LedgerReason
+from storage.errors import FrontlineError
 from storage.models import LedgerEntry, PointsAccount
 from storage.rows import dialect_insert
 
 
-class InsufficientPoints(Exception):
+class InsufficientPoints(FrontlineError):
     def __init__(self, balance: int, needed: int) -> None:
         super().__init__(f"balance {balance} is less than {needed}")
         self.balance = balance
         self.needed = needed
 
 
-class LedgerIsAppendOnly(Exception):
+class LedgerIsAppendOnly(FrontlineError):
     pass
 
 

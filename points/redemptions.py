@@ -12,15 +12,16 @@ from sqlmodel import Session, select
 from points import ledger
 from storage.enums import LedgerReason
 from storage.enums import RedemptionStatus as Status
+from storage.errors import FrontlineError
 from storage.models import CatalogStock, LedgerEntry, Redemption
 from storage.rows import insert_row, transition
 
 
-class OutOfStock(Exception):
+class OutOfStock(FrontlineError):
     pass
 
 
-class NotPending(Exception):
+class NotPending(FrontlineError):
     def __init__(self, redemption: Redemption) -> None:
         super().__init__(f"redemption {redemption.id} is {redemption.status}")
         self.redemption = redemption
