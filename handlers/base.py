@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
+from handlers.calendar import month_of
 from handlers.policy import Policy
 from storage.models import Employee, Outbox
 
@@ -130,7 +131,7 @@ class Context:
         return moment.astimezone(self.config.organisation.tz).strftime("%Y-%m-%d %H:%M")
 
     def month(self, moment: datetime | None = None) -> str:
-        return (moment or self.now).astimezone(self.config.organisation.tz).strftime("%Y-%m")
+        return month_of(moment or self.now, self.config.organisation.tz)
 
 
 _INSERT_OUTBOX = insert(Outbox.__table__)

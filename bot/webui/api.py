@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 
 from bot.config import Config
 from bot.webui import auth
-from handlers import reports
-from handlers.reports import Scope
+from handlers import calendar
+from handlers import scope as viewer_scope
+from handlers.scope import Scope
 from points import history
 from storage.engine import transaction
 
@@ -77,10 +78,10 @@ def router(engine: Engine, config: Config) -> APIRouter:
         except auth.SignInNeeded:
             raise HTTPException(401, "a bearer API token or a signed-in session is needed",
                                 headers={"WWW-Authenticate": "Bearer"}) from None
-        return reports.scope_of(session, viewer.employee)
+        return viewer_scope.scope_of(session, viewer.employee)
 
     def local_day(value: date | None) -> datetime | None:
-        return None if value is None else reports.local_midnight(value, tz)
+        return None if value is None else calendar.local_midnight(value, tz)
 
     @api.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
              responses=OUT_OF_SIGHT)
@@ -95,7 +96,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         """Filters as on the ledger page; dates are local days, `to` included. Page
         with the returned `older` (as `before`) or `newer` (as `after`)."""
         with transaction(engine) as session:
-            wanted = reports.ledger_filter(
+            wanted = viewer_scope.ledger_filter(
                 session, scope(request, session), person=person, team_id=team, reason=reason,
                 since=local_day(since),
                 until=local_day(until + timedelta(days=1)) if until else None)
@@ -118,14 +119,15 @@ def router(engine: Engine, config: Config) -> APIRouter:
             if team is not None and not seen.sees_team(team):
                 raise NOT_FOUND
             return [Balance(handle=e.handle, name=e.name, team=team_name, balance=points)
-                    for e, team_name, points in reports.balances(session, seen, team)]
+                    for e, team_name, points in viewer_scope.balances(session, seen, team)]
 
     @api.get("/redemptions", response_model=list[RedemptionOut], summary="Redemptions")
     def redemptions(request: Request,
                     status: Literal["open", "settled"] = "open") -> list[RedemptionOut]:
-        statuses = reports.OPEN_REDEMPTIONS if status == "open" else reports.SETTLED_REDEMPTIONS
+        statuses = (viewer_scope.OPEN_REDEMPTIONS if status == "open"
+                    else viewer_scope.SETTLED_REDEMPTIONS)
         with transaction(engine) as session:
-            queue = reports.redemption_queue(session, scope(request, session), statuses)
+            queue = viewer_scope.redemption_queue(session, scope(request, session), statuses)
             return [RedemptionOut(
                 id=r.id, handle=who.handle, name=who.name, item=r.item_key, cost=r.cost,
                 status=r.status, comment=r.decision_comment, created_at=r.created_at,

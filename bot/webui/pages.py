@@ -22,12 +22,17 @@ from bot.grammar import REFERENCE
 from bot.webui import auth, charts
 from bot.webui.auth import SESSION_COOKIE, Viewer
 from bot.webui.text import text
-from handlers import approvals, reports
+from handlers import approvals, calendar
 from handlers import commands as c
+from handlers import scope as viewer_scope
 from handlers.base import PRIVILEGED, Context, Reply
 from handlers.dispatch import execute
 from handlers.i18n import MESSAGES, render_reply
-from handlers.reports import Scope
+from handlers.reports.friction import DEFAULT_DAYS, friction_report
+from handlers.reports.recognition import recognition_report
+from handlers.reports.spend import spend_report
+from handlers.reports.team import pending_items, team_members
+from handlers.scope import Scope
 from points import export, history, ledger
 from storage.engine import transaction
 from storage.models import Employee, Redemption, Team
@@ -96,7 +101,7 @@ def _local_date(value: str | None, tz) -> datetime | None:
     if not value:
         return None
     try:
-        return reports.local_midnight(date.fromisoformat(value), tz)
+        return calendar.local_midnight(date.fromisoformat(value), tz)
     except ValueError:
         raise PageError(400, "error.date") from None
 
@@ -137,7 +142,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
             request.state.locale = viewer.employee.locale
             if roles and viewer.employee.role not in roles:
                 raise PageError(403, "error.role")
-            yield session, viewer, reports.scope_of(session, viewer.employee)
+            yield session, viewer, viewer_scope.scope_of(session, viewer.employee)
 
     def render(request: Request, viewer: Viewer, template: str, **context: Any) -> Response:
         locale = viewer.employee.locale
@@ -229,7 +234,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         reason = query.get("reason") or None
         if reason is not None and reason not in REASONS:
             raise PageError(404, "error.not_found")
-        found = reports.ledger_filter(
+        found = viewer_scope.ledger_filter(
             session, scope, person=query.get("person") or None, team_id=_int(query.get("team")),
             reason=reason, since=since, until=until + timedelta(days=1) if until else None)
         if found is None:
@@ -251,8 +256,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
             return render(
                 request, viewer, "ledger.html", page=page, kept=kept, query=urlencode(kept),
                 person=person, balance=ledger.balance(session, person.id) if person else None,
-                people=reports.people(session, scope, PICK_LIMIT + 1),
-                pick_limit=PICK_LIMIT, teams=reports.teams(session, scope),
+                people=viewer_scope.people(session, scope, PICK_LIMIT + 1),
+                pick_limit=PICK_LIMIT, teams=viewer_scope.teams(session, scope),
                 urlencode=urlencode)
 
     @pages.get("/ledger.csv")
@@ -272,10 +277,10 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @pages.get("/redemptions")
     def redemptions_page(request: Request) -> Response:
         settled = request.query_params.get("show") == "settled"
-        statuses = reports.SETTLED_REDEMPTIONS if settled else reports.OPEN_REDEMPTIONS
+        statuses = viewer_scope.SETTLED_REDEMPTIONS if settled else viewer_scope.OPEN_REDEMPTIONS
         with signed_in(request) as (session, viewer, scope):
             return render(request, viewer, "redemptions.html", settled=settled,
-                          queue=reports.redemption_queue(session, scope, statuses),
+                          queue=viewer_scope.redemption_queue(session, scope, statuses),
                           catalog={item.key: item for item in config.catalog},
                           decides=viewer.employee.role in PRIVILEGED)
 
@@ -300,7 +305,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     def month_of(request: Request) -> str:
         month = request.query_params.get("month") or datetime.now(tz).strftime("%Y-%m")
         try:
-            reports.month_bounds(month, tz)
+            calendar.month_bounds(month, tz)
         except ValueError:
             raise PageError(400, "error.month") from None
         return month
@@ -308,7 +313,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @pages.get("/compensation")
     def compensation_page(request: Request) -> Response:
         with signed_in(request, *SUPERVISING) as (session, viewer, scope):
-            report = reports.compensation(session, config, scope, month_of(request))
+            report = spend_report(session, config, scope, month_of(request))
             return render(request, viewer, "compensation.html", report=report,
                           trend=charts.bar_chart("compensation.trend", [
                               (m[5:], spent) for m, spent in report.trend]),
@@ -321,11 +326,11 @@ def router(engine: Engine, config: Config) -> APIRouter:
         query = request.query_params
         with signed_in(request, *SUPERVISING) as (session, viewer, scope):
             now = datetime.now(UTC)
-            since, until = reports.default_window(now, tz)
+            since, until = calendar.last_days(now, tz, DEFAULT_DAYS)
             since = _local_date(query.get("from"), tz) or since
             to = _local_date(query.get("to"), tz)
             until = to + timedelta(days=1) if to else until
-            report = reports.waivers(session, config, scope, since, until, now)
+            report = friction_report(session, config, scope, since, until, now)
             return render(request, viewer, "waivers.html", report=report,
                           shown_until=(until - timedelta(days=1)).date(),
                           chart=charts.bar_chart("waivers.chart", [
@@ -334,7 +339,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @pages.get("/recognition")
     def recognition_page(request: Request) -> Response:
         with signed_in(request, *SUPERVISING) as (session, viewer, scope):
-            report = reports.recognition(session, config, scope, month_of(request))
+            report = recognition_report(session, config, scope, month_of(request))
             return render(request, viewer, "recognition.html", report=report,
                           chart=charts.bar_chart("recognition.praise", [
                               (m[5:], n) for m, n in report.totals]))
@@ -342,7 +347,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
     @pages.get("/team")
     def team_page(request: Request) -> Response:
         with signed_in(request, *SUPERVISING) as (session, viewer, scope):
-            visible = reports.teams(session, scope)
+            visible = viewer_scope.teams(session, scope)
             team_id = _int(request.query_params.get("team"))
             if team_id is None:
                 team_id = viewer.employee.team_id or (visible[0].id if visible else None)
@@ -351,8 +356,8 @@ def router(engine: Engine, config: Config) -> APIRouter:
                 raise PageError(404, "error.not_found")
             ctx = Context(session, config, viewer.employee, datetime.now(UTC))
             return render(request, viewer, "team.html", team=team, teams=visible,
-                          members=reports.team_members(session, config, scope, team.id, ctx.now),
-                          waiting=reports.pending_items(session, approvals.waiting_for(ctx)),
+                          members=team_members(session, config, scope, team.id, ctx.now),
+                          waiting=pending_items(session, approvals.waiting_for(ctx)),
                           currency=config.organisation.currency)
 
     @pages.post("/decide")
