@@ -1,6 +1,6 @@
-"""Local days and months. Records are stored in UTC; budgets, reports, filters and
-rituals count in the local days and months of a timezone (usually the
-organisation's)."""
+"""Local days, months and times. Records are stored in UTC; budgets, reports,
+filters and rituals count in the local days and months of a timezone (usually the
+organisation's), and people read local times."""
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -13,6 +13,11 @@ def local_midnight(day: date, tz: tzinfo) -> datetime:
 def day_start(moment: datetime, tz: tzinfo) -> datetime:
     """The instant the local day holding `moment` started."""
     return local_midnight(moment.astimezone(tz).date(), tz)
+
+
+def local_time(moment: datetime, tz: tzinfo) -> str:
+    """A moment as the local wall time people read ("2026-11-23 10:00")."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def month_of(moment: datetime, tz: tzinfo) -> str:

@@ -30,7 +30,7 @@ from bot.webui.deps import (
 from bot.webui.text import text
 from handlers import commands as c
 from handlers.base import Reply
-from handlers.calendar import local_midnight
+from handlers.calendar import local_midnight, local_time
 from handlers.dispatch import execute
 from handlers.i18n import MESSAGES, render_reply
 
@@ -133,7 +133,7 @@ class Renderer:
             "t": translator(self.locale), "locale": self.locale, "viewer": self.viewer,
             "nav": _nav(self.viewer), "path": self.request.url.path,
             "flash": unquote(flash) if flash else None,
-            "local": lambda moment: moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
+            "local": lambda moment: local_time(moment, self.tz),
             **context})
         if flash:
             response.delete_cookie(FLASH_COOKIE, path="/")
