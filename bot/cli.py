@@ -16,6 +16,7 @@ from bot.outbox import ConsoleChannel, dispatch_pending
 from bot.webui import auth
 from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
+from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, redemptions
 from points.history import LedgerFilter
@@ -154,7 +155,7 @@ def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
 
 def _day(value: str) -> datetime:
     try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+        return local_midnight(date.fromisoformat(value), UTC)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 from sqlmodel import Session, select
 
+from handlers.calendar import local_time, month_of
 from handlers.policy import Policy
 from handlers.registry import DECIDABLE
 from storage.enums import PRIVILEGED
@@ -129,10 +130,10 @@ class Context:
 
     # --- formatting ------------------------------------------------------
     def local(self, moment: datetime) -> str:
-        return moment.astimezone(self.config.organisation.tz).strftime("%Y-%m-%d %H:%M")
+        return local_time(moment, self.config.organisation.tz)
 
     def month(self, moment: datetime | None = None) -> str:
-        return (moment or self.now).astimezone(self.config.organisation.tz).strftime("%Y-%m")
+        return month_of(moment or self.now, self.config.organisation.tz)
 
 
 _INSERT_OUTBOX = insert(Outbox.__table__)

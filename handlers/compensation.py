@@ -19,6 +19,7 @@ from handlers.base import (
     money,
     to_minor,
 )
+from handlers.calendar import day_start, month_start
 from handlers.registry import Command, OpenForm, decides, handles, verb
 from storage.enums import CompensationStatus as Status
 from storage.models import Compensation, Employee
@@ -69,9 +70,8 @@ class Usage:
 
 
 def _period_starts(ctx: Context) -> tuple[datetime, datetime]:
-    local = ctx.now.astimezone(ctx.config.organisation.tz)
-    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day, day.replace(day=1)
+    tz = ctx.config.organisation.tz
+    return day_start(ctx.now, tz), month_start(ctx.now, tz)
 
 
 def _spent_since(ctx: Context, since: datetime, *, employee_id=None, team_id=None) -> int:

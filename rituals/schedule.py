@@ -9,7 +9,7 @@ night still posts once.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from handlers.calendar import day_start, local_midnight, month_of
 from handlers.policy import Policy
 from rituals import content
 from rituals.reminders import run_reminders
@@ -33,11 +34,6 @@ def _clock(value: str) -> dict:
     return {"hour": int(hour), "minute": int(minute)}
 
 
-def _day_start(moment: datetime, tz: ZoneInfo) -> datetime:
-    local = moment.astimezone(tz)
-    return datetime.combine(local.date(), time(), tzinfo=tz)
-
-
 @dataclass(frozen=True)
 class Ritual:
     name: str
@@ -51,32 +47,32 @@ class Ritual:
 
 def _morning(session, config, team, fired, now):
     tz = ZoneInfo(team.timezone)
-    today = _day_start(fired, tz)
+    today = day_start(fired, tz)
     trigger = RITUALS["morning_praise"].trigger(config, tz)
     previous = last_fire_before(trigger, today - timedelta(microseconds=1), timedelta(days=8))
-    since = _day_start(previous, tz) if previous else today - timedelta(days=1)
+    since = day_start(previous, tz) if previous else today - timedelta(days=1)
     return content.morning_praise(session, config, team, since, today,
                                   today.date().isoformat(), now)
 
 
 def _weekly(session, config, team, fired, now):
-    today = _day_start(fired, ZoneInfo(team.timezone))
+    today = day_start(fired, ZoneInfo(team.timezone))
     return content.weekly_digest(session, config, team, today - timedelta(days=7), today, now)
 
 
 def _red_carpet(session, config, team, fired, now):
-    local = fired.astimezone(config.organisation.tz)
-    year_start = datetime(local.year, 1, 1, tzinfo=config.organisation.tz)
+    tz = config.organisation.tz
+    year_start = local_midnight(date(fired.astimezone(tz).year, 1, 1), tz)
     return content.red_carpet(session, config, year_start, fired, now)
 
 
 def _month(local: datetime) -> str:
-    return local.strftime("%Y-%m")
+    return month_of(local, local.tzinfo)
 
 
 def _golden(action):
     def run(session, config, team, fired, now):
-        return action(session, config, _month(fired.astimezone(config.organisation.tz)), now)
+        return action(session, config, month_of(fired, config.organisation.tz), now)
     return run
 
 
@@ -228,6 +224,6 @@ def build_scheduler(engine: Engine, config: Policy) -> BackgroundScheduler:
 
 def scheduled_for(target: Target, config: Policy, day: date) -> datetime | None:
     """The fire time of `target` on the local `day`, for rehearsing a past or future run."""
-    start = datetime.combine(day, time(), tzinfo=target.tz)
+    start = local_midnight(day, target.tz)
     fires = fire_times(target.trigger(config), start, start + timedelta(days=1, microseconds=-1))
     return fires[0] if fires else None

@@ -8,9 +8,10 @@ from bot.config import Config
 
 
 def router(engine: Engine, config: Config) -> APIRouter:
-    from bot.webui import api, pages
+    """Every page and API route, bound to this engine and configuration."""
+    from bot.webui import api, deps, pages
 
-    combined = APIRouter()
-    combined.include_router(pages.router(engine, config))
-    combined.include_router(api.router(engine, config))
-    return combined
+    console = APIRouter(dependencies=[deps.bind(engine, config)])
+    for routes in (*pages.ROUTERS, api.router):
+        console.include_router(routes)
+    return console

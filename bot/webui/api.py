@@ -3,19 +3,17 @@ app's OpenAPI schema. An integration authenticates with a bearer token HR made
 with `frontline api-token create`; a signed-in browser may call it too, and then
 sees exactly what its pages show."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import Engine
 
-from bot.config import Config
-from bot.webui import auth
-from handlers import reports
-from handlers.reports import Scope
+from bot.webui.deps import ApiScope, ConfigDep, SessionDep, api_viewer
+from handlers.calendar import local_midnight
+from handlers.scope import OPEN_REDEMPTIONS, SETTLED_REDEMPTIONS, ledger_filter, redemption_queue
+from handlers.scope import balances as balances_in_scope
 from points import history
-from storage.engine import transaction
 
 NOT_FOUND = HTTPException(404, "not found")
 UNAUTHORISED = {401: {"description": "No valid API token or session"}}
@@ -66,69 +64,54 @@ class RedemptionOut(BaseModel):
 TeamId = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 EntryId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
+router = APIRouter(prefix="/api/v1", tags=["console"], responses=UNAUTHORISED,
+                   dependencies=[Depends(api_viewer)])
 
-def router(engine: Engine, config: Config) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["console"], responses=UNAUTHORISED)
+
+@router.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
+            responses=OUT_OF_SIGHT)
+def ledger(scope: ApiScope, session: SessionDep, config: ConfigDep,
+           person: Annotated[str | None, Query(max_length=64)] = None,
+           team: TeamId = None,
+           reason: Annotated[str | None, Query(max_length=40)] = None,
+           since: Annotated[date | None, Query(alias="from")] = None,
+           until: Annotated[date | None, Query(alias="to")] = None,
+           before: EntryId = None, after: EntryId = None,
+           limit: Annotated[int, Query(ge=1, le=500)] = 50) -> LedgerPage:
+    """Filters as on the ledger page; dates are local days, `to` included. Page
+    with the returned `older` (as `before`) or `newer` (as `after`)."""
     tz = config.organisation.tz
+    wanted = ledger_filter(
+        session, scope, person=person, team_id=team, reason=reason,
+        since=local_midnight(since, tz) if since else None,
+        until=local_midnight(until + timedelta(days=1), tz) if until else None)
+    if wanted is None:
+        raise NOT_FOUND
+    page = history.page(session, wanted, before=before, after=after, size=limit)
+    return LedgerPage(entries=[LedgerLine(
+        id=line.entry.id, created_at=line.entry.created_at, handle=line.handle,
+        name=line.name, team=line.team, amount=line.entry.amount,
+        balance_after=line.entry.balance_after, reason=line.entry.reason,
+        source_type=line.entry.source_type, source_id=line.entry.source_id,
+        reverses_id=line.entry.reverses_id, note=line.entry.note) for line in page.lines],
+        older=page.older, newer=page.newer)
 
-    def scope(request: Request, session) -> Scope:
-        try:
-            viewer = auth.identify(session, request, datetime.now(UTC), bearer=True)
-        except auth.SignInNeeded:
-            raise HTTPException(401, "a bearer API token or a signed-in session is needed",
-                                headers={"WWW-Authenticate": "Bearer"}) from None
-        return reports.scope_of(session, viewer.employee)
 
-    def local_day(value: date | None) -> datetime | None:
-        return None if value is None else reports.local_midnight(value, tz)
+@router.get("/balances", response_model=list[Balance], summary="Points balances",
+            responses=OUT_OF_SIGHT)
+def balances(scope: ApiScope, session: SessionDep, team: TeamId = None) -> list[Balance]:
+    if team is not None and not scope.sees_team(team):
+        raise NOT_FOUND
+    return [Balance(handle=e.handle, name=e.name, team=team_name, balance=points)
+            for e, team_name, points in balances_in_scope(session, scope, team)]
 
-    @api.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
-             responses=OUT_OF_SIGHT)
-    def ledger(request: Request,
-               person: Annotated[str | None, Query(max_length=64)] = None,
-               team: TeamId = None,
-               reason: Annotated[str | None, Query(max_length=40)] = None,
-               since: Annotated[date | None, Query(alias="from")] = None,
-               until: Annotated[date | None, Query(alias="to")] = None,
-               before: EntryId = None, after: EntryId = None,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> LedgerPage:
-        """Filters as on the ledger page; dates are local days, `to` included. Page
-        with the returned `older` (as `before`) or `newer` (as `after`)."""
-        with transaction(engine) as session:
-            wanted = reports.ledger_filter(
-                session, scope(request, session), person=person, team_id=team, reason=reason,
-                since=local_day(since),
-                until=local_day(until + timedelta(days=1)) if until else None)
-            if wanted is None:
-                raise NOT_FOUND
-            page = history.page(session, wanted, before=before, after=after, size=limit)
-        return LedgerPage(entries=[LedgerLine(
-            id=line.entry.id, created_at=line.entry.created_at, handle=line.handle,
-            name=line.name, team=line.team, amount=line.entry.amount,
-            balance_after=line.entry.balance_after, reason=line.entry.reason,
-            source_type=line.entry.source_type, source_id=line.entry.source_id,
-            reverses_id=line.entry.reverses_id, note=line.entry.note) for line in page.lines],
-            older=page.older, newer=page.newer)
 
-    @api.get("/balances", response_model=list[Balance], summary="Points balances",
-             responses=OUT_OF_SIGHT)
-    def balances(request: Request, team: TeamId = None) -> list[Balance]:
-        with transaction(engine) as session:
-            seen = scope(request, session)
-            if team is not None and not seen.sees_team(team):
-                raise NOT_FOUND
-            return [Balance(handle=e.handle, name=e.name, team=team_name, balance=points)
-                    for e, team_name, points in reports.balances(session, seen, team)]
-
-    @api.get("/redemptions", response_model=list[RedemptionOut], summary="Redemptions")
-    def redemptions(request: Request,
-                    status: Literal["open", "settled"] = "open") -> list[RedemptionOut]:
-        statuses = reports.OPEN_REDEMPTIONS if status == "open" else reports.SETTLED_REDEMPTIONS
-        with transaction(engine) as session:
-            queue = reports.redemption_queue(session, scope(request, session), statuses)
-            return [RedemptionOut(
-                id=r.id, handle=who.handle, name=who.name, item=r.item_key, cost=r.cost,
-                status=r.status, comment=r.decision_comment, created_at=r.created_at,
-                decided_at=r.decided_at) for r, who in queue]
-
-    return api
+@router.get("/redemptions", response_model=list[RedemptionOut], summary="Redemptions")
+def redemptions(scope: ApiScope, session: SessionDep,
+                status: Literal["open", "settled"] = "open") -> list[RedemptionOut]:
+    queue = redemption_queue(session, scope,
+                             OPEN_REDEMPTIONS if status == "open" else SETTLED_REDEMPTIONS)
+    return [RedemptionOut(
+        id=r.id, handle=who.handle, name=who.name, item=r.item_key, cost=r.cost,
+        status=r.status, comment=r.decision_comment, created_at=r.created_at,
+        decided_at=r.decided_at) for r, who in queue]

@@ -1,0 +1,46 @@
+"""A team's page: members, balances, this month's spend and open waivers, and what
+waits for the reader's decision, decided here as the same command as in chat."""
+
+from datetime import UTC, datetime
+
+from fastapi.responses import Response
+
+from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageViewer, SessionDep
+from bot.webui.pages.base import Render, Run, as_id, done, page_router
+from handlers import approvals
+from handlers.approvals import Decide
+from handlers.base import Context
+from handlers.reports.team import pending_items, team_members
+from handlers.scope import teams
+from handlers.words import REFERENCE
+from storage.models import Team
+
+router = page_router(supervisors_only=True)
+
+
+@router.get("/team")
+def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config: ConfigDep,
+              render: Render, team: str | None = None) -> Response:
+    visible = teams(session, scope)
+    team_id = as_id(team)
+    if team_id is None:
+        team_id = viewer.employee.team_id or (visible[0].id if visible else None)
+    shown = session.get(Team, team_id) if team_id is not None else None
+    if shown is None or not scope.sees_team(shown.id):
+        raise PageError(404, "error.not_found")
+    ctx = Context(session, config, viewer.employee, datetime.now(UTC))
+    return render("team.html", team=shown, teams=visible,
+                  members=team_members(session, config, scope, shown.id, ctx.now),
+                  waiting=pending_items(session, approvals.waiting_for(ctx)),
+                  currency=config.organisation.currency)
+
+
+@router.post("/decide")
+def decide(form: CheckedForm, run: Run) -> Response:
+    reference, verdict = REFERENCE.match(form.get("ref", "")), form.get("verdict")
+    if reference is None or verdict not in ("approve", "decline"):
+        raise PageError(400, "error.not_found")
+    reply, locale = run(Decide(
+        reference.group(1).upper(), int(reference.group(2)), verdict == "approve",
+        form.get("comment", "").strip()[:500]))
+    return done("/team", reply, locale)

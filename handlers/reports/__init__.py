@@ -1,0 +1,3 @@
+"""The web console's reports, one module each: compensation spend, waiver friction,
+recognition, and a team's members with what waits for a decision. Read-only; each
+takes the viewer's scope (handlers.scope) and narrows every query to it."""
