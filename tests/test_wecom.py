@@ -11,8 +11,9 @@ import pytest
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.web import create_app
-from bot.wecom.adapter import WeComAdapter, WeComChannel
+from bot.wecom.adapter import WeComAdapter
 from bot.wecom.api import WeComApi
+from bot.wecom.channels import WeComChannel
 from bot.wecom.crypto import WeComCrypto, parse_xml
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
