@@ -39,9 +39,10 @@ class SlackPlatform(Platform):
 
 def build(engine: Engine, config: Config) -> SlackPlatform:
     settings = config.platforms.slack
-    socket_mode = settings.mode == "socket"
-    adapter = SlackAdapter(engine, config, settings.secret("bot_token_env"),
-                           "" if socket_mode else settings.secret("signing_secret_env"))
-    if not socket_mode:
-        return SlackPlatform(adapter)
-    return SlackPlatform(adapter, SocketModeHandler(adapter.app, settings.secret("app_token_env")))
+    bot_token = settings.secret("bot_token_env")  # every secret before Slack is called
+    if settings.mode == "http":
+        return SlackPlatform(SlackAdapter(engine, config, bot_token,
+                                          settings.secret("signing_secret_env")))
+    app_token = settings.secret("app_token_env")
+    adapter = SlackAdapter(engine, config, bot_token)
+    return SlackPlatform(adapter, SocketModeHandler(adapter.app, app_token))
