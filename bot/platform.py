@@ -21,11 +21,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from bot.outbox import Channel
 from handlers.policy import StrictModel
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: bot.config itself imports this module
     from bot.config import Config
+    from bot.outbox import Channel
 
 # name -> package. The name is the config section ([platforms.<name>]) and the
 # `platform` of the people's chat identities.
@@ -56,7 +56,7 @@ class Platform(Protocol):
         """Run in the web app's event loop when it shuts down."""
         return None
 
-    def channels(self) -> list[Channel]:
+    def channels(self) -> "list[Channel]":
         """Its outbox channels: people by direct message, each shared chat its own."""
         ...
 
