@@ -13,6 +13,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
+from bot.platform import PLATFORMS
 from bot.webui import auth
 from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
@@ -270,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     link_code = directory.add_parser(
         "link-code", help="a one-time code that links someone's chat account to them")
     link_code.add_argument("name", help="directory handle")
-    link_code.add_argument("--platform", choices=("telegram", "slack", "wecom"),
+    link_code.add_argument("--platform", choices=tuple(PLATFORMS),
                            default="telegram")
     link_code.add_argument("--hours", type=int, default=24, help="how long it is valid")
     link_code.set_defaults(func=cmd_directory_link_code)

@@ -2,11 +2,12 @@
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import ClassVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
+from bot.platform import PLATFORMS, settings_model
 from handlers.policy import ConsoleLinks, Policy, StrictModel
 from storage.engine import DEFAULT_URL
 
@@ -20,86 +21,24 @@ class Database(StrictModel):
     url_env: str | None = Field(default=None, description="environment variable holding the URL")
 
 
-class _ChatPlatform(BaseModel):
-    """A platform section whose secrets live in environment variables it names."""
-
-    model_config = StrictModel.model_config
-
-    section: ClassVar[str]
-
-    def secret(self, field: str) -> str:
-        name = getattr(self, field)
-        value = os.environ.get(name)
-        if not value:
-            raise ConfigError(f"platforms.{self.section}.{field}: environment variable "
-                              f"{name} is not set")
-        return value
-
-
-class WeCom(_ChatPlatform):
-    """A WeCom self-built app. Every *_env names an environment variable."""
-
-    section: ClassVar[str] = "wecom"
-
-    enabled: bool = False
-    corp_id: str = ""
-    agent_id: int = 0
-    secret_env: str = "WECOM_SECRET"  # the app's Secret, for gettoken
-    token_env: str = "WECOM_TOKEN"  # the callback Token
-    aes_key_env: str = "WECOM_AES_KEY"  # the callback EncodingAESKey
-    api_base: str = "https://qyapi.weixin.qq.com"
-    replay_window_seconds: int = Field(default=300, ge=30)
-    # Group robots (webhook keys, from the environment) that receive broadcasts:
-    # all-staff posts go to `all_staff_robot_envs`, a team's posts to its own.
-    all_staff_robot_envs: list[str] = []
-    team_robot_envs: dict[str, list[str]] = {}
-
-
-class Telegram(_ChatPlatform):
-    """A Telegram bot. Every *_env names an environment variable."""
-
-    section: ClassVar[str] = "telegram"
-
-    enabled: bool = False
-    token_env: str = "TELEGRAM_BOT_TOKEN"  # from @BotFather
-    mode: str = Field(default="polling", pattern=r"^(polling|webhook)$")
-    webhook_url: str = Field(default="", description="public https URL of /telegram/webhook")
-    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"  # checked on every webhook call
-    api_base: str = "https://api.telegram.org/bot"
-    file_base: str = "https://api.telegram.org/file/bot"
-    # Chat ids (groups are negative) that receive broadcasts: all-staff posts go to
-    # `all_staff_chats`, a team's posts to the chats listed under its name.
-    all_staff_chats: list[int] = []
-    team_chats: dict[str, list[int]] = {}
-    touching_reaction: str = "❤"  # a reaction with this emoji marks praise as touching
-    form_timeout_minutes: float = Field(default=10, gt=0, le=120)
-
-
-class Slack(_ChatPlatform):
-    """A Slack app. Every *_env names an environment variable."""
-
-    section: ClassVar[str] = "slack"
-    enabled: bool = False
-    mode: str = Field(default="http", pattern=r"^(http|socket)$")
-    bot_token_env: str = "SLACK_BOT_TOKEN"  # xoxb-…
-    signing_secret_env: str = "SLACK_SIGNING_SECRET"  # HTTP mode: verifies every request
-    app_token_env: str = "SLACK_APP_TOKEN"  # Socket Mode: xapp-… with connections:write
-    api_base: str = "https://slack.com/api/"
-    command: str = Field(default="/frontline", pattern=r"^/[a-z0-9_-]{1,31}$")
-    alias: str = Field(default="/fl", pattern=r"^(/[a-z0-9_-]{1,31})?$")
-    # Channel ids that receive broadcasts: all-staff posts, and each team's posts.
-    all_staff_channel: str = ""
-    team_channels: dict[str, str] = {}
-    touching_reaction: str = "heart"  # the reaction's name, without colons
-
-
-class Platforms(StrictModel):
-    slack: Slack = Slack()
-    telegram: Telegram = Telegram()
-    wecom: WeCom = WeCom()
+class PlatformSections(StrictModel):
+    """`[platforms.<name>]`: one section per registered platform (see bot/platform.py)."""
 
     def enabled(self) -> list[str]:
-        return [name for name in ("slack", "telegram", "wecom") if getattr(self, name).enabled]
+        return [name for name in type(self).model_fields if getattr(self, name).enabled]
+
+
+def platforms_model(registry: Mapping[str, str] = PLATFORMS) -> type[PlatformSections]:
+    """The `platforms` section, derived from the registry: each platform brings its
+    own settings model, and a section no platform owns is refused."""
+    sections = {}
+    for name in registry:
+        model = settings_model(name, registry)
+        sections[name] = (model, Field(default_factory=model))
+    return create_model("Platforms", __base__=PlatformSections, **sections)
+
+
+Platforms = platforms_model()
 
 
 class Web(ConsoleLinks):
@@ -129,7 +68,7 @@ class Config(Policy):
 
     database: Database = Database()
     web: Web = Web()
-    platforms: Platforms = Platforms()
+    platforms: Platforms = Field(default_factory=Platforms)
 
     def database_url(self) -> str:
         if self.database.url_env:

@@ -14,8 +14,9 @@ from sqlmodel import select
 
 from bot.config import Config
 from bot.grammar import parse
+from bot.inbound import Inbound
 from bot.outbox import ConsoleChannel, dispatch_pending
-from handlers.dispatch import execute, find_sender
+from handlers.dispatch import find_sender
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import Employee
@@ -28,6 +29,7 @@ class Console:
                  write: Callable[[str], None] = print) -> None:
         self.engine, self.config, self.handle, self.write = engine, config, handle.lower(), write
         self.channel = ConsoleChannel(write)
+        self.inbound = Inbound(engine, config, "console")  # people by their handle
 
     def handle_line(self, line: str) -> bool:
         """Process one line; returns False when the user wants to leave."""
@@ -41,7 +43,7 @@ class Console:
         elif line == "/people":
             self.people()
         else:
-            reply, locale = execute(self.engine, self.config, "console", self.handle, parse(line))
+            reply, locale = self.inbound.run(self.handle, parse(line))
             self.write(render_reply(reply, locale))
             dispatch_pending(self.engine, [self.channel])
         return True

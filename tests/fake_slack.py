@@ -1,46 +1,40 @@
-"""A local fake of the Slack Web API (the methods Frontline calls) and of the
-response_url endpoints, recording every call; answers 429 with Retry-After or 500
-on demand."""
+"""A local fake of the Slack Web API (the methods Frontline calls), of Socket Mode
+and of the response_url endpoints, recording every call; answers 429 with
+Retry-After or 5xx on demand (`fail`)."""
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from tests.fake_api import Failure, FakeApi
 
 BOT_TOKEN, SIGNING_SECRET = "xoxb-test-token", "signing-secret-for-tests"
 APP_TOKEN = "xapp-test-token"  # Socket Mode
 
 
 @dataclass
-class FakeSlack:
-    calls: list[tuple[str, dict]] = field(default_factory=list)
+class FakeSlack(FakeApi):
+    MESSAGES = "chat.postMessage"
+    RECIPIENT = "channel"
+
     responses: list[dict] = field(default_factory=list)  # posted to response_url
-    failures: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to give
     next_ts: int = 1000
     envelopes: list[dict] = field(default_factory=list)  # Socket Mode: to push to the app
     socket_acks: list[dict] = field(default_factory=list)  # what the app acked with
 
-    def sent(self, method: str) -> list[dict]:
-        return [params for name, params in self.calls if name == method]
-
-    def wait_for(self, method: str, count: int, timeout: float = 10) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(self.sent(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{method}: {len(self.sent(method))} calls, expected "
-                                     f"{count}; calls: {[n for n, _ in self.calls]}")
-            time.sleep(0.02)
-        return self.sent(method)
-
     def wait_for_response(self, count: int, timeout: float = 10) -> dict:
-        deadline = time.monotonic() + timeout
-        while len(self.responses) < count:
-            assert time.monotonic() < deadline, f"no response_url call: {self.calls}"
-            time.sleep(0.02)
+        """The `count`th answer posted to a response_url, once it is there."""
+        self.wait_for(lambda: len(self.responses) >= count, timeout, "a response_url call")
         return self.responses[count - 1]
+
+    def failure_response(self, method: str, failure: Failure) -> Response:
+        status = failure.status or 500
+        error = failure.error or ("ratelimited" if status == 429 else "internal_error")
+        headers = {"Retry-After": str(failure.retry_after or 1)} if status == 429 else {}
+        return JSONResponse({"ok": False, "error": error}, status_code=status, headers=headers)
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -71,12 +65,9 @@ class FakeSlack:
                 params = json.loads(await request.body() or b"{}")
             else:
                 params = dict((await request.form()).items())
-            if self.failures.get(method):
-                status = self.failures[method].pop(0)
-                headers = {"Retry-After": "1"} if status == 429 else {}
-                return JSONResponse({"ok": False, "error": "ratelimited" if status == 429
-                                     else "internal_error"}, status_code=status, headers=headers)
-            self.calls.append((method, params))
+            if (failure := self.injected(method)) is not None:
+                return failure
+            self.record(method, params)
             return self._result(method, params)
 
         @app.post("/respond/{token}")

@@ -1,6 +1,6 @@
 """A local fake of the Telegram Bot API: the methods Frontline calls, answered the way
-Telegram answers them (PTB parses every reply), with 429 RetryAfter on demand and a
-getUpdates queue for long polling."""
+Telegram answers them (PTB parses every reply), with 429 RetryAfter on demand
+(`fail`) and a getUpdates queue for long polling."""
 
 import asyncio
 import json
@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from tests.fake_api import Failure, FakeApi
+
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Frontline",
             "username": "frontline_bot", "can_join_groups": True,
@@ -18,27 +20,24 @@ JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "scope", "reply_pa
 
 
 @dataclass
-class FakeTelegram:
-    calls: list[tuple[str, dict]] = field(default_factory=list)  # every method call
+class FakeTelegram(FakeApi):
+    MESSAGES = "sendMessage"
+    RECIPIENT = "chat_id"
+
     updates: list[dict] = field(default_factory=list)  # served by getUpdates
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
-    retry_after: dict[str, list[int]] = field(default_factory=dict)  # method -> 429s to give
     next_message_id: int = 500
 
-    def sent(self, method: str = "sendMessage") -> list[dict]:
-        return [params for name, params in self.calls if name == method]
-
-    def texts_to(self, chat_id: int) -> list[str]:
-        return [p["text"] for p in self.sent() if int(p["chat_id"]) == chat_id]
-
-    def wait_for(self, method: str, count: int, timeout: float = 10) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(self.sent(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{method}: {len(self.sent(method))} calls, "
-                                     f"expected {count}: {self.calls[-5:]}")
-            time.sleep(0.02)
-        return self.sent(method)
+    def failure_response(self, method: str, failure: Failure) -> Response:
+        status = failure.status or 429
+        if status != 429:
+            return JSONResponse({"ok": False, "error_code": status,
+                                 "description": str(failure.error or "Internal Server Error")},
+                                status_code=status)
+        seconds = failure.retry_after or 1
+        return JSONResponse({"ok": False, "error_code": 429,
+                             "description": f"Too Many Requests: retry after {seconds}",
+                             "parameters": {"retry_after": seconds}}, status_code=429)
 
     def _message(self, params: dict, **extra) -> dict:
         self.next_message_id += 1
@@ -61,14 +60,11 @@ class FakeTelegram:
                     params[name] = await value.read()
                 else:
                     params[name] = json.loads(value) if name in JSON_FIELDS else value
-            if self.retry_after.get(method):
-                seconds = self.retry_after[method].pop(0)
-                return JSONResponse({"ok": False, "error_code": 429,
-                                     "description": f"Too Many Requests: retry after {seconds}",
-                                     "parameters": {"retry_after": seconds}}, status_code=429)
+            if (failure := self.injected(method)) is not None:
+                return failure
             if method == "getUpdates":
                 return {"ok": True, "result": await self._updates(params)}
-            self.calls.append((method, params))
+            self.record(method, params)
             return {"ok": True, "result": self._result(method, params)}
 
         @app.get("/file/bot{token}/{path:path}")

@@ -10,16 +10,25 @@ import uvicorn
 
 
 @contextmanager
-def serve(app, lifespan: str = "off") -> Iterator[str]:
+def serve(app, lifespan: str = "off", lifetime: float | None = None) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 at a free port; yields its base URL. With
-    lifespan="on" the app's start and stop hooks run too."""
+    lifespan="on" the app's start and stop hooks run too; with `lifetime` the
+    server stops by itself after that many seconds."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan=lifespan, timeout_graceful_shutdown=1))
+
+    def stop() -> None:
+        server.should_exit = True
+
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    expiry = threading.Timer(lifetime or 0, stop)
+    expiry.daemon = True
+    if lifetime:
+        expiry.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline:
@@ -28,5 +37,6 @@ def serve(app, lifespan: str = "off") -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        expiry.cancel()
+        stop()
         thread.join(timeout=10)

@@ -151,7 +151,6 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
     import time
 
     from tests.fake_telegram import TOKEN, FakeTelegram
-    from tests.http_servers import serve
 
     frontline("chat", "--as", "wang", stdin="me\n")  # loads the demo directory
     codes = {who: frontline("directory", "link-code", who).stdout.split()[0]
@@ -160,7 +159,7 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         config = tmp_path / "frontline.toml"
         config.write_text(config.read_text(encoding="utf-8") + (
             f'\n[web]\nport = {port}\n\n[platforms.telegram]\nenabled = true\n'

@@ -37,7 +37,7 @@ def slack(org, fake):
         for handle, user_id in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="slack",
                                      platform_user_id=user_id))
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         config = parse_config({
             "roles": {"employee": {"per_incident_limit": "200"},
                       "supervisor": {"per_incident_limit": "1000"},
@@ -173,7 +173,7 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
                       "team_id": "T0001", "trigger_id": "trig-modal",
                       "response_url": f"{slack.api_url}/respond/x"})
     assert slack.post(body, "application/x-www-form-urlencoded").status_code == 200
-    modal = slack.fake.wait_for("views.open", before + 1)[-1]["view"]
+    modal = slack.fake.wait_for_calls("views.open", before + 1)[-1]["view"]
     assert modal["callback_id"] == "form:comp"
     assert "up to 200.00 CNY per incident" in text_of(modal)
     assert "used today 50.00 CNY" in text_of(modal)
@@ -192,7 +192,7 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
     assert count(slack.engine, Compensation) == 2
     logged = rows(slack.engine, Compensation)[-1]
     assert (logged.amount_minor, logged.customer_ref) == (8000, "A1")
-    assert "C2" in text_of(slack.fake.wait_for("chat.postMessage", 1)[0])
+    assert "C2" in text_of(slack.fake.wait_for_calls("chat.postMessage", 1)[0])
 
 
 def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
@@ -213,7 +213,7 @@ def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
     assert rows(slack.engine, Compensation)[0].status == "pending"
 
     assert slack.click("wang", "approve C1", message, "DWANG").status_code == 200
-    updated = slack.fake.wait_for("chat.update", 1)[0]
+    updated = slack.fake.wait_for_calls("chat.update", 1)[0]
     assert updated["ts"] == "1700.0001" and updated["channel"] == "DWANG"
     assert all(b["type"] != "actions" for b in updated["blocks"])
     assert "王芳 Wang Fang" in text_of(updated)
@@ -235,12 +235,12 @@ def test_decline_asks_for_a_reason_in_a_modal(slack):
     assert slack.fake.sent("views.open") == []
 
     slack.click("wang", "decline C1", message, "DWANG")
-    modal = slack.fake.wait_for("views.open", 1)[0]["view"]
+    modal = slack.fake.wait_for_calls("views.open", 1)[0]["view"]
     assert modal["callback_id"] == "decline_reason"
     empty = slack.submit("wang", modal, {"reason": ""}, view_id="VD")
     assert empty.json()["errors"] == {"reason": "请填写拒绝理由。"}  # wang reads Chinese
     assert slack.submit("wang", modal, {"reason": "over budget"}, view_id="VD2").status_code == 200
-    updated = slack.fake.wait_for("chat.update", 1)[0]
+    updated = slack.fake.wait_for_calls("chat.update", 1)[0]
     assert updated["ts"] == "1700.0002" and all(b["type"] != "actions"
                                                  for b in updated["blocks"])
     record = rows(slack.engine, Compensation)[0]
@@ -255,7 +255,7 @@ def test_message_shortcut_logs_praise_for_supervisors_only(slack):
                             "text": "Alice stayed late to find my size",
                             "files": [{"permalink": "https://files.example/letter.pdf"}]}}
     assert slack.interact(shortcut).status_code == 200
-    modal = slack.fake.wait_for("views.open", 1)[0]["view"]
+    modal = slack.fake.wait_for_calls("views.open", 1)[0]["view"]
     assert "Alice stayed late to find my size" in text_of(modal)
     assert "https://files.example/letter.pdf" in text_of(modal)
     values = {"employee": USERS["alice"], "text": "Alice stayed late to find my size",
@@ -312,7 +312,7 @@ def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack
     slack.command("alice", "suggest A bench by the door")
     assert slack.event({"type": "app_home_opened", "user": USERS["alice"], "tab": "home"},
                        "EvH1").status_code == 200
-    home = slack.fake.wait_for("views.publish", 1)[0]
+    home = slack.fake.wait_for_calls("views.publish", 1)[0]
     assert home["user_id"] == USERS["alice"] and home["view"]["type"] == "home"
     shown = text_of(home["view"])
     for detail in ("Points: 0", "per incident", "W1", "R1", "Coffee voucher"):
@@ -322,7 +322,7 @@ def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack
     assert "waiver report W1" in values and "cancel R1" in values
 
     slack.event({"type": "app_home_opened", "user": USERS["wang"], "tab": "home"}, "EvH2")
-    wang_home = slack.fake.wait_for("views.publish", 2)[1]
+    wang_home = slack.fake.wait_for_calls("views.publish", 2)[1]
     values = [e["value"] for b in wang_home["view"]["blocks"] if b["type"] == "actions"
               for e in b["elements"]]
     assert "approve S1" in values and "decline S1" in values
@@ -330,7 +330,8 @@ def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack
 
 def test_rate_limited_and_failing_delivery_still_delivers_exactly_once(slack):
     slack.command("alice", "comp 500 refund #A7 broken on arrival")
-    slack.fake.failures["chat.postMessage"] = [429, 500]
+    slack.fake.fail("chat.postMessage", status=429, retry_after=1)
+    slack.fake.fail("chat.postMessage", status=500)
     started = time.monotonic()
     assert slack.dispatch() == 1
     assert time.monotonic() - started >= 1  # waited out Retry-After: 1
@@ -354,7 +355,7 @@ def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         config = parse_config({"platforms": {"slack": {
             "enabled": True, "mode": "socket", "api_base": f"{api_url}/api/"}}})
         wired = runtime.wire(org, config)

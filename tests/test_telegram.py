@@ -57,7 +57,7 @@ def tg(org, fake):
         for handle, user_id in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="telegram",
                                      platform_user_id=str(user_id)))
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         adapter = TelegramAdapter(org, parse_config(settings(api_url)), TOKEN,
                                   webhook_secret=SECRET)
         app = create_app([adapter.router()], [adapter.start], [adapter.stop])
@@ -101,10 +101,8 @@ class Telegram:
         return self.replies(chat, before, replies)
 
     def replies(self, chat: int, before: int, expected: int = 1) -> str:
-        deadline = time.monotonic() + 10
-        while len(self.fake.texts_to(chat)) < before + expected:
-            assert time.monotonic() < deadline, f"no reply in chat {chat}: {self.fake.calls}"
-            time.sleep(0.02)
+        self.fake.wait_for(lambda: len(self.fake.texts_to(chat)) >= before + expected,
+                           what=f"a reply in chat {chat}")
         return "\n".join(self.fake.texts_to(chat)[before:])
 
     def press(self, handle: str, data: str, message: dict) -> dict:
@@ -113,7 +111,7 @@ class Telegram:
                  "from": {"id": USERS[handle], "is_bot": False, "first_name": handle},
                  "message": message}
         assert self.post(self.update(callback_query=query)).status_code == 200
-        return self.fake.wait_for("answerCallbackQuery", before + 1)[-1]
+        return self.fake.wait_for_calls("answerCallbackQuery", before + 1)[-1]
 
     def dispatch(self) -> int:
         return dispatch_pending(self.engine, channels(self.adapter))
@@ -211,7 +209,7 @@ def test_approval_buttons_right_user_wrong_user_and_a_second_press(tg):
 
     right = tg.press("wang", "approve C1", bot_message(card))
     assert right.get("show_alert") in (None, False, "false")
-    edited = tg.fake.wait_for("editMessageText", 1)[0]
+    edited = tg.fake.wait_for_calls("editMessageText", 1)[0]
     assert "王芳 Wang Fang" in edited["text"] and "C1" in edited["text"]
     assert "reply_markup" not in edited or edited["reply_markup"] in ("", None)
     assert rows(tg.engine, Compensation)[0].status == "approved"
@@ -272,7 +270,7 @@ def test_praise_replied_to_a_voice_note_keeps_the_recording_and_posts_it_again(t
     tg.dispatch()  # the all-staff broadcast: text with a touching button, then the voice
     post = next(m for m in tg.fake.sent() if int(m["chat_id"]) == GROUP)
     assert post["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "touching P1"
-    voice = tg.fake.wait_for("sendVoice", 1)[0]
+    voice = tg.fake.wait_for_calls("sendVoice", 1)[0]
     assert voice["voice"] == b"OggS fake opus voice note" and int(voice["chat_id"]) == GROUP
 
 
@@ -323,7 +321,7 @@ def test_webhook_calls_without_the_secret_token_are_refused(tg):
 
 def test_rate_limited_delivery_waits_and_sends_exactly_once(tg):
     tg.say("alice", "/comp 500 refund #A7 broken on arrival")
-    tg.fake.retry_after["sendMessage"] = [1]  # Telegram: "retry after 1"
+    tg.fake.fail("sendMessage", status=429, retry_after=1)  # Telegram: "retry after 1"
     started = time.monotonic()
     assert tg.dispatch() == 1
     assert time.monotonic() - started >= 1
@@ -336,7 +334,7 @@ def test_long_polling_receives_and_answers(org, fake):
     with transaction(org) as session:
         session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="telegram",
                                  platform_user_id=str(USERS["alice"])))
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         adapter = TelegramAdapter(org, parse_config(settings(api_url, mode="polling")), TOKEN)
         tg = Telegram("", org, fake, adapter)
         fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))

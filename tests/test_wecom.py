@@ -11,8 +11,9 @@ import pytest
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.web import create_app
-from bot.wecom.adapter import WeComAdapter, WeComChannel
+from bot.wecom.adapter import WeComAdapter
 from bot.wecom.api import WeComApi
+from bot.wecom.channels import WeComChannel
 from bot.wecom.crypto import WeComCrypto, parse_xml
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
@@ -37,7 +38,7 @@ def wecom(org, fake):
         for handle, userid in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="wecom",
                                      platform_user_id=userid))
-    with serve(fake.app()) as api_url:
+    with fake.serve() as api_url:
         config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"wecom": {
             "enabled": True, "corp_id": CORP_ID, "agent_id": 1000002, "api_base": api_url,
             "all_staff_robot_envs": ["ROBOT_ALL"]}}})
@@ -123,7 +124,7 @@ def test_commands_in_both_languages_get_passive_replies(wecom):
 def test_approval_card_decided_by_the_right_user_once(wecom, fake):
     wecom.say("AliceChen", "comp 350 refund #B9 broken vase")
     wecom.deliver()
-    card = next(m for m in fake.sent if m["msgtype"] == "template_card")
+    card = next(m for m in fake.sent() if m["msgtype"] == "template_card")
     assert card["touser"] == "WangFang"
     template = card["template_card"]
     assert template["card_type"] == "button_interaction"
@@ -134,19 +135,19 @@ def test_approval_card_decided_by_the_right_user_once(wecom, fake):
     refused = wecom.click("BobLi", "approve C1", task)
     assert "Only the assigned approver" in refused
     assert rows(wecom.engine, Compensation)[0].status == "pending"
-    assert fake.card_updates == []
+    assert fake.sent("message/update_template_card") == []
 
     assert "已批准 C1" in wecom.click("WangFang", "approve C1", task)
-    (update,) = fake.card_updates
+    (update,) = fake.sent("message/update_template_card")
     assert update["userids"] == ["WangFang"] and update["response_code"] == f"rc-{task}-WangFang"
     assert "C1" in update["button"]["replace_name"]
 
     again = wecom.click("WangFang", "decline C1", task)
     assert "已经处理过了" in again
     assert rows(wecom.engine, Compensation)[0].status == "approved"
-    assert len(fake.card_updates) == 1
+    assert len(fake.sent("message/update_template_card")) == 1
     wecom.deliver()
-    told = [m for m in fake.sent if m["touser"] == "AliceChen"]
+    told = [m for m in fake.sent() if m["touser"] == "AliceChen"]
     assert "approved your C1" in told[-1]["text"]["content"]
 
 
@@ -174,7 +175,7 @@ def test_a_voice_message_after_praise_becomes_its_recording(wecom, fake):
 def test_praise_broadcast_goes_to_the_group_robot(wecom, fake):
     wecom.say("WangFang", "praise @bob listened patiently")
     wecom.deliver()
-    (key, post), = fake.robot_posts
+    (key, post), = fake.robot_posts()
     assert key == "key-of-ROBOT_ALL" and post["msgtype"] == "markdown"
     assert "Bob Li" in post["markdown"]["content"]
 
@@ -183,7 +184,7 @@ def test_group_robot_limit_defers_the_rest(wecom, fake):
     for n in range(22):
         wecom.say("WangFang", f"praise @bob thanks number {n}")
     wecom.deliver()
-    assert len(fake.robot_posts) == 20  # WeCom allows 20 a minute per robot
+    assert len(fake.robot_posts()) == 20  # WeCom allows 20 a minute per robot
     pending = [o for o in rows(wecom.engine, Outbox) if o.delivered_at is None]
     assert len(pending) == 2 and all("group robot" in o.last_error for o in pending)
 
@@ -197,17 +198,17 @@ def test_token_is_cached_and_renewed_once_when_it_expires(wecom, fake):
     wecom.say("AliceChen", "comp 400 refund another")
     wecom.deliver()
     assert fake.tokens_issued == 2
-    assert len([m for m in fake.sent if m["msgtype"] == "template_card"]) == 4
+    assert len([m for m in fake.sent() if m["msgtype"] == "template_card"]) == 4
 
 
 def test_a_failed_send_is_retried_later_and_sent_once(wecom, fake):
     wecom.say("AliceChen", "comp 350 refund broken")
-    fake.fail_sends = [-1]  # "system busy"
+    fake.fail("message/send", error=-1)  # "system busy"
     assert wecom.deliver() == 0
-    assert fake.sent == []
+    assert fake.sent() == []
     assert dispatch_pending(wecom.engine, [wecom.channel],
                             now=lambda: datetime.now(UTC) + timedelta(minutes=1)) == 1
-    assert len([m for m in fake.sent if m["msgtype"] == "template_card"]) == 1
+    assert len([m for m in fake.sent() if m["msgtype"] == "template_card"]) == 1
 
 
 @pytest.mark.parametrize("attack", ["forged", "wrong_corp", "malformed", "entities", "stale"])

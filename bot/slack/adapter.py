@@ -12,7 +12,6 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt import App
@@ -28,21 +27,18 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
 from bot.grammar import parse
-from bot.outbox import posted_ref
+from bot.inbound import Event, Inbound
 from bot.slack import blocks
+from bot.slack.settings import PLATFORM
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
-from handlers.dispatch import decided_by, execute, find_sender, locale_of, view
 from handlers.forms import FORMS, read_all
 from handlers.i18n import render_message, render_reply
-from handlers.praise import PraiseLog, Touching
-from handlers.registry import Command, OpenForm
-from storage.engine import transaction
+from handlers.praise import PraiseLog
+from handlers.registry import OpenForm
 
 log = logging.getLogger(__name__)
-PLATFORM = "slack"
-
 
 def web_client(token: str, base_url: str) -> WebClient:
     """Slack's own client, retrying rate limits (after Retry-After), 5xx and resets."""
@@ -57,6 +53,7 @@ class SlackAdapter:
                  signing_secret: str = "") -> None:
         self.engine, self.config = engine, config
         self.settings = settings = config.platforms.slack
+        self.inbound = Inbound(engine, config, PLATFORM)
         self.client = web_client(bot_token, settings.api_base)
         self.app = App(client=self.client, signing_secret=signing_secret,
                        listener_executor=ThreadPoolExecutor(max_workers=32))
@@ -84,14 +81,6 @@ class SlackAdapter:
         return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
 
     # --- helpers ---------------------------------------------------------
-    def _run(self, user: str, command: Command, key: str | None,
-             check_only: bool = False) -> tuple[Reply, str]:
-        return execute(self.engine, self.config, PLATFORM, user, command, key,
-                       datetime.now(UTC), check_only=check_only)
-
-    def _locale(self, user: str) -> str:
-        return locale_of(self.engine, self.config, PLATFORM, user)
-
     def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
                    initial: dict | None = None) -> None:
         def note(ctx: Context) -> str:
@@ -100,28 +89,24 @@ class SlackAdapter:
             used = compensation.authority_summary(ctx, ctx.actor)
             return render_message(Message("modal.authority", used), ctx.actor.locale)
 
-        locale = self._locale(user)
+        locale = self.inbound.locale(user)
         client.views_open(trigger_id=trigger_id, view=blocks.form_modal(
-            FORMS[name], locale, view(self.engine, self.config, PLATFORM, user, note) or "",
-            initial))
+            FORMS[name], locale, self.inbound.view(user, note) or "", initial))
 
     # --- slash command ---------------------------------------------------
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
         ack()
         text, user = command.get("text", "").strip(), command["user_id"]
         parsed = parse(text or "help")
-        if isinstance(parsed, OpenForm) and self._registered(user):
+        if isinstance(parsed, OpenForm) and self.inbound.registered(user):
             # `comp` or `waiver report [W3]` with nothing else opens the modal.
             self._open_form(client, command["trigger_id"], user, parsed.form,
                             {"waiver": parsed.waiver} if parsed.waiver else None)
             return
-        reply, locale = self._run(user, parsed,
-                                  f"slack:command:{command['trigger_id']}")
+        reply, locale = self.inbound.run(user, parsed,
+                                         Event("command", command["trigger_id"]))
         respond(text=render_reply(reply, locale), blocks=blocks.reply_blocks(reply, locale),
                 response_type="ephemeral")
-
-    def _registered(self, user: str) -> bool:
-        return view(self.engine, self.config, PLATFORM, user, lambda ctx: True) is not None
 
     # --- buttons ---------------------------------------------------------
     def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
@@ -135,8 +120,8 @@ class SlackAdapter:
             return
         if isinstance(command, Decide) and not command.approve and not command.comment:
             # Ask for the reason only if this person may decide at all.
-            reply, locale = self._run(user, Decide(command.kind, command.record_id, False,
-                                                     "-"), None, check_only=True)
+            reply, locale = self.inbound.run(
+                user, Decide(command.kind, command.record_id, False, "-"), check_only=True)
             if not reply.ok:
                 self._tell(respond, client, user, reply, locale, in_message)
                 return
@@ -149,9 +134,9 @@ class SlackAdapter:
                 locale))
             return
         container = body.get("container", {})
-        key = (f"slack:action:{container.get('message_ts') or container.get('view_id')}:"
-               f"{action['action_ts']}:{user}")
-        reply, locale = self._run(user, command, key)
+        shown_in = container.get("message_ts") or container.get("view_id")
+        reply, locale = self.inbound.run(
+            user, command, Event("action", f"{shown_in}:{action['action_ts']}:{user}"))
         if reply.ok and isinstance(command, Decide) and in_message:
             self._mark_decided(client, body["channel"]["id"], container["message_ts"],
                                body["message"], reply, user, locale)
@@ -172,7 +157,7 @@ class SlackAdapter:
     def _mark_decided(self, client: WebClient, channel: str, ts: str, message: dict,
                       reply: Reply, user: str, locale: str) -> None:
         """Rewrite the request in place: the buttons go, who decided and when appear."""
-        decided = decided_by(self.engine, self.config, PLATFORM, user, locale)
+        decided = self.inbound.decided_by(user, locale)
         kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
         outcome = render_reply(reply, locale)
         client.chat_update(channel=channel, ts=ts, text=f"{outcome} {decided}", blocks=[
@@ -184,10 +169,10 @@ class SlackAdapter:
         reason = blocks.submitted(view).get("reason", "").strip()
         if not reason:
             ack(response_action="errors", errors={"reason": render_message(
-                Message("error.decline_reason"), self._locale(user))})
+                Message("error.decline_reason"), self.inbound.locale(user))})
             return
         command = parse(f"{meta['command']} {reason}")
-        reply, locale = self._run(user, command, f"slack:view:{view['id']}")
+        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
         if not reply.ok:
             ack(response_action="errors", errors={"reason": render_reply(reply, locale)})
             return
@@ -204,11 +189,11 @@ class SlackAdapter:
         form = FORMS[view["callback_id"].split(":", 1)[1]]
         command, problems = read_all(form, blocks.submitted(view))
         if problems:
-            locale = self._locale(user)
+            locale = self.inbound.locale(user)
             ack(response_action="errors", errors={
                 name: render_message(Message(key), locale) for name, key in problems.items()})
             return
-        reply, locale = self._run(user, command, f"slack:view:{view['id']}")
+        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
         if not reply.ok:  # e.g. over the daily budget, W9 not yours: shown on the first field
             ack(response_action="errors", errors={form.fields[0].name: render_reply(reply,
                                                                                    locale)})
@@ -223,15 +208,13 @@ class SlackAdapter:
         files = [f.get("permalink", "") for f in message.get("files", [])]
         client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.praise_modal(
             message.get("text", ""), message.get("user", ""), next(filter(None, files), ""),
-            self._locale(shortcut["user"]["id"])))
+            self.inbound.locale(shortcut["user"]["id"])))
 
     def on_praise_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]
         answers = blocks.submitted(view)
-        locale = self._locale(user)
-        with transaction(self.engine) as session:
-            praised = find_sender(session, PLATFORM, answers.get("employee", ""))
-            handle = praised.handle if praised else None
+        locale = self.inbound.locale(user)
+        handle = self.inbound.view(answers.get("employee", ""), lambda ctx: ctx.actor.handle)
         if handle is None:
             ack(response_action="errors", errors={"employee": render_message(
                 Message("error.not_on_frontline"), locale)})
@@ -241,8 +224,9 @@ class SlackAdapter:
             ack(response_action="errors", errors={"text": render_message(
                 Message("error.text"), locale)})
             return
-        reply, locale = self._run(user, PraiseLog(text, handle, answers.get("attachment", "")),
-                                  f"slack:view:{view['id']}")
+        reply, locale = self.inbound.run(
+            user, PraiseLog(text, handle, answers.get("attachment", "")),
+            Event("view", view["id"]))
         if not reply.ok:
             ack(response_action="errors", errors={"employee": render_reply(reply, locale)})
             return
@@ -256,11 +240,10 @@ class SlackAdapter:
         if event.get("reaction") != self.settings.touching_reaction or \
                 item.get("type") != "message":
             return
-        ref = posted_ref(self.engine, PLATFORM, item.get("channel", ""), item.get("ts", ""))
-        if ref and ref.startswith("P"):
-            reply, _ = self._run(event["user"], Touching(int(ref[1:])),
-                                 f"slack:event:{body.get('event_id')}")
-            log.info("reaction on %s: %s", ref, reply.messages[0].key)
+        reply = self.inbound.touching(event["user"], item.get("channel", ""),
+                                      item.get("ts", ""), Event("event", body.get("event_id")))
+        if reply is not None:
+            log.info("reaction on %s: %s", item.get("ts"), reply.messages[0].key)
 
     def on_home(self, ack, event: dict, client: WebClient) -> None:
         ack()
@@ -274,6 +257,6 @@ class SlackAdapter:
                 shown.append(approvals.pending(ctx))
             return blocks.home_view(shown, ctx.actor.locale)
 
-        home = view(self.engine, self.config, PLATFORM, user, screens) or blocks.home_view(
+        home = self.inbound.view(user, screens) or blocks.home_view(
             [Reply.of("not_registered")], self.config.organisation.default_locale)
         client.views_publish(user_id=user, view=home)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from bot.config import Config
 from bot.outbox import Notification, for_shared_chat, remember_post
 from bot.slack import blocks
-from bot.slack.adapter import PLATFORM
+from bot.slack.settings import PLATFORM
 from handlers.base import Message, Reply
 from handlers.i18n import render_message
 

@@ -12,7 +12,6 @@ import hmac
 import logging
 from collections import deque
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
@@ -43,18 +42,17 @@ from telegram.ext import (
 
 from bot.config import Config
 from bot.grammar import parse, verb_of
-from bot.outbox import posted_ref
+from bot.inbound import Event, Inbound
+from bot.telegram.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
-from handlers.dispatch import decided_by, execute, locale_of
 from handlers.forms import FORMS, FieldError, Form
 from handlers.i18n import render_message, render_reply
-from handlers.praise import AttachRecording, PraiseLog, Touching
+from handlers.praise import AttachRecording, PraiseLog
 from handlers.registry import Command, OpenForm, menu_verbs
 
 log = logging.getLogger(__name__)
-PLATFORM = "telegram"
 ASKING = 0
 SEEN_UPDATES = 2048  # recent update ids remembered to drop repeats before they reach a form
 
@@ -95,6 +93,7 @@ class TelegramAdapter:
                  webhook_secret: str | None = None) -> None:
         self.engine, self.config = engine, config
         self.settings = config.platforms.telegram
+        self.inbound = Inbound(engine, config, PLATFORM)
         self.webhook_secret = webhook_secret
         self.application: Application = (
             ApplicationBuilder().token(token)
@@ -179,9 +178,8 @@ class TelegramAdapter:
 
     async def _execute(self, update: Update, user_id: int, command: Command,
                        ) -> tuple[Reply, str]:
-        return await asyncio.to_thread(
-            execute, self.engine, self.config, PLATFORM, str(user_id), command,
-            f"telegram:update:{update.update_id}", datetime.now(UTC))
+        return await asyncio.to_thread(self.inbound.run, str(user_id), command,
+                                       Event("update", update.update_id))
 
     async def _answer(self, message: Message, reply: Reply, locale: str) -> None:
         parts = chunks(render_reply(Reply(reply.messages, ok=reply.ok), locale))
@@ -248,8 +246,8 @@ class TelegramAdapter:
         reply, locale = await self._execute(update, query.from_user.id, command)
         await query.answer(render_reply(reply, locale)[:200], show_alert=not reply.ok)
         if reply.ok and isinstance(command, Decide) and isinstance(query.message, Message):
-            note = await asyncio.to_thread(decided_by, self.engine, self.config, PLATFORM,
-                                           str(query.from_user.id), locale)
+            note = await asyncio.to_thread(self.inbound.decided_by, str(query.from_user.id),
+                                           locale)
             await query.edit_message_text(
                 f"{query.message.text}\n\n{render_reply(reply, locale)}\n{note}"[:4096],
                 reply_markup=None)
@@ -261,16 +259,15 @@ class TelegramAdapter:
             getattr(r, "emoji", None) for r in reaction.old_reaction}
         if reaction.user is None or emoji not in added:
             return
-        ref = await asyncio.to_thread(posted_ref, self.engine, PLATFORM, str(reaction.chat.id),
-                                      str(reaction.message_id))
-        if ref and ref.startswith("P"):
-            reply, _ = await self._execute(update, reaction.user.id, Touching(int(ref[1:])))
-            log.info("reaction %s on P%s: %s", emoji, ref, reply.messages[0].key)
+        reply = await asyncio.to_thread(
+            self.inbound.touching, str(reaction.user.id), str(reaction.chat.id),
+            str(reaction.message_id), Event("update", update.update_id))
+        if reply is not None:
+            log.info("reaction %s on %s: %s", emoji, reaction.message_id, reply.messages[0].key)
 
     # --- step-by-step forms ----------------------------------------------
     async def _locale(self, user_id: int) -> str:
-        return await asyncio.to_thread(locale_of, self.engine, self.config, PLATFORM,
-                                       str(user_id))
+        return await asyncio.to_thread(self.inbound.locale, str(user_id))
 
     async def _ask(self, message: Message, form: Form, step: int, locale: str,
                    problem: str = "") -> None:

@@ -11,7 +11,8 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.outbox import Notification, for_shared_chat, remember_post
-from bot.telegram.adapter import PLATFORM, TelegramAdapter, chunks, keyboard
+from bot.telegram.adapter import TelegramAdapter, chunks, keyboard
+from bot.telegram.settings import PLATFORM
 from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction

@@ -1,5 +1,7 @@
-"""WeCom (企业微信) self-built app: callback crypto, the API client, the adapter.
+"""WeCom (企业微信) self-built app: settings, callback crypto, the API client, the
+adapter (callbacks in), the channels (the outbox out) and the platform that wires
+them.
 
 Another WeCom-style platform (Feishu/Lark, DingTalk) would be a package of the same
-shape beside this one: its own crypto, API client and adapter, the same handlers.
+shape beside this one, and one line in bot.platform.PLATFORMS.
 """

@@ -1,4 +1,4 @@
-"""WeCom callbacks in, replies and notifications out.
+"""WeCom callbacks in, passive replies out (the outbox goes through channels.py).
 
 Text messages are commands; a template-card button click carries its command as
 the button key; a voice message right after a praise command becomes its
@@ -10,7 +10,6 @@ and its create time), so a retried callback never repeats an effect.
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
@@ -18,17 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
 from bot.grammar import parse
-from bot.outbox import Notification
+from bot.inbound import Event, Inbound
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import CallbackError, WeComCrypto
-from handlers.base import Message
-from handlers.dispatch import execute
+from bot.wecom.settings import PLATFORM
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 
 log = logging.getLogger(__name__)
-PLATFORM = "wecom"
-CARD_TEXT_LIMIT = 112  # characters WeCom shows in a card's sub-title
 
 
 def cdata(text: str) -> str:
@@ -40,6 +36,7 @@ class WeComAdapter:
                  clock: Callable[[], float] = time.time) -> None:
         self.engine, self.config, self.crypto, self.api = engine, config, crypto, api
         self.settings = config.platforms.wecom
+        self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
 
     def router(self) -> APIRouter:
@@ -89,26 +86,21 @@ class WeComAdapter:
         kind = inner.findtext("MsgType")
         if kind == "text":
             command = parse(inner.findtext("Content") or "")
-            key = f"wecom:msg:{inner.findtext('MsgId')}"
         elif kind == "voice":
             media_id = inner.findtext("MediaId") or ""
             data, content_type = self.api.media(media_id)
             command = AttachRecording(data, content_type, f"wecom:media:{media_id}")
-            key = f"wecom:msg:{inner.findtext('MsgId')}"
         elif kind == "event" and inner.findtext("Event") == "template_card_event":
             return self._card_click(inner, user)
         else:
             return None
-        reply, locale = execute(self.engine, self.config, PLATFORM, user, command,
-                                idempotency_key=key, now=datetime.now(UTC))
+        reply, locale = self.inbound.run(user, command, Event("msg", inner.findtext("MsgId")))
         return self._text_reply(user, render_reply(reply, locale))
 
     def _card_click(self, inner, user: str) -> str:
         button = inner.findtext("EventKey") or ""
-        key = (f"wecom:card:{user}:{inner.findtext('TaskId')}:{button}:"
-               f"{inner.findtext('CreateTime')}")
-        reply, locale = execute(self.engine, self.config, PLATFORM, user, parse(button),
-                                idempotency_key=key, now=datetime.now(UTC))
+        click = f"{user}:{inner.findtext('TaskId')}:{button}:{inner.findtext('CreateTime')}"
+        reply, locale = self.inbound.run(user, parse(button), Event("card", click))
         response_code = inner.findtext("ResponseCode")
         if reply.ok and response_code:
             decided = render_message(reply.messages[0], locale)
@@ -124,48 +116,3 @@ class WeComAdapter:
                 f"<CreateTime>{int(self.clock())}</CreateTime><MsgType>{cdata('text')}</MsgType>"
                 f"<Content>{cdata(text)}</Content></xml>")
 
-
-class WeComChannel:
-    """Delivers the outbox: to people through the app (a card when there is a decision
-    to make), to all staff and teams through the configured group robots."""
-
-    name = PLATFORM
-
-    def __init__(self, config: Config, api: WeComApi, robot_key: Callable[[str], str]) -> None:
-        self.api = api
-        self.settings = config.platforms.wecom
-        self.robot_key = robot_key  # env var name -> webhook key
-
-    def _robots(self, notification: Notification) -> list[str]:
-        if notification.team is not None:
-            return self.settings.team_robot_envs.get(notification.team.name, [])
-        return self.settings.all_staff_robot_envs
-
-    def wants(self, notification: Notification) -> bool:
-        if notification.recipient is not None:
-            return PLATFORM in notification.identities
-        return bool(self._robots(notification))
-
-    def deliver(self, notification: Notification) -> None:
-        if notification.recipient is None:
-            for env in self._robots(notification):
-                self.api.robot_markdown(self.robot_key(env), notification.bilingual())
-            return
-        person = notification.recipient
-        userid = notification.identities[PLATFORM]
-        text = render_message(notification.message, person.locale)
-        if not notification.actions:
-            self.api.send_text(userid, text)
-            return
-        if len(text) > CARD_TEXT_LIMIT:  # the card shows a summary: send the whole first
-            self.api.send_text(userid, text)
-        self.api.send_card(userid, {
-            "card_type": "button_interaction",
-            "main_title": {"title": "Frontline", "desc": text.split("\n", 1)[0][:30]},
-            "sub_title_text": text[:CARD_TEXT_LIMIT],
-            "task_id": f"frontline-{notification.outbox_id}",
-            "button_list": [
-                {"text": render_message(Message(a.label), person.locale),
-                 "style": 1 if n == 0 else 2, "key": a.command}
-                for n, a in enumerate(notification.actions)],
-        })

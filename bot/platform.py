@@ -1,0 +1,102 @@
+"""The contract every chat platform keeps, and the registry of platforms.
+
+A platform is a package `bot/<name>/` with two entry points:
+
+- `settings.py`: `Settings`, its `[platforms.<name>]` config section (a
+  `PlatformSettings`). It imports no platform SDK: the config is built from the
+  settings of every registered platform, enabled or not.
+- `platform.py`: `build(engine, config) -> Platform`, which reads the platform's
+  secrets and builds it. It is imported only when the platform is enabled, so a
+  disabled platform's SDK is never loaded.
+
+Adding a platform is such a package and one line in `PLATFORMS`.
+"""
+
+import os
+from collections.abc import Mapping
+from importlib import import_module
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from handlers.policy import StrictModel
+
+if TYPE_CHECKING:  # for annotations only: bot.config itself imports this module
+    from bot.config import Config
+    from bot.outbox import Channel
+
+# name -> package. The name is the config section ([platforms.<name>]) and the
+# `platform` of the people's chat identities.
+PLATFORMS: dict[str, str] = {
+    "slack": "bot.slack",
+    "telegram": "bot.telegram",
+    "wecom": "bot.wecom",
+}
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """One running chat platform: what comes in through its routes or its own
+    connection, what goes out through its outbox channels. Subclass it to inherit
+    the defaults (no routes, nothing to start or stop)."""
+
+    name: ClassVar[str]
+
+    def router(self) -> APIRouter | None:
+        """Its routes on the shared web app (webhooks, callbacks), or None."""
+        return None
+
+    async def start(self) -> None:
+        """Run in the web app's event loop before it serves: connect, poll, register."""
+        return None
+
+    async def stop(self) -> None:
+        """Run in the web app's event loop when it shuts down."""
+        return None
+
+    def channels(self) -> "list[Channel]":
+        """Its outbox channels: people by direct message, each shared chat its own."""
+        ...
+
+
+class PlatformSettings(BaseModel):
+    """A platform's config section. Secrets never sit in the file: a field ending
+    in `_env` names the environment variable that holds one."""
+
+    model_config = StrictModel.model_config
+
+    section: ClassVar[str]  # the platform's name in the registry
+
+    enabled: bool = False
+
+    def secret(self, field: str) -> str:
+        from bot.config import ConfigError  # bot.config is built from these settings
+
+        name = getattr(self, field)
+        value = os.environ.get(name)
+        if not value:
+            raise ConfigError(f"platforms.{self.section}.{field}: environment variable "
+                              f"{name} is not set")
+        return value
+
+
+def settings_model(name: str, registry: Mapping[str, str] = PLATFORMS,
+                   ) -> type[PlatformSettings]:
+    """The config section of the platform registered as `name`."""
+    model = import_module(f"{registry[name]}.settings").Settings
+    if model.section != name:
+        raise TypeError(f"{registry[name]}.settings.Settings.section is {model.section!r}, "
+                        f"but the platform is registered as {name!r}")
+    return model
+
+
+def build(name: str, engine: Engine, config: "Config",
+          registry: Mapping[str, str] = PLATFORMS) -> Platform:
+    """The platform registered as `name`, built from its settings and secrets."""
+    platform = import_module(f"{registry[name]}.platform").build(engine, config)
+    if platform.name != name:
+        raise TypeError(f"{registry[name]}.platform.build made {platform.name!r}, "
+                        f"but the platform is registered as {name!r}")
+    return platform

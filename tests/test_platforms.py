@@ -1,0 +1,189 @@
+"""The platform contract: the registry, the config sections and the runtime agree;
+each platform builds itself from its own section and secrets; a disabled
+platform's SDK is never imported; and a platform added with one package and one
+registry line (tests/echo_platform) is configured, served, started, stopped and
+sends through the outbox like the others."""
+
+import base64
+import os
+import subprocess
+import sys
+import tomllib
+from importlib import import_module
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import Field, ValidationError, create_model
+
+from bot import runtime
+from bot.config import DEMO_CATALOG, Config, ConfigError, parse_config, platforms_model
+from bot.inbound import Event, idempotency_key
+from bot.outbox import dispatch_pending
+from bot.platform import PLATFORMS, Platform, settings_model
+from bot.web import create_app
+from storage.engine import transaction
+from storage.models import ChatIdentity, Compensation
+from tests.fake_slack import FakeSlack
+from tests.support import count, employee
+
+EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
+REGISTRY = {**PLATFORMS, "echo": "tests.echo_platform"}  # the one line a platform adds
+AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
+ROLES = {"employee": {"per_incident_limit": "200"}, "supervisor": {"per_incident_limit": "1000"},
+         "hr": {"per_incident_limit": "1000"}}
+
+
+def test_the_registry_the_config_sections_and_the_example_agree():
+    assert list(type(Config().platforms).model_fields) == list(PLATFORMS)
+    for name, package in PLATFORMS.items():
+        assert settings_model(name).section == name
+        declared = import_module(f"{package}.settings").PLATFORM
+        assert declared == name
+    with EXAMPLE.open("rb") as handle:
+        assert list(tomllib.load(handle)["platforms"]) == list(PLATFORMS)
+    assert Config().platforms.enabled() == []
+
+
+def test_a_section_no_platform_owns_or_an_unknown_key_is_refused():
+    with pytest.raises(ConfigError, match=r"^platforms\.irc: "):
+        parse_config({"platforms": {"irc": {}}})
+    with pytest.raises(ConfigError, match=r"^platforms\.slack\.colour: "):
+        parse_config({"platforms": {"slack": {"colour": "red"}}})
+
+
+def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monkeypatch):
+    for variable, value in {"SLACK_BOT_TOKEN": "xoxb-test-token",
+                            "SLACK_SIGNING_SECRET": "s", "TELEGRAM_BOT_TOKEN": "1:T",
+                            "TELEGRAM_WEBHOOK_SECRET": "w", "WECOM_SECRET": "app-secret",
+                            "WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY,
+                            "ROBOT_ALL": "key"}.items():
+        monkeypatch.setenv(variable, value)
+    slack = FakeSlack()  # Bolt checks its token when it is built
+    with slack.serve() as slack_url:
+        config = parse_config({"platforms": {
+            "slack": {"enabled": True, "api_base": f"{slack_url}/api/"},
+            "telegram": {"enabled": True, "mode": "webhook",
+                         "webhook_url": "https://frontline.example/telegram/webhook"},
+            "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]}}})
+        wired = runtime.wire(engine, config)
+    assert [platform.name for platform in wired.platforms] == list(PLATFORMS)
+    assert all(isinstance(platform, Platform) for platform in wired.platforms)
+    client = TestClient(create_app(wired.routers))  # their routes answer (and refuse)
+    assert client.post("/slack/events", content=b"{}").status_code == 401
+    assert client.post("/telegram/webhook", json={}).status_code == 403
+    assert client.get("/wecom/callback").status_code == 403
+    assert {"slack", "telegram", "wecom"} <= {channel.name for channel in wired.channels}
+    assert len(wired.on_start) == len(wired.on_stop) == 3
+
+
+@pytest.mark.parametrize(("section", "environment", "message"), [
+    ({"slack": {"enabled": True}}, {},
+     "platforms.slack.bot_token_env: environment variable SLACK_BOT_TOKEN is not set"),
+    ({"slack": {"enabled": True, "mode": "socket"}}, {"SLACK_BOT_TOKEN": "x"},
+     "platforms.slack.app_token_env: environment variable SLACK_APP_TOKEN is not set"),
+    ({"telegram": {"enabled": True, "mode": "webhook"}}, {"TELEGRAM_BOT_TOKEN": "1:T"},
+     "platforms.telegram.webhook_url: webhook mode needs the public https URL of "
+     "/telegram/webhook"),
+    ({"wecom": {"enabled": True}}, {"WECOM_TOKEN": "t", "WECOM_AES_KEY": "short"},
+     "platforms.wecom.aes_key_env: the EncodingAESKey must be 43 characters of base64"),
+    ({"wecom": {"enabled": True, "team_robot_envs": {"Harbour": ["ROBOT_HARBOUR"]}}},
+     {"WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY, "WECOM_SECRET": "s"},
+     "platforms.wecom: environment variable ROBOT_HARBOUR is not set"),
+])
+def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
+    for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                     "TELEGRAM_BOT_TOKEN", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY",
+                     "ROBOT_HARBOUR"):
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        runtime.wire(engine, parse_config({"platforms": section}))
+    assert str(raised.value) == message
+
+
+def test_a_disabled_platforms_sdk_is_never_imported(tmp_path):
+    """In a fresh interpreter: WeCom enabled and wired, Slack's and Telegram's SDKs
+    (and their adapters) never loaded."""
+    script = f"""
+import sys
+from bot import cli, runtime
+from bot.config import parse_config
+from storage.engine import create_all, make_engine
+
+engine = make_engine("sqlite:///{tmp_path / 'sdk.db'}")
+create_all(engine)
+config = parse_config({{"platforms": {{"wecom": {{"enabled": True, "corp_id": "ww1"}}}}}})
+wired = runtime.wire(engine, config)
+print([platform.name for platform in wired.platforms])
+print(sorted(name for name in sys.modules
+             if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram")
+             or name.startswith(("bot.slack.", "bot.telegram."))))
+"""
+    environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
+                   "WECOM_AES_KEY": AES_KEY}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["['wecom']",
+                                             "['bot.slack.settings', 'bot.telegram.settings']"]
+
+
+def test_idempotency_keys_have_one_format_and_never_collide():
+    assert idempotency_key("telegram", Event("update", 7001)) == "telegram:update:7001"
+    assert idempotency_key("slack", Event("view", "V1:x")) == "slack:view:V1:x"
+    assert idempotency_key("slack", Event("view", "V1")) != idempotency_key("slack",
+                                                                            Event("event", "V1"))
+    for platform, kind in (("slack", "view:V1"), ("sl:ack", "view"), ("slack", "")):
+        with pytest.raises(ValueError):
+            idempotency_key(platform, Event(kind, "x"))
+
+
+def echo_config(platforms: dict) -> Config:
+    """The config as it is when the registry has the echo line."""
+    section = platforms_model(REGISTRY)
+    model = create_model("EchoConfig", __base__=Config,
+                         platforms=(section, Field(default_factory=section)))
+    return model.model_validate({"roles": ROLES, "catalog": DEMO_CATALOG,
+                                 "platforms": platforms})
+
+
+def test_a_platform_added_with_one_package_and_one_registry_line(org, monkeypatch):
+    config = echo_config({"echo": {"enabled": True, "all_staff_room": "lobby"}})
+    assert config.platforms.enabled() == ["echo"]
+    assert config.platforms.slack.enabled is False  # the others are still there
+    with pytest.raises(ValidationError) as refused:
+        echo_config({"echo": {"colour": "red"}})
+    assert refused.value.errors()[0]["loc"] == ("platforms", "echo", "colour")
+    monkeypatch.delenv("ECHO_TOKEN", raising=False)
+    with pytest.raises(ConfigError) as raised:
+        runtime.wire(org, config, REGISTRY)
+    assert str(raised.value) == ("platforms.echo.token_env: environment variable ECHO_TOKEN "
+                                 "is not set")
+
+    monkeypatch.setenv("ECHO_TOKEN", "t0k")
+    with transaction(org) as session:
+        for handle in ("alice", "wang"):
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="echo",
+                                     platform_user_id=f"E-{handle}"))
+    wired = runtime.wire(org, config, REGISTRY)
+    (echo,) = wired.platforms
+    assert isinstance(echo, Platform) and echo.name == "echo"
+    token = {"X-Echo-Token": "t0k"}
+    with TestClient(create_app(wired.routers, wired.on_start, wired.on_stop)) as client:
+        assert echo.running
+        said = {"user": "E-alice", "text": "comp 500 refund #A7 broken on arrival", "id": "41"}
+        first = client.post("/echo/hook", json=said, headers=token).json()
+        again = client.post("/echo/hook", json=said, headers=token).json()  # delivered twice
+        assert first == again and "C1" in first["text"]
+        assert count(org, Compensation) == 1
+        assert client.post("/echo/hook", json=said, headers={"X-Echo-Token": "no"}
+                           ).status_code == 403
+        stranger = {"user": "E-nobody", "text": "me", "id": "42"}
+        assert "not registered" in client.post("/echo/hook", json=stranger,
+                                               headers=token).json()["text"]
+        assert dispatch_pending(org, wired.channels) == 1
+        (to, text), = echo.channel.delivered
+        assert to == "E-wang" and "C1" in text
+    assert not echo.running
