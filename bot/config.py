@@ -10,9 +10,10 @@ from pydantic import Field, ValidationError, create_model
 from bot.platform import PLATFORMS, settings_model
 from handlers.policy import ConsoleLinks, Policy, StrictModel
 from storage.engine import DEFAULT_URL
+from storage.errors import FrontlineError
 
 
-class ConfigError(Exception):
+class ConfigError(FrontlineError):
     """A configuration problem, phrased as `key.path: what is expected`."""
 
 

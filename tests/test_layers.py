@@ -32,3 +32,17 @@ def test_domain_never_imports_bot(package):
 
 def test_the_check_sees_imports():
     assert "bot.config" in imported_modules(ROOT / "bot" / "runtime.py")
+
+
+def test_every_error_frontline_defines_derives_from_one_root():
+    """Catching FrontlineError tells a refusal, a bad config or a forged request
+    from a bug; an exception class rooted elsewhere would slip through."""
+    strays = []
+    for package in (*DOMAIN, "bot"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef) and node.name != "FrontlineError" and any(
+                        isinstance(base, ast.Name) and base.id.endswith(("Exception", "Error"))
+                        and base.id != "FrontlineError" for base in node.bases):
+                    strays.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert not strays, strays

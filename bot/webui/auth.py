@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot.config import Config
 from handlers.linking import redeem_code
+from storage.errors import FrontlineError
 from storage.models import ApiToken, Employee, WebSession
 
 SESSION_COOKIE = "frontline_session"
@@ -36,7 +37,7 @@ class Viewer:
         return self.employee.name if self.employee else self.token
 
 
-class SignInNeeded(Exception):
+class SignInNeeded(FrontlineError):
     """No valid session or token: pages send the reader to sign in, the API says 401."""
 
 

@@ -24,11 +24,12 @@ from handlers.base import PRIVILEGED
 from handlers.scope import Scope, scope_of
 from storage.engine import transaction
 from storage.enums import Role
+from storage.errors import FrontlineError
 
 SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
 
 
-class PageError(Exception):
+class PageError(FrontlineError):
     """A refusal shown as a page in the reader's language (`key` names its text)."""
 
     def __init__(self, status: int, key: str) -> None:

@@ -12,18 +12,20 @@ from collections.abc import Callable
 
 import httpx
 
+from storage.errors import FrontlineError
+
 TOKEN_ERRORS = {40001, 40014, 42001, 42009}
 TOKEN_MARGIN = 300  # seconds before expires_in at which the token is renewed
 ROBOT_LIMIT, ROBOT_WINDOW = 20, 60.0
 
 
-class WeComError(Exception):
+class WeComError(FrontlineError):
     def __init__(self, errcode: int, errmsg: str) -> None:
         super().__init__(f"WeCom error {errcode}: {errmsg}")
         self.errcode = errcode
 
 
-class RateLimited(Exception):
+class RateLimited(FrontlineError):
     """Not sent: the limit is reached; the dispatcher retries later."""
 
 

@@ -18,10 +18,12 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
+from storage.errors import FrontlineError
+
 BLOCK = 32
 
 
-class CallbackError(Exception):
+class CallbackError(FrontlineError):
     """The request is not a genuine callback for this app: refuse it, change nothing."""
 
 
