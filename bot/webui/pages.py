@@ -302,7 +302,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         try:
             reports.month_bounds(month, tz)
         except ValueError:
-            raise PageError(400, "error.month") from None
+            raise PageError(400, "web.error.month") from None
         return month
 
     @pages.get("/compensation")
