@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from handlers import commands as c
+from handlers.i18n import accepted_words
+from handlers.policy import LOCALES
 
 VERBS: dict[str, str] = {}
 for _canonical, _aliases in {
@@ -31,7 +33,7 @@ for _canonical, _aliases in {
     "redeem": ["redeem", "兑换"],
     "cancel": ["cancel", "取消"],
     "ledger": ["ledger", "流水", "积分"],
-    "lang": ["lang", "language", "语言"],
+    "lang": ["lang", "language", "语言", "語言"],
     "link": ["link", "绑定"],
     "login": ["login", "signin", "登录"],
 }.items():
@@ -45,8 +47,7 @@ KINDS = {
     "gift": "gift", "礼品": "gift", "礼物": "gift",
     "other": "other", "其他": "other",
 }
-LANGUAGES = {"en": "en", "english": "en", "英文": "en", "英语": "en",
-             "zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh"}
+LANGUAGES = {word: locale for locale in LOCALES for word in accepted_words(f"word.lang.{locale}")}
 WAIVER_REPORT_WORDS = {"report", "报备"}
 WAIVER_LIST_WORDS = {"list", "列表"}
 CLOSE_WORDS = {"close", "结算"}

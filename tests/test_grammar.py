@@ -38,6 +38,11 @@ from handlers import commands as c
     ("取消 R7", c.CancelRedemption(7)),
     ("ledger @bob 50", c.Ledger("bob", 50)),
     ("语言 中文", c.SetLanguage("zh")),
+    ("lang zh-hant", c.SetLanguage("zh-Hant")),
+    ("语言 繁体", c.SetLanguage("zh-Hant")),
+    ("語言 繁體", c.SetLanguage("zh-Hant")),
+    ("lang Traditional", c.SetLanguage("zh-Hant")),
+    ("語言 簡體", c.SetLanguage("zh")),
     ("help comp", c.Help("comp")),
     ("帮助 补偿", c.Help("comp")),
 ])

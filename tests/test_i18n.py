@@ -211,3 +211,37 @@ def test_word_entries_tell_translators_they_are_words_not_prose():
     for key, entry in entries(TEMPLATE).items():
         if key.startswith(WORD_PREFIXES):
             assert any("separated by spaces" in c for c in entry.auto_comments), key
+
+
+# Characters only Simplified Chinese writes so; Traditional has 們 這 說 補 揚 … instead.
+SIMPLIFIED_ONLY = set("们这说补扬为时会发审请积报记务单员团户门间项东车长开关对经问题现实过还进选钱"
+                      "条级让认设输写将从动历币览录绑码兑换额预则规语简体")
+
+
+def test_traditional_chinese_is_traditional():
+    catalog = entries(CATALOGS["zh-Hant"])
+    written = "".join(text for entry in catalog.values() for text in forms(entry))
+    assert not SIMPLIFIED_ONLY & set(written), sorted(SIMPLIFIED_ONLY & set(written))
+    assert set("這說補揚為時會發審請積報") <= set(written)
+    simplified = "".join(text for entry in entries(CATALOGS["zh"]).values()
+                         for text in forms(entry))
+    assert set("这说补扬为时会发审请积报") <= set(simplified)
+
+
+TRADITIONAL_VERBS = (
+    "表揚", "補償", "豁免", "兌換", "幫助", "感動", "建議", "解決", "批准", "同意", "認可", "拒絕",
+    "駁回", "待批", "待辦", "提名", "投票", "金耳朵", "商城", "目錄", "取消", "流水", "積分",
+    "語言", "綁定", "登錄", "登入", "我", "豁免列表")
+
+
+def test_traditional_command_words():
+    words = set().union(*(accepted_words(key) for key in MESSAGES if key.startswith("verb.")))
+    assert set(TRADITIONAL_VERBS) <= words
+    assert {"補償", "comp", "补偿"} <= accepted_words("verb.comp")
+    assert {"退款", "refund"} <= accepted_words("word.kind.refund")
+    assert {"zh-hant", "traditional", "繁体", "繁體", "繁體中文"} <= accepted_words(
+        "word.lang.zh-Hant")
+    assert {"報備", "列表", "結算", "現在", "小時", "分鐘"} <= (
+        accepted_words("word.waiver.report") | accepted_words("word.waiver.list")
+        | accepted_words("word.goldenear.close") | accepted_words("word.when.now")
+        | accepted_words("word.unit.hours") | accepted_words("word.unit.minutes"))

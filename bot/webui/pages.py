@@ -26,7 +26,8 @@ from handlers import approvals, reports
 from handlers import commands as c
 from handlers.base import PRIVILEGED, Context, Reply
 from handlers.dispatch import execute
-from handlers.i18n import MESSAGES, render_reply
+from handlers.i18n import MESSAGES, language_tag, render_reply
+from handlers.policy import LOCALES
 from handlers.reports import Scope
 from points import export, history, ledger
 from storage.engine import transaction
@@ -77,7 +78,8 @@ class _PageRoute(APIRoute):
 
 
 _templates = Jinja2Templates(directory=TEMPLATES)
-_templates.env.globals.update(REASONS=REASONS, text=text)
+_templates.env.globals.update(REASONS=REASONS, text=text, LOCALES=LOCALES,
+                              language_tag=language_tag)
 
 
 def _error_page(request: Request, error: PageError) -> HTMLResponse:
@@ -216,7 +218,7 @@ def router(engine: Engine, config: Config) -> APIRouter:
         with signed_in(request) as (_session, viewer, _scope):
             form = await checked_form(request, viewer)
         locale = form.get("locale", "")
-        if locale not in ("en", "zh"):
+        if locale not in LOCALES:
             raise PageError(400, "error.not_found")
         run(viewer, c.SetLanguage(locale))
         back = form.get("next", "/")

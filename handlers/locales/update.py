@@ -107,15 +107,21 @@ def traditional_from_simplified(catalog: Catalog, simplified: Catalog) -> int:
     return filled
 
 
-# Word choices after the character conversion: one term for each thing, in every message.
+# Word choices after the character conversion: one term for each thing, in every message,
+# in words that read naturally in Taiwan, Hong Kong and Macau alike.
 WORDING = {
-    "賬號": "帳號",
-    "登錄網頁": "登入網頁",
-    "登錄連結": "登入連結",
-    "登錄鏈接": "登入連結",
-    "鏈接": "連結",
-    "信息": "訊息",
-    "審覈": "審核",
+    "賬號": "帳號",  # account
+    "用戶名": "帳號",
+    "登錄": "登入",  # sign in (both stay accepted as the command word)
+    "鏈接": "連結",  # link
+    "消息": "訊息",  # message
+    "聯繫": "聯絡",  # contact
+    "設置": "設定",  # set up
+    "保存": "儲存",  # keep
+    "導出": "匯出",  # export
+    "刷新": "重新載入",  # reload
+    "衝正": "沖正",  # reversal (accounting)
+    "早上好": "早安",  # good morning
 }
 
 
