@@ -195,6 +195,14 @@ def test_the_catalogs_accept_every_word_the_grammar_accepts():
     assert {"m", "min", "分钟"} <= accepted_words("word.unit.minutes")
 
 
+def test_every_language_can_be_chosen_by_its_code_and_in_every_language():
+    for locale in LOCALES:
+        assert catalog_path(locale).is_file(), locale
+        assert locale.lower() in accepted_words(f"word.lang.{locale}"), locale
+        for catalog in CATALOGS.values():
+            assert entries(catalog)[f"word.lang.{locale}"].string.strip(), locale
+
+
 def test_no_word_means_two_things():
     groups = {}
     for key in MESSAGES:
