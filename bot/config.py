@@ -108,7 +108,8 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 DEMO_CATALOG = [
-    {"key": "leave-day", "name_en": "A day of paid leave", "name_zh": "一天带薪假", "cost": 200},
+    {"key": "leave-day", "name_en": "A day of paid leave", "name_zh": "一天带薪假",
+     "names": {"zh-Hant": "一天有薪假"}, "cost": 200},
     {"key": "training", "name_en": "A place on a training course", "name_zh": "一个培训名额",
      "cost": 150, "stock": 5},
     {"key": "innovation-100", "name_en": "100 CNY innovation-fund credit",

@@ -85,7 +85,7 @@ class PlatformSettings(BaseModel):
 def settings_model(name: str, registry: Mapping[str, str] = PLATFORMS,
                    ) -> type[PlatformSettings]:
     """The config section of the platform registered as `name`."""
-    model = import_module(f"{registry[name]}.settings").Settings
+    model = import_module(".settings", registry[name]).Settings
     if model.section != name:
         raise TypeError(f"{registry[name]}.settings.Settings.section is {model.section!r}, "
                         f"but the platform is registered as {name!r}")
@@ -95,7 +95,7 @@ def settings_model(name: str, registry: Mapping[str, str] = PLATFORMS,
 def build(name: str, engine: Engine, config: "Config",
           registry: Mapping[str, str] = PLATFORMS) -> Platform:
     """The platform registered as `name`, built from its settings and secrets."""
-    platform = import_module(f"{registry[name]}.platform").build(engine, config)
+    platform = import_module(".platform", registry[name]).build(engine, config)
     if platform.name != name:
         raise TypeError(f"{registry[name]}.platform.build made {platform.name!r}, "
                         f"but the platform is registered as {name!r}")

@@ -7,7 +7,7 @@ Columns (header row required; only handle, name and role must be filled):
   team        team name (created if new)
   timezone    IANA timezone of a new team (default: the organisation's)
   supervisor  handle of the supervisor (in this file or already in the directory)
-  locale      en | zh (default: the organisation's)
+  locale      en | zh | zh-Hant (handlers.policy.LOCALES; default: the organisation's)
   active      yes/no (default yes)
   slack_id, telegram_id, wecom_id   the person's user id on each platform
 
@@ -50,7 +50,8 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) 
     if row["role"] not in set(Role):
         problems.append(f"line {line}: role {row['role']!r} must be one of {', '.join(Role)}")
     if row["locale"] and row["locale"] not in LOCALES:
-        problems.append(f"line {line}: locale {row['locale']!r} must be en or zh")
+        problems.append(f"line {line}: locale {row['locale']!r} must be one of "
+                        f"{', '.join(LOCALES)}")
     if row["active"].lower() not in TRUE | FALSE:
         problems.append(f"line {line}: active {row['active']!r} must be yes or no")
     if row["timezone"]:

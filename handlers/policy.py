@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from storage.enums import Role
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
-LOCALES = ("en", "zh")
+# The languages Frontline speaks: each has a catalog in handlers/locales/. `zh` is
+# Simplified Chinese; `zh-Hant` Traditional Chinese, for Hong Kong, Macau and Taiwan.
+LOCALES = ("en", "zh", "zh-Hant")
 
 
 class StrictModel(BaseModel):
@@ -65,15 +67,35 @@ class PointsRules(StrictModel):
     career_improvement_cases: int = Field(default=3, ge=1)
 
 
+def fallbacks(locale: str) -> list[str]:
+    """A locale code and the more general ones it can borrow from: zh-Hant, zh."""
+    parts = locale.split("-")
+    return ["-".join(parts[:n]) for n in range(len(parts), 0, -1)]
+
+
 class CatalogItem(StrictModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name_en: str
     name_zh: str
+    names: dict[str, str] = Field(default={}, description="the name in other languages, "
+                                  "e.g. {\"zh-Hant\" = \"一天帶薪假\"}")
     cost: int = Field(gt=0)
     stock: int | None = Field(default=None, ge=0)
 
+    @field_validator("names")
+    @classmethod
+    def _known_locales(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LOCALES))
+        if unknown:
+            raise ValueError(f"unknown language {unknown[0]!r}; expected one of "
+                             f"{', '.join(LOCALES)}")
+        return value
+
     def name(self, locale: str) -> str:
-        return self.name_zh if locale == "zh" else self.name_en
+        """The name in that language; Traditional Chinese borrows the Simplified name
+        when it has none of its own, any other language the English one."""
+        names = {"en": self.name_en, "zh": self.name_zh, **self.names}
+        return next((names[code] for code in fallbacks(locale) if code in names), self.name_en)
 
 
 Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]

@@ -111,7 +111,7 @@ def decides(letter: str, model: type, *, awaiting: str = "pending", since: str =
 def load() -> None:
     """Import every use-case module, so that their declarations are registered."""
     for module in MODULES:
-        importlib.import_module(f"handlers.{module}")
+        importlib.import_module(f".{module}", __package__)
 
 
 def with_approver() -> list[Decidable]:

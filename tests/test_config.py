@@ -15,6 +15,15 @@ def test_the_example_config_is_valid():
     assert config.organisation.tz.key == "Asia/Shanghai"
 
 
+def test_catalog_names_fall_back_from_traditional_to_simplified_chinese():
+    config = load_config(EXAMPLE)
+    leave, training = config.catalog_item("leave-day"), config.catalog_item("training")
+    assert [leave.name(locale) for locale in ("en", "zh", "zh-Hant")] == [
+        "A day of paid leave", "一天带薪假", "一天有薪假"]
+    assert training.name("zh-Hant") == "一个培训名额" == training.name("zh")
+    assert training.name("xx") == "A place on a training course"
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"organisation": {"timezone": "Mars/Base"}}, "organisation.timezone: "),
     ({"organisation": {"currency": "yuan"}}, "organisation.currency: "),
@@ -24,6 +33,9 @@ def test_the_example_config_is_valid():
     ({"points": {"praise": -1}}, "points.praise: "),
     ({"catalog": [{"key": "a", "name_en": "A", "name_zh": "甲", "cost": 1}] * 2}, "catalog: "),
     ({"organisation": {"colour": "red"}}, "organisation.colour: "),
+    ({"organisation": {"default_locale": "zh-TW"}}, "organisation.default_locale: "),
+    ({"catalog": [{"key": "a", "name_en": "A", "name_zh": "甲", "names": {"fr": "Un"},
+                   "cost": 1}]}, "catalog.0.names: "),
     ({"platforms": {"irc": {}}}, "platforms.irc: "),
 ])
 def test_a_wrong_config_names_the_key(change, message):

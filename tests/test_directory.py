@@ -6,7 +6,7 @@ from storage.models import ChatIdentity, Employee, Team
 from tests.support import count, employee, rows
 
 GOOD = """handle,name,role,team,timezone,supervisor,locale,active,slack_id,telegram_id,wecom_id
-mei,Mei Lin,supervisor,Airport Desk,Asia/Hong_Kong,,zh,yes,U01,,meilin
+mei,Mei Lin,supervisor,Airport Desk,Asia/Hong_Kong,,zh-Hant,yes,U01,,meilin
 tom,Tom Wu,employee,Airport Desk,,mei,en,yes,U02,12345,
 """
 
@@ -17,6 +17,7 @@ def test_import_creates_teams_people_and_identities(engine, config):
     (team,) = rows(engine, Team)
     assert (team.name, team.timezone) == ("Airport Desk", "Asia/Hong_Kong")
     assert employee(engine, "tom").supervisor_id == employee(engine, "mei").id
+    assert (employee(engine, "mei").locale, employee(engine, "tom").locale) == ("zh-Hant", "en")
     assert {(i.platform, i.platform_user_id) for i in rows(engine, ChatIdentity)} == {
         ("slack", "U01"), ("wecom", "meilin"), ("slack", "U02"), ("telegram", "12345")}
 
@@ -37,13 +38,15 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(engine, config):
                   "ann,Ann,boss\n"
                   "ann2,Ann Two,employee,,Mars/Base\n"
                   "bo,Bo,employee,,,nobody\n"
-                  "cy,Cy,employee,,,,,,U01\n")
+                  "cy,Cy,employee,,,,,,U01\n"
+                  "di,Di,employee,,,,zh-TW\n")
     with pytest.raises(DirectoryError) as error, transaction(engine) as session:
         import_csv(session, config, bad)
     problems = error.value.problems
     assert [p.split(":")[0] for p in problems] == ["line 4", "line 5", "line 6", "line 7",
-                                                     "line 8"]
+                                                     "line 8", "line 9"]
     assert "role 'boss'" in problems[1] and "Mars/Base" in problems[2]
+    assert problems[5] == "line 9: locale 'zh-TW' must be one of en, zh, zh-Hant"
     assert count(engine, Employee) == 0 and count(engine, Team) == 0
 
 

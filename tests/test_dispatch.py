@@ -56,6 +56,21 @@ def test_replies_are_in_the_senders_language(chat):
     assert locale == "en"
 
 
+def test_traditional_chinese_is_set_in_any_language_and_answered_in_traditional(chat):
+    for line in ("lang zh-hant", "语言 繁体", "語言 繁體"):
+        chat.ok("lilei", "lang en")
+        reply, locale = execute(chat.engine, chat.config, "console", "lilei", parse(line))
+        assert reply.ok and locale == "zh-Hant", line
+        assert render_reply(reply, locale) == "好的，之後我會用繁體中文和你交流。"
+        assert employee(chat.engine, "lilei").locale == "zh-Hant"
+    reply, locale = execute(chat.engine, chat.config, "console", "lilei", parse("me"))
+    assert locale == "zh-Hant" and "授權：單次最多" in render_reply(reply, locale)
+    reply, locale = execute(chat.engine, chat.config, "console", "lilei", parse("redeem nothing"))
+    assert "商城裡沒有 nothing" in render_reply(reply, locale)
+    chat.ok("lilei", "語言 簡體")
+    assert employee(chat.engine, "lilei").locale == "zh"
+
+
 def test_usage_errors_are_localised_and_change_nothing(chat):
     reply, locale = execute(chat.engine, chat.config, "console", "lilei", parse("补偿 很多 钱"))
     assert not reply.ok and locale == "zh"

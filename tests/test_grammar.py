@@ -96,3 +96,19 @@ def test_forms_open_from_their_verb_alone():
     assert parse("/豁免 报备") == OpenForm("waiver", "waiver")
     assert parse("waiver report #w3") == OpenForm("waiver", "waiver", "W3")
     assert parse("waiver report x") == Unparsed("waiver")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("補償 120 代金券 #A1 包裹晚到", Compensate(Decimal("120"), None, "voucher", "A1", "包裹晚到")),
+    ("表揚 @alice 客戶說她很耐心", PraiseLog("客戶說她很耐心", "alice")),
+    ("豁免 報備 W3 先退款 / 老顧客", WaiverReport(3, "先退款", "老顧客")),
+    ("豁免 著裝規定 @ 2小時", WaiverOpen("著裝規定", Occurred(ago=timedelta(hours=2)))),
+    ("兌換 leave-day", Redeem("leave-day")),
+    ("駁回 S4 成本太高", Decide("S", 4, False, "成本太高")),
+    ("金耳朵 結算 2026-10", CloseGoldenEar("2026-10")),
+    ("語言 繁體", SetLanguage("zh-Hant")),
+    ("lang zh-hant", SetLanguage("zh-Hant")),
+    ("幫助 補償", Help("comp")),
+])
+def test_traditional_chinese_commands(text, expected):
+    assert parse(text) == expected

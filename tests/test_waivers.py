@@ -110,4 +110,4 @@ def test_list_shows_own_and_to_review(chat):
     chat.ok("wang", "waiver queue rule")
     chat.ok("alice", "waiver report W1 a / b")
     text = chat("wang", "waivers")
-    assert "W2" in text and "Waiting for your review: 1" in text and "W1" in text
+    assert "W2" in text and "1 waiver waits for your review:" in text and "W1" in text

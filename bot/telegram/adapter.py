@@ -48,7 +48,8 @@ from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
 from handlers.forms import FORMS, FieldError, Form
-from handlers.i18n import render_message, render_reply
+from handlers.i18n import SOURCE_LOCALE, render_message, render_reply
+from handlers.policy import LOCALES
 from handlers.praise import AttachRecording, PraiseLog
 from handlers.registry import Command, OpenForm, menu_verbs
 
@@ -82,6 +83,21 @@ def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[
         InlineKeyboardButton(render_message(Text(a.label), locale), callback_data=a.command)
         for a in actions]])
+
+
+def menu_languages() -> list[tuple[str, str | None]]:
+    """(locale, Telegram language code) for each command menu. The English menu is
+    everyone's whose language has none. Telegram tells menus apart by a two-letter ISO
+    639-1 code only (setMyCommands' language_code): zh-Hant cannot have a menu of its own
+    for zh-hant, zh-tw or zh-hk, so `zh` keeps the Simplified one, the first locale of
+    each language."""
+    menus, taken = [(SOURCE_LOCALE, None)], {SOURCE_LOCALE}
+    for locale in LOCALES:
+        code = locale.split("-", 1)[0].lower()
+        if code not in taken:
+            taken.add(code)
+            menus.append((locale, code))
+    return menus
 
 
 def chunks(text: str, size: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -126,7 +142,7 @@ class TelegramAdapter:
         await self.application.shutdown()
 
     async def _register_commands(self) -> None:
-        for locale, language in (("en", None), ("zh", "zh")):
+        for locale, language in menu_languages():
             menu = [BotCommand(name, render_message(Text(f"menu.{name}"), locale))
                     for name in menu_verbs()]
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):

@@ -31,7 +31,8 @@ from bot.webui.text import text
 from handlers.base import Reply
 from handlers.calendar import local_midnight, local_time
 from handlers.dispatch import execute
-from handlers.i18n import MESSAGES, render_reply
+from handlers.i18n import MESSAGES, language_tag, render_reply
+from handlers.policy import LOCALES
 from handlers.registry import Command
 from storage.enums import Role
 
@@ -49,7 +50,8 @@ SECURITY_HEADERS = {
 SMALL_ID, BIG_ID = 2**31 - 1, 2**63 - 1  # the database's id ranges
 
 templates = Jinja2Templates(directory=TEMPLATES)
-templates.env.globals.update(REASONS=REASONS, text=text)
+templates.env.globals.update(REASONS=REASONS, text=text, LOCALES=LOCALES,
+                             language_tag=language_tag)
 
 
 class PageRoute(APIRoute):

@@ -26,7 +26,7 @@ def chosen_month(config: ConfigDep, month: str | None = None) -> str:
     try:
         month_bounds(month, tz)
     except ValueError:
-        raise PageError(400, "error.month") from None
+        raise PageError(400, "web.error.month") from None
     return month
 
 

@@ -17,6 +17,7 @@ from bot.webui.deps import (
     checked_form,
 )
 from bot.webui.pages.base import Run, done, page_router, public_page
+from handlers.policy import LOCALES
 from handlers.profile import SetLanguage
 from storage.engine import transaction
 from storage.enums import Role
@@ -66,7 +67,7 @@ def logout(request: Request, session: SessionDep) -> Response:
 @router.post("/lang")
 def language(form: CheckedForm, run: Run) -> Response:
     locale = form.get("locale", "")
-    if locale not in ("en", "zh"):
+    if locale not in LOCALES:
         raise PageError(400, "error.not_found")
     run(SetLanguage(locale))
     back = form.get("next", "/")
