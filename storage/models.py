@@ -156,7 +156,9 @@ class TouchingMark(SQLModel, table=True):
     created_at: datetime = _when()
 
 
-class Suggestion(SQLModel, table=True):
+class ImprovementCase(SQLModel):
+    """What a suggestion and a major issue both are: a case its supervisor decides."""
+
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id", index=True)
     text: str
@@ -168,17 +170,12 @@ class Suggestion(SQLModel, table=True):
     decided_at: datetime | None = _when(nullable=True)
 
 
-class MajorIssue(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    employee_id: int = Field(foreign_key="employee.id", index=True)
-    claimed_by_id: int = Field(foreign_key="employee.id")
-    text: str
-    status: str = Field(index=True, description=described(CaseStatus))
-    approver_id: int | None = Field(default=None, foreign_key="employee.id")
-    decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
-    decision_comment: str = ""
-    created_at: datetime = _when()
-    decided_at: datetime | None = _when(nullable=True)
+class Suggestion(ImprovementCase, table=True):
+    pass
+
+
+class MajorIssue(ImprovementCase, table=True):
+    claimed_by_id: int = Field(foreign_key="employee.id")  # who reported it solved
 
 
 class Nomination(SQLModel, table=True):
