@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Context, Reply, decision_actions
-from handlers.registry import DECIDABLE, Command, handles, verb
+from handlers.registry import DECIDABLE, Command, handles, verb, verb_alone
 from handlers.words import reference, require
 
 
@@ -42,9 +42,7 @@ class Pending(Command):
     """What waits for the sender's decision."""
 
 
-@verb("pending")
-def parse_pending(rest: list[str]) -> Pending:
-    return Pending()
+verb_alone("pending", Pending)
 
 
 @handles(Decide)

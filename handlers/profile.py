@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from handlers import approvals, compensation, improvements
 from handlers.base import Context, Reply
-from handlers.registry import Command, handles, verb
+from handlers.registry import Command, handles, verb, verb_alone
 from handlers.words import languages, require
 from points import ledger
 from storage.enums import WaiverStatus
@@ -19,9 +19,7 @@ class Me(Command):
     """The sender's authority, budget used, points and open items."""
 
 
-@verb("me")
-def parse_me(rest: list[str]) -> Me:
-    return Me()
+verb_alone("me", Me)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam
 from sqlmodel import select
 
 from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_actions
-from handlers.registry import Command, decides, handles, verb
+from handlers.registry import Command, decides, handles, verb, verb_alone
 from handlers.words import reference, require
 from points import ledger, redemptions
 from storage.enums import RedemptionStatus as Status
@@ -19,9 +19,7 @@ class Catalog(Command):
     """What points can buy, and the sender's balance."""
 
 
-@verb("catalog")
-def parse_catalog(rest: list[str]) -> Catalog:
-    return Catalog()
+verb_alone("catalog", Catalog)
 
 
 @dataclass(frozen=True)

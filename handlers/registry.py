@@ -87,6 +87,11 @@ def verb(name: str, *, menu: bool = True):
     return register
 
 
+def verb_alone(name: str, command: type[Command], *, menu: bool = True) -> None:
+    """Declare a verb that takes no words (any typed after it are ignored)."""
+    verb(name, menu=menu)(lambda rest: command())
+
+
 def handles(command_type: type, *, roles: tuple[str, ...] | None = None):
     """Declare the use case that runs `command_type` (and who may run it)."""
     def register(run: Callable) -> Callable:

@@ -22,7 +22,7 @@ from handlers.base import (
 )
 from handlers.i18n import accepted_words
 from handlers.policy import Policy
-from handlers.registry import Command, OpenForm, decides, handles, verb
+from handlers.registry import Command, OpenForm, decides, handles, verb, verb_alone
 from storage.enums import WaiverStatus
 from storage.models import Employee, Waiver
 from storage.rows import insert_row, transition
@@ -83,9 +83,7 @@ def parse_waiver(rest: list[str]) -> Command:
     return WaiverOpen(rule, occurred)
 
 
-@verb("waivers")
-def parse_waivers(rest: list[str]) -> WaiverList:
-    return WaiverList()
+verb_alone("waivers", WaiverList)
 
 
 FORM = forms.declare(forms.Form("waiver", (
