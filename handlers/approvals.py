@@ -12,6 +12,14 @@ from handlers.words import reference, require
 
 
 @dataclass(frozen=True)
+class Pending(Command):
+    """What waits for the sender's decision."""
+
+
+verb_alone("pending", Pending)
+
+
+@dataclass(frozen=True)
 class Decide(Command):
     """approve / decline anything that waits for a decision, by its reference (C12, W3, ...)."""
 
@@ -35,14 +43,6 @@ def parse_approve(rest: list[str]) -> Decide:
 @verb("decline")
 def parse_decline(rest: list[str]) -> Decide:
     return _parse_decision(rest, False)
-
-
-@dataclass(frozen=True)
-class Pending(Command):
-    """What waits for the sender's decision."""
-
-
-verb_alone("pending", Pending)
 
 
 @handles(Decide)

@@ -46,6 +46,7 @@ class OpenForm(Command):
 class Verb:
     name: str  # canonical, English; the catalogs' `verb.<name>` lists what people type
     parse: Callable[[list[str]], Command]
+    module: str  # the use-case module that declares it
     menu: bool = True  # listed in help and in the platforms' command menus
 
 
@@ -71,25 +72,30 @@ VERBS: dict[str, Verb] = {}
 ROUTES: dict[type, Route] = {}
 DECIDABLE: dict[str, Decidable] = {}
 
-# The use-case modules, in the order their verbs appear in help and command menus.
-MODULES = ("profile", "compensation", "waivers", "praise", "improvements", "approvals",
-           "golden_ear", "redemptions", "ledger_review", "linking", "help")
+# The use-case modules, in the order their verbs appear in help and command menus
+# (within a module, the order they are declared in).
+MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "golden_ear",
+           "redemptions", "ledger_review", "profile", "linking", "help")
 
 
 def verb(name: str, *, menu: bool = True):
     """Declare a verb; the decorated function reads the words after it into a Command,
     raising `words.Usage` when they do not fit (or an `OpenForm` for a form's opener)."""
     def register(parse: Callable[[list[str]], Command]) -> Callable[[list[str]], Command]:
-        if name in VERBS:
-            raise ValueError(f"verb {name!r} declared twice")
-        VERBS[name] = Verb(name, parse, menu)
+        _add(Verb(name, parse, parse.__module__, menu))
         return parse
     return register
 
 
 def verb_alone(name: str, command: type[Command], *, menu: bool = True) -> None:
     """Declare a verb that takes no words (any typed after it are ignored)."""
-    verb(name, menu=menu)(lambda rest: command())
+    _add(Verb(name, lambda rest: command(), command.__module__, menu))
+
+
+def _add(declared: Verb) -> None:
+    if declared.name in VERBS:
+        raise ValueError(f"verb {declared.name!r} declared twice")
+    VERBS[declared.name] = declared
 
 
 def handles(command_type: type, *, roles: tuple[str, ...] | None = None):
@@ -127,4 +133,9 @@ def with_approver() -> list[Decidable]:
 
 
 def menu_verbs() -> list[str]:
-    return [name for name, declared in VERBS.items() if declared.menu]
+    """The verbs for help and command menus, module by module in `MODULES` order."""
+    load()
+    listed = [declared for declared in VERBS.values() if declared.menu]
+    order = {name: n for n, name in enumerate(VERBS)}  # declaration order in a module
+    return [declared.name for declared in sorted(listed, key=lambda v: (
+        MODULES.index(v.module.rsplit(".", 1)[-1]), order[v.name]))]

@@ -56,3 +56,10 @@ def test_help_lists_every_menu_verb_in_the_readers_language(chat):
     for name in registry.menu_verbs():
         assert f"• {name} — " in english
     assert "• 补偿 —— " in chinese and "• 流水 —— " in chinese
+
+
+def test_menus_list_commands_module_by_module_in_declared_order():
+    assert registry.menu_verbs() == [
+        "comp", "waiver", "waivers", "praise", "touching", "suggest", "solved", "pending",
+        "approve", "decline", "nominate", "vote", "goldenear", "catalog", "redeem", "cancel",
+        "ledger", "me", "lang", "link", "login", "help"]
