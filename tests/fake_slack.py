@@ -1,6 +1,8 @@
-"""A local fake of the Slack Web API (the methods Frontline calls), of Socket Mode
-and of the response_url endpoints, recording every call; answers 429 with
-Retry-After or 5xx on demand (`fail`)."""
+"""A local fake of the Slack Web API (the methods Frontline calls), of Socket Mode,
+of the response_url endpoints and of the external file upload (the upload URL
+files.getUploadURLExternal hands out points back here), recording every call;
+answers 429 with Retry-After or 5xx on demand (`fail`; "upload" for the upload
+URL)."""
 
 import asyncio
 import json
@@ -24,6 +26,18 @@ class FakeSlack(FakeApi):
     next_ts: int = 1000
     envelopes: list[dict] = field(default_factory=list)  # Socket Mode: to push to the app
     socket_acks: list[dict] = field(default_factory=list)  # what the app acked with
+    uploads: dict[str, dict] = field(default_factory=dict)  # file id -> announced, bytes
+
+    def shared_files(self) -> list[dict]:
+        """Every file completed into a channel: its channel, comment, thread and bytes."""
+        shared = []
+        for params in self.sent("files.completeUploadExternal"):
+            for file in json.loads(params["files"]):
+                shared.append({"channel": params.get("channel_id"), "title": file.get("title"),
+                               "initial_comment": params.get("initial_comment"),
+                               "thread_ts": params.get("thread_ts"),
+                               **self.uploads[file["id"]]})
+        return shared
 
     def wait_for_response(self, count: int, timeout: float = 10) -> dict:
         """The `count`th answer posted to a response_url, once it is there."""
@@ -67,8 +81,28 @@ class FakeSlack(FakeApi):
                 params = dict((await request.form()).items())
             if (failure := self.injected(method)) is not None:
                 return failure
+            if method.startswith("files.") and (refused := self._refused(method, params)):
+                return {"ok": False, "error": refused}
             self.record(method, params)
+            if method == "files.getUploadURLExternal":
+                file_id = f"F{len(self.uploads) + 1:04d}"
+                self.uploads[file_id] = {"filename": params["filename"],
+                                         "length": int(params["length"]), "data": None}
+                return {"ok": True, "file_id": file_id,
+                        "upload_url": f"http://{request.url.netloc}/upload/v1/{file_id}"}
             return self._result(method, params)
+
+        @app.post("/upload/v1/{file_id}")
+        async def upload(file_id: str, request: Request):
+            """Slack's upload URL: the file's bytes as the body, no token."""
+            if (failure := self.injected("upload")) is not None:
+                return failure
+            if file_id not in self.uploads:
+                return Response("file not found", status_code=404)
+            data = await request.body()
+            self.record("upload", {"file_id": file_id, "length": len(data)})
+            self.uploads[file_id]["data"] = data
+            return Response(f"OK - {len(data)}", media_type="text/plain")
 
         @app.post("/respond/{token}")
         async def respond(token: str, request: Request):
@@ -76,6 +110,17 @@ class FakeSlack(FakeApi):
             return {"ok": True}
 
         return app
+
+    def _refused(self, method: str, params: dict) -> str:
+        """Slack's error for a file call it would not take, or ""."""
+        if method == "files.getUploadURLExternal":
+            return "" if params.get("filename") and params.get("length") else "invalid_arguments"
+        if method == "files.completeUploadExternal":
+            for file in json.loads(params.get("files") or "[]"):
+                upload = self.uploads.get(file.get("id"))
+                if upload is None or upload["data"] is None:  # never uploaded
+                    return "file_not_found"
+        return ""
 
     def _result(self, method: str, params: dict) -> dict:
         if method == "auth.test":
@@ -91,6 +136,10 @@ class FakeSlack(FakeApi):
             return {"ok": True, "channel": channel, "ts": ts,
                     "message": {"text": params.get("text", ""), "blocks": blocks or [],
                                 "ts": ts}}
+        if method == "files.completeUploadExternal":
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""),
+                                           "name": self.uploads[f["id"]]["filename"]}
+                                          for f in json.loads(params["files"])]}
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": f"V{len(self.calls)}", **(params.get("view")
                                                                           or {})}}

@@ -4,6 +4,7 @@ the Slack Web API."""
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import httpx
@@ -16,6 +17,9 @@ from bot.outbox import dispatch_pending
 from bot.slack.adapter import SlackAdapter
 from bot.slack.channels import channels
 from bot.web import create_app
+from handlers.dispatch import execute
+from handlers.praise import AttachRecording, PraiseLog
+from rituals import schedule
 from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Compensation, Outbox, Praise, TouchingMark
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -23,7 +27,7 @@ from tests.http_servers import serve
 from tests.support import count, employee, rows
 
 USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
-ALL_STAFF = "CALLSTAFF"
+ALL_STAFF, HARBOUR = "CALLSTAFF", "CHARBOUR"  # the all-staff channel, a team's channel
 
 
 @pytest.fixture
@@ -44,7 +48,8 @@ def slack(org, fake):
                       "hr": {"per_incident_limit": "1000"}},
             "catalog": DEMO_CATALOG,
             "platforms": {"slack": {"enabled": True, "api_base": f"{api_url}/api/",
-                                    "all_staff_channel": ALL_STAFF}}})
+                                    "all_staff_channel": ALL_STAFF,
+                                    "team_channels": {"Harbour Street Store": HARBOUR}}}})
         adapter = SlackAdapter(org, config, BOT_TOKEN, SIGNING_SECRET)
         with serve(create_app([adapter.router()])) as bot_url:
             yield Slack(bot_url, api_url, org, fake, adapter)
@@ -115,9 +120,11 @@ class Slack:
                            "event": event})
         return self.post(body, "application/json", **kwargs)
 
-    def dispatch(self) -> int:
+    def dispatch(self, later: timedelta = timedelta(0)) -> int:
+        """Deliver what is due `later` from now (a retry waits out its back-off)."""
         return dispatch_pending(self.engine, channels(self.adapter.client, self.engine,
-                                                      self.adapter.config))
+                                                      self.adapter.config),
+                                now=lambda: datetime.now(UTC) + later)
 
     def dm(self, handle: str) -> list[dict]:
         return [p for p in self.fake.sent("chat.postMessage") if p["channel"] == USERS[handle]]
@@ -373,3 +380,76 @@ def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch
             assert fake.socket_acks[0]["envelope_id"] == "env-1"
         finally:
             asyncio.run(wired.on_stop[0]())
+
+
+VOICE = b"OggS\x00\x02 a customer's voice note \xff\xfe"
+
+
+def praise_with_recording(slack, at: datetime | None = None) -> None:
+    """Wang logs praise for Alice with a voice note, as a platform adapter would."""
+    recording = AttachRecording(VOICE, "audio/ogg", "slack:file:F0VOICE")
+    reply, _ = execute(slack.engine, slack.adapter.config, "slack", USERS["wang"],
+                       PraiseLog("She sang my daughter happy birthday", "alice",
+                                 recording=recording), now=at)
+    assert reply.messages[0].params["ref"] == "P1"
+
+
+def posts_to(slack, channel: str) -> list[dict]:
+    return [p for p in slack.fake.sent("chat.postMessage") if p["channel"] == channel]
+
+
+def test_the_praise_broadcast_uploads_its_recording_once(slack):
+    praise_with_recording(slack)
+    assert slack.dispatch() == 2  # Alice's note, the all-staff broadcast
+    (post,) = posts_to(slack, ALL_STAFF)
+    assert "happy birthday" in text_of(post)
+    (shared,) = slack.fake.shared_files()
+    assert shared["data"] == VOICE and shared["length"] == len(VOICE)
+    assert (shared["channel"], shared["filename"]) == (ALL_STAFF, "P1.ogg")
+    assert shared["initial_comment"] == "🎧 P1"
+    called = [name for name, _ in slack.fake.calls]
+    assert called.index("files.getUploadURLExternal") > called.index("chat.postMessage")
+    assert called[-3:] == ["files.getUploadURLExternal", "upload",
+                           "files.completeUploadExternal"]
+
+    assert slack.dispatch(later=timedelta(hours=1)) == 0
+    assert len(slack.fake.shared_files()) == 1 and len(posts_to(slack, ALL_STAFF)) == 1
+
+
+def test_a_failed_upload_is_retried_without_posting_the_praise_again(slack):
+    praise_with_recording(slack)
+    slack.fake.fail("upload", status=500)
+    assert slack.dispatch() == 1  # the broadcast is posted; its recording is not
+    assert len(posts_to(slack, ALL_STAFF)) == 1 and slack.fake.shared_files() == []
+    assert slack.fake.failed[0][0] == "upload"
+
+    assert slack.dispatch(later=timedelta(minutes=1)) == 1
+    (shared,) = slack.fake.shared_files()
+    assert shared["data"] == VOICE and shared["channel"] == ALL_STAFF
+    assert len(posts_to(slack, ALL_STAFF)) == 1
+    assert slack.dispatch(later=timedelta(hours=1)) == 0
+    assert len(slack.fake.shared_files()) == 1
+
+
+def test_the_morning_post_uploads_its_recording_after_the_post_has_gone_out(slack):
+    at = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # noon in Shanghai
+    praise_with_recording(slack, at)
+    slack.dispatch()
+    morning = next(t for t in schedule.targets(slack.engine, slack.adapter.config,
+                                               ["morning_praise"])
+                   if t.team_name == "Harbour Street Store")
+    fired = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+    assert schedule.run_once(slack.engine, slack.adapter.config, morning, fired, fired) == "P1"
+
+    slack.fake.fail("chat.postMessage", status=400, error="not_in_channel")
+    assert slack.dispatch(later=timedelta(minutes=1)) == 0  # no post, so no recording yet
+    assert posts_to(slack, HARBOUR) == []
+    assert [f["channel"] for f in slack.fake.shared_files()] == [ALL_STAFF]
+
+    assert slack.dispatch(later=timedelta(minutes=2)) == 1
+    (post,) = posts_to(slack, HARBOUR)
+    assert "happy birthday" in text_of(post)
+    shared = [f for f in slack.fake.shared_files() if f["channel"] == HARBOUR]
+    assert [f["data"] for f in shared] == [VOICE]
+    assert slack.dispatch(later=timedelta(hours=1)) == 0
+    assert len(posts_to(slack, HARBOUR)) == 1 and len(slack.fake.shared_files()) == 2

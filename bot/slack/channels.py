@@ -1,6 +1,8 @@
 """The outbox through the Slack Web API: a person by direct message (Approve /
 Decline buttons when there is a decision to make), each broadcast channel as its
-own outbox channel. The WebClient waits out 429 Retry-After and retries 5xx."""
+own outbox channel, and a praise recording uploaded to that channel as an outbox
+channel of its own, so a post and its recording each go out once. The WebClient
+waits out 429 Retry-After and retries 5xx."""
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -8,6 +10,7 @@ from sqlalchemy import Engine
 from bot.config import Config
 from bot.outbox import Notification, for_shared_chat, remember_post
 from bot.slack import blocks
+from bot.slack.recordings import SlackRecordingChannel
 from bot.slack.settings import PLATFORM
 from handlers.base import Message, Reply
 from handlers.i18n import render_message
@@ -54,11 +57,19 @@ class SlackChatChannel:
             remember_post(self.engine, PLATFORM, posted["channel"], posted["ts"], ref)
 
 
+def _chat(client: WebClient, engine: Engine, config: Config, channel: str,
+          team: str | None) -> list:
+    """A shared channel's posts, then the recordings that go with them (in this order:
+    a recording goes out only after its post)."""
+    post = SlackChatChannel(client, engine, config, channel, team)
+    return [post, SlackRecordingChannel(client, engine, post)]
+
+
 def channels(client: WebClient, engine: Engine, config: Config) -> list:
     settings = config.platforms.slack
     found: list = [SlackChannel(client)]
     if settings.all_staff_channel:
-        found.append(SlackChatChannel(client, engine, config, settings.all_staff_channel, None))
-    found += [SlackChatChannel(client, engine, config, channel, team)
-              for team, channel in settings.team_channels.items()]
+        found += _chat(client, engine, config, settings.all_staff_channel, None)
+    for team, channel in settings.team_channels.items():
+        found += _chat(client, engine, config, channel, team)
     return found
