@@ -138,9 +138,9 @@ def _parse_report(rest: list[str]) -> Command:
         if word.startswith("#") and len(word) > 1 and not customer_ref:
             customer_ref = word[1:]
         elif words.CURRENCY.match(word) and currency is None and cost is None \
-                and len(trailing) > 1 and words.parse_amount(trailing[-2]) is not None:
+                and len(trailing) > 1 and words.NUMERIC.match(trailing[-2]):
             currency = word.upper()
-        elif cost is None and (parsed := words.parse_amount(word)) is not None:
+        elif cost is None and (parsed := words.trailing_amount(word)) is not None:
             cost, currency = parsed[0], parsed[1] or currency
         else:
             break

@@ -111,3 +111,17 @@ def test_list_shows_own_and_to_review(chat):
     chat.ok("alice", "waiver report W1 a / b")
     text = chat("wang", "waivers")
     assert "W2" in text and "1 waiver waits for your review:" in text and "W1" in text
+
+
+def test_a_trailing_number_that_is_no_valid_cost_is_refused_not_taken_as_reason(chat):
+    chat.ok("alice", "waiver dress code")
+    for line in ("waiver report W1 did x / because y #C1 1.234",
+                 "waiver report W1 did x / because y -5",
+                 "waiver report W1 did x / because y 1.234 USD"):
+        reply = chat.reply("alice", line)
+        assert [m.key for m in reply.messages] == ["error.amount", "usage.waiver"], line
+    assert rows(chat.engine, Waiver)[0].status == "open"
+    chat.ok("alice", "waiver report W1 did x / waited 2h #C1 12.50 USD")
+    waiver = rows(chat.engine, Waiver)[0]
+    assert (waiver.why, waiver.customer_ref, waiver.cost_minor, waiver.currency) == (
+        "waited 2h", "C1", 1250, "USD")
