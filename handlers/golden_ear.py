@@ -122,6 +122,8 @@ def standings(session: Session, month: str) -> list[tuple[int, int, int, datetim
 @handles(CloseGoldenEar, roles=PRIVILEGED)
 def close(ctx: Context, command: CloseGoldenEar) -> Reply:
     month = command.month or ctx.month()
+    if month > ctx.month():  # the current month may close: HR does so on its last day
+        raise Refusal("refuse.month_future", month=month)
     if close_month(ctx.session, ctx.config, month, ctx.now, actor_id=ctx.actor.id) is None:
         raise Refusal("refuse.month_closed", month=month)
     return Reply.of("goldenear.closed", month=month)

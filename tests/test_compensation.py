@@ -1,6 +1,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from handlers.base import Message
+from handlers.i18n import render_message, render_reply
 from storage.models import Compensation
 from tests.support import count, notifications, rows
 
@@ -99,3 +101,29 @@ def test_me_shows_authority_and_usage(chat):
     text = chat("alice", "me")
     assert "200.00 CNY per incident" in text
     assert "used today 120.00 CNY / 500.00 CNY" in text
+
+
+def test_the_approval_card_names_the_requesters_limit_and_the_reply_the_senders(chat):
+    reply = chat.ok("alice", "comp 350 refund broken vase")
+    assert reply.messages[0].params["why_key"] == "comp.why.limit"
+    assert "above your per-incident limit" in render_reply(reply, "en")
+    (card,) = notifications(chat.engine, "wang")
+    assert card.params["why_key"] == "comp.why_theirs.limit"
+    shown = {locale: render_message(Message(card.message_key, card.params), locale)
+             for locale in ("en", "zh", "zh-Hant")}
+    assert "above their per-incident limit" in shown["en"]
+    assert "申请人的单次授权额度" in shown["zh"] and "你的" not in shown["zh"]
+    assert "申請人的單次授權額度" in shown["zh-Hant"] and "你的" not in shown["zh-Hant"]
+
+
+def test_deciding_a_self_authorised_compensation_says_it_waits_for_nobody(chat):
+    chat.ok("alice", "comp 120 voucher parcel late")
+    for who in ("wang", "alice", "hana"):
+        chat.refused(who, "approve C1", "refuse.not_awaiting")
+    assert rows(chat.engine, Compensation)[0].status == "self_authorised"
+
+
+def test_hr_over_their_limit_with_nobody_else_to_approve_is_told_so(chat):
+    reply = chat.refused("hana", "comp 5000 upgrade suite", "refuse.no_other_approver")
+    assert "ask HR" not in render_reply(reply, "en")
+    assert count(chat.engine, Compensation) == 0
