@@ -1,5 +1,6 @@
 """Process waivers: break a rule for the customer, report it within 24 hours."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -161,9 +162,14 @@ def _occurred_at(ctx: Context, occurred: Occurred) -> datetime:
     return ctx.now
 
 
-def _hours_left(ctx: Context, due_at: datetime) -> str:
-    left = due_at - ctx.now
-    return f"{max(left.total_seconds(), 0) / 3600:.1f}"
+def _hours(span: timedelta) -> str:
+    """A span in hours with one decimal, rounded up: a few minutes show as 0.1, never 0.0."""
+    return f"{math.ceil(abs(span.total_seconds()) / 360) / 10:.1f}"
+
+
+def _deadline(ctx: Context, due_at: datetime) -> tuple[bool, str]:
+    """(overdue?, hours left or hours overdue) of a report due at `due_at`."""
+    return due_at < ctx.now, _hours(due_at - ctx.now)
 
 
 @handles(WaiverOpen)
@@ -174,8 +180,9 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
     waiver = Waiver(employee_id=ctx.actor.id, rule=command.rule, occurred_at=occurred_at,
                     due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status=WaiverStatus.OPEN)
     insert_row(ctx.session, waiver)
-    return Reply.of("waiver.opened", ref=f"W{waiver.id}", rule=waiver.rule,
-                    due=ctx.local(waiver.due_at), hours=_hours_left(ctx, waiver.due_at))
+    overdue, hours = _deadline(ctx, waiver.due_at)
+    return Reply.of("waiver.opened_overdue" if overdue else "waiver.opened", ref=f"W{waiver.id}",
+                    rule=waiver.rule, due=ctx.local(waiver.due_at), hours=hours)
 
 
 @handles(WaiverReport)
@@ -228,10 +235,11 @@ def list_waivers(ctx: Context, command: WaiverList | None = None) -> Reply:
         .order_by(Waiver.reported_at)).all()
     reply = Reply.of("waiver.list_header", count=len(mine))
     for waiver in mine:
-        key = "waiver.line_open" if waiver.status == WaiverStatus.OPEN else "waiver.line_reported"
+        overdue, hours = _deadline(ctx, waiver.due_at)
+        key = "waiver.line_reported" if waiver.status != WaiverStatus.OPEN else \
+            "waiver.line_overdue" if overdue else "waiver.line_open"
         reply.messages.append(Reply.of(key, ref=f"W{waiver.id}", rule=waiver.rule,
-                                       due=ctx.local(waiver.due_at),
-                                       hours=_hours_left(ctx, waiver.due_at)).messages[0])
+                                       due=ctx.local(waiver.due_at), hours=hours).messages[0])
         if waiver.status == WaiverStatus.OPEN:
             reply.actions.append(Action("action.report", f"waiver report W{waiver.id}"))
     if to_review:
@@ -255,7 +263,7 @@ def remind_due(session: Session, config: Policy, now: datetime, within: timedelt
             reminded += 1
             ctx = Context(session, config, session.get(Employee, waiver.employee_id), now)
             ctx.notify(waiver.employee_id, "notify.waiver_due_soon", ref=f"W{waiver.id}",
-                       rule=waiver.rule, hours=_hours_left(ctx, waiver.due_at))
+                       rule=waiver.rule, hours=_hours(waiver.due_at - now))
     return reminded
 
 

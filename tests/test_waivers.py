@@ -125,3 +125,15 @@ def test_a_trailing_number_that_is_no_valid_cost_is_refused_not_taken_as_reason(
     waiver = rows(chat.engine, Waiver)[0]
     assert (waiver.why, waiver.customer_ref, waiver.cost_minor, waiver.currency) == (
         "waited 2h", "C1", 1250, "USD")
+
+
+def test_an_overdue_waiver_says_how_long_overdue_never_zero_hours_left(chat):
+    chat.ok("alice", "waiver dress code")
+    listed = chat("alice", "waivers", now=chat.now + timedelta(hours=26, minutes=30))
+    assert "2.5 hours overdue" in listed and "left" not in listed
+    reply = chat.ok("alice", "waivers", now=chat.now + timedelta(hours=23, minutes=58))
+    assert reply.messages[1].key == "waiver.line_open"
+    assert reply.messages[1].params["hours"] == "0.1"  # two minutes left, not "0.0"
+    opened = chat.ok("alice", "waiver no receipt @ 2026-11-21 18:00")
+    assert opened.messages[0].key == "waiver.opened_overdue"
+    assert opened.messages[0].params["hours"] == "16.0"
