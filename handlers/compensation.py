@@ -167,8 +167,9 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     record, status = decide_pending(ctx, "C", record_id, approve, comment, approved=Status.APPROVED)
     amount = money(record.amount_minor, record.currency)
-    ctx.notify(record.employee_id, f"notify.comp_{status}", ref=f"C{record_id}", amount=amount,
-               decider=ctx.actor.name, comment=comment or "-")
+    key = f"notify.comp_{status}" if comment else f"notify.comp_{status}_no_comment"
+    ctx.notify(record.employee_id, key,
+               ref=f"C{record_id}", amount=amount, decider=ctx.actor.name, comment=comment)
     return Reply.of(f"comp.{status}", ref=f"C{record_id}", amount=amount)
 
 

@@ -113,7 +113,7 @@ def _decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment
                     idempotency_key=f"{kind.name}:{record_id}:credit", now=ctx.now)
     ctx.notify(record.employee_id, f"notify.case_{'approved' if approve else 'declined'}",
                ref=ref, text=record.text, points=points, decider=ctx.actor.name,
-               comment=comment or "-")
+               comment=comment)  # a decline always has one; an acceptance shows none
     return Reply.of(f"case.{'approved' if approve else 'declined'}", ref=ref, points=points)
 
 

@@ -136,8 +136,9 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=ref) from None
     status = redemption.status
-    ctx.notify(redemption.employee_id, f"notify.redemption_{status}", ref=ref,
-               item=redemption.item_key, cost=redemption.cost, comment=comment or "-")
+    ctx.notify(redemption.employee_id, f"notify.redemption_{status}" if comment
+               else f"notify.redemption_{status}_no_comment",
+               ref=ref, item=redemption.item_key, cost=redemption.cost, comment=comment)
     return Reply.of(f"redeem.{status}", ref=ref, cost=redemption.cost)
 
 

@@ -219,8 +219,10 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
         ctx, "W", record_id, approve, comment, approved=WaiverStatus.RATIFIED,
         declined=WaiverStatus.REJECTED, reason_required=True,
         columns=("reviewer_id", "review_comment", "reviewed_at"))
-    ctx.notify(waiver.employee_id, f"notify.waiver_{status}", ref=f"W{record_id}",
-               rule=waiver.rule, decider=ctx.actor.name, comment=comment or "-")
+    # a rejection always has its reason; a ratification may come without a comment
+    key = f"notify.waiver_{status}" if comment else "notify.waiver_ratified_no_comment"
+    ctx.notify(waiver.employee_id, key,
+               ref=f"W{record_id}", rule=waiver.rule, decider=ctx.actor.name, comment=comment)
     return Reply.of(f"waiver.{status}", ref=f"W{record_id}")
 
 

@@ -40,7 +40,7 @@ def test_decline_tells_the_employee(chat):
     chat.ok("alice", "comp 350 refund broken vase")
     chat.ok("wang", "decline C1")
     assert rows(chat.engine, Compensation)[0].status == "declined"
-    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_declined"
+    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_declined_no_comment"
 
 
 def test_only_the_assigned_approver_decides_and_only_once(chat):
@@ -127,3 +127,16 @@ def test_hr_over_their_limit_with_nobody_else_to_approve_is_told_so(chat):
     reply = chat.refused("hana", "comp 5000 upgrade suite", "refuse.no_other_approver")
     assert "ask HR" not in render_reply(reply, "en")
     assert count(chat.engine, Compensation) == 0
+
+
+def test_a_decision_without_a_comment_shows_none_rather_than_a_dash(chat):
+    chat.ok("alice", "comp 350 refund broken vase")
+    chat.ok("alice", "comp 360 refund broken lamp")
+    chat.ok("wang", "approve C1")
+    chat.ok("wang", "decline C2 not our fault")
+    bare, commented = notifications(chat.engine, "alice")
+    for locale in ("en", "zh", "zh-Hant"):
+        shown = render_message(Message(bare.message_key, bare.params), locale)
+        assert not shown.rstrip().endswith(("-", ":", "：")), shown
+        assert "not our fault" in render_message(
+            Message(commented.message_key, commented.params), locale)

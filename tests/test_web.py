@@ -284,7 +284,8 @@ def test_approve_then_fulfil_and_nobody_settles_their_own(app, chat):
     assert 'action="/redemptions/2"' not in hana.get("/redemptions").text  # no buttons for it
     statuses = {r.id: r.status for r in rows(chat.engine, Redemption)}
     assert statuses == {1: "fulfilled", 2: "pending"}
-    assert notifications(chat.engine, "bob")[-1].message_key == "notify.redemption_fulfilled"
+    assert notifications(chat.engine, "bob")[-1].message_key == \
+        "notify.redemption_fulfilled_no_comment"
 
 
 def test_supervisor_decides_from_the_team_page(app, chat):
