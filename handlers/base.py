@@ -174,7 +174,7 @@ def decide_pending(ctx: Context, letter: str, record_id: int, approve: bool, com
         raise Refusal("refuse.not_awaiting", ref=ref)
     check_decider(ctx, record.employee_id, getattr(record, kind.approver_column))
     if reason_required and not approve and not comment:
-        raise Refusal("refuse.comment_required", command=f"decline {ref}")
+        raise Refusal("refuse.comment_required", decline_word="verb.decline", ref=ref)
     status = approved if approve else declined
     who, why, when = columns
     if not transition(ctx.session, kind.model, record_id, kind.awaiting,

@@ -89,7 +89,7 @@ def nominate(ctx: Context, command: Nominate) -> Reply:
     ctx.session.add(Nomination(month=month, nominator_id=ctx.actor.id, nominee_id=nominee.id,
                                reason=command.reason, created_at=ctx.now))
     return Reply.of("goldenear.nominated", who=nominee.name, month=month,
-                    vote=f"vote @{nominee.handle}")
+                    vote_word="verb.vote", handle=nominee.handle)
 
 
 @handles(CastVote)
@@ -132,8 +132,10 @@ def close(ctx: Context, command: CloseGoldenEar) -> Reply:
 @handles(GoldenEar)
 def show(ctx: Context, command: GoldenEar) -> Reply:
     month = ctx.month()
-    reply = Reply.of("goldenear.header", month=month)
-    for nominee_id, votes, nominations, _first in standings(ctx.session, month):
+    ranked = standings(ctx.session, month)
+    reply = Reply.of("goldenear.header" if ranked else "goldenear.header_empty", month=month,
+                     nominate_word="verb.nominate")
+    for nominee_id, votes, nominations, _first in ranked:
         reply.messages.append(Reply.of(
             "goldenear.line", who=ctx.session.get(Employee, nominee_id).name, votes=votes,
             nominations=nominations).messages[0])

@@ -97,7 +97,7 @@ def redeem(ctx: Context, command: Redeem) -> Reply:
         ctx.notify(hr_id, "notify.redemption_review", decision_actions(ref), ref=ref,
                    who=ctx.actor.name, item=item.key, cost=item.cost)
     return Reply.of("redeem.requested", ref=ref, item=item.name(ctx.actor.locale), cost=item.cost,
-                    balance=ledger.balance(ctx.session, ctx.actor.id), cancel=f"cancel {ref}")
+                    balance=ledger.balance(ctx.session, ctx.actor.id), cancel_word="verb.cancel")
 
 
 def _load(ctx: Context, redemption_id: int) -> Redemption:

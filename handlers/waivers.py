@@ -106,7 +106,8 @@ def _ago() -> re.Pattern[str]:
 
 
 def _parse_occurred(typed: list[str]) -> Occurred:
-    """`now`, `2h` / `-2h` / `30m` ago, `14:30` today, or `2026-11-23 14:30`."""
+    """`now`, `2h` / `-2h` / `30m` ago, `14:30` (the last 14:30: today, or yesterday
+    when it is not 14:30 yet), or `2026-11-23 14:30`."""
     joined = " ".join(typed)
     if words.is_word(joined, "word.when.now"):
         return Occurred()
@@ -154,9 +155,11 @@ def _occurred_at(ctx: Context, occurred: Occurred) -> datetime:
     tz = ctx.config.organisation.tz
     if occurred.ago is not None:
         return ctx.now - occurred.ago
-    if occurred.today_at is not None:
-        local_today = ctx.now.astimezone(tz).date()
-        return datetime.combine(local_today, occurred.today_at, tzinfo=tz)
+    if occurred.today_at is not None:  # the last time the clock showed it: a time still
+        local_now = ctx.now.astimezone(tz)  # to come today was yesterday's (23:59 at 01:14)
+        day = local_now.date() if occurred.today_at <= local_now.time() else \
+            local_now.date() - timedelta(days=1)
+        return datetime.combine(day, occurred.today_at, tzinfo=tz)
     if occurred.local is not None:
         return occurred.local.replace(tzinfo=tz)
     return ctx.now
