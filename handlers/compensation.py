@@ -163,7 +163,12 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
                     approver=approver.name, why_key=f"comp.why.{why}")
 
 
-@decides("C", Compensation)
+def describe(ctx: Context, record: Compensation) -> dict[str, str]:
+    return {"amount": money(record.amount_minor, record.currency),
+            "kind_key": f"kind.{record.kind}", "reason": record.reason}
+
+
+@decides("C", Compensation, describe=describe)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     record, status = decide_pending(ctx, "C", record_id, approve, comment, approved=Status.APPROVED)
     amount = money(record.amount_minor, record.currency)

@@ -92,12 +92,16 @@ def _open_case(ctx: Context, kind: CaseKind, employee: Employee, record) -> Repl
     return Reply.of(f"{kind.name}.submitted", ref=ref, approver=approver.name)
 
 
-@decides("S", Suggestion)
+def describe(ctx: Context, case: Suggestion | MajorIssue) -> dict[str, str]:
+    return {"text": case.text}
+
+
+@decides("S", Suggestion, describe=describe)
 def decide_suggestion(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return _decide(ctx, SUGGESTION, record_id, approve, comment)
 
 
-@decides("M", MajorIssue)
+@decides("M", MajorIssue, describe=describe)
 def decide_major_issue(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return _decide(ctx, MAJOR_ISSUE, record_id, approve, comment)
 

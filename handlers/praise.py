@@ -138,7 +138,7 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
     return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
 
 
-@decides("P", Praise)
+@decides("P", Praise, describe=lambda ctx, praise: {"text": praise.text})
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     praise, status = decide_pending(ctx, "P", record_id, approve, comment,
                                     approved=PraiseStatus.CREDITED)

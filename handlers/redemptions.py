@@ -107,7 +107,13 @@ def _load(ctx: Context, redemption_id: int) -> Redemption:
     return redemption
 
 
-@decides("R", Redemption, approver_column=None)
+def describe(ctx: Context, redemption: Redemption) -> dict[str, object]:
+    item = ctx.config.catalog_item(redemption.item_key)
+    return {"item": item.name(ctx.actor.locale) if item else redemption.item_key,
+            "cost": redemption.cost}
+
+
+@decides("R", Redemption, describe=describe, approver_column=None)
 def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
     """`approve R7` in chat: the one-step path, approved and fulfilled at once."""
     outcome = Status.FULFILLED if approve else Status.REJECTED

@@ -213,7 +213,11 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
                     late_key="waiver.late" if late else "waiver.on_time")
 
 
-@decides("W", Waiver, awaiting=WaiverStatus.REPORTED, since="reported_at")
+def describe(ctx: Context, waiver: Waiver) -> dict[str, str]:
+    return {"rule": waiver.rule, "done_instead": waiver.done_instead, "why": waiver.why}
+
+
+@decides("W", Waiver, describe=describe, awaiting=WaiverStatus.REPORTED, since="reported_at")
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     waiver = ctx.session.get(Waiver, record_id)
     if waiver is not None and waiver.status == WaiverStatus.OPEN:

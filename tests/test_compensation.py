@@ -140,3 +140,18 @@ def test_a_decision_without_a_comment_shows_none_rather_than_a_dash(chat):
         assert not shown.rstrip().endswith(("-", ":", "：")), shown
         assert "not our fault" in render_message(
             Message(commented.message_key, commented.params), locale)
+
+
+def test_pending_says_who_asks_for_what_how_much_and_since_when(chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.ok("lilei", "建议 门口放伞架", now=chat.now + timedelta(minutes=5))
+    reply = chat.ok("wang", "pending")
+    assert [m.key for m in reply.messages] == ["pending.header", "pending.line.C",
+                                               "pending.line.S"]
+    assert [a.command for a in reply.actions] == ["approve C1", "decline C1",
+                                                  "approve S1", "decline S1"]
+    english, chinese = render_reply(reply, "en"), render_reply(reply, "zh")
+    assert "• C1 Alice Chen: 350.00 CNY refund — broken vase (waiting since 2026-11-23 10:00)" \
+        in english
+    assert "• S1 李雷 Li Lei：建议「门口放伞架」（2026-11-23 10:05 起待审批）" in chinese
+    assert chat.ok("hana", "pending").messages[0].key == "pending.none"

@@ -292,7 +292,7 @@ def test_supervisor_decides_from_the_team_page(app, chat):
     chat.ok("alice", "comp 350 refund #B9 broken vase")
     wang = browser(app, chat, "wang")
     team = wang.get("/team").text
-    assert "C1" in team and "broken vase" in team
+    assert "C1" in team and "350.00 CNY 退款 —— broken vase" in team  # as chat says it, in zh
     response = wang.post("/decide", data={"csrf": csrf(wang), "ref": "C1",
                                           "verdict": "approve", "comment": "ok"})
     assert response.status_code == 303
