@@ -3,12 +3,14 @@ reference letter names, and how it is decided, is declared by each kind's module
 (`@decides`); this module only routes to it."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import select
 
-from handlers.base import PRIVILEGED, Context, Reply, decision_actions
+from handlers.base import PRIVILEGED, Context, Message, Reply, decision_actions
 from handlers.registry import DECIDABLE, Command, handles, verb, verb_alone
 from handlers.words import reference, require
+from storage.models import Employee
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,16 @@ def decide(ctx: Context, command: Decide) -> Reply:
                                           command.comment)
 
 
+def described(ctx: Context, ref: str) -> dict[str, Any]:
+    """Who asks, since when and (by the kind's own `describe`) for what: the parameters
+    of `pending.line.<letter>` and `pending.what.<letter>`."""
+    kind = DECIDABLE[ref[0]]
+    record = ctx.session.get(kind.model, int(ref[1:]))
+    who = ctx.session.get(Employee, record.employee_id)
+    return {"ref": ref, "who": who.name if who else "?",
+            "since": ctx.local(getattr(record, kind.since)), **kind.describe(ctx, record)}
+
+
 def waiting_for(ctx: Context) -> list[str]:
     """References of every record waiting for this person's decision, oldest first:
     those naming them as approver, and for HR every one that any HR colleague decides
@@ -74,8 +86,8 @@ def waiting_for(ctx: Context) -> list[str]:
 @handles(Pending)
 def pending(ctx: Context, command: Pending | None = None) -> Reply:
     refs = waiting_for(ctx)
-    reply = Reply.of("pending.header", count=len(refs))
+    reply = Reply.of("pending.header" if refs else "pending.none", count=len(refs))
     for ref in refs:
-        reply.messages.append(Reply.of("pending.line", ref=ref).messages[0])
+        reply.messages.append(Message(f"pending.line.{ref[0]}", described(ctx, ref)))
         reply.actions.extend(decision_actions(ref))
     return reply

@@ -109,7 +109,8 @@ class Context:
     def approver_for(self, employee: Employee) -> Employee:
         approver = find_approver(self.session, employee)
         if approver is None:
-            raise Refusal("refuse.no_approver")
+            raise Refusal("refuse.no_other_approver" if employee.role in PRIVILEGED
+                          else "refuse.no_approver")
         return approver
 
     def require_role(self, *roles: str) -> None:
@@ -169,9 +170,11 @@ def decide_pending(ctx: Context, letter: str, record_id: int, approve: bool, com
     record = ctx.session.get(kind.model, record_id)
     if record is None:
         raise Refusal("refuse.not_found", ref=ref)
+    if getattr(record, kind.approver_column) is None:  # e.g. self-authorised: never waited
+        raise Refusal("refuse.not_awaiting", ref=ref)
     check_decider(ctx, record.employee_id, getattr(record, kind.approver_column))
     if reason_required and not approve and not comment:
-        raise Refusal("refuse.comment_required", command=f"decline {ref}")
+        raise Refusal("refuse.comment_required", decline_word="verb.decline", ref=ref)
     status = approved if approve else declined
     who, why, when = columns
     if not transition(ctx.session, kind.model, record_id, kind.awaiting,

@@ -93,25 +93,27 @@ def usage(ctx: Context, employee: Employee) -> Usage:
 
 
 def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str | None:
-    """The message key of the first rule the amount breaks, or None when within authority."""
+    """The first rule the amount breaks (`limit`, `daily_budget`, … as in the message keys
+    `comp.why.<rule>`, said to the requester, and `comp.why_theirs.<rule>`, said to the
+    approver), or None when within authority."""
     authority = ctx.config.authority(employee.role)
     if amount_minor > to_minor(authority.per_incident_limit):
-        return "comp.why.limit"
+        return "limit"
     if authority.daily_budget is None and authority.monthly_budget is None:
         spent = Usage(0, 0)
     else:
         spent = usage(ctx, employee)
     if authority.daily_budget is not None and \
             spent.today_minor + amount_minor > to_minor(authority.daily_budget):
-        return "comp.why.daily_budget"
+        return "daily_budget"
     if authority.monthly_budget is not None and \
             spent.month_minor + amount_minor > to_minor(authority.monthly_budget):
-        return "comp.why.monthly_budget"
+        return "monthly_budget"
     team_budget = ctx.config.team_budget
     if employee.team_id is not None and (team_budget.daily or team_budget.monthly):
         day, month = _period_starts(ctx)
-        for limit, since, why in ((team_budget.daily, day, "comp.why.team_daily_budget"),
-                                  (team_budget.monthly, month, "comp.why.team_monthly_budget")):
+        for limit, since, why in ((team_budget.daily, day, "team_daily_budget"),
+                                  (team_budget.monthly, month, "team_monthly_budget")):
             if limit is not None and _spent_since(ctx, since, team_id=employee.team_id) \
                     + amount_minor > to_minor(limit):
                 return why
@@ -135,7 +137,7 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     employee = ctx.session.exec(
         select(Employee).where(Employee.id == ctx.actor.id).with_for_update()).one()
     if currency != ctx.config.organisation.currency:
-        why = "comp.why.currency"
+        why = "currency"
     else:
         why = _over_authority(ctx, employee, amount_minor)
     record = Compensation(
@@ -155,18 +157,24 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
                ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
                kind_key=f"kind.{command.kind}", reason=command.reason,
-               customer_ref=command.customer_ref or "-", why_key=why,
+               customer_ref=command.customer_ref or "-", why_key=f"comp.why_theirs.{why}",
                limit=limit, month_used=money(spent.month_minor, org_currency))
     return Reply.of("comp.pending", ref=f"C{record.id}", amount=money(amount_minor, currency),
-                    approver=approver.name, why_key=why)
+                    approver=approver.name, why_key=f"comp.why.{why}")
 
 
-@decides("C", Compensation)
+def describe(ctx: Context, record: Compensation) -> dict[str, str]:
+    return {"amount": money(record.amount_minor, record.currency),
+            "kind_key": f"kind.{record.kind}", "reason": record.reason}
+
+
+@decides("C", Compensation, describe=describe)
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     record, status = decide_pending(ctx, "C", record_id, approve, comment, approved=Status.APPROVED)
     amount = money(record.amount_minor, record.currency)
-    ctx.notify(record.employee_id, f"notify.comp_{status}", ref=f"C{record_id}", amount=amount,
-               decider=ctx.actor.name, comment=comment or "-")
+    key = f"notify.comp_{status}" if comment else f"notify.comp_{status}_no_comment"
+    ctx.notify(record.employee_id, key,
+               ref=f"C{record_id}", amount=amount, decider=ctx.actor.name, comment=comment)
     return Reply.of(f"comp.{status}", ref=f"C{record_id}", amount=amount)
 
 

@@ -89,7 +89,7 @@ def nominate(ctx: Context, command: Nominate) -> Reply:
     ctx.session.add(Nomination(month=month, nominator_id=ctx.actor.id, nominee_id=nominee.id,
                                reason=command.reason, created_at=ctx.now))
     return Reply.of("goldenear.nominated", who=nominee.name, month=month,
-                    vote=f"vote @{nominee.handle}")
+                    vote_word="verb.vote", handle=nominee.handle)
 
 
 @handles(CastVote)
@@ -122,6 +122,8 @@ def standings(session: Session, month: str) -> list[tuple[int, int, int, datetim
 @handles(CloseGoldenEar, roles=PRIVILEGED)
 def close(ctx: Context, command: CloseGoldenEar) -> Reply:
     month = command.month or ctx.month()
+    if month > ctx.month():  # the current month may close: HR does so on its last day
+        raise Refusal("refuse.month_future", month=month)
     if close_month(ctx.session, ctx.config, month, ctx.now, actor_id=ctx.actor.id) is None:
         raise Refusal("refuse.month_closed", month=month)
     return Reply.of("goldenear.closed", month=month)
@@ -130,8 +132,10 @@ def close(ctx: Context, command: CloseGoldenEar) -> Reply:
 @handles(GoldenEar)
 def show(ctx: Context, command: GoldenEar) -> Reply:
     month = ctx.month()
-    reply = Reply.of("goldenear.header", month=month)
-    for nominee_id, votes, nominations, _first in standings(ctx.session, month):
+    ranked = standings(ctx.session, month)
+    reply = Reply.of("goldenear.header" if ranked else "goldenear.header_empty", month=month,
+                     nominate_word="verb.nominate")
+    for nominee_id, votes, nominations, _first in ranked:
         reply.messages.append(Reply.of(
             "goldenear.line", who=ctx.session.get(Employee, nominee_id).name, votes=votes,
             nominations=nominations).messages[0])

@@ -13,19 +13,25 @@ class Help(Command):
     """The overview of every command, or one command's usage."""
 
     topic: str | None = None  # a canonical verb; None: the overview
+    unknown: str = ""  # a word asked about that is no command: said so, before the overview
 
 
 @verb("help")
 def parse_help(rest: list[str]) -> Help:
     """`help` alone, or `help <any word of a verb>` (an unknown one: the overview)."""
-    return Help(verbs().get(rest[0].lstrip("/").lower()) if rest else None)
+    if not rest:
+        return Help()
+    asked = rest[0].lstrip("/")
+    topic = verbs().get(asked.lower())
+    return Help(topic, "" if topic else asked[:40])
 
 
 @handles(Help)
 def show(ctx: Context, command: Help) -> Reply:
     if command.topic is not None:
         return Reply.of(f"usage.{command.topic}")
-    reply = Reply.of("help.header")
+    reply = Reply.of("help.unknown", word=command.unknown) if command.unknown else Reply([])
+    reply.messages.extend(Reply.of("help.header").messages)
     for name in menu_verbs():
         reply.messages.extend(Reply.of("help.line", verb_word=f"verb.{name}",
                                        menu_key=f"menu.{name}").messages)

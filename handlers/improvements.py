@@ -92,12 +92,16 @@ def _open_case(ctx: Context, kind: CaseKind, employee: Employee, record) -> Repl
     return Reply.of(f"{kind.name}.submitted", ref=ref, approver=approver.name)
 
 
-@decides("S", Suggestion)
+def describe(ctx: Context, case: Suggestion | MajorIssue) -> dict[str, str]:
+    return {"text": case.text}
+
+
+@decides("S", Suggestion, describe=describe)
 def decide_suggestion(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return _decide(ctx, SUGGESTION, record_id, approve, comment)
 
 
-@decides("M", MajorIssue)
+@decides("M", MajorIssue, describe=describe)
 def decide_major_issue(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return _decide(ctx, MAJOR_ISSUE, record_id, approve, comment)
 
@@ -113,7 +117,7 @@ def _decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment
                     idempotency_key=f"{kind.name}:{record_id}:credit", now=ctx.now)
     ctx.notify(record.employee_id, f"notify.case_{'approved' if approve else 'declined'}",
                ref=ref, text=record.text, points=points, decider=ctx.actor.name,
-               comment=comment or "-")
+               comment=comment)  # a decline always has one; an acceptance shows none
     return Reply.of(f"case.{'approved' if approve else 'declined'}", ref=ref, points=points)
 
 

@@ -44,7 +44,7 @@ def show(ctx: Context, command: Ledger) -> Reply:
     entries = ctx.session.exec(
         select(LedgerEntry).where(LedgerEntry.employee_id == employee.id)
         .order_by(LedgerEntry.id.desc()).limit(command.limit)).all()
-    reply = Reply.of("ledger.header", who=employee.name,
+    reply = Reply.of("ledger.header" if entries else "ledger.header_empty", who=employee.name,
                      balance=ledger.balance(ctx.session, employee.id), count=len(entries))
     for entry in entries:
         source = entry.source_type + (f"#{entry.source_id}" if entry.source_id else "")

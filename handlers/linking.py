@@ -68,6 +68,14 @@ def redeem_code(session: Session, code: str, purpose: str, now: datetime) -> Emp
     return owner if owner is not None and owner.active else None
 
 
+def live_purpose(session: Session, code: str, now: datetime) -> str | None:
+    """What an unused, unexpired code is for (`link:telegram`), or None; it stays unused."""
+    found = session.get(OneTimeCode, digest(code))
+    if found is None or found.used_at is not None or found.expires_at <= now:
+        return None
+    return found.purpose
+
+
 @handles(SignIn)
 def sign_in(ctx: Context, command: SignIn) -> Reply:
     """Send the person a one-time link to the web console, privately (a chat command
@@ -88,6 +96,9 @@ def link_account(session: Session, platform: str, user_id: str, code: str,
         raise Refusal("refuse.already_linked")
     owner = redeem_code(session, code, f"link:{platform}", now)
     if owner is None:
+        elsewhere = live_purpose(session, code, now)
+        if elsewhere is not None and elsewhere.startswith("link:"):
+            raise Refusal("refuse.link_code_platform", platform=elsewhere.removeprefix("link:"))
         raise Refusal("refuse.link_code")
     previous = session.exec(select(ChatIdentity).where(
         ChatIdentity.employee_id == owner.id, ChatIdentity.platform == platform)).first()

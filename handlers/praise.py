@@ -138,7 +138,7 @@ def _submit(ctx: Context, command: PraiseLog) -> Reply:
     return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
 
 
-@decides("P", Praise)
+@decides("P", Praise, describe=lambda ctx, praise: {"text": praise.text})
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     praise, status = decide_pending(ctx, "P", record_id, approve, comment,
                                     approved=PraiseStatus.CREDITED)
@@ -146,8 +146,9 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
         credit(ctx.session, ctx.config, ctx.now, praise,
                ctx.session.get(Employee, praise.employee_id), ctx.actor.id)
     else:
-        ctx.notify(praise.employee_id, "notify.praise_declined", ref=f"P{record_id}",
-                   decider=ctx.actor.name, comment=comment or "-")
+        key = "notify.praise_declined" if comment else "notify.praise_declined_no_comment"
+        ctx.notify(praise.employee_id, key,
+                   ref=f"P{record_id}", decider=ctx.actor.name, comment=comment)
     return Reply.of(f"praise.{status}", ref=f"P{record_id}")
 
 

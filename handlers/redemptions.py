@@ -97,7 +97,7 @@ def redeem(ctx: Context, command: Redeem) -> Reply:
         ctx.notify(hr_id, "notify.redemption_review", decision_actions(ref), ref=ref,
                    who=ctx.actor.name, item=item.key, cost=item.cost)
     return Reply.of("redeem.requested", ref=ref, item=item.name(ctx.actor.locale), cost=item.cost,
-                    balance=ledger.balance(ctx.session, ctx.actor.id), cancel=f"cancel {ref}")
+                    balance=ledger.balance(ctx.session, ctx.actor.id), cancel_word="verb.cancel")
 
 
 def _load(ctx: Context, redemption_id: int) -> Redemption:
@@ -107,7 +107,13 @@ def _load(ctx: Context, redemption_id: int) -> Redemption:
     return redemption
 
 
-@decides("R", Redemption, approver_column=None)
+def describe(ctx: Context, redemption: Redemption) -> dict[str, object]:
+    item = ctx.config.catalog_item(redemption.item_key)
+    return {"item": item.name(ctx.actor.locale) if item else redemption.item_key,
+            "cost": redemption.cost}
+
+
+@decides("R", Redemption, describe=describe, approver_column=None)
 def decide(ctx: Context, redemption_id: int, approve: bool, comment: str) -> Reply:
     """`approve R7` in chat: the one-step path, approved and fulfilled at once."""
     outcome = Status.FULFILLED if approve else Status.REJECTED
@@ -136,8 +142,9 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=ref) from None
     status = redemption.status
-    ctx.notify(redemption.employee_id, f"notify.redemption_{status}", ref=ref,
-               item=redemption.item_key, cost=redemption.cost, comment=comment or "-")
+    ctx.notify(redemption.employee_id, f"notify.redemption_{status}" if comment
+               else f"notify.redemption_{status}_no_comment",
+               ref=ref, item=redemption.item_key, cost=redemption.cost, comment=comment)
     return Reply.of(f"redeem.{status}", ref=ref, cost=redemption.cost)
 
 

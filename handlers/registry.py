@@ -8,7 +8,8 @@ the help texts are `usage.comp` and `menu.comp`; the grammar, the dispatcher, th
 overview, the platforms' command menus and form triggers are all derived from here.
 
 A record that waits for someone's decision is declared with `@decides("C", ...)` on
-its decide function: its reference letter, its table, the status in which it waits.
+its decide function: its reference letter, its table, the status in which it waits, and
+how a waiting one is described (`pending` in chat, the web's team page).
 """
 
 import importlib
@@ -64,6 +65,9 @@ class Decidable:
     model: type
     awaiting: str  # the status in which it waits
     decide: Callable[["Context", int, bool, str], "Reply"]
+    # what a waiting record asks for, as the parameters of the messages
+    # `pending.line.<letter>` (a line in chat) and `pending.what.<letter>` (the web's column)
+    describe: Callable[["Context", Any], dict[str, Any]]
     since: str = "created_at"  # the column that says since when it waits
     approver_column: str | None = "approver_id"  # None: any HR colleague decides
 
@@ -108,13 +112,16 @@ def handles(command_type: type, *, roles: tuple[str, ...] | None = None):
     return register
 
 
-def decides(letter: str, model: type, *, awaiting: str = "pending", since: str = "created_at",
+def decides(letter: str, model: type, *, describe: Callable[["Context", Any], dict[str, Any]],
+            awaiting: str = "pending", since: str = "created_at",
             approver_column: str | None = "approver_id"):
-    """Declare the function that approves or declines a `letter` record by its id."""
+    """Declare the function that approves or declines a `letter` record by its id, and
+    `describe`, the parameters that say what a waiting one asks for."""
     def register(decide: Callable) -> Callable:
         if letter in DECIDABLE:
             raise ValueError(f"reference letter {letter!r} declared twice")
-        DECIDABLE[letter] = Decidable(letter, model, awaiting, decide, since, approver_column)
+        DECIDABLE[letter] = Decidable(letter, model, awaiting, decide, describe, since,
+                                      approver_column)
         return decide
     return register
 

@@ -1,5 +1,6 @@
 """Process waivers: break a rule for the customer, report it within 24 hours."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -105,7 +106,8 @@ def _ago() -> re.Pattern[str]:
 
 
 def _parse_occurred(typed: list[str]) -> Occurred:
-    """`now`, `2h` / `-2h` / `30m` ago, `14:30` today, or `2026-11-23 14:30`."""
+    """`now`, `2h` / `-2h` / `30m` ago, `14:30` (the last 14:30: today, or yesterday
+    when it is not 14:30 yet), or `2026-11-23 14:30`."""
     joined = " ".join(typed)
     if words.is_word(joined, "word.when.now"):
         return Occurred()
@@ -138,9 +140,9 @@ def _parse_report(rest: list[str]) -> Command:
         if word.startswith("#") and len(word) > 1 and not customer_ref:
             customer_ref = word[1:]
         elif words.CURRENCY.match(word) and currency is None and cost is None \
-                and len(trailing) > 1 and words.parse_amount(trailing[-2]) is not None:
+                and len(trailing) > 1 and words.NUMERIC.match(trailing[-2]):
             currency = word.upper()
-        elif cost is None and (parsed := words.parse_amount(word)) is not None:
+        elif cost is None and (parsed := words.trailing_amount(word)) is not None:
             cost, currency = parsed[0], parsed[1] or currency
         else:
             break
@@ -153,17 +155,24 @@ def _occurred_at(ctx: Context, occurred: Occurred) -> datetime:
     tz = ctx.config.organisation.tz
     if occurred.ago is not None:
         return ctx.now - occurred.ago
-    if occurred.today_at is not None:
-        local_today = ctx.now.astimezone(tz).date()
-        return datetime.combine(local_today, occurred.today_at, tzinfo=tz)
+    if occurred.today_at is not None:  # the last time the clock showed it: a time still
+        local_now = ctx.now.astimezone(tz)  # to come today was yesterday's (23:59 at 01:14)
+        day = local_now.date() if occurred.today_at <= local_now.time() else \
+            local_now.date() - timedelta(days=1)
+        return datetime.combine(day, occurred.today_at, tzinfo=tz)
     if occurred.local is not None:
         return occurred.local.replace(tzinfo=tz)
     return ctx.now
 
 
-def _hours_left(ctx: Context, due_at: datetime) -> str:
-    left = due_at - ctx.now
-    return f"{max(left.total_seconds(), 0) / 3600:.1f}"
+def _hours(span: timedelta) -> str:
+    """A span in hours with one decimal, rounded up: a few minutes show as 0.1, never 0.0."""
+    return f"{math.ceil(abs(span.total_seconds()) / 360) / 10:.1f}"
+
+
+def _deadline(ctx: Context, due_at: datetime) -> tuple[bool, str]:
+    """(overdue?, hours left or hours overdue) of a report due at `due_at`."""
+    return due_at < ctx.now, _hours(due_at - ctx.now)
 
 
 @handles(WaiverOpen)
@@ -174,8 +183,9 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
     waiver = Waiver(employee_id=ctx.actor.id, rule=command.rule, occurred_at=occurred_at,
                     due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status=WaiverStatus.OPEN)
     insert_row(ctx.session, waiver)
-    return Reply.of("waiver.opened", ref=f"W{waiver.id}", rule=waiver.rule,
-                    due=ctx.local(waiver.due_at), hours=_hours_left(ctx, waiver.due_at))
+    overdue, hours = _deadline(ctx, waiver.due_at)
+    return Reply.of("waiver.opened_overdue" if overdue else "waiver.opened", ref=f"W{waiver.id}",
+                    rule=waiver.rule, due=ctx.local(waiver.due_at), hours=hours)
 
 
 @handles(WaiverReport)
@@ -203,7 +213,11 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
                     late_key="waiver.late" if late else "waiver.on_time")
 
 
-@decides("W", Waiver, awaiting=WaiverStatus.REPORTED, since="reported_at")
+def describe(ctx: Context, waiver: Waiver) -> dict[str, str]:
+    return {"rule": waiver.rule, "done_instead": waiver.done_instead, "why": waiver.why}
+
+
+@decides("W", Waiver, describe=describe, awaiting=WaiverStatus.REPORTED, since="reported_at")
 def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     waiver = ctx.session.get(Waiver, record_id)
     if waiver is not None and waiver.status == WaiverStatus.OPEN:
@@ -212,8 +226,10 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
         ctx, "W", record_id, approve, comment, approved=WaiverStatus.RATIFIED,
         declined=WaiverStatus.REJECTED, reason_required=True,
         columns=("reviewer_id", "review_comment", "reviewed_at"))
-    ctx.notify(waiver.employee_id, f"notify.waiver_{status}", ref=f"W{record_id}",
-               rule=waiver.rule, decider=ctx.actor.name, comment=comment or "-")
+    # a rejection always has its reason; a ratification may come without a comment
+    key = f"notify.waiver_{status}" if comment else "notify.waiver_ratified_no_comment"
+    ctx.notify(waiver.employee_id, key,
+               ref=f"W{record_id}", rule=waiver.rule, decider=ctx.actor.name, comment=comment)
     return Reply.of(f"waiver.{status}", ref=f"W{record_id}")
 
 
@@ -228,10 +244,11 @@ def list_waivers(ctx: Context, command: WaiverList | None = None) -> Reply:
         .order_by(Waiver.reported_at)).all()
     reply = Reply.of("waiver.list_header", count=len(mine))
     for waiver in mine:
-        key = "waiver.line_open" if waiver.status == WaiverStatus.OPEN else "waiver.line_reported"
+        overdue, hours = _deadline(ctx, waiver.due_at)
+        key = "waiver.line_reported" if waiver.status != WaiverStatus.OPEN else \
+            "waiver.line_overdue" if overdue else "waiver.line_open"
         reply.messages.append(Reply.of(key, ref=f"W{waiver.id}", rule=waiver.rule,
-                                       due=ctx.local(waiver.due_at),
-                                       hours=_hours_left(ctx, waiver.due_at)).messages[0])
+                                       due=ctx.local(waiver.due_at), hours=hours).messages[0])
         if waiver.status == WaiverStatus.OPEN:
             reply.actions.append(Action("action.report", f"waiver report W{waiver.id}"))
     if to_review:
@@ -255,7 +272,7 @@ def remind_due(session: Session, config: Policy, now: datetime, within: timedelt
             reminded += 1
             ctx = Context(session, config, session.get(Employee, waiver.employee_id), now)
             ctx.notify(waiver.employee_id, "notify.waiver_due_soon", ref=f"W{waiver.id}",
-                       rule=waiver.rule, hours=_hours_left(ctx, waiver.due_at))
+                       rule=waiver.rule, hours=_hours(waiver.due_at - now))
     return reminded
 
 

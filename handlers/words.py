@@ -76,6 +76,17 @@ def looks_like_amount(word: str) -> bool:
     return bool(re.match(r"^[-+¥￥]?[\d.,]+", word))
 
 
+NUMERIC = re.compile(r"^[-+]?[¥￥]?[-+]?\d[\d.,]*(?:元|[A-Za-z]{3})?$")
+
+
+def trailing_amount(word: str) -> tuple[Decimal, str | None] | None:
+    """The amount a trailing word of free text is, None when it is a word; a number
+    that is no valid amount (`-5`, `1.234`, `1,5`) is refused rather than taken as text."""
+    parsed = parse_amount(word)
+    require(parsed is not None or NUMERIC.match(word) is None, "error.amount")
+    return parsed
+
+
 def reference(word: str, letters: str) -> tuple[str, int]:
     """`C12` / `#c12` -> ("C", 12), if its letter is one of `letters`."""
     match = REFERENCE.match(word)

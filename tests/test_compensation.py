@@ -1,6 +1,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
+from handlers.base import Message
+from handlers.i18n import render_message, render_reply
 from storage.models import Compensation
 from tests.support import count, notifications, rows
 
@@ -38,7 +40,7 @@ def test_decline_tells_the_employee(chat):
     chat.ok("alice", "comp 350 refund broken vase")
     chat.ok("wang", "decline C1")
     assert rows(chat.engine, Compensation)[0].status == "declined"
-    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_declined"
+    assert notifications(chat.engine, "alice")[0].message_key == "notify.comp_declined_no_comment"
 
 
 def test_only_the_assigned_approver_decides_and_only_once(chat):
@@ -99,3 +101,57 @@ def test_me_shows_authority_and_usage(chat):
     text = chat("alice", "me")
     assert "200.00 CNY per incident" in text
     assert "used today 120.00 CNY / 500.00 CNY" in text
+
+
+def test_the_approval_card_names_the_requesters_limit_and_the_reply_the_senders(chat):
+    reply = chat.ok("alice", "comp 350 refund broken vase")
+    assert reply.messages[0].params["why_key"] == "comp.why.limit"
+    assert "above your per-incident limit" in render_reply(reply, "en")
+    (card,) = notifications(chat.engine, "wang")
+    assert card.params["why_key"] == "comp.why_theirs.limit"
+    shown = {locale: render_message(Message(card.message_key, card.params), locale)
+             for locale in ("en", "zh", "zh-Hant")}
+    assert "above their per-incident limit" in shown["en"]
+    assert "申请人的单次授权额度" in shown["zh"] and "你的" not in shown["zh"]
+    assert "申請人的單次授權額度" in shown["zh-Hant"] and "你的" not in shown["zh-Hant"]
+
+
+def test_deciding_a_self_authorised_compensation_says_it_waits_for_nobody(chat):
+    chat.ok("alice", "comp 120 voucher parcel late")
+    for who in ("wang", "alice", "hana"):
+        chat.refused(who, "approve C1", "refuse.not_awaiting")
+    assert rows(chat.engine, Compensation)[0].status == "self_authorised"
+
+
+def test_hr_over_their_limit_with_nobody_else_to_approve_is_told_so(chat):
+    reply = chat.refused("hana", "comp 5000 upgrade suite", "refuse.no_other_approver")
+    assert "ask HR" not in render_reply(reply, "en")
+    assert count(chat.engine, Compensation) == 0
+
+
+def test_a_decision_without_a_comment_shows_none_rather_than_a_dash(chat):
+    chat.ok("alice", "comp 350 refund broken vase")
+    chat.ok("alice", "comp 360 refund broken lamp")
+    chat.ok("wang", "approve C1")
+    chat.ok("wang", "decline C2 not our fault")
+    bare, commented = notifications(chat.engine, "alice")
+    for locale in ("en", "zh", "zh-Hant"):
+        shown = render_message(Message(bare.message_key, bare.params), locale)
+        assert not shown.rstrip().endswith(("-", ":", "：")), shown
+        assert "not our fault" in render_message(
+            Message(commented.message_key, commented.params), locale)
+
+
+def test_pending_says_who_asks_for_what_how_much_and_since_when(chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.ok("lilei", "建议 门口放伞架", now=chat.now + timedelta(minutes=5))
+    reply = chat.ok("wang", "pending")
+    assert [m.key for m in reply.messages] == ["pending.header", "pending.line.C",
+                                               "pending.line.S"]
+    assert [a.command for a in reply.actions] == ["approve C1", "decline C1",
+                                                  "approve S1", "decline S1"]
+    english, chinese = render_reply(reply, "en"), render_reply(reply, "zh")
+    assert "• C1 Alice Chen: 350.00 CNY refund — broken vase (waiting since 2026-11-23 10:00)" \
+        in english
+    assert "• S1 李雷 Li Lei：建议「门口放伞架」（2026-11-23 10:05 起待审批）" in chinese
+    assert chat.ok("hana", "pending").messages[0].key == "pending.none"

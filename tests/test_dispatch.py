@@ -6,6 +6,7 @@ from bot.grammar import parse
 from bot.outbox import ConsoleChannel, dispatch_pending
 from handlers.dispatch import execute
 from handlers.i18n import render_reply
+from handlers.linking import issue_code
 from storage.engine import transaction
 from storage.models import ChatIdentity, CommandReceipt, LedgerEntry, Outbox, OutboxDelivery, Praise
 from tests.support import balance, count, employee, rows
@@ -122,3 +123,19 @@ def test_failed_delivery_is_retried_and_other_channels_are_not_repeated(chat):
     assert dispatch_pending(chat.engine, [console, flaky], now=lambda: later) == 1
     assert len(steady) == 2 and len(flaky.sent) == 2
     assert count(chat.engine, OutboxDelivery) == 4
+
+
+def test_a_link_code_for_another_platform_says_which_and_stays_valid(chat):
+    with transaction(chat.engine) as session:
+        code = issue_code(session, employee(chat.engine, "bob"), "link:telegram", chat.now,
+                          timedelta(hours=1))
+    reply, _ = execute(chat.engine, chat.config, "console", "stranger", parse(f"link {code}"),
+                       now=chat.now)
+    assert not reply.ok and reply.messages[0].key == "refuse.link_code_platform"
+    assert "telegram" in render_reply(reply, "en")
+    reply, _ = execute(chat.engine, chat.config, "console", "stranger", parse("link NOSUCHCODE"),
+                       now=chat.now)
+    assert reply.messages[0].key == "refuse.link_code"
+    reply, _ = execute(chat.engine, chat.config, "telegram", "4242", parse(f"link {code}"),
+                       now=chat.now)
+    assert reply.messages[0].key == "linked"

@@ -40,6 +40,11 @@ from handlers.words import verbs
      PraiseLog("thank you note", None, "https://files.test/a.mp3")),
     ("感动 P5", Touching(5)),
     ("approve c12 ok then", Decide("C", 12, True, "ok then")),
+    ("accept S1", Decide("S", 1, True, "")),
+    ("confirm M2 well done", Decide("M", 2, True, "well done")),
+    ("采纳 S1", Decide("S", 1, True, "")),
+    ("確認 P4", Decide("P", 4, True, "")),
+    ("deny C3 no", Decide("C", 3, False, "no")),
     ("拒绝 #W3 理由不充分", Decide("W", 3, False, "理由不充分")),
     ("nominate @bob listened", Nominate("bob", "listened")),
     ("投票 @bob", CastVote("bob")),
@@ -50,6 +55,7 @@ from handlers.words import verbs
     ("语言 中文", SetLanguage("zh")),
     ("help comp", Help("comp")),
     ("帮助 补偿", Help("comp")),
+    ("help foo", Help(None, "foo")),
 ])
 def test_examples(text, expected):
     assert parse(text) == expected
@@ -62,6 +68,7 @@ def test_examples(text, expected):
     ("comp 5 refund #ref", "comp", "error.reason"),
     ("waiver x @ someday", "waiver", "error.when"),
     ("waiver report W1 no slash here", "waiver", "error.report_fields"),
+    ("waiver report W2 did x / because y #C1 1.234", "waiver", "error.amount"),
     ("vote bob", "vote", "error.handle"),
     ("approve X1", "approve", "error.reference"),
     ("cancel C1", "cancel", "error.reference"),

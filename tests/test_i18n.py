@@ -169,6 +169,14 @@ def test_english_chooses_singular_or_plural_by_the_count():
     assert render_message(Message("pending.header", {"count": 0}), "en").startswith("0 requests")
 
 
+
+def test_a_message_with_several_counts_reads_right_with_each_of_them_one():
+    ones = {"team": "T", "praise": 1, "points": 1, "own_count": 1, "own_total": "1.00 CNY",
+            "approved_count": 1, "approved_total": "1.00 CNY", "rules": "-", "pending": 1}
+    shown = render_message(Message("ritual.weekly_digest", ones), "en")
+    assert not re.search(r"\b1 [a-z]+s\b", shown), shown
+
+
 def test_an_unknown_locale_falls_back_to_english():
     assert render_message(Message("action.approve"), "xx") == "Approve"
     assert render_message(Message("action.approve"), "zh") == "批准"

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.grammar import parse
 from handlers.dispatch import execute
+from handlers.i18n import render_reply
 from points import ledger
 from points.ledger import LedgerIsAppendOnly
 from storage.engine import transaction
@@ -62,6 +63,8 @@ def test_redeem_debits_and_cancel_refunds(chat):
     credit(chat.engine, "alice", 250, "k1", chat.now)
     reply = chat.ok("alice", "redeem leave-day")
     assert reply.messages[0].key == "redeem.requested"
+    assert "Send: cancel R1" in render_reply(reply, "en")
+    assert "取消 R1" in render_reply(reply, "zh") and "cancel" not in render_reply(reply, "zh")
     assert balance(chat.engine, "alice") == 50
     assert notifications(chat.engine, "hana")[0].message_key == "notify.redemption_review"
     chat.refused("bob", "cancel R1", "refuse.not_found")
@@ -135,3 +138,11 @@ def test_concurrent_credits_with_one_key_count_once(chat):
                                 range(20)))
     assert sum(r is not None for r in results) == 1
     assert balance(chat.engine, "bob") == 10
+
+
+def test_an_empty_ledger_says_it_has_no_entries_yet(chat):
+    reply = chat.ok("alice", "ledger")
+    assert [m.key for m in reply.messages] == ["ledger.header_empty"]
+    assert "no entries yet" in render_reply(reply, "en")
+    credit(chat.engine, "alice", 20, "k1", chat.now)
+    assert "last 1 entry:" in chat("alice", "ledger")

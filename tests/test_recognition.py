@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from handlers.golden_ear import close_month
+from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import GoldenEarAward, LedgerEntry, Praise, Vote
 from tests.support import balance, count, notifications, rows
@@ -121,3 +122,25 @@ def test_golden_ear_month_without_nominations(chat):
         award = close_month(session, chat.config, "2026-10", chat.now)
     assert award.winner_id is None
     assert [n.message_key for n in notifications(chat.engine)] == ["broadcast.goldenear_none"]
+
+
+def test_golden_ear_refuses_to_close_a_month_still_to_come(chat):
+    chat.ok("alice", "nominate @bob listened to the whole complaint")
+    chat.refused("hana", "goldenear close 2030-01", "refuse.month_future")
+    chat.refused("hana", "goldenear close 2026-12", "refuse.month_future")
+    assert count(chat.engine, GoldenEarAward) == 0
+    assert notifications(chat.engine) == []
+    # the current month (in the organisation's timezone) closes, as HR does on its last day
+    last_evening = chat.now.replace(day=30, hour=15)  # 23:00 on 30 November in Shanghai
+    chat.ok("hana", "goldenear close", now=last_evening)
+    assert rows(chat.engine, GoldenEarAward)[0].month == "2026-11"
+
+
+def test_golden_ear_replies_show_the_vote_command_in_the_readers_words(chat):
+    reply = chat.ok("alice", "golden-ear")
+    assert reply.messages[0].key == "goldenear.header_empty"
+    assert "no nominations yet" in render_reply(reply, "en")
+    reply = chat.ok("lilei", "提名 @bob 听完了整个投诉")
+    assert "投票 @bob" in render_reply(reply, "zh") and "vote" not in render_reply(reply, "zh")
+    assert "投票 @bob" in render_reply(reply, "zh-Hant")
+    assert "vote @bob" in render_reply(reply, "en")

@@ -56,6 +56,14 @@ def test_help_lists_every_menu_verb_in_the_readers_language(chat):
     for name in registry.menu_verbs():
         assert f"• {name} — " in english
     assert "• 补偿 —— " in chinese and "• 流水 —— " in chinese
+    assert "HR closes a month" in english  # `goldenear close` has its line too
+
+
+def test_help_about_a_word_that_is_no_command_says_so_then_lists_them(chat):
+    reply = chat.reply("alice", "help foo")
+    assert [m.key for m in reply.messages[:2]] == ["help.unknown", "help.header"]
+    assert "“foo” is not a command" in render_reply(reply, "en")
+    assert "「foo」" in render_reply(reply, "zh")
 
 
 def test_menus_list_commands_module_by_module_in_declared_order():

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from handlers import waivers
+from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import Waiver
 from tests.support import count, notifications, rows
@@ -25,9 +26,18 @@ def test_open_at_a_time_in_the_organisation_timezone(chat):
 
 
 def test_a_time_in_the_future_is_refused(chat):
-    chat.refused("alice", "waiver dress code @ 23:00", "refuse.future")
     chat.refused("alice", "waiver dress code @ 2027-01-01 10:00", "refuse.future")
+    chat.refused("alice", "waiver dress code @ 2026-11-23 10:30", "refuse.future")
     assert count(chat.engine, Waiver) == 0
+
+
+def test_a_clock_time_not_reached_yet_today_was_yesterdays(chat):
+    past_one = chat.now.replace(hour=17, minute=14)  # 01:14 on 24 November in Shanghai
+    chat.ok("alice", "waiver dress code @ 23:59", now=past_one)
+    chat.ok("alice", "waiver no receipt @ 01:00", now=past_one)
+    first, second = rows(chat.engine, Waiver)
+    assert first.occurred_at.isoformat() == "2026-11-23T15:59:00+00:00"  # 23:59 last night
+    assert second.occurred_at.isoformat() == "2026-11-23T17:00:00+00:00"  # 01:00 today
 
 
 def test_unreadable_time_gets_usage(chat):
@@ -111,3 +121,38 @@ def test_list_shows_own_and_to_review(chat):
     chat.ok("alice", "waiver report W1 a / b")
     text = chat("wang", "waivers")
     assert "W2" in text and "1 waiver waits for your review:" in text and "W1" in text
+
+
+def test_a_trailing_number_that_is_no_valid_cost_is_refused_not_taken_as_reason(chat):
+    chat.ok("alice", "waiver dress code")
+    for line in ("waiver report W1 did x / because y #C1 1.234",
+                 "waiver report W1 did x / because y -5",
+                 "waiver report W1 did x / because y 1.234 USD"):
+        reply = chat.reply("alice", line)
+        assert [m.key for m in reply.messages] == ["error.amount", "usage.waiver"], line
+    assert rows(chat.engine, Waiver)[0].status == "open"
+    chat.ok("alice", "waiver report W1 did x / waited 2h #C1 12.50 USD")
+    waiver = rows(chat.engine, Waiver)[0]
+    assert (waiver.why, waiver.customer_ref, waiver.cost_minor, waiver.currency) == (
+        "waited 2h", "C1", 1250, "USD")
+
+
+def test_an_overdue_waiver_says_how_long_overdue_never_zero_hours_left(chat):
+    chat.ok("alice", "waiver dress code")
+    listed = chat("alice", "waivers", now=chat.now + timedelta(hours=26, minutes=30))
+    assert "2.5 hours overdue" in listed and "left" not in listed
+    reply = chat.ok("alice", "waivers", now=chat.now + timedelta(hours=23, minutes=58))
+    assert reply.messages[1].key == "waiver.line_open"
+    assert reply.messages[1].params["hours"] == "0.1"  # two minutes left, not "0.0"
+    opened = chat.ok("alice", "waiver no receipt @ 2026-11-21 18:00")
+    assert opened.messages[0].key == "waiver.opened_overdue"
+    assert opened.messages[0].params["hours"] == "16.0"
+
+
+def test_a_refusal_shows_the_command_to_type_with_the_readers_verb(chat):
+    chat.ok("lilei", "豁免 着装要求")
+    chat.ok("lilei", "豁免 报备 W1 穿了运动鞋 / 街道积水")
+    reply = chat.refused("wang", "驳回 W1", "refuse.comment_required")
+    for locale, verb in (("en", "decline W1 <reason>"), ("zh", "拒绝 W1 <理由>"),
+                         ("zh-Hant", "拒絕 W1 <理由>")):
+        assert verb in render_reply(reply, locale)

@@ -284,14 +284,15 @@ def test_approve_then_fulfil_and_nobody_settles_their_own(app, chat):
     assert 'action="/redemptions/2"' not in hana.get("/redemptions").text  # no buttons for it
     statuses = {r.id: r.status for r in rows(chat.engine, Redemption)}
     assert statuses == {1: "fulfilled", 2: "pending"}
-    assert notifications(chat.engine, "bob")[-1].message_key == "notify.redemption_fulfilled"
+    assert notifications(chat.engine, "bob")[-1].message_key == \
+        "notify.redemption_fulfilled_no_comment"
 
 
 def test_supervisor_decides_from_the_team_page(app, chat):
     chat.ok("alice", "comp 350 refund #B9 broken vase")
     wang = browser(app, chat, "wang")
     team = wang.get("/team").text
-    assert "C1" in team and "broken vase" in team
+    assert "C1" in team and "350.00 CNY 退款 —— broken vase" in team  # as chat says it, in zh
     response = wang.post("/decide", data={"csrf": csrf(wang), "ref": "C1",
                                           "verdict": "approve", "comment": "ok"})
     assert response.status_code == 303

@@ -8,14 +8,15 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from handlers.base import from_minor, money
+from handlers.approvals import described
+from handlers.base import Context, Message, from_minor
 from handlers.calendar import month_start
 from handlers.compensation import COUNTED
+from handlers.i18n import render_message
 from handlers.policy import Policy
-from handlers.registry import DECIDABLE
 from handlers.scope import Scope, balances
 from storage.enums import WaiverStatus
-from storage.models import Compensation, Employee, Redemption, Waiver
+from storage.models import Compensation, Employee, Waiver
 
 
 @dataclass
@@ -47,19 +48,12 @@ def team_members(session: Session, config: Policy, scope: Scope, team_id: int,
             for employee, _team, points in members]
 
 
-def pending_items(session: Session, refs: list[str]) -> list[tuple[str, str, str]]:
-    """(reference, whose, what) for each record waiting for a decision."""
+def pending_items(ctx: Context, refs: list[str]) -> list[tuple[str, str, str]]:
+    """(reference, whose, what) for each record waiting for the reader's decision, what
+    it asks for said as chat's `pending` says it, in the reader's language."""
     items = []
     for ref in refs:
-        record = session.get(DECIDABLE[ref[0]].model, int(ref[1:]))
-        who = session.get(Employee, record.employee_id)
-        if isinstance(record, Compensation):
-            what = f"{money(record.amount_minor, record.currency)} {record.kind}: {record.reason}"
-        elif isinstance(record, Waiver):
-            what = f"{record.rule}: {record.done_instead} / {record.why}"
-        elif isinstance(record, Redemption):
-            what = f"{record.item_key} ({record.cost})"
-        else:
-            what = record.text
-        items.append((ref, who.name if who else "?", what))
+        params = described(ctx, ref)
+        items.append((ref, params["who"], render_message(
+            Message(f"pending.what.{ref[0]}", params), ctx.actor.locale)))
     return items

@@ -31,7 +31,7 @@ def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config:
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
     return render("team.html", team=shown, teams=visible,
                   members=team_members(session, config, scope, shown.id, ctx.now),
-                  waiting=pending_items(session, approvals.waiting_for(ctx)),
+                  waiting=pending_items(ctx, approvals.waiting_for(ctx)),
                   currency=config.organisation.currency)
 
 
