@@ -10,7 +10,7 @@ from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from handlers import registry
+from handlers import limits, registry
 from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
 from handlers.i18n import render_message
 from handlers.linking import LinkAccount, link_account
@@ -75,13 +75,20 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             check_only: bool = False) -> tuple[Reply, str]:
     """Returns the reply and the language to render it in. With `check_only` the
     command runs and is rolled back: would it be allowed (e.g. before asking a
-    decliner for their reason)?"""
+    decliner for their reason)?
+
+    Before any handler runs, every string the command carries is checked against the
+    limits of `handlers.limits`; a field too long or holding a character no store
+    keeps is refused and nothing changes."""
     now = now or datetime.now(UTC)
     locale = config.organisation.default_locale
     try:
+        limits.check_id(user_id)
+        limits.check_id(idempotency_key)
         with transaction(engine) as session:
             actor = find_sender(session, platform, user_id)
             locale = actor.locale if actor is not None else locale
+            limits.check(command)
             if idempotency_key is not None:
                 receipt = session.get(CommandReceipt, idempotency_key)
                 if receipt is not None:
