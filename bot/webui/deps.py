@@ -12,6 +12,7 @@ own, and SQLite has one writer at a time."""
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, params
 from sqlalchemy import Engine
@@ -133,3 +134,19 @@ async def checked_form(request: Request, viewer: PageViewer) -> dict[str, str]:
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def same_origin(request: Request, config: ConfigDep) -> None:
+    """Refuses a post a browser sent from another site (for a form that has no
+    session yet to bind a CSRF token to, such as signing in). Browsers say where a
+    post comes from in `Sec-Fetch-Site`, and always in `Origin` on a cross-site
+    POST; a client that sends neither is not a browser a page can drive."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise PageError(403, "signin.cross_site")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = {request.headers.get("host", ""), urlsplit(config.web.public_url).netloc}
+    if urlsplit(origin).netloc not in own - {""}:
+        raise PageError(403, "signin.cross_site")
