@@ -122,6 +122,21 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
         return Reply.of("refuse.conflict").failed(), locale
 
 
+def claim(engine: Engine, idempotency_key: str, now: datetime | None = None) -> bool:
+    """Records a platform event that runs no command (a screen to redraw, an event to
+    ignore) under its key: True the first time, False for a repeat."""
+    limits.check_id(idempotency_key)
+    try:
+        with transaction(engine) as session:
+            if session.get(CommandReceipt, idempotency_key) is not None:
+                return False
+            session.add(CommandReceipt(key=idempotency_key, reply=Reply([]).to_dict(),
+                                       created_at=now or datetime.now(UTC)))
+        return True
+    except IntegrityError:  # the same event twice at once: the other one recorded it
+        return False
+
+
 def _run(ctx: Context, command: Command) -> Reply:
     route = registry.ROUTES[type(command)]
     if route.roles is not None:
