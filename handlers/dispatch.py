@@ -32,7 +32,9 @@ _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
 
 def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
     """The active employee behind a chat user id (the local console and the web console
-    name people by their directory handle)."""
+    name people by their directory handle). An id no store could hold names nobody."""
+    if not limits.storable(user_id) or len(user_id) > limits.ID:
+        return None
     if platform in ("console", "web"):
         return session.exec(ACTIVE_BY_HANDLE, params={"handle": user_id.lower()}).first()
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()

@@ -9,7 +9,7 @@ import pytest
 from bot.grammar import parse
 from handlers import limits
 from handlers.compensation import Compensate
-from handlers.dispatch import execute
+from handlers.dispatch import execute, locale_of, view
 from handlers.i18n import render_reply
 from handlers.praise import PraiseLog
 from storage.models import Compensation, Praise, Suggestion, Waiver
@@ -85,3 +85,6 @@ def test_nested_fields_and_ids_are_checked_too(chat):
         reply, _ = execute(chat.engine, chat.config, "slack", user_id, parse("me"), key)
         assert reply.messages[0].key == "input.bad_character"
     assert count(chat.engine, Praise) == 0
+    # The reads around a command (a screen, the sender's language) find nobody.
+    assert locale_of(chat.engine, chat.config, "slack", "U\x00") == "en"
+    assert view(chat.engine, chat.config, "telegram", "\ud800" * 3, lambda ctx: 1) is None
