@@ -3,9 +3,11 @@
 `parse(text)` finds the verb (any language's word for it, with an optional leading
 `/` and `@botname` suffix) and lets the verb's own parser, declared beside its
 handler, read the rest. An `Unparsed` names the command whose usage the sender
-should see. It never raises on any input.
+should see. A message longer than `handlers.limits.MESSAGE` is not read at all: it
+becomes an `Overlong`, which the dispatcher refuses. It never raises on any input.
 """
 
+from handlers.limits import MESSAGE, Overlong
 from handlers.registry import VERBS, Command, Unparsed
 from handlers.words import Usage, verbs
 
@@ -17,6 +19,8 @@ def verb_of(text: str) -> str | None:
 
 
 def parse(text: str) -> Command:
+    if len(text) > MESSAGE:
+        return Overlong(len(text))
     words = text.replace("\u3000", " ").split()
     topic = verb_of(text)
     if topic is None:

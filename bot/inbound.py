@@ -57,6 +57,11 @@ class Inbound:
         return dispatch.execute(self.engine, self.config, self.platform, user_id, command, key,
                        check_only=check_only)
 
+    def first(self, event: Event) -> bool:
+        """Records an event that runs no command under its key: True the first time
+        it arrives, False when it is a repeat (to be acknowledged and ignored)."""
+        return dispatch.claim(self.engine, idempotency_key(self.platform, event))
+
     def touching(self, user_id: str, chat_id: str, message_id: str, event: Event,
                  ) -> Reply | None:
         """A touching reaction on a shared-chat post: marks the praise the post shows

@@ -3,7 +3,9 @@
 The body is JSON; the tool signs `<timestamp>.<body>` with HMAC-SHA256 under the
 shared secret and sends `X-Frontline-Timestamp` and `X-Frontline-Signature:
 sha256=<hex>`. A bad signature or a timestamp outside the window is refused; the
-same (source, source_id) twice credits once and answers as the first time.
+same (source, source_id) twice credits once and answers as the first time. Every
+text field is bounded by the limits of `handlers.limits` and may hold no character a
+store cannot keep (NUL; a lone surrogate is already invalid JSON).
 """
 
 import hashlib
@@ -19,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Config
-from handlers import praise
+from handlers import limits, praise
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.dispatch import find_sender
 from storage.engine import transaction
@@ -29,13 +31,24 @@ SIGNATURE_PREFIX = "sha256="
 
 
 class PraisePush(BaseModel):
-    employee: str | None = Field(default=None, description="directory handle")
-    platform: str | None = Field(default=None, description="or a chat platform …")
-    chat_id: str | None = Field(default=None, description="… and the person's id there")
-    text: str = Field(min_length=1, max_length=4000)
-    audio_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    employee: str | None = Field(default=None, max_length=limits.WORD,
+                                 description="directory handle")
+    platform: str | None = Field(default=None, max_length=limits.WORD,
+                                 description="or a chat platform …")
+    chat_id: str | None = Field(default=None, max_length=limits.ID,
+                                description="… and the person's id there")
+    text: str = Field(min_length=1, max_length=limits.FIELDS["text"])
+    audio_url: str | None = Field(default=None, max_length=limits.FIELDS["attachment"],
+                                  pattern=r"^https://\S+$")
     source: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
-    source_id: str = Field(min_length=1, max_length=200)
+    source_id: str = Field(min_length=1, max_length=limits.ID)
+
+    @model_validator(mode="after")
+    def _storable(self) -> "PraisePush":
+        for name, value in self:
+            if isinstance(value, str) and not limits.storable(value):
+                raise ValueError(f"{name} holds a NUL byte or a lone surrogate")
+        return self
 
     @model_validator(mode="after")
     def _names_someone(self) -> "PraisePush":
@@ -49,6 +62,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return SIGNATURE_PREFIX + digest.hexdigest()
 
 
+def _fresh(stamp: str, now: float, window: int) -> bool:
+    """A Unix time in at most 12 ASCII digits within `window` seconds of now
+    (`isdigit` alone also takes "²", and `int` refuses that or 5,000 digits)."""
+    return len(stamp) <= 12 and stamp.isascii() and stamp.isdigit() \
+        and abs(now - int(stamp)) <= window
+
+
 def router(engine: Engine, config: Config, secret: str,
            clock: Callable[[], float] = time.time) -> APIRouter:
     api = APIRouter()
@@ -58,9 +78,11 @@ def router(engine: Engine, config: Config, secret: str,
         body = await request.body()
         stamp = request.headers.get("X-Frontline-Timestamp", "")
         given = request.headers.get("X-Frontline-Signature", "")
-        if not stamp.isdigit() or abs(clock() - int(stamp)) > config.web.praise_window_seconds:
+        if not _fresh(stamp, clock(), config.web.praise_window_seconds):
             return JSONResponse({"error": "stale or missing X-Frontline-Timestamp"}, 401)
-        if not hmac.compare_digest(given, signature(secret, stamp, body)):
+        # Bytes, not str: compare_digest refuses a str with non-ASCII characters.
+        if not hmac.compare_digest(given.encode("utf-8", "replace"),
+                                   signature(secret, stamp, body).encode()):
             return JSONResponse({"error": "bad X-Frontline-Signature"}, 401)
         try:
             push = PraisePush.model_validate_json(body)

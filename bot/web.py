@@ -1,11 +1,89 @@
-"""The one ASGI app that every webhook endpoint (and later the web pages) lives on."""
+"""The one ASGI app that every webhook endpoint and the web console live on.
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+Every request body is bounded before it is read (`BodyLimit`): a route's limit is in
+`BODY_LIMITS` (the default covers the web console's forms and the JSON API). A
+declared Content-Length over it is answered 413 at once; a chunked body is counted as
+it streams and answered 413 as soon as it passes the limit, so nobody can make the
+server hold a body it would refuse."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storage.errors import FrontlineError
 
 Hook = Callable[[], Awaitable[None]]
+
+KIB = 1024
+# path -> the largest request body it takes, in bytes
+BODY_LIMITS: Mapping[str, int] = {
+    "/api/praise": 64 * KIB,  # one praise letter (text ≤ 2,000 characters) as JSON
+    "/wecom/callback": 64 * KIB,  # one encrypted message
+    "/telegram/webhook": 256 * KIB,  # one update (a message ≤ 4,096 characters)
+    "/slack/events": 1024 * KIB,  # interactions carry the whole message or modal shown
+}
+DEFAULT_BODY_LIMIT = 64 * KIB  # the web console's forms, the JSON API
+
+
+class BodyTooLarge(FrontlineError):
+    """A request body passed its route's limit while it was being read."""
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a body over its path's limit, without reading it all."""
+
+    def __init__(self, app: ASGIApp, limits: Mapping[str, int] = BODY_LIMITS,
+                 default: int = DEFAULT_BODY_LIMIT) -> None:
+        self.app, self.limits, self.default = app, limits, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(scope["path"], self.default)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
+            return
+        received, over, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise BodyTooLarge(f"request body over {limit} bytes")
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if over:  # whatever the route made of the error, the answer is 413
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await _too_large(send, limit)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except BodyTooLarge:
+            if not started:
+                started = True
+                await _too_large(send, limit)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = f"request body too large (at most {limit} bytes)".encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
@@ -25,6 +103,7 @@ def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
                 await stop()
 
     app = FastAPI(title="Frontline", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.add_middleware(BodyLimit)
 
     @app.get("/healthz")
     def healthz() -> dict:

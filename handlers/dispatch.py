@@ -10,7 +10,7 @@ from sqlalchemy import Engine, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from handlers import registry
+from handlers import limits, registry
 from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
 from handlers.i18n import render_message
 from handlers.linking import LinkAccount, link_account
@@ -32,7 +32,9 @@ _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
 
 def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
     """The active employee behind a chat user id (the local console and the web console
-    name people by their directory handle)."""
+    name people by their directory handle). An id no store could hold names nobody."""
+    if not limits.storable(user_id) or len(user_id) > limits.ID:
+        return None
     if platform in ("console", "web"):
         return session.exec(ACTIVE_BY_HANDLE, params={"handle": user_id.lower()}).first()
     return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
@@ -75,13 +77,20 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             check_only: bool = False) -> tuple[Reply, str]:
     """Returns the reply and the language to render it in. With `check_only` the
     command runs and is rolled back: would it be allowed (e.g. before asking a
-    decliner for their reason)?"""
+    decliner for their reason)?
+
+    Before any handler runs, every string the command carries is checked against the
+    limits of `handlers.limits`; a field too long or holding a character no store
+    keeps is refused and nothing changes."""
     now = now or datetime.now(UTC)
     locale = config.organisation.default_locale
     try:
+        limits.check_id(user_id)
+        limits.check_id(idempotency_key)
         with transaction(engine) as session:
             actor = find_sender(session, platform, user_id)
             locale = actor.locale if actor is not None else locale
+            limits.check(command)
             if idempotency_key is not None:
                 receipt = session.get(CommandReceipt, idempotency_key)
                 if receipt is not None:
@@ -113,6 +122,21 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
                 if receipt is not None:
                     return Reply.from_dict(receipt.reply), locale
         return Reply.of("refuse.conflict").failed(), locale
+
+
+def claim(engine: Engine, idempotency_key: str, now: datetime | None = None) -> bool:
+    """Records a platform event that runs no command (a screen to redraw, an event to
+    ignore) under its key: True the first time, False for a repeat."""
+    limits.check_id(idempotency_key)
+    try:
+        with transaction(engine) as session:
+            if session.get(CommandReceipt, idempotency_key) is not None:
+                return False
+            session.add(CommandReceipt(key=idempotency_key, reply=Reply([]).to_dict(),
+                                       created_at=now or datetime.now(UTC)))
+        return True
+    except IntegrityError:  # the same event twice at once: the other one recorded it
+        return False
 
 
 def _run(ctx: Context, command: Command) -> Reply:

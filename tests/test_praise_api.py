@@ -26,9 +26,10 @@ def api(org, config):
 
 
 def push(url: str, payload: dict, *, secret: str = SECRET, age: int = 0,
-         signature: str | None = None) -> httpx.Response:
+         signature: str | bytes | None = None, stamp: str | bytes | None = None,
+         ) -> httpx.Response:
     body = json.dumps(payload).encode()
-    stamp = str(int(time.time()) - age)
+    stamp = stamp or str(int(time.time()) - age)
     return httpx.post(f"{url}/api/praise", content=body, timeout=10, headers={
         "Content-Type": "application/json", "X-Frontline-Timestamp": stamp,
         "X-Frontline-Signature": signature or praise_api.signature(secret, stamp, body)})
@@ -59,13 +60,19 @@ def test_the_person_can_be_named_by_chat_id(org, api):
     assert response.status_code == 201 and response.json()["employee"] == "bob"
 
 
-@pytest.mark.parametrize("tamper", ["secret", "signature", "stale", "future"])
+@pytest.mark.parametrize("tamper", ["secret", "signature", "stale", "future", "superscript",
+                                    "huge_stamp", "non_ascii_signature"])
 def test_bad_signatures_and_stale_timestamps_are_refused(org, api, tamper):
     response = {
         "secret": lambda: push(api, LETTER, secret="guessed"),
         "signature": lambda: push(api, LETTER, signature="sha256=" + "0" * 64),
         "stale": lambda: push(api, LETTER, age=301),
         "future": lambda: push(api, LETTER, age=-330),  # slack for a slow machine
+        "superscript": lambda: push(api, LETTER, stamp="²".encode("latin-1"),
+                                    signature="sha256=" + "0" * 64),
+        "huge_stamp": lambda: push(api, LETTER, stamp="1" * 5000,
+                                   signature="sha256=" + "0" * 64),
+        "non_ascii_signature": lambda: push(api, LETTER, signature="sha256=é".encode("latin-1")),
     }[tamper]()
     assert response.status_code == 401
     assert count(org, Praise) == 0
@@ -77,6 +84,11 @@ def test_bad_signatures_and_stale_timestamps_are_refused(org, api, tamper):
     {**LETTER, "text": ""},
     {**LETTER, "audio_url": "javascript:alert(1)"},
     {key: value for key, value in LETTER.items() if key != "source_id"},
+    {**LETTER, "text": "nul\x00byte"},
+    {**LETTER, "text": "lone \ud800 surrogate"},
+    {**LETTER, "source_id": "resp\x00-1"},
+    {**LETTER, "text": "x" * 2001},
+    {**LETTER, "source_id": "r" * 201},
 ])
 def test_bad_payloads_get_a_clear_422_and_change_nothing(org, api, payload):
     response = push(api, payload)

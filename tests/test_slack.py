@@ -21,7 +21,15 @@ from handlers.dispatch import execute
 from handlers.praise import AttachRecording, PraiseLog
 from rituals import schedule
 from storage.engine import transaction
-from storage.models import ChatIdentity, ChatPost, Compensation, Outbox, Praise, TouchingMark
+from storage.models import (
+    ChatIdentity,
+    ChatPost,
+    CommandReceipt,
+    Compensation,
+    Outbox,
+    Praise,
+    TouchingMark,
+)
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.http_servers import serve
 from tests.support import count, employee, rows
@@ -333,6 +341,22 @@ def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack
     values = [e["value"] for b in wang_home["view"]["blocks"] if b["type"] == "actions"
               for e in b["elements"]]
     assert "approve S1" in values and "decline S1" in values
+
+
+def test_a_retried_event_is_handled_once_and_an_unknown_one_is_acknowledged(slack):
+    opened = {"type": "app_home_opened", "user": USERS["alice"], "tab": "home"}
+    assert slack.event(opened, "EvHome").status_code == 200
+    slack.fake.wait_for_calls("views.publish", 1)
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert slack.event(opened, "EvHome", headers=retry).status_code == 200
+    assert slack.event(opened, "EvHome2").status_code == 200  # opened again: a new event
+    slack.fake.wait_for_calls("views.publish", 2)
+    time.sleep(0.3)
+    assert len(slack.fake.sent("views.publish")) == 2
+    for kind in ("channel_rename", "app_mention", "reaction_removed"):
+        assert slack.event({"type": kind, "user": USERS["bob"]}, f"Ev{kind}").status_code == 200
+    assert count(slack.engine, CommandReceipt, key="slack:event:EvHome") == 1
+    assert count(slack.engine, CommandReceipt, key="slack:event:Evchannel_rename") == 1
 
 
 def test_rate_limited_and_failing_delivery_still_delivers_exactly_once(slack):

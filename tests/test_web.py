@@ -67,6 +67,33 @@ def test_login_sends_a_private_single_use_link_that_opens_a_session(app, chat):
     assert again.get("/ledger").status_code == 303
 
 
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+    {"Sec-Fetch-Site": "same-site"},
+])
+def test_a_cross_site_sign_in_post_is_refused_and_the_link_stays_unused(app, chat, headers):
+    """Login CSRF: another site's form must not sign the victim's browser into the
+    attacker's session."""
+    path = sign_in_link(chat, "alice")
+    victim = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    refused = victim.post(path, headers=headers)
+    assert refused.status_code == 403 and "another website" in refused.text
+    assert "set-cookie" not in refused.headers and rows(chat.engine, WebSession) == []
+    # The link still works from its own page (which sends no referrer: Origin null).
+    own = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    assert victim.post(path, headers=own).status_code == 303
+
+
+def test_sign_in_from_the_configured_public_address_is_accepted(app, chat, config):
+    path = sign_in_link(chat, "bob")
+    client = TestClient(app, base_url="https://testserver", follow_redirects=False)
+    assert client.post(path, headers={"Origin": config.web.public_url}).status_code == 303
+    other = sign_in_link(chat, "alice")
+    assert client.post(other, headers={"Origin": "https://testserver"}).status_code == 303
+
+
 def test_sign_in_link_expires(app, chat, config):
     chat.ok("bob", "login", now=datetime.now(UTC) - timedelta(minutes=11))
     url = notifications(chat.engine, "bob")[-1].params["url"]

@@ -211,7 +211,8 @@ def test_a_failed_send_is_retried_later_and_sent_once(wecom, fake):
     assert len([m for m in fake.sent() if m["msgtype"] == "template_card"]) == 1
 
 
-@pytest.mark.parametrize("attack", ["forged", "wrong_corp", "malformed", "entities", "stale"])
+@pytest.mark.parametrize("attack", ["forged", "wrong_corp", "malformed", "entities", "stale",
+                                    "non_ascii_signature", "superscript_timestamp"])
 def test_hostile_callbacks_are_refused_with_no_effect(wecom, attack):
     text = (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[WangFang]]>"
             f"</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>"
@@ -226,6 +227,10 @@ def test_hostile_callbacks_are_refused_with_no_effect(wecom, attack):
         response = wecom.post(text, body=(
             b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
             b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><xml><Encrypt>&b;</Encrypt></xml>'))
+    elif attack == "non_ascii_signature":
+        response = wecom.post(text, signature="é" * 40)
+    elif attack == "superscript_timestamp":
+        response = wecom.post(text, timestamp="²")
     else:
         response = wecom.post(text, timestamp=int(time.time()) - 3600)
     assert response.status_code == 403

@@ -32,6 +32,13 @@ def test_official_url_verification_vector(crypto):
     assert crypto.verify_url(**VERIFY) == "1616140317555161061"
 
 
+def test_a_non_ascii_signature_is_a_mismatch_not_an_error(crypto):
+    with pytest.raises(CallbackError, match="signature mismatch"):
+        crypto.verify_url(**{**VERIFY, "signature": "签名" * 20})
+    with pytest.raises(CallbackError, match="signature mismatch"):
+        crypto.decrypt_callback("\ud800", REQUEST["timestamp"], "\ud800", BODY)
+
+
 def test_official_message_vector(crypto):
     inner = crypto.decrypt_callback(REQUEST["signature"], REQUEST["timestamp"],
                                     REQUEST["nonce"], BODY)

@@ -5,7 +5,9 @@ shortcut, reactions on praise posts, and the App Home tab.
 Every listener acks first and works after, so Slack always has its answer within
 3 s; modal submissions are the exception, since a field error must be the ack.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
-ids (trigger, view, action time, event id), so a retried request changes nothing.
+ids (trigger, view, action time, event id), so a retried request changes nothing; every
+event id is recorded once, so a retried event (an App Home opened) is acknowledged and
+dropped, and an event with no listener is acknowledged rather than answered 404.
 """
 
 import json
@@ -14,7 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request, Response
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -64,10 +66,12 @@ class SlackAdapter:
         self.app.view("decline_reason")(self.on_decline_reason)
         self.app.view("log_praise")(self.on_praise_form)
         self.app.shortcut("log_praise")(self.on_praise_shortcut)
+        self.app.middleware(self.once_per_event)
         self.app.event("reaction_added")(self.on_reaction)
         self.app.event("app_home_opened")(self.on_home)
-        for ignored in ("message", "reaction_removed"):
-            self.app.event(ignored)(lambda ack: ack())
+        # Every other event (message, reaction_removed, one subscribed later) is
+        # acknowledged: an unanswered one would make Slack retry it.
+        self.app.event(re.compile(".*"))(lambda ack: ack())
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -234,6 +238,15 @@ class SlackAdapter:
         client.chat_postMessage(channel=user, text=render_reply(reply, locale))
 
     # --- events ----------------------------------------------------------
+    def once_per_event(self, body: dict, next) -> BoltResponse | None:
+        """Global middleware, after Bolt's signature check: each event id is recorded
+        once; a retried delivery is acknowledged and goes no further."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.inbound.first(Event("event", event_id)):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
     def on_reaction(self, ack, body: dict, event: dict) -> None:
         ack()
         item = event.get("item", {})
@@ -241,7 +254,7 @@ class SlackAdapter:
                 item.get("type") != "message":
             return
         reply = self.inbound.touching(event["user"], item.get("channel", ""),
-                                      item.get("ts", ""), Event("event", body.get("event_id")))
+                                      item.get("ts", ""), Event("reaction", body.get("event_id")))
         if reply is not None:
             log.info("reaction on %s: %s", item.get("ts"), reply.messages[0].key)
 

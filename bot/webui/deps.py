@@ -12,6 +12,7 @@ own, and SQLite has one writer at a time."""
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, params
 from sqlalchemy import Engine
@@ -133,3 +134,23 @@ async def checked_form(request: Request, viewer: PageViewer) -> dict[str, str]:
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def same_origin(request: Request, config: ConfigDep) -> None:
+    """Refuses a post a browser sent from another site (for a form that has no
+    session yet to bind a CSRF token to, such as signing in). Browsers say where a
+    post comes from in `Sec-Fetch-Site`; older ones only in `Origin`, which they
+    always send on a cross-site POST ("null" from a page that sends no referrer, as
+    the sign-in page does, so `Sec-Fetch-Site` decides when there is one). A client
+    that sends neither is not a browser another site's page can drive."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        if fetch_site not in ("same-origin", "none"):
+            raise PageError(403, "signin.cross_site")
+        return
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = {request.headers.get("host", ""), urlsplit(config.web.public_url).netloc}
+    if urlsplit(origin).netloc not in own - {""}:
+        raise PageError(403, "signin.cross_site")

@@ -49,10 +49,12 @@ class WeComCrypto:
 
     def signature(self, timestamp: str, nonce: str, encrypted: str) -> str:
         joined = "".join(sorted([self.token, timestamp, nonce, encrypted]))
-        return hashlib.sha1(joined.encode()).hexdigest()
+        return hashlib.sha1(joined.encode("utf-8", "replace")).hexdigest()
 
     def _check_signature(self, signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
-        if not hmac.compare_digest(self.signature(timestamp, nonce, encrypted), signature or ""):
+        # Bytes, not str: compare_digest raises on a str with non-ASCII characters.
+        expected = self.signature(timestamp, nonce, encrypted).encode()
+        if not hmac.compare_digest(expected, (signature or "").encode("utf-8", "replace")):
             raise CallbackError("signature mismatch")
 
     def _cipher(self) -> Cipher:

@@ -15,6 +15,7 @@ from bot.webui.deps import (
     PageViewer,
     SessionDep,
     checked_form,
+    same_origin,
 )
 from bot.webui.pages.base import Run, done, page_router, public_page
 from handlers.policy import LOCALES
@@ -33,11 +34,12 @@ def signin(request: Request, config: ConfigDep) -> Response:
 
 @public.get("/login/{code}")
 def confirm_login(request: Request, code: str, config: ConfigDep) -> Response:
-    # Opening the link changes nothing: chat apps fetch links to preview them.
+    # Opening the link changes nothing: chat apps fetch links to preview them. Its
+    # button posts from this page; a post from another site is refused unopened.
     return public_page(request, config, "login.html", code=code)
 
 
-@public.post("/login/{code}")
+@public.post("/login/{code}", dependencies=[Depends(same_origin)])
 def login(code: str, engine: EngineDep, config: ConfigDep) -> Response:
     with transaction(engine) as session:  # a link tried is used up, even if it opens nothing
         opened = auth.open_session(session, config, code, datetime.now(UTC))
