@@ -16,7 +16,7 @@ from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
 from bot.platform import PLATFORMS
-from bot.serving import PortInUse, listen
+from bot.serving import listen
 from bot.webui import auth
 from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
@@ -91,12 +91,11 @@ def _interactive() -> bool:
 def _listen_for_chat(config: Config) -> socket.socket | None:
     if not _interactive():
         return None
-    try:
-        return listen(config.web)
-    except PortInUse:
+    sock = listen(config.web, taken_is_fine=True)
+    if sock is None:
         print(f"Web console: port {config.web.port} is taken, presumably by a running "
               f"`frontline run`; sign-in links point to {config.web.public_url}")
-        return None
+    return sock
 
 
 def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> None:

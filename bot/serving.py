@@ -10,12 +10,9 @@ from fastapi import FastAPI
 from bot.config import ConfigError, Web
 
 
-class PortInUse(ConfigError):
-    pass
-
-
-def listen(web: Web) -> socket.socket:
-    """Bind `[web] host` and `port` now; the server started later serves this socket."""
+def listen(web: Web, *, taken_is_fine: bool = False) -> socket.socket | None:
+    """Bind `[web] host` and `port` now; the server started later serves this socket.
+    A port in use is a ConfigError, or None when `taken_is_fine`."""
     family = socket.AF_INET6 if ":" in web.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     # As uvicorn does: a port whose last connections are still closing counts as free.
@@ -24,9 +21,11 @@ def listen(web: Web) -> socket.socket:
         sock.bind((web.host, web.port))
     except OSError as error:
         sock.close()
+        if error.errno == errno.EADDRINUSE and taken_is_fine:
+            return None
         if error.errno == errno.EADDRINUSE:
-            raise PortInUse(f"web.port: {web.port} is in use on {web.host} (is Frontline "
-                            "already running? choose another [web] port)") from None
+            raise ConfigError(f"web.port: {web.port} is in use on {web.host} (is Frontline "
+                              "already running? choose another [web] port)") from None
         raise ConfigError(f"web.host: cannot listen on {web.host}:{web.port} "
                           f"({error.strerror})") from None
     sock.listen(2048)  # from now on a browser waits in the queue rather than being refused

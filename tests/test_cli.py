@@ -299,6 +299,26 @@ def test_chat_at_a_terminal_serves_the_web_console(frontline, tmp_path):
         os.close(stdin)
 
 
+def test_chat_at_a_terminal_leaves_a_taken_port_to_the_frontline_holding_it(frontline,
+                                                                            tmp_path):
+    terminal, stdin = pty.openpty()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        on_port(tmp_path / "frontline.toml", port)
+        bot = Started(tmp_path, "chat", "--as", "alice", stdin=stdin)
+        try:
+            bot.wait_for(rf"Web console: port {port} is taken, .* point to "
+                         rf"http://localhost:{port}$")
+            os.write(terminal, b"me\n")
+            bot.wait_for("Points: 0")
+        finally:
+            bot.stop()
+            os.close(terminal)
+            os.close(stdin)
+
+
 def test_scripted_chat_says_its_sign_in_link_needs_a_served_console(frontline):
     result = frontline("chat", "--as", "alice", stdin="login\n")
     assert result.returncode == 0, result.stderr
