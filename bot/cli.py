@@ -1,19 +1,22 @@
 """The `frontline` command. Errors are one clear line and a non-zero exit."""
 
 import argparse
+import socket
 import sys
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot import runtime
+from bot import runtime, serving
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
 from bot.outbox import ConsoleChannel, dispatch_pending
 from bot.platform import PLATFORMS
+from bot.serving import listen
 from bot.webui import auth
 from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
@@ -46,6 +49,10 @@ def open_database(config: Config, *, upgrade_sqlite: bool = True) -> Engine:
 
 
 def _start_console(config: Config, handle: str | None, *, with_rituals: bool = False) -> None:
+    """The local console. `run` serves the web console beside it, or stops when its port
+    is taken; `chat` at a terminal serves it too unless another Frontline already does;
+    a scripted `chat` (no terminal) ends with its input, so it serves none."""
+    web = listen(config.web) if with_rituals else _listen_for_chat(config)
     engine = open_database(config)
     with transaction(engine) as session:
         if seed_if_empty(session, config):
@@ -57,7 +64,7 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
         elif session.exec(select(Employee).where(Employee.handle == handle.lower())).first() \
                 is None:
             raise CliError(f"nobody called {handle!r} in the directory (see /people)")
-    console = Console(engine, config, handle)
+    console = Console(engine, config, handle, web_console=web is not None or _interactive())
     if with_rituals:
         outcome = schedule.catch_up(engine, config, datetime.now(UTC))
         for target, period, status in outcome:
@@ -72,23 +79,32 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
         scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
                           args=(engine, [console.channel]), max_instances=1, coalesce=True)
         scheduler.start()
-        _serve_web_console(engine, config)
+    if web is not None:
+        _serve_web_console(engine, config, web)
     console.run()
 
 
-def _serve_web_console(engine: Engine, config: Config) -> None:
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _listen_for_chat(config: Config) -> socket.socket | None:
+    if not _interactive():
+        return None
+    sock = listen(config.web, taken_is_fine=True)
+    if sock is None:
+        print(f"Web console: port {config.web.port} is taken, presumably by a running "
+              f"`frontline run`; sign-in links point to {config.web.public_url}")
+    return sock
+
+
+def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> None:
     """Beside the local console, the web app with no platform on it: the web console
     (so `login` there gives a working link) and the praise webhook if configured."""
-    import threading
-
-    import uvicorn
-
     from bot.web import create_app
 
-    app = create_app(runtime.wire(engine, config).routers)
-    server = uvicorn.Server(uvicorn.Config(app, host=config.web.host, port=config.web.port,
-                                           log_level="warning"))
-    threading.Thread(target=server.run, name="web-console", daemon=True).start()
+    serving.serve(create_app(runtime.wire(engine, config).routers), config.web, sock,
+                  background=True)
     print(f"Web console: {config.web.public_url} (send `login` here for a sign-in link)")
 
 
@@ -101,12 +117,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
 def _serve_platforms(config: Config) -> None:
     """One web app with every enabled platform, the rituals and the outbox."""
-    import uvicorn
-
     from bot.web import create_app
 
     engine = open_database(config)
     wired = runtime.wire(engine, config)
+    sock = listen(config.web)  # before any ritual runs: a port in use stops the start
     schedule.catch_up(engine, config, datetime.now(UTC))
     scheduler = schedule.build_scheduler(engine, config)
     scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
@@ -120,7 +135,7 @@ def _serve_platforms(config: Config) -> None:
 
     app = create_app(wired.routers, [*wired.on_start, start_scheduler],
                      [stop_scheduler, *wired.on_stop])
-    uvicorn.run(app, host=config.web.host, port=config.web.port)
+    serving.serve(app, config.web, sock)
 
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> None:
@@ -154,6 +169,20 @@ def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
           f"{args.platform} within {args.hours} h; the code works once.")
 
 
+MAX_LINK_HOURS = 720  # a link code is a secret: 30 days is long enough to reach anyone
+
+
+def _hours(value: str) -> int:
+    try:
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= MAX_LINK_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a whole number of hours from 1 to {MAX_LINK_HOURS}")
+    return hours
+
+
 def _day(value: str) -> datetime:
     try:
         return local_midnight(date.fromisoformat(value), UTC)
@@ -174,8 +203,8 @@ def cmd_ledger_verify(config: Config, args: argparse.Namespace) -> None:
     with transaction(engine) as session:
         problems = ledger.verify(session)
     for problem in problems:
-        print(f"employee {problem.employee_id}: balance {problem.balance} but entries sum to "
-              f"{problem.ledger_sum}")
+        print(f"@{problem.handle} (employee {problem.employee_id}): balance {problem.balance} "
+              f"but entries sum to {problem.ledger_sum}")
     if problems:
         raise CliError(f"ledger verify: {len(problems)} balance(s) disagree with the entries")
     print("ledger verify: every balance matches its entries")
@@ -254,8 +283,16 @@ def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     print("database is at the newest schema")
 
 
+class Parser(argparse.ArgumentParser):
+    """A wrong argument is one line too (argparse would print the usage first); its
+    subcommands' parsers are of this class as well."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="frontline", description=__doc__)
+    parser = Parser(prog="frontline", description=__doc__)
     parser.add_argument("--config", help="config file (default: $FRONTLINE_CONFIG, "
                                          "./frontline.toml, else built-in demo settings)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -264,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat in the local console as someone")
     chat.add_argument("--as", dest="as_", required=True, metavar="NAME", help="directory handle")
     chat.set_defaults(func=cmd_chat)
-    directory = commands.add_parser("directory").add_subparsers(dest="action", required=True)
+    directory = commands.add_parser(
+        "directory", help="the staff directory: import a CSV, link chat accounts"
+    ).add_subparsers(dest="action", required=True)
     importer = directory.add_parser("import", help="create/update staff from a CSV file")
     importer.add_argument("file")
     importer.set_defaults(func=cmd_directory_import)
@@ -273,9 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
     link_code.add_argument("name", help="directory handle")
     link_code.add_argument("--platform", choices=tuple(PLATFORMS),
                            default="telegram")
-    link_code.add_argument("--hours", type=int, default=24, help="how long it is valid")
+    link_code.add_argument("--hours", type=_hours, default=24,
+                           help=f"how long it is valid (1-{MAX_LINK_HOURS}, default 24)")
     link_code.set_defaults(func=cmd_directory_link_code)
-    ledger_parser = commands.add_parser("ledger").add_subparsers(dest="action", required=True)
+    ledger_parser = commands.add_parser(
+        "ledger", help="the points ledger: export entries, verify balances"
+    ).add_subparsers(dest="action", required=True)
     exporter = ledger_parser.add_parser("export", help="write ledger entries to stdout")
     exporter.add_argument("--since", type=_day, help="first day (UTC), e.g. 2026-11-01")
     exporter.add_argument("--until", type=_day, help="day after the last (UTC)")
@@ -283,7 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(func=cmd_ledger_export)
     ledger_parser.add_parser("verify", help="recompute balances; non-zero exit on a mismatch"
                              ).set_defaults(func=cmd_ledger_verify)
-    rituals = commands.add_parser("rituals").add_subparsers(dest="action", required=True)
+    rituals = commands.add_parser(
+        "rituals", help="the scheduled rituals: list their runs, rehearse one"
+    ).add_subparsers(dest="action", required=True)
     rituals.add_parser("list", help="each ritual, its next run per team, the last runs"
                        ).set_defaults(func=cmd_rituals_list)
     rehearse = rituals.add_parser("run", help="run a ritual now (still once per period)")
@@ -300,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser_for.set_defaults(func=func)
     tokens.add_parser("list", help="every token and whether it works").set_defaults(
         func=cmd_api_token_list)
-    db = commands.add_parser("db").add_subparsers(dest="action", required=True)
+    db = commands.add_parser("db", help="the database schema: apply migrations"
+                             ).add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
     return parser
 

@@ -5,10 +5,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, ValidationError, create_model
+from pydantic import Field, ValidationError, create_model, model_validator
 
 from bot.platform import PLATFORMS, settings_model
-from handlers.policy import ConsoleLinks, Policy, StrictModel
+from handlers.policy import DEFAULT_CATALOG, ConsoleLinks, Policy, StrictModel
 from storage.engine import DEFAULT_URL
 from storage.errors import FrontlineError
 
@@ -54,6 +54,16 @@ class Web(ConsoleLinks):
     # How long a signed-in session lasts (sign-in links: see ConsoleLinks).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _public_url_is_where_it_is_served(cls, data: object) -> object:
+        """Unless `public_url` is set, sign-in links point at `host` and `port`."""
+        if isinstance(data, dict) and "public_url" not in data:
+            host = data.get("host", cls.model_fields["host"].default)
+            port = data.get("port", cls.model_fields["port"].default)
+            return {**data, "public_url": f"http://{served_host(host)}:{port}"}
+        return data
+
     def praise_secret(self) -> str | None:
         if self.praise_secret_env is None:
             return None
@@ -62,6 +72,14 @@ class Web(ConsoleLinks):
             raise ConfigError(f"web.praise_secret_env: environment variable "
                               f"{self.praise_secret_env} is not set")
         return value
+
+
+def served_host(host: object) -> object:
+    """The name a browser on this machine uses for a listening address: `localhost` for
+    loopback and every-interface addresses (browsers keep Secure cookies there)."""
+    if host in ("127.0.0.1", "0.0.0.0", "::", "::1", ""):
+        return "localhost"
+    return f"[{host}]" if isinstance(host, str) and ":" in host else host
 
 
 class Config(Policy):
@@ -96,7 +114,7 @@ def load_config(path: str | Path | None = None) -> Config:
     if path is None and Path("frontline.toml").exists():
         path = "frontline.toml"
     if path is None:
-        return parse_config({"catalog": DEMO_CATALOG})
+        return parse_config({})
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -107,12 +125,5 @@ def load_config(path: str | Path | None = None) -> Config:
     return parse_config(data)
 
 
-DEMO_CATALOG = [
-    {"key": "leave-day", "name_en": "A day of paid leave", "name_zh": "一天带薪假",
-     "names": {"zh-Hant": "一天有薪假"}, "cost": 200},
-    {"key": "training", "name_en": "A place on a training course", "name_zh": "一个培训名额",
-     "cost": 150, "stock": 5},
-    {"key": "innovation-100", "name_en": "100 CNY innovation-fund credit",
-     "name_zh": "100元创新基金额度", "cost": 100},
-    {"key": "coffee", "name_en": "Coffee voucher", "name_zh": "咖啡券", "cost": 10},
-]
+# The default catalog as config data, for settings built in code on top of it.
+DEMO_CATALOG = [item.model_dump(exclude_defaults=True) for item in DEFAULT_CATALOG]

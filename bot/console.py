@@ -16,8 +16,10 @@ from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Inbound
 from bot.outbox import ConsoleChannel, dispatch_pending
+from handlers.base import Reply
 from handlers.dispatch import find_sender
 from handlers.i18n import render_reply
+from handlers.linking import SignIn
 from storage.engine import transaction
 from storage.models import Employee
 
@@ -26,8 +28,9 @@ HINT = "(/as NAME to switch person, /people to list them, /quit to leave; `help`
 
 class Console:
     def __init__(self, engine: Engine, config: Config, handle: str,
-                 write: Callable[[str], None] = print) -> None:
+                 write: Callable[[str], None] = print, *, web_console: bool = True) -> None:
         self.engine, self.config, self.handle, self.write = engine, config, handle.lower(), write
+        self.web_console = web_console  # whether a sign-in link can be opened while it runs
         self.channel = ConsoleChannel(write)
         self.inbound = Inbound(engine, config, "console")  # people by their handle
 
@@ -43,8 +46,12 @@ class Console:
         elif line == "/people":
             self.people()
         else:
-            reply, locale = self.inbound.run(self.handle, parse(line))
+            command = parse(line)
+            reply, locale = self.inbound.run(self.handle, command)
             self.write(render_reply(reply, locale))
+            if isinstance(command, SignIn) and not self.web_console:
+                self.write(render_reply(Reply.of("console.no_web_console",
+                                                 url=self.config.web.public_url), locale))
             dispatch_pending(self.engine, [self.channel])
         return True
 

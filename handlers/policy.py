@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storage.enums import Role
 
@@ -21,7 +21,7 @@ class StrictModel(BaseModel):
 
 
 class Organisation(StrictModel):
-    name: str = "Frontline demo store"
+    name: str = "Harbour Street Store"
     timezone: str = "Asia/Shanghai"
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     other_currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
@@ -148,6 +148,26 @@ class Rituals(StrictModel):
     red_carpet: RedCarpet = RedCarpet()
 
 
+# The built-in defaults, which config.example.toml shows: a section or a role a config
+# leaves out keeps these (tests/test_config.py holds the example to them).
+DEFAULT_ROLES: dict[str, Authority] = {
+    Role.EMPLOYEE: Authority(per_incident_limit=Decimal("200"), daily_budget=Decimal("600"),
+                             monthly_budget=Decimal("3000")),
+    Role.SUPERVISOR: Authority(per_incident_limit=Decimal("1000")),
+    Role.HR: Authority(per_incident_limit=Decimal("1000")),
+    Role.ADMIN: Authority(),
+}
+DEFAULT_CATALOG: list[CatalogItem] = [
+    CatalogItem(key="leave-day", name_en="A day of paid leave", name_zh="一天带薪假",
+                names={"zh-Hant": "一天有薪假"}, cost=200),
+    CatalogItem(key="training", name_en="A place on a training course", name_zh="一个培训名额",
+                cost=150, stock=5),
+    CatalogItem(key="innovation-100", name_en="100 CNY innovation-fund credit",
+                name_zh="100元创新基金额度", cost=100),
+    CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10),
+]
+
+
 class ConsoleLinks(StrictModel):
     """Where sign-in links to the web console point, and how long they last."""
 
@@ -162,17 +182,22 @@ class ConsoleLinks(StrictModel):
 
 class Policy(StrictModel):
     organisation: Organisation = Organisation()
-    roles: dict[str, Authority] = {
-        Role.EMPLOYEE: Authority(per_incident_limit=Decimal("200")),
-        Role.SUPERVISOR: Authority(per_incident_limit=Decimal("1000")),
-        Role.HR: Authority(per_incident_limit=Decimal("1000")),
-        Role.ADMIN: Authority(),
-    }
+    roles: dict[str, Authority] = Field(default_factory=lambda: dict(DEFAULT_ROLES),
+                                       description="a role given replaces that role's default")
     team_budget: TeamBudget = TeamBudget()
     points: PointsRules = PointsRules()
-    catalog: list[CatalogItem] = []
+    catalog: list[CatalogItem] = Field(default_factory=lambda: list(DEFAULT_CATALOG),
+                                       description="given, it replaces the default catalog "
+                                       "(an empty list: nothing to redeem)")
     rituals: Rituals = Rituals()
     web: ConsoleLinks = ConsoleLinks()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _roles_left_out_keep_their_defaults(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("roles"), dict):
+            return {**data, "roles": {**DEFAULT_ROLES, **data["roles"]}}
+        return data
 
     @field_validator("roles")
     @classmethod

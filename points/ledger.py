@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from storage.enums import LedgerReason
 from storage.errors import FrontlineError
-from storage.models import LedgerEntry, PointsAccount
+from storage.models import Employee, LedgerEntry, PointsAccount
 from storage.rows import dialect_insert
 
 
@@ -145,6 +145,7 @@ def balance(session: Session, employee_id: int) -> int:
 @dataclass(frozen=True)
 class Mismatch:
     employee_id: int
+    handle: str  # whom it is about, as staff and the directory name them
     balance: int
     ledger_sum: int
 
@@ -155,9 +156,12 @@ def verify(session: Session) -> list[Mismatch]:
         select(LedgerEntry.employee_id, func.sum(LedgerEntry.amount))
         .group_by(LedgerEntry.employee_id)).all())
     balances = dict(session.execute(select(PointsAccount.employee_id, PointsAccount.balance)).all())
-    return [
-        Mismatch(employee_id, balances.get(employee_id, 0), int(sums.get(employee_id) or 0))
-        for employee_id in sorted(set(sums) | set(balances))
+    wrong = [
+        employee_id for employee_id in sorted(set(sums) | set(balances))
         if balances.get(employee_id, 0) != int(sums.get(employee_id) or 0)
         or balances.get(employee_id, 0) < 0
     ]
+    handles = dict(session.execute(
+        select(Employee.id, Employee.handle).where(Employee.id.in_(wrong))).all())
+    return [Mismatch(employee_id, handles.get(employee_id, "?"), balances.get(employee_id, 0),
+                     int(sums.get(employee_id) or 0)) for employee_id in wrong]

@@ -16,15 +16,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from handlers.calendar import day_start, local_midnight, month_of
 from handlers.policy import Policy
 from rituals import content
-from rituals.reminders import run_reminders
+from rituals.reminders import run_reminders, send_once
 from storage.engine import transaction
 from storage.enums import RunOutcome
-from storage.models import RitualRun, Team
+from storage.models import LedgerEntry, Outbox, RitualRun, SentOnce, Team
 
 ORGANISATION = 0  # team id of organisation-wide runs
 
@@ -177,13 +177,30 @@ def run_once(engine: Engine, config: Policy, target: Target, fired: datetime,
         return None
 
 
+FIRST_START = "rituals:first-start"  # SentOnce key: when the rituals were first started
+
+
+def started_at(engine: Engine, now: datetime) -> datetime:
+    """When this organisation's Frontline began: its first ritual run, notification or
+    ledger entry, or the first start of its rituals, whichever came first; `now` on the
+    first start of a fresh database. Nothing before it can have been missed."""
+    with transaction(engine) as session:
+        earliest = [session.exec(select(func.min(column))).one() for column in (
+            RitualRun.ran_at, Outbox.created_at, LedgerEntry.created_at, SentOnce.created_at)]
+        send_once(session, FIRST_START, now)
+    return min([moment for moment in earliest if moment is not None], default=now)
+
+
 def catch_up(engine: Engine, config: Policy, now: datetime) -> list[tuple[Target, str, str]]:
     """After downtime: run the latest missed period of each ritual if it is younger than
-    the grace, and record every other missed period as missed (never sent late)."""
+    the grace, and record every other missed period since Frontline began as missed
+    (never sent late)."""
     grace = timedelta(minutes=config.rituals.grace_minutes)
+    began = started_at(engine, now)
     outcome = []
     for target in targets(engine, config):
-        fires = fire_times(target.trigger(config), now - target.ritual.lookback, now)
+        fires = fire_times(target.trigger(config),
+                           max(now - target.ritual.lookback, began), now)
         for fired in fires:
             late = now - fired
             status = RunOutcome.DONE if fired == fires[-1] and late <= grace else RunOutcome.MISSED

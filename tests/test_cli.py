@@ -3,8 +3,16 @@ migrated PostgreSQL database."""
 
 import json
 import os
+import pty
+import queue
+import re
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -105,7 +113,7 @@ def test_verify_exits_non_zero_on_a_mismatch(frontline, database_url):
     engine.dispose()
     result = frontline("ledger", "verify")
     assert result.returncode == 1
-    assert "balance 15 but entries sum to 10" in result.stdout
+    assert "@alice (employee 2): balance 15 but entries sum to 10" in result.stdout
 
 
 def test_config_errors_are_one_line(tmp_path):
@@ -187,3 +195,132 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
             bot.wait(timeout=30)
     assert any("C1" in t for t in fake.texts_to(2001))
     assert any("Welcome" in t or "欢迎" in t for t in fake.texts_to(2002))
+
+
+def test_help_describes_every_command():
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    described = re.findall(r"^    (\S+) +\S", result.stdout, re.MULTILINE)
+    assert described == ["run", "chat", "directory", "ledger", "rituals", "api-token", "db"]
+
+
+@pytest.mark.parametrize("hours", ["-5", "0", "721", "soon"])
+def test_link_code_hours_are_checked_in_one_line(frontline, hours):
+    result = frontline("directory", "link-code", "alice", "--hours", hours)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"frontline directory link-code: argument --hours: {hours!r} is "
+                             "not a whole number of hours from 1 to 720 (see `frontline "
+                             "directory link-code --help`)\n")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def on_port(config: Path, port: int) -> None:
+    config.write_text(config.read_text(encoding="utf-8") + f"\n[web]\nport = {port}\n",
+                      encoding="utf-8")
+
+
+class Started:
+    """A `frontline` process whose output is read line by line as it comes."""
+
+    def __init__(self, tmp_path: Path, *args: str, stdin) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "--config", str(tmp_path / "frontline.toml"),
+             *args], stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout],
+                         daemon=True).start()
+
+    def wait_for(self, pattern: str) -> re.Match:
+        deadline, seen = time.monotonic() + 60, []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if found := re.search(pattern, line):
+                return found
+        raise AssertionError(f"no {pattern!r} in {seen}")
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def opens(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status == 200 and "<form" in response.read().decode()
+
+
+def test_run_serves_the_console_and_its_links_on_the_configured_port(frontline, tmp_path):
+    port = free_port()
+    on_port(tmp_path / "frontline.toml", port)
+    bot = Started(tmp_path, "run", stdin=subprocess.PIPE)
+    try:
+        bot.wait_for(rf"Web console: http://localhost:{port} ")
+        bot.process.stdin.write("login\n")
+        bot.process.stdin.flush()
+        link = bot.wait_for(rf"http://localhost:{port}/login/\w+").group(0)
+        assert opens(link)
+    finally:
+        bot.stop()
+
+
+def test_run_stops_in_one_line_when_its_port_is_taken(frontline, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        on_port(tmp_path / "frontline.toml", port)
+        result = frontline("run")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"frontline: web.port: {port} is in use on 127.0.0.1 ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_chat_at_a_terminal_serves_the_web_console(frontline, tmp_path):
+    port = free_port()
+    on_port(tmp_path / "frontline.toml", port)
+    terminal, stdin = pty.openpty()
+    bot = Started(tmp_path, "chat", "--as", "alice", stdin=stdin)
+    try:
+        bot.wait_for(rf"Web console: http://localhost:{port} ")
+        os.write(terminal, b"login\n")
+        assert opens(bot.wait_for(rf"http://localhost:{port}/login/\w+").group(0))
+    finally:
+        bot.stop()
+        os.close(terminal)
+        os.close(stdin)
+
+
+def test_chat_at_a_terminal_leaves_a_taken_port_to_the_frontline_holding_it(frontline,
+                                                                            tmp_path):
+    terminal, stdin = pty.openpty()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        on_port(tmp_path / "frontline.toml", port)
+        bot = Started(tmp_path, "chat", "--as", "alice", stdin=stdin)
+        try:
+            bot.wait_for(rf"Web console: port {port} is taken, .* point to "
+                         rf"http://localhost:{port}$")
+            os.write(terminal, b"me\n")
+            bot.wait_for("Points: 0")
+        finally:
+            bot.stop()
+            os.close(terminal)
+            os.close(stdin)
+
+
+def test_scripted_chat_says_its_sign_in_link_needs_a_served_console(frontline):
+    result = frontline("chat", "--as", "alice", stdin="login\n")
+    assert result.returncode == 0, result.stderr
+    assert "This scripted console serves no web console" in result.stdout
+    assert "Web console:" not in result.stdout

@@ -56,3 +56,40 @@ def test_invalid_toml(tmp_path):
     path.write_text("[organisation\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)
+
+
+def test_the_example_shows_the_built_in_defaults():
+    """config.example.toml says its values are the defaults: every section it shows
+    equals what Frontline runs with when there is no config at all."""
+    example, built_in = load_config(EXAMPLE).model_dump(), parse_config({}).model_dump()
+    for marked_as_example in ("corp_id", "agent_id"):
+        del example["platforms"]["wecom"][marked_as_example]
+        del built_in["platforms"]["wecom"][marked_as_example]
+    assert set(example) == set(built_in)
+    for section in example:
+        assert example[section] == built_in[section], section
+    assert built_in["roles"]["employee"]["daily_budget"] == Decimal("600")
+
+
+def test_sections_a_config_leaves_out_keep_their_defaults():
+    config = parse_config({"database": {"url": "sqlite:///x.db"}, "web": {"port": 18097}})
+    assert [item.key for item in config.catalog] == [
+        "leave-day", "training", "innovation-100", "coffee"]
+    only_employee = parse_config({"roles": {"employee": {"per_incident_limit": "50"}}})
+    assert only_employee.authority("employee").per_incident_limit == Decimal("50")
+    assert only_employee.authority("employee").daily_budget is None  # the table given
+    assert only_employee.authority("supervisor").per_incident_limit == Decimal("1000")
+    assert only_employee.authority("hr").per_incident_limit == Decimal("1000")
+    assert parse_config({"catalog": []}).catalog == []
+
+
+@pytest.mark.parametrize(("web", "url"), [
+    ({}, "http://localhost:8080"),
+    ({"port": 18097}, "http://localhost:18097"),
+    ({"host": "0.0.0.0", "port": 9000}, "http://localhost:9000"),
+    ({"host": "10.1.2.3", "port": 9000}, "http://10.1.2.3:9000"),
+    ({"host": "fd00::5"}, "http://[fd00::5]:8080"),
+    ({"port": 9000, "public_url": "https://fl.example.com/"}, "https://fl.example.com"),
+])
+def test_sign_in_links_point_where_the_console_is_served(web, url):
+    assert parse_config({"web": web}).web.public_url == url

@@ -56,7 +56,7 @@ def test_verify_finds_a_tampered_balance(chat):
         session.execute(text("UPDATE pointsaccount SET balance = 99"))
     with transaction(chat.engine) as session:
         (mismatch,) = ledger.verify(session)
-    assert (mismatch.balance, mismatch.ledger_sum) == (99, 10)
+    assert (mismatch.handle, mismatch.balance, mismatch.ledger_sum) == ("alice", 99, 10)
 
 
 def test_redeem_debits_and_cancel_refunds(chat):

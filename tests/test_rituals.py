@@ -152,6 +152,18 @@ def test_restart_after_the_grace_records_missed_and_sends_nothing_late(chat):
     assert team_posts(chat.engine, "ritual.morning_praise") == []
 
 
+def test_a_fresh_organisation_missed_nothing_from_before_it_began(chat):
+    first = local(2026, 11, 24, 15).astimezone(UTC)  # the first start, on a Tuesday
+    assert schedule.catch_up(chat.engine, chat.config, first) == []
+    assert rows(chat.engine, RitualRun) == []
+    schedule.catch_up(chat.engine, chat.config, first + timedelta(days=2))  # down two days
+    missed = rows(chat.engine, RitualRun)
+    assert {(r.ritual, r.period) for r in missed} == {
+        ("morning_praise", "2026-11-25"), ("morning_praise", "2026-11-26"),
+        ("golden_ear_reminder", "2026-11")}
+    assert all(r.status == "missed" and r.scheduled_for > first for r in missed)
+
+
 def test_scheduler_jobs_keep_missed_runs_within_the_grace(chat):
     scheduler = schedule.build_scheduler(chat.engine, chat.config)
     jobs = {job.id: job for job in scheduler.get_jobs()}

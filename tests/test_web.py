@@ -369,6 +369,7 @@ def test_reports_count_what_happened(app, chat):
     spend = hana.get("/compensation?month=2026-11").text
     assert "Alice Chen" in spend and "470.00" in spend and "80.00" in spend
     assert "median 2.0 h" in spend and "<svg" in spend
+    assert "Spend per month (CNY)" in spend  # the chart's title names the currency
     friction = hana.get("/waivers?from=2026-11-01&to=2026-11-30").text
     assert "2 waivers · 2 reported · late-report rate 50%" in friction
     assert "ratified 1 / rejected 0" in friction and "no refunds without receipt" in friction

@@ -2,7 +2,7 @@
 `bar_chart` template macro (so every label goes through the template's escaping).
 The SVG scales to its container, which keeps it readable on a phone."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 WIDTH, HEIGHT = 640, 240
@@ -21,17 +21,20 @@ class Bar:
 
 @dataclass(frozen=True)
 class Chart:
-    title: str
+    title: str  # a message key
     bars: list[Bar]
+    title_params: dict[str, str] = field(default_factory=dict)  # e.g. {"currency": "CNY"}
     width: int = WIDTH
     height: int = HEIGHT
     baseline: float = HEIGHT - BOTTOM
 
 
-def bar_chart(title: str, points: list[tuple[str, int | float | Decimal]]) -> Chart:
-    """One bar per (label, value); values below zero are drawn as zero."""
+def bar_chart(title: str, points: list[tuple[str, int | float | Decimal]],
+              **title_params: str) -> Chart:
+    """One bar per (label, value); values below zero are drawn as zero. The title is a
+    message key, filled in with `title_params` in the reader's language."""
     if not points:
-        return Chart(title, [])
+        return Chart(title, [], title_params=title_params)
     peak = max((float(value) for _label, value in points), default=0) or 1.0
     slot = (WIDTH - 2 * SIDE) / len(points)
     room = HEIGHT - TOP - BOTTOM
@@ -40,7 +43,7 @@ def bar_chart(title: str, points: list[tuple[str, int | float | Decimal]]) -> Ch
         height = max(float(value), 0) / peak * room
         bars.append(Bar(label, _shown(value), SIDE + index * slot + slot * 0.15,
                         HEIGHT - BOTTOM - height, slot * 0.7, height))
-    return Chart(title, bars)
+    return Chart(title, bars, title_params=title_params)
 
 
 def _shown(value: int | float | Decimal) -> str:

@@ -39,7 +39,7 @@ def compensation_page(scope: PageScope, session: SessionDep, month: Month, confi
     report = spend_report(session, config, scope, month)
     return render("compensation.html", report=report,
                   trend=charts.bar_chart("compensation.trend", [
-                      (m[5:], spent) for m, spent in report.trend]),
+                      (m[5:], spent) for m, spent in report.trend], currency=report.currency),
                   kinds=charts.bar_chart("compensation.kinds", [
                       (text(f"kind.{k}", locale), v) for k, v in report.kinds.items()]))
 
