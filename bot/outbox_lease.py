@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, update
@@ -33,6 +33,10 @@ class Lease:
     length: timedelta
     now: Callable[[], datetime]
     lost: bool = False
+    ended: bool = False
+    # renew (from the heartbeat too) and finish take turns, so a renewal can never
+    # land after finish and stretch a failed notification's back-off to a lease
+    _steps: threading.Lock = field(default_factory=threading.Lock)
 
     def _mine(self):
         return update(Outbox).where(Outbox.id == self.outbox_id,
@@ -41,12 +45,13 @@ class Lease:
 
     def renew(self) -> bool:
         """Extend the lease; False (and `lost`) once another worker has taken it over."""
-        if not self.lost:
-            with transaction(self.engine) as session:
-                held = session.execute(self._mine().values(
-                    claimed_until=self.now() + self.length)).rowcount == 1
-            self.lost = not held
-        return not self.lost
+        with self._steps:
+            if not self.lost and not self.ended:
+                with transaction(self.engine) as session:
+                    held = session.execute(self._mine().values(
+                        claimed_until=self.now() + self.length)).rowcount == 1
+                self.lost = not held
+            return not self.lost
 
     def finish(self, failed: str) -> bool:
         """Mark the notification delivered, or schedule its retry after a back-off that
@@ -56,7 +61,8 @@ class Lease:
             values = dict(last_error=failed, claimed_until=self.now() + delay)
         else:
             values = dict(delivered_at=self.now())
-        with transaction(self.engine) as session:
+        with self._steps, transaction(self.engine) as session:
+            self.ended = True
             return session.execute(self._mine().values(**values)).rowcount == 1
 
 
