@@ -1,26 +1,32 @@
-"""The outbox dispatcher: delivers queued notifications through each channel, once.
+"""The outbox dispatcher: delivers queued notifications through each channel.
 
-Rows are claimed with a lease (a conditional update), so several workers share
-the queue without sending a row twice; each (notification, channel) delivery is
-recorded under a unique key, so a retry after a partial failure resends only
-what did not go out.
+Each notification is claimed on its own with a lease (a conditional update; see
+bot/outbox_lease.py) that is renewed while it is sent, so several workers share
+the queue without sending a row twice while they live; each (notification,
+channel) delivery is recorded under a unique key, so a retry after a partial
+failure resends only what did not go out. What this cannot promise: a worker
+killed after a platform accepted a message and before it was recorded leaves
+that one message to be sent again once its lease runs out.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, or_
 from sqlmodel import select
 
+from bot.outbox_lease import Lease, claim, kept
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Employee, Outbox, OutboxDelivery, Team
+from storage.rows import dialect_insert
 
 LEASE = timedelta(minutes=2)
-RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,23 +82,15 @@ class Channel(Protocol):
         """Send it, or raise to have it retried later."""
 
 
-def _claim(engine: Engine, now: datetime, batch: int) -> list[int]:
+def _due(engine: Engine, now: datetime, batch: int) -> list[int]:
+    """Notifications nobody holds, oldest first. Each is claimed only when its turn
+    comes, so a worker that dies holds back the one it was sending, not a batch."""
     with transaction(engine) as session:
-        candidates = session.exec(
+        return list(session.exec(
             select(Outbox.id).where(
                 Outbox.delivered_at.is_(None),
                 or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
-            .order_by(Outbox.id).limit(batch)).all()
-        claimed = []
-        for outbox_id in candidates:
-            won = session.execute(
-                update(Outbox).where(
-                    Outbox.id == outbox_id, Outbox.delivered_at.is_(None),
-                    or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
-                .values(claimed_until=now + LEASE, attempts=Outbox.attempts + 1)).rowcount
-            if won:
-                claimed.append(outbox_id)
-        return claimed
+            .order_by(Outbox.id).limit(batch)).all())
 
 
 def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
@@ -111,33 +109,56 @@ def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
         return notification, done
 
 
+def _record(engine: Engine, outbox_id: int, channel: str, when: datetime) -> None:
+    table = OutboxDelivery.__table__
+    with transaction(engine) as session:
+        recorded = session.execute(dialect_insert(engine.dialect.name)(table).values(
+            outbox_id=outbox_id, channel=channel, delivered_at=when)
+            .on_conflict_do_nothing(index_elements=["outbox_id", "channel"])
+            .returning(table.c.outbox_id)).scalar_one_or_none()
+    if recorded is None:
+        log.warning("notification %s went out through %s twice: another worker sent it too",
+                    outbox_id, channel)
+
+
+def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
+    """Send one claimed notification through every channel that has not had it yet;
+    True when it is complete."""
+    notification, done = _load(engine, lease.outbox_id)
+    failed = ""
+    for channel in channels:
+        if channel.name in done or not channel.wants(notification):
+            continue
+        if not lease.renew():  # checked before every send, not only by the heartbeat
+            break
+        try:
+            channel.deliver(notification)
+        except Exception as error:
+            failed = f"{channel.name}: {error}"[:500]
+            continue
+        _record(engine, lease.outbox_id, channel.name, lease.now())
+    if lease.lost or not lease.finish(failed):
+        log.warning("lost the lease on notification %s to another worker", lease.outbox_id)
+        return False
+    return not failed
+
+
 def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
                      batch: int = 100) -> int:
-    """Deliver what is due; returns how many notifications were completed."""
+    """Deliver what is due; returns how many notifications this call completed.
+
+    Each notification is claimed, sent and recorded on its own, under a lease that
+    is renewed while it is being sent. A worker killed mid-send holds back only that
+    notification, until its lease runs out; it is then sent again (see README,
+    "Outbox"). Losing a race to another worker is logged, never raised."""
     completed = 0
-    for outbox_id in _claim(engine, now(), batch):
-        notification, done = _load(engine, outbox_id)
-        failed = ""
-        for channel in channels:
-            if channel.name in done or not channel.wants(notification):
-                continue
-            try:
-                channel.deliver(notification)
-            except Exception as error:
-                failed = f"{channel.name}: {error}"[:500]
-                continue
-            with transaction(engine) as session:
-                session.add(OutboxDelivery(outbox_id=outbox_id, channel=channel.name,
-                                           delivered_at=now()))
-        with transaction(engine) as session:
-            row = session.get(Outbox, outbox_id)
-            if failed:  # try again after a back-off that grows with each attempt
-                row.last_error = failed
-                row.claimed_until = now() + min(RETRY_FIRST * 2 ** (row.attempts - 1), RETRY_MAX)
-            else:
-                row.delivered_at = now()
-        completed += not failed
+    for outbox_id in _due(engine, now(), batch):
+        lease = claim(engine, outbox_id, now, LEASE)
+        if lease is None:  # another worker took it first
+            continue
+        with kept(lease):
+            completed += _deliver(engine, channels, lease)
     return completed
 
 

@@ -14,7 +14,7 @@ from storage.enums import LedgerReason
 from storage.enums import RedemptionStatus as Status
 from storage.errors import FrontlineError
 from storage.models import CatalogStock, LedgerEntry, Redemption
-from storage.rows import insert_row, transition
+from storage.rows import dialect_insert, insert_row, transition
 
 
 class OutOfStock(FrontlineError):
@@ -28,11 +28,16 @@ class NotPending(FrontlineError):
 
 
 def sync_stock(session: Session, stock_by_key: dict[str, int]) -> None:
-    """Seed stock rows for catalog items with a limited stock (existing counts are kept)."""
-    for key, stock in stock_by_key.items():
-        if session.get(CatalogStock, key) is None:
-            session.add(CatalogStock(item_key=key, remaining=stock))
-    session.flush()
+    """Seed stock rows for catalog items with a limited stock (existing counts are kept).
+
+    One upsert, not check-then-insert: of several requests seeding the same item at
+    once, one inserts and the others find its row, instead of failing on the key."""
+    if not stock_by_key:
+        return
+    insert = dialect_insert(session.get_bind().dialect.name)
+    session.execute(insert(CatalogStock.__table__).on_conflict_do_nothing(
+        index_elements=["item_key"]),
+        [{"item_key": key, "remaining": stock} for key, stock in stock_by_key.items()])
 
 
 def _debit_key(redemption_id: int) -> str:

@@ -1,22 +1,32 @@
 """Engine and session set-up for SQLite (embedded default) and PostgreSQL."""
 
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
 import storage.append_only  # noqa: F401  (registers every table and the ledger triggers)
+from storage.fair_lock import FairLock
 
 DEFAULT_URL = "sqlite:///frontline.db"
 
 
-def make_engine(url: str = DEFAULT_URL, **kwargs) -> Engine:
+BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for its turn before failing
+
+
+def make_engine(url: str = DEFAULT_URL, fair_writers: bool = True, **kwargs) -> Engine:
+    """The engine for `url`. On SQLite, `fair_writers` queues this process's
+    transactions in arrival order (see storage/fair_lock.py); off only to measure
+    what it changes."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               **kwargs)
-        _make_sqlite_transactions_serializable(engine)
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False}, **kwargs)
+        _make_sqlite_transactions_serializable(
+            engine, fair_lock_for(engine) if fair_writers else None)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -29,11 +39,18 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _make_sqlite_transactions_serializable(engine: Engine) -> None:
+def _make_sqlite_transactions_serializable(engine: Engine, queue: FairLock | None) -> None:
     # Python's sqlite3 emits no BEGIN before a SELECT, so a read-then-write
     # command could lose an update. Take over transaction control and start
-    # every transaction with BEGIN IMMEDIATE: writers queue on the busy
-    # timeout instead of interleaving.
+    # every transaction with BEGIN IMMEDIATE: writers queue instead of
+    # interleaving. With a `queue`, this process's threads take their turn on it
+    # before BEGIN and give it up at COMMIT or ROLLBACK, so they are served in
+    # arrival order; without one they poll SQLite's busy handler and the luckiest
+    # wins. A turn that does not come within the busy timeout, or a thread that
+    # already holds the queue (a transaction inside another), falls back to
+    # SQLite's own waiting and so to its usual "database is locked".
+    turn = "frontline_fair_turn"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -43,9 +60,56 @@ def _make_sqlite_transactions_serializable(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    def _give_up_turn(info: dict) -> None:
+        if info.pop(turn, False):
+            queue.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if queue is not None and not queue.held_by_me() and queue.acquire(BUSY_TIMEOUT):
+            connection.info[turn] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _give_up_turn(connection.info)
+            raise
+
+    # These events come before SQLAlchemy ends the transaction; end it here first,
+    # so the next in line does not find the database still locked. (SQLAlchemy's
+    # own COMMIT or ROLLBACK then finds no transaction and does nothing; a COMMIT
+    # that failed here fails there again, reported the usual way.)
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        if turn in connection.info:
+            try:
+                connection.connection.dbapi_connection.commit()
+            except Exception:
+                return  # the rollback that follows gives up the turn
+            _give_up_turn(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        if turn in connection.info:
+            with suppress(Exception):  # SQLAlchemy's own ROLLBACK deals with a broken link
+                connection.connection.dbapi_connection.rollback()
+            _give_up_turn(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        _give_up_turn(record.info)  # a turn is never kept by an idle connection
+
+
+_FAIR_LOCKS: dict[str, FairLock] = {}  # one per database file, shared by its engines
+_FAIR_LOCKS_MUTEX = threading.Lock()
+
+
+def fair_lock_for(engine: Engine) -> FairLock | None:
+    """The queue of this process's transactions on the engine's SQLite file."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    with _FAIR_LOCKS_MUTEX:
+        return _FAIR_LOCKS.setdefault(os.path.abspath(database), FairLock())
 
 
 def create_all(engine: Engine) -> None:

@@ -132,6 +132,23 @@ def test_fifty_concurrent_redemptions_never_overdraw(chat):
     assert running == list(range(100, -1, -10))  # each entry: the balance it left
 
 
+def test_fifty_concurrent_redemptions_of_unseeded_stock_take_exactly_the_stock(chat):
+    """No stock row exists yet: every request seeds it (once) and then takes one."""
+    credit(chat.engine, "alice", 150 * 50, "k1", chat.now)
+
+    def redeem(_n):
+        reply, _ = execute(chat.engine, chat.config, "console", "alice",
+                           parse("redeem training"), now=chat.now)
+        return reply.messages[0].key if not reply.ok else "ok"
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(redeem, range(50)))
+    assert results.count("ok") == 5
+    assert results.count("refuse.out_of_stock") == 45
+    assert [row.remaining for row in rows(chat.engine, CatalogStock)] == [0]
+    assert balance(chat.engine, "alice") == 150 * 45
+
+
 def test_concurrent_credits_with_one_key_count_once(chat):
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(lambda _n: credit(chat.engine, "bob", 10, "same", chat.now),

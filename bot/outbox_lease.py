@@ -1,0 +1,106 @@
+"""A worker's hold on one outbox notification while it sends it.
+
+A claim is a conditional update that also counts the attempt; the attempt number
+it leaves is the claim's fencing token. Renewing, finishing and giving up are
+conditional on that number, so a worker whose lease ran out and was taken over
+finds out at its next step instead of overwriting the new holder's work. While a
+notification is being sent a heartbeat renews its lease, so a send slower than the
+lease (a rate-limited platform) is not taken over by another worker.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, or_, update
+
+from storage.engine import transaction
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
+
+
+@dataclass
+class Lease:
+    engine: Engine
+    outbox_id: int
+    attempt: int  # the fencing token: the attempt number this claim set
+    length: timedelta
+    now: Callable[[], datetime]
+    lost: bool = False
+    ended: bool = False
+    # renew (from the heartbeat too) and finish take turns, so a renewal can never
+    # land after finish and stretch a failed notification's back-off to a lease
+    _steps: threading.Lock = field(default_factory=threading.Lock)
+
+    def _mine(self):
+        return update(Outbox).where(Outbox.id == self.outbox_id,
+                                    Outbox.attempts == self.attempt,
+                                    Outbox.delivered_at.is_(None))
+
+    def renew(self) -> bool:
+        """Extend the lease; False (and `lost`) once another worker has taken it over."""
+        with self._steps:
+            if not self.lost and not self.ended:
+                with transaction(self.engine) as session:
+                    held = session.execute(self._mine().values(
+                        claimed_until=self.now() + self.length)).rowcount == 1
+                self.lost = not held
+            return not self.lost
+
+    def finish(self, failed: str) -> bool:
+        """Mark the notification delivered, or schedule its retry after a back-off that
+        grows with each attempt. False when the lease was lost first."""
+        if failed:
+            delay = min(RETRY_FIRST * 2 ** (self.attempt - 1), RETRY_MAX)
+            values = dict(last_error=failed, claimed_until=self.now() + delay)
+        else:
+            values = dict(delivered_at=self.now())
+        with self._steps, transaction(self.engine) as session:
+            self.ended = True
+            return session.execute(self._mine().values(**values)).rowcount == 1
+
+
+def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
+          length: timedelta) -> Lease | None:
+    """Take one due notification for `length`; None when it is not due or another
+    worker holds it."""
+    moment = now()
+    with transaction(engine) as session:
+        attempt = session.execute(
+            update(Outbox).where(
+                Outbox.id == outbox_id, Outbox.delivered_at.is_(None),
+                or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=Outbox.attempts + 1)
+            .returning(Outbox.attempts)).scalar_one_or_none()
+    return None if attempt is None else Lease(engine, outbox_id, attempt, length, now)
+
+
+@contextmanager
+def kept(lease: Lease) -> Iterator[Lease]:
+    """Renew the lease in the background, three times per lease length, until the
+    block ends or the lease is lost."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease.length.total_seconds() / 3):
+            try:
+                if not lease.renew():
+                    return
+            except Exception:  # the next beat, or the next step, tries again
+                log.exception("could not renew the lease on notification %s",
+                              lease.outbox_id)
+
+    heart = threading.Thread(target=beat, name=f"outbox-lease-{lease.outbox_id}",
+                             daemon=True)
+    heart.start()
+    try:
+        yield lease
+    finally:
+        stop.set()
+        heart.join()

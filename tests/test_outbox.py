@@ -1,0 +1,124 @@
+"""The outbox dispatcher under failure: killed workers, slow channels, lost leases."""
+
+import logging
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot import outbox
+from bot.outbox import ConsoleChannel, dispatch_pending
+from storage.models import Outbox, OutboxDelivery
+from tests.support import count, rows
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def queue_four(chat) -> None:
+    chat.ok("wang", "praise @alice kind words")  # to alice and to all staff
+    chat.ok("wang", "praise @bob kind words")
+    assert count(chat.engine, Outbox) == 4
+
+
+class Killed(BaseException):
+    """The worker process dies here: nothing after this point runs."""
+
+
+class DiesAfterSending:
+    name = "console"
+
+    def __init__(self):
+        self.sent = []
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        self.sent.append(notification.outbox_id)  # the platform has it...
+        raise Killed  # ...and the worker dies before recording it
+
+
+def test_a_killed_dispatcher_holds_back_only_the_notification_it_was_sending(chat):
+    queue_four(chat)
+    dying = DiesAfterSending()
+    with pytest.raises(Killed):
+        dispatch_pending(chat.engine, [dying])
+    assert dying.sent == [1]
+    seen = []
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)]) == 3  # at once
+    assert [row.id for row in rows(chat.engine, Outbox) if row.delivered_at is None] == [1]
+    after_lease = lambda: real_now() + outbox.LEASE + timedelta(seconds=1)  # noqa: E731
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=after_lease) == 1
+    assert len(seen) == 4  # the one in flight went out twice: once before the crash
+    assert count(chat.engine, OutboxDelivery) == 4
+
+
+class SlowChannel:
+    """A rate-limited platform: each send takes longer than the whole lease."""
+
+    name = "slow"
+
+    def __init__(self, seconds):
+        self.seconds, self.sent, self.lock = seconds, [], threading.Lock()
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        time.sleep(self.seconds)
+        with self.lock:
+            self.sent.append(notification.outbox_id)
+
+
+def test_two_dispatchers_on_a_channel_slower_than_the_lease_send_each_once(chat, monkeypatch):
+    queue_four(chat)
+    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.3))
+    slow = SlowChannel(seconds=0.5)
+    deadline = time.monotonic() + 30
+
+    def worker(_n):
+        while count(chat.engine, Outbox, delivered_at=None) and time.monotonic() < deadline:
+            dispatch_pending(chat.engine, [slow])
+            time.sleep(0.05)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(worker, range(2)))  # re-raises anything a dispatcher raised
+    assert Counter(slow.sent) == {1: 1, 2: 1, 3: 1, 4: 1}
+    assert all(row.delivered_at is not None for row in rows(chat.engine, Outbox))
+    assert count(chat.engine, OutboxDelivery) == 4
+
+
+class TakenOverMidSend:
+    """While this worker sends, its lease is taken over and the notification
+    completed by another worker (as after a long pause of this process)."""
+
+    name = "console"
+
+    def __init__(self, engine):
+        self.engine, self.sent = engine, []
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        self.sent.append(notification.outbox_id)
+        if len(self.sent) == 1:
+            much_later = lambda: real_now() + timedelta(hours=1)  # noqa: E731
+            assert dispatch_pending(self.engine, [self], now=much_later, batch=1) == 1
+
+
+def test_a_lost_lease_is_logged_never_raised(chat, caplog):
+    chat.ok("wang", "praise @alice kind words")
+    channel = TakenOverMidSend(chat.engine)
+    with caplog.at_level(logging.WARNING):
+        assert dispatch_pending(chat.engine, [channel]) == 1  # the second; the first was lost
+    assert channel.sent == [1, 1, 2]
+    assert "went out through console twice" in caplog.text
+    assert "lost the lease on notification 1" in caplog.text
+    assert all(row.delivered_at is not None for row in rows(chat.engine, Outbox))
+    assert count(chat.engine, OutboxDelivery) == 2
