@@ -23,6 +23,7 @@ test: $(BIN)/frontline
 bench: $(BIN)/frontline
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/ledger_scale.py
+	$(BIN)/python bench/sqlite_fairness.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
