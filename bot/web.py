@@ -8,6 +8,7 @@ server hold a body it would refuse."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -77,9 +78,32 @@ class BodyLimit:
                 await _too_large(send, limit)
 
 
+class NoNulInAddress:
+    """ASGI middleware: 400 for a NUL byte in a request's path or query. No store keeps
+    one (PostgreSQL refuses it in any text), so no lookup may be asked for one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or _has_nul(
+                scope.get("query_string", b""))):
+            await _refuse(send, 400, "a NUL byte in the address")
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(query: bytes) -> bool:
+    return b"\x00" in unquote_to_bytes(query)
+
+
 async def _too_large(send: Send, limit: int) -> None:
-    body = f"request body too large (at most {limit} bytes)".encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _refuse(send, 413, f"request body too large (at most {limit} bytes)")
+
+
+async def _refuse(send: Send, status: int, reason: str) -> None:
+    body = reason.encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
@@ -104,6 +128,7 @@ def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
 
     app = FastAPI(title="Frontline", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.add_middleware(BodyLimit)
+    app.add_middleware(NoNulInAddress)
 
     @app.get("/healthz")
     def healthz() -> dict:

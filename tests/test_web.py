@@ -429,3 +429,15 @@ def test_every_page_renders_in_both_languages(app, chat):
             assert response.status_code == 200, (handle, path)
             assert f'lang="{"zh-Hans" if locale == "zh" else "en"}"' in response.text
         assert client.get("/ledger?reason=bogus").status_code == 404
+
+
+def test_a_nul_byte_or_a_lone_surrogate_in_a_query_is_a_plain_refusal(app, chat):
+    """psycopg refuses a NUL in a parameter; no query string may carry one to a page."""
+    hana = browser(app, chat, "hana")
+    for path in ("/ledger", "/ledger.csv", "/api/v1/ledger", "/team"):
+        for query in ("person=al%00ice", "reason=%00", "team=1%00"):
+            assert hana.get(f"{path}?{query}").status_code == 400, (path, query)
+        assert hana.get(f"{path}?person=%ED%A0%80").status_code < 500, path
+    assert hana.get("/ledger?person=100%2500").status_code == 404  # "100%00" is text
+    assert hana.get("/login/AB%00CD").status_code == 400
+    assert hana.get("/ledger?person=alice").status_code == 200
