@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, case, func
 from sqlmodel import select
 
 from handlers import forms, words
@@ -74,22 +74,29 @@ def _period_starts(ctx: Context) -> tuple[datetime, datetime]:
     return day_start(ctx.now, tz), month_start(ctx.now, tz)
 
 
-def _spent_since(ctx: Context, since: datetime, *, employee_id=None, team_id=None) -> int:
-    query = select(func.coalesce(func.sum(Compensation.amount_minor), 0)).where(
-        Compensation.status.in_(COUNTED), Compensation.created_at >= since,
-        Compensation.currency == ctx.config.organisation.currency)
-    if employee_id is not None:
-        query = query.where(Compensation.employee_id == employee_id)
-    if team_id is not None:
-        query = query.join(Employee, Employee.id == Compensation.employee_id).where(
-            Employee.team_id == team_id)
-    return int(ctx.session.exec(query).one())
+# Today's and this month's spend in one round trip (today lies inside the month);
+# built once, since composing a statement costs more than running it.
+_SPENT = select(
+    func.coalesce(func.sum(case((Compensation.created_at >= bindparam("day"),
+                                 Compensation.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(Compensation.amount_minor), 0),
+).where(Compensation.status.in_(COUNTED), Compensation.created_at >= bindparam("month"),
+        Compensation.currency == bindparam("currency"))
+_SPENT_BY_EMPLOYEE = _SPENT.where(Compensation.employee_id == bindparam("who"))
+_SPENT_BY_TEAM = _SPENT.join(Employee, Employee.id == Compensation.employee_id).where(
+    Employee.team_id == bindparam("who"))
+
+
+def _spent(ctx: Context, query, who: int) -> Usage:
+    day, month = _period_starts(ctx)
+    today, this_month = ctx.session.execute(query, {
+        "day": day, "month": month, "currency": ctx.config.organisation.currency,
+        "who": who}).one()
+    return Usage(int(today), int(this_month))
 
 
 def usage(ctx: Context, employee: Employee) -> Usage:
-    day, month = _period_starts(ctx)
-    return Usage(_spent_since(ctx, day, employee_id=employee.id),
-                 _spent_since(ctx, month, employee_id=employee.id))
+    return _spent(ctx, _SPENT_BY_EMPLOYEE, employee.id)
 
 
 def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str | None:
@@ -111,11 +118,11 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str 
         return "monthly_budget"
     team_budget = ctx.config.team_budget
     if employee.team_id is not None and (team_budget.daily or team_budget.monthly):
-        day, month = _period_starts(ctx)
-        for limit, since, why in ((team_budget.daily, day, "team_daily_budget"),
-                                  (team_budget.monthly, month, "team_monthly_budget")):
-            if limit is not None and _spent_since(ctx, since, team_id=employee.team_id) \
-                    + amount_minor > to_minor(limit):
+        team = _spent(ctx, _SPENT_BY_TEAM, employee.team_id)
+        for limit, spent_minor, why in (
+                (team_budget.daily, team.today_minor, "team_daily_budget"),
+                (team_budget.monthly, team.month_minor, "team_monthly_budget")):
+            if limit is not None and spent_minor + amount_minor > to_minor(limit):
                 return why
     return None
 

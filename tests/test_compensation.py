@@ -3,7 +3,9 @@ from decimal import Decimal
 
 from handlers.base import Message
 from handlers.i18n import render_message, render_reply
+from handlers.policy import TeamBudget
 from storage.models import Compensation
+from tests.conftest import Chat
 from tests.support import count, notifications, rows
 
 
@@ -67,6 +69,21 @@ def test_daily_budget_sends_the_rest_for_approval(chat):
     # the next day the budget is fresh
     reply = chat.ok("alice", "comp 150 refund four", now=chat.now + timedelta(days=1))
     assert reply.messages[0].key == "comp.recorded"
+
+
+def test_the_team_budgets_count_everyone_in_the_team_today_and_this_month(org, config):
+    team_limited = config.model_copy(update={"team_budget": TeamBudget(
+        daily=Decimal("300"), monthly=Decimal("500"))})
+    chat = Chat(org, team_limited)
+    chat.ok("alice", "comp 200 refund one")
+    reply = chat.ok("bob", "comp 150 refund two")  # 350 today for the team: over 300
+    assert reply.messages[0].params["why_key"] == "comp.why.team_daily_budget"
+    chat.ok("wang", "approve C2")  # approved spend counts too
+    later = chat.now + timedelta(days=1)
+    reply = chat.ok("lilei", "comp 100 refund three", now=later)  # a new day: 100 today
+    assert reply.messages[0].key == "comp.recorded"
+    reply = chat.ok("lilei", "comp 60 refund four", now=later)  # 510 this month: over 500
+    assert reply.messages[0].params["why_key"] == "comp.why.team_monthly_budget"
 
 
 def test_other_configured_currency_always_needs_approval(chat):
