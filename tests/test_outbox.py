@@ -147,7 +147,8 @@ def test_a_dispatcher_stopped_mid_batch_finishes_its_send_and_leaves_nothing_cla
     channel = StopsTheWorker(stop)
     assert dispatch_pending(chat.engine, [channel], stop=stop) == 1
     assert channel.sent == [1]
-    left = [row for row in rows(chat.engine, Outbox) if row.delivered_at is None]
+    left = sorted((row for row in rows(chat.engine, Outbox) if row.delivered_at is None),
+                  key=lambda row: row.id)
     assert [row.id for row in left] == [2, 3, 4]
     assert all(row.claimed_until is None and row.attempts == 0 for row in left)
     seen = []
@@ -169,11 +170,12 @@ def test_a_send_cut_short_by_an_interrupt_releases_its_lease_at_once(chat):
     chat.ok("wang", "praise @alice kind words")
     with pytest.raises(KeyboardInterrupt):
         dispatch_pending(chat.engine, [Interrupted()])
-    (first, _second) = rows(chat.engine, Outbox)
+    first, _second = sorted(rows(chat.engine, Outbox), key=lambda row: row.id)
     assert first.claimed_until is None and first.attempts == 1 and first.delivered_at is None
     seen = []
     assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)]) == 2  # not after a lease
-    assert [row.attempts for row in rows(chat.engine, Outbox)] == [2, 1]
+    assert [row.attempts for row in sorted(rows(chat.engine, Outbox), key=lambda row: row.id)
+            ] == [2, 1]
 
 
 class HeldUp:
@@ -207,6 +209,7 @@ def test_stopping_the_background_waits_for_the_send_in_flight_and_claims_no_more
     stopping.join(10)
     assert not stopping.is_alive() and not background.scheduler.running
     assert channel.sent == [1]
-    left = [row for row in rows(chat.engine, Outbox) if row.delivered_at is None]
+    left = sorted((row for row in rows(chat.engine, Outbox) if row.delivered_at is None),
+                  key=lambda row: row.id)
     assert [row.id for row in left] == [2, 3, 4]
     assert all(row.claimed_until is None for row in left)
