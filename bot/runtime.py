@@ -29,7 +29,8 @@ class Platforms:
         return {built.name: built.name in self.started and built.ready()
                 for built in self.platforms}
 
-    def _hooks(self, built: platform.Platform) -> tuple[Hook, Hook]:
+    def hooks(self, built: platform.Platform) -> tuple[Hook, Hook]:
+        """Its start and stop, noting whether it has started (for `/readyz`)."""
         async def start() -> None:
             await built.start()
             self.started.add(built.name)
@@ -52,7 +53,7 @@ def wire(engine: Engine, config: Config,
         router = built.router()
         if router is not None:
             wired.routers.append(router)
-        start, stop = wired._hooks(built)
+        start, stop = wired.hooks(built)
         wired.on_start.append(start)
         wired.on_stop.append(stop)
         wired.channels.extend(built.channels())
