@@ -1,6 +1,7 @@
 """The `frontline` command. Errors are one clear line and a non-zero exit."""
 
 import argparse
+import asyncio
 import socket
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot import runtime, serving
+from bot.background import Background
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
@@ -75,13 +77,15 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
         if missed:
             print(f"{missed} ritual runs missed while Frontline was stopped are recorded as "
                   "missed (see `frontline rituals list`)")
-        scheduler = schedule.build_scheduler(engine, config)
-        scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
-                          args=(engine, [console.channel]), max_instances=1, coalesce=True)
-        scheduler.start()
+        background = Background(engine, config, [console.channel])
+        background.start()
     if web is not None:
         _serve_web_console(engine, config, web)
-    console.run()
+    try:
+        console.run()
+    finally:
+        if with_rituals:
+            background.stop()
 
 
 def _interactive() -> bool:
@@ -103,8 +107,8 @@ def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> N
     (so `login` there gives a working link) and the praise webhook if configured."""
     from bot.web import create_app
 
-    serving.serve(create_app(runtime.wire(engine, config).routers), config.web, sock,
-                  background=True)
+    serving.serve(create_app(runtime.wire(engine, config).routers, engine=engine),
+                  config.web, sock, background=True)
     print(f"Web console: {config.web.public_url} (send `login` here for a sign-in link)")
 
 
@@ -123,18 +127,18 @@ def _serve_platforms(config: Config) -> None:
     wired = runtime.wire(engine, config)
     sock = listen(config.web)  # before any ritual runs: a port in use stops the start
     schedule.catch_up(engine, config, datetime.now(UTC))
-    scheduler = schedule.build_scheduler(engine, config)
-    scheduler.add_job(dispatch_pending, "interval", seconds=2, id="outbox",
-                      args=(engine, wired.channels), max_instances=1, coalesce=True)
+    background = Background(engine, config, wired.channels)
 
-    async def start_scheduler() -> None:  # after the platforms, so the outbox can send
-        scheduler.start()
+    async def start_background() -> None:  # after the platforms, so the outbox can send
+        background.start()
 
-    async def stop_scheduler() -> None:
-        scheduler.shutdown(wait=False)
+    async def stop_background() -> None:  # before the platforms, so the last send goes out
+        # in a thread: a platform's channel may send through this very event loop
+        await asyncio.to_thread(background.stop)
 
-    app = create_app(wired.routers, [*wired.on_start, start_scheduler],
-                     [stop_scheduler, *wired.on_stop])
+    app = create_app(wired.routers, [*wired.on_start, start_background],
+                     [stop_background, *wired.on_stop], engine=engine,
+                     platforms=wired.readiness)
     serving.serve(app, config.web, sock)
 
 

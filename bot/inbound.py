@@ -8,11 +8,13 @@ finds the reply stored under its key and changes nothing.
 """
 
 import re
+import time
 from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Engine
 
+from bot import metrics
 from bot.config import Config
 from bot.outbox import posted_ref
 from handlers import dispatch
@@ -54,8 +56,13 @@ class Inbound:
         render it in. With `event`, a repeat of that event gets the first reply and
         has no effect; `check_only` runs it and rolls it back (would it be allowed?)."""
         key = None if event is None else idempotency_key(self.platform, event)
-        return dispatch.execute(self.engine, self.config, self.platform, user_id, command, key,
-                       check_only=check_only)
+        started = time.perf_counter()
+        reply, locale = dispatch.execute(self.engine, self.config, self.platform, user_id,
+                                         command, key, check_only=check_only)
+        if not check_only:  # a rehearsal is not a command run
+            metrics.command_ran(self.engine, self.platform, command, reply,
+                                time.perf_counter() - started)
+        return reply, locale
 
     def first(self, event: Event) -> bool:
         """Records an event that runs no command under its key: True the first time

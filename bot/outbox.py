@@ -10,6 +10,7 @@ that one message to be sent again once its lease runs out.
 """
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typing import Protocol
 from sqlalchemy import Engine, or_
 from sqlmodel import select
 
+from bot import metrics
 from bot.outbox_lease import Lease, claim, kept
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message, render_reply
@@ -135,6 +137,7 @@ def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
             channel.deliver(notification)
         except Exception as error:
             failed = f"{channel.name}: {error}"[:500]
+            metrics.delivery_failed(engine, channel.name)
             continue
         _record(engine, lease.outbox_id, channel.name, lease.now())
     if lease.lost or not lease.finish(failed):
@@ -145,21 +148,37 @@ def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
 
 def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                     batch: int = 100) -> int:
+                     batch: int = 100, stop: threading.Event | None = None) -> int:
     """Deliver what is due; returns how many notifications this call completed.
 
     Each notification is claimed, sent and recorded on its own, under a lease that
     is renewed while it is being sent. A worker killed mid-send holds back only that
     notification, until its lease runs out; it is then sent again (see README,
-    "Outbox"). Losing a race to another worker is logged, never raised."""
+    "Outbox"). Losing a race to another worker is logged, never raised. Once `stop`
+    is set, the notification being sent is finished and no other is claimed; one
+    whose sending is cut short by an error or an interrupt is released, due again at
+    once (a worker that dies outright releases nothing: its lease runs out)."""
     completed = 0
     for outbox_id in _due(engine, now(), batch):
+        if stop is not None and stop.is_set():
+            break
         lease = claim(engine, outbox_id, now, LEASE)
         if lease is None:  # another worker took it first
             continue
         with kept(lease):
-            completed += _deliver(engine, channels, lease)
+            try:
+                completed += _deliver(engine, channels, lease)
+            except (Exception, KeyboardInterrupt, SystemExit):
+                _release(lease)
+                raise
     return completed
+
+
+def _release(lease: Lease) -> None:
+    try:
+        lease.release()
+    except Exception:  # the lease runs out on its own: the notification waits for that
+        log.exception("could not release notification %s", lease.outbox_id)
 
 
 class ConsoleChannel:

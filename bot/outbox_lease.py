@@ -66,6 +66,18 @@ class Lease:
             return session.execute(self._mine().values(**values)).rowcount == 1
 
 
+    def release(self) -> bool:
+        """Give the notification back undelivered, due at once, for another worker (or
+        this one's next round) to take without waiting for the lease to run out. False
+        when the lease was lost or ended first."""
+        with self._steps:
+            if self.lost or self.ended:
+                return False
+            self.ended = True
+            with transaction(self.engine) as session:
+                return session.execute(self._mine().values(claimed_until=None)).rowcount == 1
+
+
 def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
           length: timedelta) -> Lease | None:
     """Take one due notification for `length`; None when it is not due or another

@@ -40,7 +40,7 @@ PLATFORMS: dict[str, str] = {
 class Platform(Protocol):
     """One running chat platform: what comes in through its routes or its own
     connection, what goes out through its outbox channels. Subclass it to inherit
-    the defaults (no routes, nothing to start or stop)."""
+    the defaults (no routes, nothing to start or stop, ready once started)."""
 
     name: ClassVar[str]
 
@@ -55,6 +55,12 @@ class Platform(Protocol):
     async def stop(self) -> None:
         """Run in the web app's event loop when it shuts down."""
         return None
+
+    def ready(self) -> bool:
+        """Asked by `/readyz` once `start()` has returned: whether it is connected and
+        serving. By default a started platform is ready; a package that can tell more
+        (a dropped socket, a rejected token) says so here."""
+        return True
 
     def channels(self) -> "list[Channel]":
         """Its outbox channels: people by direct message, each shared chat its own."""

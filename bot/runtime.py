@@ -22,6 +22,24 @@ class Platforms:
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
+    started: set[str] = field(default_factory=set)  # the platforms whose start() returned
+
+    def readiness(self) -> dict[str, bool]:
+        """Each enabled platform: started, and ready by its own account."""
+        return {built.name: built.name in self.started and built.ready()
+                for built in self.platforms}
+
+    def hooks(self, built: platform.Platform) -> tuple[Hook, Hook]:
+        """Its start and stop, noting whether it has started (for `/readyz`)."""
+        async def start() -> None:
+            await built.start()
+            self.started.add(built.name)
+
+        async def stop() -> None:
+            self.started.discard(built.name)
+            await built.stop()
+
+        return start, stop
 
 
 def wire(engine: Engine, config: Config,
@@ -35,8 +53,9 @@ def wire(engine: Engine, config: Config,
         router = built.router()
         if router is not None:
             wired.routers.append(router)
-        wired.on_start.append(built.start)
-        wired.on_stop.append(built.stop)
+        start, stop = wired.hooks(built)
+        wired.on_start.append(start)
+        wired.on_stop.append(stop)
         wired.channels.extend(built.channels())
     secret = config.web.praise_secret()
     if secret:

@@ -7,12 +7,14 @@ it streams and answered 413 as soon as it passes the limit, so nobody can make t
 server hold a body it would refuse."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot import health, metrics
 from storage.errors import FrontlineError
 
 Hook = Callable[[], Awaitable[None]]
@@ -111,27 +113,39 @@ async def _refuse(send: Send, status: int, reason: str) -> None:
 
 
 def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
-               on_stop: Iterable[Hook] = ()) -> FastAPI:
+               on_stop: Iterable[Hook] = (), *, engine: Engine | None = None,
+               platforms: health.Readiness = dict) -> FastAPI:
     """`on_start`/`on_stop` run inside the server's event loop (e.g. a Telegram bot
-    that polls, or sends for the outbox, from that loop)."""
+    that polls, or sends for the outbox, from that loop). With the `engine` the app
+    also answers `/readyz` (the database, its migrations and the `platforms`) and
+    `/metrics`, counting what runs on that engine while it serves."""
     on_start, on_stop = list(on_start), list(on_stop)
+    measured = metrics.Metrics(engine) if engine is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for start in on_start:
-            await start()
-        try:
-            yield
-        finally:
-            for stop in on_stop:
-                await stop()
+        with ExitStack() as counting:
+            if measured is not None:
+                counting.enter_context(metrics.serving(measured))
+            for start in on_start:
+                await start()
+            try:
+                yield
+            finally:
+                for stop in on_stop:
+                    await stop()
 
     app = FastAPI(title="Frontline", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.add_middleware(BodyLimit)
     app.add_middleware(NoNulInAddress)
+    if measured is not None:
+        app.add_middleware(metrics.AckTimer, metrics=measured)
+        app.include_router(health.router(engine, platforms))
+        app.include_router(metrics.router(measured))
 
     @app.get("/healthz")
     def healthz() -> dict:
+        """Alive: answers without touching the database (see `/readyz`)."""
         return {"ok": True}
 
     for router in routers:

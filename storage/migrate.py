@@ -24,9 +24,17 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def heads() -> set[str]:
+    """The newest migration(s) this code knows."""
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def database_revisions(engine: Engine) -> set[str]:
+    """The migration(s) the database is at (empty when it was never migrated)."""
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration."""
-    url = engine.url.render_as_string(hide_password=False)
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    return database_revisions(engine) == heads()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import outbox
+from bot.background import Background
 from bot.outbox import ConsoleChannel, dispatch_pending
 from storage.models import Outbox, OutboxDelivery
 from tests.support import count, rows
@@ -122,3 +123,93 @@ def test_a_lost_lease_is_logged_never_raised(chat, caplog):
     assert "lost the lease on notification 1" in caplog.text
     assert all(row.delivered_at is not None for row in rows(chat.engine, Outbox))
     assert count(chat.engine, OutboxDelivery) == 2
+
+
+class StopsTheWorker:
+    """The process is asked to stop while the first notification is being sent."""
+
+    name = "console"
+
+    def __init__(self, stop):
+        self.stop, self.sent = stop, []
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        self.stop.set()
+        self.sent.append(notification.outbox_id)
+
+
+def test_a_dispatcher_stopped_mid_batch_finishes_its_send_and_leaves_nothing_claimed(chat):
+    queue_four(chat)
+    stop = threading.Event()
+    channel = StopsTheWorker(stop)
+    assert dispatch_pending(chat.engine, [channel], stop=stop) == 1
+    assert channel.sent == [1]
+    left = sorted((row for row in rows(chat.engine, Outbox) if row.delivered_at is None),
+                  key=lambda row: row.id)
+    assert [row.id for row in left] == [2, 3, 4]
+    assert all(row.claimed_until is None and row.attempts == 0 for row in left)
+    seen = []
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)]) == 3  # another, at once
+    assert len(seen) == 3
+
+
+class Interrupted:
+    name = "console"
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        raise KeyboardInterrupt
+
+
+def test_a_send_cut_short_by_an_interrupt_releases_its_lease_at_once(chat):
+    chat.ok("wang", "praise @alice kind words")
+    with pytest.raises(KeyboardInterrupt):
+        dispatch_pending(chat.engine, [Interrupted()])
+    first, _second = sorted(rows(chat.engine, Outbox), key=lambda row: row.id)
+    assert first.claimed_until is None and first.attempts == 1 and first.delivered_at is None
+    seen = []
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)]) == 2  # not after a lease
+    assert [row.attempts for row in sorted(rows(chat.engine, Outbox), key=lambda row: row.id)
+            ] == [2, 1]
+
+
+class HeldUp:
+    """A send that takes until the test lets it go."""
+
+    name = "console"
+
+    def __init__(self):
+        self.sending, self.go_on, self.sent = threading.Event(), threading.Event(), []
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        self.sending.set()
+        assert self.go_on.wait(10)
+        self.sent.append(notification.outbox_id)
+
+
+def test_stopping_the_background_waits_for_the_send_in_flight_and_claims_no_more(chat):
+    queue_four(chat)
+    channel = HeldUp()
+    background = Background(chat.engine, chat.config, [channel], every=0.05)
+    background.start()
+    assert channel.sending.wait(10)
+    stopping = threading.Thread(target=background.stop)
+    stopping.start()
+    stopping.join(0.3)
+    assert stopping.is_alive()  # it waits for the notification being sent
+    channel.go_on.set()
+    stopping.join(10)
+    assert not stopping.is_alive() and not background.scheduler.running
+    assert channel.sent == [1]
+    left = sorted((row for row in rows(chat.engine, Outbox) if row.delivered_at is None),
+                  key=lambda row: row.id)
+    assert [row.id for row in left] == [2, 3, 4]
+    assert all(row.claimed_until is None for row in left)
