@@ -41,6 +41,16 @@ def throwaway_postgres(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database of each store, for tests that run Frontline on its own URL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'frontline.db'}"
+        return
+    with throwaway_postgres("frontline_own") as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """One throw-away database per test run, emptied between tests."""

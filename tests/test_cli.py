@@ -20,17 +20,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
-from tests.conftest import throwaway_postgres
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cli.db'}"
-        return
-    with throwaway_postgres("frontline_cli") as url:
-        yield url
-
 
 @pytest.fixture
 def frontline(tmp_path, database_url):

@@ -17,7 +17,6 @@ from bot.web import create_app
 from storage import migrate
 from storage.engine import make_engine, transaction
 from storage.models import ChatIdentity, Outbox, RitualRun
-from tests.conftest import throwaway_postgres
 from tests.support import count, employee
 from tests.test_platforms import REGISTRY, echo_config
 
@@ -117,15 +116,6 @@ def test_each_app_counts_into_its_own_registry_and_only_while_it_serves(org, con
     with TestClient(second) as client:
         assert value(samples(client), "frontline_commands_total", platform="console",
                      command="praise_log", outcome="ok") is None
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'frontline.db'}"
-        return
-    with throwaway_postgres("frontline_ready") as url:
-        yield url
 
 
 def test_readyz_is_ready_only_on_a_current_schema_with_every_platform_started(
