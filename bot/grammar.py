@@ -12,17 +12,22 @@ from handlers.registry import VERBS, Command, Unparsed
 from handlers.words import Usage, verbs
 
 
+def _verb(word: str) -> str | None:
+    """The canonical verb a word names (`/comp@frontline_bot`, `補償`), or None."""
+    return verbs().get(word.lstrip("/").split("@", 1)[0].lower())
+
+
 def verb_of(text: str) -> str | None:
     """The canonical verb `text` starts with, or None."""
-    words = text.replace("\u3000", " ").split()
-    return verbs().get(words[0].lstrip("/").split("@", 1)[0].lower()) if words else None
+    first = text.replace("\u3000", " ").split(maxsplit=1)
+    return _verb(first[0]) if first else None
 
 
 def parse(text: str) -> Command:
     if len(text) > MESSAGE:
         return Overlong(len(text))
     words = text.replace("\u3000", " ").split()
-    topic = verb_of(text)
+    topic = _verb(words[0]) if words else None
     if topic is None:
         return Unparsed(None)
     try:
