@@ -9,7 +9,9 @@ Columns (header row required; only handle, name and role must be filled):
   supervisor  handle of the supervisor (in this file or already in the directory)
   locale      en | zh | zh-Hant (handlers.policy.LOCALES; default: the organisation's)
   active      yes/no (default yes)
-  slack_id, telegram_id, wecom_id   the person's user id on each platform
+  slack_id, telegram_id, wecom_id, teams_id, dingtalk_id, feishu_id
+              the person's user id on each platform (Teams: the Entra object id;
+              DingTalk: the userid; Feishu/Lark: the open_id)
 
 The whole file is checked first; if any row is wrong, every problem is reported
 with its line number and nothing is written.
@@ -28,8 +30,9 @@ from storage.errors import FrontlineError
 from storage.models import ChatIdentity, Employee, Team
 
 COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
-           "slack_id", "telegram_id", "wecom_id")
-PLATFORM_COLUMNS = {"slack_id": "slack", "telegram_id": "telegram", "wecom_id": "wecom"}
+           "slack_id", "telegram_id", "wecom_id", "teams_id", "dingtalk_id", "feishu_id")
+PLATFORM_COLUMNS = {column: column.removesuffix("_id") for column in COLUMNS
+                    if column.endswith("_id")}
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 TRUE, FALSE = {"", "yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否"}
 
