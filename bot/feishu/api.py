@@ -1,0 +1,97 @@
+"""The Feishu open API, as much of it as Frontline uses, through lark-oapi.
+
+The SDK fetches the tenant access token and caches it until ten minutes before it
+expires; when Feishu calls a token invalid (it can be revoked early), the cached one
+is dropped and the call retried once. Sends carry a `uuid`, which Feishu keeps for
+an hour: the same uuid never posts a second message, so a retried send cannot
+double-post. A rate limit (HTTP 429, code 99991400) raises, and the outbox sends
+the notification later.
+"""
+
+import json
+import logging
+
+import lark_oapi as lark
+from lark_oapi.api.im.v1 import (
+    CreateMessageRequest,
+    CreateMessageRequestBody,
+    GetMessageResourceRequest,
+    PatchMessageRequest,
+    PatchMessageRequestBody,
+)
+from lark_oapi.core.token.manager import TokenManager
+
+from storage.errors import FrontlineError
+
+TOKEN_ERRORS = {99991661, 99991663, 99991664, 99991665, 99991668}
+RATE_LIMITED = {99991400, 230020}  # the app's / a chat's rate limit
+log = logging.getLogger(__name__)
+
+
+class FeishuError(FrontlineError):
+    def __init__(self, code: int | None, msg: str) -> None:
+        super().__init__(f"Feishu error {code}: {msg}")
+        self.code = code
+
+
+class RateLimited(FeishuError):
+    """Not sent: Feishu's rate limit; the outbox sends it again later."""
+
+
+def client(app_id: str, app_secret: str, domain: str) -> lark.Client:
+    return (lark.Client.builder().app_id(app_id).app_secret(app_secret).domain(domain)
+            .timeout(10).log_level(lark.LogLevel.WARNING).build())
+
+
+class FeishuApi:
+    def __init__(self, sdk: lark.Client) -> None:
+        self.sdk = sdk
+        self.app_id = sdk.config.app_id
+
+    def _call(self, call, request):
+        """Call the SDK; on a token error, drop the cached token and retry once."""
+        for attempt in (1, 2):
+            response = call(request)
+            if response.code in TOKEN_ERRORS and attempt == 1:
+                TokenManager.cache.set(f"self_tenant_token:{self.app_id}", "", 0)
+                continue
+            if response.code in RATE_LIMITED:
+                raise RateLimited(response.code, response.msg or "rate limited")
+            if not response.success():
+                raise FeishuError(response.code, response.msg or "")
+            return response
+        raise AssertionError("unreachable")
+
+    def send(self, receive_id_type: str, receive_id: str, msg_type: str, content: dict,
+             uuid: str) -> str:
+        """Send one message (at most once per `uuid` within an hour); its message id."""
+        body = (CreateMessageRequestBody.builder().receive_id(receive_id).msg_type(msg_type)
+                .content(json.dumps(content, ensure_ascii=False)).uuid(uuid[:50]).build())
+        request = (CreateMessageRequest.builder().receive_id_type(receive_id_type)
+                   .request_body(body).build())
+        return self._call(self.sdk.im.v1.message.create, request).data.message_id
+
+    def send_text(self, receive_id_type: str, receive_id: str, text: str, uuid: str) -> str:
+        return self.send(receive_id_type, receive_id, "text", {"text": text}, uuid)
+
+    def send_card(self, receive_id_type: str, receive_id: str, card: dict, uuid: str) -> str:
+        return self.send(receive_id_type, receive_id, "interactive", card, uuid)
+
+    def patch_card(self, message_id: str, card: dict) -> None:
+        """Redraw a card the bot sent (for everyone, as its config has update_multi)."""
+        body = PatchMessageRequestBody.builder().content(
+            json.dumps(card, ensure_ascii=False)).build()
+        self._call(self.sdk.im.v1.message.patch, PatchMessageRequest.builder()
+                   .message_id(message_id).request_body(body).build())
+
+    def resource(self, message_id: str, file_key: str, kind: str = "file") -> tuple[bytes, str]:
+        """A file in a message (an audio message's voice: kind "file"), and its type."""
+        response = self._call(self.sdk.im.v1.message_resource.get,
+                              GetMessageResourceRequest.builder().message_id(message_id)
+                              .file_key(file_key).type(kind).build())
+        content_type = response.raw.headers.get("Content-Type") or response.raw.headers.get(
+            "content-type") or ""
+        content_type = content_type.split(";", 1)[0].strip()
+        if not content_type or content_type == "application/octet-stream":
+            content_type = "audio/ogg"  # Feishu's voice messages are Opus in Ogg
+        return response.file.read(), content_type

@@ -1,0 +1,62 @@
+"""Feishu / Lark as a Frontline platform. HTTP mode serves /feishu/events (events and
+card callbacks) on the web app; long-connection mode opens the SDK's WebSocket to
+Feishu instead (no public URL). The outbox goes out through the open API."""
+
+import asyncio
+
+from fastapi import APIRouter
+from sqlalchemy import Engine
+
+from bot.config import Config, ConfigError
+from bot.feishu.adapter import FeishuAdapter
+from bot.feishu.api import FeishuApi, client
+from bot.feishu.channels import channels
+from bot.feishu.connection import LongConnection
+from bot.feishu.settings import PLATFORM
+from bot.outbox import Channel
+from bot.platform import Platform
+
+
+class FeishuPlatform(Platform):
+    name = PLATFORM
+
+    def __init__(self, adapter: FeishuAdapter, connection: LongConnection | None = None,
+                 ) -> None:
+        self.adapter, self.connection = adapter, connection
+
+    def router(self) -> APIRouter | None:
+        return self.adapter.router() if self.connection is None else None
+
+    async def start(self) -> None:
+        if self.connection is not None:
+            await asyncio.to_thread(self.connection.start)
+
+    async def stop(self) -> None:
+        if self.connection is not None:
+            await asyncio.to_thread(self.connection.stop)
+        self.adapter.work.shutdown(wait=False)
+
+    def ready(self) -> bool:
+        return self.connection is None or self.connection.ready()
+
+    def channels(self) -> list[Channel]:
+        return channels(self.adapter.api, self.adapter.engine, self.adapter.config)
+
+
+def build(engine: Engine, config: Config) -> FeishuPlatform:
+    settings = config.platforms.feishu
+    if not settings.app_id:
+        raise ConfigError("platforms.feishu.app_id: the app's App ID (cli_…) is not set")
+    secret = settings.secret("app_secret_env")
+    try:
+        api = FeishuApi(client(settings.app_id, secret, settings.base_url()))
+    except ValueError as error:  # the SDK accepts https origins (http on loopback only)
+        raise ConfigError(f"platforms.feishu.domain: {error}") from None
+    if settings.mode == "http":
+        adapter = FeishuAdapter(engine, config, api, settings.secret("encrypt_key_env"),
+                                settings.secret("verification_token_env"))
+        return FeishuPlatform(adapter)
+    adapter = FeishuAdapter(engine, config, api)
+    return FeishuPlatform(adapter, LongConnection(settings.app_id, secret,
+                                                  settings.base_url(), adapter.handler))
+

@@ -1,0 +1,328 @@
+"""The Feishu adapter over real HTTP on 127.0.0.1: callbacks encrypted and signed here
+with Feishu's published scheme, the bot's ASGI app served by uvicorn, and a local
+fake of the Feishu open API that lark-oapi is pointed at through its domain."""
+
+import base64
+import hashlib
+import json
+import os
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from lark_oapi.core.utils import AESCipher
+from sqlalchemy import delete, update
+
+from bot.config import DEMO_CATALOG, parse_config
+from bot.feishu.adapter import FeishuAdapter
+from bot.feishu.api import FeishuApi, client
+from bot.feishu.channels import channels
+from bot.outbox import dispatch_pending
+from bot.web import create_app
+from storage.engine import transaction
+from storage.models import (
+    ChatIdentity,
+    Compensation,
+    LedgerEntry,
+    Outbox,
+    OutboxDelivery,
+    Praise,
+    Recording,
+)
+from tests.fake_feishu import CREATE, PATCH, SECRET, FakeFeishu
+from tests.http_servers import serve
+from tests.support import balance, count, employee, rows
+
+ENCRYPT_KEY, TOKEN = "frontline-encrypt-key", "frontline-verification-token"
+USERS = {"wang": "ou_wang", "alice": "ou_alice", "bob": "ou_bob", "hana": "ou_hana"}
+ALL_STAFF = "oc_all_staff"
+
+# Feishu's documented example (事件订阅 → 配置请求地址 → 解密示例): with the Encrypt Key
+# "test key", this ciphertext decrypts to "hello world".
+DOC_KEY, DOC_CIPHERTEXT = "test key", "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="
+
+
+def encrypt(key: str, plain: str, iv: bytes | None = None) -> str:
+    """Feishu's scheme: AES-256-CBC under SHA-256(Encrypt Key), PKCS#7, base64(iv + data)."""
+    iv = iv or os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plain.encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(hashlib.sha256(key.encode()).digest()),
+                       modes.CBC(iv)).encryptor()
+    return base64.b64encode(iv + encryptor.update(padded) + encryptor.finalize()).decode()
+
+
+def test_the_scheme_matches_feishus_documented_example():
+    assert AESCipher(DOC_KEY).decrypt_str(DOC_CIPHERTEXT) == "hello world"  # the SDK
+    iv = base64.b64decode(DOC_CIPHERTEXT)[:16]
+    assert encrypt(DOC_KEY, "hello world", iv) == DOC_CIPHERTEXT  # and ours, byte for byte
+
+
+@pytest.fixture
+def fake():
+    return FakeFeishu()
+
+
+@pytest.fixture
+def feishu(org, fake):
+    with transaction(org) as session:
+        for handle, open_id in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="feishu",
+                                     platform_user_id=open_id))
+    # The SDK caches tokens per app id for the process: each test is its own app.
+    app_id = f"cli_{uuid.uuid4().hex[:16]}"
+    with fake.serve() as api_url:
+        config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"feishu": {
+            "enabled": True, "app_id": app_id, "domain": api_url, "mode": "http",
+            "all_staff_chats": [ALL_STAFF]}}})
+        api = FeishuApi(client(app_id, SECRET, api_url))
+        adapter = FeishuAdapter(org, config, api, ENCRYPT_KEY, TOKEN)
+        with serve(create_app([adapter.router()])) as bot_url:
+            yield Bot(bot_url, org, adapter, channels(api, org, config), fake)
+        adapter.work.shutdown(wait=True)
+
+
+class Bot:
+    def __init__(self, url, engine, adapter, channels, fake):
+        self.url, self.engine, self.adapter, self.channels = url, engine, adapter, channels
+        self.fake, self.events = fake, 0
+
+    def post(self, payload: dict, *, timestamp=None, key=ENCRYPT_KEY, signature=None,
+             body=None, headers=None):
+        body = body or json.dumps({"encrypt": encrypt(key, json.dumps(payload))}).encode()
+        timestamp = str(timestamp or int(time.time()))
+        nonce = uuid.uuid4().hex
+        signed = hashlib.sha256((timestamp + nonce + ENCRYPT_KEY).encode() + body).hexdigest()
+        sent = {"X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
+                "X-Lark-Signature": signature or signed, "Content-Type": "application/json"}
+        sent = headers if headers is not None else sent
+        return httpx.post(f"{self.url}/feishu/events", content=body, timeout=10,
+                          headers={name: value.encode() for name, value in sent.items()})
+
+    def event(self, event_type: str, event: dict, event_id: str | None = None,
+              token: str = TOKEN) -> dict:
+        if event_id is None:
+            self.events += 1
+            event_id = f"ev-{self.events}"
+        return {"schema": "2.0", "header": {
+            "event_id": event_id, "token": token, "create_time": str(int(time.time() * 1000)),
+            "event_type": event_type, "tenant_key": "tenant", "app_id": "cli_x"},
+            "event": event}
+
+    def message(self, user: str, text: str = "", *, chat: str | None = None,
+                mentions: list | None = None, kind: str = "text", content: dict | None = None,
+                event_id: str | None = None, message_id: str = "om_in") -> dict:
+        return self.event("im.message.receive_v1", {
+            "sender": {"sender_id": {"open_id": user}, "sender_type": "user",
+                       "tenant_key": "tenant"},
+            "message": {"message_id": message_id, "create_time": "1", "chat_id":
+                        chat or f"oc_p2p_{user}", "chat_type": "group" if chat else "p2p",
+                        "message_type": kind,
+                        "content": json.dumps(content or {"text": text}, ensure_ascii=False),
+                        "mentions": mentions or []}}, event_id)
+
+    def settle(self) -> None:
+        """Wait until the messages handed to the adapter's threads are handled."""
+        self.adapter.work.shutdown(wait=True)
+        self.adapter.work = ThreadPoolExecutor(max_workers=8)
+
+    def replies(self, chat: str) -> list[str]:
+        return self.fake.texts_to(chat)
+
+    def say(self, user: str, text: str, **kwargs) -> str:
+        chat = kwargs.get("chat") or f"oc_p2p_{user}"
+        before = len(self.replies(chat))
+        response = self.post(self.message(user, text, **kwargs))
+        assert response.status_code == 200, response.text
+        self.settle()
+        replies = self.replies(chat)
+        assert len(replies) == before + 1, replies
+        return replies[-1]
+
+    def click(self, user: str, value: dict, message_id: str, event_id: str | None = None):
+        response = self.post(self.event("card.action.trigger", {
+            "operator": {"open_id": user, "tenant_key": "tenant"}, "token": f"c-{uuid.uuid4()}",
+            "action": {"value": value, "tag": "button"}, "host": "im_message",
+            "context": {"open_message_id": message_id, "open_chat_id": "oc_x"}}, event_id))
+        assert response.status_code == 200, response.text
+        return response.json()["toast"]
+
+    def deliver(self, **kwargs) -> int:
+        return dispatch_pending(self.engine, self.channels, **kwargs)
+
+
+def test_the_url_verification_challenge_is_answered(feishu):
+    payload = {"challenge": "1b6aef1a-401f-406a-be41-f48911eabcef", "token": TOKEN,
+               "type": "url_verification"}
+    response = feishu.post(payload)
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "1b6aef1a-401f-406a-be41-f48911eabcef"}
+    assert feishu.post({**payload, "token": "not-ours"}).status_code == 401
+
+
+def test_commands_in_both_languages_one_to_one_and_in_groups(feishu, fake):
+    assert "授权" in feishu.say("ou_wang", "我")  # wang reads Chinese
+    assert "Authority: up to 200.00 CNY" in feishu.say("ou_alice", "me")
+    assert "recorded on your own authority" in feishu.say("ou_alice", "comp 50 gift flowers")
+    assert "Usage: comp" in feishu.say("ou_alice", "comp lots")
+    assert "not registered" in feishu.say("ou_stranger", "me")
+    bot = {"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "Frontline"}
+    assert "Coffee voucher" in feishu.say("ou_bob", "@_user_1 catalog", chat="oc_team",
+                                          mentions=[bot])
+    # In a group, a colleague's mention is read as their @handle.
+    colleague = {"key": "@_user_2", "id": {"open_id": "ou_alice"}, "name": "Alice"}
+    said = feishu.say("ou_wang", "@_user_1 praise @_user_2 她找回了我的戒指", chat="oc_team",
+                      mentions=[bot, colleague])
+    assert "P1" in said and balance(feishu.engine, "alice") == 10
+    # Group chatter that does not mention the bot is not a command.
+    feishu.post(feishu.message("ou_bob", "me", chat="oc_team"))
+    feishu.settle()
+    assert len(feishu.replies("oc_team")) == 2
+    reply = fake.sent()[0]
+    assert reply["receive_id_type"] == "chat_id" and reply["msg_type"] == "text"
+
+
+def test_a_repeated_event_never_awards_or_answers_twice(feishu, fake):
+    payload = feishu.message("ou_wang", "praise @alice 她找回了我的戒指", event_id="ev-777")
+    assert feishu.post(payload).status_code == 200
+    assert feishu.post(payload).status_code == 200  # Feishu delivers it again, newly signed
+    feishu.settle()
+    assert count(feishu.engine, Praise) == 1 and balance(feishu.engine, "alice") == 10
+    assert len(feishu.replies("oc_p2p_ou_wang")) == 1  # the uuid keeps it one message
+
+
+@pytest.mark.parametrize("attack", ["forged", "stale", "replayed", "wrong_key", "wrong_token",
+                                    "unsigned", "garbage", "superscript_timestamp"])
+def test_hostile_callbacks_are_refused_with_no_effect(feishu, fake, attack):
+    payload = feishu.message("ou_wang", "praise @alice hello")
+    if attack == "forged":
+        response = feishu.post(payload, signature="f" * 64)
+    elif attack == "stale":
+        response = feishu.post(payload, timestamp=int(time.time()) - 3600)
+    elif attack == "replayed":
+        body = json.dumps({"encrypt": encrypt(ENCRYPT_KEY, json.dumps(payload))}).encode()
+        timestamp, nonce = str(int(time.time())), "n-1"
+        headers = {"X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
+                   "X-Lark-Signature": hashlib.sha256(
+                       (timestamp + nonce + ENCRYPT_KEY).encode() + body).hexdigest()}
+        assert feishu.post(payload, body=body, headers=headers).status_code == 200
+        feishu.settle()
+        assert count(feishu.engine, Praise) == 1
+        response = feishu.post(payload, body=body, headers=headers)
+        feishu.settle()
+        assert response.status_code == 401
+        assert count(feishu.engine, Praise) == 1 and len(fake.sent()) == 1
+        return
+    elif attack == "wrong_key":
+        response = feishu.post(payload, key="another-apps-key")
+    elif attack == "wrong_token":
+        response = feishu.post(feishu.message("ou_wang", "praise @alice hello") | {
+            "header": {**payload["header"], "token": "not-ours"}})
+    elif attack == "unsigned":
+        response = feishu.post(payload, headers={})
+    elif attack == "superscript_timestamp":
+        response = feishu.post(payload, timestamp="²")
+    else:
+        response = feishu.post(payload, body=b"\x00not json")
+    feishu.settle()
+    assert response.status_code == 401
+    assert count(feishu.engine, Praise) == 0 and count(feishu.engine, LedgerEntry) == 0
+    assert fake.sent() == []
+
+
+def test_approval_card_decided_by_the_right_user_once(feishu, fake):
+    feishu.say("ou_alice", "comp 350 refund #B9 broken vase")
+    feishu.deliver()
+    card = next(m for m in fake.sent() if m["msg_type"] == "interactive")
+    assert card["receive_id_type"] == "open_id" and card["receive_id"] == "ou_wang"
+    assert "350" in fake.text_of(card) and "B9" in fake.text_of(card)  # the whole decision
+    (buttons,) = [e["actions"] for e in card["content"]["elements"] if e["tag"] == "action"]
+    assert [b["text"]["content"] for b in buttons] == ["批准", "拒绝"]
+    approve, decline = (b["value"] for b in buttons)
+    assert approve["command"] == "approve C1" and decline["command"] == "decline C1"
+
+    toast = feishu.click("ou_bob", approve, card["message_id"])
+    assert toast["type"] == "error" and "Only the assigned approver" in toast["content"]
+    assert rows(feishu.engine, Compensation)[0].status == "pending"
+    assert fake.sent(PATCH) == []
+
+    toast = feishu.click("ou_wang", approve, card["message_id"], event_id="click-1")
+    assert toast["type"] == "success" and "已批准 C1" in toast["content"]
+    (patched,) = fake.sent(PATCH)
+    assert patched["message_id"] == card["message_id"]
+    assert patched["content"]["config"]["update_multi"] is True  # for everyone who sees it
+    assert not [e for e in patched["content"]["elements"] if e["tag"] == "action"]
+    assert "B9" in fake.text_of({"msg_type": "interactive", "content": patched["content"]})
+
+    assert feishu.click("ou_wang", approve, card["message_id"], event_id="click-1")["type"] \
+        == "success"  # the same click delivered again: its first answer, no second effect
+    toast = feishu.click("ou_wang", decline, card["message_id"])
+    assert toast["type"] == "error" and "已经处理过了" in toast["content"]
+    assert rows(feishu.engine, Compensation)[0].status == "approved"
+    assert count(feishu.engine, LedgerEntry) == 0
+    feishu.deliver()
+    assert "approved your C1" in fake.texts_to("ou_alice")[-1]
+
+
+def test_praise_goes_to_the_group_chat_with_a_touching_button(feishu, fake):
+    feishu.say("ou_wang", "praise @bob listened patiently")
+    feishu.deliver()
+    (post,) = [m for m in fake.sent() if m["receive_id"] == ALL_STAFF]
+    assert post["receive_id_type"] == "chat_id" and post["msg_type"] == "interactive"
+    assert "Bob Li" in fake.text_of(post)
+    (buttons,) = [e["actions"] for e in post["content"]["elements"] if e["tag"] == "action"]
+    assert buttons[0]["text"]["content"] == "❤️ 感动 · Touching"
+    toast = feishu.click("ou_alice", buttons[0]["value"], post["message_id"])
+    assert toast["type"] == "success" and "P1" in toast["content"]
+    assert feishu.click("ou_bob", buttons[0]["value"], post["message_id"])["type"] == "error"
+
+
+def test_a_rate_limited_send_goes_out_once_later(feishu, fake):
+    feishu.say("ou_wang", "praise @bob listened patiently")
+    fake.fail(CREATE, status=429, error=99991400, retry_after=1)
+    feishu.deliver()
+    (waiting,) = [o for o in rows(feishu.engine, Outbox) if o.delivered_at is None]
+    assert "99991400" in waiting.last_error  # refused by the rate limit: tried again later
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    assert feishu.deliver(now=lambda: later) == 1
+    assert feishu.deliver(now=lambda: later + timedelta(minutes=5)) == 0
+    posts = [m["receive_id"] for m in fake.sent() if m["uuid"].startswith("frontline-")]
+    assert sorted(posts) == sorted(set(posts)) and ALL_STAFF in posts  # each once
+
+
+def test_a_send_whose_answer_was_lost_is_not_posted_twice(feishu, fake):
+    feishu.say("ou_alice", "comp 350 refund broken")
+    assert feishu.deliver() == 1
+    # A worker that sent it and died before recording it: the row is due again.
+    with transaction(feishu.engine) as session:
+        session.execute(delete(OutboxDelivery))
+        session.execute(update(Outbox).values(delivered_at=None, claimed_until=None))
+    assert feishu.deliver() == 1
+    assert len([m for m in fake.sent() if m["receive_id"] == "ou_wang"]) == 1  # the uuid
+
+
+def test_the_token_is_cached_and_renewed_once_when_revoked(feishu, fake):
+    for n in range(3):
+        feishu.say("ou_alice", f"comp {300 + n} refund case {n}")
+    feishu.deliver()
+    assert fake.tokens_issued == 1
+    fake.expire_tokens()  # revoked early
+    feishu.say("ou_alice", "comp 400 refund another")
+    assert fake.tokens_issued == 2
+
+
+def test_an_audio_message_after_praise_becomes_its_recording(feishu, fake):
+    fake.resources[("om_voice", "file_v3_voice")] = b"OggS opus thanks"
+    feishu.say("ou_wang", "praise @alice the customer called to thank her")
+    said = feishu.say("ou_wang", "", kind="audio", message_id="om_voice",
+                      content={"file_key": "file_v3_voice", "duration": 3000})
+    assert "录音已保存到 P1" in said
+    (recording,) = rows(feishu.engine, Recording)
+    assert recording.data == b"OggS opus thanks" and recording.content_type == "audio/ogg"
+    assert recording.source == "feishu:file:file_v3_voice"
+    assert rows(feishu.engine, Praise)[0].attachment_ref == f"recording:{recording.id}"
