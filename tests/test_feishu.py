@@ -326,3 +326,21 @@ def test_an_audio_message_after_praise_becomes_its_recording(feishu, fake):
     assert recording.data == b"OggS opus thanks" and recording.content_type == "audio/ogg"
     assert recording.source == "feishu:file:file_v3_voice"
     assert rows(feishu.engine, Praise)[0].attachment_ref == f"recording:{recording.id}"
+
+
+def test_an_audio_message_that_cannot_be_fetched_is_explained(feishu, fake):
+    feishu.say("ou_wang", "praise @alice the customer called to thank her")
+    said = feishu.say("ou_wang", "", kind="audio", message_id="om_gone",
+                      content={"file_key": "file_v3_gone", "duration": 3000})
+    assert "稍后再试" in said and count(feishu.engine, Recording) == 0
+
+
+def test_a_bot_menu_click_runs_its_command(feishu, fake):
+    menu = feishu.event("application.bot.menu_v6", {
+        "operator": {"operator_name": "Alice", "operator_id": {"open_id": "ou_alice"}},
+        "event_key": "me", "timestamp": int(time.time())})
+    assert feishu.post(menu).status_code == 200
+    assert feishu.post(menu).status_code == 200  # delivered again: answered once
+    feishu.settle()
+    (answer,) = fake.texts_to("ou_alice")
+    assert "Authority: up to 200.00 CNY" in answer

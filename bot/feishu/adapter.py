@@ -40,7 +40,8 @@ from bot.feishu.settings import PLATFORM
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
 from handlers.approvals import Decide
-from handlers.i18n import render_reply
+from handlers.base import Message
+from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 from handlers.registry import Command
 
@@ -158,7 +159,14 @@ class FeishuAdapter:
             command = parse(text)
         elif message.message_type == "audio" and message.chat_type == "p2p":
             file_key = str(content.get("file_key", ""))
-            data_, content_type = self.api.resource(message.message_id, file_key)
+            try:
+                data_, content_type = self.api.resource(message.message_id, file_key)
+            except Exception:
+                log.exception("could not download the Feishu audio %s", file_key)
+                failed = render_message(Message("feishu.failed"), self.inbound.locale(user))
+                self.api.send_text("chat_id", message.chat_id, failed,
+                                   uuid=f"reply-{data.header.event_id}")
+                return
             command = AttachRecording(data_, content_type, f"feishu:file:{file_key}"[:200])
         else:
             return
@@ -209,7 +217,9 @@ class FeishuAdapter:
             return self.handle_card(data)
         except Exception:
             log.exception("Feishu card click could not be handled")
-            return P2CardActionTriggerResponse({"toast": {"type": "error", "content": "⚠️"}})
+            failed = render_message(Message("feishu.failed"),
+                                    self.config.organisation.default_locale)
+            return P2CardActionTriggerResponse({"toast": {"type": "error", "content": failed}})
 
     def handle_card(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         click = data.event
