@@ -34,8 +34,12 @@ class FeishuError(FrontlineError):
         self.code = code
 
 
-class RateLimited(FeishuError):
+class RateLimited(FrontlineError):
     """Not sent: Feishu's rate limit; the outbox sends it again later."""
+
+    def __init__(self, code: int | None, msg: str) -> None:
+        super().__init__(f"Feishu rate limit {code}: {msg}")
+        self.code = code
 
 
 def client(app_id: str, app_secret: str, domain: str) -> lark.Client:
