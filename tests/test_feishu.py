@@ -15,9 +15,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from fastapi.testclient import TestClient
 from lark_oapi.core.utils import AESCipher
+from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from sqlalchemy import delete, update
 
+from bot import runtime
 from bot.config import DEMO_CATALOG, parse_config
 from bot.feishu.adapter import FeishuAdapter
 from bot.feishu.api import FeishuApi, client
@@ -344,3 +347,67 @@ def test_a_bot_menu_click_runs_its_command(feishu, fake):
     feishu.settle()
     (answer,) = fake.texts_to("ou_alice")
     assert "Authority: up to 200.00 CNY" in answer
+
+
+def frame(payload: dict, message_id: str) -> bytes:
+    """An event as Feishu pushes it down the long connection (the SDK's protobuf)."""
+    pushed = Frame()
+    pushed.SeqID, pushed.LogID, pushed.service, pushed.method = 1, 1, 7, 1  # a DATA frame
+    for key, value in (("type", "event"), ("message_id", message_id), ("trace_id", "tr"),
+                       ("sum", "1"), ("seq", "0")):
+        header = pushed.headers.add()
+        header.key, header.value = key, value
+    pushed.payload = json.dumps(payload).encode()
+    return pushed.SerializeToString()
+
+
+def answers(fake) -> dict[str, dict]:
+    """The client's answers to pushed frames, by the pushed message id."""
+    found = {}
+    for data in fake.frames_in:
+        answer = Frame()
+        answer.ParseFromString(data)
+        headers = {h.key: h.value for h in answer.headers}
+        if answer.method == 1 and "message_id" in headers:
+            found[headers["message_id"]] = json.loads(answer.payload)
+    return found
+
+
+def test_long_connection_mode_receives_events_and_card_clicks(org, fake, monkeypatch):
+    with transaction(org) as session:
+        for handle, open_id in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="feishu",
+                                     platform_user_id=open_id))
+    monkeypatch.setenv("FEISHU_APP_SECRET", SECRET)
+    app_id = f"cli_{uuid.uuid4().hex[:16]}"
+    with fake.serve() as api_url:
+        config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"feishu": {
+            "enabled": True, "app_id": app_id, "domain": api_url}}})  # long_connection
+        wired = runtime.wire(org, config)
+        (platform,) = wired.platforms
+        assert platform.router() is None  # no public URL needed
+        helper = Bot("", org, platform.adapter, wired.channels, fake)
+        with TestClient(create_app(wired.routers, wired.on_start, wired.on_stop)):
+            fake.wait_for(lambda: fake.connections == 1 and platform.ready(),
+                          what="the long connection")
+            fake.frames_out.append(frame(helper.message("ou_alice", "comp 350 refund #B9 vase"),
+                                         "f-1"))
+            fake.wait_for(lambda: fake.texts_to("oc_p2p_ou_alice"), what="the reply")
+            assert "C1" in fake.texts_to("oc_p2p_ou_alice")[0]
+            assert dispatch_pending(org, wired.channels) == 1
+            card = next(m for m in fake.sent() if m["msg_type"] == "interactive")
+            (buttons,) = [e["actions"] for e in card["content"]["elements"]
+                          if e["tag"] == "action"]
+            click = helper.event("card.action.trigger", {
+                "operator": {"open_id": "ou_wang"}, "token": "c-1",
+                "action": {"value": buttons[0]["value"], "tag": "button"},
+                "context": {"open_message_id": card["message_id"]}})
+            fake.frames_out.append(frame(click, "f-2"))
+            answer = fake.wait_for(lambda: answers(fake).get("f-2"), what="the click's answer")
+            assert answer["code"] == 200
+            toast = json.loads(base64.b64decode(answer["data"]))["toast"]
+            assert toast["type"] == "success" and "C1" in toast["content"]
+            assert rows(org, Compensation)[0].status == "approved"
+            assert answers(fake)["f-1"]["code"] == 200
+        fake.wait_for(lambda: fake.connections == 0, what="the connection to close")
+        assert not platform.ready()

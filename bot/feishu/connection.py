@@ -34,22 +34,36 @@ class LongConnection:
         asyncio.set_event_loop(self.loop)
         ws.loop = self.loop  # the SDK schedules everything on its module's loop
         try:
-            self.client.start()  # connects (retrying), then serves until the loop stops
-        except RuntimeError:  # "Event loop stopped before Future completed": stop()
+            self.client.start()  # connects (retrying), then serves until stop()
+        except asyncio.CancelledError:  # stop() ended it
             pass
         except Exception:
             log.exception("the Feishu long connection stopped")
+        finally:
+            self.loop.close()
 
     def ready(self) -> bool:
         return getattr(self.client, "_conn", None) is not None
 
+    async def _close(self) -> None:
+        """The SDK has no public close: end its receiving and pinging, close the socket,
+        then end the wait that keeps `start()` running."""
+        self.client._auto_reconnect = False
+        mine = asyncio.current_task()
+        waits = [t for t in asyncio.all_tasks() if t.get_coro().__name__ == "_select"]
+        others = [t for t in asyncio.all_tasks() if t is not mine and t not in waits]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await self.client._disconnect()
+        for task in waits:
+            task.cancel()
+
     def stop(self) -> None:
-        if self.loop is None or self.thread is None:
+        if self.loop is None or self.thread is None or self.loop.is_closed():
             return
-        self.client._auto_reconnect = False  # the SDK has no public close
         try:
-            asyncio.run_coroutine_threadsafe(self.client._disconnect(), self.loop).result(5)
+            asyncio.run_coroutine_threadsafe(self._close(), self.loop).result(5)
         except Exception:
             log.warning("the Feishu long connection did not close cleanly")
-        self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
