@@ -27,6 +27,7 @@ from bot.feishu.api import FeishuApi, client
 from bot.feishu.channels import channels
 from bot.outbox import dispatch_pending
 from bot.web import create_app
+from handlers import linking
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
@@ -411,3 +412,14 @@ def test_long_connection_mode_receives_events_and_card_clicks(org, fake, monkeyp
             assert answers(fake)["f-1"]["code"] == 200
         fake.wait_for(lambda: fake.connections == 0, what="the connection to close")
         assert not platform.ready()
+
+
+def test_a_new_open_id_links_with_a_one_time_code(feishu):
+    assert "not registered" in feishu.say("ou_new_bob", "me")
+    with transaction(feishu.engine) as session:
+        code = linking.issue_code(session, employee(feishu.engine, "bob"), "link:feishu",
+                                  datetime.now(UTC), timedelta(hours=1))
+    assert "linked to you" in feishu.say("ou_new_bob", f"绑定 {code}")
+    assert "Bob Li" in feishu.say("ou_new_bob", "me")
+    assert rows(feishu.engine, ChatIdentity, platform_user_id="ou_new_bob")[0].employee_id == \
+        employee(feishu.engine, "bob").id
