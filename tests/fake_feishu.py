@@ -1,6 +1,6 @@
 """A local fake of the Feishu open API: the tenant access token, message create (with
 Feishu's uuid de-duplication: a uuid seen before returns the message it made and
-posts nothing), message patch, the message-resource download, and the long
+posts nothing), message patch, the message-resource download, file upload, and the long
 connection's endpoint discovery and WebSocket (frames in the SDK's own protobuf).
 Errors come as Feishu gives them: a JSON `code` and `msg`, a rate limit with HTTP
 429 and code 99991400, an invalid token with 99991663 (`fail`, `expire_tokens`)."""
@@ -16,6 +16,7 @@ from tests.fake_api import Failure, FakeApi
 
 SECRET = "feishu-app-secret"
 CREATE, PATCH, RESOURCE = "im.message.create", "im.message.patch", "im.message.resource"
+UPLOAD = "im.file.create"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class FakeFeishu(FakeApi):
     frames_out: list[bytes] = field(default_factory=list)  # long connection: to push
     frames_in: list[bytes] = field(default_factory=list)  # long connection: answers
     connections: int = 0
+    uploads: dict[str, dict] = field(default_factory=dict)  # file key -> what was uploaded
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
@@ -108,6 +110,21 @@ class FakeFeishu(FakeApi):
             self.record(RESOURCE, {"message_id": message_id, "file_key": file_key})
             return Response(data, media_type="application/octet-stream", headers={
                 "Content-Disposition": f'attachment; filename="{file_key}.opus"'})
+
+        @app.post("/open-apis/im/v1/files")
+        async def upload(request: Request):
+            if (error := token_error(request)) is not None:
+                return error
+            if (failure := self.injected(UPLOAD)) is not None:
+                return failure
+            form = await request.form()
+            file = form["file"]  # the SDK sends the bytes as a plain field, with no filename
+            data = file.encode() if isinstance(file, str) else await file.read()
+            file_key = f"file_v3_up{len(self.uploads) + 1}"
+            self.uploads[file_key] = {"file_type": form["file_type"],
+                                      "file_name": form["file_name"], "data": data}
+            self.record(UPLOAD, {"file_key": file_key, "file_type": form["file_type"]})
+            return {"code": 0, "msg": "success", "data": {"file_key": file_key}}
 
         @app.post("/callback/ws/endpoint")
         async def endpoint(request: Request):

@@ -38,7 +38,7 @@ from storage.models import (
     Praise,
     Recording,
 )
-from tests.fake_feishu import CREATE, PATCH, SECRET, FakeFeishu
+from tests.fake_feishu import CREATE, PATCH, SECRET, UPLOAD, FakeFeishu
 from tests.http_servers import serve
 from tests.support import balance, count, employee, rows
 
@@ -423,3 +423,44 @@ def test_a_new_open_id_links_with_a_one_time_code(feishu):
     assert "Bob Li" in feishu.say("ou_new_bob", "me")
     assert rows(feishu.engine, ChatIdentity, platform_user_id="ou_new_bob")[0].employee_id == \
         employee(feishu.engine, "bob").id
+
+
+def test_a_praise_recording_follows_its_post_into_the_group_once(feishu, fake):
+    fake.resources[("om_voice", "file_v3_voice")] = b"OggS opus thanks"
+    feishu.say("ou_wang", "praise @alice the customer called to thank her")
+    feishu.say("ou_wang", "", kind="audio", message_id="om_voice",
+               content={"file_key": "file_v3_voice", "duration": 3000})
+    praise = next(o for o in rows(feishu.engine, Outbox) if o.message_key == "broadcast.praise")
+    (recording,) = rows(feishu.engine, Recording)
+    with transaction(feishu.engine) as session:  # the broadcast as it is sent with a recording
+        row = session.get(Outbox, praise.id)
+        row.params = {**row.params, "recording_id": recording.id}
+    fake.fail(UPLOAD, status=500)
+    feishu.deliver()
+    group = [m for m in fake.sent() if m["receive_id"] == ALL_STAFF]
+    assert [m["msg_type"] for m in group] == ["interactive"]  # the post went out alone
+    feishu.deliver(now=lambda: datetime.now(UTC) + timedelta(minutes=5))
+    group = [m for m in fake.sent() if m["receive_id"] == ALL_STAFF]
+    assert [m["msg_type"] for m in group] == ["interactive", "audio"]  # not posted again
+    (upload,) = fake.uploads.values()
+    assert upload == {"file_type": "opus", "file_name": "P1.opus", "data": b"OggS opus thanks"}
+    assert group[1]["content"] == {"file_key": "file_v3_up1"}
+
+
+def test_sends_to_one_chat_are_paced_to_feishus_limit(fake):
+    app_id = f"cli_{uuid.uuid4().hex[:16]}"
+    waited: list[float] = []
+    with fake.serve() as api_url:
+        api = FeishuApi(client(app_id, SECRET, api_url), clock=lambda: 100.0,
+                        sleep=waited.append)
+        for n in range(3):
+            api.send_text("chat_id", ALL_STAFF, f"post {n}", f"u-{n}")
+        api.send_text("chat_id", "oc_other", "elsewhere", "u-9")
+    assert waited == pytest.approx([0.2, 0.4])  # 5 a second in one chat; others not held
+    assert len(fake.sent()) == 4
+
+
+def test_events_a_bot_receives_anyway_are_acknowledged(feishu):
+    read = feishu.event("im.message.message_read_v1", {"reader": {"reader_id": {
+        "open_id": "ou_alice"}, "read_time": "1"}, "message_id_list": ["om_1"]})
+    assert feishu.post(read).status_code == 200

@@ -76,6 +76,11 @@ class FeishuAdapter:
                         .register_p2_im_message_receive_v1(self.on_message)
                         .register_p2_application_bot_menu_v6(self.on_menu)
                         .register_p2_card_action_trigger(self.on_card)
+                        # Events Feishu sends a bot anyway: acknowledged, nothing to do.
+                        .register_p2_im_message_message_read_v1(lambda data: None)
+                        .register_p2_im_chat_member_bot_added_v1(lambda data: None)
+                        .register_p2_im_chat_access_event_bot_p2p_chat_entered_v1(
+                            lambda data: None)
                         .build())
 
     # --- HTTP mode -------------------------------------------------------

@@ -8,11 +8,17 @@ double-post. A rate limit (HTTP 429, code 99991400) raises, and the outbox sends
 the notification later.
 """
 
+import io
 import json
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 import lark_oapi as lark
 from lark_oapi.api.im.v1 import (
+    CreateFileRequest,
+    CreateFileRequestBody,
     CreateMessageRequest,
     CreateMessageRequestBody,
     GetMessageResourceRequest,
@@ -25,6 +31,7 @@ from storage.errors import FrontlineError
 
 TOKEN_ERRORS = {99991661, 99991663, 99991664, 99991665, 99991668}
 RATE_LIMITED = {99991400, 230020}  # the app's / a chat's rate limit
+SEND_INTERVAL = 0.2  # seconds between messages to one user or chat
 log = logging.getLogger(__name__)
 
 
@@ -48,14 +55,31 @@ def client(app_id: str, app_secret: str, domain: str) -> lark.Client:
 
 
 class FeishuApi:
-    def __init__(self, sdk: lark.Client) -> None:
+    def __init__(self, sdk: lark.Client, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.sdk = sdk
         self.app_id = sdk.config.app_id
+        self.clock, self.sleep = clock, sleep
+        self._last_send: dict[str, float] = {}
+        self._lock = threading.Lock()
 
-    def _call(self, call, request):
-        """Call the SDK; on a token error, drop the cached token and retry once."""
+    def _pace(self, receive_id: str) -> None:
+        """Feishu takes about 5 messages a second per user or chat: keep to it here,
+        so that a burst of posts to one chat is spread rather than refused."""
+        with self._lock:
+            now = self.clock()
+            due = self._last_send.get(receive_id, now - SEND_INTERVAL) + SEND_INTERVAL
+            self._last_send[receive_id] = max(now, due)
+            if len(self._last_send) > 10_000:  # forget the quiet ones
+                self._last_send = {k: v for k, v in self._last_send.items() if v > now - 1}
+        if due > now:
+            self.sleep(due - now)
+
+    def _call(self, call, request: Callable[[], object]):
+        """Call the SDK with a fresh request (a file in it is read once); on a token
+        error, drop the cached token and retry once."""
         for attempt in (1, 2):
-            response = call(request)
+            response = call(request())
             if response.code in TOKEN_ERRORS and attempt == 1:
                 TokenManager.cache.set(f"self_tenant_token:{self.app_id}", "", 0)
                 continue
@@ -73,7 +97,8 @@ class FeishuApi:
                 .content(json.dumps(content, ensure_ascii=False)).uuid(uuid[:50]).build())
         request = (CreateMessageRequest.builder().receive_id_type(receive_id_type)
                    .request_body(body).build())
-        return self._call(self.sdk.im.v1.message.create, request).data.message_id
+        self._pace(receive_id)
+        return self._call(self.sdk.im.v1.message.create, lambda: request).data.message_id
 
     def send_text(self, receive_id_type: str, receive_id: str, text: str, uuid: str) -> str:
         return self.send(receive_id_type, receive_id, "text", {"text": text}, uuid)
@@ -85,13 +110,13 @@ class FeishuApi:
         """Redraw a card the bot sent (for everyone, as its config has update_multi)."""
         body = PatchMessageRequestBody.builder().content(
             json.dumps(card, ensure_ascii=False)).build()
-        self._call(self.sdk.im.v1.message.patch, PatchMessageRequest.builder()
+        self._call(self.sdk.im.v1.message.patch, lambda: PatchMessageRequest.builder()
                    .message_id(message_id).request_body(body).build())
 
     def resource(self, message_id: str, file_key: str, kind: str = "file") -> tuple[bytes, str]:
         """A file in a message (an audio message's voice: kind "file"), and its type."""
         response = self._call(self.sdk.im.v1.message_resource.get,
-                              GetMessageResourceRequest.builder().message_id(message_id)
+                              lambda: GetMessageResourceRequest.builder().message_id(message_id)
                               .file_key(file_key).type(kind).build())
         content_type = response.raw.headers.get("Content-Type") or response.raw.headers.get(
             "content-type") or ""
@@ -99,3 +124,12 @@ class FeishuApi:
         if not content_type or content_type == "application/octet-stream":
             content_type = "audio/ogg"  # Feishu's voice messages are Opus in Ogg
         return response.file.read(), content_type
+
+    def upload(self, data: bytes, file_type: str, file_name: str) -> str:
+        """Upload a file to send in a message ("opus" for a voice message, "stream"
+        for any other file); its file key."""
+        def request() -> CreateFileRequest:
+            body = (CreateFileRequestBody.builder().file_type(file_type).file_name(file_name)
+                    .file(io.BytesIO(data)).build())
+            return CreateFileRequest.builder().request_body(body).build()
+        return self._call(self.sdk.im.v1.file.create, request).data.file_key

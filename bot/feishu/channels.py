@@ -1,6 +1,7 @@
 """The outbox through Feishu: a person by open_id (a card with 批准 / 拒绝 when there is
 a decision to make), and every configured group chat as its own outbox channel, so a
 post that reached one chat and failed in another is retried only where it failed.
+A praise's recording follows its post as an outbox channel of its own (recordings.py).
 Every send carries a uuid made of the notification (and the chat), so a retry after a
 lost answer or a rate limit never posts twice."""
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from bot.config import Config
 from bot.feishu import cards
 from bot.feishu.api import FeishuApi
+from bot.feishu.recordings import FeishuRecordingChannel
 from bot.feishu.settings import PLATFORM
 from bot.outbox import Notification, for_shared_chat, remember_post
 from handlers.i18n import render_message
@@ -57,10 +59,19 @@ class FeishuChatChannel:
             remember_post(self.engine, PLATFORM, self.chat_id, message_id, ref)
 
 
+def _chat(api: FeishuApi, engine: Engine, chat_id: str, team: str | None) -> list:
+    """A group chat's posts, then the recordings that go with them (in this order: a
+    recording goes out only after its post)."""
+    post = FeishuChatChannel(api, engine, chat_id, team)
+    return [post, FeishuRecordingChannel(api, engine, post)]
+
+
 def channels(api: FeishuApi, engine: Engine, config: Config) -> list:
     settings = config.platforms.feishu
     found: list = [FeishuChannel(api)]
-    found += [FeishuChatChannel(api, engine, chat, None) for chat in settings.all_staff_chats]
-    found += [FeishuChatChannel(api, engine, chat, team)
-              for team, chats in settings.team_chats.items() for chat in chats]
+    for chat in settings.all_staff_chats:
+        found += _chat(api, engine, chat, None)
+    for team, chats in settings.team_chats.items():
+        for chat in chats:
+            found += _chat(api, engine, chat, team)
     return found
