@@ -99,6 +99,9 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     ({"feishu": {"enabled": True, "app_id": "cli_1", "mode": "http"}},
      {"FEISHU_APP_SECRET": "s"},
      "platforms.feishu.encrypt_key_env: environment variable FEISHU_ENCRYPT_KEY is not set"),
+    ({"feishu": {"enabled": True, "app_id": "cli_1", "domain": "http://open.example.com"}},
+     {"FEISHU_APP_SECRET": "s"},
+     "platforms.feishu.domain: domain must use https scheme (got 'http://open.example.com')"),
 ])
 def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
     for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
