@@ -464,3 +464,16 @@ def test_events_a_bot_receives_anyway_are_acknowledged(feishu):
     read = feishu.event("im.message.message_read_v1", {"reader": {"reader_id": {
         "open_id": "ou_alice"}, "read_time": "1"}, "message_id_list": ["om_1"]})
     assert feishu.post(read).status_code == 200
+
+
+def test_decline_from_the_card(feishu, fake):
+    feishu.say("ou_alice", "comp 350 refund #B9 broken vase")
+    feishu.deliver()
+    card = next(m for m in fake.sent() if m["msg_type"] == "interactive")
+    (buttons,) = [e["actions"] for e in card["content"]["elements"] if e["tag"] == "action"]
+    toast = feishu.click("ou_wang", buttons[1]["value"], card["message_id"])
+    assert toast["type"] == "success" and "C1" in toast["content"]
+    assert rows(feishu.engine, Compensation)[0].status == "declined"
+    (patched,) = fake.sent(PATCH)
+    assert toast["content"] in fake.text_of({"msg_type": "interactive",
+                                             "content": patched["content"]})
