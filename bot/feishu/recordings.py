@@ -44,7 +44,7 @@ class FeishuRecordingChannel:
         ref = notification.message.params.get("ref") or "recording"
         voice = content_type.split(";", 1)[0].strip().lower() in VOICE
         file_key = self.api.upload(data, "opus" if voice else "stream",
-                                   f"{ref}.opus" if voice else ref)
+                                   ref + (".opus" if voice else ""))
         self.api.send("chat_id", self.chat_id, "audio" if voice else "file",
                       {"file_key": file_key},
                       f"frontline-{notification.outbox_id}-{self.chat_id}-rec")
