@@ -477,3 +477,10 @@ def test_decline_from_the_card(feishu, fake):
     (patched,) = fake.sent(PATCH)
     assert toast["content"] in fake.text_of({"msg_type": "interactive",
                                              "content": patched["content"]})
+
+
+def test_feishu_and_lark_are_one_package_with_another_domain():
+    from bot.feishu.settings import Settings
+    assert Settings().base_url() == "https://open.feishu.cn"
+    assert Settings(domain="lark").base_url() == "https://open.larksuite.com"
+    assert Settings(domain="https://open.example.cn").base_url() == "https://open.example.cn"
