@@ -57,7 +57,7 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
                             "SLACK_SIGNING_SECRET": "s", "TELEGRAM_BOT_TOKEN": "1:T",
                             "TELEGRAM_WEBHOOK_SECRET": "w", "WECOM_SECRET": "app-secret",
                             "WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY,
-                            "ROBOT_ALL": "key"}.items():
+                            "ROBOT_ALL": "key", "TEAMS_APP_SECRET": "s"}.items():
         monkeypatch.setenv(variable, value)
     slack = FakeSlack()  # Bolt checks its token when it is built
     with slack.serve() as slack_url:
@@ -65,7 +65,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
             "slack": {"enabled": True, "api_base": f"{slack_url}/api/"},
             "telegram": {"enabled": True, "mode": "webhook",
                          "webhook_url": "https://frontline.example/telegram/webhook"},
-            "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]}}})
+            "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]},
+            "teams": {"enabled": True, "app_id": "app"}}})
         wired = runtime.wire(engine, config)
     assert [platform.name for platform in wired.platforms] == list(PLATFORMS)
     assert all(isinstance(platform, Platform) for platform in wired.platforms)
@@ -73,8 +74,10 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     assert client.post("/slack/events", content=b"{}").status_code == 401
     assert client.post("/telegram/webhook", json={}).status_code == 403
     assert client.get("/wecom/callback").status_code == 403
-    assert {"slack", "telegram", "wecom"} <= {channel.name for channel in wired.channels}
-    assert len(wired.on_start) == len(wired.on_stop) == 3
+    assert client.post("/api/messages", json={}).status_code == 401
+    assert {"slack", "telegram", "wecom", "teams"} <= {channel.name
+                                                        for channel in wired.channels}
+    assert len(wired.on_start) == len(wired.on_stop) == 4
 
 
 @pytest.mark.parametrize(("section", "environment", "message"), [
@@ -90,11 +93,13 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     ({"wecom": {"enabled": True, "team_robot_envs": {"Harbour": ["ROBOT_HARBOUR"]}}},
      {"WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY, "WECOM_SECRET": "s"},
      "platforms.wecom: environment variable ROBOT_HARBOUR is not set"),
+    ({"teams": {"enabled": True, "app_id": "app"}}, {},
+     "platforms.teams.secret_env: environment variable TEAMS_APP_SECRET is not set"),
 ])
 def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
     for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                      "TELEGRAM_BOT_TOKEN", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY",
-                     "ROBOT_HARBOUR"):
+                     "ROBOT_HARBOUR", "TEAMS_APP_SECRET"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -119,7 +124,8 @@ wired = runtime.wire(engine, config)
 print([platform.name for platform in wired.platforms])
 print(sorted(name for name in sys.modules
              if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram")
-             or name.startswith(("bot.slack.", "bot.telegram."))))
+             or name.startswith(("bot.slack.", "bot.telegram.", "bot.teams.",
+                                 "microsoft_agents."))))
 """
     environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
                    "WECOM_AES_KEY": AES_KEY}
@@ -127,7 +133,8 @@ print(sorted(name for name in sys.modules
                             timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["['wecom']",
-                                             "['bot.slack.settings', 'bot.telegram.settings']"]
+                                             "['bot.slack.settings', 'bot.teams.settings', "
+                                             "'bot.telegram.settings']"]
 
 
 def test_idempotency_keys_have_one_format_and_never_collide():

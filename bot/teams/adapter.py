@@ -1,0 +1,170 @@
+"""Teams in, replies out, on the Agents SDK: `/api/messages` checks the request's
+Bot Framework token before anything else, then hands the activity to the SDK's
+CloudAdapter, which runs `FrontlineAgent` and answers through the Bot Connector at
+the activity's serviceUrl.
+
+People are known by their Entra object id (`from.aadObjectId`). A message in
+personal chat, or one that @mentions the bot elsewhere, is a command; a card button
+(`adaptiveCard/action`) runs its command as the clicker. Effects are keyed by the
+activity id, so a redelivered activity changes nothing. Every conversation the bot
+hears from is remembered (references.py), for proactive posts.
+"""
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
+from microsoft_agents.hosting.fastapi import CloudAdapter
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bot.config import Config
+from bot.grammar import parse
+from bot.inbound import Event, Inbound
+from bot.teams import cards, references
+from bot.teams.auth import BotTokenValidator, TokenRefused
+from bot.teams.settings import PLATFORM
+from handlers.approvals import Decide
+from handlers.base import Message, Reply
+from handlers.i18n import render_message, render_reply
+
+log = logging.getLogger(__name__)
+CARD = "application/vnd.microsoft.card.adaptive"
+NOTE = "application/vnd.microsoft.activity.message"  # shown on the card, which stays
+
+
+def sender(activity: Activity) -> str:
+    account = activity.from_property
+    return (account.aad_object_id or "") if account else ""
+
+
+def command_text(activity: Activity) -> str | None:
+    """The command typed: the whole text in personal chat; elsewhere the text with the
+    bot's @mention taken out, or None when the bot was not mentioned."""
+    text = activity.text or ""
+    if (activity.conversation.conversation_type or "personal") == "personal":
+        return text.strip()
+    bot_id = activity.recipient.id if activity.recipient else None
+    mentioned = False
+    for entity in activity.entities or []:
+        data = entity.model_dump(by_alias=True)
+        if data.get("type") == "mention" and (data.get("mentioned") or {}).get("id") == bot_id:
+            mentioned = True
+            text = text.replace(data.get("text") or "", " ")
+    return " ".join(text.split()) if mentioned else None
+
+
+def invoke(body: dict) -> InvokeResponse:
+    return InvokeResponse(status=200, body=body)
+
+
+class FrontlineAgent(ActivityHandler):
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine, self.config = engine, config
+        self.inbound = Inbound(engine, config, PLATFORM)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await run_in_threadpool(references.remember, self.engine, turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def _run(self, user: str, command, event: Event) -> tuple[Reply, str]:
+        return await run_in_threadpool(self.inbound.run, user, command, event)
+
+    # --- messages ------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = command_text(activity)
+        if text is None:
+            return
+        reply, locale = await self._run(sender(activity), parse(text or "help"),
+                                        Event("activity", activity.id))
+        await turn_context.send_activity(self.reply_activity(reply, locale))
+
+    @staticmethod
+    def reply_activity(reply: Reply, locale: str) -> Activity:
+        if not reply.actions:
+            return Activity(type=ActivityTypes.message, text=render_reply(reply, locale))
+        return Activity(type=ActivityTypes.message,
+                        attachments=[cards.attachment(cards.reply_card(reply, locale))])
+
+    # --- invokes -------------------------------------------------------------
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if activity.name == "adaptiveCard/action":
+            return await self.on_card_action(turn_context, value)
+        return InvokeResponse(status=501)
+
+    async def on_card_action(self, turn_context: TurnContext, value: dict) -> InvokeResponse:
+        activity = turn_context.activity
+        user = sender(activity)
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        if action.get("verb") != cards.VERB or not isinstance(data.get("command"), str):
+            return invoke({"statusCode": 400, "type": "application/vnd.microsoft.error",
+                           "value": {"code": "BadRequest", "message": "not a Frontline action"}})
+        command = parse(data["command"])
+        if isinstance(command, Decide) and not command.approve:
+            reason = " ".join(str(data.get("reason") or "").split())
+            if not reason:
+                locale = await run_in_threadpool(self.inbound.locale, user)
+                return invoke({"statusCode": 200, "type": NOTE, "value": render_message(
+                    Message("error.decline_reason"), locale)})
+            command = parse(f"{data['command']} {reason}")
+        reply, locale = await self._run(user, command, Event("invoke", activity.id))
+        outcome = render_reply(reply, locale)
+        if not (reply.ok and isinstance(command, Decide)):
+            return invoke({"statusCode": 200, "type": NOTE, "value": outcome})
+        decided = await run_in_threadpool(self.inbound.decided_by, user, locale)
+        redrawn = cards.decided_card(str(data.get("shown") or ""), outcome, decided)
+        if activity.reply_to_id:  # everyone else who sees the card sees it decided too
+            try:
+                await turn_context.update_activity(Activity(
+                    type=ActivityTypes.message, id=activity.reply_to_id,
+                    attachments=[cards.attachment(redrawn)]))
+            except Exception:  # the decision stands; the card is only its picture
+                log.exception("could not redraw the Teams card %s", activity.reply_to_id)
+        return invoke({"statusCode": 200, "type": CARD, "value": redrawn})
+
+
+class TeamsAdapter:
+    def __init__(self, engine: Engine, config: Config, cloud: CloudAdapter,
+                 validator: BotTokenValidator) -> None:
+        self.engine, self.config, self.cloud, self.validator = engine, config, cloud, validator
+        self.agent = FrontlineAgent(engine, config)
+        self.cloud.on_turn_error = self.on_turn_error
+
+    @staticmethod
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        # The SDK's default would send the exception's text to the user.
+        log.error("Teams turn failed: %s", error, exc_info=error)
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/api/messages", self.messages, methods=["POST"])
+        return router
+
+    async def messages(self, request: Request) -> Response:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return JSONResponse({"error": "a Bot Framework token is required"}, status_code=401)
+        try:
+            claims = await self.validator.validate_token(token.strip())
+        except TokenRefused as error:
+            log.warning("Teams request refused: %s", error)
+            return JSONResponse({"error": "invalid token"}, status_code=401)
+        try:
+            activity = Activity.model_validate(await request.json())
+        except (ValueError, ValidationError):
+            return JSONResponse({"error": "not an activity"}, status_code=400)
+        if not activity.type or not activity.conversation or not activity.service_url:
+            return JSONResponse({"error": "not an activity"}, status_code=400)
+        claimed = claims.get_claim_value("serviceurl")
+        if claimed and claimed.rstrip("/") != activity.service_url.rstrip("/"):
+            log.warning("Teams request refused: serviceUrl is not the token's")
+            return JSONResponse({"error": "invalid token"}, status_code=401)
+        request.state.claims_identity = claims
+        return await self.cloud.process(request, self.agent)

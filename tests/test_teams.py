@@ -1,0 +1,283 @@
+"""The Teams platform over real HTTP on 127.0.0.1: activities posted to /api/messages
+with tokens signed here, whose keys the bot fetches from a local OpenID/JWKS
+endpoint, and a local fake of the Bot Connector (the activities' serviceUrl) that
+records replies, card updates and proactive posts."""
+
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from bot.config import DEMO_CATALOG, parse_config
+from bot.outbox import dispatch_pending
+from bot.teams.platform import build
+from bot.web import create_app
+from storage.engine import transaction
+from storage.models import ChatIdentity, Compensation, TeamsConversation
+from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
+from tests.http_servers import serve
+from tests.support import count, employee, rows
+
+USERS = {"wang": "aad-wang", "alice": "aad-alice", "bob": "aad-bob", "hana": "aad-hana"}
+GENERAL = "19:general@thread.tacv2"
+
+
+@pytest.fixture
+def fake():
+    return FakeTeams()
+
+
+def teams_config(fake_url: str, **extra):
+    return parse_config({"catalog": DEMO_CATALOG, "platforms": {"teams": {
+        "enabled": True, "app_id": APP_ID, "tenant_id": TENANT, "login_base": fake_url,
+        "openid_metadata_url": f"{fake_url}/openid", **extra}}})
+
+
+@pytest.fixture
+def teams(org, fake, monkeypatch):
+    monkeypatch.setenv("TEAMS_APP_SECRET", SECRET)
+    with transaction(org) as session:
+        for handle, aad in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="teams",
+                                     platform_user_id=aad))
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        config = teams_config(fake_url, all_staff_channel=GENERAL)
+        platform = build(org, config)
+        with serve(create_app([platform.router()])) as bot_url:
+            yield Bot(bot_url, org, fake, platform)
+
+
+class Bot:
+    ids = itertools.count(1000)
+
+    def __init__(self, url, engine, fake, platform):
+        self.url, self.engine, self.fake, self.platform = url, engine, fake, platform
+
+    def activity(self, user: str, *, conversation: str | None = None, kind="personal",
+                 **fields) -> dict:
+        return {"type": "message", "id": f"act-{next(self.ids)}", "channelId": "msteams",
+                "serviceUrl": f"{self.fake.url}/",
+                "from": {"id": f"29:{user}", "aadObjectId": user, "name": user},
+                "recipient": {"id": f"28:{APP_ID}", "name": "Frontline"},
+                "conversation": {"id": conversation or f"a:personal-{user}",
+                                 "conversationType": kind, "tenantId": TENANT},
+                "channelData": {"tenant": {"id": TENANT}}, **fields}
+
+    def post(self, activity: dict, token: str | None = "mint") -> httpx.Response:
+        headers = {}
+        if token == "mint":
+            token = self.fake.mint()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.post(f"{self.url}/api/messages", json=activity, headers=headers,
+                          timeout=20)
+
+    def say(self, user: str, text: str, **fields) -> str:
+        before = len(self.fake.calls)
+        response = self.post(self.activity(user, text=text, **fields))
+        assert response.status_code in (200, 202), response.text
+        new = [params for _name, params in self.fake.calls[before:]]
+        return "\n".join(self.fake.text_of(p) for p in new)
+
+    def click(self, user: str, data: dict, *, reply_to: str = "m1", activity_id=None,
+              conversation=None) -> dict:
+        activity = self.activity(user, conversation=conversation, type="invoke",
+                                 name="adaptiveCard/action", replyToId=reply_to, value={
+                                     "action": {"type": "Action.Execute", "verb": "frontline",
+                                                "data": data}, "trigger": "manual"})
+        if activity_id:
+            activity["id"] = activity_id
+        response = self.post(activity)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def deliver(self, hours_later: int = 0) -> int:
+        """Run the outbox, `hours_later` (past the back-off of failed deliveries)."""
+        return dispatch_pending(self.engine, self.platform.channels(), now=lambda: datetime.now(
+            UTC) + timedelta(hours=hours_later))
+
+
+def test_commands_in_personal_chat_are_answered_through_the_connector(teams, fake):
+    assert "授权" in teams.say("aad-wang", "我")  # wang reads Chinese
+    assert "Authority: up to 200.00 CNY" in teams.say("aad-alice", "me")
+    assert "recorded on your own authority" in teams.say("aad-alice", "comp 50 gift flowers")
+    assert "Usage: comp" in teams.say("aad-alice", "comp lots")
+    assert "not registered" in teams.say("aad-stranger", "me")
+    reply = fake.sent("reply")[0]
+    assert reply["conversation"] == "a:personal-aad-wang"
+    assert reply["activity_id"].startswith("act-")
+    assert len(fake.tokens_issued) == 1  # the bot's own token is cached
+
+
+def test_a_repeated_activity_has_no_second_effect(teams, fake):
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    assert teams.post(activity).status_code == 202
+    assert teams.post(activity).status_code == 202
+    assert count(teams.engine, Compensation) == 1
+    texts = [fake.text_of(p) for p in fake.sent("reply")]
+    assert len(texts) == 2 and texts[0] == texts[1]
+
+
+def test_in_a_channel_only_a_mention_of_the_bot_is_a_command(teams, fake):
+    mention = {"type": "mention", "text": "<at>Frontline</at>",
+               "mentioned": {"id": f"28:{APP_ID}", "name": "Frontline"}}
+    said = teams.say("aad-alice", "<at>Frontline</at> me", conversation=GENERAL,
+                     kind="channel", entities=[mention])
+    assert "Authority: up to 200.00 CNY" in said
+    other = {**mention, "mentioned": {"id": "29:someone", "name": "Bob"}}
+    assert teams.say("aad-alice", "<at>Bob</at> comp 50 gift x", conversation=GENERAL,
+                     kind="channel", entities=[other]) == ""
+    assert count(teams.engine, Compensation) == 0
+    # the channel was remembered, with what a proactive post needs
+    with transaction(teams.engine) as session:
+        row = session.get(TeamsConversation, GENERAL)
+        assert row.kind == "channel" and row.reference["serviceUrl"] == f"{fake.url}/"
+
+
+@pytest.mark.parametrize("problem", ["forged", "wrong_audience", "expired", "missing",
+                                     "wrong_issuer", "unknown_key", "other_service_url",
+                                     "not_bearer"])
+def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, fake, problem):
+    tokens = {
+        "forged": fake.mint(key=new_key()),
+        "wrong_audience": fake.mint(aud="someone-else"),
+        "expired": fake.mint(exp=int(time.time()) - 3600, nbf=int(time.time()) - 7200),
+        "missing": None,
+        "wrong_issuer": fake.mint(iss="https://evil.example"),
+        "unknown_key": fake.mint(key=new_key(), kid="other-key"),
+        "other_service_url": fake.mint(serviceurl="https://elsewhere.example/"),
+        "not_bearer": "",
+    }
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    if problem == "not_bearer":
+        response = httpx.post(f"{teams.url}/api/messages", json=activity,
+                              headers={"Authorization": "Basic abc"})
+    else:
+        response = teams.post(activity, token=tokens[problem])
+    assert response.status_code == 401
+    assert count(teams.engine, Compensation) == 0
+    assert fake.sent("reply") == [] and count(teams.engine, TeamsConversation) == 0
+    assert fake.key_fetches >= (problem not in ("missing", "not_bearer"))
+
+
+def test_a_malformed_body_is_refused_plainly(teams):
+    response = httpx.post(f"{teams.url}/api/messages", content=b"{not json",
+                          headers={"Authorization": f"Bearer {teams.fake.mint()}",
+                                   "Content-Type": "application/json"})
+    assert response.status_code == 400
+    response = teams.post({"type": "message"})
+    assert response.status_code == 400
+
+
+def approval_card(teams, fake):
+    teams.say("aad-wang", "me")  # wang's personal chat is known from here on
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    teams.deliver()
+    sent = [p for p in fake.sent("send") if p["conversation"] == "a:personal-aad-wang"]
+    assert len(sent) == 1
+    card = sent[0]["activity"]["attachments"][0]["content"]
+    return sent[0], card
+
+
+def test_an_approval_card_is_decided_by_the_approver_once(teams, fake):
+    post, card = approval_card(teams, fake)
+    assert "C1" in card["body"][0]["text"] and "350" in card["body"][0]["text"]
+    approve = card["actions"][0]
+    assert approve["type"] == "Action.Execute" and approve["title"] == "批准"
+    assert approve["data"]["command"] == "approve C1"
+    decline = card["actions"][1]
+    assert decline["type"] == "Action.ShowCard"
+    assert decline["card"]["body"][0]["id"] == "reason"
+
+    refused = teams.click("aad-bob", approve["data"], reply_to=post["id"])
+    assert refused["type"] == "application/vnd.microsoft.activity.message"
+    assert "Only the assigned approver" in refused["value"]
+    assert rows(teams.engine, Compensation)[0].status == "pending"
+
+    decided = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                          conversation="a:personal-aad-wang", activity_id="inv-1")
+    assert decided["statusCode"] == 200
+    assert decided["type"] == "application/vnd.microsoft.card.adaptive"
+    redrawn = decided["value"]
+    assert "actions" not in redrawn
+    texts = [block["text"] for block in redrawn["body"]]
+    assert "350" in texts[0] and "已批准 C1" in texts[1] and "王芳" in texts[2]
+    assert rows(teams.engine, Compensation)[0].status == "approved"
+    update = fake.sent("update")[-1]
+    assert update["activity_id"] == post["id"]
+    assert update["activity"]["attachments"][0]["content"] == redrawn
+
+    again = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                        conversation="a:personal-aad-wang", activity_id="inv-1")
+    assert again == decided  # the same click delivered twice: the same answer
+    second = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                         conversation="a:personal-aad-wang")
+    assert second["type"] == "application/vnd.microsoft.activity.message"
+    assert rows(teams.engine, Compensation)[0].status == "approved"
+    # the redelivered click redrew the same card; the second click redrew nothing
+    assert [u["activity"] for u in fake.sent("update")] == [update["activity"]] * 2
+
+
+def test_decline_asks_for_the_reason_in_the_card(teams, fake):
+    post, card = approval_card(teams, fake)
+    data = card["actions"][1]["card"]["actions"][0]["data"]
+    assert data["command"] == "decline C1"
+    empty = teams.click("aad-wang", {**data, "reason": "  "}, reply_to=post["id"])
+    assert empty["type"] == "application/vnd.microsoft.activity.message"
+    assert rows(teams.engine, Compensation)[0].status == "pending"
+    declined = teams.click("aad-wang", {**data, "reason": "not within policy"},
+                           reply_to=post["id"])
+    assert declined["type"] == "application/vnd.microsoft.card.adaptive"
+    assert rows(teams.engine, Compensation)[0].status == "declined"
+    teams.deliver()
+    assert "not within policy" in teams.fake.texts_to("a:personal-aad-alice")[-1]
+
+
+def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
+        teams, fake, monkeypatch):
+    mention = {"type": "mention", "text": "<at>Frontline</at>",
+               "mentioned": {"id": f"28:{APP_ID}", "name": "Frontline"}}
+    teams.say("aad-hana", "<at>Frontline</at> me", conversation=GENERAL, kind="channel",
+              entities=[mention])  # the channel's reference is stored
+    teams.say("aad-wang", "praise @alice The customer wrote to thank her")
+    # a new worker: nothing but the database and the config
+    restarted = build(teams.engine, teams_config(fake.url, all_staff_channel=GENERAL))
+    assert dispatch_pending(teams.engine, restarted.channels()) >= 1
+    posts = [p for p in fake.sent("send") if p["conversation"] == GENERAL]
+    assert len(posts) == 1
+    card = posts[0]["activity"]["attachments"][0]["content"]
+    assert "The customer wrote to thank her" in card["body"][0]["text"]
+    touching = card["actions"][0]
+    assert touching["title"].startswith("❤️") and touching["data"]["command"] == "touching P1"
+    answer = teams.click("aad-bob", touching["data"], reply_to=posts[0]["id"],
+                         conversation=GENERAL)
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert "P1" in answer["value"]
+    assert teams.click("aad-alice", touching["data"], conversation=GENERAL)["value"] \
+        .startswith("You cannot mark your own praise")
+
+
+def test_the_outbox_waits_out_a_429_and_posts_once(teams, fake):
+    teams.say("aad-wang", "me")
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    fake.fail("send", status=429, retry_after=1)
+    assert teams.deliver() == 1
+    sent = [p for p in fake.sent("send") if p["conversation"] == "a:personal-aad-wang"]
+    assert len(sent) == 1 and len(fake.failed) == 1
+
+
+def test_a_long_retry_after_or_a_server_error_is_retried_by_the_outbox(teams, fake):
+    teams.say("aad-wang", "me")
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    fake.fail("send", status=429, retry_after=120)
+    assert teams.deliver() == 0
+    fake.fail("send", status=500)
+    assert teams.deliver(hours_later=1) == 0
+    assert fake.sent("send") == []
+    assert teams.deliver(hours_later=2) == 1
+    assert teams.deliver(hours_later=3) == 0
+    assert len([p for p in fake.sent("send")
+                if p["conversation"] == "a:personal-aad-wang"]) == 1
