@@ -15,7 +15,7 @@ from bot.outbox import dispatch_pending
 from bot.teams.platform import build
 from bot.web import create_app
 from storage.engine import transaction
-from storage.models import ChatIdentity, Compensation, TeamsConversation
+from storage.models import ChatIdentity, Compensation, Praise, TeamsConversation, Waiver
 from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
 from tests.http_servers import serve
 from tests.support import count, employee, rows
@@ -281,3 +281,109 @@ def test_a_long_retry_after_or_a_server_error_is_retried_by_the_outbox(teams, fa
     assert teams.deliver(hours_later=3) == 0
     assert len([p for p in fake.sent("send")
                 if p["conversation"] == "a:personal-aad-wang"]) == 1
+
+
+def invoke(teams, user: str, name: str, value: dict, activity_id=None) -> dict:
+    activity = teams.activity(user, type="invoke", name=name, value=value)
+    if activity_id:
+        activity["id"] = activity_id
+    response = teams.post(activity)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def inputs(dialog: dict) -> dict:
+    card = dialog["task"]["value"]["card"]["content"]
+    return {block["id"]: block for block in card["body"] if "id" in block}
+
+
+def field_errors(dialog: dict) -> dict[str, str]:
+    """The error shown under each input of a dialog's card."""
+    body = dialog["task"]["value"]["card"]["content"]["body"]
+    return {before["id"]: block["text"] for before, block in itertools.pairwise(body)
+            if "id" in before and block.get("color") == "attention"}
+
+
+def test_comp_alone_opens_the_dialog_and_errors_show_on_the_fields(teams, fake):
+    teams.say("aad-alice", "comp")
+    card = fake.cards("reply")[-1]
+    assert "200.00" in card["body"][0]["text"]  # her authority, on top
+    button = card["actions"][0]
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"]["type"] == "task/fetch"
+    dialog = invoke(teams, "aad-alice", "task/fetch", {"data": button["data"]})
+    assert dialog["task"]["type"] == "continue"
+    assert dialog["task"]["value"]["title"] == "Log compensation"
+    assert set(inputs(dialog)) == {"amount", "kind", "customer_ref", "reason"}
+    assert {c["value"] for c in inputs(dialog)["kind"]["choices"]} >= {"refund", "gift"}
+
+    bad = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "comp", "amount": "lots", "kind": "gift", "reason": ""}})
+    assert set(field_errors(bad)) == {"amount", "reason"}
+    assert inputs(bad)["amount"]["value"] == "lots"  # what was typed is kept
+    assert count(teams.engine, Compensation) == 0
+
+    good = {"form": "comp", "amount": "50", "kind": "gift", "reason": "flowers"}
+    done = invoke(teams, "aad-alice", "task/submit", {"data": good}, activity_id="sub-1")
+    assert done["task"]["type"] == "message"
+    assert "recorded on your own authority" in done["task"]["value"]
+    assert invoke(teams, "aad-alice", "task/submit", {"data": good}, activity_id="sub-1") == done
+    assert count(teams.engine, Compensation) == 1
+    assert "recorded on your own authority" in fake.text_of(fake.sent("reply")[-1])
+
+
+def test_the_waiver_report_dialog(teams, fake):
+    teams.say("aad-alice", "waiver no refunds without receipt @ 1h")
+    teams.say("aad-alice", "waiver report W1")
+    button = fake.cards("reply")[-1]["actions"][0]
+    assert button["data"]["form"] == "waiver" and button["data"]["waiver"] == "W1"
+    dialog = invoke(teams, "aad-alice", "task/fetch", {"data": button["data"]})
+    assert inputs(dialog)["waiver"]["value"] == "W1"
+    bad = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "refunded anyway", "why": "",
+        "cost": "a lot"}})
+    assert set(field_errors(bad)) == {"why", "cost"}
+    not_hers = invoke(teams, "aad-bob", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "x", "why": "y"}})
+    assert "waiver" in field_errors(not_hers)
+    done = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "refunded anyway",
+        "why": "regular customer", "cost": "45"}})
+    assert done["task"]["type"] == "message"
+    with transaction(teams.engine) as session:
+        assert session.get(Waiver, 1).status != "open"
+
+
+def extension(payload_user="aad-alice"):
+    return {"commandId": "logPraise", "commandContext": "message", "messagePayload": {
+        "body": {"contentType": "html",
+                 "content": "<p>Thank you &amp; well done<br>to Alice</p>"},
+        "from": {"user": {"id": "29:x", "aadObjectId": payload_user, "displayName": "Alice"}},
+        "attachments": [{"contentType": "reference", "name": "letter.pdf",
+                         "contentUrl": "https://files.example/letter.pdf"}]}}
+
+
+def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, fake):
+    refused = invoke(teams, "aad-bob", "composeExtension/fetchTask", extension())
+    assert refused["task"] == {"type": "message", "value": "Your role cannot do that."}
+    dialog = invoke(teams, "aad-hana", "composeExtension/fetchTask", extension())
+    shown = inputs(dialog)
+    assert shown["employee"]["value"] == "alice"
+    assert shown["text"]["value"] == "Thank you & well done to Alice"
+    assert shown["attachment"]["value"] == "https://files.example/letter.pdf"
+
+    bad = invoke(teams, "aad-hana", "composeExtension/submitAction", {
+        **extension(), "data": {"employee": "nobody", "text": " "}})
+    assert set(field_errors(bad)) == {"text"}
+    unknown = invoke(teams, "aad-hana", "composeExtension/submitAction", {
+        **extension(), "data": {"employee": "@nobody", "text": "great"}})
+    assert set(field_errors(unknown)) == {"employee"}
+    assert count(teams.engine, Praise) == 0
+    data = {key: block["value"] for key, block in shown.items()}
+    done = invoke(teams, "aad-hana", "composeExtension/submitAction",
+                  {**extension(), "data": data}, activity_id="ext-1")
+    answer = done["composeExtension"]
+    assert answer["type"] == "message" and "P1" in answer["text"]
+    invoke(teams, "aad-hana", "composeExtension/submitAction", {**extension(), "data": data},
+           activity_id="ext-1")
+    praise = rows(teams.engine, Praise)
+    assert len(praise) == 1 and praise[0].attachment_ref == "https://files.example/letter.pdf"

@@ -26,14 +26,17 @@ from bot.grammar import parse
 from bot.inbound import Event, Inbound
 from bot.teams import cards, references
 from bot.teams.auth import BotTokenValidator, TokenRefused
+from bot.teams.dialogs import Dialogs
 from bot.teams.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Message, Reply
 from handlers.i18n import render_message, render_reply
+from handlers.registry import OpenForm
 
 log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 NOTE = "application/vnd.microsoft.activity.message"  # shown on the card, which stays
+PRAISE = "logPraise"  # the message extension's command id (teams-app-manifest.json)
 
 
 def sender(activity: Activity) -> str:
@@ -65,6 +68,7 @@ class FrontlineAgent(ActivityHandler):
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine, self.config = engine, config
         self.inbound = Inbound(engine, config, PLATFORM)
+        self.dialogs = Dialogs(self.inbound)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await run_in_threadpool(references.remember, self.engine, turn_context.activity)
@@ -79,9 +83,21 @@ class FrontlineAgent(ActivityHandler):
         text = command_text(activity)
         if text is None:
             return
-        reply, locale = await self._run(sender(activity), parse(text or "help"),
-                                        Event("activity", activity.id))
+        user, command = sender(activity), parse(text or "help")
+        if isinstance(command, OpenForm) and await run_in_threadpool(
+                self.inbound.registered, user):  # `comp` alone: a button to its dialog
+            await turn_context.send_activity(await self.form_button(user, command))
+            return
+        reply, locale = await self._run(user, command, Event("activity", activity.id))
         await turn_context.send_activity(self.reply_activity(reply, locale))
+
+    async def form_button(self, user: str, command: OpenForm) -> Activity:
+        locale = await run_in_threadpool(self.inbound.locale, user)
+        title = render_message(Message(f"modal.{command.form}"), locale)
+        note = await self.dialogs.note(user, command.form)
+        content = cards.card([cards.text_block(note or title)], [cards.open_form(
+            title, {"form": command.form, "waiver": command.waiver})])
+        return Activity(type=ActivityTypes.message, attachments=[cards.attachment(content)])
 
     @staticmethod
     def reply_activity(reply: Reply, locale: str) -> Activity:
@@ -94,8 +110,22 @@ class FrontlineAgent(ActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
+        user, event = sender(activity), Event("invoke", activity.id)
+        data = value.get("data") if isinstance(value.get("data"), dict) else {}
         if activity.name == "adaptiveCard/action":
             return await self.on_card_action(turn_context, value)
+        if activity.name == "task/fetch":
+            return invoke(await self.dialogs.fetch(user, data))
+        if activity.name == "task/submit":
+            answer, posted = await self.dialogs.submit(user, data, event)
+            if posted:  # the outcome stays in the chat too
+                await turn_context.send_activity(posted)
+            return invoke(answer)
+        if activity.name == "composeExtension/fetchTask" and value.get("commandId") == PRAISE:
+            return invoke(await self.dialogs.praise_fetch(user, value))
+        if activity.name == "composeExtension/submitAction" and \
+                value.get("commandId") == PRAISE:
+            return invoke(await self.dialogs.praise_submit(user, value, event))
         return InvokeResponse(status=501)
 
     async def on_card_action(self, turn_context: TurnContext, value: dict) -> InvokeResponse:

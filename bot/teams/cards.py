@@ -5,11 +5,15 @@ field in the card itself."""
 
 from typing import Any
 
+from bot.grammar import parse
 from handlers.base import Action, Message, Reply
 from handlers.i18n import render_message
+from handlers.registry import OpenForm
+from storage.enums import CompensationKind
 
 VERB = "frontline"
 SHOWN_LIMIT = 4000  # characters of the card's text carried in each button
+MULTILINE = {"reason", "why", "done_instead", "text"}
 Card = dict[str, Any]
 
 
@@ -42,7 +46,10 @@ def buttons(actions: list[Action], shown: str, locale: str) -> list[dict]:
     for action in actions:
         title = render_message(Message(action.label), locale)
         data = {"command": action.command, "shown": shown[:SHOWN_LIMIT]}
-        if action.label == "action.decline":  # the reason is asked in the card
+        form = parse(action.command)
+        if isinstance(form, OpenForm):  # "Report" on an open waiver: its dialog
+            made.append(open_form(title, {"form": form.form, "waiver": form.waiver}))
+        elif action.label == "action.decline":  # the reason is asked in the card
             made.append({"type": "Action.ShowCard", "title": title, "card": card(
                 [{"type": "Input.Text", "id": "reason", "isMultiline": True,
                   "label": render_message(Message("label.decline_reason"), locale)}],
@@ -62,3 +69,41 @@ def decided_card(shown: str, outcome: str, decided_by: str) -> Card:
     """The request after its decision: no buttons, who decided and when."""
     return card([text_block(shown), text_block(outcome, weight="bolder"),
                  text_block(decided_by, isSubtle=True, spacing="small")])
+
+
+# --- dialogs (task modules) ---------------------------------------------------
+def open_form(title: str, data: dict) -> dict:
+    """A button that opens a dialog (`task/fetch`); Universal Actions cannot."""
+    return {"type": "Action.Submit", "title": title,
+            "data": {**data, "msteams": {"type": "task/fetch"}}}
+
+
+def dialog(title: str, content: Card) -> dict:
+    return {"task": {"type": "continue", "value": {
+        "title": title[:100], "card": attachment(content)}}}
+
+
+def _input(name: str, label: str, value: str, locale: str, optional: bool) -> dict:
+    if name == "kind":
+        return {"type": "Input.ChoiceSet", "id": name, "label": label, "value": value,
+                "isRequired": not optional, "choices": [
+                    {"title": render_message(Message(f"kind.{kind}"), locale), "value": kind}
+                    for kind in sorted(CompensationKind)]}
+    return {"type": "Input.Text", "id": name, "label": label, "value": value[:3000],
+            "isRequired": not optional, "isMultiline": name in MULTILINE}
+
+
+def form_card(fields: list[tuple[str, str, bool]], locale: str, data: dict,
+              answers: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+              note: str = "") -> Card:
+    """One input per (name, label key, optional) field, each followed by its error, if
+    any; the answers given so far are kept."""
+    answers, errors = answers or {}, errors or {}
+    body = [text_block(note, isSubtle=True)] if note else []
+    for name, label, optional in fields:
+        body.append(_input(name, render_message(Message(label), locale),
+                           str(answers.get(name) or ""), locale, optional))
+        if name in errors:
+            body.append(text_block(errors[name], color="attention", spacing="none"))
+    return card(body, [{"type": "Action.Submit", "data": data,
+                        "title": render_message(Message("modal.submit"), locale)}])
