@@ -34,6 +34,7 @@ class FakeTeams(FakeApi):
     tokens_issued: list[str] = field(default_factory=list)
     key_fetches: int = 0
     url: str = ""  # its base URL once served
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> data, type
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def mint(self, *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None,
@@ -66,6 +67,13 @@ class FakeTeams(FakeApi):
             base = str(request.base_url).rstrip("/")
             return {"issuer": ISSUER, "jwks_uri": f"{base}/keys",
                     "id_token_signing_alg_values_supported": ["RS256"]}
+
+        @app.get("/files/{name}")
+        def download(name: str):  # a file's pre-authorised download URL
+            if name not in self.files:
+                return JSONResponse({"error": "not found"}, status_code=404)
+            data, content_type = self.files[name]
+            return Response(data, media_type=content_type)
 
         @app.get("/keys")
         def keys():

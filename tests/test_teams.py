@@ -15,7 +15,14 @@ from bot.outbox import dispatch_pending
 from bot.teams.platform import build
 from bot.web import create_app
 from storage.engine import transaction
-from storage.models import ChatIdentity, Compensation, Praise, TeamsConversation, Waiver
+from storage.models import (
+    ChatIdentity,
+    Compensation,
+    Praise,
+    Recording,
+    TeamsConversation,
+    Waiver,
+)
 from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
 from tests.http_servers import serve
 from tests.support import count, employee, rows
@@ -387,3 +394,30 @@ def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, 
            activity_id="ext-1")
     praise = rows(teams.engine, Praise)
     assert len(praise) == 1 and praise[0].attachment_ref == "https://files.example/letter.pdf"
+
+
+def audio(teams, name: str, data: bytes) -> dict:
+    teams.fake.files[name] = (data, "audio/mpeg")
+    return {"contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": name, "content": {"downloadUrl": f"{teams.fake.url}/files/{name}",
+                                      "uniqueId": f"u-{name}", "fileType": "mp3"}}
+
+
+def test_an_audio_file_with_praise_becomes_its_recording(teams, fake, monkeypatch):
+    said = teams.say("aad-wang", "praise @alice she stayed after closing",
+                     attachments=[audio(teams, "call.mp3", b"ID3-voice")])
+    assert "P1" in said
+    kept = rows(teams.engine, Recording)
+    assert [(r.data, r.content_type, r.source) for r in kept] == [
+        (b"ID3-voice", "audio/mpeg", "teams:file:u-call.mp3")]
+    assert rows(teams.engine, Praise)[0].attachment_ref == f"recording:{kept[0].id}"
+
+    teams.say("aad-wang", "praise @bob kind words on the phone")
+    assert "P2" in teams.say("aad-wang", "", attachments=[audio(teams, "late.mp3", b"more")])
+    assert len(rows(teams.engine, Recording)) == 2
+
+    monkeypatch.setattr("bot.teams.files.RECORDING_LIMIT", 4)
+    refused = teams.say("aad-wang", "praise @alice again", attachments=[
+        audio(teams, "long.mp3", b"far too long")])
+    assert "too large" in refused or "太大" in refused
+    assert len(rows(teams.engine, Praise)) == 2

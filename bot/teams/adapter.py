@@ -11,6 +11,7 @@ hears from is remembered (references.py), for proactive posts.
 """
 
 import logging
+from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -24,13 +25,14 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.teams import cards, references
+from bot.teams import cards, files, references
 from bot.teams.auth import BotTokenValidator, TokenRefused
 from bot.teams.dialogs import Dialogs
 from bot.teams.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Message, Reply
 from handlers.i18n import render_message, render_reply
+from handlers.praise import PraiseLog
 from handlers.registry import OpenForm
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,17 @@ class FrontlineAgent(ActivityHandler):
         if text is None:
             return
         user, command = sender(activity), parse(text or "help")
+        try:
+            recording = await files.recording(activity)
+        except files.RecordingTooLarge:
+            locale = await run_in_threadpool(self.inbound.locale, user)
+            await turn_context.send_activity(render_message(Message(
+                "error.recording_too_large", {"mb": files.RECORDING_LIMIT // 2**20}), locale))
+            return
+        if isinstance(command, PraiseLog) and recording is not None:
+            command = replace(command, recording=recording)
+        elif recording is not None and not text:  # a clip alone: the last praise's
+            command = recording
         if isinstance(command, OpenForm) and await run_in_threadpool(
                 self.inbound.registered, user):  # `comp` alone: a button to its dialog
             await turn_context.send_activity(await self.form_button(user, command))
