@@ -4,14 +4,19 @@ endpoint, and a local fake of the Bot Connector (the activities' serviceUrl) tha
 records replies, card updates and proactive posts."""
 
 import itertools
+import json
 import time
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from bot.cli import main
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
+from bot.teams import manifest
+from bot.teams.manifest import ROOT
 from bot.teams.platform import build
 from bot.web import create_app
 from storage.engine import transaction
@@ -421,3 +426,31 @@ def test_an_audio_file_with_praise_becomes_its_recording(teams, fake, monkeypatc
         audio(teams, "long.mp3", b"far too long")])
     assert "too large" in refused or "太大" in refused
     assert len(rows(teams.engine, Praise)) == 2
+
+
+def test_the_app_package_in_the_repo_is_the_one_built_and_zips_with_the_app_id(tmp_path):
+    built = manifest.files()
+    assert (ROOT / "teams-app-manifest.json").read_text(encoding="utf-8") == \
+        built["manifest.json"]
+    for name in ("zh-cn.json", "zh-tw.json"):
+        assert (ROOT / "teams-app" / name).read_text(encoding="utf-8") == built[name]
+    shown = json.loads(built["manifest.json"])
+    english = shown["bots"][0]["commandLists"][0]["commands"]
+    assert [c["title"] for c in english][:3] == ["comp", "waiver", "praise"]
+    assert len(english) <= 10 and all(len(c["title"]) <= 32 for c in english)
+    chinese = json.loads(built["zh-cn.json"])
+    assert chinese["bots[0].commandLists[0].commands[0].title"] == "补偿"
+    assert shown["composeExtensions"][0]["commands"][0]["id"] == "logPraise"
+
+    config = tmp_path / "frontline.toml"
+    config.write_text(f'[platforms.teams]\napp_id = "{APP_ID}"\n', encoding="utf-8")
+    out = tmp_path / "frontline-teams.zip"
+    assert main(["--config", str(config), "teams-package", "--out", str(out),
+                 "--host", "frontline.acme.example"]) == 0
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png",
+                                              "zh-cn.json", "zh-tw.json"]
+        packaged = json.loads(archive.read("manifest.json"))
+        assert archive.read("color.png").startswith(b"\x89PNG")
+    assert packaged["id"] == packaged["bots"][0]["botId"] == APP_ID
+    assert packaged["validDomains"] == ["frontline.acme.example"]
