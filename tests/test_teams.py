@@ -19,6 +19,7 @@ from bot.teams import manifest
 from bot.teams.manifest import ROOT
 from bot.teams.platform import build
 from bot.web import create_app
+from handlers import linking
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
@@ -250,10 +251,10 @@ def test_decline_asks_for_the_reason_in_the_card(teams, fake):
 
 def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
         teams, fake, monkeypatch):
-    mention = {"type": "mention", "text": "<at>Frontline</at>",
-               "mentioned": {"id": f"28:{APP_ID}", "name": "Frontline"}}
-    teams.say("aad-hana", "<at>Frontline</at> me", conversation=GENERAL, kind="channel",
-              entities=[mention])  # the channel's reference is stored
+    installed = teams.activity("aad-hana", conversation=GENERAL, kind="channel",
+                               type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}],
+                               channelData={"team": {"id": GENERAL}, "tenant": {"id": TENANT}})
+    assert teams.post(installed).status_code == 202  # added to the team: its reference kept
     teams.say("aad-wang", "praise @alice The customer wrote to thank her")
     # a new worker: nothing but the database and the config
     restarted = build(teams.engine, teams_config(fake.url, all_staff_channel=GENERAL))
@@ -454,3 +455,23 @@ def test_the_app_package_in_the_repo_is_the_one_built_and_zips_with_the_app_id(t
         assert archive.read("color.png").startswith(b"\x89PNG")
     assert packaged["id"] == packaged["bots"][0]["botId"] == APP_ID
     assert packaged["validDomains"] == ["frontline.acme.example"]
+
+
+def test_install_stores_the_reference_and_a_link_code_links_a_person(teams, fake):
+    """Installed in personal scope, the bot can write to someone who never wrote to it;
+    `link CODE` ties an Entra object id to a person of the directory."""
+    lilei = employee(teams.engine, "lilei")
+    with transaction(teams.engine) as session:
+        code = linking.issue_code(session, lilei, "link:teams", datetime.now(UTC),
+                                  timedelta(hours=1))
+    installed = teams.activity("aad-lilei", type="conversationUpdate",
+                               membersAdded=[{"id": f"28:{APP_ID}"}])
+    assert teams.post(installed).status_code == 202
+    assert fake.calls == [] and count(teams.engine, TeamsConversation) == 1
+    assert "not registered" in teams.say("aad-lilei", "me")
+    assert "now linked to you" in teams.say("aad-lilei", f"link {code}")
+    assert count(teams.engine, ChatIdentity, platform="teams", platform_user_id="aad-lilei") == 1
+    teams.say("aad-lilei", "comp 350 refund #B7 broken vase")  # over her authority
+    teams.say("aad-wang", "approve C1")
+    teams.deliver()
+    assert any("C1" in text for text in fake.texts_to("a:personal-aad-lilei"))
