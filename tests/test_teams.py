@@ -183,6 +183,10 @@ def test_a_malformed_body_is_refused_plainly(teams):
     assert response.status_code == 400
     response = teams.post({"type": "message"})
     assert response.status_code == 400
+    without_id = teams.activity("aad-alice", text="comp 50 gift flowers")
+    del without_id["id"]
+    assert teams.post(without_id).status_code == 400
+    assert count(teams.engine, Compensation) == 0
 
 
 def approval_card(teams, fake):

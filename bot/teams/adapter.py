@@ -102,7 +102,7 @@ class FrontlineAgent(ActivityHandler):
             await turn_context.send_activity(await self.form_button(user, command))
             return
         reply, locale = await self._run(user, command, Event("activity", activity.id))
-        await turn_context.send_activity(self.reply_activity(reply, locale))
+        await turn_context.send_activity(cards.reply_activity(reply, locale))
 
     async def form_button(self, user: str, command: OpenForm) -> Activity:
         locale = await run_in_threadpool(self.inbound.locale, user)
@@ -111,13 +111,6 @@ class FrontlineAgent(ActivityHandler):
         content = cards.card([cards.text_block(note or title)], [cards.open_form(
             title, {"form": command.form, "waiver": command.waiver})])
         return Activity(type=ActivityTypes.message, attachments=[cards.attachment(content)])
-
-    @staticmethod
-    def reply_activity(reply: Reply, locale: str) -> Activity:
-        if not reply.actions:
-            return Activity(type=ActivityTypes.message, text=render_reply(reply, locale))
-        return Activity(type=ActivityTypes.message,
-                        attachments=[cards.attachment(cards.reply_card(reply, locale))])
 
     # --- invokes -------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
@@ -203,7 +196,8 @@ class TeamsAdapter:
             activity = Activity.model_validate(await request.json())
         except (ValueError, ValidationError):
             return JSONResponse({"error": "not an activity"}, status_code=400)
-        if not activity.type or not activity.conversation or not activity.service_url:
+        if not (activity.type and activity.id and activity.conversation
+                and activity.conversation.id and activity.service_url):
             return JSONResponse({"error": "not an activity"}, status_code=400)
         claimed = claims.get_claim_value("serviceurl")
         if claimed and claimed.rstrip("/") != activity.service_url.rstrip("/"):

@@ -5,9 +5,11 @@ field in the card itself."""
 
 from typing import Any
 
+from microsoft_agents.activity import Activity, ActivityTypes
+
 from bot.grammar import parse
 from handlers.base import Action, Message, Reply
-from handlers.i18n import render_message
+from handlers.i18n import render_message, render_reply
 from handlers.registry import OpenForm
 from storage.enums import CompensationKind
 
@@ -63,6 +65,14 @@ def buttons(actions: list[Action], shown: str, locale: str) -> list[dict]:
 def reply_card(reply: Reply, locale: str) -> Card:
     text = "\n\n".join(render_message(m, locale) for m in reply.messages)
     return card([text_block(text)], buttons(reply.actions, text, locale))
+
+
+def reply_activity(reply: Reply, locale: str) -> Activity:
+    """A reply as a message: plain text, or a card when it has buttons."""
+    if not reply.actions:
+        return Activity(type=ActivityTypes.message, text=render_reply(reply, locale))
+    return Activity(type=ActivityTypes.message,
+                    attachments=[attachment(reply_card(reply, locale))])
 
 
 def decided_card(shown: str, outcome: str, decided_by: str) -> Card:

@@ -79,14 +79,6 @@ class Sender:
         return outcome.get("id", "")
 
 
-def message(reply: Reply, locale: str) -> Activity:
-    if not reply.actions:
-        text = "\n\n".join(render_message(m, locale) for m in reply.messages)
-        return Activity(type=ActivityTypes.message, text=text)
-    return Activity(type=ActivityTypes.message,
-                    attachments=[cards.attachment(cards.reply_card(reply, locale))])
-
-
 class TeamsChannel:
     """People, in their personal chat with the bot (once they have one)."""
 
@@ -103,7 +95,7 @@ class TeamsChannel:
     def deliver(self, notification: Notification) -> None:
         reference = references.of_person(self.engine, notification.identities[PLATFORM])
         reply = Reply([notification.message], list(notification.actions))
-        self.sender.post(reference, message(reply, notification.recipient.locale))
+        self.sender.post(reference, cards.reply_activity(reply, notification.recipient.locale))
 
 
 class TeamsChatChannel:
