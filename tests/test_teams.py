@@ -14,12 +14,15 @@ import pytest
 
 from bot.cli import main
 from bot.config import DEMO_CATALOG, parse_config
+from bot.grammar import parse
 from bot.outbox import dispatch_pending
 from bot.teams import manifest
 from bot.teams.manifest import ROOT
 from bot.teams.platform import build
 from bot.web import create_app
 from handlers import linking
+from handlers.dispatch import execute
+from rituals import schedule
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
@@ -479,3 +482,32 @@ def test_install_stores_the_reference_and_a_link_code_links_a_person(teams, fake
     teams.say("aad-wang", "approve C1")
     teams.deliver()
     assert any("C1" in text for text in fake.texts_to("a:personal-aad-lilei"))
+
+
+def test_the_morning_ritual_posts_in_the_teams_channel(org, fake, monkeypatch):
+    """A team's ritual post goes to that team's channel, not the all-staff one."""
+    monkeypatch.setenv("TEAMS_APP_SECRET", SECRET)
+    harbour = "19:harbour@thread.tacv2"
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    execute(org, teams_config("http://unused"), "console", "wang",
+            parse("praise @alice kind words at the counter"), now=at)
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        config = teams_config(fake_url, all_staff_channel=GENERAL,
+                              team_channels={"Harbour Street Store": harbour})
+        platform = build(org, config)
+        with serve(create_app([platform.router()])) as bot_url:
+            bot = Bot(bot_url, org, fake, platform)
+            for channel in (GENERAL, harbour):
+                assert bot.post(bot.activity("aad-hana", conversation=channel, kind="channel",
+                                             type="conversationUpdate",
+                                             membersAdded=[{"id": f"28:{APP_ID}"}])
+                                ).status_code == 202
+            fired = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+            ritual = next(t for t in schedule.targets(org, config, ["morning_praise"])
+                          if t.team_name == "Harbour Street Store")
+            assert schedule.run_once(org, config, ritual, fired, fired) == "P1"
+            bot.deliver()
+    posted = {p["conversation"]: fake.text_of(p) for p in fake.sent("send")}
+    assert "kind words at the counter" in posted[harbour]
+    assert sum(p["conversation"] == harbour for p in fake.sent("send")) == 1
