@@ -79,7 +79,8 @@ class FakeTeams(FakeApi):
         def keys():
             self.key_fetches += 1
             jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-            return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+            return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "RS256",
+                              "endorsements": ["msteams"]}]}
 
         @app.post("/{tenant}/oauth2/v2.0/token")
         async def token(tenant: str, request: Request):

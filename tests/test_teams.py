@@ -155,7 +155,7 @@ def test_in_a_channel_only_a_mention_of_the_bot_is_a_command(teams, fake):
 
 @pytest.mark.parametrize("problem", ["forged", "wrong_audience", "expired", "missing",
                                      "wrong_issuer", "unknown_key", "other_service_url",
-                                     "not_bearer"])
+                                     "not_bearer", "not_endorsed"])
 def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, fake, problem):
     tokens = {
         "forged": fake.mint(key=new_key()),
@@ -166,8 +166,11 @@ def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, f
         "unknown_key": fake.mint(key=new_key(), kid="other-key"),
         "other_service_url": fake.mint(serviceurl="https://elsewhere.example/"),
         "not_bearer": "",
+        "not_endorsed": fake.mint(),  # a key that signs for Teams, on another channel's activity
     }
     activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    if problem == "not_endorsed":
+        activity["channelId"] = "webchat"
     if problem == "not_bearer":
         response = httpx.post(f"{teams.url}/api/messages", json=activity,
                               headers={"Authorization": "Basic abc"})

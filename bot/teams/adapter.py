@@ -188,16 +188,17 @@ class TeamsAdapter:
         if scheme.lower() != "bearer" or not token.strip():
             return JSONResponse({"error": "a Bot Framework token is required"}, status_code=401)
         try:
-            claims = await self.validator.validate_token(token.strip())
+            activity = Activity.model_validate(await request.json())
+        except (ValueError, ValidationError):
+            activity = None
+        try:  # the token first: nobody learns anything about a body they may not send
+            claims = await self.validator.validate_token(
+                token.strip(), activity.channel_id if activity else None)
         except TokenRefused as error:
             log.warning("Teams request refused: %s", error)
             return JSONResponse({"error": "invalid token"}, status_code=401)
-        try:
-            activity = Activity.model_validate(await request.json())
-        except (ValueError, ValidationError):
-            return JSONResponse({"error": "not an activity"}, status_code=400)
-        if not (activity.type and activity.id and activity.conversation
-                and activity.conversation.id and activity.service_url):
+        if activity is None or not (activity.type and activity.id and activity.conversation
+                                    and activity.conversation.id and activity.service_url):
             return JSONResponse({"error": "not an activity"}, status_code=400)
         claimed = claims.get_claim_value("serviceurl")
         if claimed and claimed.rstrip("/") != activity.service_url.rstrip("/"):

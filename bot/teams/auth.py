@@ -60,9 +60,16 @@ class BotTokenValidator(JwtTokenValidator):
             raise TokenRefused("the token names no signing key")
         return await self._jwk_client_manager.get_signing_key(await self._jwks(), header)
 
-    async def validate_token(self, token: str) -> ClaimsIdentity:
+    async def validate_token(self, token: str, channel_id: str | None = None) -> ClaimsIdentity:
+        """The token's claims, once it is proven; with `channel_id`, its signing key
+        must also be endorsed for that channel (Bot Framework keys list the channels
+        they sign for)."""
         try:
             key = await self._get_public_key_or_secret(token)
+            endorsements = getattr(key, "_jwk_data", {}).get("endorsements")  # no public getter
+            if channel_id is not None and endorsements is not None \
+                    and channel_id not in endorsements:
+                raise TokenRefused(f"the signing key is not endorsed for {channel_id}")
             claims = jwt.decode(
                 token, key=key, algorithms=["RS256"], audience=self.settings.app_id,
                 issuer=self.settings.issuers, leeway=self.settings.clock_skew_seconds,
