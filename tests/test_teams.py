@@ -30,6 +30,7 @@ from storage.models import (
     Praise,
     Recording,
     TeamsConversation,
+    TouchingMark,
     Waiver,
 )
 from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
@@ -248,8 +249,11 @@ def test_decline_asks_for_the_reason_in_the_card(teams, fake):
     post, card = approval_card(teams, fake)
     data = card["actions"][1]["card"]["actions"][0]["data"]
     assert data["command"] == "decline C1"
+    not_his = teams.click("aad-bob", {**data, "reason": ""}, reply_to=post["id"])
+    assert "Only the assigned approver" in not_his["value"]
     empty = teams.click("aad-wang", {**data, "reason": "  "}, reply_to=post["id"])
     assert empty["type"] == "application/vnd.microsoft.activity.message"
+    assert "Only the assigned" not in empty["value"] and empty["value"]
     assert rows(teams.engine, Compensation)[0].status == "pending"
     declined = teams.click("aad-wang", {**data, "reason": "not within policy"},
                            reply_to=post["id"])
@@ -281,6 +285,15 @@ def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
     assert "P1" in answer["value"]
     assert teams.click("aad-alice", touching["data"], conversation=GENERAL)["value"] \
         .startswith("You cannot mark your own praise")
+    # a heart on the post counts too, once
+    reaction = teams.activity("aad-hana", conversation=f"{GENERAL};messageid={posts[0]['id']}",
+                              kind="channel", type="messageReaction",
+                              replyToId=posts[0]["id"], reactionsAdded=[{"type": "heart"}])
+    for _ in range(2):
+        assert teams.post(reaction).status_code == 202
+    assert count(teams.engine, TouchingMark) == 2  # bob's click and hana's heart
+    assert count(teams.engine, TeamsConversation, conversation_id=GENERAL) == 1
+    assert count(teams.engine, TeamsConversation, kind="channel") == 1  # not one per thread
 
 
 def test_the_outbox_waits_out_a_429_and_posts_once(teams, fake):

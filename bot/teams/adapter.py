@@ -10,6 +10,7 @@ activity id, so a redelivered activity changes nothing. Every conversation the b
 hears from is remembered (references.py), for proactive posts.
 """
 
+import functools
 import logging
 from dataclasses import replace
 
@@ -38,6 +39,7 @@ from handlers.registry import OpenForm
 log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 NOTE = "application/vnd.microsoft.activity.message"  # shown on the card, which stays
+TOUCHING = "heart"  # the Teams reaction that marks a praise post as touching
 PRAISE = "logPraise"  # the message extension's command id (teams-app-manifest.json)
 
 
@@ -104,6 +106,17 @@ class FrontlineAgent(ActivityHandler):
         reply, locale = await self._run(user, command, Event("activity", activity.id))
         await turn_context.send_activity(cards.reply_activity(reply, locale))
 
+    async def on_reactions_added(self, message_reactions, turn_context: TurnContext) -> None:
+        """A heart on one of the bot's praise posts marks that praise as touching."""
+        activity = turn_context.activity
+        if not activity.reply_to_id or not any(r.type == TOUCHING for r in message_reactions):
+            return
+        chat = activity.conversation.id.split(";", 1)[0]  # a channel's thread names its root
+        reply = await run_in_threadpool(self.inbound.touching, sender(activity), chat,
+                                        activity.reply_to_id, Event("activity", activity.id))
+        if reply is not None:
+            log.info("reaction on %s: %s", activity.reply_to_id, reply.messages[0].key)
+
     async def form_button(self, user: str, command: OpenForm) -> Activity:
         locale = await run_in_threadpool(self.inbound.locale, user)
         title = render_message(Message(f"modal.{command.form}"), locale)
@@ -145,9 +158,11 @@ class FrontlineAgent(ActivityHandler):
         command = parse(data["command"])
         if isinstance(command, Decide) and not command.approve:
             reason = " ".join(str(data.get("reason") or "").split())
-            if not reason:
-                locale = await run_in_threadpool(self.inbound.locale, user)
-                return invoke({"statusCode": 200, "type": NOTE, "value": render_message(
+            if not reason:  # only someone who may decline is asked for a reason
+                reply, locale = await run_in_threadpool(functools.partial(
+                    self.inbound.run, user, replace(command, comment="-"), check_only=True))
+                return invoke({"statusCode": 200, "type": NOTE, "value": render_reply(
+                    reply, locale) if not reply.ok else render_message(
                     Message("error.decline_reason"), locale)})
             command = parse(f"{data['command']} {reason}")
         reply, locale = await self._run(user, command, Event("invoke", activity.id))

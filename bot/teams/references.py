@@ -23,11 +23,14 @@ def remember(engine: Engine, activity: Activity) -> None:
     person = sender.aad_object_id if kind == "personal" and sender else None
     reference = activity.get_conversation_reference()
     reference.activity_id = None  # a post starts a new thread, it answers nothing
+    # A reply in a channel's thread names the thread (`19:…;messageid=…`): keep the channel.
+    chat = conversation.id.split(";", 1)[0]
+    reference.conversation = conversation.model_copy(update={"id": chat})
     data = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
     with transaction(engine) as session:
-        row = session.get(TeamsConversation, conversation.id)
+        row = session.get(TeamsConversation, chat)
         if row is None:
-            row = TeamsConversation(conversation_id=conversation.id, kind=kind)
+            row = TeamsConversation(conversation_id=chat, kind=kind)
         if row.reference == data and (person is None or row.aad_object_id == person):
             return  # unchanged: no write on every message
         row.kind, row.reference, row.updated_at = kind, data, datetime.now(UTC)
