@@ -5,11 +5,14 @@ records what the bot sent and answers 429/500 on demand.
 
 `mint` signs the tokens Teams would send with requests to /api/messages."""
 
+import base64
 import itertools
 import time
 from dataclasses import dataclass, field
 
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -35,6 +38,8 @@ class FakeTeams(FakeApi):
     key_fetches: int = 0
     url: str = ""  # its base URL once served
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name -> data, type
+    certificate: x509.Certificate | None = None  # registered for the app, if any
+    assertions: list[dict] = field(default_factory=list)  # the ones accepted
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def mint(self, *, key: rsa.RSAPrivateKey | None = None, kid: str | None = None,
@@ -47,6 +52,23 @@ class FakeTeams(FakeApi):
         body = {name: value for name, value in body.items() if value is not None}
         return jwt.encode(body, key or self.key, algorithm="RS256",
                           headers={"kid": kid or self.kid})
+
+    def assertion_holds(self, assertion: str, token_url: str) -> bool:
+        """A certificate's client assertion: signed by the registered certificate's key,
+        naming it by thumbprint, for this token endpoint, from the app itself."""
+        if self.certificate is None or not assertion:
+            return False
+        thumbprint = base64.urlsafe_b64encode(
+            self.certificate.fingerprint(hashes.SHA1())).decode().rstrip("=")
+        try:
+            if jwt.get_unverified_header(assertion).get("x5t") != thumbprint:
+                return False
+            claims = jwt.decode(assertion, self.certificate.public_key(), algorithms=["RS256"],
+                                audience=token_url, issuer=APP_ID)
+        except jwt.PyJWTError:
+            return False
+        self.assertions.append(claims)
+        return claims.get("sub") == APP_ID
 
     def text_of(self, params: dict) -> str:
         activity = params["activity"]
@@ -85,8 +107,10 @@ class FakeTeams(FakeApi):
         @app.post("/{tenant}/oauth2/v2.0/token")
         async def token(tenant: str, request: Request):
             form = await request.form()
-            if (tenant, form.get("client_id"), form.get("client_secret")) != \
-                    (TENANT, APP_ID, SECRET) or form.get("grant_type") != "client_credentials":
+            proven = form.get("client_secret") == SECRET or self.assertion_holds(
+                str(form.get("client_assertion") or ""), str(request.url))
+            if (tenant, form.get("client_id")) != (TENANT, APP_ID) or not proven \
+                    or form.get("grant_type") != "client_credentials":
                 return JSONResponse({"error": "invalid_client"}, status_code=401)
             self.tokens_issued.append(f"bot-token-{len(self.tokens_issued) + 1}")
             return {"token_type": "Bearer", "expires_in": 3600,

@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
 
 from bot.cli import main
-from bot.config import DEMO_CATALOG, parse_config
+from bot.config import DEMO_CATALOG, ConfigError, parse_config
 from bot.grammar import parse
 from bot.outbox import dispatch_pending
 from bot.teams import manifest
@@ -527,3 +530,38 @@ def test_the_morning_ritual_posts_in_the_teams_channel(org, fake, monkeypatch):
     posted = {p["conversation"]: fake.text_of(p) for p in fake.sent("send")}
     assert "kind words at the counter" in posted[harbour]
     assert sum(p["conversation"] == harbour for p in fake.sent("send")) == 1
+
+
+def self_signed(key) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "frontline-bot")])
+    now = datetime.now(UTC)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+
+
+def test_the_bot_can_prove_itself_with_a_certificate(org, fake, monkeypatch, tmp_path):
+    key = new_key()
+    fake.certificate = self_signed(key)
+    pem = tmp_path / "bot.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+                    + fake.certificate.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setenv("TEAMS_CERTIFICATE", str(pem))
+    monkeypatch.delenv("TEAMS_APP_SECRET", raising=False)
+    with transaction(org) as session:
+        session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="teams",
+                                 platform_user_id="aad-alice"))
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        platform = build(org, teams_config(fake_url, certificate_env="TEAMS_CERTIFICATE"))
+        with serve(create_app([platform.router()])) as bot_url:
+            bot = Bot(bot_url, org, fake, platform)
+            assert "Authority: up to 200.00 CNY" in bot.say("aad-alice", "me")
+    assert len(fake.assertions) == 1 and fake.assertions[0]["aud"].endswith(
+        f"/{TENANT}/oauth2/v2.0/token")
+    monkeypatch.setenv("TEAMS_CERTIFICATE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigError, match="certificate_env"):
+        build(org, teams_config("http://unused", certificate_env="TEAMS_CERTIFICATE"))

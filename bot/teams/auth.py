@@ -9,16 +9,21 @@ signature, issuer, audience (our app id), expiry and not-before.
 Out: the SDK asks a `Connections` for an access token before it calls the Bot
 Connector. MSAL (the SDK's own provider) accepts only https authorities and looks
 its instance up on the internet, so the token is fetched here with the same OAuth
-client-credentials grant from the configured login endpoint, and cached.
+client-credentials grant from the configured login endpoint (with the client secret,
+or a certificate's signed assertion), and cached.
 """
 
 import asyncio
+import base64
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 import httpx
 import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from microsoft_agents.hosting.core import (
     AccessTokenProviderBase,
     AgentAuthConfiguration,
@@ -32,6 +37,7 @@ from storage.errors import FrontlineError
 
 METADATA_TTL = 24 * 3600  # Microsoft rotates keys slowly; the metadata is re-read daily
 TOKEN_MARGIN = 300  # seconds before expiry at which the bot's own token is renewed
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class TokenRefused(FrontlineError):
@@ -79,14 +85,36 @@ class BotTokenValidator(JwtTokenValidator):
         return ClaimsIdentity(claims, True, security_token=token)
 
 
+class Certificate:
+    """Proves the app with a certificate: a short-lived JWT (a client assertion) signed
+    with its private key, naming the certificate by its SHA-1 thumbprint (x5t)."""
+
+    def __init__(self, pem: bytes) -> None:
+        self.key = serialization.load_pem_private_key(pem, password=None)
+        thumbprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA1())
+        self.x5t = base64.urlsafe_b64encode(thumbprint).decode().rstrip("=")
+
+    def assertion(self, client_id: str, token_url: str) -> str:
+        now = int(time.time())
+        return jwt.encode({"aud": token_url, "iss": client_id, "sub": client_id,
+                           "jti": str(uuid.uuid4()), "nbf": now, "exp": now + 600},
+                          self.key, algorithm="RS256", headers={"x5t": self.x5t})
+
+
 class ClientCredentials(AccessTokenProviderBase):
     """The bot's own access token (client credentials), cached until near expiry."""
 
-    def __init__(self, settings: Settings, secret: str,
+    def __init__(self, settings: Settings, secret: str | Certificate,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings, self.secret, self.clock = settings, secret, clock
         self._tokens: dict[str, tuple[str, float]] = {}  # scope -> (token, renew at)
         self._lock = threading.Lock()
+
+    def _proof(self, token_url: str) -> dict[str, str]:
+        if isinstance(self.secret, Certificate):
+            return {"client_assertion_type": ASSERTION_TYPE,
+                    "client_assertion": self.secret.assertion(self.settings.app_id, token_url)}
+        return {"client_secret": self.secret}
 
     def _fetch(self, scope: str) -> str:
         with self._lock:
@@ -94,10 +122,10 @@ class ClientCredentials(AccessTokenProviderBase):
             if cached and self.clock() < cached[1]:
                 return cached[0]
             tenant = self.settings.tenant_id or "botframework.com"
-            response = httpx.post(
-                f"{self.settings.login_base.rstrip('/')}/{tenant}/oauth2/v2.0/token",
-                data={"grant_type": "client_credentials", "client_id": self.settings.app_id,
-                      "client_secret": self.secret, "scope": scope}, timeout=10)
+            url = f"{self.settings.login_base.rstrip('/')}/{tenant}/oauth2/v2.0/token"
+            response = httpx.post(url, data={
+                "grant_type": "client_credentials", "client_id": self.settings.app_id,
+                "scope": scope, **self._proof(url)}, timeout=10)
             response.raise_for_status()
             data = response.json()
             self._tokens[scope] = (data["access_token"], self.clock()

@@ -16,6 +16,9 @@ class Settings(PlatformSettings):
     app_id: str = ""  # the bot's Microsoft App ID (Entra application / client id)
     tenant_id: str = ""  # the Entra tenant of a single-tenant bot
     secret_env: str = "TEAMS_APP_SECRET"  # the app registration's client secret
+    # Or a certificate instead: the variable named here holds the path of a PEM file
+    # with the private key and the certificate uploaded to the app registration.
+    certificate_env: str = ""
     # Where tokens come from and where their signing keys are published. Defaults
     # are Microsoft's; a test points them at a local fake.
     login_base: str = "https://login.microsoftonline.com"
