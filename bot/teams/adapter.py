@@ -68,6 +68,11 @@ def invoke(body: dict) -> InvokeResponse:
     return InvokeResponse(status=200, body=body)
 
 
+def note(text: str) -> InvokeResponse:
+    """A card action's answer shown on the card, which stays as it was."""
+    return invoke({"statusCode": 200, "type": NOTE, "value": text})
+
+
 class FrontlineAgent(ActivityHandler):
     def __init__(self, engine: Engine, config: Config) -> None:
         self.engine, self.config = engine, config
@@ -159,16 +164,15 @@ class FrontlineAgent(ActivityHandler):
         if isinstance(command, Decide) and not command.approve:
             reason = " ".join(str(data.get("reason") or "").split())
             if not reason:  # only someone who may decline is asked for a reason
-                reply, locale = await run_in_threadpool(functools.partial(
+                check, locale = await run_in_threadpool(functools.partial(
                     self.inbound.run, user, replace(command, comment="-"), check_only=True))
-                return invoke({"statusCode": 200, "type": NOTE, "value": render_reply(
-                    reply, locale) if not reply.ok else render_message(
-                    Message("error.decline_reason"), locale)})
+                asked = Reply.of("error.decline_reason") if check.ok else check
+                return note(render_reply(asked, locale))
             command = parse(f"{data['command']} {reason}")
         reply, locale = await self._run(user, command, Event("invoke", activity.id))
         outcome = render_reply(reply, locale)
         if not (reply.ok and isinstance(command, Decide)):
-            return invoke({"statusCode": 200, "type": NOTE, "value": outcome})
+            return note(outcome)
         decided = await run_in_threadpool(self.inbound.decided_by, user, locale)
         redrawn = cards.decided_card(str(data.get("shown") or ""), outcome, decided)
         if activity.reply_to_id:  # everyone else who sees the card sees it decided too
