@@ -5,6 +5,7 @@ import asyncio
 import socket
 import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import Engine
@@ -282,6 +283,16 @@ def cmd_api_token_list(config: Config, args: argparse.Namespace) -> None:
             print(f"{token.name}\tcreated {token.created_at:%Y-%m-%d}\t{state}")
 
 
+def cmd_teams_package(config: Config, args: argparse.Namespace) -> None:
+    from bot.teams import manifest  # only this command needs it
+
+    app_id = config.platforms.teams.app_id
+    if not app_id:
+        raise ConfigError("platforms.teams.app_id: the bot's Microsoft App ID is required")
+    manifest.package(Path(args.out), app_id, args.host)
+    print(f"{args.out}: upload it in Teams (Apps → Manage your apps → Upload an app).")
+
+
 def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     migrate.upgrade(config.database_url())
     print("database is at the newest schema")
@@ -348,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
         parser_for.set_defaults(func=func)
     tokens.add_parser("list", help="every token and whether it works").set_defaults(
         func=cmd_api_token_list)
+    teams = commands.add_parser("teams-package", help="the Teams app package (a .zip to upload)")
+    teams.add_argument("--out", default="frontline-teams.zip")
+    teams.add_argument("--host", required=True, help="Frontline's public host name")
+    teams.set_defaults(func=cmd_teams_package)
     db = commands.add_parser("db", help="the database schema: apply migrations"
                              ).add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)

@@ -34,6 +34,7 @@ PLATFORMS: dict[str, str] = {
     "telegram": "bot.telegram",
     "wecom": "bot.wecom",
     "feishu": "bot.feishu",
+    "teams": "bot.teams",
 }
 
 

@@ -26,6 +26,7 @@ BODY_LIMITS: Mapping[str, int] = {
     "/wecom/callback": 64 * KIB,  # one encrypted message
     "/telegram/webhook": 256 * KIB,  # one update (a message ≤ 4,096 characters)
     "/slack/events": 1024 * KIB,  # interactions carry the whole message or modal shown
+    "/api/messages": 256 * KIB,  # one Teams activity (a message, a card action, a form)
 }
 DEFAULT_BODY_LIMIT = 64 * KIB  # the web console's forms, the JSON API
 

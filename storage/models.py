@@ -336,3 +336,15 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     created_at: datetime = _when()
     revoked_at: datetime | None = _when(nullable=True)
+
+
+class TeamsConversation(SQLModel, table=True):
+    """A Teams conversation the bot was added to or spoken to in, with the reference
+    Teams gave (service URL, tenant, bot), so any worker can post there later."""
+
+    conversation_id: str = Field(primary_key=True)
+    kind: str = Field(description="personal | channel | groupChat")
+    aad_object_id: str | None = Field(default=None, index=True,
+                                      description="the person, for a personal chat")
+    reference: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when()

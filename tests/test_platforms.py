@@ -58,7 +58,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
                             "TELEGRAM_WEBHOOK_SECRET": "w", "WECOM_SECRET": "app-secret",
                             "WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY,
                             "ROBOT_ALL": "key", "FEISHU_APP_SECRET": "fs",
-                            "FEISHU_ENCRYPT_KEY": "k", "FEISHU_VERIFICATION_TOKEN": "v"}.items():
+                            "FEISHU_ENCRYPT_KEY": "k", "FEISHU_VERIFICATION_TOKEN": "v",
+                            "TEAMS_APP_SECRET": "s"}.items():
         monkeypatch.setenv(variable, value)
     slack = FakeSlack()  # Bolt checks its token when it is built
     with slack.serve() as slack_url:
@@ -67,7 +68,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
             "telegram": {"enabled": True, "mode": "webhook",
                          "webhook_url": "https://frontline.example/telegram/webhook"},
             "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]},
-            "feishu": {"enabled": True, "app_id": "cli_1", "mode": "http"}}})
+            "feishu": {"enabled": True, "app_id": "cli_1", "mode": "http"},
+            "teams": {"enabled": True, "app_id": "app"}}})
         wired = runtime.wire(engine, config)
     assert [platform.name for platform in wired.platforms] == list(PLATFORMS)
     assert all(isinstance(platform, Platform) for platform in wired.platforms)
@@ -76,9 +78,10 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     assert client.post("/telegram/webhook", json={}).status_code == 403
     assert client.get("/wecom/callback").status_code == 403
     assert client.post("/feishu/events", content=b"{}").status_code == 401
-    assert {"slack", "telegram", "wecom", "feishu"} <= {channel.name
+    assert client.post("/api/messages", json={}).status_code == 401
+    assert {"slack", "telegram", "wecom", "feishu", "teams"} <= {channel.name
                                                         for channel in wired.channels}
-    assert len(wired.on_start) == len(wired.on_stop) == 4
+    assert len(wired.on_start) == len(wired.on_stop) == 5
 
 
 @pytest.mark.parametrize(("section", "environment", "message"), [
@@ -102,11 +105,14 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     ({"feishu": {"enabled": True, "app_id": "cli_1", "domain": "http://open.example.com"}},
      {"FEISHU_APP_SECRET": "s"},
      "platforms.feishu.domain: domain must use https scheme (got 'http://open.example.com')"),
+    ({"teams": {"enabled": True, "app_id": "app"}}, {},
+     "platforms.teams.secret_env: environment variable TEAMS_APP_SECRET is not set"),
 ])
 def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
     for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                      "TELEGRAM_BOT_TOKEN", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY",
-                     "ROBOT_HARBOUR", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY"):
+                     "ROBOT_HARBOUR", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY",
+                     "TEAMS_APP_SECRET"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -130,16 +136,18 @@ config = parse_config({{"platforms": {{"wecom": {{"enabled": True, "corp_id": "w
 wired = runtime.wire(engine, config)
 print([platform.name for platform in wired.platforms])
 print(sorted(name for name in sys.modules
-             if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram", "lark_oapi")
-             or name.startswith(("bot.slack.", "bot.telegram.", "bot.feishu."))))
+             if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram", "lark_oapi",
+                                       "microsoft_agents")
+             or name.startswith(("bot.slack.", "bot.telegram.", "bot.feishu.", "bot.teams."))))
 """
     environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
                    "WECOM_AES_KEY": AES_KEY}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["['wecom']", "['bot.feishu.settings', "
-                                             "'bot.slack.settings', 'bot.telegram.settings']"]
+    assert result.stdout.split("\n")[:2] == [
+        "['wecom']", "['bot.feishu.settings', 'bot.slack.settings', 'bot.teams.settings', "
+                     "'bot.telegram.settings']"]
 
 
 def test_idempotency_keys_have_one_format_and_never_collide():

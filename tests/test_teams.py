@@ -1,0 +1,567 @@
+"""The Teams platform over real HTTP on 127.0.0.1: activities posted to /api/messages
+with tokens signed here, whose keys the bot fetches from a local OpenID/JWKS
+endpoint, and a local fake of the Bot Connector (the activities' serviceUrl) that
+records replies, card updates and proactive posts."""
+
+import itertools
+import json
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+from bot.cli import main
+from bot.config import DEMO_CATALOG, ConfigError, parse_config
+from bot.grammar import parse
+from bot.outbox import dispatch_pending
+from bot.teams import manifest
+from bot.teams.manifest import ROOT
+from bot.teams.platform import build
+from bot.web import create_app
+from handlers import linking
+from handlers.dispatch import execute
+from rituals import schedule
+from storage.engine import transaction
+from storage.models import (
+    ChatIdentity,
+    Compensation,
+    Praise,
+    Recording,
+    TeamsConversation,
+    TouchingMark,
+    Waiver,
+)
+from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
+from tests.http_servers import serve
+from tests.support import count, employee, rows
+
+USERS = {"wang": "aad-wang", "alice": "aad-alice", "bob": "aad-bob", "hana": "aad-hana"}
+GENERAL = "19:general@thread.tacv2"
+
+
+@pytest.fixture
+def fake():
+    return FakeTeams()
+
+
+def teams_config(fake_url: str, **extra):
+    return parse_config({"catalog": DEMO_CATALOG, "platforms": {"teams": {
+        "enabled": True, "app_id": APP_ID, "tenant_id": TENANT, "login_base": fake_url,
+        "openid_metadata_url": f"{fake_url}/openid", **extra}}})
+
+
+@pytest.fixture
+def teams(org, fake, monkeypatch):
+    monkeypatch.setenv("TEAMS_APP_SECRET", SECRET)
+    with transaction(org) as session:
+        for handle, aad in USERS.items():
+            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="teams",
+                                     platform_user_id=aad))
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        config = teams_config(fake_url, all_staff_channel=GENERAL)
+        platform = build(org, config)
+        with serve(create_app([platform.router()])) as bot_url:
+            yield Bot(bot_url, org, fake, platform)
+
+
+class Bot:
+    ids = itertools.count(1000)
+
+    def __init__(self, url, engine, fake, platform):
+        self.url, self.engine, self.fake, self.platform = url, engine, fake, platform
+
+    def activity(self, user: str, *, conversation: str | None = None, kind="personal",
+                 **fields) -> dict:
+        return {"type": "message", "id": f"act-{next(self.ids)}", "channelId": "msteams",
+                "serviceUrl": f"{self.fake.url}/",
+                "from": {"id": f"29:{user}", "aadObjectId": user, "name": user},
+                "recipient": {"id": f"28:{APP_ID}", "name": "Frontline"},
+                "conversation": {"id": conversation or f"a:personal-{user}",
+                                 "conversationType": kind, "tenantId": TENANT},
+                "channelData": {"tenant": {"id": TENANT}}, **fields}
+
+    def post(self, activity: dict, token: str | None = "mint") -> httpx.Response:
+        headers = {}
+        if token == "mint":
+            token = self.fake.mint()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.post(f"{self.url}/api/messages", json=activity, headers=headers,
+                          timeout=20)
+
+    def say(self, user: str, text: str, **fields) -> str:
+        before = len(self.fake.calls)
+        response = self.post(self.activity(user, text=text, **fields))
+        assert response.status_code in (200, 202), response.text
+        new = [params for _name, params in self.fake.calls[before:]]
+        return "\n".join(self.fake.text_of(p) for p in new)
+
+    def click(self, user: str, data: dict, *, reply_to: str = "m1", activity_id=None,
+              conversation=None) -> dict:
+        activity = self.activity(user, conversation=conversation, type="invoke",
+                                 name="adaptiveCard/action", replyToId=reply_to, value={
+                                     "action": {"type": "Action.Execute", "verb": "frontline",
+                                                "data": data}, "trigger": "manual"})
+        if activity_id:
+            activity["id"] = activity_id
+        response = self.post(activity)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def deliver(self, hours_later: int = 0) -> int:
+        """Run the outbox, `hours_later` (past the back-off of failed deliveries)."""
+        return dispatch_pending(self.engine, self.platform.channels(), now=lambda: datetime.now(
+            UTC) + timedelta(hours=hours_later))
+
+
+def test_commands_in_personal_chat_are_answered_through_the_connector(teams, fake):
+    assert "授权" in teams.say("aad-wang", "我")  # wang reads Chinese
+    assert "Authority: up to 200.00 CNY" in teams.say("aad-alice", "me")
+    assert "recorded on your own authority" in teams.say("aad-alice", "comp 50 gift flowers")
+    assert "Usage: comp" in teams.say("aad-alice", "comp lots")
+    assert "not registered" in teams.say("aad-stranger", "me")
+    reply = fake.sent("reply")[0]
+    assert reply["conversation"] == "a:personal-aad-wang"
+    assert reply["activity_id"].startswith("act-")
+    assert len(fake.tokens_issued) == 1  # the bot's own token is cached
+
+
+def test_a_repeated_activity_has_no_second_effect(teams, fake):
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    assert teams.post(activity).status_code == 202
+    assert teams.post(activity).status_code == 202
+    assert count(teams.engine, Compensation) == 1
+    texts = [fake.text_of(p) for p in fake.sent("reply")]
+    assert len(texts) == 2 and texts[0] == texts[1]
+
+
+def test_in_a_channel_only_a_mention_of_the_bot_is_a_command(teams, fake):
+    mention = {"type": "mention", "text": "<at>Frontline</at>",
+               "mentioned": {"id": f"28:{APP_ID}", "name": "Frontline"}}
+    said = teams.say("aad-alice", "<at>Frontline</at> me", conversation=GENERAL,
+                     kind="channel", entities=[mention])
+    assert "Authority: up to 200.00 CNY" in said
+    other = {**mention, "mentioned": {"id": "29:someone", "name": "Bob"}}
+    assert teams.say("aad-alice", "<at>Bob</at> comp 50 gift x", conversation=GENERAL,
+                     kind="channel", entities=[other]) == ""
+    assert count(teams.engine, Compensation) == 0
+    # the channel was remembered, with what a proactive post needs
+    with transaction(teams.engine) as session:
+        row = session.get(TeamsConversation, GENERAL)
+        assert row.kind == "channel" and row.reference["serviceUrl"] == f"{fake.url}/"
+
+
+@pytest.mark.parametrize("problem", ["forged", "wrong_audience", "expired", "missing",
+                                     "wrong_issuer", "unknown_key", "other_service_url",
+                                     "not_bearer", "not_endorsed"])
+def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, fake, problem):
+    tokens = {
+        "forged": fake.mint(key=new_key()),
+        "wrong_audience": fake.mint(aud="someone-else"),
+        "expired": fake.mint(exp=int(time.time()) - 3600, nbf=int(time.time()) - 7200),
+        "missing": None,
+        "wrong_issuer": fake.mint(iss="https://evil.example"),
+        "unknown_key": fake.mint(key=new_key(), kid="other-key"),
+        "other_service_url": fake.mint(serviceurl="https://elsewhere.example/"),
+        "not_bearer": "",
+        "not_endorsed": fake.mint(),  # a key that signs for Teams, on another channel's activity
+    }
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    if problem == "not_endorsed":
+        activity["channelId"] = "webchat"
+    if problem == "not_bearer":
+        response = httpx.post(f"{teams.url}/api/messages", json=activity,
+                              headers={"Authorization": "Basic abc"})
+    else:
+        response = teams.post(activity, token=tokens[problem])
+    assert response.status_code == 401
+    assert count(teams.engine, Compensation) == 0
+    assert fake.sent("reply") == [] and count(teams.engine, TeamsConversation) == 0
+    assert fake.key_fetches >= (problem not in ("missing", "not_bearer"))
+
+
+def test_a_malformed_body_is_refused_plainly(teams):
+    response = httpx.post(f"{teams.url}/api/messages", content=b"{not json",
+                          headers={"Authorization": f"Bearer {teams.fake.mint()}",
+                                   "Content-Type": "application/json"})
+    assert response.status_code == 400
+    response = teams.post({"type": "message"})
+    assert response.status_code == 400
+    without_id = teams.activity("aad-alice", text="comp 50 gift flowers")
+    del without_id["id"]
+    assert teams.post(without_id).status_code == 400
+    assert count(teams.engine, Compensation) == 0
+
+
+def approval_card(teams, fake):
+    teams.say("aad-wang", "me")  # wang's personal chat is known from here on
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    teams.deliver()
+    sent = [p for p in fake.sent("send") if p["conversation"] == "a:personal-aad-wang"]
+    assert len(sent) == 1
+    card = sent[0]["activity"]["attachments"][0]["content"]
+    return sent[0], card
+
+
+def test_an_approval_card_is_decided_by_the_approver_once(teams, fake):
+    post, card = approval_card(teams, fake)
+    assert "C1" in card["body"][0]["text"] and "350" in card["body"][0]["text"]
+    approve = card["actions"][0]
+    assert approve["type"] == "Action.Execute" and approve["title"] == "批准"
+    assert approve["data"]["command"] == "approve C1"
+    decline = card["actions"][1]
+    assert decline["type"] == "Action.ShowCard"
+    assert decline["card"]["body"][0]["id"] == "reason"
+
+    refused = teams.click("aad-bob", approve["data"], reply_to=post["id"])
+    assert refused["type"] == "application/vnd.microsoft.activity.message"
+    assert "Only the assigned approver" in refused["value"]
+    assert rows(teams.engine, Compensation)[0].status == "pending"
+
+    decided = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                          conversation="a:personal-aad-wang", activity_id="inv-1")
+    assert decided["statusCode"] == 200
+    assert decided["type"] == "application/vnd.microsoft.card.adaptive"
+    redrawn = decided["value"]
+    assert "actions" not in redrawn
+    texts = [block["text"] for block in redrawn["body"]]
+    assert "350" in texts[0] and "已批准 C1" in texts[1] and "王芳" in texts[2]
+    assert rows(teams.engine, Compensation)[0].status == "approved"
+    update = fake.sent("update")[-1]
+    assert update["activity_id"] == post["id"]
+    assert update["activity"]["attachments"][0]["content"] == redrawn
+
+    again = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                        conversation="a:personal-aad-wang", activity_id="inv-1")
+    assert again == decided  # the same click delivered twice: the same answer
+    second = teams.click("aad-wang", approve["data"], reply_to=post["id"],
+                         conversation="a:personal-aad-wang")
+    assert second["type"] == "application/vnd.microsoft.activity.message"
+    assert rows(teams.engine, Compensation)[0].status == "approved"
+    # the redelivered click redrew the same card; the second click redrew nothing
+    assert [u["activity"] for u in fake.sent("update")] == [update["activity"]] * 2
+
+
+def test_decline_asks_for_the_reason_in_the_card(teams, fake):
+    post, card = approval_card(teams, fake)
+    data = card["actions"][1]["card"]["actions"][0]["data"]
+    assert data["command"] == "decline C1"
+    not_his = teams.click("aad-bob", {**data, "reason": ""}, reply_to=post["id"])
+    assert "Only the assigned approver" in not_his["value"]
+    empty = teams.click("aad-wang", {**data, "reason": "  "}, reply_to=post["id"])
+    assert empty["type"] == "application/vnd.microsoft.activity.message"
+    assert "Only the assigned" not in empty["value"] and empty["value"]
+    assert rows(teams.engine, Compensation)[0].status == "pending"
+    declined = teams.click("aad-wang", {**data, "reason": "not within policy"},
+                           reply_to=post["id"])
+    assert declined["type"] == "application/vnd.microsoft.card.adaptive"
+    assert rows(teams.engine, Compensation)[0].status == "declined"
+    teams.deliver()
+    assert "not within policy" in teams.fake.texts_to("a:personal-aad-alice")[-1]
+
+
+def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
+        teams, fake, monkeypatch):
+    installed = teams.activity("aad-hana", conversation=GENERAL, kind="channel",
+                               type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}],
+                               channelData={"team": {"id": GENERAL}, "tenant": {"id": TENANT}})
+    assert teams.post(installed).status_code == 202  # added to the team: its reference kept
+    teams.say("aad-wang", "praise @alice The customer wrote to thank her")
+    # a new worker: nothing but the database and the config
+    restarted = build(teams.engine, teams_config(fake.url, all_staff_channel=GENERAL))
+    assert dispatch_pending(teams.engine, restarted.channels()) >= 1
+    posts = [p for p in fake.sent("send") if p["conversation"] == GENERAL]
+    assert len(posts) == 1
+    card = posts[0]["activity"]["attachments"][0]["content"]
+    assert "The customer wrote to thank her" in card["body"][0]["text"]
+    touching = card["actions"][0]
+    assert touching["title"].startswith("❤️") and touching["data"]["command"] == "touching P1"
+    answer = teams.click("aad-bob", touching["data"], reply_to=posts[0]["id"],
+                         conversation=GENERAL)
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert "P1" in answer["value"]
+    assert teams.click("aad-alice", touching["data"], conversation=GENERAL)["value"] \
+        .startswith("You cannot mark your own praise")
+    # a heart on the post counts too, once
+    reaction = teams.activity("aad-hana", conversation=f"{GENERAL};messageid={posts[0]['id']}",
+                              kind="channel", type="messageReaction",
+                              replyToId=posts[0]["id"], reactionsAdded=[{"type": "heart"}])
+    for _ in range(2):
+        assert teams.post(reaction).status_code == 202
+    assert count(teams.engine, TouchingMark) == 2  # bob's click and hana's heart
+    assert count(teams.engine, TeamsConversation, conversation_id=GENERAL) == 1
+    assert count(teams.engine, TeamsConversation, kind="channel") == 1  # not one per thread
+
+
+def test_the_outbox_waits_out_a_429_and_posts_once(teams, fake):
+    teams.say("aad-wang", "me")
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    fake.fail("send", status=429, retry_after=1)
+    assert teams.deliver() == 1
+    sent = [p for p in fake.sent("send") if p["conversation"] == "a:personal-aad-wang"]
+    assert len(sent) == 1 and len(fake.failed) == 1
+
+
+def test_a_long_retry_after_or_a_server_error_is_retried_by_the_outbox(teams, fake):
+    teams.say("aad-wang", "me")
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    fake.fail("send", status=429, retry_after=120)
+    assert teams.deliver() == 0
+    fake.fail("send", status=500)
+    assert teams.deliver(hours_later=1) == 0
+    assert fake.sent("send") == []
+    assert teams.deliver(hours_later=2) == 1
+    assert teams.deliver(hours_later=3) == 0
+    assert len([p for p in fake.sent("send")
+                if p["conversation"] == "a:personal-aad-wang"]) == 1
+
+
+def invoke(teams, user: str, name: str, value: dict, activity_id=None) -> dict:
+    activity = teams.activity(user, type="invoke", name=name, value=value)
+    if activity_id:
+        activity["id"] = activity_id
+    response = teams.post(activity)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def inputs(dialog: dict) -> dict:
+    card = dialog["task"]["value"]["card"]["content"]
+    return {block["id"]: block for block in card["body"] if "id" in block}
+
+
+def field_errors(dialog: dict) -> dict[str, str]:
+    """The error shown under each input of a dialog's card."""
+    body = dialog["task"]["value"]["card"]["content"]["body"]
+    return {before["id"]: block["text"] for before, block in itertools.pairwise(body)
+            if "id" in before and block.get("color") == "attention"}
+
+
+def test_comp_alone_opens_the_dialog_and_errors_show_on_the_fields(teams, fake):
+    teams.say("aad-alice", "comp")
+    card = fake.cards("reply")[-1]
+    assert "200.00" in card["body"][0]["text"]  # her authority, on top
+    button = card["actions"][0]
+    assert button["type"] == "Action.Submit" and button["data"]["msteams"]["type"] == "task/fetch"
+    dialog = invoke(teams, "aad-alice", "task/fetch", {"data": button["data"]})
+    assert dialog["task"]["type"] == "continue"
+    assert dialog["task"]["value"]["title"] == "Log compensation"
+    assert set(inputs(dialog)) == {"amount", "kind", "customer_ref", "reason"}
+    assert {c["value"] for c in inputs(dialog)["kind"]["choices"]} >= {"refund", "gift"}
+
+    bad = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "comp", "amount": "lots", "kind": "gift", "reason": ""}})
+    assert set(field_errors(bad)) == {"amount", "reason"}
+    assert inputs(bad)["amount"]["value"] == "lots"  # what was typed is kept
+    assert count(teams.engine, Compensation) == 0
+
+    good = {"form": "comp", "amount": "50", "kind": "gift", "reason": "flowers"}
+    done = invoke(teams, "aad-alice", "task/submit", {"data": good}, activity_id="sub-1")
+    assert done["task"]["type"] == "message"
+    assert "recorded on your own authority" in done["task"]["value"]
+    assert invoke(teams, "aad-alice", "task/submit", {"data": good}, activity_id="sub-1") == done
+    assert count(teams.engine, Compensation) == 1
+    assert "recorded on your own authority" in fake.text_of(fake.sent("reply")[-1])
+
+
+def test_the_waiver_report_dialog(teams, fake):
+    teams.say("aad-alice", "waiver no refunds without receipt @ 1h")
+    teams.say("aad-alice", "waiver report W1")
+    button = fake.cards("reply")[-1]["actions"][0]
+    assert button["data"]["form"] == "waiver" and button["data"]["waiver"] == "W1"
+    dialog = invoke(teams, "aad-alice", "task/fetch", {"data": button["data"]})
+    assert inputs(dialog)["waiver"]["value"] == "W1"
+    bad = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "refunded anyway", "why": "",
+        "cost": "a lot"}})
+    assert set(field_errors(bad)) == {"why", "cost"}
+    not_hers = invoke(teams, "aad-bob", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "x", "why": "y"}})
+    assert "waiver" in field_errors(not_hers)
+    done = invoke(teams, "aad-alice", "task/submit", {"data": {
+        "form": "waiver", "waiver": "W1", "done_instead": "refunded anyway",
+        "why": "regular customer", "cost": "45"}})
+    assert done["task"]["type"] == "message"
+    with transaction(teams.engine) as session:
+        assert session.get(Waiver, 1).status != "open"
+
+
+def extension(payload_user="aad-alice"):
+    return {"commandId": "logPraise", "commandContext": "message", "messagePayload": {
+        "body": {"contentType": "html",
+                 "content": "<p>Thank you &amp; well done<br>to Alice</p>"},
+        "from": {"user": {"id": "29:x", "aadObjectId": payload_user, "displayName": "Alice"}},
+        "attachments": [{"contentType": "reference", "name": "letter.pdf",
+                         "contentUrl": "https://files.example/letter.pdf"}]}}
+
+
+def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, fake):
+    refused = invoke(teams, "aad-bob", "composeExtension/fetchTask", extension())
+    assert refused["task"] == {"type": "message", "value": "Your role cannot do that."}
+    dialog = invoke(teams, "aad-hana", "composeExtension/fetchTask", extension())
+    shown = inputs(dialog)
+    assert shown["employee"]["value"] == "alice"
+    assert shown["text"]["value"] == "Thank you & well done to Alice"
+    assert shown["attachment"]["value"] == "https://files.example/letter.pdf"
+
+    bad = invoke(teams, "aad-hana", "composeExtension/submitAction", {
+        **extension(), "data": {"employee": "nobody", "text": " "}})
+    assert set(field_errors(bad)) == {"text"}
+    unknown = invoke(teams, "aad-hana", "composeExtension/submitAction", {
+        **extension(), "data": {"employee": "@nobody", "text": "great"}})
+    assert set(field_errors(unknown)) == {"employee"}
+    assert count(teams.engine, Praise) == 0
+    data = {key: block["value"] for key, block in shown.items()}
+    done = invoke(teams, "aad-hana", "composeExtension/submitAction",
+                  {**extension(), "data": data}, activity_id="ext-1")
+    answer = done["composeExtension"]
+    assert answer["type"] == "message" and "P1" in answer["text"]
+    invoke(teams, "aad-hana", "composeExtension/submitAction", {**extension(), "data": data},
+           activity_id="ext-1")
+    praise = rows(teams.engine, Praise)
+    assert len(praise) == 1 and praise[0].attachment_ref == "https://files.example/letter.pdf"
+
+
+def audio(teams, name: str, data: bytes) -> dict:
+    teams.fake.files[name] = (data, "audio/mpeg")
+    return {"contentType": "application/vnd.microsoft.teams.file.download.info",
+            "name": name, "content": {"downloadUrl": f"{teams.fake.url}/files/{name}",
+                                      "uniqueId": f"u-{name}", "fileType": "mp3"}}
+
+
+def test_an_audio_file_with_praise_becomes_its_recording(teams, fake, monkeypatch):
+    said = teams.say("aad-wang", "praise @alice she stayed after closing",
+                     attachments=[audio(teams, "call.mp3", b"ID3-voice")])
+    assert "P1" in said
+    kept = rows(teams.engine, Recording)
+    assert [(r.data, r.content_type, r.source) for r in kept] == [
+        (b"ID3-voice", "audio/mpeg", "teams:file:u-call.mp3")]
+    assert rows(teams.engine, Praise)[0].attachment_ref == f"recording:{kept[0].id}"
+
+    teams.say("aad-wang", "praise @bob kind words on the phone")
+    assert "P2" in teams.say("aad-wang", "", attachments=[audio(teams, "late.mp3", b"more")])
+    assert len(rows(teams.engine, Recording)) == 2
+
+    monkeypatch.setattr("bot.teams.files.RECORDING_LIMIT", 4)
+    refused = teams.say("aad-wang", "praise @alice again", attachments=[
+        audio(teams, "long.mp3", b"far too long")])
+    assert "too large" in refused or "太大" in refused
+    assert len(rows(teams.engine, Praise)) == 2
+
+
+def test_the_app_package_in_the_repo_is_the_one_built_and_zips_with_the_app_id(tmp_path):
+    built = manifest.files()
+    assert (ROOT / "teams-app-manifest.json").read_text(encoding="utf-8") == \
+        built["manifest.json"]
+    for name in ("zh-cn.json", "zh-tw.json"):
+        assert (ROOT / "teams-app" / name).read_text(encoding="utf-8") == built[name]
+    shown = json.loads(built["manifest.json"])
+    english = shown["bots"][0]["commandLists"][0]["commands"]
+    assert [c["title"] for c in english][:3] == ["comp", "waiver", "praise"]
+    assert len(english) <= 10 and all(len(c["title"]) <= 32 for c in english)
+    chinese = json.loads(built["zh-cn.json"])
+    assert chinese["bots[0].commandLists[0].commands[0].title"] == "补偿"
+    assert shown["composeExtensions"][0]["commands"][0]["id"] == "logPraise"
+
+    config = tmp_path / "frontline.toml"
+    config.write_text(f'[platforms.teams]\napp_id = "{APP_ID}"\n', encoding="utf-8")
+    out = tmp_path / "frontline-teams.zip"
+    assert main(["--config", str(config), "teams-package", "--out", str(out),
+                 "--host", "frontline.acme.example"]) == 0
+    with zipfile.ZipFile(out) as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png",
+                                              "zh-cn.json", "zh-tw.json"]
+        packaged = json.loads(archive.read("manifest.json"))
+        assert archive.read("color.png").startswith(b"\x89PNG")
+    assert packaged["id"] == packaged["bots"][0]["botId"] == APP_ID
+    assert packaged["validDomains"] == ["frontline.acme.example"]
+
+
+def test_install_stores_the_reference_and_a_link_code_links_a_person(teams, fake):
+    """Installed in personal scope, the bot can write to someone who never wrote to it;
+    `link CODE` ties an Entra object id to a person of the directory."""
+    lilei = employee(teams.engine, "lilei")
+    with transaction(teams.engine) as session:
+        code = linking.issue_code(session, lilei, "link:teams", datetime.now(UTC),
+                                  timedelta(hours=1))
+    installed = teams.activity("aad-lilei", type="conversationUpdate",
+                               membersAdded=[{"id": f"28:{APP_ID}"}])
+    assert teams.post(installed).status_code == 202
+    assert fake.calls == [] and count(teams.engine, TeamsConversation) == 1
+    assert "not registered" in teams.say("aad-lilei", "me")
+    assert "now linked to you" in teams.say("aad-lilei", f"link {code}")
+    assert count(teams.engine, ChatIdentity, platform="teams", platform_user_id="aad-lilei") == 1
+    teams.say("aad-lilei", "comp 350 refund #B7 broken vase")  # over her authority
+    teams.say("aad-wang", "approve C1")
+    teams.deliver()
+    assert any("C1" in text for text in fake.texts_to("a:personal-aad-lilei"))
+
+
+def test_the_morning_ritual_posts_in_the_teams_channel(org, fake, monkeypatch):
+    """A team's ritual post goes to that team's channel, not the all-staff one."""
+    monkeypatch.setenv("TEAMS_APP_SECRET", SECRET)
+    harbour = "19:harbour@thread.tacv2"
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    execute(org, teams_config("http://unused"), "console", "wang",
+            parse("praise @alice kind words at the counter"), now=at)
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        config = teams_config(fake_url, all_staff_channel=GENERAL,
+                              team_channels={"Harbour Street Store": harbour})
+        platform = build(org, config)
+        with serve(create_app([platform.router()])) as bot_url:
+            bot = Bot(bot_url, org, fake, platform)
+            for channel in (GENERAL, harbour):
+                assert bot.post(bot.activity("aad-hana", conversation=channel, kind="channel",
+                                             type="conversationUpdate",
+                                             membersAdded=[{"id": f"28:{APP_ID}"}])
+                                ).status_code == 202
+            fired = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+            ritual = next(t for t in schedule.targets(org, config, ["morning_praise"])
+                          if t.team_name == "Harbour Street Store")
+            assert schedule.run_once(org, config, ritual, fired, fired) == "P1"
+            bot.deliver()
+    posted = {p["conversation"]: fake.text_of(p) for p in fake.sent("send")}
+    assert "kind words at the counter" in posted[harbour]
+    assert sum(p["conversation"] == harbour for p in fake.sent("send")) == 1
+
+
+def self_signed(key) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "frontline-bot")])
+    now = datetime.now(UTC)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+
+
+def test_the_bot_can_prove_itself_with_a_certificate(org, fake, monkeypatch, tmp_path):
+    key = new_key()
+    fake.certificate = self_signed(key)
+    pem = tmp_path / "bot.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+                    + fake.certificate.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setenv("TEAMS_CERTIFICATE", str(pem))
+    monkeypatch.delenv("TEAMS_APP_SECRET", raising=False)
+    with transaction(org) as session:
+        session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="teams",
+                                 platform_user_id="aad-alice"))
+    with fake.serve() as fake_url:
+        fake.url = fake_url
+        platform = build(org, teams_config(fake_url, certificate_env="TEAMS_CERTIFICATE"))
+        with serve(create_app([platform.router()])) as bot_url:
+            bot = Bot(bot_url, org, fake, platform)
+            assert "Authority: up to 200.00 CNY" in bot.say("aad-alice", "me")
+    assert len(fake.assertions) == 1 and fake.assertions[0]["aud"].endswith(
+        f"/{TENANT}/oauth2/v2.0/token")
+    monkeypatch.setenv("TEAMS_CERTIFICATE", str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigError, match="certificate_env"):
+        build(org, teams_config("http://unused", certificate_env="TEAMS_CERTIFICATE"))
