@@ -33,6 +33,7 @@ PLATFORMS: dict[str, str] = {
     "slack": "bot.slack",
     "telegram": "bot.telegram",
     "wecom": "bot.wecom",
+    "dingtalk": "bot.dingtalk",
 }
 
 

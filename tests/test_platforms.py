@@ -57,7 +57,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
                             "SLACK_SIGNING_SECRET": "s", "TELEGRAM_BOT_TOKEN": "1:T",
                             "TELEGRAM_WEBHOOK_SECRET": "w", "WECOM_SECRET": "app-secret",
                             "WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY,
-                            "ROBOT_ALL": "key"}.items():
+                            "ROBOT_ALL": "key", "DINGTALK_APP_KEY": "ding1",
+                            "DINGTALK_APP_SECRET": "d"}.items():
         monkeypatch.setenv(variable, value)
     slack = FakeSlack()  # Bolt checks its token when it is built
     with slack.serve() as slack_url:
@@ -65,7 +66,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
             "slack": {"enabled": True, "api_base": f"{slack_url}/api/"},
             "telegram": {"enabled": True, "mode": "webhook",
                          "webhook_url": "https://frontline.example/telegram/webhook"},
-            "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]}}})
+            "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]},
+            "dingtalk": {"enabled": True, "mode": "http"}}})
         wired = runtime.wire(engine, config)
     assert [platform.name for platform in wired.platforms] == list(PLATFORMS)
     assert all(isinstance(platform, Platform) for platform in wired.platforms)
@@ -73,8 +75,9 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     assert client.post("/slack/events", content=b"{}").status_code == 401
     assert client.post("/telegram/webhook", json={}).status_code == 403
     assert client.get("/wecom/callback").status_code == 403
-    assert {"slack", "telegram", "wecom"} <= {channel.name for channel in wired.channels}
-    assert len(wired.on_start) == len(wired.on_stop) == 3
+    assert client.post("/dingtalk/robot", json={}).status_code == 403
+    assert {"slack", "telegram", "wecom", "dingtalk"} <= {c.name for c in wired.channels}
+    assert len(wired.on_start) == len(wired.on_stop) == 4
 
 
 @pytest.mark.parametrize(("section", "environment", "message"), [
