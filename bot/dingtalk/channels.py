@@ -9,11 +9,10 @@ import hashlib
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.settings import PLATFORM, CustomRobot
 from bot.outbox import Notification, for_shared_chat
-from handlers.base import Action, Message
+from handlers.base import Message
 from handlers.i18n import render_message
 
 TITLE = "Frontline"
-TOUCHING = "❤️ 感动"
 MAX_BUTTONS = 3  # the card template's button slots: action1 … action3
 
 
@@ -50,10 +49,11 @@ class DingTalkPersonChannel:
                               {"title": TITLE, "text": notification.text(locale)})
 
 
-def _touching(notification: Notification) -> Action | None:
+def _touching(notification: Notification) -> tuple[str, str] | None:
+    """A praise post's "❤️ 感动" button (in Chinese, the first language of a shared post)."""
     ref = str(notification.message.params.get("ref") or "")
     if notification.message.key == "broadcast.praise" and ref.startswith("P"):
-        return Action("", f"touching {ref}")
+        return render_message(Message("action.touching"), "zh"), f"touching {ref}"
     return None
 
 
@@ -76,7 +76,7 @@ class DingTalkGroupChannel:
             chat = hashlib.sha1(self.conversation_id.encode()).hexdigest()[:12]
             self.api.create_card(f"frontline-{notification.outbox_id}-{chat}",
                                  self.card_template,
-                                 card_params(text, [(TOUCHING, touching.command)]),
+                                 card_params(text, [touching]),
                                  group=self.conversation_id)
             return
         self.api.send_to_group(self.conversation_id, "sampleMarkdown",
