@@ -15,6 +15,7 @@ import pytest
 
 from bot.config import DEMO_CATALOG, parse_config
 from bot.dingtalk.api import sign
+from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.platform import build
 from bot.outbox import dispatch_pending
 from bot.web import create_app
@@ -329,3 +330,32 @@ def test_a_throttled_custom_robot_post_goes_out_once_later(http, fake):
     assert http.deliver(now=lambda: datetime.now(UTC) + timedelta(minutes=1)) == 1
     assert len(fake.sent("robot/send")) == 1
     assert http.deliver(now=lambda: datetime.now(UTC) + timedelta(minutes=2)) == 0
+
+
+def post_event(http, event: dict, *, timestamp: str | None = None, signature: str | None = None):
+    crypto = DingTalkCrypto(EVENT_TOKEN, EVENT_AES_KEY, CORP_ID)
+    timestamp = timestamp or str(now_ms())
+    encrypted = crypto.encrypt(json.dumps(event))
+    return httpx.post(f"{http.bot_url}/dingtalk/events", json={"encrypt": encrypted},
+                      params={"msg_signature": signature or crypto.signature(
+                          timestamp, "nonce42", encrypted), "timestamp": timestamp,
+                          "nonce": "nonce42"}, timeout=10), crypto
+
+
+def test_encrypted_events_are_answered_with_an_encrypted_success(http):
+    response, crypto = post_event(http, {"EventType": "check_url"})
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["msg_signature"] == crypto.signature(answer["timeStamp"], answer["nonce"],
+                                                       answer["encrypt"])
+    assert crypto.decrypt(answer["encrypt"]) == "success"
+
+
+@pytest.mark.parametrize("attack", ["forged", "stale"])
+def test_forged_or_stale_events_are_refused(http, attack):
+    if attack == "forged":
+        response, _ = post_event(http, {"EventType": "check_url"}, signature="0" * 40)
+    else:
+        response, _ = post_event(http, {"EventType": "check_url"},
+                                 timestamp=str(now_ms() - 3_700_000))
+    assert response.status_code == 403
