@@ -44,7 +44,7 @@ class FakeDingTalk(FakeApi):
         return message.get("content") or message.get("text") or ""
 
     def failure_response(self, method: str, failure: Failure) -> Response:
-        if method == "robot/send":
+        if method in ("robot/send", "media/upload"):
             return JSONResponse({"errcode": failure.error or 410100, "errmsg": "send too fast"})
         headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
         return JSONResponse({"code": failure.error or "ServiceUnavailable",
@@ -183,6 +183,19 @@ class FakeDingTalk(FakeApi):
         def file(code: str):
             data, content_type = self.files[code]
             return Response(data, media_type=content_type)
+
+        @app.post("/media/upload")
+        async def upload(request: Request, access_token: str = "", type: str = ""):
+            if access_token not in self.valid_tokens:
+                return {"errcode": 40014, "errmsg": "不合法的access_token"}
+            if (failure := self.injected("media/upload")) is not None:
+                return failure
+            media, media_id = (await request.form())["media"], f"@media{len(self.calls)}"
+            self.record("media/upload", {"type": type, "filename": media.filename,
+                                         "content_type": media.content_type,
+                                         "data": await media.read(), "media_id": media_id})
+            return {"errcode": 0, "errmsg": "ok", "type": type, "media_id": media_id,
+                    "created_at": int(time.time())}
 
         @app.post("/robot/sendBySession")
         async def session_reply(session: str, request: Request):

@@ -9,6 +9,8 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.platform import build
 from bot.outbox import dispatch_pending
 from bot.web import create_app
+from rituals import schedule
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
 from tests import fake_dingtalk as dt
@@ -27,7 +30,8 @@ from tests.http_servers import serve
 from tests.support import balance, count, employee, rows
 
 USERS = {"wang": "manager4220", "alice": "alice0101", "bob": "bob0202", "hana": "hana0303"}
-ALL_STAFF = "cidAllStaff0000=="
+ALL_STAFF, HARBOUR = "cidAllStaff0000==", "cidHarbour0000=="
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEMPLATE = "frontline.approval.schema"
 EVENT_TOKEN = "event-token"
 EVENT_AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
@@ -108,7 +112,8 @@ def link(org) -> None:
 def dingtalk_config(api_url: str, mode: str, **extra):
     return parse_config({"catalog": DEMO_CATALOG, "platforms": {"dingtalk": {
         "enabled": True, "mode": mode, "api_base": api_url, "card_template_id": TEMPLATE,
-        "all_staff_chat": ALL_STAFF, **extra}}})
+        "all_staff_chat": ALL_STAFF, "team_chats": {"Harbour Street Store": HARBOUR},
+        "oapi_base": api_url, **extra}}})
 
 
 @pytest.fixture
@@ -146,6 +151,7 @@ def http(org, fake, secrets, monkeypatch):
         monkeypatch.setenv("ROBOT_ALL_URL", f"{api_url}/robot/send?access_token={dt.ROBOT_TOKEN}")
         monkeypatch.setenv("ROBOT_ALL_SECRET", dt.ROBOT_SECRET)
         config = dingtalk_config(api_url, "http", corp_id=CORP_ID, all_staff_chat="",
+                                 team_chats={},
                                  all_staff_robots=[{"url_env": "ROBOT_ALL_URL",
                                                     "secret_env": "ROBOT_ALL_SECRET"}])
         platform = build(org, config)
@@ -221,6 +227,39 @@ def test_a_voice_note_after_praise_is_downloaded_and_kept(stream, fake):
     assert rows(stream.engine, Praise)[0].attachment_ref == f"recording:{recording.id}"
     assert fake.sent("messageFiles/download") == [{"downloadCode": "DC-voice-1",
                                                    "robotCode": APP_KEY}]
+
+
+def test_a_kept_voice_note_is_played_after_the_broadcast_and_the_morning_post(stream, fake):
+    fake.files["DC-voice-2"] = (b"#!AMR\n happy birthday", "audio/amr")
+    stream.say("manager4220", "praise @alice she sang my daughter happy birthday")
+    stream.send(stream.message("manager4220", "msgVOICE2", audio="DC-voice-2"))
+    stream.deliver()  # the broadcast went out before its recording was kept: no file
+    assert fake.sent("media/upload") == []
+
+    morning = next(t for t in schedule.targets(stream.engine, stream.platform.adapter.config,
+                                               ["morning_praise"])
+                   if t.team_name == "Harbour Street Store")
+    tomorrow = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    fired = datetime.combine(tomorrow, clock_time(9), SHANGHAI).astimezone(UTC)
+    assert schedule.run_once(stream.engine, stream.platform.adapter.config, morning, fired,
+                             fired) == "P1"
+    fake.fail("media/upload", error=-1)  # the upload fails once: the post is not repeated
+    stream.deliver(now=lambda: fired)
+    (post,) = [p for p in fake.sent("groupMessages/send") if p["openConversationId"] == HARBOUR
+               and p["msgKey"] == "sampleMarkdown"]
+    assert "happy birthday" in post["msgParam"]["text"]
+    assert fake.sent("media/upload") == []
+    stream.deliver(now=lambda: fired + timedelta(minutes=1))
+    (upload,) = fake.sent("media/upload")
+    assert upload["data"] == b"#!AMR\n happy birthday" and upload["filename"] == "P1.amr"
+    (played,) = [p for p in fake.sent("groupMessages/send") if p["msgKey"] == "sampleFile"]
+    assert played["openConversationId"] == HARBOUR
+    assert played["msgParam"] == {"mediaId": upload["media_id"], "fileName": "P1.amr",
+                                  "fileType": "amr"}
+    assert stream.deliver(now=lambda: fired + timedelta(hours=1)) == 0
+    assert len(fake.sent("media/upload")) == 1
+    assert len([p for p in fake.sent("groupMessages/send") if p["openConversationId"] == HARBOUR
+                and p["msgKey"] == "sampleMarkdown"]) == 1
 
 
 def test_praise_goes_to_the_group_as_a_card_with_a_touching_button(stream, fake):

@@ -20,6 +20,7 @@ import httpx
 
 from storage.errors import FrontlineError
 
+OAPI_TOKEN_ERRORS = {40001, 40014, 42001, 88}  # the older API's "token invalid or expired"
 TOKEN_MARGIN = 300  # seconds before expireIn at which the token is renewed
 ROBOT_LIMIT, ROBOT_WINDOW = 20, 60.0
 ROBOT_THROTTLED = {410100, 130101}  # custom robot: "sending too fast"
@@ -49,8 +50,9 @@ def sign(secret: str, timestamp: str) -> str:
 class DingTalkApi:
     def __init__(self, base_url: str, app_key: str, app_secret: str, robot_code: str,
                  client: httpx.Client | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.base_url = base_url.rstrip("/")
+                 clock: Callable[[], float] = time.monotonic,
+                 oapi_url: str = "https://oapi.dingtalk.com") -> None:
+        self.base_url, self.oapi_url = base_url.rstrip("/"), oapi_url.rstrip("/")
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
         self.client = client or httpx.Client(timeout=10)
         self.clock = clock
@@ -162,6 +164,23 @@ class DingTalkApi:
         response.raise_for_status()
         return response.content, response.headers.get("content-type",
                                                        "application/octet-stream")
+
+    def upload(self, data: bytes, name: str, content_type: str) -> str:
+        """Upload a file (oapi media/upload, which takes the same access token); its
+        media id, for a sampleFile message."""
+        for attempt in (1, 2):
+            token = self.token()
+            response = self.client.post(f"{self.oapi_url}/media/upload",
+                                        params={"access_token": token, "type": "file"},
+                                        files={"media": (name, data, content_type)})
+            answer = self._checked(response)
+            if answer.get("errcode") in OAPI_TOKEN_ERRORS and attempt == 1:
+                self._forget_token(token)
+                continue
+            if answer.get("errcode", 0) != 0:
+                raise DingTalkError(200, answer["errcode"], answer.get("errmsg", ""))
+            return answer["media_id"]
+        raise AssertionError("unreachable")
 
     # --- custom robots ---------------------------------------------------
     def robot_send(self, webhook: str, secret: str, body: dict) -> None:

@@ -1,14 +1,18 @@
 """The outbox through DingTalk: a person through the robot's one-to-one chat (an
 interactive card with buttons when there is a decision to make), each configured
-group chat through the app robot (a praise post as a card with a "❤️ 感动" button),
+group chat through the app robot (a praise post as a card with a "❤️ 感动" button,
+its recording as a file after it),
 and each custom robot through its signed webhook. Each group and robot is an outbox
 channel of its own, so a retry resends only where a post did not go out."""
 
 import hashlib
 
+from sqlalchemy import Engine
+
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.settings import PLATFORM, CustomRobot
 from bot.outbox import Notification, for_shared_chat
+from bot.recordings import filename, posted, recording
 from handlers.base import Message
 from handlers.i18n import render_message
 
@@ -99,3 +103,31 @@ class DingTalkRobotChannel:
         self.api.robot_send(self.webhook, self.secret, {
             "msgtype": "markdown",
             "markdown": {"title": TITLE, "text": notification.bilingual()}})
+
+
+class DingTalkRecordingChannel:
+    """The recordings of the praise posted by one group channel (`post`): uploaded and
+    sent as a file into the group once the post has gone out (see bot/recordings.py)."""
+
+    def __init__(self, api: DingTalkApi, engine: Engine, post: DingTalkGroupChannel) -> None:
+        self.api, self.engine = api, engine
+        self.conversation_id, self.team, self.after = post.conversation_id, post.team, post.name
+        self.name = f"{post.name}:recording"
+
+    def wants(self, notification: Notification) -> bool:
+        return (for_shared_chat(notification, self.team)
+                and notification.message.params.get("recording_id") is not None)
+
+    def deliver(self, notification: Notification) -> None:
+        if not posted(self.engine, notification.outbox_id, self.after):
+            raise RuntimeError("the post this recording goes with has not gone out yet")
+        kept = recording(self.engine, int(notification.message.params["recording_id"]))
+        if kept is None:  # no longer kept: nothing to play
+            return
+        data, content_type = kept
+        name = filename(str(notification.message.params.get("ref") or "recording"),
+                        content_type)
+        media_id = self.api.upload(data, name, content_type)
+        self.api.send_to_group(self.conversation_id, "sampleFile", {
+            "mediaId": media_id, "fileName": name,
+            "fileType": name.rsplit(".", 1)[-1] if "." in name else "file"})

@@ -10,7 +10,12 @@ from sqlalchemy import Engine
 from bot.config import Config, ConfigError
 from bot.dingtalk.adapter import DingTalkAdapter
 from bot.dingtalk.api import DingTalkApi
-from bot.dingtalk.channels import DingTalkGroupChannel, DingTalkPersonChannel, DingTalkRobotChannel
+from bot.dingtalk.channels import (
+    DingTalkGroupChannel,
+    DingTalkPersonChannel,
+    DingTalkRecordingChannel,
+    DingTalkRobotChannel,
+)
 from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.settings import PLATFORM, Settings
 from bot.outbox import Channel
@@ -48,12 +53,14 @@ def _env(settings: Settings, name: str) -> str:
     return value
 
 
-def shared_channels(settings: Settings, api: DingTalkApi) -> list[Channel]:
+def shared_channels(engine: Engine, settings: Settings, api: DingTalkApi) -> list[Channel]:
     template = settings.card_template_id if settings.mode == "stream" else ""
     found: list[Channel] = []
     chats = ([(settings.all_staff_chat, None)] if settings.all_staff_chat else []) \
         + [(chat, team) for team, chat in settings.team_chats.items()]
-    found += [DingTalkGroupChannel(api, template, chat, team) for chat, team in chats]
+    for chat, team in chats:  # a group's posts, then the recordings that go with them
+        post = DingTalkGroupChannel(api, template, chat, team)
+        found += [post, DingTalkRecordingChannel(api, engine, post)]
     robots = [(robot, None) for robot in settings.all_staff_robots] + [
         (robot, team) for team, robots in settings.team_robots.items() for robot in robots]
     found += [DingTalkRobotChannel(api, robot, _env(settings, robot.url_env),
@@ -65,7 +72,8 @@ def shared_channels(settings: Settings, api: DingTalkApi) -> list[Channel]:
 def build(engine: Engine, config: Config) -> DingTalkPlatform:
     settings = config.platforms.dingtalk
     key, secret = settings.secret("app_key_env"), settings.secret("app_secret_env")
-    api = DingTalkApi(settings.api_base, key, secret, settings.robot_code or key)
+    api = DingTalkApi(settings.api_base, key, secret, settings.robot_code or key,
+                      oapi_url=settings.oapi_base)
     crypto = None
     if settings.mode == "http" and settings.corp_id:
         try:
@@ -75,7 +83,7 @@ def build(engine: Engine, config: Config) -> DingTalkPlatform:
             raise ConfigError(f"platforms.dingtalk.event_aes_key_env: {error}") from None
     adapter = DingTalkAdapter(engine, config, api, secret, crypto)
     template = settings.card_template_id if settings.mode == "stream" else ""
-    channels = [DingTalkPersonChannel(api, template), *shared_channels(settings, api)]
+    channels = [DingTalkPersonChannel(api, template), *shared_channels(engine, settings, api)]
     stream = None
     if settings.mode == "stream":
         from bot.dingtalk.stream import DingTalkStream

@@ -27,6 +27,7 @@ class Settings(PlatformSettings):
     app_secret_env: str = "DINGTALK_APP_SECRET"  # Client Secret (AppSecret)
     robot_code: str = ""  # the robot's code; empty: the app key, as for an app's own robot
     api_base: str = "https://api.dingtalk.com"
+    oapi_base: str = "https://oapi.dingtalk.com"  # the older API, for media upload
     # The interactive card template (卡片平台) for approvals and praise posts; empty:
     # plain messages with the commands to type. Its buttons call back over Stream.
     card_template_id: str = ""
