@@ -21,6 +21,7 @@ from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.platform import build
 from bot.outbox import dispatch_pending
 from bot.web import create_app
+from handlers.linking import issue_code
 from rituals import schedule
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
@@ -398,3 +399,15 @@ def test_forged_or_stale_events_are_refused(http, attack):
         response, _ = post_event(http, {"EventType": "check_url"},
                                  timestamp=str(now_ms() - 3_700_000))
     assert response.status_code == 403
+
+
+def test_staff_link_their_dingtalk_account_with_a_one_time_code(stream):
+    with transaction(stream.engine) as session:
+        code = issue_code(session, employee(stream.engine, "lilei"), "link:dingtalk",
+                          datetime.now(UTC), timedelta(hours=24))
+    assert "not registered" in stream.say("lilei0404", "me")
+    stream.say("lilei0404", f"link {code}")
+    assert "not registered" not in stream.say("lilei0404", "me")
+    (linked,) = rows(stream.engine, ChatIdentity, platform_user_id="lilei0404")
+    assert linked.platform == "dingtalk" and linked.employee_id == employee(stream.engine,
+                                                                            "lilei").id
