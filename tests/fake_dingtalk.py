@@ -62,6 +62,12 @@ class FakeDingTalk(FakeApi):
         asyncio.run_coroutine_threadsafe(self.socket.send_text(json.dumps(frame)),
                                          self.loop).result(timeout=5)
 
+    def drop(self) -> None:
+        """Close the connection from the gateway's side, as DingTalk may at any time."""
+        socket = self.socket
+        self.socket = None
+        asyncio.run_coroutine_threadsafe(socket.close(), self.loop).result(timeout=5)
+
     def acks_of(self, message_id: str) -> list[dict]:
         return [a for a in self.acks if a["headers"].get("messageId") == message_id]
 

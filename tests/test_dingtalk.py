@@ -411,3 +411,25 @@ def test_staff_link_their_dingtalk_account_with_a_one_time_code(stream):
     (linked,) = rows(stream.engine, ChatIdentity, platform_user_id="lilei0404")
     assert linked.platform == "dingtalk" and linked.employee_id == employee(stream.engine,
                                                                             "lilei").id
+
+
+@pytest.mark.parametrize("text", ["praise @alice nice\x00work", "praise @alice nice \ud800 work",
+                                  "praise @alice " + "很好" * 2100])
+def test_unstorable_or_overlong_text_is_refused_and_changes_nothing(stream, text):
+    answer = stream.say("manager4220", text)
+    assert answer and "P1" not in answer
+    assert count(stream.engine, Praise) == 0 and count(stream.engine, LedgerEntry) == 0
+
+
+def test_a_message_id_no_store_could_hold_is_acknowledged_and_changes_nothing(stream):
+    stream.send(stream.message("manager4220", "msg\x00evil", text="praise @alice nice work"))
+    assert count(stream.engine, Praise) == 0
+
+
+def test_the_connection_is_opened_again_when_the_gateway_drops_it(stream, fake):
+    fake.drop()
+    fake.wait_for(lambda: fake.connections == 2 and fake.socket is not None, timeout=20,
+                  what="a second connection")
+    assert len(fake.sent("connections/open")) == 2
+    assert "Authority: up to 200.00 CNY" in stream.say("alice0101", "me")
+    assert stream.platform.ready()
