@@ -93,11 +93,22 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     ({"wecom": {"enabled": True, "team_robot_envs": {"Harbour": ["ROBOT_HARBOUR"]}}},
      {"WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY, "WECOM_SECRET": "s"},
      "platforms.wecom: environment variable ROBOT_HARBOUR is not set"),
+    ({"dingtalk": {"enabled": True}}, {},
+     "platforms.dingtalk.app_key_env: environment variable DINGTALK_APP_KEY is not set"),
+    ({"dingtalk": {"enabled": True, "all_staff_robots": [
+        {"url_env": "ROBOT_HARBOUR", "secret_env": "ROBOT_HARBOUR_SECRET"}]}},
+     {"DINGTALK_APP_KEY": "ding1", "DINGTALK_APP_SECRET": "s"},
+     "platforms.dingtalk: environment variable ROBOT_HARBOUR is not set"),
+    ({"dingtalk": {"enabled": True, "mode": "http", "corp_id": "ding0"}},
+     {"DINGTALK_APP_KEY": "ding1", "DINGTALK_APP_SECRET": "s", "DINGTALK_EVENT_TOKEN": "t",
+      "DINGTALK_EVENT_AES_KEY": "short"},
+     "platforms.dingtalk.event_aes_key_env: the EncodingAESKey must be 43 characters of base64"),
 ])
 def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
     for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                      "TELEGRAM_BOT_TOKEN", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY",
-                     "ROBOT_HARBOUR"):
+                     "ROBOT_HARBOUR", "DINGTALK_APP_KEY", "DINGTALK_APP_SECRET",
+                     "DINGTALK_EVENT_TOKEN", "DINGTALK_EVENT_AES_KEY"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -121,16 +132,16 @@ config = parse_config({{"platforms": {{"wecom": {{"enabled": True, "corp_id": "w
 wired = runtime.wire(engine, config)
 print([platform.name for platform in wired.platforms])
 print(sorted(name for name in sys.modules
-             if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram")
-             or name.startswith(("bot.slack.", "bot.telegram."))))
+             if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram", "dingtalk_stream")
+             or name.startswith(("bot.slack.", "bot.telegram.", "bot.dingtalk."))))
 """
     environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
                    "WECOM_AES_KEY": AES_KEY}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["['wecom']",
-                                             "['bot.slack.settings', 'bot.telegram.settings']"]
+    assert result.stdout.split("\n")[:2] == [
+        "['wecom']", "['bot.dingtalk.settings', 'bot.slack.settings', 'bot.telegram.settings']"]
 
 
 def test_idempotency_keys_have_one_format_and_never_collide():
