@@ -433,3 +433,30 @@ def test_the_connection_is_opened_again_when_the_gateway_drops_it(stream, fake):
     assert len(fake.sent("connections/open")) == 2
     assert "Authority: up to 200.00 CNY" in stream.say("alice0101", "me")
     assert stream.platform.ready()
+
+
+@pytest.mark.parametrize("broken", [{"text": "not an object"}, {"text": {"content": 7}},
+                                    {"senderStaffId": 42}, {"atUsers": 5},
+                                    {"sessionWebhookExpiredTime": "soon"},
+                                    {"msgtype": "audio", "content": "x"}])
+def test_malformed_signed_messages_are_refused_without_a_500(http, broken):
+    data = http.message("manager4220", "msgBROKEN", text="praise @alice nice work") | broken
+    timestamp = str(now_ms())
+    response = httpx.post(f"{http.bot_url}/dingtalk/robot", json=data, timeout=10,
+                          headers={"timestamp": timestamp, "sign": sign(APP_SECRET, timestamp)})
+    assert response.status_code in (200, 400)
+    assert count(http.engine, Praise) == 0
+
+
+def test_a_session_webhook_elsewhere_is_not_followed(http, fake):
+    data = http.message("alice0101", "msgELSEWHERE", text="me") | {
+        "sessionWebhook": "http://127.0.0.1:9/robot/sendBySession?session=x"}
+    http.send(data)
+    assert fake.sent("sendBySession") == []
+    assert "Authority" in fake.texts_to("alice0101")[-1]  # answered through the robot API
+
+
+def test_a_malformed_card_callback_is_refused_with_a_bad_request_ack(stream, fake):
+    ack = fake.push_and_wait(CARD_TOPIC, {"extension": "{not json", "userId": "manager4220",
+                                          "content": "{}", "outTrackId": "t"}, "cb-broken")
+    assert ack["code"] == 400 and count(stream.engine, Compensation) == 0

@@ -36,6 +36,14 @@ log = logging.getLogger(__name__)
 SINGLE_CHAT = "1"
 
 
+def _read(model, data: dict):
+    """The SDK's reading of a message or card callback; a malformed one is refused."""
+    try:
+        return model.from_dict(data)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise CallbackError(f"malformed {model.__name__}: {error!r}") from None
+
+
 class DingTalkAdapter:
     def __init__(self, engine: Engine, config: Config, api: DingTalkApi, app_secret: str,
                  crypto: DingTalkCrypto | None = None,
@@ -48,9 +56,10 @@ class DingTalkAdapter:
     # --- robot messages --------------------------------------------------
     def on_message(self, data: dict) -> None:
         """Run a robot message's command as its sender and answer in its conversation."""
-        message = ChatbotMessage.from_dict(data)
+        message = _read(ChatbotMessage, data)
         user = message.sender_staff_id  # absent for someone outside the organisation
-        if not user or not message.message_id:
+        if not (isinstance(user, str) and user and isinstance(message.message_id, str)
+                and message.message_id):
             return
         command = self._command(message)
         if command is None:
@@ -62,11 +71,13 @@ class DingTalkAdapter:
             log.exception("could not answer DingTalk message %s", message.message_id)
 
     def _command(self, message: ChatbotMessage) -> Command | None:
-        if message.message_type == "text" and message.text is not None:
-            return parse((message.text.content or "").strip())
+        if message.message_type == "text" and message.text is not None \
+                and isinstance(message.text.content, str):
+            return parse(message.text.content.strip())
         if message.message_type == "audio":
-            code = (message.extensions.get("content") or {}).get("downloadCode")
-            if code:
+            content = message.extensions.get("content")
+            code = content.get("downloadCode") if isinstance(content, dict) else None
+            if isinstance(code, str) and code:
                 data, content_type = self.api.download(code)
                 return AttachRecording(data, content_type, f"dingtalk:file:{message.message_id}")
         return None
@@ -74,8 +85,11 @@ class DingTalkAdapter:
     def _answer(self, message: ChatbotMessage, user: str, text: str) -> None:
         group = message.conversation_type != SINGLE_CHAT
         expires = message.session_webhook_expired_time or 0
-        if message.session_webhook and expires > self.clock() * 1000:
-            self.api.reply(message.session_webhook, text, user if group else None)
+        webhook = message.session_webhook
+        # Only DingTalk's own session URL: a message never sends Frontline elsewhere.
+        if isinstance(webhook, str) and webhook.startswith(self.settings.oapi_base + "/") \
+                and expires > self.clock() * 1000:
+            self.api.reply(webhook, text, user if group else None)
         elif group:
             self.api.send_to_group(message.conversation_id, "sampleText", {"content": text})
         else:
@@ -85,10 +99,12 @@ class DingTalkAdapter:
     def on_card(self, data: dict, callback_id: str) -> dict:
         """A card button: its command run as the clicker, who is answered one-to-one;
         a decision made redraws the card in place without its buttons."""
-        card = CardCallbackMessage.from_dict(data)
-        params = (card.content.get("cardPrivateData") or {}).get("params") or {}
-        text = str(params.get("command") or "")
-        if not card.user_id or not text or not callback_id:
+        card = _read(CardCallbackMessage, data)
+        private = card.content.get("cardPrivateData") if isinstance(card.content, dict) else None
+        params = (private or {}).get("params") if isinstance(private, dict) else None
+        text = params.get("command") if isinstance(params, dict) else None
+        if not isinstance(card.user_id, str) or not card.user_id or not isinstance(text, str) \
+                or not text or not callback_id:
             return {}
         command = parse(text)
         reply, locale = self.inbound.run(card.user_id, command, Event("card", callback_id))
@@ -139,7 +155,11 @@ class DingTalkAdapter:
         except (CallbackError, ValueError) as error:
             log.warning("DingTalk robot callback refused: %s", error)
             return Response(status_code=403)
-        await run_in_threadpool(self.on_message, data)
+        try:
+            await run_in_threadpool(self.on_message, data)
+        except CallbackError as error:
+            log.warning("DingTalk robot callback refused: %s", error)
+            return Response(status_code=400)
         return JSONResponse({})
 
     async def event_callback(self, request: Request, msg_signature: str = "",

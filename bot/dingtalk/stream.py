@@ -21,6 +21,7 @@ from dingtalk_stream.version import VERSION_STRING
 from websockets.protocol import State
 
 from bot.dingtalk.adapter import DingTalkAdapter
+from bot.msgcrypt import CallbackError
 
 log = logging.getLogger(__name__)
 OPEN_CONNECTION = "/v1.0/gateway/connections/open"
@@ -62,6 +63,9 @@ class RobotMessages(CallbackHandler):
     async def process(self, message: CallbackMessage) -> tuple[int, str]:
         try:
             await asyncio.to_thread(self.adapter.on_message, message.data)
+        except CallbackError as error:  # malformed: sending it again would not help
+            log.warning("DingTalk robot message refused: %s", error)
+            return AckMessage.STATUS_BAD_REQUEST, "malformed"
         except Exception:  # not acknowledged as done: DingTalk sends it again
             log.exception("DingTalk robot message %s failed", message.headers.message_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
@@ -77,6 +81,9 @@ class CardClicks(CallbackHandler):
         try:
             answer = await asyncio.to_thread(self.adapter.on_card, message.data,
                                              message.headers.message_id)
+        except CallbackError as error:
+            log.warning("DingTalk card callback refused: %s", error)
+            return AckMessage.STATUS_BAD_REQUEST, "malformed"
         except Exception:
             log.exception("DingTalk card callback %s failed", message.headers.message_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
