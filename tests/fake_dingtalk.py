@@ -156,11 +156,16 @@ class FakeDingTalk(FakeApi):
             if error:
                 return error
             if body["outTrackId"] in self.cards:
-                return JSONResponse({"code": "param.outTrackIdExist",
-                                     "message": "outTrackId exists"}, status_code=400)
+                return JSONResponse({"code": "param.invalid",
+                                     "message": "the outTrackId has a card already"},
+                                    status_code=400)
             self.cards[body["outTrackId"]] = dict(body["cardData"]["cardParamMap"])
             self.record("card/createAndDeliver", body)
-            return {"success": True, "result": {"outTrackId": body["outTrackId"]}}
+            kind, _, space = body["openSpaceId"].split("//", 1)[1].partition(".")
+            delivered = {"spaceType": kind, "spaceId": space, "success": True,
+                         "carrierId": f"carrier-{len(self.calls)}"}
+            return {"success": True, "result": {"outTrackId": body["outTrackId"],
+                                                "deliverResults": [delivered]}}
 
         @app.put("/v1.0/card/instances")
         async def update_card(request: Request):

@@ -148,7 +148,11 @@ class DingTalkApi:
             body |= {"openSpaceId": f"dtv1.card//IM_GROUP.{group}",
                      "imGroupOpenSpaceModel": {"supportForward": True},
                      "imGroupOpenDeliverModel": {"robotCode": self.robot_code}}
-        self._call("POST", "/v1.0/card/instances/createAndDeliver", body)
+        data = self._call("POST", "/v1.0/card/instances/createAndDeliver", body)
+        failed = [r for r in (data.get("result") or {}).get("deliverResults") or []
+                  if r.get("success") is False]
+        if data.get("success") is False or failed:
+            raise DingTalkError(200, "deliver", str(failed or data)[:200])
 
     def update_card(self, out_track_id: str, params: dict[str, str]) -> None:
         self._call("PUT", "/v1.0/card/instances", {
