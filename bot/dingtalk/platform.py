@@ -53,8 +53,8 @@ def _env(settings: Settings, name: str) -> str:
     return value
 
 
-def shared_channels(engine: Engine, settings: Settings, api: DingTalkApi) -> list[Channel]:
-    template = settings.card_template_id if settings.mode == "stream" else ""
+def shared_channels(engine: Engine, settings: Settings, api: DingTalkApi,
+                    template: str) -> list[Channel]:
     found: list[Channel] = []
     chats = ([(settings.all_staff_chat, None)] if settings.all_staff_chat else []) \
         + [(chat, team) for team, chat in settings.team_chats.items()]
@@ -82,8 +82,10 @@ def build(engine: Engine, config: Config) -> DingTalkPlatform:
         except ValueError as error:
             raise ConfigError(f"platforms.dingtalk.event_aes_key_env: {error}") from None
     adapter = DingTalkAdapter(engine, config, api, secret, crypto)
+    # Card clicks come back on the Stream connection: in HTTP mode, plain messages.
     template = settings.card_template_id if settings.mode == "stream" else ""
-    channels = [DingTalkPersonChannel(api, template), *shared_channels(engine, settings, api)]
+    channels = [DingTalkPersonChannel(api, template),
+                *shared_channels(engine, settings, api, template)]
     stream = None
     if settings.mode == "stream":
         from bot.dingtalk.stream import DingTalkStream
