@@ -35,6 +35,7 @@ PLATFORMS: dict[str, str] = {
     "wecom": "bot.wecom",
     "feishu": "bot.feishu",
     "teams": "bot.teams",
+    "dingtalk": "bot.dingtalk",
 }
 
 

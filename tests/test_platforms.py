@@ -59,7 +59,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
                             "WECOM_TOKEN": "t", "WECOM_AES_KEY": AES_KEY,
                             "ROBOT_ALL": "key", "FEISHU_APP_SECRET": "fs",
                             "FEISHU_ENCRYPT_KEY": "k", "FEISHU_VERIFICATION_TOKEN": "v",
-                            "TEAMS_APP_SECRET": "s"}.items():
+                            "TEAMS_APP_SECRET": "s", "DINGTALK_APP_KEY": "ding1",
+                            "DINGTALK_APP_SECRET": "d"}.items():
         monkeypatch.setenv(variable, value)
     slack = FakeSlack()  # Bolt checks its token when it is built
     with slack.serve() as slack_url:
@@ -69,7 +70,8 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
                          "webhook_url": "https://frontline.example/telegram/webhook"},
             "wecom": {"enabled": True, "corp_id": "ww1", "all_staff_robot_envs": ["ROBOT_ALL"]},
             "feishu": {"enabled": True, "app_id": "cli_1", "mode": "http"},
-            "teams": {"enabled": True, "app_id": "app"}}})
+            "teams": {"enabled": True, "app_id": "app"},
+            "dingtalk": {"enabled": True, "mode": "http"}}})
         wired = runtime.wire(engine, config)
     assert [platform.name for platform in wired.platforms] == list(PLATFORMS)
     assert all(isinstance(platform, Platform) for platform in wired.platforms)
@@ -79,9 +81,9 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
     assert client.get("/wecom/callback").status_code == 403
     assert client.post("/feishu/events", content=b"{}").status_code == 401
     assert client.post("/api/messages", json={}).status_code == 401
-    assert {"slack", "telegram", "wecom", "feishu", "teams"} <= {channel.name
-                                                        for channel in wired.channels}
-    assert len(wired.on_start) == len(wired.on_stop) == 5
+    assert client.post("/dingtalk/robot", json={}).status_code == 403
+    assert set(PLATFORMS) <= {channel.name for channel in wired.channels}
+    assert len(wired.on_start) == len(wired.on_stop) == len(PLATFORMS)
 
 
 @pytest.mark.parametrize(("section", "environment", "message"), [
@@ -107,12 +109,23 @@ def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monke
      "platforms.feishu.domain: domain must use https scheme (got 'http://open.example.com')"),
     ({"teams": {"enabled": True, "app_id": "app"}}, {},
      "platforms.teams.secret_env: environment variable TEAMS_APP_SECRET is not set"),
+    ({"dingtalk": {"enabled": True}}, {},
+     "platforms.dingtalk.app_key_env: environment variable DINGTALK_APP_KEY is not set"),
+    ({"dingtalk": {"enabled": True, "all_staff_robots": [
+        {"url_env": "ROBOT_HARBOUR", "secret_env": "ROBOT_HARBOUR_SECRET"}]}},
+     {"DINGTALK_APP_KEY": "ding1", "DINGTALK_APP_SECRET": "s"},
+     "platforms.dingtalk: environment variable ROBOT_HARBOUR is not set"),
+    ({"dingtalk": {"enabled": True, "mode": "http", "corp_id": "ding0"}},
+     {"DINGTALK_APP_KEY": "ding1", "DINGTALK_APP_SECRET": "s", "DINGTALK_EVENT_TOKEN": "t",
+      "DINGTALK_EVENT_AES_KEY": "short"},
+     "platforms.dingtalk.event_aes_key_env: the EncodingAESKey must be 43 characters of base64"),
 ])
 def test_a_platform_names_what_it_misses(engine, monkeypatch, section, environment, message):
     for variable in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                      "TELEGRAM_BOT_TOKEN", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY",
                      "ROBOT_HARBOUR", "FEISHU_APP_SECRET", "FEISHU_ENCRYPT_KEY",
-                     "TEAMS_APP_SECRET"):
+                     "TEAMS_APP_SECRET", "DINGTALK_APP_KEY", "DINGTALK_APP_SECRET",
+                     "DINGTALK_EVENT_TOKEN", "DINGTALK_EVENT_AES_KEY"):
         monkeypatch.delenv(variable, raising=False)
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)
@@ -137,8 +150,9 @@ wired = runtime.wire(engine, config)
 print([platform.name for platform in wired.platforms])
 print(sorted(name for name in sys.modules
              if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram", "lark_oapi",
-                                       "microsoft_agents")
-             or name.startswith(("bot.slack.", "bot.telegram.", "bot.feishu.", "bot.teams."))))
+                                       "microsoft_agents", "dingtalk_stream")
+             or name.startswith(("bot.slack.", "bot.telegram.", "bot.feishu.", "bot.teams.",
+                                 "bot.dingtalk."))))
 """
     environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
                    "WECOM_AES_KEY": AES_KEY}
@@ -146,8 +160,8 @@ print(sorted(name for name in sys.modules
                             timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == [
-        "['wecom']", "['bot.feishu.settings', 'bot.slack.settings', 'bot.teams.settings', "
-                     "'bot.telegram.settings']"]
+        "['wecom']", "['bot.dingtalk.settings', 'bot.feishu.settings', 'bot.slack.settings', "
+                     "'bot.teams.settings', 'bot.telegram.settings']"]
 
 
 def test_idempotency_keys_have_one_format_and_never_collide():

@@ -2,6 +2,6 @@
 adapter (callbacks in), the channels (the outbox out) and the platform that wires
 them.
 
-Another WeCom-style platform (Feishu/Lark, DingTalk) would be a package of the same
-shape beside this one, and one line in bot.platform.PLATFORMS.
+Another WeCom-style platform is a package of the same shape beside this one (DingTalk:
+bot/dingtalk/), and one line in bot.platform.PLATFORMS.
 """

@@ -1,0 +1,228 @@
+"""A local fake of DingTalk: the open API Frontline calls (token, robot send, card
+create/update, message-file download, a message's sessionWebhook, custom robots
+with signed webhooks) and, for Stream mode, the gateway: the connection-open call
+and the WebSocket that pushes CALLBACK frames and records the acks that come back.
+Errors on demand (`fail`): the open API answers an HTTP status with
+{code, message}; a custom robot answers HTTP 200 with its errcode."""
+
+import asyncio
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, Response
+
+from bot.dingtalk.api import sign
+from tests.fake_api import Failure, FakeApi
+
+APP_KEY, APP_SECRET = "dingfrontlinetest", "app-secret-of-frontline"
+ROBOT_TOKEN, ROBOT_SECRET = "robot-access-token", "SEC-robot-secret"
+ROBOT_TOPIC, CARD_TOPIC = "/v1.0/im/bot/messages/get", "/v1.0/card/instances/callback"
+
+
+@dataclass
+class FakeDingTalk(FakeApi):
+    MESSAGES = "oToMessages/batchSend"
+    RECIPIENT = "userId"
+
+    tokens_issued: int = 0
+    valid_tokens: set[str] = field(default_factory=set)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # downloadCode ->
+    cards: dict[str, dict] = field(default_factory=dict)  # outTrackId -> its card params
+    acks: list[dict] = field(default_factory=list)
+    connections: int = 0
+    socket: WebSocket | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+    def expire_tokens(self) -> None:
+        self.valid_tokens.clear()
+
+    def text_of(self, params: dict) -> str:
+        message = params["msgParam"]
+        return message.get("content") or message.get("text") or ""
+
+    def failure_response(self, method: str, failure: Failure) -> Response:
+        if method in ("robot/send", "media/upload"):
+            return JSONResponse({"errcode": failure.error or 410100, "errmsg": "send too fast"})
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+        return JSONResponse({"code": failure.error or "ServiceUnavailable",
+                             "message": "busy", "requestid": "r1"},
+                            status_code=failure.status or 500, headers=headers)
+
+    # --- the Stream gateway -----------------------------------------------
+    def push(self, topic: str, data: dict, message_id: str) -> None:
+        """Send a CALLBACK frame down the open connection, as the gateway does."""
+        frame = {"specVersion": "1.0", "type": "CALLBACK", "data": json.dumps(data),
+                 "headers": {"appId": APP_KEY, "connectionId": f"conn-{self.connections}",
+                             "contentType": "application/json", "messageId": message_id,
+                             "time": str(int(time.time() * 1000)), "topic": topic}}
+        self.wait_for(lambda: self.socket is not None, what="the Stream connection")
+        asyncio.run_coroutine_threadsafe(self.socket.send_text(json.dumps(frame)),
+                                         self.loop).result(timeout=5)
+
+    def drop(self) -> None:
+        """Close the connection from the gateway's side, as DingTalk may at any time."""
+        socket = self.socket
+        self.socket = None
+        asyncio.run_coroutine_threadsafe(socket.close(), self.loop).result(timeout=5)
+
+    def acks_of(self, message_id: str) -> list[dict]:
+        return [a for a in self.acks if a["headers"].get("messageId") == message_id]
+
+    def push_and_wait(self, topic: str, data: dict, message_id: str,
+                      timeout: float = 10) -> dict:
+        """Push a frame (a redelivery when `message_id` was pushed before) and wait for
+        the ack it gets."""
+        before = len(self.acks_of(message_id))
+        self.push(topic, data, message_id)
+        return self.wait_for(lambda: self.acks_of(message_id)[before:], timeout,
+                             f"the ack of {message_id}")[0]
+
+    # --- the server -------------------------------------------------------
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        def token_error(request: Request) -> Response | None:
+            if request.headers.get("x-acs-dingtalk-access-token") not in self.valid_tokens:
+                return JSONResponse({"code": "InvalidAuthentication",
+                                     "message": "不合法的access_token"}, status_code=401)
+            return None
+
+        async def api_call(method: str, request: Request) -> tuple[dict | None, Response | None]:
+            if (error := token_error(request)) is not None:
+                return None, error
+            if (failure := self.injected(method)) is not None:
+                return None, failure
+            return await request.json(), None
+
+        @app.post("/v1.0/oauth2/accessToken")
+        async def access_token(request: Request):
+            body = await request.json()
+            if (body.get("appKey"), body.get("appSecret")) != (APP_KEY, APP_SECRET):
+                return JSONResponse({"code": "invalidClientIdOrSecret",
+                                     "message": "无效的clientId或者clientSecret"}, status_code=400)
+            self.tokens_issued += 1
+            token = f"token-{self.tokens_issued}"
+            self.valid_tokens.add(token)
+            return {"accessToken": token, "expireIn": 7200}
+
+        @app.post("/v1.0/gateway/connections/open")
+        async def open_connection(request: Request):
+            body = await request.json()
+            if (body.get("clientId"), body.get("clientSecret")) != (APP_KEY, APP_SECRET):
+                return JSONResponse({"code": "unauthorized"}, status_code=401)
+            self.record("connections/open", body)
+            endpoint = str(request.base_url).replace("http://", "ws://") + "gateway"
+            return {"endpoint": endpoint, "ticket": f"ticket-{len(self.calls)}"}
+
+        @app.websocket("/gateway")
+        async def gateway(websocket: WebSocket, ticket: str = ""):
+            if not ticket.startswith("ticket-"):
+                await websocket.close(code=4001)
+                return
+            await websocket.accept()
+            self.connections += 1
+            self.loop, self.socket = asyncio.get_running_loop(), websocket
+            try:
+                while True:
+                    self.acks.append(json.loads(await websocket.receive_text()))
+            except WebSocketDisconnect:
+                if self.socket is websocket:
+                    self.socket = None
+
+        @app.post("/v1.0/robot/oToMessages/batchSend")
+        async def batch_send(request: Request):
+            body, error = await api_call("oToMessages/batchSend", request)
+            if error:
+                return error
+            self.record("oToMessages/batchSend", {**body, "userId": body["userIds"][0],
+                                                  "msgParam": json.loads(body["msgParam"])})
+            return {"processQueryKey": f"q{len(self.calls)}", "invalidStaffIdList": [],
+                    "flowControlledStaffIdList": []}
+
+        @app.post("/v1.0/robot/groupMessages/send")
+        async def group_send(request: Request):
+            body, error = await api_call("groupMessages/send", request)
+            if error:
+                return error
+            self.record("groupMessages/send", {**body, "msgParam": json.loads(body["msgParam"])})
+            return {"processQueryKey": f"q{len(self.calls)}"}
+
+        @app.post("/v1.0/card/instances/createAndDeliver")
+        async def create_card(request: Request):
+            body, error = await api_call("card/createAndDeliver", request)
+            if error:
+                return error
+            if body["outTrackId"] in self.cards:
+                return JSONResponse({"code": "param.invalid",
+                                     "message": "the outTrackId has a card already"},
+                                    status_code=400)
+            self.cards[body["outTrackId"]] = dict(body["cardData"]["cardParamMap"])
+            self.record("card/createAndDeliver", body)
+            kind, _, space = body["openSpaceId"].split("//", 1)[1].partition(".")
+            delivered = {"spaceType": kind, "spaceId": space, "success": True,
+                         "carrierId": f"carrier-{len(self.calls)}"}
+            return {"success": True, "result": {"outTrackId": body["outTrackId"],
+                                                "deliverResults": [delivered]}}
+
+        @app.put("/v1.0/card/instances")
+        async def update_card(request: Request):
+            body, error = await api_call("card/update", request)
+            if error:
+                return error
+            if body["outTrackId"] not in self.cards:
+                return JSONResponse({"code": "cardNotExist", "message": "no card"},
+                                    status_code=400)
+            self.cards[body["outTrackId"]].update(body["cardData"]["cardParamMap"])
+            self.record("card/update", body)
+            return {"success": True, "result": True}
+
+        @app.post("/v1.0/robot/messageFiles/download")
+        async def download(request: Request):
+            body, error = await api_call("messageFiles/download", request)
+            if error:
+                return error
+            if body.get("downloadCode") not in self.files or body.get("robotCode") != APP_KEY:
+                return JSONResponse({"code": "InvalidParameter", "message": "downloadCode"},
+                                    status_code=400)
+            self.record("messageFiles/download", body)
+            return {"downloadUrl": f"{request.base_url}files/{body['downloadCode']}"}
+
+        @app.get("/files/{code}")
+        def file(code: str):
+            data, content_type = self.files[code]
+            return Response(data, media_type=content_type)
+
+        @app.post("/media/upload")
+        async def upload(request: Request, access_token: str = "", type: str = ""):
+            if access_token not in self.valid_tokens:
+                return {"errcode": 40014, "errmsg": "不合法的access_token"}
+            if (failure := self.injected("media/upload")) is not None:
+                return failure
+            media, media_id = (await request.form())["media"], f"@media{len(self.calls)}"
+            self.record("media/upload", {"type": type, "filename": media.filename,
+                                         "content_type": media.content_type,
+                                         "data": await media.read(), "media_id": media_id})
+            return {"errcode": 0, "errmsg": "ok", "type": type, "media_id": media_id,
+                    "created_at": int(time.time())}
+
+        @app.post("/robot/sendBySession")
+        async def session_reply(session: str, request: Request):
+            self.record("sendBySession", {"session": session, **(await request.json())})
+            return {"errcode": 0, "errmsg": "ok"}
+
+        @app.post("/robot/send")
+        async def custom_robot(request: Request, access_token: str = "", timestamp: str = ""):
+            given = request.query_params.get("sign", "")
+            if access_token != ROBOT_TOKEN or not hmac.compare_digest(
+                    given, sign(ROBOT_SECRET, timestamp)) or abs(
+                    time.time() * 1000 - int(timestamp or 0)) > 3600_000:
+                return {"errcode": 310000, "errmsg": "sign not match"}
+            if (failure := self.injected("robot/send")) is not None:
+                return failure
+            self.record("robot/send", await request.json())
+            return {"errcode": 0, "errmsg": "ok"}
+
+        return app
