@@ -59,6 +59,12 @@ class TeamBudget(StrictModel):
     monthly: Money | None = None
 
 
+class CompensationRules(StrictModel):
+    # Compensations to one customer reference by one person within this many hours are
+    # one incident: together they must fit the per-incident limit.
+    incident_window_hours: int = Field(default=24, ge=1, le=720)
+
+
 class PointsRules(StrictModel):
     praise: int = Field(default=10, gt=0)
     suggestion_accepted: int = Field(default=20, gt=0)
@@ -185,6 +191,7 @@ class Policy(StrictModel):
     roles: dict[str, Authority] = Field(default_factory=lambda: dict(DEFAULT_ROLES),
                                        description="a role given replaces that role's default")
     team_budget: TeamBudget = TeamBudget()
+    compensation: CompensationRules = CompensationRules()
     points: PointsRules = PointsRules()
     catalog: list[CatalogItem] = Field(default_factory=lambda: list(DEFAULT_CATALOG),
                                        description="given, it replaces the default catalog "
