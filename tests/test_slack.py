@@ -218,7 +218,7 @@ def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
     for detail in ("Alice Chen", "500.00 CNY", "broken on arrival", "A7", "本月已用"):
         assert detail in shown
     actions = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
-    assert [a["value"] for a in actions] == ["approve C1", "decline C1"]
+    assert [a["value"] for a in actions] == ["approve C1", "decline C1", "ask C1"]
     message = {"ts": "1700.0001", "blocks": card["blocks"], "text": card["text"]}
     base = len(slack.fake.responses)
 

@@ -199,7 +199,7 @@ def test_approval_buttons_right_user_wrong_user_and_a_second_press(tg):
     assert tg.dispatch() >= 1
     card = next(m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"])
     buttons = card["reply_markup"]["inline_keyboard"][0]
-    assert [b["callback_data"] for b in buttons] == ["approve C1", "decline C1"]
+    assert [b["callback_data"] for b in buttons] == ["approve C1", "decline C1", "ask C1"]
     assert "500" in card["text"] and "A7" in card["text"]
 
     wrong = tg.press("bob", "approve C1", bot_message(card))
