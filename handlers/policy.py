@@ -65,6 +65,20 @@ class CompensationRules(StrictModel):
     incident_window_hours: int = Field(default=24, ge=1, le=720)
 
 
+class Signals(StrictModel):
+    """When a pattern in goodwill is worth a look by the supervisor and HR."""
+
+    window_days: int = Field(default=7, ge=1, le=31)  # several staff, one customer
+    several_staff: int = Field(default=3, ge=2)
+    team_median_multiple: float = Field(default=3.0, gt=1)
+    team_min_givers: int = Field(default=3, ge=2)  # a team median needs this many givers
+    approval_days: int = Field(default=90, ge=7)
+    approval_min_requests: int = Field(default=5, ge=2)
+    approval_share: float = Field(default=0.95, gt=0, le=1)
+    near_limit_share: float = Field(default=0.9, gt=0, lt=1)
+    near_limit_count: int = Field(default=3, ge=2)
+
+
 class PointsRules(StrictModel):
     praise: int = Field(default=10, gt=0)
     suggestion_accepted: int = Field(default=20, gt=0)
@@ -192,6 +206,7 @@ class Policy(StrictModel):
                                        description="a role given replaces that role's default")
     team_budget: TeamBudget = TeamBudget()
     compensation: CompensationRules = CompensationRules()
+    signals: Signals = Signals()
     points: PointsRules = PointsRules()
     catalog: list[CatalogItem] = Field(default_factory=lambda: list(DEFAULT_CATALOG),
                                        description="given, it replaces the default catalog "
