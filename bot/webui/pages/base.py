@@ -117,7 +117,7 @@ def _nav(viewer: Viewer) -> list[tuple[str, str]]:
     items = [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
              ("/recognition", "nav.recognition"), ("/signals", "nav.signals"),
-             ("/team", "nav.team")]
+             ("/authority", "nav.authority"), ("/team", "nav.team")]
     return items[-1:] + items[:-1] if role == Role.SUPERVISOR else items
 
 

@@ -1,5 +1,6 @@
 """The reports for supervisors (their team) and HR (everyone): compensation spend,
-waiver friction and recognition, each with a server-drawn chart."""
+waiver friction and recognition, each with a server-drawn chart, and how much of their
+authority people use."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -12,6 +13,7 @@ from bot.webui.deps import ConfigDep, Locale, PageError, PageScope, SessionDep
 from bot.webui.pages.base import Render, local_date, page_router
 from bot.webui.text import text
 from handlers.calendar import last_days, month_bounds, month_of
+from handlers.reports.authority import authority_report
 from handlers.reports.friction import DEFAULT_DAYS, friction_report
 from handlers.reports.recognition import recognition_report
 from handlers.reports.spend import spend_report
@@ -67,3 +69,9 @@ def recognition_page(scope: PageScope, session: SessionDep, month: Month, config
     return render("recognition.html", report=report,
                   chart=charts.bar_chart("recognition.praise", [
                       (m[5:], n) for m, n in report.totals]))
+
+
+@router.get("/authority")
+def authority_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
+                   render: Render) -> Response:
+    return render("authority.html", report=authority_report(session, config, scope, month))
