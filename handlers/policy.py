@@ -101,6 +101,18 @@ class CatalogItem(StrictModel):
                                   "e.g. {\"zh-Hant\" = \"一天帶薪假\"}")
     cost: int = Field(gt=0)
     stock: int | None = Field(default=None, ge=0)
+    # What payroll makes of it: time off, training, fund credit, or a cash equivalent,
+    # whose value in the organisation's currency is taxable.
+    category: str = Field(default="other", pattern=r"^(time_off|training|fund|cash_equivalent|"
+                          r"other)$")
+    value: Money | None = Field(default=None, description="cash equivalents: the value in the "
+                                "organisation's currency")
+
+    @model_validator(mode="after")
+    def _cash_equivalents_have_a_value(self) -> "CatalogItem":
+        if (self.category == "cash_equivalent") != (self.value is not None):
+            raise ValueError("a cash_equivalent item needs a value; other categories have none")
+        return self
 
     @field_validator("names")
     @classmethod
@@ -179,12 +191,13 @@ DEFAULT_ROLES: dict[str, Authority] = {
 }
 DEFAULT_CATALOG: list[CatalogItem] = [
     CatalogItem(key="leave-day", name_en="A day of paid leave", name_zh="一天带薪假",
-                names={"zh-Hant": "一天有薪假"}, cost=200),
+                names={"zh-Hant": "一天有薪假"}, cost=200, category="time_off"),
     CatalogItem(key="training", name_en="A place on a training course", name_zh="一个培训名额",
-                cost=150, stock=5),
+                cost=150, stock=5, category="training"),
     CatalogItem(key="innovation-100", name_en="100 CNY innovation-fund credit",
-                name_zh="100元创新基金额度", cost=100),
-    CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10),
+                name_zh="100元创新基金额度", cost=100, category="fund"),
+    CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10,
+                category="cash_equivalent", value=Decimal("15")),
 ]
 
 
