@@ -58,3 +58,13 @@ def test_a_cash_equivalent_needs_a_value_and_only_it_has_one():
     with pytest.raises(ValidationError):
         CatalogItem(key="x", name_en="X", name_zh="X", cost=5, category="bonus")
     assert CatalogItem(key="x", name_en="X", name_zh="X", cost=5).category == "other"
+
+
+def test_the_catalog_says_what_a_point_is_worth_in_each_category(chat):
+    from handlers.i18n import render_reply
+    english = render_reply(chat.reply("alice", "catalog"), "en")
+    chinese = render_reply(chat.reply("lilei", "商城"), "zh")
+    assert "• Time off: 200 = A day of paid leave" in english
+    assert "• Cash equivalents: 1 point ≈ 1.50 CNY, taxable (10 = Coffee voucher)" in english
+    assert "• 休假：200 = 一天带薪假" in chinese
+    assert "• 等值现金：1 积分 ≈ 1.50 CNY，需计税（10 = 咖啡券）" in chinese
