@@ -118,7 +118,9 @@ def _nav(viewer: Viewer) -> list[tuple[str, str]]:
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
              ("/recognition", "nav.recognition"), ("/signals", "nav.signals"),
              ("/authority", "nav.authority"), ("/team", "nav.team")]
-    return items[-1:] + items[:-1] if role == Role.SUPERVISOR else items
+    if role == Role.SUPERVISOR:
+        return items[-1:] + items[:-1]
+    return [*items, ("/fairness", "nav.fairness")]
 
 
 @dataclass(frozen=True)
