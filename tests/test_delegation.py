@@ -122,3 +122,28 @@ def test_history_is_for_the_people_involved_only(chat):
     chat.refused("bob", "history C1", "refuse.not_found")  # a peer sees nothing
     chat.refused("alice", "history C9", "refuse.not_found")
     assert "C1 — Alice Chen" in render_reply(chat.reply("alice", "history C1"), "en")
+
+
+def test_from_the_console_away_and_ask(chat, config):
+    from datetime import UTC, datetime
+
+    from tests.web_support import app_for, browser, csrf
+    app = app_for(chat.engine, config)
+    chat.ok("alice", "comp 350 refund #B9 broken vase", now=datetime.now(UTC))
+    wang = browser(app, chat, "wang")
+    token = csrf(wang)
+    asked = wang.post("/decide", data={"csrf": token, "ref": "C1", "verdict": "ask",
+                                        "comment": "which order?"})
+    assert asked.status_code == 303
+    assert notifications(chat.engine, "alice")[-1].params["question"] == "which order?"
+    until = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    assert wang.post("/away", data={"csrf": "forged", "until": until,
+                                    "delegate": "@hana"}).status_code == 403
+    assert wang.post("/away", data={"csrf": token, "until": "soon",
+                                    "delegate": "@hana"}).status_code == 400
+    assert wang.post("/away", data={"csrf": token, "until": until,
+                                    "delegate": "@Hana"}).status_code == 303
+    assert approver_of(chat, 1) == "hana"
+    assert "Hana Xu" in wang.get("/team").text
+    assert wang.post("/away", data={"csrf": token, "off": "1"}).status_code == 303
+    assert rows(chat.engine, Delegation)[0].cleared_at is not None

@@ -44,7 +44,7 @@ def test_the_figures_of_a_hand_computed_month(recognised):
     trend = dict(report.trend)
     assert trend["2026-10"] == {"Airport Kiosk": 10} and trend["2026-11"] == {
         "Harbour Street Store": 100}
-    assert list(trend)[0] == "2026-06"
+    assert next(iter(trend)) == "2026-06"
 
 
 def test_a_month_without_points(chat):
