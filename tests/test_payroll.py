@@ -68,3 +68,11 @@ def test_the_catalog_says_what_a_point_is_worth_in_each_category(chat):
     assert "• Cash equivalents: 1 point ≈ 1.50 CNY, taxable (10 = Coffee voucher)" in english
     assert "• 休假：200 = 一天带薪假" in chinese
     assert "• 等值现金：1 积分 ≈ 1.50 CNY，需计税（10 = 咖啡券）" in chinese
+
+
+def test_the_web_console_shows_what_a_point_is_worth(chat, config):
+    from tests.web_support import app_for, browser
+    app = app_for(chat.engine, config)
+    page = browser(app, chat, "alice").get("/redemptions").text
+    assert "Cash equivalents: 1 point ≈ 1.50 CNY, taxable (10 = Coffee voucher)" in page
+    assert "休假：200 = 一天带薪假" in browser(app, chat, "lilei").get("/redemptions").text
