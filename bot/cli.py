@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import re
 import socket
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,7 +26,7 @@ from handlers import linking
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
-from points import export, ledger, redemptions
+from points import export, ledger, payroll, redemptions
 from points.history import LedgerFilter
 from rituals import schedule
 from storage import migrate
@@ -203,6 +204,19 @@ def cmd_ledger_export(config: Config, args: argparse.Namespace) -> None:
     print(f"exported {count} entries", file=sys.stderr)
 
 
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month like 2026-11")
+    return value
+
+
+def cmd_redemptions_export(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        count = payroll.write_csv(sys.stdout, payroll.rows(session, config, args.month))
+    print(f"exported {count} fulfilled redemptions", file=sys.stderr)
+
+
 def cmd_ledger_verify(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     with transaction(engine) as session:
@@ -340,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(func=cmd_ledger_export)
     ledger_parser.add_parser("verify", help="recompute balances; non-zero exit on a mismatch"
                              ).set_defaults(func=cmd_ledger_verify)
+    payroll_parser = commands.add_parser(
+        "redemptions", help="redemptions: the payroll export"
+    ).add_subparsers(dest="action", required=True)
+    payroll_export = payroll_parser.add_parser(
+        "export", help="one CSV row per redemption fulfilled in a month (for payroll)")
+    payroll_export.add_argument("--month", type=_month, required=True,
+                                help="the organisation's local month, e.g. 2026-11")
+    payroll_export.set_defaults(func=cmd_redemptions_export)
     rituals = commands.add_parser(
         "rituals", help="the scheduled rituals: list their runs, rehearse one"
     ).add_subparsers(dest="action", required=True)

@@ -13,7 +13,7 @@ from handlers.policy import Policy
 from handlers.registry import DECIDABLE
 from storage.enums import PRIVILEGED
 from storage.errors import FrontlineError
-from storage.models import Employee, Outbox
+from storage.models import Delegation, Employee, Outbox, RequestEvent
 from storage.rows import transition
 
 
@@ -68,7 +68,8 @@ class Refusal(FrontlineError):
 
 def decision_actions(reference: str) -> list[Action]:
     return [Action("action.approve", f"approve {reference}"),
-            Action("action.decline", f"decline {reference}")]
+            Action("action.decline", f"decline {reference}"),
+            Action("action.ask", f"ask {reference}")]
 
 
 ACTIVE_BY_HANDLE = select(Employee).where(Employee.handle == bindparam("handle"), Employee.active)
@@ -92,6 +93,39 @@ def find_approver(session: Session, employee: Employee,
     return None
 
 
+def away(session: Session, employee_id: int, now: datetime) -> Delegation | None:
+    """The person's delegation in force at `now`, if they are away."""
+    return session.exec(select(Delegation).where(
+        Delegation.employee_id == employee_id, Delegation.starts_at <= now,
+        Delegation.ends_at > now, Delegation.cleared_at.is_(None))
+        .order_by(Delegation.id.desc())).first()
+
+
+def on_duty(session: Session, approver: Employee, requester_id: int, now: datetime,
+            seen: frozenset[int] = frozenset()) -> Employee:
+    """Who decides in `approver`'s place: themselves, or while they are away their
+    delegate; when the delegate is the requester, away too or gone, the away person's
+    own supervisor (or HR), by the same rule. Never the requester."""
+    delegation = away(session, approver.id, now)
+    if delegation is None:
+        return approver
+    seen = seen | {approver.id}
+    delegate = session.get(Employee, delegation.delegate_id)
+    if delegate is not None and delegate.active and delegate.id != requester_id and \
+            delegate.id not in seen and away(session, delegate.id, now) is None:
+        return delegate
+    fallback = find_approver(session, approver, exclude=seen | {requester_id})
+    return approver if fallback is None else on_duty(session, fallback, requester_id, now,
+                                                     seen)
+
+
+def record_event(session: Session, now: datetime, ref: str, event: str,
+                 actor_id: int | None, target_id: int | None = None, detail: str = "") -> None:
+    """A line of a request's history."""
+    session.add(RequestEvent(ref=ref, event=event, actor_id=actor_id, target_id=target_id,
+                             detail=detail, created_at=now))
+
+
 @dataclass
 class Context:
     session: Session
@@ -111,7 +145,7 @@ class Context:
         if approver is None:
             raise Refusal("refuse.no_other_approver" if employee.role in PRIVILEGED
                           else "refuse.no_approver")
-        return approver
+        return on_duty(self.session, approver, employee.id, self.now)
 
     def require_role(self, *roles: str) -> None:
         if self.actor.role not in roles:
@@ -180,6 +214,7 @@ def decide_pending(ctx: Context, letter: str, record_id: int, approve: bool, com
     if not transition(ctx.session, kind.model, record_id, kind.awaiting,
                       {"status": status, who: ctx.actor.id, why: comment, when: ctx.now}):
         raise Refusal("refuse.already_decided", ref=ref)
+    record_event(ctx.session, ctx.now, ref, status, ctx.actor.id, detail=comment)
     return record, status
 
 

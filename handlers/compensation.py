@@ -1,8 +1,9 @@
 """Goodwill compensation within authority: self-authorised up to the role's limit and
 budgets, otherwise a request for the supervisor."""
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func
@@ -99,13 +100,46 @@ def usage(ctx: Context, employee: Employee) -> Usage:
     return _spent(ctx, _SPENT_BY_EMPLOYEE, employee.id)
 
 
-def _over_authority(ctx: Context, employee: Employee, amount_minor: int) -> str | None:
-    """The first rule the amount breaks (`limit`, `daily_budget`, … as in the message keys
-    `comp.why.<rule>`, said to the requester, and `comp.why_theirs.<rule>`, said to the
-    approver), or None when within authority."""
+# The person's earlier compensation to one customer within the incident window, in one
+# currency: given, waiting or approved (a declined part was never given).
+_INCIDENT = select(Compensation.id, Compensation.amount_minor).where(
+    Compensation.employee_id == bindparam("who"),
+    func.lower(Compensation.customer_ref) == bindparam("ref"),
+    Compensation.currency == bindparam("currency"),
+    Compensation.status.in_((*COUNTED, Status.PENDING)),
+    Compensation.created_at > bindparam("since")).order_by(Compensation.id)
+
+
+def incident_parts(ctx: Context, employee: Employee, customer_ref: str,
+                   currency: str) -> list[tuple[int, int]]:
+    """(id, minor units) of the earlier parts of this incident, oldest first."""
+    if not customer_ref:
+        return []
+    hours = ctx.config.compensation.incident_window_hours
+    return [(int(i), int(m)) for i, m in ctx.session.execute(_INCIDENT, {
+        "who": employee.id, "ref": customer_ref.lower(), "currency": currency,
+        "since": ctx.now - timedelta(hours=hours)}).all()]
+
+
+def summarise(parts: list[tuple[int, int]], currency: str) -> str:
+    """`2 × 180.00 CNY (C1, C2)`: the earlier parts, counted by amount."""
+    counted = Counter(minor for _id, minor in parts)
+    amounts = " + ".join(f"{n} × {money(minor, currency)}" for minor, n in counted.items())
+    return f"{amounts} ({', '.join(f'C{i}' for i, _m in parts)})"
+
+
+def _over_authority(ctx: Context, employee: Employee, amount_minor: int,
+                    earlier_minor: int = 0) -> str | None:
+    """The first rule the amount breaks (`limit`, `incident`, `daily_budget`, … as in the
+    message keys `comp.why.<rule>`, said to the requester, and `comp.why_theirs.<rule>`,
+    said to the approver), or None when within authority. `earlier_minor` is what the
+    same incident has had already."""
     authority = ctx.config.authority(employee.role)
-    if amount_minor > to_minor(authority.per_incident_limit):
+    limit = to_minor(authority.per_incident_limit)
+    if amount_minor > limit:
         return "limit"
+    if earlier_minor + amount_minor > limit:
+        return "incident"
     if authority.daily_budget is None and authority.monthly_budget is None:
         spent = Usage(0, 0)
     else:
@@ -143,10 +177,12 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     # (PostgreSQL; SQLite transactions are serialised already).
     employee = ctx.session.exec(
         select(Employee).where(Employee.id == ctx.actor.id).with_for_update()).one()
+    parts: list[tuple[int, int]] = []
     if currency != ctx.config.organisation.currency:
         why = "currency"
     else:
-        why = _over_authority(ctx, employee, amount_minor)
+        parts = incident_parts(ctx, employee, command.customer_ref, currency)
+        why = _over_authority(ctx, employee, amount_minor, sum(m for _i, m in parts))
     record = Compensation(
         employee_id=employee.id, amount_minor=amount_minor, currency=currency,
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
@@ -161,11 +197,20 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     record.approver_id = approver.id
     insert_row(ctx.session, record)
     spent = usage(ctx, employee)
-    ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
-               ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
-               kind_key=f"kind.{command.kind}", reason=command.reason,
-               customer_ref=command.customer_ref or "-", why_key=f"comp.why_theirs.{why}",
-               limit=limit, month_used=money(spent.month_minor, org_currency))
+    details = dict(
+        ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
+        kind_key=f"kind.{command.kind}", reason=command.reason,
+        customer_ref=command.customer_ref or "-", why_key=f"comp.why_theirs.{why}",
+        limit=limit, month_used=money(spent.month_minor, org_currency))
+    if why == "incident":  # the approver sees the parts that came before
+        details.update(earlier=summarise(parts, currency), total=money(
+            amount_minor + sum(m for _i, m in parts), currency),
+            hours=ctx.config.compensation.incident_window_hours)
+        ctx.notify(approver.id, "notify.comp_request_incident",
+                   decision_actions(f"C{record.id}"), **details)
+    else:
+        ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
+                   **details)
     return Reply.of("comp.pending", ref=f"C{record.id}", amount=money(amount_minor, currency),
                     approver=approver.name, why_key=f"comp.why.{why}")
 

@@ -59,6 +59,26 @@ class TeamBudget(StrictModel):
     monthly: Money | None = None
 
 
+class CompensationRules(StrictModel):
+    # Compensations to one customer reference by one person within this many hours are
+    # one incident: together they must fit the per-incident limit.
+    incident_window_hours: int = Field(default=24, ge=1, le=720)
+
+
+class Signals(StrictModel):
+    """When a pattern in goodwill is worth a look by the supervisor and HR."""
+
+    window_days: int = Field(default=7, ge=1, le=31)  # several staff, one customer
+    several_staff: int = Field(default=3, ge=2)
+    team_median_multiple: float = Field(default=3.0, gt=1)
+    team_min_givers: int = Field(default=3, ge=2)  # a team median needs this many givers
+    approval_days: int = Field(default=90, ge=7)
+    approval_min_requests: int = Field(default=5, ge=2)
+    approval_share: float = Field(default=0.95, gt=0, le=1)
+    near_limit_share: float = Field(default=0.9, gt=0, lt=1)
+    near_limit_count: int = Field(default=3, ge=2)
+
+
 class PointsRules(StrictModel):
     praise: int = Field(default=10, gt=0)
     suggestion_accepted: int = Field(default=20, gt=0)
@@ -81,6 +101,18 @@ class CatalogItem(StrictModel):
                                   "e.g. {\"zh-Hant\" = \"一天帶薪假\"}")
     cost: int = Field(gt=0)
     stock: int | None = Field(default=None, ge=0)
+    # What payroll makes of it: time off, training, fund credit, or a cash equivalent,
+    # whose value in the organisation's currency is taxable.
+    category: str = Field(default="other", pattern=r"^(time_off|training|fund|cash_equivalent|"
+                          r"other)$")
+    value: Money | None = Field(default=None, description="cash equivalents: the value in the "
+                                "organisation's currency")
+
+    @model_validator(mode="after")
+    def _cash_equivalents_have_a_value(self) -> "CatalogItem":
+        if (self.category == "cash_equivalent") != (self.value is not None):
+            raise ValueError("a cash_equivalent item needs a value; other categories have none")
+        return self
 
     @field_validator("names")
     @classmethod
@@ -159,12 +191,13 @@ DEFAULT_ROLES: dict[str, Authority] = {
 }
 DEFAULT_CATALOG: list[CatalogItem] = [
     CatalogItem(key="leave-day", name_en="A day of paid leave", name_zh="一天带薪假",
-                names={"zh-Hant": "一天有薪假"}, cost=200),
+                names={"zh-Hant": "一天有薪假"}, cost=200, category="time_off"),
     CatalogItem(key="training", name_en="A place on a training course", name_zh="一个培训名额",
-                cost=150, stock=5),
+                cost=150, stock=5, category="training"),
     CatalogItem(key="innovation-100", name_en="100 CNY innovation-fund credit",
-                name_zh="100元创新基金额度", cost=100),
-    CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10),
+                name_zh="100元创新基金额度", cost=100, category="fund"),
+    CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10,
+                category="cash_equivalent", value=Decimal("15")),
 ]
 
 
@@ -185,6 +218,8 @@ class Policy(StrictModel):
     roles: dict[str, Authority] = Field(default_factory=lambda: dict(DEFAULT_ROLES),
                                        description="a role given replaces that role's default")
     team_budget: TeamBudget = TeamBudget()
+    compensation: CompensationRules = CompensationRules()
+    signals: Signals = Signals()
     points: PointsRules = PointsRules()
     catalog: list[CatalogItem] = Field(default_factory=lambda: list(DEFAULT_CATALOG),
                                        description="given, it replaces the default catalog "

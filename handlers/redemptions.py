@@ -5,7 +5,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam
 from sqlmodel import select
 
-from handlers.base import PRIVILEGED, Action, Context, Refusal, Reply, decision_actions
+from handlers.base import (
+    PRIVILEGED,
+    Action,
+    Context,
+    Message,
+    Refusal,
+    Reply,
+    decision_actions,
+)
+from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb, verb_alone
 from handlers.words import reference, require
 from points import ledger, redemptions
@@ -65,7 +74,30 @@ def catalog(ctx: Context, command: Catalog) -> Reply:
             "catalog.line", key=item.key, name=item.name(ctx.actor.locale), cost=item.cost,
             stock="∞" if item.stock is None else _remaining(ctx, item.key, item.stock)
         ).messages[0])
+    reply.messages.extend(point_worth(ctx.config, ctx.actor.locale))
     return reply
+
+
+def point_worth(config: Policy, locale: str) -> list[Message]:
+    """What a point is worth in each category of the catalog: what it buys, and for
+    cash equivalents its value in the organisation's currency."""
+    by_category: dict[str, list] = {}
+    for item in config.catalog:
+        by_category.setdefault(item.category, []).append(item)
+    lines = [Message("catalog.worth_header")] if by_category else []
+    for category, items in by_category.items():
+        examples = ", ".join(f"{item.cost} = {item.name(locale)}" for item in items)
+        if category == "cash_equivalent":
+            rates = sorted(item.value / item.cost for item in items)
+            rate = f"{rates[0]:.2f}" if rates[0] == rates[-1] else \
+                f"{rates[0]:.2f}–{rates[-1]:.2f}"
+            lines.append(Message("catalog.worth_cash", {
+                "rate": rate, "currency": config.organisation.currency,
+                "examples": examples}))
+        else:
+            lines.append(Message("catalog.worth", {"category_key": f"category.{category}",
+                                                   "examples": examples}))
+    return lines
 
 
 def _remaining(ctx: Context, key: str, configured: int) -> int:

@@ -78,7 +78,8 @@ DECIDABLE: dict[str, Decidable] = {}
 
 # The use-case modules, in the order their verbs appear in help and command menus
 # (within a module, the order they are declared in).
-MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "golden_ear",
+MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "inquiry", "away",
+           "signals", "golden_ear",
            "redemptions", "ledger_review", "profile", "linking", "help")
 
 

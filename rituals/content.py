@@ -4,14 +4,17 @@ runs inside the caller's transaction and queues its posts in the outbox."""
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from handlers.base import queue
+from handlers.base import PRIVILEGED, queue
+from handlers.calendar import month_of
 from handlers.golden_ear import close_month, standings
 from handlers.policy import Policy
 from handlers.praise import recording_id
 from handlers.registry import with_approver
+from handlers.reports.signals import month_signals, visible
+from handlers.scope import scope_of
 from storage.enums import (
     CaseStatus,
     CompensationStatus,
@@ -138,7 +141,35 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
         "approved_total": f"{approved_total / 100:.2f} {currency}",
         "rules": ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common(5)) or "-",
         "pending": pending}, team_id=team.id)
+    signals_digest(session, config, team, until, now)
     return f"{figures['praise']} praise, {figures['points']} points"
+
+
+def signals_digest(session: Session, config: Policy, team: Team, until: datetime,
+                   now: datetime) -> int:
+    """The week's signals, told privately to the supervisors of the team's people and to
+    HR (never in the team's channel): each reader once a week, with the count they may
+    see."""
+    from rituals.reminders import send_once  # reminders imports the handlers' rituals
+
+    month = month_of(until - timedelta(seconds=1), config.organisation.tz)
+    found = [s for s in month_signals(session, config, month) if s.dismissal is None]
+    if not found:
+        return 0
+    members = _team_members(team)
+    readers = session.exec(select(Employee).where(Employee.active, or_(
+        Employee.role.in_(PRIVILEGED), Employee.id.in_(
+            select(Employee.supervisor_id).where(Employee.id.in_(members)))))).all()
+    week = "{}-W{:02d}".format(*until.astimezone(config.organisation.tz).isocalendar()[:2])
+    told = 0
+    for reader in readers:
+        count = len(visible(found, scope_of(session, reader)))
+        if count and send_once(session, f"signals_digest:{week}:{reader.id}", now):
+            queue(session, now, "person", "notify.signals_digest", {
+                "count": count, "month": month, "url": config.web.public_url},
+                employee_id=reader.id)
+            told += 1
+    return told
 
 
 def red_carpet(session: Session, config: Policy, year_start: datetime, until: datetime,

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from handlers import waivers
-from handlers.base import decision_actions, find_approver, queue
+from handlers.base import decision_actions, find_approver, on_duty, queue, record_event
 from handlers.policy import Policy
 from handlers.registry import with_approver
 from storage.models import Employee, SentOnce
@@ -45,6 +45,9 @@ def nudge_approvers(session: Session, config: Policy, now: datetime) -> int:
                 target = find_approver(session, session.get(Employee, record.approver_id),
                                        exclude=frozenset({record.employee_id}))
                 if target is not None:
+                    target = on_duty(session, target, record.employee_id, now)
+                    record_event(session, now, ref, "escalated", None, target.id,
+                                 str(settings.approval_escalate_after_hours))
                     session.execute(update(model).where(model.id == record.id)
                                     .values(approver_id=target.id))
                     queue(session, now, "person", "notify.approval_escalated",

@@ -348,3 +348,37 @@ class TeamsConversation(SQLModel, table=True):
                                       description="the person, for a personal chat")
     reference: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when()
+class Delegation(SQLModel, table=True):
+    """An approver away: from `starts_at` until `ends_at` (or until cleared), requests
+    and escalations that would wait for them go to the delegate."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    delegate_id: int = Field(foreign_key="employee.id")
+    starts_at: datetime = _when()
+    ends_at: datetime = _when()
+    cleared_at: datetime | None = _when(nullable=True)
+
+
+class RequestEvent(SQLModel, table=True):
+    """What happened to a request while it waited: moved to a delegate, escalated, a
+    question asked and answered, decided. Its history, oldest first."""
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    ref: str = Field(index=True, description="the request, e.g. C12")
+    event: str = Field(description="delegated | escalated | info_asked | info_given | "
+                       "approved | declined | …")
+    actor_id: int | None = Field(default=None, foreign_key="employee.id")
+    target_id: int | None = Field(default=None, foreign_key="employee.id")
+    detail: str = ""
+    created_at: datetime = _when()
+
+
+class SignalDismissal(SQLModel, table=True):
+    """HR's note on a signal they looked into: the signal is no longer shown, the note is
+    kept."""
+
+    key: str = Field(primary_key=True, description="the signal, e.g. several_staff:A17:2026-11")
+    dismissed_by_id: int = Field(foreign_key="employee.id")
+    note: str
+    created_at: datetime = _when()

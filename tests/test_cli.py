@@ -190,8 +190,8 @@ def test_help_describes_every_command():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"],
                             capture_output=True, text=True, timeout=60)
     described = re.findall(r"^    (\S+) +\S", result.stdout, re.MULTILINE)
-    assert described == ["run", "chat", "directory", "ledger", "rituals", "api-token",
-                         "teams-package", "db"]
+    assert described == ["run", "chat", "directory", "ledger", "redemptions", "rituals",
+                         "api-token", "teams-package", "db"]
 
 
 @pytest.mark.parametrize("hours", ["-5", "0", "721", "soon"])
@@ -314,3 +314,22 @@ def test_scripted_chat_says_its_sign_in_link_needs_a_served_console(frontline):
     assert result.returncode == 0, result.stderr
     assert "This scripted console serves no web console" in result.stdout
     assert "Web console:" not in result.stdout
+
+
+def test_redemptions_export_for_payroll(frontline):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+    result = frontline("chat", "--as", "wang", stdin=(
+        "praise @alice She found my lost ring\n/as alice\nredeem coffee\n/as hana\n"
+        "approve R1\n"))
+    assert result.returncode == 0, result.stderr
+    month = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    exported = frontline("redemptions", "export", "--month", month)
+    assert exported.returncode == 0, exported.stderr
+    header, row = exported.stdout.strip().splitlines()
+    assert header.startswith("redemption,fulfilled_at,handle,name,team,item,item_name,category")
+    assert row.startswith("R1,") and ",alice,Alice Chen," in row
+    assert ",coffee,Coffee,other,10,," in row
+    assert "exported 1 fulfilled redemptions" in exported.stderr
+    assert frontline("redemptions", "export", "--month", "2026-13").returncode == 2
+    assert frontline("redemptions", "export").returncode == 2

@@ -30,7 +30,7 @@ def test_above_limit_asks_the_supervisor_who_approves(chat):
     assert reply.messages[0].key == "comp.pending"
     (request,) = notifications(chat.engine, "wang")
     assert request.message_key == "notify.comp_request"
-    assert [a["command"] for a in request.actions] == ["approve C1", "decline C1"]
+    assert [a["command"] for a in request.actions] == ["approve C1", "decline C1", "ask C1"]
     assert request.params["customer_ref"] == "B9"
     chat.ok("wang", "approve C1 fine by me")
     record = rows(chat.engine, Compensation)[0]
@@ -165,8 +165,8 @@ def test_pending_says_who_asks_for_what_how_much_and_since_when(chat):
     reply = chat.ok("wang", "pending")
     assert [m.key for m in reply.messages] == ["pending.header", "pending.line.C",
                                                "pending.line.S"]
-    assert [a.command for a in reply.actions] == ["approve C1", "decline C1",
-                                                  "approve S1", "decline S1"]
+    assert [a.command for a in reply.actions] == ["approve C1", "decline C1", "ask C1",
+                                                  "approve S1", "decline S1", "ask S1"]
     english, chinese = render_reply(reply, "en"), render_reply(reply, "zh")
     assert "• C1 Alice Chen: 350.00 CNY refund — broken vase (waiting since 2026-11-23 10:00)" \
         in english

@@ -246,9 +246,10 @@ def test_approval_card_decided_by_the_right_user_once(feishu, fake):
     assert card["receive_id_type"] == "open_id" and card["receive_id"] == "ou_wang"
     assert "350" in fake.text_of(card) and "B9" in fake.text_of(card)  # the whole decision
     (buttons,) = [e["actions"] for e in card["content"]["elements"] if e["tag"] == "action"]
-    assert [b["text"]["content"] for b in buttons] == ["批准", "拒绝"]
-    approve, decline = (b["value"] for b in buttons)
+    assert [b["text"]["content"] for b in buttons] == ["批准", "拒绝", "请求补充"]
+    approve, decline, ask = (b["value"] for b in buttons)
     assert approve["command"] == "approve C1" and decline["command"] == "decline C1"
+    assert ask["command"] == "ask C1"
 
     toast = feishu.click("ou_bob", approve, card["message_id"])
     assert toast["type"] == "error" and "Only the assigned approver" in toast["content"]

@@ -210,6 +210,26 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
     assert "C2" in text_of(slack.fake.wait_for_calls("chat.postMessage", 1)[0])
 
 
+def test_ask_for_more_from_the_card_keeps_it_open_and_the_answer_comes_back(slack):
+    slack.command("alice", "comp 500 refund #A7 broken on arrival")
+    slack.dispatch()
+    card = slack.dm("wang")[0]
+    message = {"ts": "1700.0002", "blocks": card["blocks"], "text": card["text"]}
+    base = len(slack.fake.responses)
+    assert slack.click("wang", "ask C1", message, "DWANG").status_code == 200
+    assert "C1" in slack.fake.wait_for_response(base + 1)["text"]
+    assert slack.fake.sent("chat.update") == []  # still open: the buttons stay
+    slack.dispatch()
+    assert "needs more information about your C1" in text_of(slack.dm("alice")[-1])
+    slack.command("alice", "answer C1 order 7788, the vase was inside")
+    slack.dispatch()
+    back = slack.dm("wang")[-1]
+    assert "order 7788" in text_of(back)
+    actions = next(b for b in back["blocks"] if b["type"] == "actions")["elements"]
+    assert [a["value"] for a in actions] == ["approve C1", "decline C1", "ask C1"]
+    assert rows(slack.engine, Compensation)[0].status == "pending"
+
+
 def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
     slack.command("alice", "comp 500 refund #A7 broken on arrival")
     assert slack.dispatch() >= 1
@@ -218,7 +238,7 @@ def test_approval_card_right_and_wrong_user_and_a_double_click(slack):
     for detail in ("Alice Chen", "500.00 CNY", "broken on arrival", "A7", "本月已用"):
         assert detail in shown
     actions = next(b for b in card["blocks"] if b["type"] == "actions")["elements"]
-    assert [a["value"] for a in actions] == ["approve C1", "decline C1"]
+    assert [a["value"] for a in actions] == ["approve C1", "decline C1", "ask C1"]
     message = {"ts": "1700.0001", "blocks": card["blocks"], "text": card["text"]}
     base = len(slack.fake.responses)
 

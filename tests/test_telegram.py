@@ -199,7 +199,7 @@ def test_approval_buttons_right_user_wrong_user_and_a_second_press(tg):
     assert tg.dispatch() >= 1
     card = next(m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"])
     buttons = card["reply_markup"]["inline_keyboard"][0]
-    assert [b["callback_data"] for b in buttons] == ["approve C1", "decline C1"]
+    assert [b["callback_data"] for b in buttons] == ["approve C1", "decline C1", "ask C1"]
     assert "500" in card["text"] and "A7" in card["text"]
 
     wrong = tg.press("bob", "approve C1", bot_message(card))
@@ -218,6 +218,25 @@ def test_approval_buttons_right_user_wrong_user_and_a_second_press(tg):
     assert again["show_alert"] in (True, "true")
     assert len(tg.fake.sent("editMessageText")) == 1
     assert rows(tg.engine, Compensation)[0].status == "approved"
+
+
+def test_ask_for_more_from_the_card_and_the_answer_comes_back_with_the_buttons(tg):
+    tg.say("alice", "/comp 500 refund #A7 broken on arrival")
+    tg.dispatch()
+    card = next(m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"])
+    asked = tg.press("wang", "ask C1", bot_message(card))
+    assert asked.get("show_alert") in (None, False, "false") and "C1" in asked["text"]
+    assert tg.fake.sent("editMessageText") == []  # the card stays: it is still open
+    tg.dispatch()
+    question = [m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["alice"]][-1]
+    assert "needs more information about your C1" in question["text"]
+    assert "C1" in tg.say("alice", "/answer C1 order 7788, the vase was inside")
+    tg.dispatch()
+    back = [m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"]][-1]
+    assert "order 7788" in back["text"]
+    assert [b["callback_data"] for b in back["reply_markup"]["inline_keyboard"][0]] == [
+        "approve C1", "decline C1", "ask C1"]
+    assert rows(tg.engine, Compensation)[0].status == "pending"
 
 
 def test_compensation_form_step_by_step_with_a_wrong_answer(tg):

@@ -423,7 +423,10 @@ def test_every_page_renders_in_both_languages(app, chat):
         client = browser(app, chat, handle)
         pages = ["/ledger", "/redemptions", "/redemptions?show=settled"]
         if handle != "lilei":
-            pages += [*REPORTS, "/team?team=1"]
+            pages += [*REPORTS, "/team?team=1", "/signals?month=2026-11",
+                      "/authority?month=2026-11"]
+        if handle == "hana":
+            pages.append("/fairness?month=2026-11")
         for path in pages:
             response = client.get(path)
             assert response.status_code == 200, (handle, path)
@@ -437,6 +440,9 @@ def test_a_nul_byte_or_a_lone_surrogate_in_a_query_is_a_plain_refusal(app, chat)
     for path in ("/ledger", "/ledger.csv", "/api/v1/ledger", "/team"):
         for query in ("person=al%00ice", "reason=%00", "team=1%00"):
             assert hana.get(f"{path}?{query}").status_code == 400, (path, query)
+    for path in ("/signals", "/authority", "/fairness"):
+        assert hana.get(f"{path}?month=2026-11%00").status_code == 400, path
+        assert hana.get(f"{path}?month=%ED%A0%80").status_code < 500, path
         assert hana.get(f"{path}?person=%ED%A0%80").status_code < 500, path
     assert hana.get("/ledger?person=100%2500").status_code == 404  # "100%00" is text
     assert hana.get("/login/AB%00CD").status_code == 400

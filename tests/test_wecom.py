@@ -128,8 +128,9 @@ def test_approval_card_decided_by_the_right_user_once(wecom, fake):
     assert card["touser"] == "WangFang"
     template = card["template_card"]
     assert template["card_type"] == "button_interaction"
-    assert [b["key"] for b in template["button_list"]] == ["approve C1", "decline C1"]
-    assert [b["text"] for b in template["button_list"]] == ["批准", "拒绝"]
+    assert [b["key"] for b in template["button_list"]] == ["approve C1", "decline C1",
+                                                           "ask C1"]
+    assert [b["text"] for b in template["button_list"]] == ["批准", "拒绝", "请求补充"]
     task = template["task_id"]
 
     refused = wecom.click("BobLi", "approve C1", task)

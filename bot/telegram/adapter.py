@@ -77,12 +77,16 @@ class _Cancel(filters.MessageFilter):
 FORM_START, CANCEL = _OpensForm(), _Cancel()
 
 
+ROW = 3  # buttons in a keyboard row
+
+
 def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
     if not actions:
         return None
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(render_message(Text(a.label), locale), callback_data=a.command)
-        for a in actions]])
+    buttons = [InlineKeyboardButton(render_message(Text(a.label), locale),
+                                    callback_data=a.command) for a in actions]
+    # A row per request (approve, decline, ask), so a long `pending` stays readable.
+    return InlineKeyboardMarkup([buttons[n:n + ROW] for n in range(0, len(buttons), ROW)])
 
 
 def menu_languages() -> list[tuple[str, str | None]]:

@@ -116,8 +116,11 @@ def _nav(viewer: Viewer) -> list[tuple[str, str]]:
         return [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions")]
     items = [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
-             ("/recognition", "nav.recognition"), ("/team", "nav.team")]
-    return items[-1:] + items[:-1] if role == Role.SUPERVISOR else items
+             ("/recognition", "nav.recognition"), ("/signals", "nav.signals"),
+             ("/authority", "nav.authority"), ("/team", "nav.team")]
+    if role == Role.SUPERVISOR:
+        return items[-1:] + items[:-1]
+    return [*items, ("/fairness", "nav.fairness")]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from bot.webui.deps import (
     CheckedForm,
     ConfigDep,
     EngineDep,
+    Locale,
     PageError,
     PageScope,
     PageViewer,
@@ -14,7 +15,8 @@ from bot.webui.deps import (
 )
 from bot.webui.pages.base import SMALL_ID, Render, Run, done, page_router
 from handlers.base import PRIVILEGED
-from handlers.redemptions import SettleRedemption
+from handlers.i18n import render_message
+from handlers.redemptions import SettleRedemption, point_worth
 from handlers.scope import OPEN_REDEMPTIONS, SETTLED_REDEMPTIONS, redemption_queue, scope_of
 from storage.engine import transaction
 from storage.enums import RedemptionStatus as Status
@@ -25,9 +27,11 @@ router = page_router()
 
 @router.get("/redemptions")
 def redemptions_page(render: Render, viewer: PageViewer, session: SessionDep,
-                     scope: PageScope, config: ConfigDep, show: str | None = None) -> Response:
+                     scope: PageScope, config: ConfigDep, locale: Locale,
+                     show: str | None = None) -> Response:
     settled = show == "settled"
     return render("redemptions.html", settled=settled,
+                  worth=[render_message(m, locale) for m in point_worth(config, locale)],
                   queue=redemption_queue(session, scope,
                                          SETTLED_REDEMPTIONS if settled else OPEN_REDEMPTIONS),
                   catalog={item.key: item for item in config.catalog},

@@ -1,5 +1,6 @@
 """The reports for supervisors (their team) and HR (everyone): compensation spend,
-waiver friction and recognition, each with a server-drawn chart."""
+waiver friction and recognition, each with a server-drawn chart, and how much of their
+authority people use."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -8,10 +9,13 @@ from fastapi import Depends, Query
 from fastapi.responses import Response
 
 from bot.webui import charts
-from bot.webui.deps import ConfigDep, Locale, PageError, PageScope, SessionDep
+from bot.webui.deps import ConfigDep, Locale, PageError, PageScope, PageViewer, SessionDep
 from bot.webui.pages.base import Render, local_date, page_router
 from bot.webui.text import text
+from handlers.base import PRIVILEGED
 from handlers.calendar import last_days, month_bounds, month_of
+from handlers.reports.authority import authority_report
+from handlers.reports.fairness import fairness_report
 from handlers.reports.friction import DEFAULT_DAYS, friction_report
 from handlers.reports.recognition import recognition_report
 from handlers.reports.spend import spend_report
@@ -67,3 +71,17 @@ def recognition_page(scope: PageScope, session: SessionDep, month: Month, config
     return render("recognition.html", report=report,
                   chart=charts.bar_chart("recognition.praise", [
                       (m[5:], n) for m, n in report.totals]))
+
+
+@router.get("/authority")
+def authority_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
+                   render: Render) -> Response:
+    return render("authority.html", report=authority_report(session, config, scope, month))
+
+
+@router.get("/fairness")
+def fairness_page(viewer: PageViewer, session: SessionDep, month: Month, config: ConfigDep,
+                  render: Render) -> Response:
+    if viewer.employee.role not in PRIVILEGED:  # everyone's recognition: HR's view
+        raise PageError(403, "error.hr_only")
+    return render("fairness.html", report=fairness_report(session, config, month))

@@ -1,7 +1,7 @@
 """A team's page: members, balances, this month's spend and open waivers, and what
 waits for the reader's decision, decided here as the same command as in chat."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from fastapi.responses import Response
 
@@ -9,11 +9,13 @@ from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageVie
 from bot.webui.pages.base import Render, Run, as_id, done, page_router
 from handlers import approvals
 from handlers.approvals import Decide
-from handlers.base import Context
+from handlers.away import Away
+from handlers.base import Context, away
+from handlers.inquiry import Ask
 from handlers.reports.team import pending_items, team_members
 from handlers.scope import teams
 from handlers.words import REFERENCE
-from storage.models import Team
+from storage.models import Employee, Team
 
 router = page_router(supervisors_only=True)
 
@@ -29,7 +31,9 @@ def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config:
     if shown is None or not scope.sees_team(shown.id):
         raise PageError(404, "error.not_found")
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
-    return render("team.html", team=shown, teams=visible,
+    delegation = away(session, viewer.employee.id, ctx.now)
+    return render("team.html", team=shown, teams=visible, delegation=delegation,
+                  delegate=session.get(Employee, delegation.delegate_id) if delegation else None,
                   members=team_members(session, config, scope, shown.id, ctx.now),
                   waiting=pending_items(ctx, approvals.waiting_for(ctx)),
                   currency=config.organisation.currency)
@@ -38,9 +42,27 @@ def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config:
 @router.post("/decide")
 def decide(form: CheckedForm, run: Run) -> Response:
     reference, verdict = REFERENCE.match(form.get("ref", "")), form.get("verdict")
-    if reference is None or verdict not in ("approve", "decline"):
+    if reference is None or verdict not in ("approve", "decline", "ask"):
         raise PageError(400, "error.not_found")
-    reply, locale = run(Decide(
-        reference.group(1).upper(), int(reference.group(2)), verdict == "approve",
-        form.get("comment", "").strip()[:500]))
+    letter, record_id = reference.group(1).upper(), int(reference.group(2))
+    comment = form.get("comment", "").strip()[:500]
+    reply, locale = run(Ask(letter, record_id, comment) if verdict == "ask" else
+                        Decide(letter, record_id, verdict == "approve", comment))
+    return done("/team", reply, locale)
+
+
+@router.post("/away")
+def set_away(form: CheckedForm, run: Run) -> Response:
+    """Out of office from the console: the same command as `away until … @…` in chat."""
+    if form.get("off"):
+        reply, locale = run(Away(off=True))
+    else:
+        try:
+            until = date.fromisoformat(form.get("until", ""))
+        except ValueError:
+            raise PageError(400, "error.date") from None
+        delegate = form.get("delegate", "").strip().lstrip("@").lower()[:64]
+        if not delegate:
+            raise PageError(400, "error.not_found")
+        reply, locale = run(Away(until, delegate))
     return done("/team", reply, locale)

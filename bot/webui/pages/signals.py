@@ -1,0 +1,37 @@
+"""The signals page: patterns in goodwill worth a look, with the records behind each,
+for the people's supervisors and HR; HR dismisses one with a note (kept, shown)."""
+
+from fastapi.responses import Response
+from sqlmodel import select
+
+from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageViewer, SessionDep
+from bot.webui.pages.base import Render, Run, done, page_router
+from bot.webui.pages.reports import Month
+from handlers.base import PRIVILEGED
+from handlers.reports.signals import month_signals, visible
+from handlers.signals import NOTE_LIMIT, DismissSignal
+from storage.models import Employee
+
+router = page_router(supervisors_only=True)
+
+
+@router.get("/signals")
+def signals_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
+                 viewer: PageViewer, render: Render) -> Response:
+    shown = visible(month_signals(session, config, month), scope)
+    names = dict(session.exec(select(Employee.id, Employee.name)).all()) if shown else {}
+    return render("signals.html", month=month, names=names, note_limit=NOTE_LIMIT,
+                  open=[s for s in shown if s.dismissal is None],
+                  dismissed=[s for s in shown if s.dismissal is not None],
+                  currency=config.organisation.currency,
+                  dismisses=viewer.employee.role in PRIVILEGED)
+
+
+@router.post("/signals/dismiss")
+def dismiss_signal(form: CheckedForm, run: Run, viewer: PageViewer) -> Response:
+    if viewer.employee.role not in PRIVILEGED:
+        raise PageError(403, "error.hr_only")
+    key = form.get("key", "")[:200]
+    reply, locale = run(DismissSignal(key, form.get("note", "").strip()[:NOTE_LIMIT + 1]))
+    month = key.rsplit(":", 1)[-1]
+    return done(f"/signals?month={month}" if reply.ok else "/signals", reply, locale)

@@ -1,0 +1,68 @@
+"""`signals [YYYY-MM]`: the month's signals for a supervisor (about the people in their
+care) or HR (everyone), each with the records behind it; HR dismisses one with a note
+(`signals dismiss <key> <note>`, or from the web console's signals page)."""
+
+from dataclasses import dataclass
+
+from handlers.base import PRIVILEGED, Context, Message, Refusal, Reply
+from handlers.calendar import month_bounds
+from handlers.registry import Command, handles, verb
+from handlers.reports.signals import dismiss, month_signals, visible
+from handlers.scope import scope_of
+from handlers.words import MONTH, is_word, require
+from storage.enums import Role
+
+SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
+NOTE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ShowSignals(Command):
+    month: str = ""
+
+
+@dataclass(frozen=True)
+class DismissSignal(Command):
+    """HR looked into a signal: it is no longer shown; the note is kept."""
+
+    key: str
+    note: str
+
+
+@verb("signals")
+def parse_signals(rest: list[str]) -> ShowSignals | DismissSignal:
+    if rest and is_word(rest[0], "word.signals.dismiss"):
+        require(len(rest) >= 3, "error.text")
+        return DismissSignal(rest[1], " ".join(rest[2:]))
+    require(len(rest) <= 1 and all(MONTH.match(w) for w in rest), "error.month")
+    return ShowSignals(rest[0] if rest else "")
+
+
+@handles(ShowSignals, roles=SUPERVISING)
+def show_signals(ctx: Context, command: ShowSignals) -> Reply:
+    month = command.month or ctx.month()
+    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month),
+                                scope_of(ctx.session, ctx.actor)) if s.dismissal is None]
+    reply = Reply.of("signals.header" if shown else "signals.none", month=month,
+                     count=len(shown))
+    for signal in shown:
+        reply.messages.append(Message(f"signal.{signal.kind}", {
+            **signal.params, "records": signal.refs, "id": signal.key}))
+    return reply
+
+
+@handles(DismissSignal, roles=PRIVILEGED)
+def dismiss_signal(ctx: Context, command: DismissSignal) -> Reply:
+    month = command.key.rsplit(":", 1)[-1]
+    note = command.note.strip()
+    if not note or len(note) > NOTE_LIMIT:
+        raise Refusal("refuse.signal_note", limit=NOTE_LIMIT)
+    try:
+        month_bounds(month, ctx.config.organisation.tz)
+    except ValueError:
+        raise Refusal("refuse.signal_unknown", key=command.key[:80]) from None
+    if command.key not in {s.key for s in month_signals(ctx.session, ctx.config, month)}:
+        raise Refusal("refuse.signal_unknown", key=command.key[:80])
+    if not dismiss(ctx.session, command.key, ctx.actor, note, ctx.now):
+        raise Refusal("refuse.signal_dismissed", key=command.key)
+    return Reply.of("signals.dismissed", key=command.key)

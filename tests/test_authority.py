@@ -1,0 +1,57 @@
+"""Authority coaching: who uses how much of their authority, and who never used theirs
+while peers in the same team and role did."""
+
+from datetime import timedelta
+
+import pytest
+
+from handlers.directory import import_csv
+from handlers.reports.authority import authority_report
+from handlers.scope import scope_of
+from storage.engine import transaction
+from tests.support import employee
+from tests.web_support import AIRPORT, app_for, browser
+
+
+def report(chat, handle, month="2026-11"):
+    reader = employee(chat.engine, handle)
+    with transaction(chat.engine) as session:
+        return authority_report(session, chat.config, scope_of(session, reader), month)
+
+
+def test_use_per_team_and_role_and_who_to_coach(chat):
+    chat.ok("alice", "comp 150 voucher #A1 late")
+    chat.ok("alice", "comp 50 gift #A2 flowers", now=chat.now + timedelta(hours=1))
+    chat.ok("bob", "comp 400 refund #B1 broken")  # above authority: not his own use
+    found = report(chat, "wang")
+    (group,) = found.groups  # wang does not appear in his own view
+    assert (group.team, group.role) == ("Harbour Street Store", "employee")
+    use = {p.employee.handle: (p.count, p.total, p.largest_share) for p in group.people}
+    assert use == {"alice": (2, 200, 0.75), "bob": (0, 0, 0.0), "lilei": (0, 0, 0.0)}
+    assert sorted(p.employee.handle for p, _g in found.to_coach) == ["bob", "lilei"]
+    # another month: nobody used theirs, so nobody stands out
+    assert report(chat, "wang", "2026-10").to_coach == []
+    everyone = report(chat, "hana")
+    assert {(g.team, g.role) for g in everyone.groups} == {
+        ("Harbour Street Store", "employee"), ("Harbour Street Store", "supervisor")}
+
+
+@pytest.fixture
+def app(chat, config):
+    with transaction(chat.engine) as session:
+        import_csv(session, config, AIRPORT)
+    return app_for(chat.engine, config)
+
+
+def test_the_authority_page_for_every_role(app, chat):
+    chat.ok("alice", "comp 150 voucher #A1 late")
+    page = "/authority?month=2026-11"
+    assert browser(app, chat, "alice").get(page).status_code == 403
+    wang = browser(app, chat, "wang").get(page).text  # reads Chinese
+    assert "Bob Li 本月没有使用过授权，而同岗位（员工）的 2 位同事中有 1 位用过" in wang
+    assert "Mia Sun" not in wang
+    zhou = browser(app, chat, "zhou").get(page).text
+    assert "Alice Chen" not in zhou and "Mia Sun" in zhou
+    hana = browser(app, chat, "hana").get(page).text
+    assert "Lilei" not in hana and "李雷 Li Lei has not used their authority" in hana
+    assert browser(app, chat, "hana").get("/authority?month=nope").status_code == 400

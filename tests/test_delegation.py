@@ -1,0 +1,149 @@
+"""Approvals that do not wait on one person: out-of-office delegates, questions on a
+waiting request, and the request's history."""
+
+from datetime import timedelta
+
+from handlers.i18n import render_reply
+from rituals.reminders import nudge_approvers
+from storage.engine import transaction
+from storage.models import Compensation, Delegation, RequestEvent
+from tests.support import employee, notifications, rows
+
+
+def approver_of(chat, record_id: int) -> str:
+    record = rows(chat.engine, Compensation, id=record_id)[0]
+    return next(e.handle for e in rows(chat.engine, type(employee(chat.engine, "wang")))
+                if e.id == record.approver_id)
+
+
+def test_away_moves_waiting_requests_and_sends_new_ones_to_the_delegate(chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")  # C1 waits for wang
+    reply = chat.ok("wang", "away until 2026-11-25 @hana")
+    assert reply.messages[0].params["count"] == 1
+    assert approver_of(chat, 1) == "hana"
+    assert [n.message_key for n in notifications(chat.engine, "hana")] == [
+        "notify.approval_delegated", "notify.away_delegate"]
+    chat.ok("bob", "comp 400 refund #X1 flood")  # C2, during the absence
+    assert approver_of(chat, 2) == "hana"
+    chat.refused("wang", "approve C2", "refuse.not_approver")
+    chat.ok("hana", "approve C2")
+    # through the last day, then back to wang
+    chat.ok("bob", "comp 400 refund #X2 flood", now=chat.now + timedelta(days=2, hours=13))
+    assert approver_of(chat, 3) == "hana"
+    chat.ok("bob", "comp 400 refund #X3 flood", now=chat.now + timedelta(days=2, hours=14))
+    assert approver_of(chat, 4) == "wang"
+    text = chat("alice", "history C1")
+    assert "王芳 Wang Fang away through 2026-11-25: moved to Hana Xu" in text
+
+
+def test_nobody_approves_their_own_request_through_a_delegation(chat):
+    chat.ok("wang", "away until 2026-11-30 @alice")
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    assert approver_of(chat, 1) == "hana"  # the delegate is the requester: HR
+    chat.ok("bob", "comp 350 refund #B9 broken vase")
+    assert approver_of(chat, 2) == "alice"
+    chat.refused("alice", "approve C1", "refuse.self_approve")
+
+
+def test_a_delegate_away_too_passes_it_to_the_supervisor_or_hr(chat):
+    chat.ok("hana", "away until 2026-11-30 @bob")
+    chat.ok("wang", "away until 2026-11-30 @hana")
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    # wang's delegate is away, so wang's own fallback (HR: hana) by the same rule: bob
+    assert approver_of(chat, 1) == "bob"
+    chat.ok("bob", "comp 350 refund #B9 broken vase")
+    assert approver_of(chat, 2) == "hana"  # never the requester: the last one on duty
+    chat.ok("hana", "away off")
+    assert chat.ok("hana", "away").messages[0].key == "away.none"
+    chat.ok("lilei", "comp 350 refund #B9 broken vase")
+    assert approver_of(chat, 3) == "hana"
+
+
+def test_escalations_go_to_the_delegate(chat, config):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.ok("hana", "away until 2026-11-30 @bob")
+    with transaction(chat.engine) as session:
+        nudge_approvers(session, config, chat.now + timedelta(hours=73))
+    assert approver_of(chat, 1) == "bob"
+    text = chat("alice", "history C1")
+    assert "escalated to Bob Li" in text
+
+
+def test_who_may_set_an_absence_and_how(chat):
+    chat.refused("alice", "away until 2026-11-30 @bob", "refuse.role")
+    chat.refused("wang", "away until 2026-11-30 @wang", "refuse.away_self")
+    chat.refused("wang", "away until 2026-11-01 @bob", "refuse.away_dates")
+    assert chat.ok("wang", "外出 到 2026-11-30 @bob").messages[0].key == "away.set"
+    assert chat.ok("wang", "away").messages[0].key == "away.status"
+    assert not chat.reply("wang", "away tomorrow @bob").ok
+    assert chat.ok("wang", "away off").messages[0].key == "away.cleared"
+    (delegation,) = rows(chat.engine, Delegation)
+    assert delegation.cleared_at is not None
+
+
+def test_asking_for_more_keeps_the_request_open_and_the_answer_returns(chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.refused("bob", "ask C1 why?", "refuse.not_approver")
+    chat.refused("alice", "ask C1 why?", "refuse.self_approve")
+    chat.refused("alice", "answer C1 nothing", "refuse.nothing_asked")
+    reply = chat.ok("wang", "ask C1 which order was it?")
+    assert reply.messages[0].key == "info.asked"
+    asked = notifications(chat.engine, "alice")[-1]
+    assert (asked.message_key, asked.params["question"]) == ("notify.info_asked",
+                                                            "which order was it?")
+    assert rows(chat.engine, Compensation)[0].status == "pending"
+    chat.refused("bob", "answer C1 not me", "refuse.not_yours")
+    chat.ok("alice", "回复 C1 order 7788, the vase was in it")
+    given = notifications(chat.engine, "wang")[-1]
+    assert given.message_key == "notify.info_given"
+    assert [a["command"] for a in given.actions] == ["approve C1", "decline C1", "ask C1"]
+    chat.ok("wang", "approve C1 thanks")
+    events = [e.event for e in rows(chat.engine, RequestEvent)]
+    assert events == ["info_asked", "info_given", "approved"]
+    text = chat("wang", "history C1")
+    for line in ("王芳 Wang Fang asked Alice Chen: which order was it?",
+                 "Alice Chen answered: order 7788, the vase was in it",
+                 "王芳 Wang Fang approved: thanks"):
+        assert line in text
+    chat.refused("wang", "ask C1 more?", "refuse.already_decided")
+
+
+def test_the_button_asks_without_a_question_in_the_requesters_language(chat):
+    chat.ok("lilei", "补偿 350 退款 #B9 花瓶碎了")
+    chat.ok("wang", "ask C1")
+    asked = notifications(chat.engine, "lilei")[-1]
+    assert asked.message_key == "notify.info_asked_plain"
+
+
+def test_history_is_for_the_people_involved_only(chat):
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    for handle in ("alice", "wang", "hana"):
+        assert chat.ok(handle, "history C1").messages[0].key == "history.header"
+    chat.refused("bob", "history C1", "refuse.not_found")  # a peer sees nothing
+    chat.refused("alice", "history C9", "refuse.not_found")
+    assert "C1 — Alice Chen" in render_reply(chat.reply("alice", "history C1"), "en")
+
+
+def test_from_the_console_away_and_ask(chat, config):
+    from datetime import UTC, datetime
+
+    from tests.web_support import app_for, browser, csrf
+    app = app_for(chat.engine, config)
+    chat.ok("alice", "comp 350 refund #B9 broken vase", now=datetime.now(UTC))
+    wang = browser(app, chat, "wang")
+    token = csrf(wang)
+    asked = wang.post("/decide", data={"csrf": token, "ref": "C1", "verdict": "ask",
+                                        "comment": "which order?"})
+    assert asked.status_code == 303
+    assert notifications(chat.engine, "alice")[-1].params["question"] == "which order?"
+    until = (datetime.now(UTC) + timedelta(days=7)).date().isoformat()
+    assert wang.post("/away", data={"csrf": "forged", "until": until,
+                                    "delegate": "@hana"}).status_code == 403
+    assert wang.post("/away", data={"csrf": token, "until": "soon",
+                                    "delegate": "@hana"}).status_code == 400
+    assert wang.post("/away", data={"csrf": token, "until": until,
+                                    "delegate": "@Hana"}).status_code == 303
+    assert approver_of(chat, 1) == "hana"
+    assert "Hana Xu" in wang.get("/team").text
+    assert wang.post("/away", data={"csrf": token, "off": "1"}).status_code == 303
+    assert rows(chat.engine, Delegation)[0].cleared_at is not None

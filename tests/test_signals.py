@@ -1,0 +1,169 @@
+"""Signals, not accusations: each pattern on hand-built data, who sees it, dismissal
+with a note, and the weekly digest's private note."""
+
+from datetime import timedelta
+
+import pytest
+
+from handlers.directory import import_csv
+from handlers.i18n import render_reply
+from handlers.reports.signals import month_signals, visible
+from handlers.scope import scope_of
+from rituals.content import signals_digest
+from storage.engine import transaction
+from storage.models import Compensation, SignalDismissal, Team
+from tests.support import employee, notifications, rows
+
+MONTH = "2026-11"
+
+
+def signals(chat, handle=None):
+    reader = employee(chat.engine, handle) if handle else None
+    with transaction(chat.engine) as session:
+        found = month_signals(session, chat.config, MONTH)
+        if reader is not None:
+            found = visible(found, scope_of(session, reader))
+        return [(s.kind, s.refs) for s in found if s.dismissal is None]
+
+
+@pytest.fixture
+def more_staff(chat):
+    """A second team (Riverside, led by zoe) so that peers and other supervisors exist."""
+    with transaction(chat.engine) as session:
+        import_csv(session, chat.config, "handle,name,role,team,timezone,supervisor,locale\n"
+                   "zoe,Zoe Wu,supervisor,Riverside,Asia/Shanghai,,en\n"
+                   "max,Max Ma,employee,Riverside,,zoe,en\n")
+    return chat
+
+
+def test_one_customer_compensated_by_several_staff_within_the_window(more_staff):
+    chat = more_staff
+    chat.ok("alice", "comp 50 voucher #A17 late")
+    chat.ok("bob", "comp 50 voucher #a17 late again", now=chat.now + timedelta(days=2))
+    assert signals(chat) == []  # two people: not yet several
+    chat.ok("max", "comp 50 voucher #A17 still late", now=chat.now + timedelta(days=8))
+    assert signals(chat) == []  # alice's is outside the 7 days
+    chat.ok("lilei", "comp 50 voucher #A17 sorry", now=chat.now + timedelta(days=3))
+    assert signals(chat) == [("several_staff", "C1, C2, C4")]
+    assert signals(chat, "wang") == [("several_staff", "C1, C2, C4")]
+    assert signals(chat, "zoe") == []  # none of her people
+    assert signals(chat, "hana") == [("several_staff", "C1, C2, C4")]
+
+
+def test_far_above_the_team_median(chat):
+    for handle, amount in (("alice", 100), ("bob", 120), ("lilei", 150)):
+        chat.ok(handle, f"comp {amount} voucher #{handle} care")
+    assert signals(chat) == []
+    for n in range(3):  # bob: 120 + 3 × 100 = 420, not above 3 × the median of 150
+        chat.ok("bob", f"comp 100 voucher #X{n} care", now=chat.now + timedelta(days=n + 1))
+    assert signals(chat) == []
+    chat.ok("bob", "comp 100 voucher #X9 care", now=chat.now + timedelta(days=5))  # 520
+    assert signals(chat) == [("above_team", "C2, C4, C5, C6, C7")]
+    assert signals(chat, "wang") == [("above_team", "C2, C4, C5, C6, C7")]
+
+
+def test_an_approver_who_approves_nearly_everything_from_one_requester(chat):
+    for n in range(5):
+        chat.ok("alice", f"comp 300 refund #R{n} broken", now=chat.now + timedelta(days=n))
+        chat.ok("wang", f"approve C{n + 1}", now=chat.now + timedelta(days=n))
+    assert ("approves_all", "C1, C2, C3, C4, C5") in signals(chat)
+    assert ("approves_all", "C1, C2, C3, C4, C5") in signals(chat, "hana")
+    assert signals(chat, "wang") == []  # never shown to the person it is about
+
+
+def test_one_decline_in_five_is_not_nearly_everything(chat):
+    for n in range(5):
+        chat.ok("alice", f"comp 300 refund #R{n} broken", now=chat.now + timedelta(days=n))
+        chat.ok("wang", f"{'decline' if n == 2 else 'approve'} C{n + 1}",
+                now=chat.now + timedelta(days=n))
+    assert [k for k, _refs in signals(chat)] == []
+
+
+def test_just_under_the_limit_again_and_again(chat):
+    chat.ok("alice", "comp 180 refund #N1 a")  # 90% of 200
+    chat.ok("alice", "comp 199 refund #N2 b", now=chat.now + timedelta(days=1))
+    chat.ok("alice", "comp 179.99 refund #N3 c", now=chat.now + timedelta(days=2))
+    assert signals(chat) == []
+    chat.ok("alice", "comp 200 refund #N4 d", now=chat.now + timedelta(days=3))
+    assert signals(chat) == [("near_limit", "C1, C2, C4")]
+    reply = chat.reply("wang", "signals 2026-11")
+    text = render_reply(reply, "en")
+    assert "Alice Chen gave 3 compensations at 90% of their limit or more this month" in text
+    assert "本月有 3 笔补偿达到其额度的 90% 以上" in render_reply(reply, "zh")
+    chat.refused("alice", "signals", "refuse.role")  # never to peers
+    chat.refused("bob", "signals", "refuse.role")
+
+
+def test_hr_dismisses_a_signal_with_a_note_that_is_kept(chat):
+    for n, amount in enumerate((180, 190, 195)):
+        chat.ok("alice", f"comp {amount} refund #N{n} x", now=chat.now + timedelta(days=n))
+    key = f"near_limit:{employee(chat.engine, 'alice').id}:{MONTH}"
+    chat.refused("wang", f"signals dismiss {key} fine", "refuse.role")
+    chat.refused("hana", f"signals dismiss near_limit:999:{MONTH} fine", "refuse.signal_unknown")
+    chat.refused("hana", f"signals dismiss {key}:x fine", "refuse.signal_unknown")
+    chat.ok("hana", f"signals dismiss {key} a regular with real problems each time")
+    chat.refused("hana", f"signals dismiss {key} again", "refuse.signal_dismissed")
+    assert signals(chat) == []
+    (kept,) = rows(chat.engine, SignalDismissal)
+    assert kept.note == "a regular with real problems each time"
+    assert chat.ok("wang", "signals").messages[0].key == "signals.none"
+
+
+def test_the_weekly_digest_tells_supervisors_and_hr_privately(more_staff, config):
+    chat = more_staff
+    for n, amount in enumerate((180, 190, 195)):
+        chat.ok("alice", f"comp {amount} refund #N{n} x", now=chat.now + timedelta(days=n))
+    with transaction(chat.engine) as session:
+        team = session.exec(Team.__table__.select().where(
+            Team.name == "Harbour Street Store")).one()
+        team = session.get(Team, team.id)
+        until = chat.now + timedelta(days=7)
+        assert signals_digest(session, config, team, until, until) == 2
+        assert signals_digest(session, config, team, until, until) == 0  # once a week
+    for handle in ("wang", "hana"):
+        (note,) = [n for n in notifications(chat.engine, handle)
+                   if n.message_key == "notify.signals_digest"]
+        assert note.params["count"] == 1
+    for handle in ("alice", "bob", "zoe", "max"):
+        assert all(n.message_key != "notify.signals_digest"
+                   for n in notifications(chat.engine, handle))
+    assert all(n.message_key != "notify.signals_digest" for n in rows(
+        chat.engine, type(notifications(chat.engine, "wang")[0]), audience="team"))
+    assert rows(chat.engine, Compensation)
+
+
+@pytest.fixture
+def app(chat, config):
+    from tests.web_support import AIRPORT, app_for
+    with transaction(chat.engine) as session:
+        import_csv(session, config, AIRPORT)
+    return app_for(chat.engine, config)
+
+
+def test_the_signals_page_for_every_role(app, chat):
+    from tests.web_support import browser, csrf
+    for n, amount in enumerate((180, 190, 195)):
+        chat.ok("alice", f"comp {amount} refund #N{n} x", now=chat.now + timedelta(days=n))
+    page = "/signals?month=2026-11"
+    for handle in ("alice", "bob", "mia"):  # employees, peers: nothing
+        assert browser(app, chat, handle).get(page).status_code == 403
+    zhou = browser(app, chat, "zhou")  # another store's supervisor: not his people
+    assert "No signals for 2026-11" in zhou.get(page).text
+    wang = browser(app, chat, "wang")  # reads Chinese
+    shown = wang.get(page).text
+    assert "Alice Chen 本月有 3 笔补偿达到其额度的 90% 以上" in shown and "C1, C2, C3" in shown
+    assert "/signals/dismiss" not in shown
+    key = f"near_limit:{employee(chat.engine, 'alice').id}:{MONTH}"
+    refused = wang.post("/signals/dismiss", data={"csrf": csrf(wang), "key": key, "note": "x"})
+    assert refused.status_code == 403
+    hana = browser(app, chat, "hana")
+    assert 'action="/signals/dismiss"' in hana.get(page).text
+    assert hana.post("/signals/dismiss", data={"csrf": "forged", "key": key,
+                                               "note": "ok"}).status_code == 403
+    done = hana.post("/signals/dismiss", data={"csrf": csrf(hana), "key": key,
+                                               "note": "<b>checked</b>, all fine"})
+    assert (done.status_code, done.headers["location"]) == (303, page)
+    after = hana.get(page).text
+    assert "Dismissed" in after and "&lt;b&gt;checked&lt;/b&gt;, all fine" in after
+    assert "已排除" in wang.get(page).text
+    assert hana.get("/signals?month=2026-13").status_code == 400
