@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import waivers
+from handlers import pulse, waivers
 from handlers.base import decision_actions, find_approver, queue
 from handlers.policy import Policy
 from handlers.registry import with_approver
@@ -66,4 +66,6 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     due = waivers.remind_due(session, config, now, timedelta(hours=settings.waiver_hours_before))
     overdue = waivers.escalate_overdue(session, config, now)
     nudged = nudge_approvers(session, config, now)
-    return f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges"
+    closed = pulse.close_pulses(session, now)
+    return (f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges, "
+            f"{closed} pulses closed")

@@ -336,3 +336,50 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(unique=True)
     created_at: datetime = _when()
     revoked_at: datetime | None = _when(nullable=True)
+
+
+class Feedback(SQLModel, table=True):
+    """Voice of the customer: a score or a complaint a survey or feedback tool pushed or
+    exported. The tool's own id is unique per tool, so the same response twice is kept
+    once."""
+
+    __table_args__ = (UniqueConstraint("source", "source_id"),
+                      Index("ix_feedback_team_id_received_at", "team_id", "received_at"),
+                      Index("ix_feedback_employee_id_received_at", "employee_id",
+                            "received_at"))
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    kind: str = Field(description="nps | csat | ces | complaint")
+    score: int | None = Field(default=None, description="NPS 0-10, CSAT 1-5, CES 1-7")
+    text: str = ""
+    team_id: int = Field(foreign_key="team.id")
+    employee_id: int | None = Field(default=None, foreign_key="employee.id")
+    customer_ref: str = ""
+    touchpoint: str = ""
+    source: str = Field(description="the tool, e.g. surveyhub")
+    source_id: str = Field(description="the tool's own id of the response")
+    received_at: datetime = _when()
+    created_at: datetime = _when()
+
+
+class Pulse(SQLModel, table=True):
+    """An employee pulse asked of one team for one period. `salt` keys the one-answer-
+    per-person hashes of its answers while it is open and is erased when it closes, so
+    afterwards nobody can tell whose an answer was."""
+
+    __table_args__ = (UniqueConstraint("team_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    period: str = Field(description="the ISO week it was asked in, e.g. 2026-W48")
+    opened_at: datetime = _when()
+    closes_at: datetime = _when()
+    salt: str | None = Field(default=None, description="hex; None once closed")
+
+
+class PulseAnswer(SQLModel, table=True):
+    """An anonymous pulse answer: no person, no time. `voter` is a keyed hash that only
+    makes a second answer of the same person to the same pulse collide."""
+
+    pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
+    voter: str = Field(primary_key=True)
+    enps: int = Field(description="0-10: would you recommend working here")
+    comment: str = ""
