@@ -116,7 +116,8 @@ def _nav(viewer: Viewer) -> list[tuple[str, str]]:
         return [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions")]
     items = [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
-             ("/recognition", "nav.recognition"), ("/team", "nav.team")]
+             ("/recognition", "nav.recognition"), ("/cockpit", "nav.cockpit"),
+             ("/team", "nav.team")]
     return items[-1:] + items[:-1] if role == Role.SUPERVISOR else items
 
 
