@@ -214,6 +214,16 @@ DEFAULT_THEMES: list[Theme] = [
 ]
 
 
+class Council(StrictModel):
+    """How the experience council prices a mirror problem and validates its fix."""
+
+    complaint_cost: Money = Decimal("200")
+    detractor_value: Money = Decimal("500")
+    workaround_hours: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal("0.5")
+    hourly_cost: Money = Decimal("60")
+    window_days: int = Field(default=30, ge=7, le=180)
+
+
 class ConsoleLinks(StrictModel):
     """Where sign-in links to the web console point, and how long they last."""
 
@@ -239,6 +249,10 @@ class Policy(StrictModel):
     web: ConsoleLinks = ConsoleLinks()
     themes: list[Theme] = Field(default_factory=lambda: list(DEFAULT_THEMES),
                                 description="given, it replaces the default themes")
+    council: Council = Council()
+
+    def theme(self, key: str) -> Theme | None:
+        return next((theme for theme in self.themes if theme.key == key), None)
 
     @model_validator(mode="before")
     @classmethod

@@ -79,7 +79,7 @@ DECIDABLE: dict[str, Decidable] = {}
 # The use-case modules, in the order their verbs appear in help and command menus
 # (within a module, the order they are declared in).
 MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "golden_ear",
-           "pulse", "redemptions", "ledger_review", "profile", "linking", "help")
+           "pulse", "council", "redemptions", "ledger_review", "profile", "linking", "help")
 
 
 def verb(name: str, *, menu: bool = True):

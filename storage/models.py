@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 from storage.enums import (
     CaseStatus,
     CompensationStatus,
+    CouncilStatus,
     PraiseStatus,
     RedemptionStatus,
     Role,
@@ -383,3 +384,36 @@ class PulseAnswer(SQLModel, table=True):
     voter: str = Field(primary_key=True)
     enps: int = Field(description="0-10: would you recommend working here")
     comment: str = ""
+
+
+class CouncilItem(SQLModel, table=True):
+    """A mirror problem taken to the experience council: one theme in one team, its
+    business case priced from the records of the period before it was opened, an owner,
+    and where the fix stands."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme: str = Field(description="key of a theme of the vocabulary")
+    team_id: int = Field(foreign_key="team.id", index=True)
+    owner_id: int = Field(foreign_key="employee.id")
+    opened_by_id: int = Field(foreign_key="employee.id")
+    status: str = Field(description=described(CouncilStatus))
+    currency: str
+    customer_loss_minor: int = Field(sa_type=BigInteger)
+    staff_loss_minor: int = Field(sa_type=BigInteger)
+    case: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                       description="the counts the losses were priced from, and their period")
+    opened_at: datetime = _when()
+    fixing_at: datetime | None = _when(nullable=True)
+    fixed_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class CouncilUpdate(SQLModel, table=True):
+    """A step or a note on a council item; the team's staff are told of each."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="councilitem.id", index=True)
+    author_id: int = Field(foreign_key="employee.id")
+    status: str = Field(description="the item's status after this update")
+    text: str = ""
+    created_at: datetime = _when()

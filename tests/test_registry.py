@@ -69,5 +69,5 @@ def test_help_about_a_word_that_is_no_command_says_so_then_lists_them(chat):
 def test_menus_list_commands_module_by_module_in_declared_order():
     assert registry.menu_verbs() == [
         "comp", "waiver", "waivers", "praise", "touching", "suggest", "solved", "pending",
-        "approve", "decline", "nominate", "vote", "goldenear", "pulse", "catalog", "redeem",
-        "cancel", "ledger", "me", "lang", "link", "login", "help"]
+        "approve", "decline", "nominate", "vote", "goldenear", "pulse", "council", "catalog",
+        "redeem", "cancel", "ledger", "me", "lang", "link", "login", "help"]

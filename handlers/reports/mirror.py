@@ -18,7 +18,7 @@ from storage.models import Employee, Feedback, Praise, Suggestion, Waiver
 
 
 @dataclass(frozen=True)
-class ThemeVoices:
+class ThemeSides:
     key: str
     customers: int  # complaints and detractors' comments on it
     staff: int  # waivers, suggestions and pulse comments on it
@@ -35,10 +35,10 @@ class Cockpit:
     pulse: PulseFigures
     waivers: int
     suggestions: int
-    themes: list[ThemeVoices]  # every theme with a voice on either side, mirror ones first
+    themes: list[ThemeSides]  # every theme with a voice on either side, mirror ones first
 
     @property
-    def mirror(self) -> list[ThemeVoices]:
+    def mirror(self) -> list[ThemeSides]:
         return [theme for theme in self.themes if theme.mirror]
 
 
@@ -77,7 +77,7 @@ def cockpit(session: Session, config: Policy, team_id: int, since: datetime,
     texts, waivers, suggestions = staff_texts(session, team_id, since, until, pulse)
     heard = themes.tally(customer_texts(session, team_id, since, until), config)
     felt = themes.tally(texts, config)
-    ranked = sorted((ThemeVoices(key, heard[key], felt[key]) for key in heard
+    ranked = sorted((ThemeSides(key, heard[key], felt[key]) for key in heard
                      if heard[key] or felt[key]),
                     key=lambda t: (-min(t.customers, t.staff), -(t.customers + t.staff)))
     return Cockpit(customers, praise, pulse, waivers, suggestions, ranked)
