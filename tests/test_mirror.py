@@ -12,7 +12,7 @@ from handlers.directory import import_csv
 from handlers.reports.mirror import cockpit
 from handlers.themes import themes_of
 from storage.engine import transaction
-from storage.models import Team
+from storage.models import CouncilItem, Team
 from tests.support import rows
 from tests.web_support import AIRPORT, app_for, browser
 
@@ -110,3 +110,33 @@ def test_the_cockpit_page_for_each_role(app, chat):
     assert "<strong>IT systems</strong>" in harbour_page and "hidden below 5" in harbour_page
     chat.ok("hana", "lang zh-hant")
     assert "IT系統" in hana.get(f"/cockpit?team={harbour(chat.engine)}&month=2026-11").text
+
+
+def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
+    voices(chat)
+    team = harbour(chat.engine)
+    hana = browser(app, chat, "hana")
+    page = hana.get(f"/cockpit?team={team}&month=2026-11").text
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert 'action="/council/open"' in page
+    opened = hana.post("/council/open", data={
+        "csrf": token, "team": str(team), "team_name": "Harbour Street Store",
+        "theme": "it-systems", "owner": "wang"})
+    assert (opened.status_code, opened.headers["location"]) == (303, f"/cockpit?team={team}")
+    page = hana.get(f"/cockpit?team={team}").text
+    assert "X1 opened: it-systems" in page and 'id="X1"' in page
+    for step in ("fix", "done"):
+        assert hana.post("/council/step", data={"csrf": token, "ref": "X1", "step": step,
+                                                "team": str(team)}).status_code == 303
+    assert "fixed, being validated" in hana.get(f"/cockpit?team={team}").text
+    assert hana.post("/council/step", data={"csrf": "forged", "ref": "X1",
+                                            "step": "close"}).status_code == 403
+    assert hana.post("/council/step", data={"csrf": token, "ref": "C1",
+                                            "step": "close"}).status_code == 400
+    wang = browser(app, chat, "wang")  # a supervisor: sees the item, opens none
+    wang_page = wang.get("/cockpit").text
+    assert 'id="X1"' in wang_page and 'action="/council/open"' not in wang_page
+    wang_token = wang_page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    refused = wang.post("/council/open", data={
+        "csrf": wang_token, "team_name": "Airport Kiosk", "theme": "it-systems"})
+    assert refused.status_code == 303 and len(rows(chat.engine, CouncilItem)) == 1
