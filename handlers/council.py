@@ -4,9 +4,9 @@ open → fixing → validating → closed, and each step is told to the team's s
 fixed, it is validated by comparing equal windows before the fix and after it."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, func, select
 
 from handlers.base import (
     PRIVILEGED,
@@ -18,11 +18,12 @@ from handlers.base import (
     queue,
     to_minor,
 )
+from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
-from handlers.reports.theme_voices import ThemeVoices, losses, theme_voices
+from handlers.reports.theme_voices import RULE, ThemeVoices, losses, theme_voices
 from handlers.words import is_word, leading_handle, reference, require
 from storage.enums import CouncilStatus as Status
-from storage.models import CouncilItem, CouncilUpdate, Employee, Team
+from storage.models import CouncilItem, CouncilUpdate, Employee, Team, Waiver
 from storage.rows import insert_row, transition
 
 # step word -> (the statuses it leaves, the status it reaches)
@@ -101,21 +102,63 @@ def open_item(ctx: Context, command: CouncilOpen) -> Reply:
                if command.team else owner.team_id)
     if team_id is None:
         raise Refusal("refuse.council_team", team=command.team or owner.name)
-    days = ctx.config.council.window_days
-    since = ctx.now - timedelta(days=days)
-    voices = theme_voices(ctx.session, ctx.config, command.theme, team_id, since, ctx.now)
+    return Reply.of("council.opened", **_open(ctx, command.theme, owner, team_id))
+
+
+def _open(ctx: Context, theme: str, owner: Employee, team_id: int) -> dict:
+    """Open an item with its business case priced over the last window; tell the owner
+    and the team. Returns the case's message parameters."""
+    since = ctx.now - timedelta(days=ctx.config.council.window_days)
+    voices = theme_voices(ctx.session, ctx.config, theme, team_id, since, ctx.now)
     customers, staff = losses(ctx.config, voices)
-    currency = ctx.config.organisation.currency
     item = insert_row(ctx.session, CouncilItem(
-        theme=command.theme, team_id=team_id, owner_id=owner.id, opened_by_id=ctx.actor.id,
-        status=Status.OPEN, currency=currency, customer_loss_minor=to_minor(customers),
-        staff_loss_minor=to_minor(staff), opened_at=ctx.now,
+        theme=theme, team_id=team_id, owner_id=owner.id, opened_by_id=ctx.actor.id,
+        status=Status.OPEN, currency=ctx.config.organisation.currency,
+        customer_loss_minor=to_minor(customers), staff_loss_minor=to_minor(staff),
+        opened_at=ctx.now,
         case={**voices.as_dict(), "since": ctx.local(since), "until": ctx.local(ctx.now)}))
     _record(ctx, item, Status.OPEN, "")
     case = _case(item)
     if owner.id != ctx.actor.id:
         ctx.notify(owner.id, "notify.council_owner", **case)
-    return Reply.of("council.opened", **case)
+    return case
+
+
+def auto_open(session: Session, config: Policy, now: datetime) -> int:
+    """Open an item by itself for every rule waived more than the configured number of
+    times in a team within the window, unless one is open for it already; its theme is
+    the rule itself (`rule:<rule>`), owned by HR, and HR is told."""
+    limit = config.council.auto_open_waivers
+    hr = session.exec(select(Employee).where(Employee.role.in_(PRIVILEGED), Employee.active)
+                      .order_by(Employee.role != "hr", Employee.id)).first()
+    if not limit or hr is None:
+        return 0
+    since = now - timedelta(days=config.council.window_days)
+    frequent = session.exec(select(Employee.team_id, Waiver.rule).join(
+        Employee, Employee.id == Waiver.employee_id).where(
+        Waiver.occurred_at >= since, Employee.team_id.is_not(None))
+        .group_by(Employee.team_id, Waiver.rule).having(func.count() > limit)).all()
+    ctx, opened = Context(session, config, hr, now), 0
+    for team_id, rule in frequent:
+        theme = f"{RULE}{rule}"
+        items = session.exec(select(CouncilItem.status, CouncilItem.closed_at).where(
+            CouncilItem.team_id == team_id, CouncilItem.theme == theme)).all()
+        if any(status != Status.CLOSED for status, _closed in items):
+            continue
+        # After an item was closed, only the waivers since then count toward a new one.
+        counted_from = max([since, *(closed for _status, closed in items)])
+        again = session.exec(select(func.count()).select_from(Waiver).join(
+            Employee, Employee.id == Waiver.employee_id).where(
+            Employee.team_id == team_id, Waiver.rule == rule,
+            Waiver.occurred_at >= counted_from)).one()
+        if again <= limit:
+            continue
+        case = _open(ctx, theme, hr, team_id)
+        for person in session.exec(select(Employee.id).where(
+                Employee.role.in_(PRIVILEGED), Employee.active)).all():
+            ctx.notify(person, "notify.council_auto", limit=limit, **case)
+        opened += 1
+    return opened
 
 
 def _case(item: CouncilItem) -> dict:

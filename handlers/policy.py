@@ -222,6 +222,9 @@ class Council(StrictModel):
     workaround_hours: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal("0.5")
     hourly_cost: Money = Decimal("60")
     window_days: int = Field(default=30, ge=7, le=180)
+    auto_open_waivers: int = Field(default=5, ge=0, description="open an item by itself "
+                                   "for a rule a team waived more often than this within "
+                                   "the window; 0: never")
 
 
 class ConsoleLinks(StrictModel):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import pulse, waivers
+from handlers import council, pulse, waivers
 from handlers.base import decision_actions, find_approver, queue
 from handlers.policy import Policy
 from handlers.registry import with_approver
@@ -67,5 +67,6 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     overdue = waivers.escalate_overdue(session, config, now)
     nudged = nudge_approvers(session, config, now)
     closed = pulse.close_pulses(session, now)
+    opened = council.auto_open(session, config, now)
     return (f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges, "
-            f"{closed} pulses closed")
+            f"{closed} pulses closed, {opened} council items opened")

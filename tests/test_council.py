@@ -4,9 +4,15 @@ team, and validation comparing equal windows before and after the fix."""
 
 from datetime import timedelta
 
+from sqlmodel import delete
+
+from bot.config import parse_config
+from handlers import council
 from handlers.i18n import render_reply
+from rituals.reminders import run_reminders
+from storage.engine import transaction
 from storage.models import CouncilItem, CouncilUpdate, Outbox
-from tests.support import notifications, rows
+from tests.support import employee, notifications, rows
 from tests.test_mirror import voices
 
 
@@ -81,3 +87,37 @@ def test_validation_compares_equal_windows_on_both_sides(chat):
     early = chat("hana", "council X1", now=fixed + timedelta(days=3))
     assert "(3)" in early and "complaints 0 → 0" in early  # 3 days before the fix: none
     assert "Neither side fell yet" in early
+
+
+def test_a_rule_waived_more_than_the_threshold_opens_an_item_by_itself(chat, config):
+    start = chat.now - timedelta(days=20)
+    for n in range(5):
+        chat.ok("alice" if n % 2 else "bob", "waiver no refunds without receipt",
+                now=start + timedelta(days=n))
+    chat.ok("lilei", "waiver dress code", now=start)
+    with transaction(chat.engine) as session:
+        assert council.auto_open(session, config, chat.now) == 0  # five: not more than five
+    chat.ok("lilei", "waiver no refunds without receipt", now=chat.now - timedelta(days=1))
+    with transaction(chat.engine) as session:
+        assert "1 council items opened" in run_reminders(session, config, chat.now)
+        assert council.auto_open(session, config, chat.now) == 0  # open already: not twice
+    (item,) = rows(chat.engine, CouncilItem)
+    assert (item.theme, item.case["waivers"]) == ("rule:no refunds without receipt", 6)
+    assert item.owner_id == employee(chat.engine, "hana").id
+    assert item.staff_loss_minor == 6 * 30 * 100  # six workarounds of half an hour at 60
+    assert notifications(chat.engine, "hana")[-1].message_key == "notify.council_auto"
+    chat.ok("hana", "council fix X1")
+    chat.ok("hana", "council done X1")
+    chat.ok("hana", "council close X1")
+    with transaction(chat.engine) as session:  # closed: the waivers before do not count
+        assert council.auto_open(session, config, chat.now + timedelta(minutes=1)) == 0
+    for n in range(6):
+        chat.ok("alice", "waiver no refunds without receipt",
+                now=chat.now + timedelta(hours=n + 1))
+    with transaction(chat.engine) as session:  # six more since it closed: a new item
+        assert council.auto_open(session, config, chat.now + timedelta(hours=7)) == 1
+    off = parse_config({"council": {"auto_open_waivers": 0}})
+    with transaction(chat.engine) as session:
+        session.exec(delete(CouncilUpdate))
+        session.exec(delete(CouncilItem))
+        assert council.auto_open(session, off, chat.now) == 0

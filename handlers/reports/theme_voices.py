@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 
 from handlers.base import from_minor
 from handlers.compensation import COUNTED
-from handlers.policy import Policy
+from handlers.policy import Policy, Theme
 from handlers.pulse import team_pulse
 from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.themes import themes_of
 from storage.models import Compensation, Employee, Feedback, Suggestion, Waiver
 
 CENTS = Decimal("0.01")
+RULE = "rule:"  # an item opened for a waived rule: the rule's own text is its keyword
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class ThemeVoices:
 
 def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
                  since: datetime, until: datetime) -> ThemeVoices:
-    themes = [found for found in config.themes if found.key == theme]
+    themes = ([Theme.model_construct(key=theme, names={}, keywords=[theme[len(RULE):]])]
+              if theme.startswith(RULE) else [t for t in config.themes if t.key == theme])
 
     def on_theme(text: str) -> bool:
         return bool(themes_of(text, themes))
