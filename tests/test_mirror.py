@@ -35,14 +35,14 @@ def harbour(engine) -> int:
 
 def voices(chat):
     """A month in which customers and staff both complain about the order system."""
-    lines = ["kind,team,score,text,source,source_id,received_at",
-             "complaint,Harbour Street Store,,they could not find my order in the system,"
+    lines = ["kind,team,employee,score,text,source,source_id,received_at",
+             "complaint,Harbour Street Store,,,they could not find my order in the system,"
              "t,1,2026-11-10T12:00:00Z",
-             "nps,Harbour Street Store,2,system down again,t,2,2026-11-11T12:00:00Z",
-             "nps,Harbour Street Store,10,lovely staff,t,3,2026-11-11T12:00:00Z",
-             "complaint,Harbour Street Store,,no refund without a receipt,t,4,"
+             "nps,Harbour Street Store,,2,system down again,t,2,2026-11-11T12:00:00Z",
+             "nps,Harbour Street Store,bob,10,lovely staff,t,3,2026-11-11T12:00:00Z",
+             "complaint,Harbour Street Store,,,no refund without a receipt,t,4,"
              "2026-11-12T12:00:00Z",
-             "complaint,Harbour Street Store,,the queue was long,t,5,2026-10-12T12:00:00Z"]
+             "complaint,Harbour Street Store,,,the queue was long,t,5,2026-10-12T12:00:00Z"]
     with transaction(chat.engine) as session:
         feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC))
     now = datetime(2026, 11, 16, 2, tzinfo=UTC)
@@ -102,6 +102,7 @@ def test_the_cockpit_page_for_each_role(app, chat):
     assert page.status_code == 200
     assert "Harbour Street Store" in page.text and "<strong>IT系统</strong>" in page.text
     assert "不足 5 份回答" in page.text  # wang reads Simplified Chinese
+    assert '<tr><td>Bob Li</td><td class="num">100</td><td class="num">1</td>' in page.text
     assert wang.get(f"/cockpit?team={airport}").status_code == 404
     assert wang.get("/cockpit?month=2026-13").status_code == 400
     hana = browser(app, chat, "hana")

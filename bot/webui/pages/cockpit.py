@@ -21,6 +21,7 @@ from bot.webui.pages.reports import Month
 from handlers.calendar import month_bounds
 from handlers.council import STEPS, CouncilOpen, CouncilStep
 from handlers.reports.mirror import cockpit
+from handlers.reports.voices import customer_voice
 from handlers.scope import teams
 from handlers.words import HANDLE, REFERENCE
 from storage.models import CouncilItem, Employee, Team
@@ -42,12 +43,16 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
     since, until = month_bounds(month, config.organisation.tz)
     report = cockpit(session, config, shown.id, since, until)
     names = {theme.key: theme.name(locale) for theme in config.themes}
+    named = customer_voice(session, since, until, [shown.id], by_employee=True)
+    people = [(session.get(Employee, employee_id), voice) for employee_id, voice in named.items()
+              if scope.sees(employee_id)]
     items = session.exec(select(CouncilItem, Employee.name)
                          .join(Employee, Employee.id == CouncilItem.owner_id)
                          .where(CouncilItem.team_id == shown.id)
                          .order_by(CouncilItem.id.desc())).all()
     return render("cockpit.html", team=shown, teams=visible, month=month, report=report,
                   names=names, minimum=config.rituals.pulse.min_answers, items=items,
+                  people=sorted(people, key=lambda pair: pair[0].name),
                   steps=list(STEPS),
                   chart=charts.bar_chart("cockpit.mirror_chart", [
                       (names[theme.key][:14], min(theme.customers, theme.staff))
