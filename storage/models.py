@@ -378,8 +378,11 @@ class Pulse(SQLModel, table=True):
 
 class PulseAnswer(SQLModel, table=True):
     """An anonymous pulse answer: no person, no time. `voter` is a keyed hash that only
-    makes a second answer of the same person to the same pulse collide."""
+    makes a second answer of the same person to the same pulse collide. On SQLite the
+    table has no rowid, so its rows lie in the order of their keyed hashes, not in the
+    order they were answered."""
 
+    __table_args__ = {"sqlite_with_rowid": False}
     pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
     voter: str = Field(primary_key=True)
     enps: int = Field(description="0-10: would you recommend working here")

@@ -136,3 +136,12 @@ def test_a_team_of_four_sees_no_figures_five_do(chat):
 def test_percentages_round_half_away_from_zero():
     assert [pulse.percent(p, w) for p, w in ((1, 3), (2, 3), (-1, 8), (1, 8), (0, 5))] == [
         33, 67, -13, 13, 0]
+
+
+def test_on_sqlite_answers_lie_in_hash_order_not_answer_order(chat):
+    if chat.engine.dialect.name != "sqlite":
+        return
+    with chat.engine.connect() as connection:
+        schema = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'pulseanswer'").scalar()
+    assert schema.rstrip().endswith("WITHOUT ROWID")

@@ -82,7 +82,8 @@ def upgrade() -> None:
     sa.Column('enps', sa.Integer(), nullable=False),
     sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['pulse_id'], ['pulse.id'], ),
-    sa.PrimaryKeyConstraint('pulse_id', 'voter')
+    sa.PrimaryKeyConstraint('pulse_id', 'voter'),
+    sqlite_with_rowid=False
     )
     op.create_table('councilupdate',
     sa.Column('id', sa.Integer(), nullable=False),
