@@ -52,7 +52,7 @@ class CouncilShow(Command):
 @dataclass(frozen=True)
 class CouncilStep(Command):
     item_id: int
-    step: str  # "note", or a key of STEPS
+    step: str  # "note", "script" (what to tell customers meanwhile), or a key of STEPS
     text: str = ""
 
 
@@ -67,8 +67,8 @@ def parse_council(rest: list[str]) -> Command:
         return CouncilOpen(rest[1].lower(), owner, " ".join(team))
     if len(rest) == 1:
         return CouncilShow(reference(rest[0], "X")[1])
-    step = next((name for name in ("update", *STEPS) if is_word(rest[0], f"word.council.{name}")),
-                None)
+    step = next((name for name in ("update", "script", *STEPS)
+                 if is_word(rest[0], f"word.council.{name}")), None)
     require(step is not None)
     return CouncilStep(reference(rest[1], "X")[1], "note" if step == "update" else step,
                        " ".join(rest[2:]))
@@ -192,9 +192,11 @@ def step(ctx: Context, command: CouncilStep) -> Reply:
     ref = f"X{item.id}"
     if ctx.actor.role not in PRIVILEGED and ctx.actor.id != item.owner_id:
         raise Refusal("refuse.council_member")
-    if command.step == "note":
+    if command.step in ("note", "script"):
         if not command.text.strip():
             raise Refusal("refuse.council_note")
+        if command.step == "script":
+            return _script(ctx, item, command.text)
         _record(ctx, item, item.status, command.text)
         return Reply.of("council.noted", ref=ref)
     leaves, reaches = STEPS[command.step]
@@ -210,6 +212,20 @@ def step(ctx: Context, command: CouncilStep) -> Reply:
     if reaches in (Status.VALIDATING, Status.CLOSED):
         reply.messages.append(Message("council.validation", validation(ctx, item)))
     return reply
+
+
+def _script(ctx: Context, item: CouncilItem, line: str) -> Reply:
+    """The customer micro-loop: the team's supervisors get one line to tell customers
+    who meet the problem while it is being fixed."""
+    insert_row(ctx.session, CouncilUpdate(item_id=item.id, author_id=ctx.actor.id,
+                                          status=item.status, text=f"script: {line}",
+                                          created_at=ctx.now))
+    supervisors = ctx.session.exec(select(Employee.id).where(
+        Employee.team_id == item.team_id, Employee.role == "supervisor", Employee.active)).all()
+    for supervisor in supervisors:
+        ctx.notify(supervisor, "notify.council_script", ref=f"X{item.id}", theme=item.theme,
+                   script=line)
+    return Reply.of("council.scripted", ref=f"X{item.id}", count=len(supervisors))
 
 
 def _record(ctx: Context, item: CouncilItem, status: str, text: str) -> None:

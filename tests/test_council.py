@@ -8,7 +8,8 @@ from sqlmodel import delete
 
 from bot.config import parse_config
 from handlers import council
-from handlers.i18n import render_reply
+from handlers.base import Message
+from handlers.i18n import render_message, render_reply
 from rituals.reminders import run_reminders
 from storage.engine import transaction
 from storage.models import CouncilItem, CouncilUpdate, Outbox
@@ -121,3 +122,16 @@ def test_a_rule_waived_more_than_the_threshold_opens_an_item_by_itself(chat, con
         session.exec(delete(CouncilUpdate))
         session.exec(delete(CouncilItem))
         assert council.auto_open(session, off, chat.now) == 0
+
+
+def test_supervisors_get_a_customer_script_while_it_is_fixed(chat):
+    opened(chat)
+    chat.refused("alice", "council script X1 we know, it is being fixed", "refuse.council_member")
+    reply = chat.ok("hana", "council script X1 Sorry, our order system is being repaired")
+    assert reply.messages[0].params["count"] == 1
+    script = notifications(chat.engine, "wang")[-1]
+    assert script.message_key == "notify.council_script"
+    shown = render_message(Message(script.message_key, script.params), "en")
+    assert "“Sorry, our order system is being repaired”" in shown
+    assert rows(chat.engine, CouncilUpdate)[-1].text.startswith("script: Sorry")
+    assert "話術" in render_reply(chat.reply("hana", "help council"), "zh-Hant")
