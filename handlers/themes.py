@@ -8,19 +8,21 @@ from functools import cache
 from handlers.policy import Policy, Theme
 
 
-@cache
-def _pattern(keyword: str) -> re.Pattern:
+def _keyword(keyword: str) -> str:
     escaped = re.escape(keyword.lower())
-    if keyword.isascii():
-        return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
-    return re.compile(escaped)
+    return rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if keyword.isascii() else escaped
+
+
+@cache
+def _pattern(keywords: tuple[str, ...]) -> re.Pattern:
+    """One search for all of a theme's keywords."""
+    return re.compile("|".join(_keyword(word) for word in keywords) or r"(?!)")
 
 
 def themes_of(text: str, themes: list[Theme]) -> list[str]:
     """The keys of the themes the text speaks of, in vocabulary order."""
     lowered = text.lower()
-    return [theme.key for theme in themes
-            if any(_pattern(word).search(lowered) for word in theme.keywords)]
+    return [theme.key for theme in themes if _pattern(tuple(theme.keywords)).search(lowered)]
 
 
 def tally(texts: list[str], config: Policy) -> dict[str, int]:
