@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from handlers.base import from_minor
@@ -44,7 +45,9 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
 
     said = session.exec(select(Feedback.kind, Feedback.score, Feedback.text).where(
         Feedback.team_id == team_id, Feedback.received_at >= since,
-        Feedback.received_at < until, Feedback.text != "")).all()
+        Feedback.received_at < until, Feedback.text != "",
+        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6)),
+    )).all()
     complaints = sum(kind == "complaint" and on_theme(text) for kind, _score, text in said)
     detractors = sum(kind == "nps" and score <= 6 and on_theme(text)
                      for kind, score, text in said)
