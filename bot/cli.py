@@ -22,7 +22,7 @@ from bot.outbox import ConsoleChannel, dispatch_pending
 from bot.platform import PLATFORMS
 from bot.serving import listen
 from bot.webui import auth
-from handlers import linking
+from handlers import feedback, linking
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
@@ -161,6 +161,21 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
     except DirectoryError as error:
         raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
     print(f"imported {count} people")
+
+
+def cmd_feedback_import(config: Config, args: argparse.Namespace) -> None:
+    try:
+        with open(args.file, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
+    engine = open_database(config)
+    try:
+        with transaction(engine) as session:
+            done = feedback.import_csv(session, text, datetime.now(UTC))
+    except feedback.ImportErrors as error:
+        raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
+    print(f"imported {done.added} responses ({done.duplicates} seen before)")
 
 
 def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
@@ -344,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
     link_code.add_argument("--hours", type=_hours, default=24,
                            help=f"how long it is valid (1-{MAX_LINK_HOURS}, default 24)")
     link_code.set_defaults(func=cmd_directory_link_code)
+    feedback_parser = commands.add_parser(
+        "feedback", help="customer feedback: import a survey tool's CSV export"
+    ).add_subparsers(dest="action", required=True)
+    feedback_import = feedback_parser.add_parser(
+        "import", help="scores and complaints from a CSV file (all rows or none)")
+    feedback_import.add_argument("file")
+    feedback_import.set_defaults(func=cmd_feedback_import)
     ledger_parser = commands.add_parser(
         "ledger", help="the points ledger: export entries, verify balances"
     ).add_subparsers(dest="action", required=True)

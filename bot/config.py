@@ -51,6 +51,9 @@ class Web(ConsoleLinks):
     # None to leave the endpoint off.
     praise_secret_env: str | None = None
     praise_window_seconds: int = Field(default=300, ge=30)
+    # POST /api/feedback signed the Standard Webhooks way: the variable holding the
+    # `whsec_…` secret, or None to take only pushes signed like /api/praise.
+    feedback_secret_env: str | None = None
     # How long a signed-in session lasts (sign-in links: see ConsoleLinks).
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
 
@@ -65,13 +68,19 @@ class Web(ConsoleLinks):
         return data
 
     def praise_secret(self) -> str | None:
-        if self.praise_secret_env is None:
-            return None
-        value = os.environ.get(self.praise_secret_env)
-        if not value:
-            raise ConfigError(f"web.praise_secret_env: environment variable "
-                              f"{self.praise_secret_env} is not set")
-        return value
+        return _secret("praise_secret_env", self.praise_secret_env)
+
+    def feedback_secret(self) -> str | None:
+        return _secret("feedback_secret_env", self.feedback_secret_env)
+
+
+def _secret(field: str, variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(f"web.{field}: environment variable {variable} is not set")
+    return value
 
 
 def served_host(host: object) -> object:

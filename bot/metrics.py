@@ -30,6 +30,7 @@ ACK_ROUTES: Mapping[str, str] = {
     "/telegram/webhook": "telegram",
     "/wecom/callback": "wecom",
     "/api/praise": "praise_api",
+    "/api/feedback": "feedback_api",
 }
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 

@@ -57,9 +57,10 @@ def wire(engine: Engine, config: Config,
         wired.on_start.append(start)
         wired.on_stop.append(stop)
         wired.channels.extend(built.channels())
-    secret = config.web.praise_secret()
-    if secret:
+    secret, feedback_secret = config.web.praise_secret(), config.web.feedback_secret()
+    if secret or feedback_secret:
         from bot import praise_api
 
-        wired.routers.append(praise_api.router(engine, config, secret))
+        wired.routers.append(praise_api.router(engine, config, secret,
+                                               feedback_secret=feedback_secret))
     return wired

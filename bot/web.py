@@ -23,6 +23,7 @@ KIB = 1024
 # path -> the largest request body it takes, in bytes
 BODY_LIMITS: Mapping[str, int] = {
     "/api/praise": 64 * KIB,  # one praise letter (text ≤ 2,000 characters) as JSON
+    "/api/feedback": 64 * KIB,  # one response: at most a praise letter's size
     "/wecom/callback": 64 * KIB,  # one encrypted message
     "/telegram/webhook": 256 * KIB,  # one update (a message ≤ 4,096 characters)
     "/slack/events": 1024 * KIB,  # interactions carry the whole message or modal shown

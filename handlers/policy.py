@@ -170,6 +170,20 @@ class RedCarpet(StrictModel):
     measured: dict[str, dict[str, float]] = {}
 
 
+class PulseSchedule(StrictModel):
+    """The employee pulse: asked of every team in chat, answered anonymously."""
+
+    day: str = Field(default="mon", pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")
+    weeks: str = Field(default="*/2", description="cron week of the ISO year: */2 is "
+                       "every second week, * every week")
+    time: Clock = "10:00"
+    open_days: int = Field(default=7, ge=1, le=28)
+    min_answers: int = Field(default=5, ge=3, description="a team's pulse figures are "
+                             "shown only with at least this many answers")
+    key_env: str | None = Field(default=None, description="environment variable with a "
+                                "secret mixed into the one-answer-per-person hashes")
+
+
 class Rituals(StrictModel):
     grace_minutes: int = Field(default=120, ge=0, description="a missed run younger than "
                                "this runs at start; an older one is recorded as missed")
@@ -178,6 +192,7 @@ class Rituals(StrictModel):
     reminders: Reminders = Reminders()
     weekly_digest: WeeklyDigest = WeeklyDigest()
     red_carpet: RedCarpet = RedCarpet()
+    pulse: PulseSchedule = PulseSchedule()
 
 
 # The built-in defaults, which config.example.toml shows: a section or a role a config
@@ -199,6 +214,50 @@ DEFAULT_CATALOG: list[CatalogItem] = [
     CatalogItem(key="coffee", name_en="Coffee voucher", name_zh="咖啡券", cost=10,
                 category="cash_equivalent", value=Decimal("15")),
 ]
+
+
+class Theme(StrictModel):
+    """A theme of the experience vocabulary shared by customers' and staff's voices."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    names: dict[str, str] = Field(description="the name in each language, e.g. "
+                                  "{en = \"IT systems\", zh = \"IT系统\"}")
+    keywords: list[str] = Field(description="words, in any language, that tag a text "
+                                "with this theme (matched case-insensitively)")
+
+    def name(self, locale: str) -> str:
+        return next((self.names[code] for code in fallbacks(locale) if code in self.names),
+                    self.names.get("en", self.key))
+
+
+DEFAULT_THEMES: list[Theme] = [
+    Theme(key="it-systems", names={"en": "IT systems", "zh": "IT系统", "zh-Hant": "IT系統"},
+          keywords=["system", "crm", "computer", "app", "order system", "offline", "系统",
+                    "系統", "电脑", "電腦", "死机", "當機"]),
+    Theme(key="refund-policy", names={"en": "Refund policy", "zh": "退款政策",
+                                      "zh-Hant": "退款政策"},
+          keywords=["refund", "receipt", "return", "退款", "退货", "退貨", "小票", "收据",
+                    "收據"]),
+    Theme(key="staffing", names={"en": "Staffing", "zh": "人手", "zh-Hant": "人手"},
+          keywords=["staff", "queue", "wait", "busy", "shift", "排队", "排隊", "人手",
+                    "等太久", "等了", "班次"]),
+    Theme(key="product", names={"en": "Product", "zh": "产品", "zh-Hant": "產品"},
+          keywords=["product", "broken", "quality", "stock", "产品", "產品", "质量",
+                    "質量", "缺货", "缺貨"]),
+]
+
+
+class Council(StrictModel):
+    """How the experience council prices a mirror problem and validates its fix."""
+
+    complaint_cost: Money = Decimal("200")
+    detractor_value: Money = Decimal("500")
+    workaround_hours: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal("0.5")
+    hourly_cost: Money = Decimal("60")
+    window_days: int = Field(default=30, ge=7, le=180)
+    auto_open_waivers: int = Field(default=5, ge=0, description="open an item by itself "
+                                   "for a rule a team waived more often than this within "
+                                   "the window; 0: never")
 
 
 class ConsoleLinks(StrictModel):
@@ -226,6 +285,12 @@ class Policy(StrictModel):
                                        "(an empty list: nothing to redeem)")
     rituals: Rituals = Rituals()
     web: ConsoleLinks = ConsoleLinks()
+    themes: list[Theme] = Field(default_factory=lambda: list(DEFAULT_THEMES),
+                                description="given, it replaces the default themes")
+    council: Council = Council()
+
+    def theme(self, key: str) -> Theme | None:
+        return next((theme for theme in self.themes if theme.key == key), None)
 
     @model_validator(mode="before")
     @classmethod

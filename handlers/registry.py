@@ -79,7 +79,7 @@ DECIDABLE: dict[str, Decidable] = {}
 # The use-case modules, in the order their verbs appear in help and command menus
 # (within a module, the order they are declared in).
 MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "inquiry", "away",
-           "signals", "golden_ear",
+           "signals", "golden_ear", "pulse", "council",
            "redemptions", "ledger_review", "profile", "linking", "help")
 
 

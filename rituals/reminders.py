@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import waivers
+from handlers import council, pulse, waivers
 from handlers.base import decision_actions, find_approver, on_duty, queue, record_event
 from handlers.policy import Policy
 from handlers.registry import with_approver
@@ -69,4 +69,7 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     due = waivers.remind_due(session, config, now, timedelta(hours=settings.waiver_hours_before))
     overdue = waivers.escalate_overdue(session, config, now)
     nudged = nudge_approvers(session, config, now)
-    return f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges"
+    closed = pulse.close_pulses(session, now)
+    opened = council.auto_open(session, config, now)
+    return (f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges, "
+            f"{closed} pulses closed, {opened} council items opened")

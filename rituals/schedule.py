@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from handlers import pulse
 from handlers.calendar import day_start, local_midnight, month_of
 from handlers.policy import Policy
 from rituals import content
@@ -66,6 +67,15 @@ def _red_carpet(session, config, team, fired, now):
     return content.red_carpet(session, config, year_start, fired, now)
 
 
+def _week(local: datetime) -> str:
+    return "{}-W{:02d}".format(*local.isocalendar()[:2])
+
+
+def _pulse(session, config, team, fired, now):
+    return pulse.ask(session, config, team, _week(fired.astimezone(ZoneInfo(team.timezone))),
+                     fired, now)
+
+
 def _month(local: datetime) -> str:
     return month_of(local, local.tzinfo)
 
@@ -96,12 +106,16 @@ RITUALS: dict[str, Ritual] = {ritual.name: ritual for ritual in (
     Ritual("weekly_digest", True, timedelta(days=8),
            lambda c, tz: CronTrigger(day_of_week=c.rituals.weekly_digest.day, timezone=tz,
                                      **_clock(c.rituals.weekly_digest.time)),
-           lambda local: "{}-W{:02d}".format(*local.isocalendar()[:2]), _weekly),
+           _week, _weekly),
     Ritual("red_carpet", False, timedelta(days=367),
            lambda c, tz: CronTrigger(month=int(c.rituals.red_carpet.date[:2]),
                                      day=int(c.rituals.red_carpet.date[3:]), timezone=tz,
                                      **_clock(c.rituals.red_carpet.time)),
            lambda local: str(local.year), _red_carpet),
+    Ritual("pulse", True, timedelta(days=15),
+           lambda c, tz: CronTrigger(day_of_week=c.rituals.pulse.day, week=c.rituals.pulse.weeks,
+                                     timezone=tz, **_clock(c.rituals.pulse.time)),
+           _week, _pulse),
 )}
 
 

@@ -52,6 +52,15 @@ class CaseStatus(StrEnum):
     DECLINED = "declined"
 
 
+class CouncilStatus(StrEnum):
+    """An experience-council item, from the problem found to the fix validated."""
+
+    OPEN = "open"  # put to the council with its business case
+    FIXING = "fixing"  # the owner is fixing it
+    VALIDATING = "validating"  # fixed: the figures after the fix are being gathered
+    CLOSED = "closed"
+
+
 class RedemptionStatus(StrEnum):
     PENDING = "pending"  # points debited; waits for HR
     APPROVED = "approved"  # to be fulfilled later (e.g. leave taken next month)

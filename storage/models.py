@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 from storage.enums import (
     CaseStatus,
     CompensationStatus,
+    CouncilStatus,
     PraiseStatus,
     RedemptionStatus,
     Role,
@@ -381,4 +382,87 @@ class SignalDismissal(SQLModel, table=True):
     key: str = Field(primary_key=True, description="the signal, e.g. several_staff:A17:2026-11")
     dismissed_by_id: int = Field(foreign_key="employee.id")
     note: str
+    created_at: datetime = _when()
+
+
+class Feedback(SQLModel, table=True):
+    """Voice of the customer: a score or a complaint a survey or feedback tool pushed or
+    exported. The tool's own id is unique per tool, so the same response twice is kept
+    once."""
+
+    __table_args__ = (UniqueConstraint("source", "source_id"),
+                      Index("ix_feedback_team_id_received_at", "team_id", "received_at"),
+                      Index("ix_feedback_employee_id_received_at", "employee_id",
+                            "received_at"))
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    kind: str = Field(description="nps | csat | ces | complaint")
+    score: int | None = Field(default=None, description="NPS 0-10, CSAT 1-5, CES 1-7")
+    text: str = ""
+    team_id: int = Field(foreign_key="team.id")
+    employee_id: int | None = Field(default=None, foreign_key="employee.id")
+    customer_ref: str = ""
+    touchpoint: str = ""
+    source: str = Field(description="the tool, e.g. surveyhub")
+    source_id: str = Field(description="the tool's own id of the response")
+    received_at: datetime = _when()
+    created_at: datetime = _when()
+
+
+class Pulse(SQLModel, table=True):
+    """An employee pulse asked of one team for one period. `salt` keys the one-answer-
+    per-person hashes of its answers while it is open and is erased when it closes, so
+    afterwards nobody can tell whose an answer was."""
+
+    __table_args__ = (UniqueConstraint("team_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    period: str = Field(description="the ISO week it was asked in, e.g. 2026-W48")
+    opened_at: datetime = _when()
+    closes_at: datetime = _when()
+    salt: str | None = Field(default=None, description="hex; None once closed")
+
+
+class PulseAnswer(SQLModel, table=True):
+    """An anonymous pulse answer: no person, no time. `voter` is a keyed hash that only
+    makes a second answer of the same person to the same pulse collide. On SQLite the
+    table has no rowid, so its rows lie in the order of their keyed hashes, not in the
+    order they were answered."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+    pulse_id: int = Field(foreign_key="pulse.id", primary_key=True)
+    voter: str = Field(primary_key=True)
+    enps: int = Field(description="0-10: would you recommend working here")
+    comment: str = ""
+
+
+class CouncilItem(SQLModel, table=True):
+    """A mirror problem taken to the experience council: one theme in one team, its
+    business case priced from the records of the period before it was opened, an owner,
+    and where the fix stands."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme: str = Field(description="key of a theme of the vocabulary")
+    team_id: int = Field(foreign_key="team.id", index=True)
+    owner_id: int = Field(foreign_key="employee.id")
+    opened_by_id: int = Field(foreign_key="employee.id")
+    status: str = Field(description=described(CouncilStatus))
+    currency: str
+    customer_loss_minor: int = Field(sa_type=BigInteger)
+    staff_loss_minor: int = Field(sa_type=BigInteger)
+    case: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
+                       description="the counts the losses were priced from, and their period")
+    opened_at: datetime = _when()
+    fixing_at: datetime | None = _when(nullable=True)
+    fixed_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class CouncilUpdate(SQLModel, table=True):
+    """A step or a note on a council item; the team's staff are told of each."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="councilitem.id", index=True)
+    author_id: int = Field(foreign_key="employee.id")
+    status: str = Field(description="the item's status after this update")
+    text: str = ""
     created_at: datetime = _when()

@@ -190,8 +190,8 @@ def test_help_describes_every_command():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"],
                             capture_output=True, text=True, timeout=60)
     described = re.findall(r"^    (\S+) +\S", result.stdout, re.MULTILINE)
-    assert described == ["run", "chat", "directory", "ledger", "redemptions", "rituals",
-                         "api-token", "teams-package", "db"]
+    assert described == ["run", "chat", "directory", "feedback", "ledger", "redemptions",
+                         "rituals", "api-token", "teams-package", "db"]
 
 
 @pytest.mark.parametrize("hours", ["-5", "0", "721", "soon"])

@@ -70,5 +70,5 @@ def test_menus_list_commands_module_by_module_in_declared_order():
     assert registry.menu_verbs() == [
         "comp", "waiver", "waivers", "praise", "touching", "suggest", "solved", "pending",
         "approve", "decline", "ask", "answer", "history", "away", "signals", "nominate",
-        "vote", "goldenear", "catalog", "redeem", "cancel", "ledger", "me", "lang", "link",
-        "login", "help"]
+        "vote", "goldenear", "pulse", "council", "catalog", "redeem", "cancel", "ledger", "me",
+        "lang", "link", "login", "help"]

@@ -16,7 +16,9 @@ from handlers.scope import balances as balances_in_scope
 from points import history
 
 NOT_FOUND = HTTPException(404, "not found")
-UNAUTHORISED = {401: {"description": "No valid API token or session"}}
+UNAUTHORISED = {400: {"description": "A NUL byte in the address"},
+                401: {"description": "No valid API token or session"}}
+NO_NUL = r"^[^\x00]*$"  # refused before any route runs (bot.web)
 OUT_OF_SIGHT = {404: {"description": "No such person or team, or not one the caller may see"}}
 
 
@@ -71,9 +73,9 @@ router = APIRouter(prefix="/api/v1", tags=["console"], responses=UNAUTHORISED,
 @router.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
             responses=OUT_OF_SIGHT)
 def ledger(scope: ApiScope, session: SessionDep, config: ConfigDep,
-           person: Annotated[str | None, Query(max_length=64)] = None,
+           person: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
            team: TeamId = None,
-           reason: Annotated[str | None, Query(max_length=40)] = None,
+           reason: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
            since: Annotated[date | None, Query(alias="from")] = None,
            until: Annotated[date | None, Query(alias="to")] = None,
            before: EntryId = None, after: EntryId = None,

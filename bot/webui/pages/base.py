@@ -117,7 +117,7 @@ def _nav(viewer: Viewer) -> list[tuple[str, str]]:
     items = [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
              ("/recognition", "nav.recognition"), ("/signals", "nav.signals"),
-             ("/authority", "nav.authority"), ("/team", "nav.team")]
+             ("/authority", "nav.authority"), ("/cockpit", "nav.cockpit"), ("/team", "nav.team")]
     if role == Role.SUPERVISOR:
         return items[-1:] + items[:-1]
     return [*items, ("/fairness", "nav.fairness")]

@@ -1,7 +1,7 @@
 """delegations, request history and dismissed signals
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-26
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0010'
-down_revision: str | None = '0006'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

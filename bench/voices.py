@@ -1,0 +1,145 @@
+"""The team cockpit and a council item's validation as customer feedback grows to
+1,000,000 rows (beside 100,000 anonymous pulse answers), on SQLite and PostgreSQL: the
+cockpit's figures for one team and month, the whole cockpit page through the app as HR
+sees it, and a validation (the theme's voices over equal windows before and after a
+fix). Target: pages under 50 ms, flat as the data grows.
+
+    python bench/voices.py [--sizes 100000,300000,1000000] [--stores sqlite,postgresql]
+"""
+
+import argparse
+import random
+import secrets
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ledger_scale import CONFIG, TEAMS, seed_people, signed_in_client  # bench/ is its folder
+from pipeline import drop_store, fresh_store
+from sqlalchemy import text
+
+from handlers.calendar import month_bounds
+from handlers.reports.mirror import cockpit
+from handlers.reports.theme_voices import theme_voices
+from storage.engine import create_all, make_engine, transaction
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=730)  # two years of feedback
+TEXTS = ["", "", "", "the order system was down", "no refund without a receipt",
+         "waited in the queue for ages", "lovely staff", "product broken on arrival", ""]
+PULSE_ANSWERS = 100_000
+
+
+def grow_feedback(engine, people: list[int], start: int, stop: int) -> None:
+    rng = random.Random(start)
+    rows = []
+    for n in range(start, stop):
+        kind = rng.choices(("nps", "csat", "ces", "complaint"), (60, 25, 5, 10))[0]
+        score = {"nps": rng.randint(0, 10), "csat": rng.randint(1, 5), "ces": rng.randint(1, 7),
+                 "complaint": None}[kind]
+        words = rng.choice(TEXTS) or ("rude" if kind == "complaint" else "")
+        rows.append({"kind": kind, "score": score, "text": words, "team": n % TEAMS + 1,
+                     "employee": people[n % len(people)] if n % 3 == 0 else None,
+                     "source": "bench", "source_id": str(n),
+                     "at": START + SPAN * rng.random()})
+        if len(rows) == 50_000 or n == stop - 1:
+            with engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO feedback (kind, score, text, team_id, employee_id, customer_ref,"
+                    " touchpoint, source, source_id, received_at, created_at) VALUES (:kind,"
+                    " :score, :text, :team, :employee, '', '', :source, :source_id, :at, :at)"),
+                    rows)
+            rows = []
+    _analyze(engine, "feedback")
+
+
+def seed_pulses(engine) -> None:
+    """A pulse every second week for every team over the two years, 100,000 answers."""
+    pulses = [{"team": team, "period": f"P{week}", "at": START + timedelta(weeks=week)}
+              for team in range(1, TEAMS + 1) for week in range(0, 104, 2)]
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO pulse (team_id, period, opened_at, closes_at) "
+            "VALUES (:team, :period, :at, :at)"), pulses)
+        ids = [row[0] for row in connection.execute(text("SELECT id FROM pulse"))]
+        rng = random.Random(7)
+        connection.execute(text(
+            "INSERT INTO pulseanswer (pulse_id, voter, enps, comment) "
+            "VALUES (:pulse, :voter, :enps, :comment)"),
+            [{"pulse": ids[n % len(ids)], "voter": secrets.token_hex(32),
+              "enps": rng.randint(0, 10), "comment": rng.choice(TEXTS)}
+             for n in range(PULSE_ANSWERS)])
+    _analyze(engine, "pulseanswer")
+
+
+def _analyze(engine, table: str) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def median_ms(call, runs: int = 15) -> float:
+    call()  # warm
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def measure(engine, client) -> dict[str, float]:
+    since, until = month_bounds("2026-11", CONFIG.organisation.tz)
+    fixed = datetime(2026, 6, 1, tzinfo=UTC)
+    window = timedelta(days=30)
+
+    def figures():
+        with transaction(engine) as session:
+            cockpit(session, CONFIG, 1, since, until)
+
+    def page():
+        response = client.get("/cockpit?team=1&month=2026-11")
+        assert response.status_code == 200, response.status_code
+
+    def validation():
+        with transaction(engine) as session:
+            theme_voices(session, CONFIG, "it-systems", 1, fixed - window, fixed)
+            theme_voices(session, CONFIG, "it-systems", 1, fixed, fixed + window)
+
+    return {"figures": median_ms(figures), "page": median_ms(page),
+            "validation": median_ms(validation)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,300000,1000000")
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    print(f"Median ms; {PULSE_ANSWERS:,} pulse answers beside the feedback.\n")
+    print("| store      | feedback rows | cockpit figures | cockpit page | validation |")
+    print("|------------|--------------:|----------------:|-------------:|-----------:|")
+    with tempfile.TemporaryDirectory() as folder:
+        for store in args.stores.split(","):
+            url = fresh_store(store, args.postgres, Path(folder))
+            try:
+                engine = make_engine(url)
+                create_all(engine)
+                people, filled = seed_people(engine), 0
+                seed_pulses(engine)
+                client = signed_in_client(engine)
+                for size in (int(s) for s in args.sizes.split(",")):
+                    grow_feedback(engine, people, filled, size)
+                    filled = size
+                    r = measure(engine, client)
+                    print(f"| {store:<10} | {size:>13,} | {r['figures']:>15.1f} | "
+                          f"{r['page']:>12.1f} | {r['validation']:>10.1f} |", flush=True)
+                engine.dispose()
+            finally:
+                drop_store(url, args.postgres)
+
+
+if __name__ == "__main__":
+    main()

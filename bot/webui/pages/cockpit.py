@@ -1,0 +1,81 @@
+"""The team cockpit: a team's month, the customers' voice beside the staff's, the
+mirror problems that hurt both, and the team's experience-council items, opened and
+moved on here as the same commands as in chat (supervisors see their own team; HR
+every team)."""
+
+from fastapi.responses import Response
+from sqlmodel import select
+
+from bot.webui import charts
+from bot.webui.deps import (
+    CheckedForm,
+    ConfigDep,
+    Locale,
+    PageError,
+    PageScope,
+    PageViewer,
+    SessionDep,
+)
+from bot.webui.pages.base import Render, Run, as_id, done, page_router
+from bot.webui.pages.reports import Month
+from handlers.calendar import month_bounds
+from handlers.council import STEPS, CouncilOpen, CouncilStep
+from handlers.reports.mirror import cockpit
+from handlers.reports.voices import customer_voice
+from handlers.scope import teams
+from handlers.words import HANDLE, REFERENCE
+from storage.models import CouncilItem, Employee, Team
+
+router = page_router(supervisors_only=True)
+
+
+@router.get("/cockpit")
+def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config: ConfigDep,
+                 month: Month, locale: Locale, render: Render,
+                 team: str | None = None) -> Response:
+    visible = teams(session, scope)
+    team_id = as_id(team)
+    if team_id is None:
+        team_id = viewer.employee.team_id or (visible[0].id if visible else None)
+    shown = session.get(Team, team_id) if team_id is not None else None
+    if shown is None or not scope.sees_team(shown.id):
+        raise PageError(404, "error.not_found")
+    since, until = month_bounds(month, config.organisation.tz)
+    report = cockpit(session, config, shown.id, since, until)
+    names = {theme.key: theme.name(locale) for theme in config.themes}
+    named = customer_voice(session, since, until, [shown.id], by_employee=True)
+    people = [(session.get(Employee, employee_id), voice) for employee_id, voice in named.items()
+              if scope.sees(employee_id)]
+    items = session.exec(select(CouncilItem, Employee.name)
+                         .join(Employee, Employee.id == CouncilItem.owner_id)
+                         .where(CouncilItem.team_id == shown.id)
+                         .order_by(CouncilItem.id.desc())).all()
+    return render("cockpit.html", team=shown, teams=visible, month=month, report=report,
+                  names=names, minimum=config.rituals.pulse.min_answers, items=items,
+                  people=sorted(people, key=lambda pair: pair[0].name),
+                  steps=list(STEPS),
+                  chart=charts.bar_chart("cockpit.mirror_chart", [
+                      (names[theme.key][:14], min(theme.customers, theme.staff))
+                      for theme in report.mirror[:8]]))
+
+
+@router.post("/council/open")
+def council_open(form: CheckedForm, run: Run) -> Response:
+    """HR opens an item for a mirror theme (the command itself admits HR and admins
+    only, who see every team; the team is named as in chat)."""
+    team_id = as_id(form.get("team"))
+    owner = form.get("owner", "").strip().removeprefix("@")
+    if owner and not HANDLE.match(f"@{owner}"):
+        raise PageError(400, "error.not_found")
+    reply, locale = run(CouncilOpen(form.get("theme", "")[:100], owner.lower() or None,
+                                    form.get("team_name", "")[:100]))
+    return done(f"/cockpit?team={team_id or ''}", reply, locale)
+
+
+@router.post("/council/step")
+def council_step(form: CheckedForm, run: Run) -> Response:
+    reference, step = REFERENCE.match(form.get("ref", "")), form.get("step")
+    if reference is None or reference.group(1).upper() != "X" or step not in STEPS:
+        raise PageError(400, "error.not_found")
+    reply, locale = run(CouncilStep(int(reference.group(2)), step, ""))
+    return done(f"/cockpit?team={as_id(form.get('team')) or ''}", reply, locale)

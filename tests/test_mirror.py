@@ -1,0 +1,143 @@
+"""The mirror: themes tagged from keywords in every language, a team's month of customer
+and staff voices side by side, the themes that hurt both, and the cockpit page for
+each role."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.config import parse_config
+from handlers import feedback, pulse
+from handlers.directory import import_csv
+from handlers.reports.mirror import cockpit
+from handlers.themes import themes_of
+from storage.engine import transaction
+from storage.models import CouncilItem, Team
+from tests.support import rows
+from tests.web_support import AIRPORT, app_for, browser
+
+NOVEMBER = (datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=8),  # Shanghai midnight
+            datetime(2026, 12, 1, tzinfo=UTC) - timedelta(hours=8))
+
+
+def test_keywords_tag_texts_in_every_language(config):
+    themes = config.themes
+    assert themes_of("The CRM and the order system don't talk", themes) == ["it-systems"]
+    assert themes_of("订单系统又死机了", themes) == ["it-systems"]
+    assert themes_of("系統當機，退款要小票", themes) == ["it-systems", "refund-policy"]
+    assert themes_of("a happy customer", themes) == []  # "app" is no word of "happy"
+    assert themes_of("QUEUE too long", themes) == ["staffing"]
+
+
+def harbour(engine) -> int:
+    return rows(engine, Team, name="Harbour Street Store")[0].id
+
+
+def voices(chat):
+    """A month in which customers and staff both complain about the order system."""
+    lines = ["kind,team,employee,score,text,source,source_id,received_at",
+             "complaint,Harbour Street Store,,,they could not find my order in the system,"
+             "t,1,2026-11-10T12:00:00Z",
+             "nps,Harbour Street Store,,2,system down again,t,2,2026-11-11T12:00:00Z",
+             "nps,Harbour Street Store,bob,10,lovely staff,t,3,2026-11-11T12:00:00Z",
+             "complaint,Harbour Street Store,,,no refund without a receipt,t,4,"
+             "2026-11-12T12:00:00Z",
+             "complaint,Harbour Street Store,,,the queue was long,t,5,2026-10-12T12:00:00Z"]
+    with transaction(chat.engine) as session:
+        feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC))
+    now = datetime(2026, 11, 16, 2, tzinfo=UTC)
+    chat.ok("alice", "waiver order lookup rule", now=now)
+    chat.ok("alice", "waiver report W1 took the order by phone / the system was offline",
+            now=now)
+    chat.ok("bob", "suggest connect the CRM to the order system", now=now)
+    chat.ok("lilei", "suggest umbrella stand at the door", now=now)
+
+
+def test_a_team_month_puts_both_voices_side_by_side(chat):
+    voices(chat)
+    team_id = harbour(chat.engine)
+    with transaction(chat.engine) as session:
+        report = cockpit(session, chat.config, team_id, *NOVEMBER)
+    assert (report.customers.nps, report.customers.complaints) == (0, 2)  # 1 up, 1 down of 2
+    assert (report.waivers, report.suggestions, report.pulse.enps) == (1, 2, None)
+    by_key = {theme.key: (theme.customers, theme.staff) for theme in report.themes}
+    # customers: the lost order, "system down" (a detractor); staff: the waiver, the CRM
+    assert by_key["it-systems"] == (2, 2)
+    assert by_key["refund-policy"] == (1, 0)
+    assert "staffing" not in by_key  # October's queue complaint is another month
+    assert [theme.key for theme in report.mirror] == ["it-systems"]
+
+
+def test_pulse_comments_count_only_when_the_pulse_may_be_shown(chat):
+    team_id = harbour(chat.engine)
+    with transaction(chat.engine) as session:
+        team = session.get(Team, team_id)
+        pulse.ask(session, chat.config, team, "2026-W47", datetime(2026, 11, 16, 2, tzinfo=UTC),
+                  datetime(2026, 11, 16, 2, tzinfo=UTC))
+    at = datetime(2026, 11, 16, 3, tzinfo=UTC)
+    for handle in ("alice", "bob", "lilei", "wang"):
+        chat.ok(handle, "pulse 4 the order system is too slow", now=at)
+    lenient = parse_config({"rituals": {"pulse": {"min_answers": 4}}})
+    with transaction(chat.engine) as session:
+        shown = cockpit(session, chat.config, team_id, *NOVEMBER)
+        counted = cockpit(session, lenient, team_id, *NOVEMBER)
+    assert shown.pulse.enps is None and shown.themes == []  # four answers: nothing shows
+    assert counted.pulse.enps == -100
+    assert {t.key: t.staff for t in counted.themes} == {"it-systems": 4}
+
+
+@pytest.fixture
+def app(chat, config):
+    with transaction(chat.engine) as session:
+        import_csv(session, config, AIRPORT)
+    return app_for(chat.engine, config)
+
+
+def test_the_cockpit_page_for_each_role(app, chat):
+    voices(chat)
+    airport = rows(chat.engine, Team, name="Airport Kiosk")[0].id
+    assert browser(app, chat, "alice").get("/cockpit").status_code == 403
+    wang = browser(app, chat, "wang")
+    page = wang.get("/cockpit?month=2026-11")
+    assert page.status_code == 200
+    assert "Harbour Street Store" in page.text and "<strong>IT系统</strong>" in page.text
+    assert "不足 5 份回答" in page.text  # wang reads Simplified Chinese
+    assert '<tr><td>Bob Li</td><td class="num">100</td><td class="num">1</td>' in page.text
+    assert wang.get(f"/cockpit?team={airport}").status_code == 404
+    assert wang.get("/cockpit?month=2026-13").status_code == 400
+    hana = browser(app, chat, "hana")
+    assert hana.get(f"/cockpit?team={airport}&month=2026-11").status_code == 200
+    harbour_page = hana.get(f"/cockpit?team={harbour(chat.engine)}&month=2026-11").text
+    assert "<strong>IT systems</strong>" in harbour_page and "hidden below 5" in harbour_page
+    chat.ok("hana", "lang zh-hant")
+    assert "IT系統" in hana.get(f"/cockpit?team={harbour(chat.engine)}&month=2026-11").text
+
+
+def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
+    voices(chat)
+    team = harbour(chat.engine)
+    hana = browser(app, chat, "hana")
+    page = hana.get(f"/cockpit?team={team}&month=2026-11").text
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert 'action="/council/open"' in page
+    opened = hana.post("/council/open", data={
+        "csrf": token, "team": str(team), "team_name": "Harbour Street Store",
+        "theme": "it-systems", "owner": "wang"})
+    assert (opened.status_code, opened.headers["location"]) == (303, f"/cockpit?team={team}")
+    page = hana.get(f"/cockpit?team={team}").text
+    assert "X1 opened: it-systems" in page and 'id="X1"' in page
+    for step in ("fix", "done"):
+        assert hana.post("/council/step", data={"csrf": token, "ref": "X1", "step": step,
+                                                "team": str(team)}).status_code == 303
+    assert "fixed, being validated" in hana.get(f"/cockpit?team={team}").text
+    assert hana.post("/council/step", data={"csrf": "forged", "ref": "X1",
+                                            "step": "close"}).status_code == 403
+    assert hana.post("/council/step", data={"csrf": token, "ref": "C1",
+                                            "step": "close"}).status_code == 400
+    wang = browser(app, chat, "wang")  # a supervisor: sees the item, opens none
+    wang_page = wang.get("/cockpit").text
+    assert 'id="X1"' in wang_page and 'action="/council/open"' not in wang_page
+    wang_token = wang_page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    refused = wang.post("/council/open", data={
+        "csrf": wang_token, "team_name": "Airport Kiosk", "theme": "it-systems"})
+    assert refused.status_code == 303 and len(rows(chat.engine, CouncilItem)) == 1
