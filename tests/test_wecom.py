@@ -12,7 +12,7 @@ from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.web import create_app
 from bot.wecom.adapter import WeComAdapter
-from bot.wecom.api import WeComApi
+from bot.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi
 from bot.wecom.channels import WeComChannel
 from bot.wecom.crypto import WeComCrypto, parse_xml
 from storage.engine import transaction
@@ -42,7 +42,7 @@ def wecom(org, fake):
         config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"wecom": {
             "enabled": True, "corp_id": CORP_ID, "agent_id": 1000002, "api_base": api_url,
             "all_staff_robot_envs": ["ROBOT_ALL"]}}})
-        api = WeComApi(api_url, CORP_ID, SECRET, 1000002)
+        api = WeComApi(api_url, CORP_ID, SECRET, 1000002, org)
         adapter = WeComAdapter(org, config, WeComCrypto(TOKEN, AES_KEY, CORP_ID), api)
         channel = WeComChannel(config, api, robot_key=lambda env: f"key-of-{env}")
         with serve(create_app([adapter.router()])) as bot_url:
@@ -235,3 +235,19 @@ def test_hostile_callbacks_are_refused_with_no_effect(wecom, attack):
         response = wecom.post(text, timestamp=int(time.time()) - 3600)
     assert response.status_code == 403
     assert count(wecom.engine, Praise) == 0 and count(wecom.engine, LedgerEntry) == 0
+
+
+def test_two_workers_share_the_token_and_each_robots_budget(wecom, fake):
+    # a second worker's own client of the API, on the same database
+    other = WeComApi(wecom.channel.api.base_url, CORP_ID, SECRET, 1000002, wecom.engine)
+    first = wecom.channel.api
+    assert first.token() == other.token()
+    assert fake.tokens_issued == 1  # the second worker found the first one's token
+    for n in range(ROBOT_LIMIT):
+        (first if n % 2 else other).robot_markdown("key-x", f"post {n}")
+    with pytest.raises(RateLimited):
+        other.robot_markdown("key-x", "one too many")
+    with pytest.raises(RateLimited):
+        first.robot_markdown("key-x", "one too many")
+    other.robot_markdown("key-y", "another robot has its own budget")
+    assert len(fake.robot_posts()) == ROBOT_LIMIT + 1

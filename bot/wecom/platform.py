@@ -37,7 +37,7 @@ def build(engine: Engine, config: Config) -> WeComPlatform:
     except ValueError as error:
         raise ConfigError(f"platforms.wecom.aes_key_env: {error}") from None
     api = WeComApi(settings.api_base, settings.corp_id, settings.secret("secret_env"),
-                   settings.agent_id)
+                   settings.agent_id, engine)
     robot_envs = [*settings.all_staff_robot_envs,
                   *(env for envs in settings.team_robot_envs.values() for env in envs)]
     robot_keys = {env: os.environ.get(env, "") for env in robot_envs}
