@@ -24,3 +24,6 @@ class Settings(PlatformSettings):
     team_chats: dict[str, list[int]] = Field(default_factory=dict)
     touching_reaction: str = "❤"  # a reaction with this emoji marks praise as touching
     form_timeout_minutes: float = Field(default=10, gt=0, le=120)
+    # In polling mode one worker polls at a time; when it dies, another takes over
+    # within about this long.
+    poller_lease_seconds: float = Field(default=30, ge=1, le=600)
