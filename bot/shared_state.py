@@ -18,9 +18,10 @@ def _now() -> datetime:
 
 
 # --- rate budgets ------------------------------------------------------------
-def spend(engine: Engine, key: str, limit: int, window: float, at: float) -> bool:
-    """Spend one of `limit` sends allowed per `window` seconds (sliding) under `key`,
-    at `at` (seconds since the epoch); False, spending nothing, when none is left.
+def spend(engine: Engine, key: str, limit: int, window: float, at: float,
+          cost: int = 1) -> bool:
+    """Spend `cost` of `limit` sends allowed per `window` seconds (sliding) under `key`,
+    at `at` (seconds since the epoch); False, spending nothing, when too few are left.
     The budget's row is locked while it is read and written, so two workers never
     both take the last send."""
     with transaction(engine) as session:
@@ -30,10 +31,10 @@ def spend(engine: Engine, key: str, limit: int, window: float, at: float) -> boo
         spent = session.execute(select(RateBudget.spent).where(RateBudget.key == key)
                                 .with_for_update()).scalar_one()
         recent = [t for t in spent if at - t < window]
-        if len(recent) >= limit:
+        if len(recent) + cost > limit:
             return False
         session.execute(update(RateBudget).where(RateBudget.key == key)
-                        .values(spent=[*recent, at]))
+                        .values(spent=[*recent, *[at] * cost]))
         return True
 
 

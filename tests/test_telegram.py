@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from bot import shared_state
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.telegram.adapter import TelegramAdapter
@@ -342,3 +343,14 @@ def test_long_polling_receives_and_answers(org, fake):
         with serve(app, lifespan="on"):
             assert "Alice Chen" in tg.replies(USERS["alice"], 0)
         assert fake.sent("deleteWebhook") and not fake.sent("setWebhook")
+
+
+def test_a_groups_minute_is_shared_by_every_worker(tg):
+    # another worker has posted 19 messages in the group this minute
+    assert shared_state.spend(tg.engine, f"telegram:chat:{GROUP}", 20, 60, time.time(), 19)
+    tg.say("wang", "/praise @alice She stayed late to help")
+    tg.say("wang", "/praise @bob He found the lost parcel")
+    tg.dispatch()
+    assert len([m for m in tg.fake.sent() if int(m["chat_id"]) == GROUP]) == 1
+    waiting = [o for o in rows(tg.engine, Outbox) if o.delivered_at is None]
+    assert len(waiting) == 1 and "a minute in this group" in waiting[0].last_error
