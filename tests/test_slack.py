@@ -3,6 +3,7 @@ receives correctly signed requests, and its WebClient talks to a local fake of
 the Slack Web API."""
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from bot.outbox import dispatch_pending
 from bot.slack.adapter import SlackAdapter
 from bot.slack.channels import channels
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers.dispatch import execute
 from handlers.praise import AttachRecording, PraiseLog
 from rituals import schedule
@@ -477,3 +479,44 @@ def test_the_morning_post_uploads_its_recording_after_the_post_has_gone_out(slac
     assert [f["data"] for f in shared] == [VOICE]
     assert slack.dispatch(later=timedelta(hours=1)) == 0
     assert len(posts_to(slack, HARBOUR)) == 1 and len(slack.fake.shared_files()) == 2
+
+
+def slash(slack, handle: str, text: str, trigger: str) -> tuple[str, str]:
+    """A slash command's signed body, and its response_url."""
+    respond = f"{slack.api_url}/respond/{trigger}"
+    return urlencode({"command": "/frontline", "text": text, "user_id": USERS[handle],
+                      "team_id": "T0001", "channel_id": "CDM", "trigger_id": trigger,
+                      "response_url": respond}), respond
+
+
+def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
+    slack.adapter.work = WorkPool("slack-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert slack.adapter.work.submit(gate.wait)  # its one thread is busy
+    body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-busy")
+    acked = slack.post(body, "application/x-www-form-urlencoded")
+    assert acked.status_code == 200
+    assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
+    assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
+    gate.set()
+    deadline = time.monotonic() + 10
+    while not slack.adapter.work.submit(lambda: None):  # the thread is free again
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "C1" in slack.command("alice", "comp 60 gift #A3 birthday")["text"]
+    assert count(slack.engine, Compensation) == 1
+
+
+def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
+    slack.adapter.work = WorkPool("slack-test", threads=1, queue=4)
+    gate = threading.Event()
+    assert slack.adapter.work.submit(gate.wait)
+    body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-retried")
+    for _ in range(2):  # Slack sends it again while the first is still queued
+        acked = slack.post(body, "application/x-www-form-urlencoded")
+        assert acked.status_code == 200 and acked.text == ""  # a plain, prompt ack
+    assert count(slack.engine, Compensation) == 0  # the work waits behind the gate
+    gate.set()
+    slack.fake.wait_for_response(2)
+    assert count(slack.engine, Compensation) == 1
+    assert all("C1" in r["text"] for r in slack.fake.responses)  # the repeat: the first reply
