@@ -22,6 +22,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from telegram import (
     BotCommand,
@@ -242,8 +243,23 @@ class TelegramAdapter:
             update = Update.de_json(await request.json(), self.application.bot)
         except Exception:
             return Response(status_code=400)
-        await self.application.update_queue.put(update)
+        if self.application.update_queue.qsize() >= self.settings.work_queue:
+            return self._busy(update)
+        await self.application.update_queue.put(update)  # acknowledged; worked on after
         return Response(status_code=200)
+
+    def _busy(self, update: Update) -> Response:
+        """Too much waiting already: the answer to the webhook call itself asks the
+        person to send it again (Telegram runs a method given as the answer). An
+        update nobody can be told about is refused, so Telegram delivers it again."""
+        text = render_message(Text("busy.retry"), self.config.organisation.default_locale)
+        if update.callback_query is not None:
+            return JSONResponse({"method": "answerCallbackQuery", "show_alert": True,
+                                 "callback_query_id": update.callback_query.id, "text": text})
+        if update.effective_chat is not None and update.effective_message is not None:
+            return JSONResponse({"method": "sendMessage", "text": text,
+                                 "chat_id": update.effective_chat.id})
+        return Response(status_code=503)
 
     # --- handlers --------------------------------------------------------
     def _add_handlers(self) -> None:
