@@ -494,11 +494,13 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
     gate = threading.Event()
     assert slack.adapter.work.submit(gate.wait)  # its one thread is busy
     body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-busy")
-    acked = slack.post(body, "application/x-www-form-urlencoded")
+    try:
+        acked = slack.post(body, "application/x-www-form-urlencoded")
+    finally:
+        gate.set()
     assert acked.status_code == 200
     assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
-    gate.set()
     deadline = time.monotonic() + 10
     while not slack.adapter.work.submit(lambda: None):  # the thread is free again
         assert time.monotonic() < deadline
@@ -512,11 +514,13 @@ def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
     gate = threading.Event()
     assert slack.adapter.work.submit(gate.wait)
     body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-retried")
-    for _ in range(2):  # Slack sends it again while the first is still queued
-        acked = slack.post(body, "application/x-www-form-urlencoded")
-        assert acked.status_code == 200 and acked.text == ""  # a plain, prompt ack
-    assert count(slack.engine, Compensation) == 0  # the work waits behind the gate
-    gate.set()
+    try:
+        for _ in range(2):  # Slack sends it again while the first is still queued
+            acked = slack.post(body, "application/x-www-form-urlencoded")
+            assert acked.status_code == 200 and acked.text == ""  # a plain, prompt ack
+        assert count(slack.engine, Compensation) == 0  # the work waits behind the gate
+    finally:
+        gate.set()
     slack.fake.wait_for_response(2)
     assert count(slack.engine, Compensation) == 1
     assert all("C1" in r["text"] for r in slack.fake.responses)  # the repeat: the first reply

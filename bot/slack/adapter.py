@@ -107,7 +107,6 @@ class SlackAdapter:
         if must_run:
             work()
             return True
-        log.warning("Slack work pool full: asked the user to send it again")
         return False
 
     def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,

@@ -1,6 +1,7 @@
 """WeCom as a Frontline platform: callbacks arrive at /wecom/callback on the web
 app; the outbox goes out through the app's API and the group robots."""
 
+import asyncio
 import os
 
 from fastapi import APIRouter
@@ -24,6 +25,9 @@ class WeComPlatform(Platform):
 
     def router(self) -> APIRouter | None:
         return self.adapter.router()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.adapter.work.stop)  # what was acknowledged is done
 
     def channels(self) -> list[Channel]:
         return [self.channel]
