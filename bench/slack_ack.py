@@ -85,6 +85,10 @@ async def post_raw(host: str, port: int, request: bytes) -> float:
     """One request on its own connection; seconds until the whole response is in.
     A bare asyncio client: with hundreds of connections at once a pooled client's
     own bookkeeping would dominate what is measured."""
+    return (await post_for_body(host, port, request))[0]
+
+
+async def post_for_body(host: str, port: int, request: bytes) -> tuple[float, bytes]:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         began = time.perf_counter()
@@ -93,10 +97,10 @@ async def post_raw(host: str, port: int, request: bytes) -> float:
         head = await reader.readuntil(b"\r\n\r\n")
         length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
                            if line.lower().startswith(b"content-length")), b"0"))
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
         elapsed = time.perf_counter() - began
         assert head.startswith(b"HTTP/1.1 200"), head
-        return elapsed
+        return elapsed, body
     finally:
         writer.close()
 
@@ -122,11 +126,12 @@ async def fire(port: int, sink: str, count: int) -> tuple[list[float], float]:
     return list(latencies), time.perf_counter() - began
 
 
-def serve_bot(url: str, sink_url: str, port: int) -> None:
+def serve_bot(url: str, sink_url: str, port: int, threads: int | None = None) -> None:
     """The bot in its own process, as in production (the load comes from elsewhere)."""
     engine = make_engine(url)
+    pool = {} if threads is None else {"work_threads": threads}
     config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"slack": {
-        "enabled": True, "api_base": f"{sink_url}/api/"}}})
+        "enabled": True, "api_base": f"{sink_url}/api/", **pool}}})
     adapter = SlackAdapter(engine, config, TOKEN, SECRET)
     uvicorn.run(create_app([adapter.router()]), host="127.0.0.1", port=port,
                 log_level="warning")
@@ -196,18 +201,23 @@ def signed(sink: str, number: int, text_: str = "me") -> bytes:
 
 
 async def open_loop(port: int, requests: list[bytes], rate: float,
-                    ) -> tuple[list[float], list[float]]:
-    """Send `requests` at `rate` a second on schedule; (ack seconds, send times)."""
+                    ) -> tuple[list[float], list[float], set[int]]:
+    """Send `requests` at `rate` a second on schedule; (ack seconds, send times, the
+    requests whose ack asked to send them again)."""
     began = time.perf_counter()
-    sent: list[float] = []
+    sent: list[float] = [0.0] * len(requests)
+    busy: set[int] = set()
 
     async def one(n: int, request: bytes) -> float:
         await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
-        sent.append(time.perf_counter())
-        return await post_raw("127.0.0.1", port, request)
+        sent[n] = time.perf_counter()
+        elapsed, body = await post_for_body("127.0.0.1", port, request)
+        if b"busy" in body:
+            busy.add(n)
+        return elapsed
 
     acks = await asyncio.gather(*(one(n, r) for n, r in enumerate(requests)))
-    return list(acks), sent
+    return list(acks), sent, busy
 
 
 def serve_bare_bolt(sink_url: str, port: int) -> None:
@@ -240,13 +250,14 @@ def percentiles(values: list[float]) -> tuple[float, float]:
             ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000)
 
 
-def sustained(url: str, rates: list[int], seconds: float) -> list[tuple]:
+def sustained(url: str, rates: list[int], seconds: float,
+              threads: int | None = None) -> list[tuple]:
     prepare(url)
     sink = slack_sink()
     sink_url, sink_server = start(sink)
     spawn = multiprocessing.get_context("spawn")
     ports = free_port(), free_port()
-    servers = [spawn.Process(target=serve_bot, args=(url, sink_url, ports[0])),
+    servers = [spawn.Process(target=serve_bot, args=(url, sink_url, ports[0], threads)),
                spawn.Process(target=serve_bare_bolt, args=(sink_url, ports[1]))]
     for server in servers:
         server.start()
@@ -261,12 +272,12 @@ def sustained(url: str, rates: list[int], seconds: float) -> list[tuple]:
                 first = number
                 requests = [signed(sink_url, first + n) for n in range(count)]
                 number += count
-                acks, sent = asyncio.run(open_loop(port, requests, rate))
+                acks, sent, busy = asyncio.run(open_loop(port, requests, rate))
                 found[name] = percentiles(acks)
                 if name == "frontline":  # every answer in before the next rate starts
                     deadline = time.monotonic() + 120
                     while len([n for n in range(first, number) if n in sink.state.arrived]) \
-                            < count and time.monotonic() < deadline:
+                            < count - len(busy) and time.monotonic() < deadline:
                         time.sleep(0.05)
                     late = [sink.state.arrived[first + n] - sent[n] for n in range(count)
                             if first + n in sink.state.arrived]
@@ -274,7 +285,7 @@ def sustained(url: str, rates: list[int], seconds: float) -> list[tuple]:
                     answer_p50, answer_p99 = percentiles(late) if late else (0, 0)
             rows.append((rate, *found["frontline"], *found["bare"],
                          found["frontline"][1] / found["bare"][1], answer_p50, answer_p99,
-                         answered, count))
+                         answered, len(busy), count))
             time.sleep(1)
     finally:
         for server in servers:
@@ -299,10 +310,12 @@ def prepare(url: str) -> None:
 def print_sustained(store: str, seconds: float, rows: list[tuple]) -> None:
     print(f"open loop, {seconds:g} s per rate, signed `/frontline me`, loopback, {store}")
     print(f"{'req/s':>6}{'Frontline p50':>15}{'p99':>8}{'bare Bolt p50':>15}{'p99':>8}"
-          f"{'p99 ratio':>11}{'answer p50':>12}{'p99':>8}{'answered':>12}")
-    for rate, fp50, fp99, bp50, bp99, ratio, ap50, ap99, answered, count in rows:
+          f"{'p99 ratio':>11}{'answer p50':>12}{'p99':>8}{'answered':>10}{'retry':>7}")
+    for rate, fp50, fp99, bp50, bp99, ratio, ap50, ap99, answered, busy, count in rows:
         print(f"{rate:>6}{fp50:>15.1f}{fp99:>8.1f}{bp50:>15.1f}{bp99:>8.1f}{ratio:>10.2f}x"
-              f"{ap50:>12.0f}{ap99:>8.0f}{answered:>7}/{count}")
+              f"{ap50:>12.0f}{ap99:>8.0f}{answered:>5}/{count:<4}{busy:>7}")
+    print("ms; answer: from sending to the answer at the response_url; retry: acks that "
+          "asked to send it again (the work queue was full)")
 
 
 def with_postgres(admin_url: str, work):
@@ -325,14 +338,17 @@ def main() -> None:
     parser.add_argument("--rates", default="50,100,200,400")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--work-threads", type=int, help="Frontline's Slack work_threads")
     args = parser.parse_args()
     if args.sustained:
         rates = [int(rate) for rate in args.rates.split(",")]
         if args.store == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
-                rows = sustained(f"sqlite:///{Path(folder) / 'bench.db'}", rates, args.seconds)
+                rows = sustained(f"sqlite:///{Path(folder) / 'bench.db'}", rates, args.seconds,
+                                 args.work_threads)
         else:
-            rows = with_postgres(args.postgres, lambda url: sustained(url, rates, args.seconds))
+            rows = with_postgres(args.postgres, lambda url: sustained(
+                url, rates, args.seconds, args.work_threads))
         print_sustained(args.store, args.seconds, rows)
         return
     results = []

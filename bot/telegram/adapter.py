@@ -181,13 +181,16 @@ class TelegramAdapter:
                 await self.application.bot.delete_webhook()
                 await updater.start_polling(allowed_updates=Update.ALL_TYPES)
                 await self._keep(self.poller, beat)
+                log.warning("this worker lost the Telegram poller lease; standing by")
+            except Exception:  # Telegram unreachable, say: give the role up, try again
+                log.exception("polling Telegram failed; standing by")
             finally:
                 if updater.running:
                     await updater.stop()
                 lease, self.poller = self.poller, None
                 if not lease.lost:  # the next holder need not wait for it to run out
                     await asyncio.to_thread(lease.release)
-            log.warning("this worker lost the Telegram poller lease; standing by")
+            await asyncio.sleep(beat)
 
     @staticmethod
     async def _keep(lease: Lease, beat: float) -> None:
