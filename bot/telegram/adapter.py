@@ -8,16 +8,13 @@ update_id, so a repeated update changes nothing.
 
 Several workers can serve one bot: the forms in progress and the updates seen live
 in the database, so any worker can take the next message; in polling mode only the
-worker holding the poller lease polls (see bot/outbox_lease.py), and another takes
+worker holding the poller lease polls (see bot/receiver_role.py), and another takes
 over when its lease runs out.
 """
 
 import asyncio
 import hmac
 import logging
-import os
-import socket
-import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -52,7 +49,7 @@ from bot import shared_state
 from bot.config import Config
 from bot.grammar import parse, verb_of
 from bot.inbound import Event, Inbound
-from bot.outbox_lease import Lease, claim_role
+from bot.receiver_role import ReceiverRole
 from bot.telegram.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
@@ -126,7 +123,8 @@ class TelegramAdapter:
             .rate_limiter(AIORateLimiter(max_retries=3))  # 30 msg/s, 20/min per group
             .build())
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.poller: Lease | None = None  # held while this worker polls
+        self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
+                                   self._start_polling, self._stop_polling)
         self._tasks: list[asyncio.Task] = []
         self._add_handlers()
 
@@ -141,7 +139,7 @@ class TelegramAdapter:
                                       allowed_updates=Update.ALL_TYPES)
         await app.start()
         if self.settings.mode == "polling":
-            self._tasks.append(asyncio.create_task(self._poll_while_holding()))
+            self._tasks.append(asyncio.create_task(self.poller.run()))
         self._tasks.append(asyncio.create_task(self._end_timed_out_forms()))
 
     async def stop(self) -> None:
@@ -158,53 +156,15 @@ class TelegramAdapter:
         lease is ready: it serves the outbox and stands by to poll."""
         if not self._tasks or any(task.done() for task in self._tasks):
             return False
-        return self.poller is None or self.application.updater.running
+        return self.poller.lease is None or self.application.updater.running
 
-    async def _poll_while_holding(self) -> None:
-        """Take the poller lease when it is free, poll while it is renewed, and stop
-        polling as soon as it is lost (or cannot be renewed before it runs out)."""
-        length = timedelta(seconds=self.settings.poller_lease_seconds)
-        beat = length.total_seconds() / 3
-        holder = f"{socket.gethostname()}:{os.getpid()}"
-        updater = self.application.updater
-        while True:
-            try:
-                self.poller = await asyncio.to_thread(
-                    claim_role, self.engine, POLLER, holder, lambda: datetime.now(UTC), length)
-            except Exception:
-                log.exception("could not ask for the Telegram poller lease")
-            if self.poller is None:
-                await asyncio.sleep(beat)
-                continue
-            log.info("this worker polls Telegram now (lease %s)", self.poller.attempt)
-            try:
-                await self.application.bot.delete_webhook()
-                await updater.start_polling(allowed_updates=Update.ALL_TYPES)
-                await self._keep(self.poller, beat)
-                log.warning("this worker lost the Telegram poller lease; standing by")
-            except Exception:  # Telegram unreachable, say: give the role up, try again
-                log.exception("polling Telegram failed; standing by")
-            finally:
-                if updater.running:
-                    await updater.stop()
-                lease, self.poller = self.poller, None
-                if not lease.lost:  # the next holder need not wait for it to run out
-                    await asyncio.to_thread(lease.release)
-            await asyncio.sleep(beat)
+    async def _start_polling(self) -> None:
+        await self.application.bot.delete_webhook()
+        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
 
-    @staticmethod
-    async def _keep(lease: Lease, beat: float) -> None:
-        renewed = time.monotonic()
-        while True:
-            await asyncio.sleep(beat)
-            try:
-                if not await asyncio.to_thread(lease.renew):
-                    return
-                renewed = time.monotonic()
-            except Exception:
-                log.exception("could not renew the Telegram poller lease")
-                if time.monotonic() - renewed > 2 * beat:  # stop before another may start
-                    return
+    async def _stop_polling(self) -> None:
+        if self.application.updater.running:
+            await self.application.updater.stop()
 
     async def _end_timed_out_forms(self) -> None:
         """Tell people whose form timed out; whichever worker removes a form tells."""
