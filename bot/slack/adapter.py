@@ -7,8 +7,8 @@ Every listener acks first and works after, so Slack always has its answer within
 work goes to a bounded pool (bot/work_pool.py) that answers through the
 response_url or chat.postMessage. When that pool is full, a slash command's ack
 asks the user to send it again, a button's answer says so, and an event is worked
-on at once rather than lost. Modal submissions are the exception, since a field
-error must be the ack.
+on at once rather than lost. A modal submission's answers are checked before the
+ack, since a field error must be the ack; its command runs after.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
 ids (trigger, view, action time, event id), so a retried request changes nothing; every
 event id is recorded once, so a retried event (an App Home opened) is acknowledged and
@@ -208,19 +208,23 @@ class SlackAdapter:
             ack(response_action="errors", errors={"reason": render_message(
                 Message("error.decline_reason"), self.inbound.locale(user))})
             return
+        self._ack_form(ack, "reason", lambda: self._decline(user, meta, reason, view["id"],
+                                                            client))
+
+    def _decline(self, user: str, meta: dict, reason: str, view_id: str,
+                 client: WebClient) -> None:
         command = parse(f"{meta['command']} {reason}")
-        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
-        if not reply.ok:
-            ack(response_action="errors", errors={"reason": render_reply(reply, locale)})
-            return
-        ack()
-        if meta.get("channel") and meta.get("ts"):
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
+        if reply.ok and meta.get("channel") and meta.get("ts"):
             self._mark_decided(client, meta["channel"], meta["ts"],
                                {"blocks": meta.get("shown", [])}, reply, user, locale)
         else:
             client.chat_postMessage(channel=user, text=render_reply(reply, locale))
 
     # --- modals ----------------------------------------------------------
+    # A submission is checked at once (the answers' form, who is meant), since a
+    # field error must be the ack; the command runs after the ack, and what it
+    # says, a refusal too, comes as a direct message.
     def on_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]
         form = FORMS[view["callback_id"].split(":", 1)[1]]
@@ -230,12 +234,19 @@ class SlackAdapter:
             ack(response_action="errors", errors={
                 name: render_message(Message(key), locale) for name, key in problems.items()})
             return
-        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
-        if not reply.ok:  # e.g. over the daily budget, W9 not yours: shown on the first field
-            ack(response_action="errors", errors={form.fields[0].name: render_reply(reply,
-                                                                                   locale)})
-            return
-        ack()
+        self._ack_form(ack, form.fields[0].name,
+                       lambda: self._run_and_tell(user, command, view["id"], client))
+
+    def _ack_form(self, ack, field: str, work: Callable[[], None]) -> None:
+        """Close the modal and work after; when the pool is full, keep it open with a
+        request to submit it again."""
+        if self.work.submit(work):
+            ack()
+        else:
+            ack(response_action="errors", errors={field: self._busy()})
+
+    def _run_and_tell(self, user: str, command, view_id: str, client: WebClient) -> None:
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
         client.chat_postMessage(channel=user, text=render_reply(reply, locale),
                                 blocks=blocks.reply_blocks(reply, locale))
 
@@ -264,14 +275,9 @@ class SlackAdapter:
             ack(response_action="errors", errors={"text": render_message(
                 Message("error.text"), locale)})
             return
-        reply, locale = self.inbound.run(
-            user, PraiseLog(text, handle, answers.get("attachment", "")),
-            Event("view", view["id"]))
-        if not reply.ok:
-            ack(response_action="errors", errors={"employee": render_reply(reply, locale)})
-            return
-        ack()
-        client.chat_postMessage(channel=user, text=render_reply(reply, locale))
+        command = PraiseLog(text, handle, answers.get("attachment", ""))
+        self._ack_form(ack, "employee",
+                       lambda: self._run_and_tell(user, command, view["id"], client))
 
     # --- events ----------------------------------------------------------
     def once_per_event(self, body: dict, next) -> BoltResponse | None:
