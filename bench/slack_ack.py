@@ -187,9 +187,9 @@ def wait_until_up(url: str) -> None:
     raise RuntimeError("the bot did not start")
 
 
-def signed(sink: str, number: int, text_: str = "me") -> bytes:
+def signed(sink: str, number: int, text_: str = "me", user: str = "UALICE") -> bytes:
     """A signed `/frontline` request whose answer goes to `{sink}/respond/{number}`."""
-    body = urlencode({"command": "/frontline", "text": text_, "user_id": "UALICE",
+    body = urlencode({"command": "/frontline", "text": text_, "user_id": user,
                       "team_id": "T1", "trigger_id": f"t{number}-{uuid.uuid4().hex[:6]}",
                       "response_url": f"{sink}/respond/{number}"})
     stamp = str(int(time.time()))

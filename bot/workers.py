@@ -5,8 +5,8 @@ platforms, outbox and scheduler and serves the inherited socket (the kernel
 spreads connections among them). Everything they share is in the database. A
 worker runs in its own process group, so a Ctrl-C reaches the parent only, which
 asks every worker once (SIGTERM) to stop gracefully and waits for them. A worker
-that dies while the others serve is replaced, unless it died at its start (a
-broken setup would only die again): then the rest are stopped too.
+that dies while the others serve is replaced, unless it failed by itself at its
+start (a broken setup would only fail again): then the rest are stopped too.
 """
 
 import contextlib
@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
-SHORT_LIFE = 10.0  # seconds: a worker that dies sooner did not start properly
+SHORT_LIFE = 10.0  # seconds: a worker that fails sooner did not start properly
 
 
 def _fork(serve_one: Callable[[socket.socket], None], sock: socket.socket) -> int:
@@ -74,14 +74,17 @@ def supervise(count: int, sock: socket.socket,
             if born is None or stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            if time.monotonic() - born < SHORT_LIFE:
-                print(f"frontline: worker {pid} ended at its start ({code}); stopping",
+            young = time.monotonic() - born < SHORT_LIFE
+            if young and code > 0:  # it gave up by itself: it would only fail again
+                print(f"frontline: worker {pid} failed at its start ({code}); stopping",
                       file=sys.stderr, flush=True)
                 failed = True
                 stop()
                 continue
             print(f"frontline: worker {pid} ended ({code}); starting another",
                   file=sys.stderr, flush=True)
+            if young:
+                time.sleep(1)  # killed as soon as started: do not spin
             started[_fork(serve_one, sock)] = time.monotonic()
     finally:
         for sig, handler in previous.items():
