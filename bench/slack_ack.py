@@ -4,7 +4,15 @@ on PostgreSQL. Prints p50/p99 of the time until Slack would have its ack, and th
 request rate. The command's work (and its answer to the response_url, here a
 local sink) runs after the ack, so it is not in the latency.
 
+`--sustained` is open loop instead: requests leave on a fixed schedule (50, 100,
+200 and 400 a second for 10 s each), whether or not earlier ones were answered,
+to Frontline and, in the same run and interleaved, to a bare slack-bolt app that
+only acks; it prints both apps' ack p50/p99, their ratio, and how long Frontline's
+answers took to reach the response_url.
+
     python bench/slack_ack.py [--requests 200] [--postgres URL]
+    python bench/slack_ack.py --sustained [--rates 50,100,200,400] [--seconds 10]
+                              [--store sqlite|postgresql]
 """
 
 import argparse
@@ -47,9 +55,17 @@ def slack_sink() -> FastAPI:
     def auth_test():
         return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1"}
 
+    arrived = app.state.arrived = {}  # request number -> when its answer came
+
     @app.post("/respond")
     async def respond(request: Request):
         answered.append(await request.body())
+        return {"ok": True}
+
+    @app.post("/respond/{number}")
+    async def respond_to(number: int, request: Request):
+        await request.body()
+        arrived[number] = time.perf_counter()
         return {"ok": True}
 
     return app
@@ -69,6 +85,10 @@ async def post_raw(host: str, port: int, request: bytes) -> float:
     """One request on its own connection; seconds until the whole response is in.
     A bare asyncio client: with hundreds of connections at once a pooled client's
     own bookkeeping would dominate what is measured."""
+    return (await post_for_body(host, port, request))[0]
+
+
+async def post_for_body(host: str, port: int, request: bytes) -> tuple[float, bytes]:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         began = time.perf_counter()
@@ -77,10 +97,10 @@ async def post_raw(host: str, port: int, request: bytes) -> float:
         head = await reader.readuntil(b"\r\n\r\n")
         length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
                            if line.lower().startswith(b"content-length")), b"0"))
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
         elapsed = time.perf_counter() - began
         assert head.startswith(b"HTTP/1.1 200"), head
-        return elapsed
+        return elapsed, body
     finally:
         writer.close()
 
@@ -106,11 +126,12 @@ async def fire(port: int, sink: str, count: int) -> tuple[list[float], float]:
     return list(latencies), time.perf_counter() - began
 
 
-def serve_bot(url: str, sink_url: str, port: int) -> None:
+def serve_bot(url: str, sink_url: str, port: int, threads: int | None = None) -> None:
     """The bot in its own process, as in production (the load comes from elsewhere)."""
     engine = make_engine(url)
+    pool = {} if threads is None else {"work_threads": threads}
     config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"slack": {
-        "enabled": True, "api_base": f"{sink_url}/api/"}}})
+        "enabled": True, "api_base": f"{sink_url}/api/", **pool}}})
     adapter = SlackAdapter(engine, config, TOKEN, SECRET)
     uvicorn.run(create_app([adapter.router()]), host="127.0.0.1", port=port,
                 log_level="warning")
@@ -166,11 +187,170 @@ def wait_until_up(url: str) -> None:
     raise RuntimeError("the bot did not start")
 
 
+def signed(sink: str, number: int, text_: str = "me", user: str = "UALICE") -> bytes:
+    """A signed `/frontline` request whose answer goes to `{sink}/respond/{number}`."""
+    body = urlencode({"command": "/frontline", "text": text_, "user_id": user,
+                      "team_id": "T1", "trigger_id": f"t{number}-{uuid.uuid4().hex[:6]}",
+                      "response_url": f"{sink}/respond/{number}"})
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    return ("POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"X-Slack-Request-Timestamp: {stamp}\r\nX-Slack-Signature: {signature}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()
+
+
+async def open_loop(port: int, requests: list[bytes], rate: float,
+                    ) -> tuple[list[float], list[float], set[int]]:
+    """Send `requests` at `rate` a second on schedule; (ack seconds, send times, the
+    requests whose ack asked to send them again)."""
+    began = time.perf_counter()
+    sent: list[float] = [0.0] * len(requests)
+    busy: set[int] = set()
+
+    async def one(n: int, request: bytes) -> float:
+        await asyncio.sleep(max(0.0, began + n / rate - time.perf_counter()))
+        sent[n] = time.perf_counter()
+        elapsed, body = await post_for_body("127.0.0.1", port, request)
+        if b"busy" in body:
+            busy.add(n)
+        return elapsed
+
+    acks = await asyncio.gather(*(one(n, r) for n, r in enumerate(requests)))
+    return list(acks), sent, busy
+
+
+def serve_bare_bolt(sink_url: str, port: int) -> None:
+    """The comparison: a slack-bolt app, as its docs show one, that only acks."""
+    from slack_bolt import App
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from slack_sdk import WebClient
+    from starlette.concurrency import run_in_threadpool
+
+    bolt = App(client=WebClient(token=TOKEN, base_url=f"{sink_url}/api/"),
+               signing_secret=SECRET)
+    bolt.command("/frontline")(lambda ack: ack())
+    app = FastAPI()
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    @app.post("/slack/events")
+    async def events(request: Request):
+        bolt_request = to_bolt_request(request, await request.body())
+        return to_starlette_response(await run_in_threadpool(bolt.dispatch, bolt_request))
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return (statistics.median(ordered) * 1000,
+            ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000)
+
+
+def sustained(url: str, rates: list[int], seconds: float,
+              threads: int | None = None) -> list[tuple]:
+    prepare(url)
+    sink = slack_sink()
+    sink_url, sink_server = start(sink)
+    spawn = multiprocessing.get_context("spawn")
+    ports = free_port(), free_port()
+    servers = [spawn.Process(target=serve_bot, args=(url, sink_url, ports[0], threads)),
+               spawn.Process(target=serve_bare_bolt, args=(sink_url, ports[1]))]
+    for server in servers:
+        server.start()
+    rows, number = [], 0
+    try:
+        for port in ports:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz")
+        for rate in rates:
+            count = int(rate * seconds)
+            found = {}
+            for name, port in (("bare", ports[1]), ("frontline", ports[0])):
+                first = number
+                requests = [signed(sink_url, first + n) for n in range(count)]
+                number += count
+                acks, sent, busy = asyncio.run(open_loop(port, requests, rate))
+                found[name] = percentiles(acks)
+                if name == "frontline":  # every answer in before the next rate starts
+                    deadline = time.monotonic() + 120
+                    while len([n for n in range(first, number) if n in sink.state.arrived]) \
+                            < count - len(busy) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    late = [sink.state.arrived[first + n] - sent[n] for n in range(count)
+                            if first + n in sink.state.arrived]
+                    answered = len(late)
+                    answer_p50, answer_p99 = percentiles(late) if late else (0, 0)
+            rows.append((rate, *found["frontline"], *found["bare"],
+                         found["frontline"][1] / found["bare"][1], answer_p50, answer_p99,
+                         answered, len(busy), count))
+            time.sleep(1)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.join()
+        sink_server.should_exit = True
+    return rows
+
+
+def prepare(url: str) -> None:
+    engine = make_engine(url)
+    create_all(engine)
+    config = parse_config({"catalog": DEMO_CATALOG})
+    with transaction(engine) as session:
+        import_csv(session, config, DEMO_STAFF)
+        alice = session.exec(select(Employee).where(Employee.handle == "alice")).one()
+        session.add(ChatIdentity(employee_id=alice.id, platform="slack",
+                                 platform_user_id="UALICE"))
+    engine.dispose()
+
+
+def print_sustained(store: str, seconds: float, rows: list[tuple]) -> None:
+    print(f"open loop, {seconds:g} s per rate, signed `/frontline me`, loopback, {store}")
+    print(f"{'req/s':>6}{'Frontline p50':>15}{'p99':>8}{'bare Bolt p50':>15}{'p99':>8}"
+          f"{'p99 ratio':>11}{'answer p50':>12}{'p99':>8}{'answered':>10}{'retry':>7}")
+    for rate, fp50, fp99, bp50, bp99, ratio, ap50, ap99, answered, busy, count in rows:
+        print(f"{rate:>6}{fp50:>15.1f}{fp99:>8.1f}{bp50:>15.1f}{bp99:>8.1f}{ratio:>10.2f}x"
+              f"{ap50:>12.0f}{ap99:>8.0f}{answered:>5}/{count:<4}{busy:>7}")
+    print("ms; answer: from sending to the answer at the response_url; retry: acks that "
+          "asked to send it again (the work queue was full)")
+
+
+def with_postgres(admin_url: str, work):
+    name = f"bench_slack_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return work(admin_url.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sustained", action="store_true", help="open loop at fixed rates")
+    parser.add_argument("--rates", default="50,100,200,400")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--work-threads", type=int, help="Frontline's Slack work_threads")
     args = parser.parse_args()
+    if args.sustained:
+        rates = [int(rate) for rate in args.rates.split(",")]
+        if args.store == "sqlite":
+            with tempfile.TemporaryDirectory() as folder:
+                rows = sustained(f"sqlite:///{Path(folder) / 'bench.db'}", rates, args.seconds,
+                                 args.work_threads)
+        else:
+            rows = with_postgres(args.postgres, lambda url: sustained(
+                url, rates, args.seconds, args.work_threads))
+        print_sustained(args.store, args.seconds, rows)
+        return
     results = []
     with tempfile.TemporaryDirectory() as folder:
         results.append(measure("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args.requests))

@@ -115,20 +115,46 @@ def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> N
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
+    workers = getattr(args, "workers", 1)
+    if workers > 1 and config.database_url().startswith("sqlite"):
+        raise CliError(f"--workers {workers}: SQLite serves one process only (one writer "
+                       "at a time); use PostgreSQL ([database] url) for several workers")
     if not config.platforms.enabled():
+        if workers > 1:
+            raise CliError("--workers: no platform is enabled, and the local console is "
+                           "one process")
         _start_console(config, None, with_rituals=True)
         return
-    _serve_platforms(config)
+    _serve_platforms(config, workers)
 
 
-def _serve_platforms(config: Config) -> None:
+def _serve_platforms(config: Config, workers: int = 1) -> None:
+    """Every enabled platform, the rituals and the outbox, in this process or in
+    `workers` processes that share the port and the database (bot/workers.py)."""
+    engine = open_database(config)
+    wired = runtime.wire(engine, config)  # a missing secret stops the start here
+    sock = listen(config.web)  # before any ritual runs: a port in use stops the start
+    schedule.catch_up(engine, config, datetime.now(UTC))
+    if workers == 1:
+        _serve_worker(config, engine, wired, sock)
+        return
+    from bot.workers import supervise
+
+    engine.dispose()  # each worker builds its own platforms and connections
+
+    def worker(sock: socket.socket) -> None:
+        own = make_engine(config.database_url())
+        _serve_worker(config, own, runtime.wire(own, config), sock)
+
+    if supervise(workers, sock, worker):
+        raise CliError("a worker could not start (see above)")
+
+
+def _serve_worker(config: Config, engine: Engine, wired: runtime.Platforms,
+                  sock: socket.socket) -> None:
     """One web app with every enabled platform, the rituals and the outbox."""
     from bot.web import create_app
 
-    engine = open_database(config)
-    wired = runtime.wire(engine, config)
-    sock = listen(config.web)  # before any ritual runs: a port in use stops the start
-    schedule.catch_up(engine, config, datetime.now(UTC))
     background = Background(engine, config, wired.channels)
 
     async def start_background() -> None:  # after the platforms, so the outbox can send
@@ -202,6 +228,16 @@ def _hours(value: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a whole number of hours from 1 to {MAX_LINK_HOURS}")
     return hours
+
+
+def _workers(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of workers from 1 to 64")
+    return count
 
 
 def _day(value: str) -> datetime:
@@ -340,8 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="config file (default: $FRONTLINE_CONFIG, "
                                          "./frontline.toml, else built-in demo settings)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run every configured platform (none: the local console)"
-                        ).set_defaults(func=cmd_run)
+    run = commands.add_parser("run", help="run every configured platform (none: the local "
+                              "console)")
+    run.add_argument("--workers", type=_workers, default=1, metavar="N",
+                     help="processes serving the same port (PostgreSQL only; default 1)")
+    run.set_defaults(func=cmd_run)
     chat = commands.add_parser("chat", help="chat in the local console as someone")
     chat.add_argument("--as", dest="as_", required=True, metavar="NAME", help="directory handle")
     chat.set_defaults(func=cmd_chat)

@@ -126,7 +126,7 @@ def _record(engine: Engine, outbox_id: int, channel: str, when: datetime) -> Non
 def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
     """Send one claimed notification through every channel that has not had it yet;
     True when it is complete."""
-    notification, done = _load(engine, lease.outbox_id)
+    notification, done = _load(engine, lease.key)
     failed = ""
     for channel in channels:
         if channel.name in done or not channel.wants(notification):
@@ -139,9 +139,9 @@ def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
             failed = f"{channel.name}: {error}"[:500]
             metrics.delivery_failed(engine, channel.name)
             continue
-        _record(engine, lease.outbox_id, channel.name, lease.now())
+        _record(engine, lease.key, channel.name, lease.now())
     if lease.lost or not lease.finish(failed):
-        log.warning("lost the lease on notification %s to another worker", lease.outbox_id)
+        log.warning("lost the lease on notification %s to another worker", lease.key)
         return False
     return not failed
 
@@ -178,7 +178,7 @@ def _release(lease: Lease) -> None:
     try:
         lease.release()
     except Exception:  # the lease runs out on its own: the notification waits for that
-        log.exception("could not release notification %s", lease.outbox_id)
+        log.exception("could not release notification %s", lease.key)
 
 
 class ConsoleChannel:

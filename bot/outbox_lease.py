@@ -1,11 +1,13 @@
-"""A worker's hold on one outbox notification while it sends it.
+"""A worker's hold on something only one worker may do at a time: an outbox
+notification while it sends it, or a named role such as the Telegram poller.
 
 A claim is a conditional update that also counts the attempt; the attempt number
 it leaves is the claim's fencing token. Renewing, finishing and giving up are
 conditional on that number, so a worker whose lease ran out and was taken over
 finds out at its next step instead of overwriting the new holder's work. While a
 notification is being sent a heartbeat renews its lease, so a send slower than the
-lease (a rate-limited platform) is not taken over by another worker.
+lease (a rate-limited platform) is not taken over by another worker; a named role
+is renewed the same way for as long as its holder lives.
 """
 
 import logging
@@ -15,10 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, Update, or_, update
 
 from storage.engine import transaction
-from storage.models import Outbox
+from storage.models import HeldLease, Outbox
+from storage.rows import dialect_insert
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +31,23 @@ RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
 @dataclass
 class Lease:
     engine: Engine
-    outbox_id: int
+    key: int | str  # the notification's id, or the role's name
     attempt: int  # the fencing token: the attempt number this claim set
     length: timedelta
     now: Callable[[], datetime]
+    mine: Update  # the update that applies only while this claim is the current one
     lost: bool = False
     ended: bool = False
     # renew (from the heartbeat too) and finish take turns, so a renewal can never
     # land after finish and stretch a failed notification's back-off to a lease
     _steps: threading.Lock = field(default_factory=threading.Lock)
 
-    def _mine(self):
-        return update(Outbox).where(Outbox.id == self.outbox_id,
-                                    Outbox.attempts == self.attempt,
-                                    Outbox.delivered_at.is_(None))
-
     def renew(self) -> bool:
         """Extend the lease; False (and `lost`) once another worker has taken it over."""
         with self._steps:
             if not self.lost and not self.ended:
                 with transaction(self.engine) as session:
-                    held = session.execute(self._mine().values(
+                    held = session.execute(self.mine.values(
                         claimed_until=self.now() + self.length)).rowcount == 1
                 self.lost = not held
             return not self.lost
@@ -63,7 +62,7 @@ class Lease:
             values = dict(delivered_at=self.now())
         with self._steps, transaction(self.engine) as session:
             self.ended = True
-            return session.execute(self._mine().values(**values)).rowcount == 1
+            return session.execute(self.mine.values(**values)).rowcount == 1
 
 
     def release(self) -> bool:
@@ -75,7 +74,7 @@ class Lease:
                 return False
             self.ended = True
             with transaction(self.engine) as session:
-                return session.execute(self._mine().values(claimed_until=None)).rowcount == 1
+                return session.execute(self.mine.values(claimed_until=None)).rowcount == 1
 
 
 def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
@@ -90,7 +89,33 @@ def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
                 or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < moment))
             .values(claimed_until=moment + length, attempts=Outbox.attempts + 1)
             .returning(Outbox.attempts)).scalar_one_or_none()
-    return None if attempt is None else Lease(engine, outbox_id, attempt, length, now)
+    if attempt is None:
+        return None
+    return Lease(engine, outbox_id, attempt, length, now, update(Outbox).where(
+        Outbox.id == outbox_id, Outbox.attempts == attempt, Outbox.delivered_at.is_(None)))
+
+
+def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetime],
+               length: timedelta) -> Lease | None:
+    """Take the role `name` for `length` if nobody holds it (or their lease ran out);
+    None while another worker holds it. Renew it with `kept`, give it up with
+    `release`."""
+    moment = now()
+    with transaction(engine) as session:
+        session.execute(dialect_insert(engine.dialect.name)(HeldLease.__table__)
+                        .values(name=name, holder="", attempts=0, claimed_until=None)
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        attempt = session.execute(
+            update(HeldLease).where(
+                HeldLease.name == name,
+                or_(HeldLease.claimed_until.is_(None), HeldLease.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=HeldLease.attempts + 1,
+                    holder=holder)
+            .returning(HeldLease.attempts)).scalar_one_or_none()
+    if attempt is None:
+        return None
+    return Lease(engine, name, attempt, length, now, update(HeldLease).where(
+        HeldLease.name == name, HeldLease.attempts == attempt))
 
 
 @contextmanager
@@ -105,10 +130,9 @@ def kept(lease: Lease) -> Iterator[Lease]:
                 if not lease.renew():
                     return
             except Exception:  # the next beat, or the next step, tries again
-                log.exception("could not renew the lease on notification %s",
-                              lease.outbox_id)
+                log.exception("could not renew the lease on %s", lease.key)
 
-    heart = threading.Thread(target=beat, name=f"outbox-lease-{lease.outbox_id}",
+    heart = threading.Thread(target=beat, name=f"lease-{lease.key}",
                              daemon=True)
     heart.start()
     try:

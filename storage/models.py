@@ -466,3 +466,39 @@ class CouncilUpdate(SQLModel, table=True):
     status: str = Field(description="the item's status after this update")
     text: str = ""
     created_at: datetime = _when()
+class HeldLease(SQLModel, table=True):
+    """A named role one worker holds at a time (e.g. the Telegram poller), renewed
+    while it lives. `attempts` counts the takes: each holder's fencing token."""
+
+    name: str = Field(primary_key=True, description="e.g. receiver:telegram")
+    holder: str = Field(default="", description="who took it last: host and process id")
+    attempts: int = 0
+    claimed_until: datetime | None = _when(nullable=True)
+
+
+class FormState(SQLModel, table=True):
+    """A step-by-step form someone is filling in, kept here so whichever worker
+    receives the next answer can carry on."""
+
+    platform: str = Field(primary_key=True)
+    conversation: str = Field(primary_key=True, description="<chat id>:<user id>")
+    form: str
+    locale: str
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = _when(index=True)
+
+
+class RateBudget(SQLModel, table=True):
+    """What one platform limit has spent within its window, shared by every worker:
+    the send times (seconds since the epoch) still inside the window."""
+
+    key: str = Field(primary_key=True, description="e.g. wecom:robot:<digest>")
+    spent: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class AccessToken(SQLModel, table=True):
+    """A platform access token shared by every worker until shortly before it expires."""
+
+    name: str = Field(primary_key=True, description="e.g. wecom:<corp id>:<agent id>")
+    token: str
+    expires_at: datetime = _when()

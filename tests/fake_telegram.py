@@ -27,6 +27,8 @@ class FakeTelegram(FakeApi):
     updates: list[dict] = field(default_factory=list)  # served by getUpdates
     files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content
     next_message_id: int = 500
+    polling: int = 0  # long polls (getUpdates with a timeout) in progress now
+    most_polling: int = 0  # the most ever in progress at once (Telegram allows one)
 
     def failure_response(self, method: str, failure: Failure) -> Response:
         status = failure.status or 429
@@ -63,7 +65,7 @@ class FakeTelegram(FakeApi):
             if (failure := self.injected(method)) is not None:
                 return failure
             if method == "getUpdates":
-                return {"ok": True, "result": await self._updates(params)}
+                return {"ok": True, "result": await self._updates(params, request)}
             self.record(method, params)
             return {"ok": True, "result": self._result(method, params)}
 
@@ -76,14 +78,23 @@ class FakeTelegram(FakeApi):
 
         return app
 
-    async def _updates(self, params: dict) -> list[dict]:
+    async def _updates(self, params: dict, request: Request) -> list[dict]:
+        """A long poll, shortened to 0.4 s at most; like Telegram's it ends early when
+        the client goes away, and `timeout=0` only looks."""
         offset = int(params.get("offset") or 0)
-        for _ in range(20):  # a short long-poll
-            ready = [u for u in self.updates if u["update_id"] >= offset]
-            if ready:
-                return ready
-            await asyncio.sleep(0.02)
-        return []
+        if float(params.get("timeout") or 0) == 0:  # confirms what was fetched: no poll
+            return [u for u in self.updates if u["update_id"] >= offset]
+        self.polling += 1
+        self.most_polling = max(self.most_polling, self.polling)
+        try:
+            for _ in range(20):
+                ready = [u for u in self.updates if u["update_id"] >= offset]
+                if ready or await request.is_disconnected():
+                    return ready
+                await asyncio.sleep(0.02)
+            return []
+        finally:
+            self.polling -= 1
 
     def _result(self, method: str, params: dict):
         if method == "getMe":

@@ -3,6 +3,7 @@ receives correctly signed requests, and its WebClient talks to a local fake of
 the Slack Web API."""
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -14,10 +15,13 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
+from bot.slack import blocks
 from bot.slack.adapter import SlackAdapter
 from bot.slack.channels import channels
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers.dispatch import execute
+from handlers.forms import FORMS
 from handlers.praise import AttachRecording, PraiseLog
 from rituals import schedule
 from storage.engine import transaction
@@ -204,10 +208,11 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
     good = {"amount": "80", "kind": "voucher", "customer_ref": "#A1", "reason": "cake squashed"}
     assert slack.submit("alice", modal, good, view_id="V7").status_code == 200
     assert slack.submit("alice", modal, good, view_id="V7").status_code == 200  # retried
+    told = slack.fake.wait_for_calls("chat.postMessage", 2)  # after the ack: C2, twice
+    assert all("C2" in text_of(message) for message in told)
     assert count(slack.engine, Compensation) == 2
     logged = rows(slack.engine, Compensation)[-1]
     assert (logged.amount_minor, logged.customer_ref) == (8000, "A1")
-    assert "C2" in text_of(slack.fake.wait_for_calls("chat.postMessage", 1)[0])
 
 
 def test_ask_for_more_from_the_card_keeps_it_open_and_the_answer_comes_back(slack):
@@ -295,11 +300,14 @@ def test_message_shortcut_logs_praise_for_supervisors_only(slack):
     assert "https://files.example/letter.pdf" in text_of(modal)
     values = {"employee": USERS["alice"], "text": "Alice stayed late to find my size",
               "attachment": "https://files.example/letter.pdf"}
-    refused = slack.submit("bob", modal, values, view_id="VP1")  # an employee may not
-    assert refused.json()["response_action"] == "errors"
     assert slack.submit("wang", modal, {**values, "employee": "UNOBODY"},
-                        view_id="VP2").json()["errors"]["employee"]
+                        view_id="VP2").json()["errors"]["employee"]  # checked before the ack
+    assert slack.submit("bob", modal, values, view_id="VP1").status_code == 200
+    refusal = slack.fake.wait_for(lambda: slack.dm("bob"), what="bob's refusal")[0]
+    assert "Your role cannot do that" in text_of(refusal)
+    assert count(slack.engine, Praise) == 0  # an employee may not log praise
     assert slack.submit("wang", modal, values, view_id="VP3").status_code == 200
+    slack.fake.wait_for(lambda: slack.dm("wang"), what="wang's answer")
     praise = rows(slack.engine, Praise)[0]
     assert (praise.text, praise.attachment_ref) == ("Alice stayed late to find my size",
                                                     "https://files.example/letter.pdf")
@@ -497,3 +505,62 @@ def test_the_morning_post_uploads_its_recording_after_the_post_has_gone_out(slac
     assert [f["data"] for f in shared] == [VOICE]
     assert slack.dispatch(later=timedelta(hours=1)) == 0
     assert len(posts_to(slack, HARBOUR)) == 1 and len(slack.fake.shared_files()) == 2
+
+
+def slash(slack, handle: str, text: str, trigger: str) -> tuple[str, str]:
+    """A slash command's signed body, and its response_url."""
+    respond = f"{slack.api_url}/respond/{trigger}"
+    return urlencode({"command": "/frontline", "text": text, "user_id": USERS[handle],
+                      "team_id": "T0001", "channel_id": "CDM", "trigger_id": trigger,
+                      "response_url": respond}), respond
+
+
+def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
+    slack.adapter.work = WorkPool("slack-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert slack.adapter.work.submit(gate.wait)  # its one thread is busy
+    body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-busy")
+    try:
+        acked = slack.post(body, "application/x-www-form-urlencoded")
+    finally:
+        gate.set()
+    assert acked.status_code == 200
+    assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
+    assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
+    deadline = time.monotonic() + 10
+    while not slack.adapter.work.submit(lambda: None):  # the thread is free again
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "C1" in slack.command("alice", "comp 60 gift #A3 birthday")["text"]
+    assert count(slack.engine, Compensation) == 1
+
+
+def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
+    slack.adapter.work = WorkPool("slack-test", threads=1, queue=4)
+    gate = threading.Event()
+    assert slack.adapter.work.submit(gate.wait)
+    body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-retried")
+    try:
+        for _ in range(2):  # Slack sends it again while the first is still queued
+            acked = slack.post(body, "application/x-www-form-urlencoded")
+            assert acked.status_code == 200 and acked.text == ""  # a plain, prompt ack
+        assert count(slack.engine, Compensation) == 0  # the work waits behind the gate
+    finally:
+        gate.set()
+    slack.fake.wait_for_response(2)
+    assert count(slack.engine, Compensation) == 1
+    assert all("C1" in r["text"] for r in slack.fake.responses)  # the repeat: the first reply
+
+
+def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
+    slack.adapter.work = WorkPool("slack-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert slack.adapter.work.submit(gate.wait)
+    modal = blocks.form_modal(FORMS["comp"], "en", "", None)  # as views.open showed it
+    good = {"amount": "80", "kind": "voucher", "customer_ref": "#A1", "reason": "squashed"}
+    try:
+        answer = slack.submit("alice", modal, good, view_id="VBUSY").json()
+    finally:
+        gate.set()
+    assert answer["response_action"] == "errors" and "very busy" in answer["errors"]["amount"]
+    assert count(slack.engine, Compensation) == 0

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from bot import shared_state
 from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.telegram.adapter import TelegramAdapter
@@ -361,3 +362,39 @@ def test_long_polling_receives_and_answers(org, fake):
         with serve(app, lifespan="on"):
             assert "Alice Chen" in tg.replies(USERS["alice"], 0)
         assert fake.sent("deleteWebhook") and not fake.sent("setWebhook")
+
+
+def test_a_groups_minute_is_shared_by_every_worker(tg):
+    # another worker has posted 19 messages in the group this minute
+    assert shared_state.spend(tg.engine, f"telegram:chat:{GROUP}", 20, 60, time.time(), 19)
+    tg.say("wang", "/praise @alice She stayed late to help")
+    tg.say("wang", "/praise @bob He found the lost parcel")
+    tg.dispatch()
+    assert len([m for m in tg.fake.sent() if int(m["chat_id"]) == GROUP]) == 1
+    waiting = [o for o in rows(tg.engine, Outbox) if o.delivered_at is None]
+    assert len(waiting) == 1 and "a minute in this group" in waiting[0].last_error
+
+
+def test_a_full_queue_still_answers_the_webhook_and_asks_to_send_again(org, fake):
+    with fake.serve() as api_url:
+        adapter = TelegramAdapter(org, parse_config(settings(api_url, work_queue=0)), TOKEN,
+                                  webhook_secret=SECRET)
+        app = create_app([adapter.router()], [adapter.start], [adapter.stop])
+        with serve(app, lifespan="on") as bot_url:
+            tg = Telegram(bot_url, org, fake, adapter)
+            answer = tg.post(tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 x")))
+            assert answer.status_code == 200
+            assert answer.json()["method"] == "sendMessage"
+            assert answer.json()["chat_id"] == USERS["alice"]
+            assert "very busy" in answer.json()["text"]
+            query = {"id": "q1", "chat_instance": "ci", "data": "approve C1",
+                     "from": {"id": USERS["wang"], "is_bot": False, "first_name": "wang"}}
+            answer = tg.post(tg.update(callback_query=query))
+            assert answer.json()["method"] == "answerCallbackQuery"
+            assert answer.json()["callback_query_id"] == "q1"
+            reaction = {"chat": {"id": GROUP, "type": "supergroup"}, "message_id": 5,
+                        "date": int(time.time()), "old_reaction": [], "new_reaction": [],
+                        "user": {"id": USERS["bob"], "is_bot": False, "first_name": "bob"}}
+            # nobody to tell: refused, so that Telegram delivers it again later
+            assert tg.post(tg.update(message_reaction=reaction)).status_code == 503
+    assert count(org, Compensation) == 0 and fake.texts_to(USERS["alice"]) == []

@@ -2,6 +2,7 @@
 bot's ASGI app served by uvicorn, and a local fake of the WeCom API."""
 
 import base64
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,9 +13,10 @@ from bot.config import DEMO_CATALOG, parse_config
 from bot.outbox import dispatch_pending
 from bot.web import create_app
 from bot.wecom.adapter import WeComAdapter
-from bot.wecom.api import WeComApi
+from bot.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi
 from bot.wecom.channels import WeComChannel
 from bot.wecom.crypto import WeComCrypto, parse_xml
+from bot.work_pool import WorkPool
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
 from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
@@ -42,18 +44,19 @@ def wecom(org, fake):
         config = parse_config({"catalog": DEMO_CATALOG, "platforms": {"wecom": {
             "enabled": True, "corp_id": CORP_ID, "agent_id": 1000002, "api_base": api_url,
             "all_staff_robot_envs": ["ROBOT_ALL"]}}})
-        api = WeComApi(api_url, CORP_ID, SECRET, 1000002)
+        api = WeComApi(api_url, CORP_ID, SECRET, 1000002, org)
         adapter = WeComAdapter(org, config, WeComCrypto(TOKEN, AES_KEY, CORP_ID), api)
         channel = WeComChannel(config, api, robot_key=lambda env: f"key-of-{env}")
         with serve(create_app([adapter.router()])) as bot_url:
-            yield Bot(bot_url, org, channel)
+            yield Bot(bot_url, org, channel, fake, adapter)
 
 
 class Bot:
     crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
 
-    def __init__(self, url, engine, channel):
+    def __init__(self, url, engine, channel, fake, adapter):
         self.url, self.engine, self.channel, self.msg_id = url, engine, channel, 1000
+        self.fake, self.adapter = fake, adapter
 
     def post(self, inner: str, *, timestamp=None, signature=None, crypto=None, body=None):
         crypto = crypto or self.crypto
@@ -66,6 +69,7 @@ class Bot:
         return httpx.post(f"{self.url}/wecom/callback", params=params, content=body, timeout=10)
 
     def say(self, user: str, text: str, msg_id: int | None = None) -> str:
+        before = len(self.told(user))
         if msg_id is None:
             self.msg_id += 1
             msg_id = self.msg_id
@@ -74,10 +78,10 @@ class Bot:
             f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]>"
             f"</MsgType><Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId>"
             f"<AgentID>1000002</AgentID></xml>")
-        assert response.status_code == 200, response.text
-        return self.reply_text(response)
+        return self.answer(user, response, before)
 
     def click(self, user: str, key: str, task_id: str, create_time: int | None = None) -> str:
+        before = len(self.told(user))
         response = self.post(
             f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
             f"</FromUserName><CreateTime>{create_time or int(time.time())}</CreateTime>"
@@ -86,8 +90,18 @@ class Bot:
             "<CardType><![CDATA[button_interaction]]></CardType>"
             f"<ResponseCode><![CDATA[rc-{task_id}-{user}]]></ResponseCode>"
             "<AgentID>1000002</AgentID></xml>")
-        assert response.status_code == 200, response.text
-        return self.reply_text(response)
+        return self.answer(user, response, before)
+
+    def told(self, user: str) -> list[str]:
+        return [m["text"]["content"] for m in self.fake.sent()
+                if m["touser"] == user and m["msgtype"] == "text"]
+
+    def answer(self, user: str, response, before: int) -> str:
+        """The callback is acknowledged with an empty answer; the reply comes after,
+        through message/send (the `before`th text the user is sent)."""
+        assert response.status_code == 200 and response.content == b"", response.text
+        self.fake.wait_for(lambda: len(self.told(user)) > before, what=f"an answer to {user}")
+        return self.told(user)[before]
 
     def reply_text(self, response) -> str:
         envelope = parse_xml(response.content)
@@ -167,7 +181,7 @@ def test_a_voice_message_after_praise_becomes_its_recording(wecom, fake):
         f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[voice]]>"
         "</MsgType><MediaId><![CDATA[MEDIA-1]]></MediaId><Format><![CDATA[amr]]></Format>"
         "<MsgId>5001</MsgId><AgentID>1000002</AgentID></xml>")
-    assert "录音已保存到 P1" in wecom.reply_text(response)
+    assert "录音已保存到 P1" in wecom.answer("WangFang", response, before=1)
     (recording,) = rows(wecom.engine, Recording)
     assert recording.data == b"#!AMR\n recorded thanks" and recording.content_type == "audio/amr"
     assert rows(wecom.engine, Praise)[0].attachment_ref == f"recording:{recording.id}"
@@ -206,7 +220,7 @@ def test_a_failed_send_is_retried_later_and_sent_once(wecom, fake):
     wecom.say("AliceChen", "comp 350 refund broken")
     fake.fail("message/send", error=-1)  # "system busy"
     assert wecom.deliver() == 0
-    assert fake.sent() == []
+    assert [m for m in fake.sent() if m["msgtype"] == "template_card"] == []
     assert dispatch_pending(wecom.engine, [wecom.channel],
                             now=lambda: datetime.now(UTC) + timedelta(minutes=1)) == 1
     assert len([m for m in fake.sent() if m["msgtype"] == "template_card"]) == 1
@@ -236,3 +250,56 @@ def test_hostile_callbacks_are_refused_with_no_effect(wecom, attack):
         response = wecom.post(text, timestamp=int(time.time()) - 3600)
     assert response.status_code == 403
     assert count(wecom.engine, Praise) == 0 and count(wecom.engine, LedgerEntry) == 0
+
+
+def test_two_workers_share_the_token_and_each_robots_budget(wecom, fake):
+    # a second worker's own client of the API, on the same database
+    other = WeComApi(wecom.channel.api.base_url, CORP_ID, SECRET, 1000002, wecom.engine)
+    first = wecom.channel.api
+    assert first.token() == other.token()
+    assert fake.tokens_issued == 1  # the second worker found the first one's token
+    for n in range(ROBOT_LIMIT):
+        (first if n % 2 else other).robot_markdown("key-x", f"post {n}")
+    with pytest.raises(RateLimited):
+        other.robot_markdown("key-x", "one too many")
+    with pytest.raises(RateLimited):
+        first.robot_markdown("key-x", "one too many")
+    other.robot_markdown("key-y", "another robot has its own budget")
+    assert len(fake.robot_posts()) == ROBOT_LIMIT + 1
+
+
+def text_callback(user: str, text: str, msg_id: int) -> str:
+    return (f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
+            f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]>"
+            f"</MsgType><Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId>"
+            f"<AgentID>1000002</AgentID></xml>")
+
+
+def test_a_full_work_pool_answers_at_once_asking_to_send_it_again(wecom, fake):
+    adapter = wecom.adapter
+    adapter.work = WorkPool("wecom-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert adapter.work.submit(gate.wait)
+    try:
+        response = wecom.post(text_callback("WangFang", "praise @alice kind words", 900))
+    finally:
+        gate.set()
+    assert "very busy" in wecom.reply_text(response)  # a passive reply, in the org's language
+    assert count(wecom.engine, Praise) == 0 and wecom.told("WangFang") == []
+
+
+def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
+    adapter = wecom.adapter
+    adapter.work = WorkPool("wecom-test", threads=1, queue=4)
+    gate = threading.Event()
+    assert adapter.work.submit(gate.wait)
+    try:
+        for _ in range(2):  # WeCom sends it again while the first still waits
+            response = wecom.post(text_callback("WangFang", "praise @alice kind words", 901))
+            assert response.status_code == 200 and response.content == b""
+        assert count(wecom.engine, Praise) == 0
+    finally:
+        gate.set()
+    fake.wait_for(lambda: len(wecom.told("WangFang")) == 2, what="both answers")
+    assert count(wecom.engine, Praise) == 1 and balance(wecom.engine, "alice") == 10
+    assert wecom.told("WangFang")[0] == wecom.told("WangFang")[1]  # the repeat: same answer

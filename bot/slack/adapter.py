@@ -3,7 +3,12 @@ for the long forms, approval buttons, the "Log as customer praise" message
 shortcut, reactions on praise posts, and the App Home tab.
 
 Every listener acks first and works after, so Slack always has its answer within
-3 s; modal submissions are the exception, since a field error must be the ack.
+3 s: the ack is the listener's return, in the thread that answers HTTP, and the
+work goes to a bounded pool (bot/work_pool.py) that answers through the
+response_url or chat.postMessage. When that pool is full, a slash command's ack
+asks the user to send it again, a button's answer says so, and an event is worked
+on at once rather than lost. A modal submission's answers are checked before the
+ack, since a field error must be the ack; its command runs after.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
 ids (trigger, view, action time, event id), so a retried request changes nothing; every
 event id is recorded once, so a retried event (an App Home opened) is acknowledged and
@@ -13,7 +18,7 @@ dropped, and an event with no listener is acknowledged rather than answered 404.
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt import App, BoltResponse
@@ -32,6 +37,7 @@ from bot.grammar import parse
 from bot.inbound import Event, Inbound
 from bot.slack import blocks
 from bot.slack.settings import PLATFORM
+from bot.work_pool import WorkPool
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
@@ -57,8 +63,11 @@ class SlackAdapter:
         self.settings = settings = config.platforms.slack
         self.inbound = Inbound(engine, config, PLATFORM)
         self.client = web_client(bot_token, settings.api_base)
+        # process_before_response: the listener runs in the request's thread and its
+        # return is the response, so an ack never waits for a free listener thread
         self.app = App(client=self.client, signing_secret=signing_secret,
-                       listener_executor=ThreadPoolExecutor(max_workers=32))
+                       process_before_response=True)
+        self.work = WorkPool("slack-work", settings.work_threads, settings.work_queue)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
         self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)
@@ -85,6 +94,21 @@ class SlackAdapter:
         return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
 
     # --- helpers ---------------------------------------------------------
+    def _busy(self) -> str:
+        """Said without touching the database, which is what is overloaded."""
+        return render_message(Message("busy.retry"),
+                              self.config.organisation.default_locale)
+
+    def _later(self, work: Callable[[], None], *, must_run: bool = False) -> bool:
+        """Run `work` on the pool; when it is full, False, or (`must_run`: an event
+        Slack would not send again once acknowledged) run it now."""
+        if self.work.submit(work):
+            return True
+        if must_run:
+            work()
+            return True
+        return False
+
     def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
                    initial: dict | None = None) -> None:
         def note(ctx: Context) -> str:
@@ -99,7 +123,12 @@ class SlackAdapter:
 
     # --- slash command ---------------------------------------------------
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
-        ack()
+        if self._later(lambda: self._command(command, respond, client)):
+            ack()
+        else:
+            ack(text=self._busy(), response_type="ephemeral")
+
+    def _command(self, command: dict, respond, client: WebClient) -> None:
         text, user = command.get("text", "").strip(), command["user_id"]
         parsed = parse(text or "help")
         if isinstance(parsed, OpenForm) and self.inbound.registered(user):
@@ -115,6 +144,10 @@ class SlackAdapter:
     # --- buttons ---------------------------------------------------------
     def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
         ack()
+        if not self._later(lambda: self._button(body, respond, client)):
+            respond(text=self._busy(), response_type="ephemeral", replace_original=False)
+
+    def _button(self, body: dict, respond, client: WebClient) -> None:
         action, user = body["actions"][0], body["user"]["id"]
         command = parse(action["value"])
         in_message = body.get("container", {}).get("type") == "message"
@@ -175,19 +208,23 @@ class SlackAdapter:
             ack(response_action="errors", errors={"reason": render_message(
                 Message("error.decline_reason"), self.inbound.locale(user))})
             return
+        self._ack_form(ack, "reason", lambda: self._decline(user, meta, reason, view["id"],
+                                                            client))
+
+    def _decline(self, user: str, meta: dict, reason: str, view_id: str,
+                 client: WebClient) -> None:
         command = parse(f"{meta['command']} {reason}")
-        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
-        if not reply.ok:
-            ack(response_action="errors", errors={"reason": render_reply(reply, locale)})
-            return
-        ack()
-        if meta.get("channel") and meta.get("ts"):
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
+        if reply.ok and meta.get("channel") and meta.get("ts"):
             self._mark_decided(client, meta["channel"], meta["ts"],
                                {"blocks": meta.get("shown", [])}, reply, user, locale)
         else:
             client.chat_postMessage(channel=user, text=render_reply(reply, locale))
 
     # --- modals ----------------------------------------------------------
+    # A submission is checked at once (the answers' form, who is meant), since a
+    # field error must be the ack; the command runs after the ack, and what it
+    # says, a refusal too, comes as a direct message.
     def on_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]
         form = FORMS[view["callback_id"].split(":", 1)[1]]
@@ -197,17 +234,27 @@ class SlackAdapter:
             ack(response_action="errors", errors={
                 name: render_message(Message(key), locale) for name, key in problems.items()})
             return
-        reply, locale = self.inbound.run(user, command, Event("view", view["id"]))
-        if not reply.ok:  # e.g. over the daily budget, W9 not yours: shown on the first field
-            ack(response_action="errors", errors={form.fields[0].name: render_reply(reply,
-                                                                                   locale)})
-            return
-        ack()
+        self._ack_form(ack, form.fields[0].name,
+                       lambda: self._run_and_tell(user, command, view["id"], client))
+
+    def _ack_form(self, ack, field: str, work: Callable[[], None]) -> None:
+        """Close the modal and work after; when the pool is full, keep it open with a
+        request to submit it again."""
+        if self.work.submit(work):
+            ack()
+        else:
+            ack(response_action="errors", errors={field: self._busy()})
+
+    def _run_and_tell(self, user: str, command, view_id: str, client: WebClient) -> None:
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
         client.chat_postMessage(channel=user, text=render_reply(reply, locale),
                                 blocks=blocks.reply_blocks(reply, locale))
 
     def on_praise_shortcut(self, ack, shortcut: dict, client: WebClient) -> None:
         ack()
+        self._later(lambda: self._praise_shortcut(shortcut, client), must_run=True)
+
+    def _praise_shortcut(self, shortcut: dict, client: WebClient) -> None:
         message = shortcut.get("message", {})
         files = [f.get("permalink", "") for f in message.get("files", [])]
         client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.praise_modal(
@@ -228,14 +275,9 @@ class SlackAdapter:
             ack(response_action="errors", errors={"text": render_message(
                 Message("error.text"), locale)})
             return
-        reply, locale = self.inbound.run(
-            user, PraiseLog(text, handle, answers.get("attachment", "")),
-            Event("view", view["id"]))
-        if not reply.ok:
-            ack(response_action="errors", errors={"employee": render_reply(reply, locale)})
-            return
-        ack()
-        client.chat_postMessage(channel=user, text=render_reply(reply, locale))
+        command = PraiseLog(text, handle, answers.get("attachment", ""))
+        self._ack_form(ack, "employee",
+                       lambda: self._run_and_tell(user, command, view["id"], client))
 
     # --- events ----------------------------------------------------------
     def once_per_event(self, body: dict, next) -> BoltResponse | None:
@@ -249,6 +291,9 @@ class SlackAdapter:
 
     def on_reaction(self, ack, body: dict, event: dict) -> None:
         ack()
+        self._later(lambda: self._reaction(body, event), must_run=True)
+
+    def _reaction(self, body: dict, event: dict) -> None:
         item = event.get("item", {})
         if event.get("reaction") != self.settings.touching_reaction or \
                 item.get("type") != "message":
@@ -261,7 +306,7 @@ class SlackAdapter:
     def on_home(self, ack, event: dict, client: WebClient) -> None:
         ack()
         if event.get("tab", "home") == "home":
-            self._publish_home(client, event["user"])
+            self._later(lambda: self._publish_home(client, event["user"]), must_run=True)
 
     def _publish_home(self, client: WebClient, user: str) -> None:
         def screens(ctx: Context) -> dict:

@@ -32,6 +32,7 @@ class SlackPlatform(Platform):
     async def stop(self) -> None:
         if self.socket is not None:
             await asyncio.to_thread(self.socket.close)
+        await asyncio.to_thread(self.adapter.work.stop)  # what was acknowledged is done
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter.client, self.adapter.engine, self.adapter.config)

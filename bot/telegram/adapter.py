@@ -5,15 +5,21 @@ Text is parsed by the shared grammar (`/comp@frontline_bot …` and `补偿 …`
 their command; a voice note or audio file becomes a praise recording; a reaction
 on a praise broadcast marks it touching. Every update's effect is keyed by its
 update_id, so a repeated update changes nothing.
+
+Several workers can serve one bot: the forms in progress and the updates seen live
+in the database, so any worker can take the next message; in polling mode only the
+worker holding the poller lease polls (see bot/receiver_role.py), and another takes
+over when its lease runs out.
 """
 
 import asyncio
 import hmac
 import logging
-from collections import deque
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from telegram import (
     BotCommand,
@@ -33,16 +39,17 @@ from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
-    ConversationHandler,
     MessageHandler,
     MessageReactionHandler,
     TypeHandler,
     filters,
 )
 
+from bot import shared_state
 from bot.config import Config
 from bot.grammar import parse, verb_of
 from bot.inbound import Event, Inbound
+from bot.receiver_role import ReceiverRole
 from bot.telegram.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
@@ -54,8 +61,7 @@ from handlers.praise import AttachRecording, PraiseLog
 from handlers.registry import Command, OpenForm, menu_verbs
 
 log = logging.getLogger(__name__)
-ASKING = 0
-SEEN_UPDATES = 2048  # recent update ids remembered to drop repeats before they reach a form
+POLLER = "receiver:telegram"  # the role of the one worker that polls
 
 
 class _OpensForm(filters.MessageFilter):
@@ -121,7 +127,9 @@ class TelegramAdapter:
             .rate_limiter(AIORateLimiter(max_retries=3))  # 30 msg/s, 20/min per group
             .build())
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._seen: deque[int] = deque(maxlen=SEEN_UPDATES)
+        self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
+                                   self._start_polling, self._stop_polling)
+        self._tasks: list[asyncio.Task] = []
         self._add_handlers()
 
     # --- lifecycle: run inside the web app's event loop ------------------
@@ -133,17 +141,51 @@ class TelegramAdapter:
         if self.settings.mode == "webhook":
             await app.bot.set_webhook(self.settings.webhook_url, secret_token=self.webhook_secret,
                                       allowed_updates=Update.ALL_TYPES)
-        else:
-            await app.bot.delete_webhook()
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await app.start()
+        if self.settings.mode == "polling":
+            self._tasks.append(asyncio.create_task(self.poller.run()))
+        self._tasks.append(asyncio.create_task(self._end_timed_out_forms()))
 
     async def stop(self) -> None:
-        if self.application.updater and self.application.updater.running:
-            await self.application.updater.stop()
+        for task in self._tasks:  # polling stops and the poller lease is released
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+
+    def ready(self) -> bool:
+        """Started and its background work alive. A worker waiting for the poller
+        lease is ready: it serves the outbox and stands by to poll."""
+        if not self._tasks or any(task.done() for task in self._tasks):
+            return False
+        return self.poller.lease is None or self.application.updater.running
+
+    async def _start_polling(self) -> None:
+        await self.application.bot.delete_webhook()
+        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+    async def _stop_polling(self) -> None:
+        if self.application.updater.running:
+            await self.application.updater.stop()
+
+    async def _end_timed_out_forms(self) -> None:
+        """Tell people whose form timed out; whichever worker removes a form tells."""
+        timeout = self.settings.form_timeout_minutes
+        while True:
+            await asyncio.sleep(min(timeout * 20, 5))  # a third of the timeout, at most 5 s
+            try:
+                ended = await asyncio.to_thread(shared_state.timed_out_forms, self.engine,
+                                                PLATFORM)
+                for form in ended:
+                    chat_id = int(form.conversation.split(":", 1)[0])
+                    await self.application.bot.send_message(chat_id, render_message(
+                        Text("form.timed_out", {"minutes": timeout}), form.locale))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not end the timed-out Telegram forms")
 
     async def _register_commands(self) -> None:
         for locale, language in menu_languages():
@@ -168,33 +210,39 @@ class TelegramAdapter:
             update = Update.de_json(await request.json(), self.application.bot)
         except Exception:
             return Response(status_code=400)
-        await self.application.update_queue.put(update)
+        if self.application.update_queue.qsize() >= self.settings.work_queue:
+            return self._busy(update)
+        await self.application.update_queue.put(update)  # acknowledged; worked on after
         return Response(status_code=200)
+
+    def _busy(self, update: Update) -> Response:
+        """Too much waiting already: the answer to the webhook call itself asks the
+        person to send it again (Telegram runs a method given as the answer). An
+        update nobody can be told about is refused, so Telegram delivers it again."""
+        text = render_message(Text("busy.retry"), self.config.organisation.default_locale)
+        if update.callback_query is not None:
+            return JSONResponse({"method": "answerCallbackQuery", "show_alert": True,
+                                 "callback_query_id": update.callback_query.id, "text": text})
+        if update.effective_chat is not None and update.effective_message is not None:
+            return JSONResponse({"method": "sendMessage", "text": text,
+                                 "chat_id": update.effective_chat.id})
+        return Response(status_code=503)
 
     # --- handlers --------------------------------------------------------
     def _add_handlers(self) -> None:
         app = self.application
         app.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
-        timeout = self.settings.form_timeout_minutes * 60
-        app.add_handler(ConversationHandler(
-            entry_points=[MessageHandler(filters.TEXT & FORM_START, self.form_start)],
-            states={
-                ASKING: [MessageHandler(filters.TEXT & ~CANCEL, self.form_answer)],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, self.form_timed_out)],
-            },
-            fallbacks=[MessageHandler(filters.TEXT & CANCEL, self.form_cancel)],
-            conversation_timeout=timeout))
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(MessageReactionHandler(self.on_reaction))
         app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, self.on_recording))
         app.add_handler(MessageHandler(filters.TEXT, self.on_text))
 
     async def _drop_repeats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Telegram resends an update it thinks was lost; the receipts would keep a
-        # repeated command harmless, this also keeps a repeat out of an open form.
-        if update.update_id in self._seen:
+        # Telegram resends an update it thinks was lost (and a new poller may fetch
+        # again what the last one had); the receipts would keep a repeated command
+        # harmless, this also keeps a repeat out of an open form, on every worker.
+        if not await asyncio.to_thread(self.inbound.first, Event("seen", update.update_id)):
             raise ApplicationHandlerStop
-        self._seen.append(update.update_id)
 
     async def _execute(self, update: Update, user_id: int, command: Command,
                        ) -> tuple[Reply, str]:
@@ -220,7 +268,16 @@ class TelegramAdapter:
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         text = message.text or ""
+        form = await asyncio.to_thread(shared_state.form_in, self.engine, PLATFORM,
+                                       self._conversation(message))
+        if form is not None:
+            await (self.form_cancel(message) if CANCEL.filter(message)
+                   else self.form_answer(update, form))
+            return
         if not self._addressed(message, text):
+            return
+        if FORM_START.filter(message):
+            await self.form_start(message)
             return
         words = text.split()
         if words and words[0].split("@", 1)[0] == "/start":  # deep link: t.me/bot?start=CODE
@@ -285,7 +342,14 @@ class TelegramAdapter:
         if reply is not None:
             log.info("reaction %s on %s: %s", emoji, reaction.message_id, reply.messages[0].key)
 
-    # --- step-by-step forms ----------------------------------------------
+    # --- step-by-step forms (their state in the database: any worker answers) --
+    @staticmethod
+    def _conversation(message: Message) -> str:
+        return f"{message.chat.id}:{message.from_user.id}"
+
+    def _expiry(self) -> datetime:
+        return datetime.now(UTC) + timedelta(minutes=self.settings.form_timeout_minutes)
+
     async def _locale(self, user_id: int) -> str:
         return await asyncio.to_thread(self.inbound.locale, str(user_id))
 
@@ -296,43 +360,38 @@ class TelegramAdapter:
             question = render_message(Text(problem), locale) + "\n" + question
         await message.reply_text(question, reply_markup=ForceReply(selective=True))
 
-    async def form_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        message = update.effective_message
-        if not self._addressed(message, message.text or ""):
-            return ConversationHandler.END
+    async def form_start(self, message: Message) -> None:
         form = FORMS["comp" if verb_of(message.text) == "comp" else "waiver"]
         locale = await self._locale(message.from_user.id)
-        context.user_data["form"] = {"name": form.name, "values": {}, "locale": locale}
+        await asyncio.to_thread(shared_state.open_form, self.engine, PLATFORM,
+                                self._conversation(message), form.name, locale, self._expiry())
         await self._ask(message, form, 0, locale)
-        return ASKING
 
-    async def form_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    async def form_answer(self, update: Update, state) -> None:
+        """One answer: kept as typed once it reads well; the last one runs the command."""
         message = update.effective_message
-        state = context.user_data["form"]
-        form, locale, values = FORMS[state["name"]], state["locale"], state["values"]
-        step = len(values)
+        form, locale, answers = FORMS[state.form], state.locale, dict(state.answers)
+        field = form.fields[len(answers)]
         try:
-            values[form.fields[step].name] = form.fields[step].read(message.text or "")
+            field.read(message.text or "")
         except FieldError as error:
-            await self._ask(message, form, step, locale, error.problem)
-            return ASKING
-        if len(values) < len(form.fields):
-            await self._ask(message, form, len(values), locale)
-            return ASKING
-        context.user_data.pop("form")
-        command = form.build(values)
+            await self._ask(message, form, len(answers), locale, error.problem)
+            return
+        answers[field.name] = message.text or ""
+        conversation = self._conversation(message)
+        if len(answers) < len(form.fields):
+            await asyncio.to_thread(shared_state.save_answers, self.engine, PLATFORM,
+                                    conversation, answers, self._expiry())
+            await self._ask(message, form, len(answers), locale)
+            return
+        if await asyncio.to_thread(shared_state.close_form, self.engine, PLATFORM,
+                                   conversation) is None:
+            return  # timed out or cancelled meanwhile
+        command = form.build({f.name: f.read(answers[f.name]) for f in form.fields})
         await self._answer(message, *await self._execute(update, message.from_user.id, command))
-        return ConversationHandler.END
 
-    async def form_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        state = context.user_data.pop("form", None) or {}
-        locale = state.get("locale", self.config.organisation.default_locale)
-        await update.effective_message.reply_text(render_message(Text("form.cancelled"), locale))
-        return ConversationHandler.END
-
-    async def form_timed_out(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        state = context.user_data.pop("form", None) or {}
-        locale = state.get("locale", self.config.organisation.default_locale)
-        await context.bot.send_message(update.effective_chat.id, render_message(
-            Text("form.timed_out", {"minutes": self.settings.form_timeout_minutes}), locale))
-
+    async def form_cancel(self, message: Message) -> None:
+        state = await asyncio.to_thread(shared_state.close_form, self.engine, PLATFORM,
+                                        self._conversation(message))
+        locale = state.locale if state else self.config.organisation.default_locale
+        await message.reply_text(render_message(Text("form.cancelled"), locale))

@@ -5,20 +5,29 @@ it failed. Sending goes through the application's rate limiter, which keeps to
 Telegram's limits and waits out a RetryAfter."""
 
 import asyncio
+import time
 from collections.abc import Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import shared_state
 from bot.outbox import Notification, for_shared_chat, remember_post
 from bot.telegram.adapter import TelegramAdapter, chunks, keyboard
 from bot.telegram.settings import PLATFORM
 from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction
+from storage.errors import FrontlineError
 from storage.models import Recording
 
 SEND_TIMEOUT = 120  # seconds; the rate limiter may hold a message back this long
+GROUP_LIMIT, GROUP_WINDOW = 20, 60.0  # Telegram: 20 messages a minute in one group
+
+
+class GroupBudgetSpent(FrontlineError):
+    """Not sent: the group's budget, shared by every worker, is spent for now; the
+    outbox tries again later."""
 
 
 class _Sender:
@@ -85,6 +94,12 @@ class TelegramChatChannel(_Sender):
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
+        # Each worker's rate limiter knows only its own sends: the group's minute is
+        # counted in the database. A recording is a second message.
+        cost = 2 if notification.message.params.get("recording_id") else 1
+        if not shared_state.spend(self.adapter.engine, f"{PLATFORM}:chat:{self.chat_id}",
+                                  GROUP_LIMIT, GROUP_WINDOW, time.time(), cost):
+            raise GroupBudgetSpent(f"{GROUP_LIMIT} messages a minute in this group")
         self._run(self._post(notification))
 
     async def _post(self, notification: Notification) -> None:

@@ -28,6 +28,9 @@ class TelegramPlatform(Platform):
     async def stop(self) -> None:
         await self.adapter.stop()
 
+    def ready(self) -> bool:
+        return self.adapter.ready()
+
     def channels(self) -> list[Channel]:
         return channels(self.adapter)
 

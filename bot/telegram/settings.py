@@ -24,3 +24,9 @@ class Settings(PlatformSettings):
     team_chats: dict[str, list[int]] = Field(default_factory=dict)
     touching_reaction: str = "❤"  # a reaction with this emoji marks praise as touching
     form_timeout_minutes: float = Field(default=10, gt=0, le=120)
+    # In polling mode one worker polls at a time; when it dies, another takes over
+    # within about this long.
+    poller_lease_seconds: float = Field(default=30, ge=1, le=600)
+    # Webhook updates that may wait to be worked on; beyond that the answer to
+    # Telegram asks the person to send it again.
+    work_queue: int = Field(default=500, ge=0, le=100_000)

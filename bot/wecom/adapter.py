@@ -1,10 +1,14 @@
-"""WeCom callbacks in, passive replies out (the outbox goes through channels.py).
+"""WeCom callbacks in, answers out through the app's message API (the outbox goes
+through channels.py).
 
 Text messages are commands; a template-card button click carries its command as
 the button key; a voice message right after a praise command becomes its
 recording. Every callback is checked (timestamp window, signature, corp id, safe
-XML) before anything else, and carries an idempotency key (MsgId, or the event
-and its create time), so a retried callback never repeats an effect.
+XML), then acknowledged with an empty answer before any work: the work runs on a
+bounded pool and answers with message/send. When the pool is full the
+acknowledgement is a passive reply asking to send it again. Each callback carries
+an idempotency key (MsgId, or the event and its create time), so a retried
+callback never repeats an effect.
 """
 
 import logging
@@ -13,7 +17,6 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from bot.config import Config
 from bot.grammar import parse
@@ -21,6 +24,8 @@ from bot.inbound import Event, Inbound
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import CallbackError, WeComCrypto
 from bot.wecom.settings import PLATFORM
+from bot.work_pool import WorkPool
+from handlers.base import Message
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 
@@ -38,6 +43,8 @@ class WeComAdapter:
         self.settings = config.platforms.wecom
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
+        self.work = WorkPool("wecom-work", self.settings.work_threads,
+                             self.settings.work_queue)
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -73,15 +80,21 @@ class WeComAdapter:
         except CallbackError as error:
             log.warning("WeCom callback refused: %s", error)
             return Response(status_code=403)
-        # The rest is blocking database and API work: run it off the event loop.
-        reply = await run_in_threadpool(self.handle, inner)
-        if reply is None:
-            return Response(content="", media_type="text/plain")
-        return Response(content=self.crypto.encrypt_reply(reply, timestamp, nonce),
+        if self.work.submit(lambda: self._work(inner)):
+            return Response(content="", media_type="text/plain")  # the answer comes later
+        user = inner.findtext("FromUserName") or ""
+        busy = self._text_reply(user, render_message(
+            Message("busy.retry"), self.config.organisation.default_locale))
+        return Response(content=self.crypto.encrypt_reply(busy, timestamp, nonce),
                         media_type="application/xml")
 
+    def _work(self, inner) -> None:
+        text = self.handle(inner)
+        if text is not None:
+            self.api.send_text(inner.findtext("FromUserName") or "", text)
+
     def handle(self, inner) -> str | None:
-        """Act on one decrypted callback; returns the passive reply's XML, if any."""
+        """Act on one decrypted callback; returns the answer for its sender, if any."""
         user = inner.findtext("FromUserName") or ""
         kind = inner.findtext("MsgType")
         if kind == "text":
@@ -95,7 +108,7 @@ class WeComAdapter:
         else:
             return None
         reply, locale = self.inbound.run(user, command, Event("msg", inner.findtext("MsgId")))
-        return self._text_reply(user, render_reply(reply, locale))
+        return render_reply(reply, locale)
 
     def _card_click(self, inner, user: str) -> str:
         button = inner.findtext("EventKey") or ""
@@ -108,7 +121,7 @@ class WeComAdapter:
                 self.api.update_card([user], response_code, decided[:48])
             except Exception:  # the decision stands; the card is only its picture
                 log.exception("could not update the WeCom card %s", inner.findtext("TaskId"))
-        return self._text_reply(user, render_reply(reply, locale))
+        return render_reply(reply, locale)
 
     def _text_reply(self, user: str, text: str) -> str:
         return (f"<xml><ToUserName>{cdata(user)}</ToUserName>"

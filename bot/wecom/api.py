@@ -1,17 +1,19 @@
 """The WeCom server API, as much of it as Frontline uses.
 
-The access token is fetched once and cached until shortly before `expires_in`; when
-WeCom says it is invalid or expired (it can be revoked early) it is fetched again
-once and the call retried once. Group robots allow 20 messages a minute each.
+The access token is fetched once and kept in the database for every worker until
+shortly before `expires_in`; when WeCom says it is invalid or expired (it can be
+revoked early) it is fetched again once and the call retried once. Group robots
+allow 20 messages a minute each, counted in the database across workers.
 """
 
-import threading
+import hashlib
 import time
-from collections import deque
 from collections.abc import Callable
 
 import httpx
+from sqlalchemy import Engine
 
+from bot import shared_state
 from storage.errors import FrontlineError
 
 TOKEN_ERRORS = {40001, 40014, 42001, 42009}
@@ -31,33 +33,27 @@ class RateLimited(FrontlineError):
 
 class WeComApi:
     def __init__(self, base_url: str, corp_id: str, secret: str, agent_id: int,
-                 client: httpx.Client | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 engine: Engine, client: httpx.Client | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.base_url = base_url.rstrip("/")
         self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
+        self.engine = engine  # where the token and the robots' budgets are shared
         self.client = client or httpx.Client(timeout=10)
-        self.clock = clock
-        self._token: str | None = None
-        self._token_expires = 0.0
-        self._lock = threading.Lock()
-        self._robot_sends: dict[str, deque[float]] = {}
+        self.clock = clock  # seconds since the epoch: compared across workers
+        self.token_name = f"wecom:{corp_id}:{agent_id}"
 
     # --- access token ----------------------------------------------------
     def token(self) -> str:
-        with self._lock:
-            if self._token is None or self.clock() >= self._token_expires:
-                data = self._checked(self.client.get(
-                    f"{self.base_url}/cgi-bin/gettoken",
-                    params={"corpid": self.corp_id, "corpsecret": self.secret}))
-                self._token = data["access_token"]
-                self._token_expires = self.clock() + int(data.get("expires_in", 7200)) \
-                    - TOKEN_MARGIN
-            return self._token
+        return shared_state.access_token(self.engine, self.token_name, self._fetch_token)
+
+    def _fetch_token(self) -> tuple[str, float]:
+        data = self._checked(self.client.get(
+            f"{self.base_url}/cgi-bin/gettoken",
+            params={"corpid": self.corp_id, "corpsecret": self.secret}))
+        return data["access_token"], int(data.get("expires_in", 7200)) - TOKEN_MARGIN
 
     def _forget_token(self, token: str) -> None:
-        with self._lock:
-            if self._token == token:
-                self._token = None
+        shared_state.forget_token(self.engine, self.token_name, token)
 
     @staticmethod
     def _checked(response: httpx.Response) -> dict:
@@ -110,14 +106,9 @@ class WeComApi:
 
     # --- group robots ----------------------------------------------------
     def robot_markdown(self, key: str, content: str) -> None:
-        with self._lock:
-            sent = self._robot_sends.setdefault(key, deque())
-            now = self.clock()
-            while sent and now - sent[0] >= ROBOT_WINDOW:
-                sent.popleft()
-            if len(sent) >= ROBOT_LIMIT:
-                raise RateLimited(f"group robot: {ROBOT_LIMIT} messages a minute")
-            sent.append(now)
+        budget = "wecom:robot:" + hashlib.sha256(key.encode()).hexdigest()[:16]  # no secret
+        if not shared_state.spend(self.engine, budget, ROBOT_LIMIT, ROBOT_WINDOW, self.clock()):
+            raise RateLimited(f"group robot: {ROBOT_LIMIT} messages a minute")
         self._checked(self.client.post(f"{self.base_url}/cgi-bin/webhook/send",
                                        params={"key": key},
                                        json={"msgtype": "markdown",

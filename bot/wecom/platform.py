@@ -1,6 +1,7 @@
 """WeCom as a Frontline platform: callbacks arrive at /wecom/callback on the web
 app; the outbox goes out through the app's API and the group robots."""
 
+import asyncio
 import os
 
 from fastapi import APIRouter
@@ -25,6 +26,9 @@ class WeComPlatform(Platform):
     def router(self) -> APIRouter | None:
         return self.adapter.router()
 
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.adapter.work.stop)  # what was acknowledged is done
+
     def channels(self) -> list[Channel]:
         return [self.channel]
 
@@ -37,7 +41,7 @@ def build(engine: Engine, config: Config) -> WeComPlatform:
     except ValueError as error:
         raise ConfigError(f"platforms.wecom.aes_key_env: {error}") from None
     api = WeComApi(settings.api_base, settings.corp_id, settings.secret("secret_env"),
-                   settings.agent_id)
+                   settings.agent_id, engine)
     robot_envs = [*settings.all_staff_robot_envs,
                   *(env for envs in settings.team_robot_envs.values() for env in envs)]
     robot_keys = {env: os.environ.get(env, "") for env in robot_envs}

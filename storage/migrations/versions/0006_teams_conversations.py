@@ -1,7 +1,7 @@
 """teams conversation references
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-26
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,54 @@
+"""Where a platform's command work runs once the request is acknowledged: a few
+threads and a bounded queue, apart from the threads that answer HTTP. When the
+queue is full, `submit` says so at once, so the ack still goes out (telling the
+user to send it again); the idempotency key makes that retry safe."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+WARN_EVERY = 10.0  # seconds: an overload is logged once per this, with its count
+
+
+class WorkPool:
+    def __init__(self, name: str, threads: int, queue: int) -> None:
+        self.name = name
+        self._room = threading.BoundedSemaphore(threads + queue)  # running + waiting
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
+        self._refused, self._warned = 0, 0.0
+
+    def submit(self, work: Callable[[], None]) -> bool:
+        """Queue `work`; False, without queueing it, when the pool is full."""
+        if not self._room.acquire(blocking=False):
+            self._overloaded()
+            return False
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("%s: a command's work failed after its ack", self.name)
+            finally:
+                self._room.release()
+
+        try:
+            self._executor.submit(run)
+        except RuntimeError:  # shutting down: refuse rather than drop it
+            self._room.release()
+            return False
+        return True
+
+    def _overloaded(self) -> None:
+        self._refused += 1  # a count for the log only: races cost nothing
+        if time.monotonic() - self._warned >= WARN_EVERY:
+            self._warned = time.monotonic()
+            log.warning("%s is full: %d requests were asked to be sent again",
+                        self.name, self._refused)
+            self._refused = 0
+
+    def stop(self) -> None:
+        """Finish what was queued (it was acknowledged), accept nothing more."""
+        self._executor.shutdown(wait=True)
