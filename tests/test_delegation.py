@@ -147,3 +147,52 @@ def test_from_the_console_away_and_ask(chat, config):
     assert "Hana Xu" in wang.get("/team").text
     assert wang.post("/away", data={"csrf": token, "off": "1"}).status_code == 303
     assert rows(chat.engine, Delegation)[0].cleared_at is not None
+
+
+def test_redemption_decisions_are_in_the_history(chat):
+    from tests.support import credit
+    credit(chat.engine, "alice", 500, "seed:alice")
+    chat.ok("alice", "redeem coffee")  # R1
+    chat.ok("alice", "redeem coffee")  # R2
+    chat.ok("alice", "redeem coffee")  # R3
+    chat.ok("hana", "approve R1 enjoy")
+    chat.ok("hana", "decline R2 out of stock")
+    chat.ok("alice", "cancel R3")
+    assert [(e.ref, e.event, e.detail) for e in rows(chat.engine, RequestEvent)] == [
+        ("R1", "fulfilled", "enjoy"), ("R2", "rejected", "out of stock"),
+        ("R3", "cancelled", "")]
+    assert "Hana Xu fulfilled: enjoy" in chat("alice", "history R1")
+    assert "Hana Xu 已兑现：enjoy" in render_reply(chat.reply("alice", "history R1"), "zh")
+    assert "Alice Chen 已取消" in render_reply(chat.reply("hana", "history R3"), "zh-Hant")
+    assert "Alice Chen cancelled it" in chat("alice", "history R3")
+    chat.refused("hana", "approve R1", "refuse.already_decided")
+    assert len(rows(chat.engine, RequestEvent)) == 3  # a refusal records nothing
+
+
+def test_a_requests_history_on_the_console(chat, config):
+    from tests.web_support import app_for, browser
+    app = app_for(chat.engine, config)
+    chat.ok("alice", "comp 350 refund #B9 broken vase")
+    chat.ok("wang", "ask C1 which order?")
+    chat.ok("alice", "answer C1 order 77")
+    chat.ok("wang", "away until 2026-11-25 @hana")
+    chat.ok("hana", "approve C1 fine")
+    wang = browser(app, chat, "wang")  # reads Simplified Chinese
+    page = wang.get("/history?ref=c1").text
+    assert "C1 的经过" in page
+    for event in ("which order?", "order 77", "Hana Xu", "批准：fine"):
+        assert event in page
+    alice = browser(app, chat, "alice")  # the requester, in English
+    mine = alice.get("/history?ref=C1").text
+    assert "History of C1" in mine and "Hana Xu approved: fine" in mine
+    assert "order 77" in mine
+    bob = browser(app, chat, "bob")  # a peer sees nothing, as in chat
+    assert bob.get("/history?ref=C1").status_code == 404
+    assert alice.get("/history?ref=C99").status_code == 404
+    assert alice.get("/history?ref=X1").status_code == 404
+    assert alice.get("/history?ref=C99999999999").status_code == 200  # not a reference
+    assert alice.get("/history?ref=<b>").text.count("<b>") == 0
+    chat.ok("bob", "comp 400 refund #X1 flood")  # C2 waits for hana while wang is away
+    hana = browser(app, chat, "hana")
+    team = employee(chat.engine, "bob").team_id
+    assert 'href="/history?ref=C2"' in hana.get(f"/team?team={team}").text
