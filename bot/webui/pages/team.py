@@ -10,7 +10,7 @@ from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageVie
 from bot.webui.pages.base import Render, Run, as_id, done, page_router
 from handlers import approvals, inquiry
 from handlers.approvals import Decide
-from handlers.away import Away
+from handlers.away import Away, last_day, upcoming
 from handlers.base import Context, Refusal, away
 from handlers.inquiry import Ask, History
 from handlers.registry import DECIDABLE
@@ -37,8 +37,12 @@ def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config:
         raise PageError(404, "error.not_found")
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
     delegation = away(session, viewer.employee.id, ctx.now)
-    return render("team.html", team=shown, teams=visible, delegation=delegation,
-                  delegate=session.get(Employee, delegation.delegate_id) if delegation else None,
+    ahead = upcoming(session, viewer.employee.id, ctx.now)
+    shown_away, tz = delegation or ahead, config.organisation.tz
+    ahead_days = (ahead.starts_at.astimezone(tz).date().isoformat(),
+                  last_day(ahead, tz)) if ahead else None
+    return render("team.html", team=shown, teams=visible, delegation=delegation, ahead=ahead_days,
+                  delegate=session.get(Employee, shown_away.delegate_id) if shown_away else None,
                   members=team_members(session, config, scope, shown.id, ctx.now),
                   waiting=pending_items(ctx, approvals.waiting_for(ctx)),
                   currency=config.organisation.currency)
@@ -77,16 +81,18 @@ def decide(form: CheckedForm, run: Run) -> Response:
 
 @router.post("/away")
 def set_away(form: CheckedForm, run: Run) -> Response:
-    """Out of office from the console: the same command as `away until … @…` in chat."""
+    """Out of office from the console: the same command as `away [from …] until … @…`
+    in chat."""
     if form.get("off"):
         reply, locale = run(Away(off=True))
     else:
         try:
             until = date.fromisoformat(form.get("until", ""))
+            start = date.fromisoformat(form["from"]) if form.get("from") else None
         except ValueError:
             raise PageError(400, "error.date") from None
         delegate = form.get("delegate", "").strip().lstrip("@").lower()[:64]
         if not delegate:
             raise PageError(400, "error.not_found")
-        reply, locale = run(Away(until, delegate))
+        reply, locale = run(Away(until, delegate, start=start))
     return done("/team", reply, locale)
