@@ -290,3 +290,17 @@ def test_from_the_console_away_set_ahead(chat, config):
     assert delegation.starts_at.astimezone(config.organisation.tz).date().isoformat() == first
     assert wang.post("/away", data={"csrf": token, "off": "1"}).status_code == 303
     assert rows(chat.engine, Delegation)[0].cleared_at is not None
+
+
+def test_a_redemptions_history_from_the_redemptions_page(chat, config):
+    from tests.support import credit
+    from tests.web_support import app_for, browser
+    app = app_for(chat.engine, config)
+    credit(chat.engine, "lilei", 500, "seed:lilei")
+    chat.ok("lilei", "redeem coffee")  # R1
+    chat.ok("hana", "decline R1 out of stock")
+    lilei = browser(app, chat, "lilei")  # reads Simplified Chinese
+    assert 'href="/history?ref=R1"' in lilei.get("/redemptions?show=settled").text
+    page = lilei.get("/history?ref=R1").text
+    assert "R1 的经过" in page and "Hana Xu 驳回：out of stock" in page
+    assert browser(app, chat, "bob").get("/history?ref=R1").status_code == 404
