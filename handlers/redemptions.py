@@ -13,6 +13,7 @@ from handlers.base import (
     Refusal,
     Reply,
     decision_actions,
+    record_event,
 )
 from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb, verb_alone
@@ -174,6 +175,7 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=ref) from None
     status = redemption.status
+    record_event(ctx.session, ctx.now, ref, status, ctx.actor.id, detail=comment)
     ctx.notify(redemption.employee_id, f"notify.redemption_{status}" if comment
                else f"notify.redemption_{status}_no_comment",
                ref=ref, item=redemption.item_key, cost=redemption.cost, comment=comment)
@@ -190,6 +192,7 @@ def cancel(ctx: Context, command: CancelRedemption) -> Reply:
                            comment="", now=ctx.now)
     except redemptions.NotPending:
         raise Refusal("refuse.already_decided", ref=f"R{redemption.id}") from None
+    record_event(ctx.session, ctx.now, f"R{redemption.id}", Status.CANCELLED, ctx.actor.id)
     return Reply.of("redeem.cancelled", ref=f"R{redemption.id}", cost=redemption.cost,
                     balance=ledger.balance(ctx.session, ctx.actor.id))
 

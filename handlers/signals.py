@@ -1,16 +1,22 @@
 """`signals [YYYY-MM]`: the month's signals for a supervisor (about the people in their
-care) or HR (everyone), each with the records behind it; HR dismisses one with a note
-(`signals dismiss <key> <note>`, or from the web console's signals page)."""
+care) or HR (everyone), each with the records behind it, and who never used their
+authority while peers did; HR dismisses a signal with a note (`signals dismiss <key>
+<note>`, or from the web console's signals page)."""
 
 from dataclasses import dataclass
 
+from sqlmodel import Session, select
+
 from handlers.base import PRIVILEGED, Context, Message, Refusal, Reply
 from handlers.calendar import month_bounds
+from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
-from handlers.reports.signals import dismiss, month_signals, visible
+from handlers.reports.authority import authority_report, coaching
+from handlers.reports.signals import Signal, dismiss, month_signals, visible
 from handlers.scope import scope_of
 from handlers.words import MONTH, is_word, require
 from storage.enums import Role
+from storage.models import Employee
 
 SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
 NOTE_LIMIT = 500
@@ -41,14 +47,25 @@ def parse_signals(rest: list[str]) -> ShowSignals | DismissSignal:
 @handles(ShowSignals, roles=SUPERVISING)
 def show_signals(ctx: Context, command: ShowSignals) -> Reply:
     month = command.month or ctx.month()
-    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month),
-                                scope_of(ctx.session, ctx.actor)) if s.dismissal is None]
-    reply = Reply.of("signals.header" if shown else "signals.none", month=month,
-                     count=len(shown))
-    for signal in shown:
-        reply.messages.append(Message(f"signal.{signal.kind}", {
-            **signal.params, "records": signal.refs, "id": signal.key}))
+    scope = scope_of(ctx.session, ctx.actor)
+    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month), scope)
+             if s.dismissal is None]
+    coach = coaching(authority_report(ctx.session, ctx.config, scope, month))
+    reply = Reply.of("signals.header" if shown or coach else "signals.none", month=month,
+                     count=len(shown) + len(coach))
+    reply.messages.extend(signal_messages(ctx.session, ctx.config, shown))
+    reply.messages.extend(coach)
     return reply
+
+
+def signal_messages(session: Session, config: Policy, shown: list[Signal]) -> list[Message]:
+    """Each signal said in a line, with the records behind it beneath."""
+    ids = {r.employee_id for s in shown for r in s.records}
+    names = dict(session.exec(select(Employee.id, Employee.name).where(
+        Employee.id.in_(ids))).all()) if ids else {}
+    tz = config.organisation.tz
+    return [Message(f"signal.{s.kind}", {**s.params, "records": s.refs + s.details(names, tz),
+                                         "id": s.key}) for s in shown]
 
 
 @handles(DismissSignal, roles=PRIVILEGED)

@@ -13,8 +13,10 @@ from handlers.golden_ear import close_month, standings
 from handlers.policy import Policy
 from handlers.praise import recording_id
 from handlers.registry import with_approver
+from handlers.reports.authority import authority_report, coaching
 from handlers.reports.signals import month_signals, visible
 from handlers.scope import scope_of
+from handlers.signals import signal_messages
 from storage.enums import (
     CaseStatus,
     CompensationStatus,
@@ -148,14 +150,13 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
 def signals_digest(session: Session, config: Policy, team: Team, until: datetime,
                    now: datetime) -> int:
     """The week's signals, told privately to the supervisors of the team's people and to
-    HR (never in the team's channel): each reader once a week, with the count they may
-    see."""
+    HR (never in the team's channel, never to the person one is about): each reader once
+    a week, every open signal they may see with the records behind it, and who never
+    used their authority this month while peers did."""
     from rituals.reminders import send_once  # reminders imports the handlers' rituals
 
     month = month_of(until - timedelta(seconds=1), config.organisation.tz)
     found = [s for s in month_signals(session, config, month) if s.dismissal is None]
-    if not found:
-        return 0
     members = _team_members(team)
     readers = session.exec(select(Employee).where(Employee.active, or_(
         Employee.role.in_(PRIVILEGED), Employee.id.in_(
@@ -163,12 +164,17 @@ def signals_digest(session: Session, config: Policy, team: Team, until: datetime
     week = "{}-W{:02d}".format(*until.astimezone(config.organisation.tz).isocalendar()[:2])
     told = 0
     for reader in readers:
-        count = len(visible(found, scope_of(session, reader)))
-        if count and send_once(session, f"signals_digest:{week}:{reader.id}", now):
-            queue(session, now, "person", "notify.signals_digest", {
-                "count": count, "month": month, "url": config.web.public_url},
-                employee_id=reader.id)
-            told += 1
+        scope = scope_of(session, reader)
+        lines = [*signal_messages(session, config, visible(found, scope)),
+                 *coaching(authority_report(session, config, scope, month))]
+        if not lines or not send_once(session, f"signals_digest:{week}:{reader.id}", now):
+            continue
+        queue(session, now, "person", "notify.signals_digest", {
+            "count": len(lines), "month": month, "url": config.web.public_url},
+            employee_id=reader.id)
+        for line in lines:  # one message each, in order, after the header
+            queue(session, now, "person", line.key, line.params, employee_id=reader.id)
+        told += 1
     return told
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import council, pulse, waivers
+from handlers import away, council, pulse, waivers
 from handlers.base import decision_actions, find_approver, on_duty, queue, record_event
 from handlers.policy import Policy
 from handlers.registry import with_approver
@@ -68,8 +68,10 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     settings = config.rituals.reminders
     due = waivers.remind_due(session, config, now, timedelta(hours=settings.waiver_hours_before))
     overdue = waivers.escalate_overdue(session, config, now)
+    handed = away.start_due(session, config, now)
     nudged = nudge_approvers(session, config, now)
     closed = pulse.close_pulses(session, now)
     opened = council.auto_open(session, config, now)
-    return (f"{due} waiver reminders, {overdue} waiver escalations, {nudged} approval nudges, "
+    return (f"{due} waiver reminders, {overdue} waiver escalations, {handed} requests handed "
+            f"to delegates, {nudged} approval nudges, "
             f"{closed} pulses closed, {opened} council items opened")

@@ -55,3 +55,13 @@ def test_the_authority_page_for_every_role(app, chat):
     hana = browser(app, chat, "hana").get(page).text
     assert "Lilei" not in hana and "李雷 Li Lei has not used their authority" in hana
     assert browser(app, chat, "hana").get("/authority?month=nope").status_code == 400
+
+
+def test_one_peer_is_said_in_the_singular(app, chat):
+    with transaction(chat.engine) as session:
+        import_csv(session, chat.config, "handle,name,role,team,timezone,supervisor,locale\n"
+                   "leo,Leo Lu,employee,Airport Kiosk,,zhou,en\n")
+    chat.ok("mia", "comp 50 voucher #K1 late")
+    zhou = browser(app, chat, "zhou").get("/authority?month=2026-11").text
+    assert "Leo Lu has not used their authority this month, while their only peer " \
+           "(employee) did." in zhou

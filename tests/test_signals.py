@@ -4,6 +4,7 @@ with a note, and the weekly digest's private note."""
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from handlers.directory import import_csv
 from handlers.i18n import render_reply
@@ -106,7 +107,8 @@ def test_hr_dismisses_a_signal_with_a_note_that_is_kept(chat):
     assert signals(chat) == []
     (kept,) = rows(chat.engine, SignalDismissal)
     assert kept.note == "a regular with real problems each time"
-    assert chat.ok("wang", "signals").messages[0].key == "signals.none"
+    shown = chat.ok("wang", "signals").messages  # bob and lilei remain: under-use
+    assert [m.key for m in shown] == ["signals.header", "signal.unused", "signal.unused"]
 
 
 def test_the_weekly_digest_tells_supervisors_and_hr_privately(more_staff, config):
@@ -123,7 +125,7 @@ def test_the_weekly_digest_tells_supervisors_and_hr_privately(more_staff, config
     for handle in ("wang", "hana"):
         (note,) = [n for n in notifications(chat.engine, handle)
                    if n.message_key == "notify.signals_digest"]
-        assert note.params["count"] == 1
+        assert note.params["count"] == 3  # alice's near-limit; bob and lilei to coach
     for handle in ("alice", "bob", "zoe", "max"):
         assert all(n.message_key != "notify.signals_digest"
                    for n in notifications(chat.engine, handle))
@@ -167,3 +169,75 @@ def test_the_signals_page_for_every_role(app, chat):
     assert "Dismissed" in after and "&lt;b&gt;checked&lt;/b&gt;, all fine" in after
     assert "已排除" in wang.get(page).text
     assert hana.get("/signals?month=2026-13").status_code == 400
+
+
+def digest_lines(chat, handle):
+    """What a reader's private digest says, rendered in their language, in order."""
+    from handlers.base import Message
+    from handlers.i18n import render_message
+    reader = employee(chat.engine, handle)
+    sent = notifications(chat.engine, handle)
+    start = [n.message_key for n in sent].index("notify.signals_digest")
+    return [render_message(Message(n.message_key, dict(n.params)), reader.locale)
+            for n in sent[start:]]
+
+
+def test_the_digest_shows_each_signal_with_the_records_behind_it(more_staff, config):
+    chat = more_staff
+    for n, amount in enumerate((180, 190, 195)):
+        chat.ok("alice", f"comp {amount} refund #N{n} x", now=chat.now + timedelta(days=n))
+    with transaction(chat.engine) as session:
+        team = session.exec(select(Team).where(Team.name == "Harbour Street Store")).one()
+        assert signals_digest(session, config, team, chat.now + timedelta(days=7),
+                              chat.now + timedelta(days=7)) == 2
+    hana = digest_lines(chat, "hana")  # reads English
+    assert hana[0].startswith("Signals this week for the people in your care (2026-11): "
+                              "3 patterns worth a look")
+    assert "Alice Chen gave 3 compensations at 90% of their limit" in hana[1]
+    assert "C1 · Alice Chen · 180.00 CNY · #N0 · 2026-11-23" in hana[1]
+    assert "C3 · Alice Chen · 195.00 CNY · #N2 · 2026-11-25" in hana[1]
+    assert "Bob Li (Harbour Street Store, employee) has not used their authority in " \
+           "2026-11, while 1 of their 2 peers in the same team and role did (Alice Chen)" \
+           in hana[2]
+    assert "Suggestion: coach" in hana[2] and len(hana) == 4
+    wang = digest_lines(chat, "wang")  # reads Simplified Chinese
+    assert wang[0].startswith("本周你负责的员工在 2026-11 有 3 条信号")
+    assert "C2 · Alice Chen · 190.00 CNY · #N1 · 2026-11-24" in wang[1]
+    assert "李雷 Li Lei（Harbour Street Store，员工）在 2026-11 没有使用过授权" in wang[3]
+    for handle in ("alice", "bob", "lilei", "zoe", "max"):  # about them, peers, others
+        assert all(not n.message_key.startswith(("signal", "notify.signals"))
+                   for n in notifications(chat.engine, handle))
+
+
+def test_under_use_of_authority_is_a_signal(more_staff):
+    chat = more_staff
+    with transaction(chat.engine) as session:
+        import_csv(session, chat.config, "handle,name,role,team,timezone,supervisor,locale\n"
+                   "kim,Kim Ko,employee,Riverside,,zoe,zh-Hant\n")
+    assert chat.ok("wang", "signals").messages[0].key == "signals.none"  # nobody used it
+    chat.ok("alice", "comp 50 voucher #A1 late")
+    chat.ok("max", "comp 30 voucher #A2 late")
+    text = render_reply(chat.reply("wang", "signals"), "en")
+    assert "Bob Li (Harbour Street Store, employee) has not used their authority" in text
+    assert "李雷 Li Lei (Harbour Street Store, employee)" in text
+    assert "Alice Chen (" not in text and "Kim Ko" not in text  # used it; not his people
+    zoe = chat.reply("zoe", "signals 2026-11")
+    assert "Kim Ko (Riverside, employee) has not used their authority in 2026-11, while " \
+           "their only peer in the same team and role did (Max Ma)" in render_reply(zoe, "en")
+    assert "而同團隊同崗位的 1 位同事中有 1 位用過（Max Ma）" in render_reply(zoe, "zh-Hant")
+    assert "建议辅导" in render_reply(zoe, "zh")
+    hana = render_reply(chat.reply("hana", "signals"), "en")
+    assert hana.count("has not used their authority") == 3
+    chat.refused("bob", "signals", "refuse.role")  # never to peers, nor to the person
+    assert chat.ok("wang", "signals 2026-10").messages[0].key == "signals.none"
+
+
+def test_the_signals_page_shows_who_to_coach(app, chat):
+    from tests.web_support import browser
+    chat.ok("alice", "comp 50 voucher #A1 late")
+    page = "/signals?month=2026-11"
+    shown = browser(app, chat, "wang").get(page).text
+    assert "Bob Li（Harbour Street Store，员工）在 2026-11 没有使用过授权" in shown
+    assert 'href="/authority?month=2026-11"' in shown
+    assert browser(app, chat, "bob").get(page).status_code == 403
+    assert "has not used their authority" in browser(app, chat, "hana").get(page).text

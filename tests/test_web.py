@@ -421,10 +421,10 @@ def test_every_page_renders_in_both_languages(app, chat):
     chat.ok("bob", "redeem training")
     for handle, locale in (("hana", "en"), ("lilei", "zh"), ("wang", "zh")):
         client = browser(app, chat, handle)
-        pages = ["/ledger", "/redemptions", "/redemptions?show=settled"]
+        pages = ["/ledger", "/redemptions", "/redemptions?show=settled", "/history"]
         if handle != "lilei":
             pages += [*REPORTS, "/team?team=1", "/signals?month=2026-11",
-                      "/authority?month=2026-11"]
+                      "/authority?month=2026-11", "/history?ref=C1", "/history?ref=R1"]
         if handle == "hana":
             pages.append("/fairness?month=2026-11")
         for path in pages:
@@ -444,6 +444,8 @@ def test_a_nul_byte_or_a_lone_surrogate_in_a_query_is_a_plain_refusal(app, chat)
         assert hana.get(f"{path}?month=2026-11%00").status_code == 400, path
         assert hana.get(f"{path}?month=%ED%A0%80").status_code < 500, path
         assert hana.get(f"{path}?person=%ED%A0%80").status_code < 500, path
+    assert hana.get("/history?ref=C1%00").status_code == 400
+    assert hana.get("/history?ref=%ED%A0%80").status_code < 500
     assert hana.get("/ledger?person=100%2500").status_code == 404  # "100%00" is text
     assert hana.get("/login/AB%00CD").status_code == 400
     assert hana.get("/ledger?person=alice").status_code == 200

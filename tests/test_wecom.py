@@ -166,6 +166,42 @@ def test_approval_card_decided_by_the_right_user_once(wecom, fake):
     assert "approved your C1" in told[-1]["text"]["content"]
 
 
+def test_asking_for_more_round_trip_on_wecom(wecom, fake):
+    """The card's 请求补充 button asks the requester, the request stays open, the answer
+    comes back to the approver on a new card with the buttons, and that card decides."""
+    wecom.say("AliceChen", "comp 350 refund #B9 broken vase")
+    wecom.deliver()
+    (card,) = [m for m in fake.sent() if m["msgtype"] == "template_card"]
+    task = card["template_card"]["task_id"]
+    assert "Only the assigned approver" in wecom.click("BobLi", "ask C1", task)
+    asked = wecom.click("WangFang", "ask C1", task)
+    assert "已请 Alice Chen 补充 C1 的信息" in asked
+    (update,) = fake.sent("message/update_template_card")
+    assert update["userids"] == ["WangFang"] and "C1" in update["button"]["replace_name"]
+    assert rows(wecom.engine, Compensation)[0].status == "pending"
+    wecom.deliver()
+    question = [m for m in fake.sent() if m["touser"] == "AliceChen"][-1]
+    assert question["msgtype"] == "text"
+    assert "needs more information about your C1" in question["text"]["content"]
+    assert "answer C1" in question["text"]["content"]
+    assert "C1 is not your request" in wecom.say("BobLi", "answer C1 it was me")
+    assert "went to the approver" in wecom.say("AliceChen", "answer C1 order 77, a gift")
+    wecom.deliver()
+    back = [m for m in fake.sent() if m["touser"] == "WangFang"][-1]
+    assert back["msgtype"] == "template_card"
+    assert "order 77, a gift" in fake.text_of(back)
+    buttons = back["template_card"]["button_list"]
+    assert [b["key"] for b in buttons] == ["approve C1", "decline C1", "ask C1"]
+    assert back["template_card"]["task_id"] != task  # a new card, its own buttons
+    assert "已批准 C1" in wecom.click("WangFang", "approve C1",
+                                      back["template_card"]["task_id"])
+    assert rows(wecom.engine, Compensation)[0].status == "approved"
+    history = wecom.say("AliceChen", "history C1")
+    assert "王芳 Wang Fang asked Alice Chen: -" in history
+    assert "Alice Chen answered: order 77, a gift" in history
+    assert "王芳 Wang Fang approved" in history
+
+
 def test_a_repeated_callback_never_awards_twice(wecom):
     first = wecom.say("WangFang", "praise @alice 她找回了我的戒指", msg_id=777)
     again = wecom.say("WangFang", "praise @alice 她找回了我的戒指", msg_id=777)

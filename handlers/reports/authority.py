@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from handlers.base import from_minor
+from handlers.base import Message, from_minor
 from handlers.calendar import month_bounds
 from handlers.policy import Policy
 from handlers.scope import Scope
@@ -83,3 +83,14 @@ def authority_report(session: Session, config: Policy, scope: Scope,
         groups[(person.team, person.employee.role)].append(person)
     return AuthorityReport(month, currency, [GroupUse(team, role, members) for (team, role),
                                              members in sorted(groups.items())])
+
+
+def coaching(report: AuthorityReport) -> list[Message]:
+    """Under-use as a signal: each person who never used their authority this month
+    while peers in the same team and role did, named with those peers, with a cue."""
+    return [Message("signal.unused", {
+        "who": person.employee.name, "team": group.team or "-",
+        "role_key": f"role.{group.role}", "month": report.month,
+        "users": len(group.users), "peers": len(group.people) - 1,
+        "names": ", ".join(p.employee.name for p in group.users)})
+        for person, group in report.to_coach]

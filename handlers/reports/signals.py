@@ -6,7 +6,7 @@ only; HR can dismiss one with a note, which is kept."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from statistics import median
 
 from sqlmodel import Session, select
@@ -34,6 +34,14 @@ class Signal:
     @property
     def refs(self) -> str:
         return ", ".join(f"C{record.id}" for record in self.records)
+
+    def details(self, names: dict[int, str], tz: tzinfo) -> str:
+        """The records behind it, one per line, as a digest shows them: reference,
+        person, amount, customer, local day."""
+        return "".join(
+            f"\n   C{r.id} · {names.get(r.employee_id, '?')} · {money(r.amount_minor, r.currency)}"
+            f"{f' · #{r.customer_ref}' if r.customer_ref else ''}"
+            f" · {r.created_at.astimezone(tz).date().isoformat()}" for r in self.records)
 
 
 def month_signals(session: Session, config: Policy, month: str) -> list[Signal]:

@@ -7,4 +7,4 @@ notifications as in chat)."""
 from bot.webui.pages import cockpit, ledger, redemptions, reports, signals, signin, team
 
 ROUTERS = (signin.public, signin.router, ledger.router, redemptions.router, reports.router,
-           team.router, signals.router, cockpit.router)
+           team.router, team.everyone, signals.router, cockpit.router)

@@ -1,5 +1,6 @@
 """The signals page: patterns in goodwill worth a look, with the records behind each,
-for the people's supervisors and HR; HR dismisses one with a note (kept, shown)."""
+and who never used their authority while peers did, for the people's supervisors and
+HR; HR dismisses a signal with a note (kept, shown)."""
 
 from fastapi.responses import Response
 from sqlmodel import select
@@ -8,6 +9,7 @@ from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageVie
 from bot.webui.pages.base import Render, Run, done, page_router
 from bot.webui.pages.reports import Month
 from handlers.base import PRIVILEGED
+from handlers.reports.authority import authority_report, coaching
 from handlers.reports.signals import month_signals, visible
 from handlers.signals import NOTE_LIMIT, DismissSignal
 from storage.models import Employee
@@ -19,10 +21,11 @@ router = page_router(supervisors_only=True)
 def signals_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                  viewer: PageViewer, render: Render) -> Response:
     shown = visible(month_signals(session, config, month), scope)
+    coach = coaching(authority_report(session, config, scope, month))
     names = dict(session.exec(select(Employee.id, Employee.name)).all()) if shown else {}
     return render("signals.html", month=month, names=names, note_limit=NOTE_LIMIT,
                   open=[s for s in shown if s.dismissal is None],
-                  dismissed=[s for s in shown if s.dismissal is not None],
+                  dismissed=[s for s in shown if s.dismissal is not None], coach=coach,
                   currency=config.organisation.currency,
                   dismisses=viewer.employee.role in PRIVILEGED)
 

@@ -1,5 +1,6 @@
 """A team's page: members, balances, this month's spend and open waivers, and what
-waits for the reader's decision, decided here as the same command as in chat."""
+waits for the reader's decision, decided here as the same command as in chat; and a
+request's history."""
 
 from datetime import UTC, date, datetime
 
@@ -7,17 +8,21 @@ from fastapi.responses import Response
 
 from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageViewer, SessionDep
 from bot.webui.pages.base import Render, Run, as_id, done, page_router
-from handlers import approvals
+from handlers import approvals, inquiry
 from handlers.approvals import Decide
-from handlers.away import Away
-from handlers.base import Context, away
-from handlers.inquiry import Ask
+from handlers.away import Away, last_day, upcoming
+from handlers.base import Context, Refusal, away
+from handlers.inquiry import Ask, History
+from handlers.registry import DECIDABLE
 from handlers.reports.team import pending_items, team_members
 from handlers.scope import teams
 from handlers.words import REFERENCE
 from storage.models import Employee, Team
 
 router = page_router(supervisors_only=True)
+everyone = page_router()  # a request's history: whoever may see it in chat
+
+
 
 
 @router.get("/team")
@@ -32,11 +37,34 @@ def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config:
         raise PageError(404, "error.not_found")
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
     delegation = away(session, viewer.employee.id, ctx.now)
-    return render("team.html", team=shown, teams=visible, delegation=delegation,
-                  delegate=session.get(Employee, delegation.delegate_id) if delegation else None,
+    ahead = upcoming(session, viewer.employee.id, ctx.now)
+    shown_away, tz = delegation or ahead, config.organisation.tz
+    ahead_days = (ahead.starts_at.astimezone(tz).date().isoformat(),
+                  last_day(ahead, tz)) if ahead else None
+    return render("team.html", team=shown, teams=visible, delegation=delegation, ahead=ahead_days,
+                  delegate=session.get(Employee, shown_away.delegate_id) if shown_away else None,
                   members=team_members(session, config, scope, shown.id, ctx.now),
                   waiting=pending_items(ctx, approvals.waiting_for(ctx)),
                   currency=config.organisation.currency)
+
+
+@everyone.get("/history")
+def history_page(viewer: PageViewer, session: SessionDep, config: ConfigDep, render: Render,
+                 ref: str = "") -> Response:
+    """A request's history, as `history C12` shows it in chat: moved, escalated, asked,
+    answered, decided; to whoever may see it there."""
+    found = REFERENCE.match(ref[:12]) if ref else None
+    if found is None:
+        return render("history.html", ref=ref[:12], lines=None)
+    letter, record_id = found.group(1).upper(), int(found.group(2))
+    if letter not in DECIDABLE:
+        raise PageError(404, "error.not_found")
+    ctx = Context(session, config, viewer.employee, datetime.now(UTC))
+    try:
+        reply = inquiry.history(ctx, History(letter, record_id))
+    except Refusal:
+        raise PageError(404, "error.not_found") from None
+    return render("history.html", ref=f"{letter}{record_id}", lines=reply.messages)
 
 
 @router.post("/decide")
@@ -53,16 +81,18 @@ def decide(form: CheckedForm, run: Run) -> Response:
 
 @router.post("/away")
 def set_away(form: CheckedForm, run: Run) -> Response:
-    """Out of office from the console: the same command as `away until … @…` in chat."""
+    """Out of office from the console: the same command as `away [from …] until … @…`
+    in chat."""
     if form.get("off"):
         reply, locale = run(Away(off=True))
     else:
         try:
             until = date.fromisoformat(form.get("until", ""))
+            start = date.fromisoformat(form["from"]) if form.get("from") else None
         except ValueError:
             raise PageError(400, "error.date") from None
         delegate = form.get("delegate", "").strip().lstrip("@").lower()[:64]
         if not delegate:
             raise PageError(400, "error.not_found")
-        reply, locale = run(Away(until, delegate))
+        reply, locale = run(Away(until, delegate, start=start))
     return done("/team", reply, locale)
