@@ -4,7 +4,7 @@ Money is kept as integer minor units (cents/fen) beside an ISO currency code, so
 no float ever touches an amount. Every timestamp is an aware UTC datetime.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -452,9 +452,12 @@ class CouncilItem(SQLModel, table=True):
     case: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                        description="the counts the losses were priced from, and their period")
     opened_at: datetime = _when()
-    fixing_at: datetime | None = _when(nullable=True)
-    fixed_at: datetime | None = _when(nullable=True)
-    closed_at: datetime | None = _when(nullable=True)
+    fixing_at: datetime | None = _when(nullable=True)  # first put in progress
+    fixed_at: datetime | None = _when(nullable=True)  # done (None again when reopened)
+    closed_at: datetime | None = _when(nullable=True)  # validated
+    approved_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    approved_at: datetime | None = _when(nullable=True)
+    due_on: date | None = Field(default=None, description="the owner's due date (local)")
 
 
 class CouncilUpdate(SQLModel, table=True):

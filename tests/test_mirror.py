@@ -126,10 +126,22 @@ def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
     assert (opened.status_code, opened.headers["location"]) == (303, f"/cockpit?team={team}")
     page = hana.get(f"/cockpit?team={team}").text
     assert "X1 opened: it-systems" in page and 'id="X1"' in page
-    for step in ("fix", "done"):
-        assert hana.post("/council/step", data={"csrf": token, "ref": "X1", "step": step,
-                                                "team": str(team)}).status_code == 303
-    assert "fixed, being validated" in hana.get(f"/cockpit?team={team}").text
+    def step(client, csrf, name, **extra):
+        return client.post("/council/step", data={"csrf": csrf, "ref": "X1", "step": name,
+                                                  "team": str(team), **extra})
+
+    assert step(hana, token, "approve").status_code == 303  # refused: her own proposal
+    assert "your own proposal" in hana.get(f"/cockpit?team={team}").text
+    with transaction(chat.engine) as session:  # an admin sits on the council by role
+        import_csv(session, chat.config, "handle,name,role,team\nria,Ria Admin,admin,Head Office\n")
+    ria = browser(app, chat, "ria")
+    ria_token = ria.get("/cockpit").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert step(ria, ria_token, "approve").status_code == 303
+    assert step(hana, token, "start", due="soon").status_code == 400
+    assert step(hana, token, "start", owner="@wang", due="2026-12-20").status_code == 303
+    assert step(hana, token, "done").status_code == 303
+    page = hana.get(f"/cockpit?team={team}").text
+    assert "done, being validated" in page and "2026-12-20" in page
     assert hana.post("/council/step", data={"csrf": "forged", "ref": "X1",
                                             "step": "close"}).status_code == 403
     assert hana.post("/council/step", data={"csrf": token, "ref": "C1",

@@ -2,6 +2,7 @@
 a council item's business case prices, and that its validation compares before and
 after the fix."""
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,13 +36,15 @@ class ThemeVoices:
         return asdict(self)
 
 
-def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
-                 since: datetime, until: datetime) -> ThemeVoices:
+def _matcher(config: Policy, theme: str) -> Callable[[str], bool]:
     themes = ([Theme.model_construct(key=theme, names={}, keywords=[theme[len(RULE):]])]
               if theme.startswith(RULE) else [t for t in config.themes if t.key == theme])
+    return lambda text: bool(themes_of(text, themes))
 
-    def on_theme(text: str) -> bool:
-        return bool(themes_of(text, themes))
+
+def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
+                 since: datetime, until: datetime) -> ThemeVoices:
+    on_theme = _matcher(config, theme)
 
     said = session.exec(select(Feedback.kind, Feedback.score, Feedback.text).where(
         Feedback.team_id == team_id, Feedback.received_at >= since,
@@ -81,3 +84,19 @@ def losses(config: Policy, voices: ThemeVoices) -> tuple[Decimal, Decimal]:
                  + voices.detractors * rules.detractor_value + from_minor(voices.goodwill_minor))
     staff = (voices.waivers + voices.staff_mentions) * rules.workaround_hours * rules.hourly_cost
     return customers.quantize(CENTS), staff.quantize(CENTS)
+
+
+def reporters(session: Session, config: Policy, theme: str, team_id: int, since: datetime,
+              until: datetime) -> list[int]:
+    """The team's people who waived a rule or made a suggestion on the theme."""
+    on_theme = _matcher(config, theme)
+    members = select(Employee.id).where(Employee.team_id == team_id)
+    waived = session.exec(select(Waiver.employee_id, Waiver.rule, Waiver.done_instead,
+                                 Waiver.why).where(
+        Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+        Waiver.occurred_at < until)).all()
+    suggested = session.exec(select(Suggestion.employee_id, Suggestion.text).where(
+        Suggestion.employee_id.in_(members), Suggestion.created_at >= since,
+        Suggestion.created_at < until)).all()
+    return sorted({person for person, *texts in [*waived, *suggested]
+                   if on_theme(" ".join(texts))})
