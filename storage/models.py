@@ -133,6 +133,8 @@ class Waiver(SQLModel, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="employee.id")
     review_comment: str = ""
     reviewed_at: datetime | None = _when(nullable=True)
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class Praise(SQLModel, table=True):
@@ -172,7 +174,8 @@ class ImprovementCase(SQLModel):
 
 
 class Suggestion(ImprovementCase, table=True):
-    pass
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class MajorIssue(ImprovementCase, table=True):
@@ -406,6 +409,8 @@ class Feedback(SQLModel, table=True):
     source_id: str = Field(description="the tool's own id of the response")
     received_at: datetime = _when()
     created_at: datetime = _when()
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class Pulse(SQLModel, table=True):
@@ -433,6 +438,8 @@ class PulseAnswer(SQLModel, table=True):
     voter: str = Field(primary_key=True)
     enps: int = Field(description="0-10: would you recommend working here")
     comment: str = ""
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class CouncilItem(SQLModel, table=True):

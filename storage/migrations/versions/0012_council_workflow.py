@@ -1,4 +1,5 @@
-"""the council's workflow: approval, an owner's due date, statuses renamed
+"""the council's workflow (approval, an owner's due date, statuses renamed); themes kept
+with each voice's record
 
 Revision ID: 0012
 Revises: 0010
@@ -7,6 +8,7 @@ Create Date: 2026-11-26
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 import storage.types
@@ -16,6 +18,7 @@ down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+TAGGED = ('feedback', 'waiver', 'suggestion', 'pulseanswer')  # `frontline themes retag` fills
 # old status -> new status (and back, on downgrade)
 RENAMED = {'open': 'proposed', 'fixing': 'in_progress', 'validating': 'done',
            'closed': 'validated'}
@@ -37,9 +40,16 @@ def upgrade() -> None:
         batch_op.create_foreign_key('fk_councilitem_approved_by_id_employee', 'employee',
                                     ['approved_by_id'], ['id'])
     _rename(RENAMED)
+    for table in TAGGED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('themes', sqlmodel.sql.sqltypes.AutoString(),
+                                          nullable=False, server_default=''))
 
 
 def downgrade() -> None:
+    for table in TAGGED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('themes')
     _rename({new: old for old, new in RENAMED.items()}
             | {'approved': 'open', 'reopened': 'open'})
     with op.batch_alter_table('councilitem', schema=None) as batch_op:
