@@ -7,16 +7,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import func, or_
+from sqlmodel import Session, SQLModel, select
 
 from handlers.base import from_minor
 from handlers.compensation import COUNTED
 from handlers.policy import Policy, Theme
-from handlers.pulse import team_pulse
+from handlers.pulse import pulse_ids, team_pulse
 from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.themes import themes_of
-from storage.models import Compensation, Employee, Feedback, Suggestion, Waiver
+from storage.models import (
+    Compensation,
+    Employee,
+    Feedback,
+    PulseAnswer,
+    Suggestion,
+    Waiver,
+)
 
 CENTS = Decimal("0.01")
 RULE = "rule:"  # an item opened for a waived rule: the rule's own text is its keyword
@@ -44,8 +51,50 @@ def _matcher(config: Policy, theme: str) -> Callable[[str], bool]:
 
 def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
                  since: datetime, until: datetime) -> ThemeVoices:
-    on_theme = _matcher(config, theme)
+    """A theme of the vocabulary is counted in the database from the tags its records
+    keep; an item's own waived rule (`rule:…`) is looked for in the texts."""
+    if theme.startswith(RULE):
+        return _searched(session, config, theme, team_id, since, until)
+    tagged = f"%|{theme}|%"
+    members = select(Employee.id).where(Employee.team_id == team_id)
 
+    def count(model: type[SQLModel], *where) -> int:
+        return int(session.exec(select(func.count()).select_from(model).where(
+            model.themes.like(tagged), *where)).one())
+
+    said = (Feedback.team_id == team_id, Feedback.received_at >= since,
+            Feedback.received_at < until)
+    complaints = count(Feedback, *said, Feedback.kind == "complaint")
+    detractors = count(Feedback, *said, Feedback.kind == "nps", Feedback.score <= 6)
+    waivers = count(Waiver, Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+                    Waiver.occurred_at < until)
+    pulse = team_pulse(session, config, team_id, since, until)
+    mentions = count(Suggestion, Suggestion.employee_id.in_(members),
+                     Suggestion.created_at >= since, Suggestion.created_at < until) + (
+        count(PulseAnswer, PulseAnswer.pulse_id.in_(pulse_ids(team_id, since, until)))
+        if pulse.enps is not None else 0)  # pulse comments only where the pulse may show
+    voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
+    return ThemeVoices(complaints, detractors, _goodwill(session, config, theme, team_id, since,
+                                                         until), waivers, mentions,
+                       voice.nps, pulse.enps)
+
+
+def _goodwill(session: Session, config: Policy, theme: str, team_id: int, since: datetime,
+              until: datetime) -> int:
+    """Compensation given for reasons on the theme (organisation currency, minor units)."""
+    on_theme = _matcher(config, theme)
+    members = select(Employee.id).where(Employee.team_id == team_id)
+    return int(sum(amount for amount, reason in session.exec(select(
+        Compensation.amount_minor, Compensation.reason).where(
+        Compensation.employee_id.in_(members), Compensation.status.in_(COUNTED),
+        Compensation.currency == config.organisation.currency,
+        Compensation.created_at >= since, Compensation.created_at < until)).all()
+        if on_theme(reason)))
+
+
+def _searched(session: Session, config: Policy, theme: str, team_id: int,
+              since: datetime, until: datetime) -> ThemeVoices:
+    on_theme = _matcher(config, theme)
     said = session.exec(select(Feedback.kind, Feedback.score, Feedback.text).where(
         Feedback.team_id == team_id, Feedback.received_at >= since,
         Feedback.received_at < until, Feedback.text != "",
@@ -55,12 +104,6 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
     detractors = sum(kind == "nps" and score <= 6 and on_theme(text)
                      for kind, score, text in said)
     members = select(Employee.id).where(Employee.team_id == team_id)
-    goodwill = sum(amount for amount, reason in session.exec(select(
-        Compensation.amount_minor, Compensation.reason).where(
-        Compensation.employee_id.in_(members), Compensation.status.in_(COUNTED),
-        Compensation.currency == config.organisation.currency,
-        Compensation.created_at >= since, Compensation.created_at < until)).all()
-        if on_theme(reason))
     waivers = sum(on_theme(" ".join(parts)) for parts in session.exec(select(
         Waiver.rule, Waiver.done_instead, Waiver.why).where(
         Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
@@ -71,8 +114,9 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         Suggestion.created_at < until)).all()
     mentions = sum(on_theme(text) for text in [*suggested, *pulse.comments])
     voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
-    return ThemeVoices(int(complaints), int(detractors), int(goodwill), int(waivers),
-                       int(mentions), voice.nps, pulse.enps)
+    return ThemeVoices(int(complaints), int(detractors),
+                       _goodwill(session, config, theme, team_id, since, until),
+                       int(waivers), int(mentions), voice.nps, pulse.enps)
 
 
 def losses(config: Policy, voices: ThemeVoices) -> tuple[Decimal, Decimal]:
