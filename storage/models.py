@@ -151,6 +151,8 @@ class Praise(SQLModel, table=True):
     touching_count: int = 0
     created_at: datetime = _when(index=True)
     decided_at: datetime | None = _when(nullable=True)
+    customer_ref: str = Field(default="", description="the customer who praised, when the "
+                              "tool says: a recovery when they had been compensated")
 
 
 class TouchingMark(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """the council's workflow (approval, an owner's due date, statuses renamed); themes kept
-with each voice's record
+with each voice's record; the customer a praise came from
 
 Revision ID: 0012
 Revises: 0010
@@ -40,6 +40,9 @@ def upgrade() -> None:
         batch_op.create_foreign_key('fk_councilitem_approved_by_id_employee', 'employee',
                                     ['approved_by_id'], ['id'])
     _rename(RENAMED)
+    with op.batch_alter_table('praise', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('customer_ref', sqlmodel.sql.sqltypes.AutoString(),
+                                      nullable=False, server_default=''))
     for table in TAGGED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('themes', sqlmodel.sql.sqltypes.AutoString(),
@@ -47,6 +50,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('praise', schema=None) as batch_op:
+        batch_op.drop_column('customer_ref')
     for table in TAGGED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('themes')
