@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, SQLModel, select
 
 from handlers.base import from_minor
@@ -62,10 +62,12 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         return int(session.exec(select(func.count()).select_from(model).where(
             model.themes.like(tagged), *where)).one())
 
-    said = (Feedback.team_id == team_id, Feedback.received_at >= since,
-            Feedback.received_at < until)
-    complaints = count(Feedback, *said, Feedback.kind == "complaint")
-    detractors = count(Feedback, *said, Feedback.kind == "nps", Feedback.score <= 6)
+    complaints, detractors = session.exec(select(
+        func.coalesce(func.sum(case((Feedback.kind == "complaint", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Feedback.kind == "nps", 1), else_=0)), 0)).where(
+        Feedback.team_id == team_id, Feedback.received_at >= since,
+        Feedback.received_at < until, Feedback.themes.like(tagged),
+        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6)))).one()
     waivers = count(Waiver, Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
                     Waiver.occurred_at < until)
     pulse = team_pulse(session, config, team_id, since, until)
@@ -74,8 +76,8 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         count(PulseAnswer, PulseAnswer.pulse_id.in_(pulse_ids(team_id, since, until)))
         if pulse.enps is not None else 0)  # pulse comments only where the pulse may show
     voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
-    return ThemeVoices(complaints, detractors, _goodwill(session, config, theme, team_id, since,
-                                                         until), waivers, mentions,
+    goodwill = _goodwill(session, config, theme, team_id, since, until)
+    return ThemeVoices(int(complaints), int(detractors), goodwill, waivers, mentions,
                        voice.nps, pulse.enps)
 
 
