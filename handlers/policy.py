@@ -172,8 +172,9 @@ class RedCarpet(StrictModel):
     date: str = Field(default="12-20", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
     time: Clock = "10:00"
     # team name -> target name -> number. praise, points and improvement_cases are
-    # counted from Frontline's own records for the year; any other target is compared
-    # with the value given for that team under `measured` (e.g. an NPS from a survey).
+    # counted from Frontline's own records for the year, nps, csat and enps measured from
+    # its feedback and pulse; any other target (or a score nobody answered) is compared
+    # with the value given for that team under `measured`.
     targets: dict[str, dict[str, float]] = {}
     measured: dict[str, dict[str, float]] = {}
 
