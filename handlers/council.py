@@ -245,9 +245,10 @@ def step(ctx: Context, command: CouncilStep) -> Reply:
     reply = Reply.of("council.moved", ref=ref, status_key=_status_key(reaches))
     if reaches in OPEN:
         tell_reporters(ctx, item)
-    if reaches in (Status.DONE, Status.VALIDATED, Status.REOPENED):
-        reply.messages.append(Message("council.validation", item.case.get("validation")
-                                      or validation(ctx, item)))
+    if reaches == Status.DONE:
+        reply.messages.append(Message("council.validation", validation(ctx, item)))
+    elif reaches in (Status.VALIDATED, Status.REOPENED):
+        reply.messages.append(Message("council.validation", item.case["validation"]))
     return reply
 
 
