@@ -67,11 +67,12 @@ def test_a_score_is_kept_once_and_earns_no_points(org, api):
 
 def test_praise_through_the_feedback_endpoint_is_plus_ten_with_its_broadcast(org, api):
     letter = {"kind": "praise", "employee": "bob", "text": "Bob carried my bags",
-              "source": "surveyhub", "source_id": "p-1"}
+              "customer_ref": "C-77", "source": "surveyhub", "source_id": "p-1"}
     response = push(api, letter)
     assert response.status_code == 201 and response.json()["points"] == 10
     assert push(api, letter, message_id="msg_9").json()["duplicate"] is True
     assert balance(org, "bob") == 10 and count(org, Praise) == 1
+    assert rows(org, Praise)[0].customer_ref == "C-77"  # for the recovery yield
     assert [n.message_key for n in rows(org, Outbox)] == ["notify.praise_credited",
                                                           "broadcast.praise"]
 
