@@ -23,6 +23,7 @@ from sqlalchemy import text
 from handlers.calendar import month_bounds
 from handlers.reports.mirror import cockpit
 from handlers.reports.theme_voices import theme_voices
+from handlers.themes import tags
 from storage.engine import create_all, make_engine, transaction
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -43,13 +44,15 @@ def grow_feedback(engine, people: list[int], start: int, stop: int) -> None:
         rows.append({"kind": kind, "score": score, "text": words, "team": n % TEAMS + 1,
                      "employee": people[n % len(people)] if n % 3 == 0 else None,
                      "source": "bench", "source_id": str(n),
+                     "themes": tags(words, CONFIG.themes),
                      "at": START + SPAN * rng.random()})
         if len(rows) == 50_000 or n == stop - 1:
             with engine.begin() as connection:
                 connection.execute(text(
                     "INSERT INTO feedback (kind, score, text, team_id, employee_id, customer_ref,"
-                    " touchpoint, source, source_id, received_at, created_at) VALUES (:kind,"
-                    " :score, :text, :team, :employee, '', '', :source, :source_id, :at, :at)"),
+                    " touchpoint, source, source_id, received_at, created_at, themes) VALUES"
+                    " (:kind, :score, :text, :team, :employee, '', '', :source, :source_id,"
+                    " :at, :at, :themes)"),
                     rows)
             rows = []
     _analyze(engine, "feedback")
@@ -66,11 +69,12 @@ def seed_pulses(engine) -> None:
         ids = [row[0] for row in connection.execute(text("SELECT id FROM pulse"))]
         rng = random.Random(7)
         connection.execute(text(
-            "INSERT INTO pulseanswer (pulse_id, voter, enps, comment) "
-            "VALUES (:pulse, :voter, :enps, :comment)"),
+            "INSERT INTO pulseanswer (pulse_id, voter, enps, comment, themes) "
+            "VALUES (:pulse, :voter, :enps, :comment, :themes)"),
             [{"pulse": ids[n % len(ids)], "voter": secrets.token_hex(32),
-              "enps": rng.randint(0, 10), "comment": rng.choice(TEXTS)}
-             for n in range(PULSE_ANSWERS)])
+              "enps": rng.randint(0, 10), "comment": comment,
+              "themes": tags(comment, CONFIG.themes)}
+             for n, comment in ((n, rng.choice(TEXTS)) for n in range(PULSE_ANSWERS))])
     _analyze(engine, "pulseanswer")
 
 

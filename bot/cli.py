@@ -22,7 +22,7 @@ from bot.outbox import ConsoleChannel, dispatch_pending
 from bot.platform import PLATFORMS
 from bot.serving import listen
 from bot.webui import auth
-from handlers import feedback, linking
+from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
@@ -198,10 +198,18 @@ def cmd_feedback_import(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     try:
         with transaction(engine) as session:
-            done = feedback.import_csv(session, text, datetime.now(UTC))
+            done = feedback.import_csv(session, text, datetime.now(UTC), config.themes)
     except feedback.ImportErrors as error:
         raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
     print(f"imported {done.added} responses ({done.duplicates} seen before)")
+
+
+def cmd_themes_retag(config: Config, args: argparse.Namespace) -> None:
+    engine = open_database(config)
+    with transaction(engine) as session:
+        changed = themes.retag(session, config)
+    print("re-tagged with the current themes: "
+          + ", ".join(f"{count} {table}" for table, count in changed.items()))
 
 
 def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
@@ -405,6 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import", help="scores and complaints from a CSV file (all rows or none)")
     feedback_import.add_argument("file")
     feedback_import.set_defaults(func=cmd_feedback_import)
+    themes_parser = commands.add_parser(
+        "themes", help="the theme vocabulary: tag every record again after it changed"
+    ).add_subparsers(dest="action", required=True)
+    themes_parser.add_parser("retag", help="re-tag feedback, waivers, suggestions and pulse "
+                             "comments with the configured themes").set_defaults(
+        func=cmd_themes_retag)
     ledger_parser = commands.add_parser(
         "ledger", help="the points ledger: export entries, verify balances"
     ).add_subparsers(dest="action", required=True)

@@ -47,6 +47,8 @@ class PraisePush(BaseModel):
                                   pattern=r"^https://\S+$")
     source: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
     source_id: str = Field(min_length=1, max_length=limits.ID)
+    customer_ref: str = Field(default="", max_length=limits.FIELDS["customer_ref"],
+                              description="the customer, when the tool knows them")
 
     @model_validator(mode="after")
     def _storable(self) -> "PraisePush":
@@ -172,7 +174,7 @@ def _accept(engine: Engine, config: Config, item: feedback.FeedbackItem,
         return _credit(engine, config, PraisePush(
             employee=item.employee, platform=item.platform, chat_id=item.chat_id,
             text=item.text, audio_url=item.audio_url, source=item.source,
-            source_id=item.source_id), message_id)
+            source_id=item.source_id, customer_ref=item.customer_ref), message_id)
     keys = [f"feedback-api:msg:{message_id}"] if message_id else []
     now = datetime.now(UTC)
     try:
@@ -184,7 +186,7 @@ def _accept(engine: Engine, config: Config, item: feedback.FeedbackItem,
                 team_id, employee_id = feedback.resolve(session, item)
             except feedback.FeedbackRefused as refused:
                 return JSONResponse({"error": str(refused)}, 422)
-            kept = feedback.record(session, item, team_id, employee_id, now)
+            kept = feedback.record(session, item, team_id, employee_id, now, config.themes)
             if kept.id is None:  # the same response from the tool again
                 return JSONResponse({"kind": item.kind, "duplicate": True}, 200)
             answer = {"feedback": f"F{kept.id}", "kind": item.kind}
@@ -216,7 +218,8 @@ def _credit(engine: Engine, config: Config, push: PraisePush,
                 return JSONResponse({"error": "no active person with that handle or chat id"},
                                     422)
             credited = praise.receive(session, config, now, person, push.text,
-                                      push.audio_url or "", f"webhook:{push.source}")
+                                      push.audio_url or "", f"webhook:{push.source}",
+                                      push.customer_ref)
             answer = {"praise": f"P{credited.id}", "employee": person.handle,
                       "points": config.points.praise}
             session.add_all([CommandReceipt(key=k, reply=answer, created_at=now)

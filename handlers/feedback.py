@@ -14,6 +14,8 @@ from sqlmodel import Session, select
 
 from handlers import limits
 from handlers.base import ACTIVE_BY_HANDLE
+from handlers.policy import Theme
+from handlers.themes import tags
 from storage.errors import FrontlineError
 from storage.models import Feedback, Team
 from storage.rows import dialect_insert
@@ -95,13 +97,14 @@ def resolve(session: Session, item: FeedbackItem) -> tuple[int, int | None]:
 
 
 def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int | None,
-           now: datetime) -> Recorded:
-    """Keep one score or complaint; a (source, source id) seen before is not kept again."""
+           now: datetime, themes: list[Theme]) -> Recorded:
+    """Keep one score or complaint, tagged with its themes; a (source, source id) seen
+    before is not kept again."""
     insert = dialect_insert(session.get_bind().dialect.name)
     statement = insert(Feedback.__table__).values(
         kind=item.kind, score=item.score, text=item.text, team_id=team_id,
         employee_id=employee_id, customer_ref=item.customer_ref, touchpoint=item.touchpoint,
-        source=item.source, source_id=item.source_id,
+        source=item.source, source_id=item.source_id, themes=tags(item.text, themes),
         received_at=(item.received_at or now).astimezone(UTC), created_at=now,
     ).on_conflict_do_nothing(index_elements=["source", "source_id"]).returning(
         Feedback.__table__.c.id)
@@ -122,7 +125,7 @@ class ImportErrors(FrontlineError):
         self.problems = problems
 
 
-def import_csv(session: Session, text: str, now: datetime) -> Imported:
+def import_csv(session: Session, text: str, now: datetime, themes: list[Theme]) -> Imported:
     """Import a tool's export (columns `CSV_COLUMNS`, a header line first). Every row
     is checked before any is written: one bad row and nothing is imported."""
     reader = csv.DictReader(io.StringIO(text))
@@ -153,7 +156,7 @@ def import_csv(session: Session, text: str, now: datetime) -> Imported:
             problems.append(f"line {line}: {refused}")
     if problems:
         raise ImportErrors(problems)
-    added = sum(record(session, item, team_id, employee_id, now).id is not None
+    added = sum(record(session, item, team_id, employee_id, now, themes).id is not None
                 for item, team_id, employee_id in good)
     return Imported(added, len(good) - added)
 

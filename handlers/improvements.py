@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from handlers.base import Context, Reply, decide_pending, decision_actions
 from handlers.registry import Command, decides, handles, verb
+from handlers.themes import tags
 from handlers.words import leading_handle, require
 from points import ledger
 from storage.enums import CaseStatus, LedgerReason
@@ -65,7 +66,8 @@ MAJOR_ISSUE = CaseKind("M", MajorIssue, LedgerReason.MAJOR_ISSUE, CaseStatus.CON
 @handles(Suggest)
 def suggest(ctx: Context, command: Suggest) -> Reply:
     return _open_case(ctx, SUGGESTION, ctx.actor, Suggestion(
-        employee_id=ctx.actor.id, text=command.text, status=CaseStatus.PENDING, created_at=ctx.now))
+        employee_id=ctx.actor.id, text=command.text, status=CaseStatus.PENDING, created_at=ctx.now,
+        themes=tags(command.text, ctx.config.themes)))
 
 
 @handles(MajorIssueSolved)

@@ -160,12 +160,21 @@ class WeeklyDigest(StrictModel):
     time: Clock = "09:00"
 
 
+class MonthlyDigest(StrictModel):
+    """The month's council results (items validated or reopened), told on this day of the
+    next month."""
+
+    day: int = Field(default=1, ge=1, le=28)
+    time: Clock = "09:00"
+
+
 class RedCarpet(StrictModel):
     date: str = Field(default="12-20", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
     time: Clock = "10:00"
     # team name -> target name -> number. praise, points and improvement_cases are
-    # counted from Frontline's own records for the year; any other target is compared
-    # with the value given for that team under `measured` (e.g. an NPS from a survey).
+    # counted from Frontline's own records for the year, nps, csat and enps measured from
+    # its feedback and pulse; any other target (or a score nobody answered) is compared
+    # with the value given for that team under `measured`.
     targets: dict[str, dict[str, float]] = {}
     measured: dict[str, dict[str, float]] = {}
 
@@ -191,6 +200,7 @@ class Rituals(StrictModel):
     golden_ear: GoldenEarSchedule = GoldenEarSchedule()
     reminders: Reminders = Reminders()
     weekly_digest: WeeklyDigest = WeeklyDigest()
+    monthly_digest: MonthlyDigest = MonthlyDigest()
     red_carpet: RedCarpet = RedCarpet()
     pulse: PulseSchedule = PulseSchedule()
 
@@ -258,6 +268,15 @@ class Council(StrictModel):
     auto_open_waivers: int = Field(default=5, ge=0, description="open an item by itself "
                                    "for a rule a team waived more often than this within "
                                    "the window; 0: never")
+    members: list[str] = Field(default_factory=list, description="handles of the council's "
+                               "members (e.g. the COO, the IT head), besides member_roles")
+    member_roles: list[str] = Field(default_factory=lambda: ["hr", "admin"],
+                                    description="every person of these roles sits on the "
+                                    "council")
+
+    def has_member(self, handle: str, role: str) -> bool:
+        """Does this person sit on the council (and so approve and validate its items)?"""
+        return role in self.member_roles or handle.lower() in {m.lower() for m in self.members}
 
 
 class ConsoleLinks(StrictModel):

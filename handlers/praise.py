@@ -94,12 +94,12 @@ def recording_id(praise: Praise) -> int | None:
 
 
 def receive(session: Session, config: Policy, now: datetime, employee: Employee, text: str,
-            attachment: str, source: str) -> Praise:
+            attachment: str, source: str, customer_ref: str = "") -> Praise:
     """Praise pushed by a survey or feedback tool: credited at once, like a letter
     a supervisor logs, with the tool as its source and no person as the actor."""
     praise = insert_row(session, Praise(
         employee_id=employee.id, text=text, attachment_ref=attachment, source=source,
-        status=PraiseStatus.CREDITED, created_at=now, decided_at=now))
+        status=PraiseStatus.CREDITED, created_at=now, decided_at=now, customer_ref=customer_ref))
     credit(session, config, now, praise, employee, actor_id=None)
     return praise
 

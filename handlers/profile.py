@@ -6,8 +6,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from handlers import approvals, compensation, improvements
-from handlers.base import Context, Reply
+from handlers.base import Context, Message, Reply, money
 from handlers.registry import Command, handles, verb, verb_alone
+from handlers.reports.board import BoardMonth, board, current_month
 from handlers.words import languages, require
 from points import ledger
 from storage.enums import WaiverStatus
@@ -44,13 +45,26 @@ def me(ctx: Context, command: Me | None = None) -> Reply:
     needed = ctx.config.points.career_improvement_cases
     open_waivers = ctx.session.exec(select(func.count()).select_from(Waiver).where(
         Waiver.employee_id == actor.id, Waiver.status == WaiverStatus.OPEN)).one()
-    return Reply.of(
+    reply = Reply.of(
         "me.summary", name=actor.name, role_key=f"role.{actor.role}",
         team=team.name if team else "-", limit=authority["limit"], today=authority["today"],
         month=authority["month"], balance=ledger.balance(ctx.session, actor.id),
         cases=cases, needed=needed,
         career_key="me.career_met" if cases >= needed else "me.career_not_met",
         waivers=int(open_waivers), pending=len(approvals.waiting_for(ctx)))
+    months = board(ctx.session, ctx.config, actor.id, current_month(ctx.config, ctx.now), 3)
+    reply.messages += [Message("me.board"), *(board_line(row, ctx.config.organisation.currency,
+                                                         needed) for row in months)]
+    return reply
+
+
+def board_line(row: BoardMonth, currency: str, needed: int) -> Message:
+    shown = lambda value: "—" if value is None else str(value)  # noqa: E731
+    return Message("me.board_line", {
+        "month": row.month, "nps": shown(row.customers.nps), "csat": shown(row.customers.csat),
+        "responses": row.customers.responses, "praise": row.praise,
+        "given": money(row.given_minor, currency), "within": row.within, "above": row.above,
+        "cases": row.cases, "needed": needed})
 
 
 @handles(SetLanguage)

@@ -14,12 +14,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, update
+from sqlalchemy import Select, case, func, update
 from sqlmodel import Session, select
 
 from handlers.base import Action, Context, Refusal, Reply, queue
 from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
+from handlers.themes import tags
 from handlers.words import require
 from storage.models import Employee, Pulse, PulseAnswer, Team
 from storage.rows import dialect_insert
@@ -67,7 +68,8 @@ def answer(ctx: Context, command: PulseAnswerCommand) -> Reply:
     table = PulseAnswer.__table__
     kept = ctx.session.execute(insert(table).values(
         pulse_id=pulse.id, voter=voter(ctx.config, pulse, ctx.actor.id), enps=command.score,
-        comment=command.comment).on_conflict_do_nothing().returning(table.c.pulse_id)).scalar()
+        comment=command.comment, themes=tags(command.comment, ctx.config.themes),
+    ).on_conflict_do_nothing().returning(table.c.pulse_id)).scalar()
     if kept is None:
         raise Refusal("refuse.pulse_answered")
     return Reply.of("pulse.thanks", closes=ctx.local(pulse.closes_at))
@@ -117,12 +119,17 @@ class PulseFigures:
     comments: tuple[str, ...] = ()
 
 
+def pulse_ids(team_id: int, since: datetime, until: datetime) -> Select:
+    """The team's pulses opened in [since, until)."""
+    return select(Pulse.id).where(Pulse.team_id == team_id, Pulse.opened_at >= since,
+                                  Pulse.opened_at < until)
+
+
 def team_pulse(session: Session, config: Policy, team_id: int, since: datetime,
                until: datetime, with_comments: bool = False) -> PulseFigures:
     """The team's pulse answers to the pulses opened in [since, until): eNPS (promoters
     9-10 minus detractors 0-6, in % of answers), and only with enough answers."""
-    of_team = select(Pulse.id).where(Pulse.team_id == team_id, Pulse.opened_at >= since,
-                                     Pulse.opened_at < until)
+    of_team = pulse_ids(team_id, since, until)
     answers, promoters, detractors = session.exec(select(
         func.count(), func.coalesce(func.sum(case((PulseAnswer.enps >= 9, 1), else_=0)), 0),
         func.coalesce(func.sum(case((PulseAnswer.enps <= 6, 1), else_=0)), 0),

@@ -24,6 +24,7 @@ from handlers.base import (
 from handlers.i18n import accepted_words
 from handlers.policy import Policy
 from handlers.registry import Command, OpenForm, decides, handles, verb, verb_alone
+from handlers.themes import tags
 from storage.enums import WaiverStatus
 from storage.models import Employee, Waiver
 from storage.rows import insert_row, transition
@@ -181,7 +182,8 @@ def open_waiver(ctx: Context, command: WaiverOpen) -> Reply:
     if occurred_at > ctx.now + CLOCK_SKEW:
         raise Refusal("refuse.future", when=ctx.local(occurred_at))
     waiver = Waiver(employee_id=ctx.actor.id, rule=command.rule, occurred_at=occurred_at,
-                    due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status=WaiverStatus.OPEN)
+                    due_at=occurred_at + REPORT_WINDOW, opened_at=ctx.now, status=WaiverStatus.OPEN,
+                    themes=tags(command.rule, ctx.config.themes))
     insert_row(ctx.session, waiver)
     overdue, hours = _deadline(ctx, waiver.due_at)
     return Reply.of("waiver.opened_overdue" if overdue else "waiver.opened", ref=f"W{waiver.id}",
@@ -201,7 +203,9 @@ def report(ctx: Context, command: WaiverReport) -> Reply:
     if not transition(ctx.session, Waiver, waiver.id, WaiverStatus.OPEN, dict(
             status=WaiverStatus.REPORTED, done_instead=command.done_instead, why=command.why,
             customer_ref=command.customer_ref, cost_minor=cost_minor, currency=currency,
-            reported_at=ctx.now, late=late, approver_id=approver.id)):
+            reported_at=ctx.now, late=late, approver_id=approver.id,
+            themes=tags(" ".join((waiver.rule, command.done_instead, command.why)),
+                        ctx.config.themes))):
         raise Refusal("refuse.already_reported", ref=f"W{waiver.id}")
     cost = money(cost_minor, currency) if cost_minor is not None else "-"
     ctx.notify(approver.id, "notify.waiver_review", decision_actions(f"W{waiver.id}"),

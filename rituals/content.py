@@ -12,9 +12,11 @@ from handlers.calendar import month_of
 from handlers.golden_ear import close_month, standings
 from handlers.policy import Policy
 from handlers.praise import recording_id
+from handlers.pulse import team_pulse
 from handlers.registry import with_approver
 from handlers.reports.authority import authority_report, coaching
 from handlers.reports.signals import month_signals, visible
+from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.scope import scope_of
 from handlers.signals import signal_messages
 from storage.enums import (
@@ -178,6 +180,17 @@ def signals_digest(session: Session, config: Policy, team: Team, until: datetime
     return told
 
 
+def measured_scores(session: Session, config: Policy, team: Team, since: datetime,
+                    until: datetime) -> dict[str, int]:
+    """The team's scores Frontline measures itself — NPS and CSAT (% satisfied) from
+    customer feedback, eNPS from the pulse when enough answered; a score with no
+    answers is left out, so a number typed under `measured` stands in for it."""
+    voice = customer_voice(session, since, until, [team.id]).get(team.id, CustomerVoice())
+    pulse = team_pulse(session, config, team.id, since, until)
+    scores = {"nps": voice.nps, "csat": voice.csat, "enps": pulse.enps}
+    return {name: value for name, value in scores.items() if value is not None}
+
+
 def red_carpet(session: Session, config: Policy, year_start: datetime, until: datetime,
                now: datetime) -> str:
     """Announce the teams that met every configured target for the year."""
@@ -187,8 +200,9 @@ def red_carpet(session: Session, config: Policy, year_start: datetime, until: da
         targets = settings.targets.get(team.name)
         if not targets:
             continue
-        actual = team_figures(session, team, year_start, until)
-        actual.update(settings.measured.get(team.name, {}))
+        actual = {**settings.measured.get(team.name, {}),
+                  **team_figures(session, team, year_start, until),
+                  **measured_scores(session, config, team, year_start, until)}
         if all(name in actual and actual[name] >= goal for name, goal in targets.items()):
             winners.append(team.name)
     year = year_start.astimezone(config.organisation.tz).year

@@ -11,18 +11,8 @@ from handlers import away, council, pulse, waivers
 from handlers.base import decision_actions, find_approver, on_duty, queue, record_event
 from handlers.policy import Policy
 from handlers.registry import with_approver
-from storage.models import Employee, SentOnce
-from storage.rows import dialect_insert
-
-
-def send_once(session: Session, key: str, now: datetime) -> bool:
-    """Record `key`; False when it was recorded before (the reminder went already)."""
-    insert = dialect_insert(session.get_bind().dialect.name)
-    table = SentOnce.__table__
-    inserted = session.execute(insert(table).values(key=key, created_at=now)
-                               .on_conflict_do_nothing(index_elements=["key"])
-                               .returning(table.c.key))
-    return inserted.scalar_one_or_none() is not None
+from storage.models import Employee
+from storage.rows import send_once
 
 
 def nudge_approvers(session: Session, config: Policy, now: datetime) -> int:
@@ -72,6 +62,8 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     nudged = nudge_approvers(session, config, now)
     closed = pulse.close_pulses(session, now)
     opened = council.auto_open(session, config, now)
+    heard = council.tell_all_reporters(session, config, now)
     return (f"{due} waiver reminders, {overdue} waiver escalations, {handed} requests handed "
-            f"to delegates, {nudged} approval nudges, "
-            f"{closed} pulses closed, {opened} council items opened")
+            f"to delegates, {nudged} approval nudges, {closed} pulses closed, "
+            f"{opened} council items opened, "
+            f"{heard} reporters told their council item is worked on")

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from handlers import pulse
+from handlers import council, pulse
 from handlers.calendar import day_start, local_midnight, month_of
 from handlers.policy import Policy
 from rituals import content
@@ -80,6 +80,17 @@ def _month(local: datetime) -> str:
     return month_of(local, local.tzinfo)
 
 
+def _monthly(session, config, team, fired, now):
+    """The month before the one it fires in."""
+    tz = config.organisation.tz
+    local = fired.astimezone(tz)
+    start = local_midnight(date(local.year, local.month, 1), tz)
+    previous = start - timedelta(days=1)
+    since = local_midnight(date(previous.year, previous.month, 1), tz)
+    moved = council.month_digest(session, config, month_of(since, tz), since, start, now)
+    return f"{moved} council items validated or reopened"
+
+
 def _golden(action):
     def run(session, config, team, fired, now):
         return action(session, config, month_of(fired, config.organisation.tz), now)
@@ -107,6 +118,10 @@ RITUALS: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            lambda c, tz: CronTrigger(day_of_week=c.rituals.weekly_digest.day, timezone=tz,
                                      **_clock(c.rituals.weekly_digest.time)),
            _week, _weekly),
+    Ritual("monthly_digest", False, timedelta(days=32),
+           lambda c, tz: CronTrigger(day=c.rituals.monthly_digest.day, timezone=tz,
+                                     **_clock(c.rituals.monthly_digest.time)),
+           _month, _monthly),
     Ritual("red_carpet", False, timedelta(days=367),
            lambda c, tz: CronTrigger(month=int(c.rituals.red_carpet.date[:2]),
                                      day=int(c.rituals.red_carpet.date[3:]), timezone=tz,

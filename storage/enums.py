@@ -55,10 +55,12 @@ class CaseStatus(StrEnum):
 class CouncilStatus(StrEnum):
     """An experience-council item, from the problem found to the fix validated."""
 
-    OPEN = "open"  # put to the council with its business case
-    FIXING = "fixing"  # the owner is fixing it
-    VALIDATING = "validating"  # fixed: the figures after the fix are being gathered
-    CLOSED = "closed"
+    PROPOSED = "proposed"  # put to the council with its business case
+    APPROVED = "approved"  # a council member (not its proposer) agreed to fix it
+    IN_PROGRESS = "in_progress"  # an owner is fixing it by a due date
+    DONE = "done"  # fixed: the figures after the fix are being gathered
+    VALIDATED = "validated"  # the fix held on both sides; the item is closed
+    REOPENED = "reopened"  # the fix did not hold: to be taken up again
 
 
 class RedemptionStatus(StrEnum):

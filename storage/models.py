@@ -4,7 +4,7 @@ Money is kept as integer minor units (cents/fen) beside an ISO currency code, so
 no float ever touches an amount. Every timestamp is an aware UTC datetime.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -133,6 +133,8 @@ class Waiver(SQLModel, table=True):
     reviewer_id: int | None = Field(default=None, foreign_key="employee.id")
     review_comment: str = ""
     reviewed_at: datetime | None = _when(nullable=True)
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class Praise(SQLModel, table=True):
@@ -149,6 +151,8 @@ class Praise(SQLModel, table=True):
     touching_count: int = 0
     created_at: datetime = _when(index=True)
     decided_at: datetime | None = _when(nullable=True)
+    customer_ref: str = Field(default="", description="the customer who praised, when the "
+                              "tool says: a recovery when they had been compensated")
 
 
 class TouchingMark(SQLModel, table=True):
@@ -172,7 +176,8 @@ class ImprovementCase(SQLModel):
 
 
 class Suggestion(ImprovementCase, table=True):
-    pass
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class MajorIssue(ImprovementCase, table=True):
@@ -406,6 +411,8 @@ class Feedback(SQLModel, table=True):
     source_id: str = Field(description="the tool's own id of the response")
     received_at: datetime = _when()
     created_at: datetime = _when()
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class Pulse(SQLModel, table=True):
@@ -433,6 +440,8 @@ class PulseAnswer(SQLModel, table=True):
     voter: str = Field(primary_key=True)
     enps: int = Field(description="0-10: would you recommend working here")
     comment: str = ""
+    themes: str = Field(default="", description="the theme keys its text speaks of, "
+                        "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class CouncilItem(SQLModel, table=True):
@@ -452,9 +461,12 @@ class CouncilItem(SQLModel, table=True):
     case: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False),
                        description="the counts the losses were priced from, and their period")
     opened_at: datetime = _when()
-    fixing_at: datetime | None = _when(nullable=True)
-    fixed_at: datetime | None = _when(nullable=True)
-    closed_at: datetime | None = _when(nullable=True)
+    fixing_at: datetime | None = _when(nullable=True)  # first put in progress
+    fixed_at: datetime | None = _when(nullable=True)  # done (None again when reopened)
+    closed_at: datetime | None = _when(nullable=True)  # validated
+    approved_by_id: int | None = Field(default=None, foreign_key="employee.id")
+    approved_at: datetime | None = _when(nullable=True)
+    due_on: date | None = Field(default=None, description="the owner's due date (local)")
 
 
 class CouncilUpdate(SQLModel, table=True):

@@ -4,6 +4,7 @@ A chat command writes a handful of new rows and needs their ids at once; a plain
 INSERT … RETURNING does that for a fraction of the cost of add() + flush().
 """
 
+from datetime import datetime
 from functools import cache
 from typing import TypeVar
 
@@ -42,3 +43,15 @@ def transition(session: Session, model: type[SQLModel], record_id: int,
     statuses = (from_status,) if isinstance(from_status, str) else from_status
     return session.execute(update(model).where(
         model.id == record_id, model.status.in_(statuses)).values(**values)).rowcount == 1
+
+
+def send_once(session: Session, key: str, now: datetime) -> bool:
+    """Record `key`; False when it was recorded before (the message went already)."""
+    from storage.models import SentOnce  # the models import nothing from here; kept lazy
+
+    table = SentOnce.__table__
+    inserted = session.execute(dialect_insert(session.get_bind().dialect.name)(table)
+                               .values(key=key, created_at=now)
+                               .on_conflict_do_nothing(index_elements=["key"])
+                               .returning(table.c.key))
+    return inserted.scalar_one_or_none() is not None

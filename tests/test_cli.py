@@ -190,7 +190,7 @@ def test_help_describes_every_command():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"],
                             capture_output=True, text=True, timeout=60)
     described = re.findall(r"^    (\S+) +\S", result.stdout, re.MULTILINE)
-    assert described == ["run", "chat", "directory", "feedback", "ledger", "redemptions",
+    assert described == ["run", "chat", "directory", "feedback", "themes", "ledger", "redemptions",
                          "rituals", "api-token", "teams-package", "db"]
 
 
@@ -333,3 +333,10 @@ def test_redemptions_export_for_payroll(frontline):
     assert "exported 1 fulfilled redemptions" in exported.stderr
     assert frontline("redemptions", "export", "--month", "2026-13").returncode == 2
     assert frontline("redemptions", "export").returncode == 2
+
+
+def test_themes_retag_tags_every_record_again(frontline):
+    result = frontline("themes", "retag")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("re-tagged with the current themes: 0 feedback, "
+                                     "0 waiver, 0 suggestion, 0 pulseanswer")

@@ -17,6 +17,7 @@ from bot import praise_api
 from bot.demo import DEMO_STAFF
 from bot.web import create_app
 from handlers import feedback
+from handlers.policy import DEFAULT_THEMES
 from handlers.reports.voices import CustomerVoice, customer_voice
 from storage.engine import transaction
 from storage.models import Feedback, LedgerEntry, Outbox, Praise, Team
@@ -66,11 +67,12 @@ def test_a_score_is_kept_once_and_earns_no_points(org, api):
 
 def test_praise_through_the_feedback_endpoint_is_plus_ten_with_its_broadcast(org, api):
     letter = {"kind": "praise", "employee": "bob", "text": "Bob carried my bags",
-              "source": "surveyhub", "source_id": "p-1"}
+              "customer_ref": "C-77", "source": "surveyhub", "source_id": "p-1"}
     response = push(api, letter)
     assert response.status_code == 201 and response.json()["points"] == 10
     assert push(api, letter, message_id="msg_9").json()["duplicate"] is True
     assert balance(org, "bob") == 10 and count(org, Praise) == 1
+    assert rows(org, Praise)[0].customer_ref == "C-77"  # for the recovery yield
     assert [n.message_key for n in rows(org, Outbox)] == ["notify.praise_credited",
                                                           "broadcast.praise"]
 
@@ -187,7 +189,7 @@ def test_a_bad_row_stops_the_whole_import_with_line_numbers(frontline, tmp_path)
 
 def test_a_file_without_the_needed_columns_is_refused(org):
     with transaction(org) as session, pytest.raises(feedback.ImportErrors) as error:
-        feedback.import_csv(session, "kind,team\nnps,x\n", datetime.now(UTC))
+        feedback.import_csv(session, "kind,team\nnps,x\n", datetime.now(UTC), DEFAULT_THEMES)
     assert error.value.problems == ["line 1: missing column(s) source, source_id"]
 
 
@@ -201,7 +203,7 @@ def test_nps_and_csat_per_team_and_employee_on_a_hand_computed_example(org):
     lines += [f"csat,alice,{s},t,c{n},2026-11-10T12:00:00Z" for n, s in enumerate((5, 4, 2))]
     lines += ["nps,alice,0,t,late,2026-12-01T12:00:00Z"]  # December: outside the month
     with transaction(org) as session:
-        feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC))
+        feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC), DEFAULT_THEMES)
     since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
     with transaction(org) as session:
         team = session.exec(Team.__table__.select().where(

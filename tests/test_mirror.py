@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import parse_config
-from handlers import feedback, pulse
+from handlers import feedback, pulse, themes
 from handlers.directory import import_csv
+from handlers.policy import DEFAULT_THEMES
 from handlers.reports.mirror import cockpit
 from handlers.themes import themes_of
 from storage.engine import transaction
-from storage.models import CouncilItem, Team
+from storage.models import CouncilItem, Feedback, Suggestion, Team, Waiver
 from tests.support import rows
 from tests.web_support import AIRPORT, app_for, browser
 
@@ -44,7 +45,7 @@ def voices(chat):
              "2026-11-12T12:00:00Z",
              "complaint,Harbour Street Store,,,the queue was long,t,5,2026-10-12T12:00:00Z"]
     with transaction(chat.engine) as session:
-        feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC))
+        feedback.import_csv(session, "\n".join(lines) + "\n", datetime.now(UTC), DEFAULT_THEMES)
     now = datetime(2026, 11, 16, 2, tzinfo=UTC)
     chat.ok("alice", "waiver order lookup rule", now=now)
     chat.ok("alice", "waiver report W1 took the order by phone / the system was offline",
@@ -84,6 +85,32 @@ def test_pulse_comments_count_only_when_the_pulse_may_be_shown(chat):
     assert shown.pulse.enps is None and shown.themes == []  # four answers: nothing shows
     assert counted.pulse.enps == -100
     assert {t.key: t.staff for t in counted.themes} == {"it-systems": 4}
+
+
+def test_each_record_keeps_its_themes_and_is_re_tagged_when_the_vocabulary_changes(chat):
+    voices(chat)
+    assert sorted(f.themes for f in rows(chat.engine, Feedback)) == [
+        "|it-systems|", "|it-systems|", "|refund-policy|", "|staffing|", "|staffing|"]
+    (waiver,) = rows(chat.engine, Waiver)  # the rule, and its report's how and why
+    assert waiver.themes == "|it-systems|"
+    assert sorted(s.themes for s in rows(chat.engine, Suggestion)) == ["", "|it-systems|"]
+    weather = {"key": "weather", "names": {"en": "Weather", "zh": "天气", "zh-Hant": "天氣"},
+               "keywords": ["umbrella", "雨伞", "雨傘"]}
+    changed = parse_config({"themes": [weather, {
+        "key": "orders", "names": {"en": "Orders"}, "keywords": ["order", "orders"]}]})
+    team_id = harbour(chat.engine)
+    with transaction(chat.engine) as session:
+        before = cockpit(session, changed, team_id, *NOVEMBER)
+        assert before.themes == []  # stored tags of themes it no longer has count nowhere
+        assert themes.retag(session, changed) == {
+            "feedback": 5, "waiver": 1, "suggestion": 2, "pulseanswer": 0}
+        assert themes.retag(session, changed)["suggestion"] == 0  # nothing changed again
+        after = cockpit(session, changed, team_id, *NOVEMBER)
+    # customers: the lost order; staff: the waived order lookup, the CRM/order system,
+    # the umbrella stand
+    assert [(t.key, t.customers, t.staff) for t in after.themes] == [
+        ("orders", 1, 2), ("weather", 0, 1)]
+    assert [t.key for t in after.mirror] == ["orders"]
 
 
 @pytest.fixture
@@ -126,10 +153,22 @@ def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
     assert (opened.status_code, opened.headers["location"]) == (303, f"/cockpit?team={team}")
     page = hana.get(f"/cockpit?team={team}").text
     assert "X1 opened: it-systems" in page and 'id="X1"' in page
-    for step in ("fix", "done"):
-        assert hana.post("/council/step", data={"csrf": token, "ref": "X1", "step": step,
-                                                "team": str(team)}).status_code == 303
-    assert "fixed, being validated" in hana.get(f"/cockpit?team={team}").text
+    def step(client, csrf, name, **extra):
+        return client.post("/council/step", data={"csrf": csrf, "ref": "X1", "step": name,
+                                                  "team": str(team), **extra})
+
+    assert step(hana, token, "approve").status_code == 303  # refused: her own proposal
+    assert "your own proposal" in hana.get(f"/cockpit?team={team}").text
+    with transaction(chat.engine) as session:  # an admin sits on the council by role
+        import_csv(session, chat.config, "handle,name,role,team\nria,Ria Admin,admin,Head Office\n")
+    ria = browser(app, chat, "ria")
+    ria_token = ria.get("/cockpit").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    assert step(ria, ria_token, "approve").status_code == 303
+    assert step(hana, token, "start", due="soon").status_code == 400
+    assert step(hana, token, "start", owner="@wang", due="2026-12-20").status_code == 303
+    assert step(hana, token, "done").status_code == 303
+    page = hana.get(f"/cockpit?team={team}").text
+    assert "done, being validated" in page and "2026-12-20" in page
     assert hana.post("/council/step", data={"csrf": "forged", "ref": "X1",
                                             "step": "close"}).status_code == 403
     assert hana.post("/council/step", data={"csrf": token, "ref": "C1",

@@ -80,7 +80,8 @@ def test_the_stored_rows_cannot_identify_the_person(chat):
     chat.ok("alice", "pulse 3 the order system was down", now=now, key="console:1")
     alice = employee(chat.engine, "alice")
     (answer,) = rows(chat.engine, PulseAnswer)
-    assert set(PulseAnswer.model_fields) == {"pulse_id", "voter", "enps", "comment"}
+    assert set(PulseAnswer.model_fields) == {"pulse_id", "voter", "enps", "comment", "themes"}
+    assert answer.themes == "|it-systems|"  # tagged from the comment alone
     assert alice.id not in answer.model_dump().values()
     stored = " ".join(str(v) for v in answer.model_dump().values()).lower()
     assert alice.handle not in stored and alice.name.lower() not in stored

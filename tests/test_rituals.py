@@ -8,9 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic import command
 from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import select
 
 from bot.config import parse_config
+from handlers import feedback
+from handlers.policy import DEFAULT_THEMES
 from rituals import schedule
+from rituals.content import measured_scores
 from rituals.reminders import nudge_approvers, run_reminders
 from storage.engine import transaction
 from storage.migrate import alembic_config
@@ -167,7 +171,7 @@ def test_a_fresh_organisation_missed_nothing_from_before_it_began(chat):
 def test_scheduler_jobs_keep_missed_runs_within_the_grace(chat):
     scheduler = schedule.build_scheduler(chat.engine, chat.config)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert "reminders" in jobs and len(jobs) == 1 + 2 * 3 + 4  # two teams, four org rituals
+    assert "reminders" in jobs and len(jobs) == 1 + 2 * 3 + 5  # two teams, five org rituals
     job = next(j for i, j in jobs.items() if i.startswith("morning_praise:"))
     assert job.misfire_grace_time == chat.config.rituals.grace_minutes * 60
     assert job.coalesce is True and job.max_instances == 1
@@ -215,6 +219,31 @@ def test_red_carpet_announces_teams_that_met_their_targets(chat):
     fired = schedule.scheduled_for(carpet, config, date(2026, 12, 20))
     assert schedule.run_once(chat.engine, config, carpet, fired, fired) == "Harbour Street Store"
     assert notifications(chat.engine)[-1].message_key == "ritual.red_carpet"
+
+
+def test_red_carpet_targets_use_the_scores_frontline_measured(chat):
+    config = parse_config({"rituals": {"red_carpet": {
+        "targets": {"Harbour Street Store": {"nps": 30, "csat": 50},
+                    "Head Office": {"nps": 10}},
+        # typed numbers stand in only where Frontline measured nothing
+        "measured": {"Harbour Street Store": {"nps": 90, "csat": 90},
+                     "Head Office": {"nps": 20}}}}})
+    # Harbour: promoters 2, passive 1, detractor 1 of 4 -> NPS 25; CSAT 1 of 2 -> 50%
+    lines = ["kind,team,score,source,source_id,received_at",
+             *(f"nps,Harbour Street Store,{score},t,{n},2026-05-0{n}T00:00:00Z"
+               for n, score in enumerate((10, 9, 8, 2), start=1)),
+             "csat,Harbour Street Store,5,t,5,2026-05-05T00:00:00Z",
+             "csat,Harbour Street Store,3,t,6,2026-05-06T00:00:00Z"]
+    with transaction(chat.engine) as session:
+        feedback.import_csv(session, "\n".join(lines) + "\n", chat.now, DEFAULT_THEMES)
+        team = session.exec(select(Team).where(Team.name == "Harbour Street Store")).one()
+        year = (local(2026, 1, 1).astimezone(UTC), local(2026, 12, 20).astimezone(UTC))
+        assert measured_scores(session, config, team, *year) == {"nps": 25, "csat": 50}
+    carpet = target(chat, "red_carpet")
+    fired = schedule.scheduled_for(carpet, config, date(2026, 12, 20))
+    # Harbour's measured NPS 25 misses 30 whatever was typed; Head Office has no
+    # feedback, so its typed 20 meets 10.
+    assert schedule.run_once(chat.engine, config, carpet, fired, fired) == "Head Office"
 
 
 def test_approval_nudges_once_a_day_then_escalation_to_hr(chat, config):

@@ -358,7 +358,8 @@ def test_app_home_shows_points_authority_waivers_redemptions_and_approvals(slack
     home = slack.fake.wait_for_calls("views.publish", 1)[0]
     assert home["user_id"] == USERS["alice"] and home["view"]["type"] == "home"
     shown = text_of(home["view"])
-    for detail in ("Points: 0", "per incident", "W1", "R1", "Coffee voucher"):
+    for detail in ("Points: 0", "per incident", "W1", "R1", "Coffee voucher",
+                   "Your experience board", "improvement cases 0/3"):
         assert detail in shown, detail
     values = [e["value"] for b in home["view"]["blocks"] if b["type"] == "actions"
               for e in b["elements"]]

@@ -6,15 +6,15 @@ ranked by the weaker side first (a theme is only as shared as its smaller count)
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, func, literal, or_
+from sqlmodel import Session, SQLModel, select
 
 from handlers import themes
 from handlers.policy import Policy
-from handlers.pulse import PulseFigures, team_pulse
+from handlers.pulse import PulseFigures, pulse_ids, team_pulse
 from handlers.reports.voices import CustomerVoice, customer_voice
 from storage.enums import PraiseStatus
-from storage.models import Employee, Feedback, Praise, Suggestion, Waiver
+from storage.models import Employee, Feedback, Praise, PulseAnswer, Suggestion, Waiver
 
 
 @dataclass(frozen=True)
@@ -42,42 +42,44 @@ class Cockpit:
         return [theme for theme in self.themes if theme.mirror]
 
 
-def customer_texts(session: Session, team_id: int, since: datetime, until: datetime
-                   ) -> list[str]:
-    """Complaints, and what detractors (NPS 0-6, CSAT 1-2) said."""
-    return list(session.exec(select(Feedback.text).where(
-        Feedback.team_id == team_id, Feedback.received_at >= since,
-        Feedback.received_at < until, Feedback.text != "",
-        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6),
-            (Feedback.kind == "csat") & (Feedback.score <= 2)))).all())
+def _unhappy() -> ColumnElement:
+    """Complaints, and detractors (NPS 0-6, CSAT 1-2): the customers' side of a theme."""
+    return or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6),
+               (Feedback.kind == "csat") & (Feedback.score <= 2))
 
 
-def staff_texts(session: Session, team_id: int, since: datetime, until: datetime,
-                pulse: PulseFigures) -> tuple[list[str], int, int]:
-    """(waived rules with why, suggestions and pulse comments; waivers; suggestions)."""
-    members = select(Employee.id).where(Employee.team_id == team_id)
-    waived = [" ".join(parts) for parts in session.exec(select(
-        Waiver.rule, Waiver.done_instead, Waiver.why).where(
-        Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
-        Waiver.occurred_at < until)).all()]
-    suggested = list(session.exec(select(Suggestion.text).where(
-        Suggestion.employee_id.in_(members), Suggestion.created_at >= since,
-        Suggestion.created_at < until)).all())
-    return [*waived, *suggested, *pulse.comments], len(waived), len(suggested)
+def _tally(session: Session, config: Policy, model: type[SQLModel], *where) -> list[int]:
+    """Per theme of the vocabulary, how many of the model's rows matching `where` are
+    tagged with it: one aggregate query."""
+    if not config.themes:
+        return []
+    return [int(n) for n in session.exec(select(*themes.counted(model.themes, config.themes))
+                                         .where(model.themes != "", *where)).one()]
 
 
 def cockpit(session: Session, config: Policy, team_id: int, since: datetime,
             until: datetime) -> Cockpit:
     customers = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
+    members = select(Employee.id).where(Employee.team_id == team_id)
     praise = int(session.exec(select(func.count()).select_from(Praise).where(
         Praise.status == PraiseStatus.CREDITED, Praise.created_at >= since,
-        Praise.created_at < until, Praise.employee_id.in_(
-            select(Employee.id).where(Employee.team_id == team_id)))).one())
-    pulse = team_pulse(session, config, team_id, since, until, with_comments=True)
-    texts, waivers, suggestions = staff_texts(session, team_id, since, until, pulse)
-    heard = themes.tally(customer_texts(session, team_id, since, until), config)
-    felt = themes.tally(texts, config)
-    ranked = sorted((ThemeSides(key, heard[key], felt[key]) for key in heard
-                     if heard[key] or felt[key]),
+        Praise.created_at < until, Praise.employee_id.in_(members))).one())
+    pulse = team_pulse(session, config, team_id, since, until)
+    waived = (Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+              Waiver.occurred_at < until)
+    suggested = (Suggestion.employee_id.in_(members), Suggestion.created_at >= since,
+                 Suggestion.created_at < until)
+    waivers = int(session.exec(select(func.count()).select_from(Waiver).where(*waived)).one())
+    suggestions = int(session.exec(select(func.count()).select_from(Suggestion)
+                                   .where(*suggested)).one())
+    heard = _tally(session, config, Feedback, Feedback.team_id == team_id,
+                   Feedback.received_at >= since, Feedback.received_at < until, _unhappy())
+    felt = [sum(counts) for counts in zip(
+        _tally(session, config, Waiver, *waived), _tally(session, config, Suggestion, *suggested),
+        # pulse comments count only where the team's pulse figures may be shown
+        _tally(session, config, PulseAnswer, PulseAnswer.pulse_id.in_(pulse_ids(
+            team_id, since, until)), literal(pulse.enps is not None)), strict=True)]
+    ranked = sorted((ThemeSides(theme.key, customer, staff) for theme, customer, staff
+                     in zip(config.themes, heard, felt, strict=True) if customer or staff),
                     key=lambda t: (-min(t.customers, t.staff), -(t.customers + t.staff)))
     return Cockpit(customers, praise, pulse, waivers, suggestions, ranked)

@@ -2,20 +2,28 @@
 a council item's business case prices, and that its validation compares before and
 after the fix."""
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, SQLModel, select
 
 from handlers.base import from_minor
 from handlers.compensation import COUNTED
 from handlers.policy import Policy, Theme
-from handlers.pulse import team_pulse
+from handlers.pulse import pulse_ids, team_pulse
 from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.themes import themes_of
-from storage.models import Compensation, Employee, Feedback, Suggestion, Waiver
+from storage.models import (
+    Compensation,
+    Employee,
+    Feedback,
+    PulseAnswer,
+    Suggestion,
+    Waiver,
+)
 
 CENTS = Decimal("0.01")
 RULE = "rule:"  # an item opened for a waived rule: the rule's own text is its keyword
@@ -35,14 +43,60 @@ class ThemeVoices:
         return asdict(self)
 
 
-def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
-                 since: datetime, until: datetime) -> ThemeVoices:
+def _matcher(config: Policy, theme: str) -> Callable[[str], bool]:
     themes = ([Theme.model_construct(key=theme, names={}, keywords=[theme[len(RULE):]])]
               if theme.startswith(RULE) else [t for t in config.themes if t.key == theme])
+    return lambda text: bool(themes_of(text, themes))
 
-    def on_theme(text: str) -> bool:
-        return bool(themes_of(text, themes))
 
+def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
+                 since: datetime, until: datetime) -> ThemeVoices:
+    """A theme of the vocabulary is counted in the database from the tags its records
+    keep; an item's own waived rule (`rule:…`) is looked for in the texts."""
+    if theme.startswith(RULE):
+        return _searched(session, config, theme, team_id, since, until)
+    tagged = f"%|{theme}|%"
+    members = select(Employee.id).where(Employee.team_id == team_id)
+
+    def count(model: type[SQLModel], *where) -> int:
+        return int(session.exec(select(func.count()).select_from(model).where(
+            model.themes.like(tagged), *where)).one())
+
+    complaints, detractors = session.exec(select(
+        func.coalesce(func.sum(case((Feedback.kind == "complaint", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Feedback.kind == "nps", 1), else_=0)), 0)).where(
+        Feedback.team_id == team_id, Feedback.received_at >= since,
+        Feedback.received_at < until, Feedback.themes.like(tagged),
+        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6)))).one()
+    waivers = count(Waiver, Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+                    Waiver.occurred_at < until)
+    pulse = team_pulse(session, config, team_id, since, until)
+    mentions = count(Suggestion, Suggestion.employee_id.in_(members),
+                     Suggestion.created_at >= since, Suggestion.created_at < until) + (
+        count(PulseAnswer, PulseAnswer.pulse_id.in_(pulse_ids(team_id, since, until)))
+        if pulse.enps is not None else 0)  # pulse comments only where the pulse may show
+    voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
+    goodwill = _goodwill(session, config, theme, team_id, since, until)
+    return ThemeVoices(int(complaints), int(detractors), goodwill, waivers, mentions,
+                       voice.nps, pulse.enps)
+
+
+def _goodwill(session: Session, config: Policy, theme: str, team_id: int, since: datetime,
+              until: datetime) -> int:
+    """Compensation given for reasons on the theme (organisation currency, minor units)."""
+    on_theme = _matcher(config, theme)
+    members = select(Employee.id).where(Employee.team_id == team_id)
+    return int(sum(amount for amount, reason in session.exec(select(
+        Compensation.amount_minor, Compensation.reason).where(
+        Compensation.employee_id.in_(members), Compensation.status.in_(COUNTED),
+        Compensation.currency == config.organisation.currency,
+        Compensation.created_at >= since, Compensation.created_at < until)).all()
+        if on_theme(reason)))
+
+
+def _searched(session: Session, config: Policy, theme: str, team_id: int,
+              since: datetime, until: datetime) -> ThemeVoices:
+    on_theme = _matcher(config, theme)
     said = session.exec(select(Feedback.kind, Feedback.score, Feedback.text).where(
         Feedback.team_id == team_id, Feedback.received_at >= since,
         Feedback.received_at < until, Feedback.text != "",
@@ -52,12 +106,6 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
     detractors = sum(kind == "nps" and score <= 6 and on_theme(text)
                      for kind, score, text in said)
     members = select(Employee.id).where(Employee.team_id == team_id)
-    goodwill = sum(amount for amount, reason in session.exec(select(
-        Compensation.amount_minor, Compensation.reason).where(
-        Compensation.employee_id.in_(members), Compensation.status.in_(COUNTED),
-        Compensation.currency == config.organisation.currency,
-        Compensation.created_at >= since, Compensation.created_at < until)).all()
-        if on_theme(reason))
     waivers = sum(on_theme(" ".join(parts)) for parts in session.exec(select(
         Waiver.rule, Waiver.done_instead, Waiver.why).where(
         Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
@@ -68,8 +116,9 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         Suggestion.created_at < until)).all()
     mentions = sum(on_theme(text) for text in [*suggested, *pulse.comments])
     voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
-    return ThemeVoices(int(complaints), int(detractors), int(goodwill), int(waivers),
-                       int(mentions), voice.nps, pulse.enps)
+    return ThemeVoices(int(complaints), int(detractors),
+                       _goodwill(session, config, theme, team_id, since, until),
+                       int(waivers), int(mentions), voice.nps, pulse.enps)
 
 
 def losses(config: Policy, voices: ThemeVoices) -> tuple[Decimal, Decimal]:
@@ -81,3 +130,19 @@ def losses(config: Policy, voices: ThemeVoices) -> tuple[Decimal, Decimal]:
                  + voices.detractors * rules.detractor_value + from_minor(voices.goodwill_minor))
     staff = (voices.waivers + voices.staff_mentions) * rules.workaround_hours * rules.hourly_cost
     return customers.quantize(CENTS), staff.quantize(CENTS)
+
+
+def reporters(session: Session, config: Policy, theme: str, team_id: int, since: datetime,
+              until: datetime) -> list[int]:
+    """The team's people who waived a rule or made a suggestion on the theme."""
+    on_theme = _matcher(config, theme)
+    members = select(Employee.id).where(Employee.team_id == team_id)
+    waived = session.exec(select(Waiver.employee_id, Waiver.rule, Waiver.done_instead,
+                                 Waiver.why).where(
+        Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
+        Waiver.occurred_at < until)).all()
+    suggested = session.exec(select(Suggestion.employee_id, Suggestion.text).where(
+        Suggestion.employee_id.in_(members), Suggestion.created_at >= since,
+        Suggestion.created_at < until)).all()
+    return sorted({person for person, *texts in [*waived, *suggested]
+                   if on_theme(" ".join(texts))})

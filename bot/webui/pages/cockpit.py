@@ -3,6 +3,8 @@ mirror problems that hurt both, and the team's experience-council items, opened 
 moved on here as the same commands as in chat (supervisors see their own team; HR
 every team)."""
 
+from datetime import date
+
 from fastapi.responses import Response
 from sqlmodel import select
 
@@ -53,7 +55,7 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
     return render("cockpit.html", team=shown, teams=visible, month=month, report=report,
                   names=names, minimum=config.rituals.pulse.min_answers, items=items,
                   people=sorted(people, key=lambda pair: pair[0].name),
-                  steps=list(STEPS),
+                  steps={step: leaves for step, (leaves, _reaches) in STEPS.items()},
                   chart=charts.bar_chart("cockpit.mirror_chart", [
                       (names[theme.key][:14], min(theme.customers, theme.staff))
                       for theme in report.mirror[:8]]))
@@ -77,5 +79,14 @@ def council_step(form: CheckedForm, run: Run) -> Response:
     reference, step = REFERENCE.match(form.get("ref", "")), form.get("step")
     if reference is None or reference.group(1).upper() != "X" or step not in STEPS:
         raise PageError(400, "error.not_found")
-    reply, locale = run(CouncilStep(int(reference.group(2)), step, ""))
+    owner, due = form.get("owner", "").strip().removeprefix("@"), None
+    if owner and not HANDLE.match(f"@{owner}"):
+        raise PageError(400, "error.not_found")
+    if step == "start":
+        try:
+            due = date.fromisoformat(form.get("due", ""))
+        except ValueError:
+            raise PageError(400, "error.council_due") from None
+    reply, locale = run(CouncilStep(int(reference.group(2)), step, "", owner.lower() or None,
+                                    due))
     return done(f"/cockpit?team={as_id(form.get('team')) or ''}", reply, locale)

@@ -18,6 +18,7 @@ from handlers.reports.authority import authority_report
 from handlers.reports.fairness import fairness_report
 from handlers.reports.friction import DEFAULT_DAYS, friction_report
 from handlers.reports.recognition import recognition_report
+from handlers.reports.recovery import recovery_yield
 from handlers.reports.spend import spend_report
 
 router = page_router(supervisors_only=True)
@@ -41,7 +42,8 @@ Month = Annotated[str, Depends(chosen_month)]
 def compensation_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                       locale: Locale, render: Render) -> Response:
     report = spend_report(session, config, scope, month)
-    return render("compensation.html", report=report,
+    by_team, by_kind = recovery_yield(session, scope, *month_bounds(month, config.organisation.tz))
+    return render("compensation.html", report=report, by_team=by_team, by_kind=by_kind,
                   trend=charts.bar_chart("compensation.trend", [
                       (m[5:], spent) for m, spent in report.trend], currency=report.currency),
                   kinds=charts.bar_chart("compensation.kinds", [
