@@ -29,6 +29,13 @@ def insert_row(session: Session, row: Row) -> Row:
     return row
 
 
+def insert_values(session: Session, model: type[SQLModel], values: dict) -> int:
+    """INSERT a row given as column values (the columns' defaults fill the rest) in the
+    session's transaction; returns its id. No model object is built: on the command
+    path that costs more than the statement."""
+    return session.execute(_insert_returning_id(model.__table__), values).scalar_one()
+
+
 def dialect_insert(dialect: str):
     """The dialect's INSERT, which offers ON CONFLICT on both supported stores."""
     return {"postgresql": pg_insert, "sqlite": sqlite_insert}[dialect]
