@@ -32,10 +32,15 @@ CONFIG = parse_config({"catalog": DEMO_CATALOG, "roles": {"employee": {
     "per_incident_limit": "200", "daily_budget": "10000000", "monthly_budget": "10000000"}}})
 # (sender, command): a praise earns alice the 10 points the redemption then spends. Each
 # compensation is for another customer ({n}); one customer's would add up to one
-# incident over the limit, and to a request listing every earlier part.
+# incident over the limit, and to a request listing every earlier part. Compensations
+# come from CLERKS people in turn: a budget check reads the person's compensations of
+# the month, and thousands from one person would measure that, not the command path.
+CLERKS = 100
 MIX = [("wang", "praise @alice the customer wrote to thank her"),
-       ("alice", "comp 50 voucher #A{n} parcel late"),
+       ("clerk{k}", "comp 50 voucher #A{n} parcel late"),
        ("alice", "redeem coffee")]
+STAFF = DEMO_STAFF + "".join(f"clerk{k},Clerk {k},employee,Harbour Street Store,,wang,en\n"
+                             for k in range(CLERKS))
 FILLERS = 1000
 
 
@@ -82,8 +87,9 @@ def pipeline_rate(engine, commands: int) -> float:
     started = time.perf_counter()
     for n in range(commands):
         sender, line = MIX[n % len(MIX)]
-        command = parse(line.format(n=next(_SERIAL)))
-        reply, _ = execute(engine, CONFIG, "console", sender, command)
+        serial = next(_SERIAL)
+        command = parse(line.format(n=serial))
+        reply, _ = execute(engine, CONFIG, "console", sender.format(k=serial % CLERKS), command)
         assert reply.ok, reply
     return commands / (time.perf_counter() - started)
 
@@ -186,7 +192,7 @@ def measure(store: str, prefilled: int, commands: int, postgres: str, folder: Pa
         engine = make_engine(url)
         create_all(engine)
         with transaction(engine) as session:
-            import_csv(session, CONFIG, DEMO_STAFF)
+            import_csv(session, CONFIG, STAFF)
         prefill(engine, prefilled)
         pipeline_rate(engine, 300)  # warm caches and the connection pool
         pipeline = pipeline_rate(engine, commands)

@@ -126,6 +126,36 @@ def incident_parts(ctx: Context, employee: Employee, customer_ref: str,
         "since": ctx.now - timedelta(hours=hours)}).all()]
 
 
+# The person's spend today and this month and their earlier compensation of the same
+# incident, in one round trip over their rows since the earlier of the month's start
+# and the incident window's: what a compensation within authority needs to know.
+_GIVEN = _COMP.status.in_(COUNTED)
+_BUDGETS_AND_INCIDENT = select(
+    func.coalesce(func.sum(case((_GIVEN & (_COMP.created_at >= bindparam("day")),
+                                 _COMP.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(case((_GIVEN & (_COMP.created_at >= bindparam("month")),
+                                 _COMP.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(case(((func.lower(_COMP.customer_ref) == bindparam("ref"))
+                                 & (_COMP.created_at > bindparam("since")),
+                                 _COMP.amount_minor), else_=0)), 0),
+).where(_COMP.employee_id == bindparam("who"), _COMP.currency == bindparam("currency"),
+        _COMP.status.in_((*COUNTED, Status.PENDING)),
+        _COMP.created_at >= bindparam("earliest"))
+
+
+def budgets_and_incident(ctx: Context, employee: Employee,
+                         customer_ref: str) -> tuple[Usage, int]:
+    """What the person has given today and this month (in the organisation's currency),
+    and what the earlier parts of this incident came to (minor units)."""
+    day, month = _period_starts(ctx)
+    since = ctx.now - timedelta(hours=ctx.config.compensation.incident_window_hours)
+    today, this_month, earlier = ctx.session.execute(_BUDGETS_AND_INCIDENT, {
+        "day": day, "month": month, "since": since, "earliest": min(month, since),
+        "ref": customer_ref.lower() if customer_ref else None,
+        "currency": ctx.config.organisation.currency, "who": employee.id}).one()
+    return Usage(int(today), int(this_month)), int(earlier)
+
+
 def summarise(parts: list[tuple[int, int]], currency: str) -> str:
     """`2 × 180.00 CNY (C1, C2)`: the earlier parts, counted by amount."""
     counted = Counter(minor for _id, minor in parts)
@@ -134,11 +164,11 @@ def summarise(parts: list[tuple[int, int]], currency: str) -> str:
 
 
 def _over_authority(ctx: Context, employee: Employee, amount_minor: int,
-                    earlier_minor: int = 0) -> str | None:
+                    earlier_minor: int = 0, spent: Usage | None = None) -> str | None:
     """The first rule the amount breaks (`limit`, `incident`, `daily_budget`, … as in the
     message keys `comp.why.<rule>`, said to the requester, and `comp.why_theirs.<rule>`,
     said to the approver), or None when within authority. `earlier_minor` is what the
-    same incident has had already."""
+    same incident has had already; `spent`, the person's usage when already read."""
     authority = ctx.config.authority(employee.role)
     limit = to_minor(authority.per_incident_limit)
     if amount_minor > limit:
@@ -147,7 +177,7 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int,
         return "incident"
     if authority.daily_budget is None and authority.monthly_budget is None:
         spent = Usage(0, 0)
-    else:
+    elif spent is None:
         spent = usage(ctx, employee)
     if authority.daily_budget is not None and \
             spent.today_minor + amount_minor > to_minor(authority.daily_budget):
@@ -187,8 +217,10 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     if currency != ctx.config.organisation.currency:
         why = "currency"
     else:
-        parts = incident_parts(ctx, employee, command.customer_ref, currency)
-        why = _over_authority(ctx, employee, amount_minor, sum(m for _i, m in parts))
+        spent, earlier = budgets_and_incident(ctx, employee, command.customer_ref)
+        why = _over_authority(ctx, employee, amount_minor, earlier, spent)
+        if why == "incident":  # the approver is shown each earlier part
+            parts = incident_parts(ctx, employee, command.customer_ref, currency)
     record = dict(
         employee_id=employee.id, amount_minor=amount_minor, currency=currency,
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
