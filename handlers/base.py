@@ -14,7 +14,7 @@ from handlers.registry import DECIDABLE
 from storage.enums import PRIVILEGED
 from storage.errors import FrontlineError
 from storage.models import Delegation, Employee, Outbox, RequestEvent
-from storage.rows import transition
+from storage.rows import connection, transition
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def queue(session: Session, now: datetime, audience: str, key: str, params: dict
           actions: list[Action] | None = None, employee_id: int | None = None,
           team_id: int | None = None) -> None:
     """Write a notification to the outbox, in the caller's transaction."""
-    session.execute(_INSERT_OUTBOX, {
+    connection(session).execute(_INSERT_OUTBOX, {
         "audience": audience, "employee_id": employee_id, "team_id": team_id, "message_key": key,
         "params": params, "actions": [asdict(a) for a in actions or []], "created_at": now,
         "attempts": 0, "last_error": ""})

@@ -24,7 +24,7 @@ from handlers.calendar import day_start, month_start
 from handlers.registry import Command, OpenForm, decides, handles, verb
 from storage.enums import CompensationStatus as Status
 from storage.models import Compensation, Employee
-from storage.rows import insert_values
+from storage.rows import connection, insert_values
 
 COUNTED = (Status.SELF_AUTHORISED, Status.APPROVED)
 
@@ -149,7 +149,7 @@ def budgets_and_incident(ctx: Context, employee: Employee,
     and what the earlier parts of this incident came to (minor units)."""
     day, month = _period_starts(ctx)
     since = ctx.now - timedelta(hours=ctx.config.compensation.incident_window_hours)
-    today, this_month, earlier = ctx.session.execute(_BUDGETS_AND_INCIDENT, {
+    today, this_month, earlier = connection(ctx.session).execute(_BUDGETS_AND_INCIDENT, {
         "day": day, "month": month, "since": since, "earliest": min(month, since),
         "ref": customer_ref.lower() if customer_ref else None,
         "currency": ctx.config.organisation.currency, "who": employee.id}).one()
@@ -211,8 +211,9 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
     # Lock the employee's row so two compensations at once cannot both fit the budget
     # (PostgreSQL; SQLite transactions are serialised already). The sender is loaded.
     employee = ctx.actor
-    if ctx.session.get_bind().dialect.name != "sqlite":
-        ctx.session.execute(_LOCK_EMPLOYEE, {"who": employee.id})
+    core = connection(ctx.session)
+    if core.dialect.name != "sqlite":
+        core.execute(_LOCK_EMPLOYEE, {"who": employee.id})
     parts: list[tuple[int, int]] = []
     if currency != ctx.config.organisation.currency:
         why = "currency"

@@ -19,6 +19,7 @@ from handlers.registry import Command, OpenForm, Unparsed
 from storage.engine import transaction
 from storage.errors import FrontlineError
 from storage.models import ChatIdentity, CommandReceipt, Employee
+from storage.rows import connection
 
 T = TypeVar("T")
 registry.load()
@@ -132,7 +133,7 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             if check_only:
                 raise _RolledBack(reply, locale)
             if idempotency_key is not None:
-                session.execute(_INSERT_RECEIPT, {"key": idempotency_key,
+                connection(session).execute(_INSERT_RECEIPT, {"key": idempotency_key,
                                                   "reply": reply.to_dict(), "created_at": now})
             return reply, locale
     except _RolledBack as checked:

@@ -21,6 +21,7 @@ from points import ledger, redemptions
 from storage.enums import RedemptionStatus as Status
 from storage.enums import Role
 from storage.models import CatalogStock, Employee, Outbox, Redemption
+from storage.rows import connection
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def redeem(ctx: Context, command: Redeem) -> Reply:
         raise Refusal("refuse.insufficient_points", balance=short.balance,
                       cost=item.cost) from None
     ref = f"R{requested.id}"
-    ctx.session.execute(_ASK_OTHER_HR, {
+    connection(ctx.session).execute(_ASK_OTHER_HR, {
         "actor": ctx.actor.id, "now": ctx.now,
         "params": {"ref": ref, "who": ctx.actor.name, "item": item.key, "cost": item.cost},
         "actions": [asdict(action) for action in decision_actions(ref)]})

@@ -7,12 +7,23 @@ INSERT … RETURNING does that for a fraction of the cost of add() + flush().
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import Insert, Table, insert, update
+from sqlalchemy import Connection, Insert, Table, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+def connection(session: Session) -> Connection:
+    """The connection of the session's transaction, for Core statements: executed there
+    they skip the session's bookkeeping for each statement (Core statements neither
+    flush nor load objects, so nothing else changes)."""
+    transaction = session.get_transaction()
+    held = session.info.get("core_connection")
+    if held is None or held[0] is not transaction:
+        held = session.info["core_connection"] = (transaction, session.connection())
+    return held[1]
 
 
 @cache
@@ -33,7 +44,8 @@ def insert_values(session: Session, model: type[SQLModel], values: dict) -> int:
     """INSERT a row given as column values (the columns' defaults fill the rest) in the
     session's transaction; returns its id. No model object is built: on the command
     path that costs more than the statement."""
-    return session.execute(_insert_returning_id(model.__table__), values).scalar_one()
+    return connection(session).execute(_insert_returning_id(model.__table__),
+                                       values).scalar_one()
 
 
 def dialect_insert(dialect: str):
