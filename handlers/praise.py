@@ -16,7 +16,8 @@ from handlers.base import (
     Reply,
     decide_pending,
     decision_actions,
-    queue,
+    outbox_row,
+    queue_all,
 )
 from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb
@@ -88,12 +89,14 @@ def credit(session: Session, config: Policy, now: datetime, praise: Praise | Cre
     ledger.post(session, employee_id=employee.id, amount=points, reason=LedgerReason.PRAISE,
                 source_type="praise", source_id=praise.id, actor_id=actor_id,
                 idempotency_key=f"praise:{praise.id}:credit", now=now)
-    queue(session, now, "person", "notify.praise_credited", {
-        "ref": f"P{praise.id}", "points": points, "text": praise.text}, employee_id=employee.id)
-    queue(session, now, "all", "broadcast.praise", {
-        "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
-        "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
-        "recording_id": recording_id(praise)})
+    queue_all(session, [
+        outbox_row(now, "person", "notify.praise_credited", {
+            "ref": f"P{praise.id}", "points": points, "text": praise.text},
+            employee_id=employee.id),
+        outbox_row(now, "all", "broadcast.praise", {
+            "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
+            "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
+            "recording_id": recording_id(praise)})])
 
 
 def recording_id(praise: Praise | Credited) -> int | None:
