@@ -7,6 +7,7 @@ on an empty ledger and on one pre-filled with 1,000,000 entries.
 """
 
 import argparse
+import itertools
 import sqlite3
 import tempfile
 import time
@@ -24,11 +25,22 @@ from handlers.directory import import_csv
 from handlers.dispatch import execute
 from storage.engine import create_all, make_engine, transaction
 
-CONFIG = parse_config({"catalog": DEMO_CATALOG})
-# (sender, command): a praise earns alice the 10 points the redemption then spends.
+# Budgets large enough for thousands of compensations a day: each one is within
+# authority, as the raw driver's row is (self-authorised), and still checked against
+# the person's incident and budgets.
+CONFIG = parse_config({"catalog": DEMO_CATALOG, "roles": {"employee": {
+    "per_incident_limit": "200", "daily_budget": "10000000", "monthly_budget": "10000000"}}})
+# (sender, command): a praise earns alice the 10 points the redemption then spends. Each
+# compensation is for another customer ({n}); one customer's would add up to one
+# incident over the limit, and to a request listing every earlier part. Compensations
+# come from CLERKS people in turn: a budget check reads the person's compensations of
+# the month, and thousands from one person would measure that, not the command path.
+CLERKS = 100
 MIX = [("wang", "praise @alice the customer wrote to thank her"),
-       ("alice", "comp 50 voucher #A1 parcel late"),
+       ("clerk{k}", "comp 50 voucher #A{n} parcel late"),
        ("alice", "redeem coffee")]
+STAFF = DEMO_STAFF + "".join(f"clerk{k},Clerk {k},employee,Harbour Street Store,,wang,en\n"
+                             for k in range(CLERKS))
 FILLERS = 1000
 
 
@@ -68,11 +80,16 @@ def _mark(engine) -> str:
     return "?" if engine.dialect.name == "sqlite" else "%s"
 
 
+_SERIAL = itertools.count()  # customer references, unique across runs
+
+
 def pipeline_rate(engine, commands: int) -> float:
     started = time.perf_counter()
     for n in range(commands):
         sender, line = MIX[n % len(MIX)]
-        reply, _ = execute(engine, CONFIG, "console", sender, parse(line))
+        serial = next(_SERIAL)
+        command = parse(line.format(n=serial))
+        reply, _ = execute(engine, CONFIG, "console", sender.format(k=serial % CLERKS), command)
         assert reply.ok, reply
     return commands / (time.perf_counter() - started)
 
@@ -175,7 +192,7 @@ def measure(store: str, prefilled: int, commands: int, postgres: str, folder: Pa
         engine = make_engine(url)
         create_all(engine)
         with transaction(engine) as session:
-            import_csv(session, CONFIG, DEMO_STAFF)
+            import_csv(session, CONFIG, STAFF)
         prefill(engine, prefilled)
         pipeline_rate(engine, 300)  # warm caches and the connection pool
         pipeline = pipeline_rate(engine, commands)

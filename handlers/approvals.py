@@ -3,9 +3,10 @@ reference letter names, and how it is decided, is declared by each kind's module
 (`@decides`); this module only routes to it."""
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import Select, bindparam, literal_column, select, union_all
 
 from handlers.base import PRIVILEGED, Context, Message, Reply, decision_actions
 from handlers.registry import DECIDABLE, Command, handles, verb, verb_alone
@@ -63,24 +64,34 @@ def described(ctx: Context, ref: str) -> dict[str, Any]:
             "since": ctx.local(getattr(record, kind.since)), **kind.describe(ctx, record)}
 
 
+@cache
+def _waiting(privileged: bool, letters: str) -> Select:
+    """Every kind's waiting records in one statement (built once per case): those naming
+    the person as approver, and for HR the ones any HR colleague decides."""
+    parts = []
+    for order, letter in enumerate(letters):
+        kind = DECIDABLE[letter]
+        table = kind.model.__table__
+        query = select(literal_column(str(order)).label("kind"), table.c.id.label("id"),
+                       table.c[kind.since].label("since")).where(
+            table.c.status == kind.awaiting)
+        if kind.approver_column is not None:
+            parts.append(query.where(table.c[kind.approver_column] == bindparam("me")))
+        elif privileged:
+            parts.append(query.where(table.c.employee_id != bindparam("me")))
+    waiting = union_all(*parts).subquery()
+    return select(waiting.c.kind, waiting.c.id).order_by(waiting.c.since, waiting.c.kind,
+                                                         waiting.c.id)
+
+
 def waiting_for(ctx: Context) -> list[str]:
     """References of every record waiting for this person's decision, oldest first:
     those naming them as approver, and for HR every one that any HR colleague decides
     (never their own)."""
-    me = ctx.actor.id
-    refs: list[tuple[object, str]] = []
-    for kind in DECIDABLE.values():
-        model = kind.model
-        query = select(model.id, getattr(model, kind.since)).where(model.status == kind.awaiting)
-        if kind.approver_column is not None:
-            query = query.where(getattr(model, kind.approver_column) == me)
-        elif ctx.actor.role in PRIVILEGED:
-            query = query.where(model.employee_id != me)
-        else:
-            continue
-        refs.extend((since, f"{kind.letter}{record_id}")
-                    for record_id, since in ctx.session.exec(query).all())
-    return [ref for _since, ref in sorted(refs, key=lambda pair: pair[0])]
+    letters = "".join(DECIDABLE)
+    rows = ctx.session.execute(_waiting(ctx.actor.role in PRIVILEGED, letters),
+                               {"me": ctx.actor.id}).all()
+    return [f"{letters[order]}{record_id}" for order, record_id in rows]
 
 
 @handles(Pending)

@@ -14,7 +14,7 @@ from handlers.registry import DECIDABLE
 from storage.enums import PRIVILEGED
 from storage.errors import FrontlineError
 from storage.models import Delegation, Employee, Outbox, RequestEvent
-from storage.rows import transition
+from storage.rows import connection, transition
 
 
 @dataclass(frozen=True)
@@ -178,10 +178,22 @@ def queue(session: Session, now: datetime, audience: str, key: str, params: dict
           actions: list[Action] | None = None, employee_id: int | None = None,
           team_id: int | None = None) -> None:
     """Write a notification to the outbox, in the caller's transaction."""
-    session.execute(_INSERT_OUTBOX, {
-        "audience": audience, "employee_id": employee_id, "team_id": team_id, "message_key": key,
-        "params": params, "actions": [asdict(a) for a in actions or []], "created_at": now,
-        "attempts": 0, "last_error": ""})
+    queue_all(session, [outbox_row(now, audience, key, params, actions, employee_id, team_id)])
+
+
+def outbox_row(now: datetime, audience: str, key: str, params: dict,
+               actions: list[Action] | None = None, employee_id: int | None = None,
+               team_id: int | None = None) -> dict:
+    """A notification as `queue_all` writes it."""
+    return {"audience": audience, "employee_id": employee_id, "team_id": team_id,
+            "message_key": key, "params": params,
+            "actions": [asdict(a) for a in actions or []], "created_at": now, "attempts": 0,
+            "last_error": ""}
+
+
+def queue_all(session: Session, rows: list[dict]) -> None:
+    """Write several notifications (`outbox_row`s) with one statement, in order."""
+    connection(session).execute(_INSERT_OUTBOX, rows[0] if len(rows) == 1 else rows)
 
 
 def check_decider(ctx: Context, requester_id: int, approver_id: int | None) -> None:

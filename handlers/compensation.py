@@ -24,7 +24,7 @@ from handlers.calendar import day_start, month_start
 from handlers.registry import Command, OpenForm, decides, handles, verb
 from storage.enums import CompensationStatus as Status
 from storage.models import Compensation, Employee
-from storage.rows import insert_row
+from storage.rows import connection, insert_values
 
 COUNTED = (Status.SELF_AUTHORISED, Status.APPROVED)
 
@@ -75,17 +75,22 @@ def _period_starts(ctx: Context) -> tuple[datetime, datetime]:
     return day_start(ctx.now, tz), month_start(ctx.now, tz)
 
 
+_COMP = Compensation.__table__.c  # Core columns: no ORM compilation on the command path
+_LOCK_EMPLOYEE = select(Employee.__table__.c.id).where(
+    Employee.__table__.c.id == bindparam("who")).with_for_update()
+
 # Today's and this month's spend in one round trip (today lies inside the month);
 # built once, since composing a statement costs more than running it.
 _SPENT = select(
-    func.coalesce(func.sum(case((Compensation.created_at >= bindparam("day"),
-                                 Compensation.amount_minor), else_=0)), 0),
-    func.coalesce(func.sum(Compensation.amount_minor), 0),
-).where(Compensation.status.in_(COUNTED), Compensation.created_at >= bindparam("month"),
-        Compensation.currency == bindparam("currency"))
-_SPENT_BY_EMPLOYEE = _SPENT.where(Compensation.employee_id == bindparam("who"))
-_SPENT_BY_TEAM = _SPENT.join(Employee, Employee.id == Compensation.employee_id).where(
-    Employee.team_id == bindparam("who"))
+    func.coalesce(func.sum(case((_COMP.created_at >= bindparam("day"),
+                                 _COMP.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(_COMP.amount_minor), 0),
+).where(_COMP.status.in_(COUNTED), _COMP.created_at >= bindparam("month"),
+        _COMP.currency == bindparam("currency"))
+_SPENT_BY_EMPLOYEE = _SPENT.where(_COMP.employee_id == bindparam("who"))
+_PEOPLE = Employee.__table__.c
+_SPENT_BY_TEAM = _SPENT.join(Employee.__table__, _PEOPLE.id == _COMP.employee_id).where(
+    _PEOPLE.team_id == bindparam("who"))
 
 
 def _spent(ctx: Context, query, who: int) -> Usage:
@@ -102,12 +107,12 @@ def usage(ctx: Context, employee: Employee) -> Usage:
 
 # The person's earlier compensation to one customer within the incident window, in one
 # currency: given, waiting or approved (a declined part was never given).
-_INCIDENT = select(Compensation.id, Compensation.amount_minor).where(
-    Compensation.employee_id == bindparam("who"),
-    func.lower(Compensation.customer_ref) == bindparam("ref"),
-    Compensation.currency == bindparam("currency"),
-    Compensation.status.in_((*COUNTED, Status.PENDING)),
-    Compensation.created_at > bindparam("since")).order_by(Compensation.id)
+_INCIDENT = select(_COMP.id, _COMP.amount_minor).where(
+    _COMP.employee_id == bindparam("who"),
+    func.lower(_COMP.customer_ref) == bindparam("ref"),
+    _COMP.currency == bindparam("currency"),
+    _COMP.status.in_((*COUNTED, Status.PENDING)),
+    _COMP.created_at > bindparam("since")).order_by(_COMP.id)
 
 
 def incident_parts(ctx: Context, employee: Employee, customer_ref: str,
@@ -121,6 +126,36 @@ def incident_parts(ctx: Context, employee: Employee, customer_ref: str,
         "since": ctx.now - timedelta(hours=hours)}).all()]
 
 
+# The person's spend today and this month and their earlier compensation of the same
+# incident, in one round trip over their rows since the earlier of the month's start
+# and the incident window's: what a compensation within authority needs to know.
+_GIVEN = _COMP.status.in_(COUNTED)
+_BUDGETS_AND_INCIDENT = select(
+    func.coalesce(func.sum(case((_GIVEN & (_COMP.created_at >= bindparam("day")),
+                                 _COMP.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(case((_GIVEN & (_COMP.created_at >= bindparam("month")),
+                                 _COMP.amount_minor), else_=0)), 0),
+    func.coalesce(func.sum(case(((func.lower(_COMP.customer_ref) == bindparam("ref"))
+                                 & (_COMP.created_at > bindparam("since")),
+                                 _COMP.amount_minor), else_=0)), 0),
+).where(_COMP.employee_id == bindparam("who"), _COMP.currency == bindparam("currency"),
+        _COMP.status.in_((*COUNTED, Status.PENDING)),
+        _COMP.created_at >= bindparam("earliest"))
+
+
+def budgets_and_incident(ctx: Context, employee: Employee,
+                         customer_ref: str) -> tuple[Usage, int]:
+    """What the person has given today and this month (in the organisation's currency),
+    and what the earlier parts of this incident came to (minor units)."""
+    day, month = _period_starts(ctx)
+    since = ctx.now - timedelta(hours=ctx.config.compensation.incident_window_hours)
+    today, this_month, earlier = connection(ctx.session).execute(_BUDGETS_AND_INCIDENT, {
+        "day": day, "month": month, "since": since, "earliest": min(month, since),
+        "ref": customer_ref.lower() if customer_ref else None,
+        "currency": ctx.config.organisation.currency, "who": employee.id}).one()
+    return Usage(int(today), int(this_month)), int(earlier)
+
+
 def summarise(parts: list[tuple[int, int]], currency: str) -> str:
     """`2 × 180.00 CNY (C1, C2)`: the earlier parts, counted by amount."""
     counted = Counter(minor for _id, minor in parts)
@@ -129,11 +164,11 @@ def summarise(parts: list[tuple[int, int]], currency: str) -> str:
 
 
 def _over_authority(ctx: Context, employee: Employee, amount_minor: int,
-                    earlier_minor: int = 0) -> str | None:
+                    earlier_minor: int = 0, spent: Usage | None = None) -> str | None:
     """The first rule the amount breaks (`limit`, `incident`, `daily_budget`, … as in the
     message keys `comp.why.<rule>`, said to the requester, and `comp.why_theirs.<rule>`,
     said to the approver), or None when within authority. `earlier_minor` is what the
-    same incident has had already."""
+    same incident has had already; `spent`, the person's usage when already read."""
     authority = ctx.config.authority(employee.role)
     limit = to_minor(authority.per_incident_limit)
     if amount_minor > limit:
@@ -142,7 +177,7 @@ def _over_authority(ctx: Context, employee: Employee, amount_minor: int,
         return "incident"
     if authority.daily_budget is None and authority.monthly_budget is None:
         spent = Usage(0, 0)
-    else:
+    elif spent is None:
         spent = usage(ctx, employee)
     if authority.daily_budget is not None and \
             spent.today_minor + amount_minor > to_minor(authority.daily_budget):
@@ -174,31 +209,34 @@ FORM = forms.declare(forms.Form("comp", (
 def compensate(ctx: Context, command: Compensate) -> Reply:
     amount_minor, currency = checked_money(ctx, command.amount, command.currency)
     # Lock the employee's row so two compensations at once cannot both fit the budget
-    # (PostgreSQL; SQLite transactions are serialised already).
-    employee = ctx.session.exec(
-        select(Employee).where(Employee.id == ctx.actor.id).with_for_update()).one()
+    # (PostgreSQL; SQLite transactions are serialised already). The sender is loaded.
+    employee = ctx.actor
+    core = connection(ctx.session)
+    if core.dialect.name != "sqlite":
+        core.execute(_LOCK_EMPLOYEE, {"who": employee.id})
     parts: list[tuple[int, int]] = []
     if currency != ctx.config.organisation.currency:
         why = "currency"
     else:
-        parts = incident_parts(ctx, employee, command.customer_ref, currency)
-        why = _over_authority(ctx, employee, amount_minor, sum(m for _i, m in parts))
-    record = Compensation(
+        spent, earlier = budgets_and_incident(ctx, employee, command.customer_ref)
+        why = _over_authority(ctx, employee, amount_minor, earlier, spent)
+        if why == "incident":  # the approver is shown each earlier part
+            parts = incident_parts(ctx, employee, command.customer_ref, currency)
+    record = dict(
         employee_id=employee.id, amount_minor=amount_minor, currency=currency,
         kind=command.kind, customer_ref=command.customer_ref, reason=command.reason,
         status=Status.SELF_AUTHORISED if why is None else Status.PENDING, created_at=ctx.now)
     org_currency = ctx.config.organisation.currency
     limit = money(to_minor(ctx.config.authority(employee.role).per_incident_limit), org_currency)
     if why is None:
-        insert_row(ctx.session, record)
-        return Reply.of("comp.recorded", ref=f"C{record.id}", amount=money(amount_minor, currency),
+        ref = f"C{insert_values(ctx.session, Compensation, record)}"
+        return Reply.of("comp.recorded", ref=ref, amount=money(amount_minor, currency),
                         kind_key=f"kind.{command.kind}", limit=limit)
     approver = ctx.approver_for(employee)
-    record.approver_id = approver.id
-    insert_row(ctx.session, record)
+    ref = f"C{insert_values(ctx.session, Compensation, {**record, 'approver_id': approver.id})}"
     spent = usage(ctx, employee)
     details = dict(
-        ref=f"C{record.id}", who=employee.name, amount=money(amount_minor, currency),
+        ref=ref, who=employee.name, amount=money(amount_minor, currency),
         kind_key=f"kind.{command.kind}", reason=command.reason,
         customer_ref=command.customer_ref or "-", why_key=f"comp.why_theirs.{why}",
         limit=limit, month_used=money(spent.month_minor, org_currency))
@@ -206,12 +244,11 @@ def compensate(ctx: Context, command: Compensate) -> Reply:
         details.update(earlier=summarise(parts, currency), total=money(
             amount_minor + sum(m for _i, m in parts), currency),
             hours=ctx.config.compensation.incident_window_hours)
-        ctx.notify(approver.id, "notify.comp_request_incident",
-                   decision_actions(f"C{record.id}"), **details)
-    else:
-        ctx.notify(approver.id, "notify.comp_request", decision_actions(f"C{record.id}"),
+        ctx.notify(approver.id, "notify.comp_request_incident", decision_actions(ref),
                    **details)
-    return Reply.of("comp.pending", ref=f"C{record.id}", amount=money(amount_minor, currency),
+    else:
+        ctx.notify(approver.id, "notify.comp_request", decision_actions(ref), **details)
+    return Reply.of("comp.pending", ref=ref, amount=money(amount_minor, currency),
                     approver=approver.name, why_key=f"comp.why.{why}")
 
 

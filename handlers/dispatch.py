@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -19,6 +19,7 @@ from handlers.registry import Command, OpenForm, Unparsed
 from storage.engine import transaction
 from storage.errors import FrontlineError
 from storage.models import ChatIdentity, CommandReceipt, Employee
+from storage.rows import connection
 
 T = TypeVar("T")
 registry.load()
@@ -28,16 +29,43 @@ registry.load()
 _BY_IDENTITY = select(Employee).join(ChatIdentity).where(
     ChatIdentity.platform == bindparam("platform"),
     ChatIdentity.platform_user_id == bindparam("user_id"), Employee.active)
+# The sender and the receipt of an earlier run of the command, in one round trip.
+_RECEIPT = select(CommandReceipt.reply).where(
+    CommandReceipt.key == bindparam("key")).scalar_subquery()
+_SENDER_AND_RECEIPT = {
+    "handle": ACTIVE_BY_HANDLE.add_columns(_RECEIPT),
+    "identity": _BY_IDENTITY.add_columns(_RECEIPT)}
+_INSERT_RECEIPT = insert(CommandReceipt.__table__)
 
 
 def find_sender(session: Session, platform: str, user_id: str) -> Employee | None:
     """The active employee behind a chat user id (the local console and the web console
     name people by their directory handle). An id no store could hold names nobody."""
+    return _sender_and_receipt(session, platform, user_id, None)[0]
+
+
+def _sender_and_receipt(session: Session, platform: str, user_id: str, key: str | None,
+                        ) -> tuple[Employee | None, dict | None]:
+    """The sender (as `find_sender`) and the stored reply of the command's earlier run
+    under `key`, if there was one."""
     if not limits.storable(user_id) or len(user_id) > limits.ID:
-        return None
+        return None, _receipt(session, key)
     if platform in ("console", "web"):
-        return session.exec(ACTIVE_BY_HANDLE, params={"handle": user_id.lower()}).first()
-    return session.exec(_BY_IDENTITY, params={"platform": platform, "user_id": user_id}).first()
+        query, params = _SENDER_AND_RECEIPT["handle"], {"handle": user_id.lower()}
+    else:
+        query, params = _SENDER_AND_RECEIPT["identity"], {"platform": platform,
+                                                          "user_id": user_id}
+    found = session.execute(query, {**params, "key": key}).first()
+    if found is None:  # nobody registered (e.g. `link`): the receipt on its own
+        return None, _receipt(session, key)
+    return found[0], found[1]
+
+
+def _receipt(session: Session, key: str | None) -> dict | None:
+    if key is None:
+        return None
+    receipt = session.get(CommandReceipt, key)
+    return None if receipt is None else receipt.reply
 
 
 class _RolledBack(FrontlineError):
@@ -88,13 +116,11 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
         limits.check_id(user_id)
         limits.check_id(idempotency_key)
         with transaction(engine) as session:
-            actor = find_sender(session, platform, user_id)
+            actor, receipt = _sender_and_receipt(session, platform, user_id, idempotency_key)
             locale = actor.locale if actor is not None else locale
             limits.check(command)
-            if idempotency_key is not None:
-                receipt = session.get(CommandReceipt, idempotency_key)
-                if receipt is not None:
-                    return Reply.from_dict(receipt.reply), locale
+            if receipt is not None:
+                return Reply.from_dict(receipt), locale
             if isinstance(command, LinkAccount):  # the one command for strangers
                 reply = link_account(session, platform, user_id, command.code, now)
             elif actor is None:
@@ -107,8 +133,8 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             if check_only:
                 raise _RolledBack(reply, locale)
             if idempotency_key is not None:
-                session.add(CommandReceipt(key=idempotency_key, reply=reply.to_dict(),
-                                           created_at=now))
+                connection(session).execute(_INSERT_RECEIPT, {"key": idempotency_key,
+                                                  "reply": reply.to_dict(), "created_at": now})
             return reply, locale
     except _RolledBack as checked:
         return checked.reply, checked.locale

@@ -4,7 +4,7 @@ count toward career steps."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import select
 
 from handlers.base import Context, Reply, decide_pending, decision_actions
@@ -123,9 +123,14 @@ def _decide(ctx: Context, kind: CaseKind, record_id: int, approve: bool, comment
     return Reply.of(f"case.{'approved' if approve else 'declined'}", ref=ref, points=points)
 
 
+# A person's improvement cases (accepted suggestions and confirmed major issues) as one
+# expression of the parameter `who`, for statements that read more at once.
+CASES = select(func.count()).select_from(Suggestion).where(
+    Suggestion.employee_id == bindparam("who"), Suggestion.status == CaseStatus.ACCEPTED
+).scalar_subquery() + select(func.count()).select_from(MajorIssue).where(
+    MajorIssue.employee_id == bindparam("who"), MajorIssue.status == CaseStatus.CONFIRMED
+).scalar_subquery()
+
+
 def improvement_cases(ctx: Context, employee_id: int) -> int:
-    accepted = ctx.session.exec(select(func.count()).select_from(Suggestion).where(
-        Suggestion.employee_id == employee_id, Suggestion.status == CaseStatus.ACCEPTED)).one()
-    confirmed = ctx.session.exec(select(func.count()).select_from(MajorIssue).where(
-        MajorIssue.employee_id == employee_id, MajorIssue.status == CaseStatus.CONFIRMED)).one()
-    return int(accepted) + int(confirmed)
+    return int(ctx.session.execute(select(CASES), {"who": employee_id}).scalar_one())

@@ -4,6 +4,7 @@ supervisor confirms it when the employee submits it; broadcast to all staff."""
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -15,7 +16,8 @@ from handlers.base import (
     Reply,
     decide_pending,
     decision_actions,
-    queue,
+    outbox_row,
+    queue_all,
 )
 from handlers.policy import Policy
 from handlers.registry import Command, decides, handles, verb
@@ -23,7 +25,7 @@ from handlers.words import leading_handle, reference, require
 from points import ledger
 from storage.enums import LedgerReason, PraiseStatus, Role
 from storage.models import Employee, Praise, Recording, TouchingMark
-from storage.rows import insert_row
+from storage.rows import insert_row, insert_values
 
 LOGGERS = (Role.SUPERVISOR, *PRIVILEGED)
 
@@ -72,22 +74,32 @@ def parse_touching(rest: list[str]) -> Touching:
     return Touching(reference(rest[0], "P")[1])
 
 
-def credit(session: Session, config: Policy, now: datetime, praise: Praise, employee: Employee,
-           actor_id: int | None) -> None:
+class Credited(NamedTuple):
+    """What crediting needs of a praise just written, without loading it back."""
+
+    id: int
+    text: str
+    attachment_ref: str
+
+
+def credit(session: Session, config: Policy, now: datetime, praise: Praise | Credited,
+           employee: Employee, actor_id: int | None) -> None:
     """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
     points = config.points.praise
     ledger.post(session, employee_id=employee.id, amount=points, reason=LedgerReason.PRAISE,
                 source_type="praise", source_id=praise.id, actor_id=actor_id,
                 idempotency_key=f"praise:{praise.id}:credit", now=now)
-    queue(session, now, "person", "notify.praise_credited", {
-        "ref": f"P{praise.id}", "points": points, "text": praise.text}, employee_id=employee.id)
-    queue(session, now, "all", "broadcast.praise", {
-        "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
-        "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
-        "recording_id": recording_id(praise)})
+    queue_all(session, [
+        outbox_row(now, "person", "notify.praise_credited", {
+            "ref": f"P{praise.id}", "points": points, "text": praise.text},
+            employee_id=employee.id),
+        outbox_row(now, "all", "broadcast.praise", {
+            "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
+            "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
+            "recording_id": recording_id(praise)})])
 
 
-def recording_id(praise: Praise) -> int | None:
+def recording_id(praise: Praise | Credited) -> int | None:
     """The kept recording a broadcast can post again, when the praise has one."""
     ref = praise.attachment_ref or ""
     return int(ref.split(":", 1)[1]) if ref.startswith("recording:") else None
@@ -113,29 +125,30 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
         raise Refusal("refuse.self_praise")
     if ctx.actor.role not in LOGGERS:
         raise Refusal("refuse.role")
-    praise = Praise(employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
-                    source="logged", status=PraiseStatus.CREDITED, logged_by_id=ctx.actor.id,
-                    created_at=ctx.now, decided_at=ctx.now)
-    insert_row(ctx.session, praise)
+    praise_id = insert_values(ctx.session, Praise, dict(
+        employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
+        source="logged", status=PraiseStatus.CREDITED, logged_by_id=ctx.actor.id,
+        created_at=ctx.now, decided_at=ctx.now))
+    attachment = command.attachment
     if command.recording is not None:
-        _keep(ctx, praise, command.recording)
-    credit(ctx.session, ctx.config, ctx.now, praise, employee, ctx.actor.id)
-    return Reply.of("praise.logged", ref=f"P{praise.id}", who=employee.name,
+        attachment = _keep(ctx, praise_id, command.recording)
+    credit(ctx.session, ctx.config, ctx.now, Credited(praise_id, command.text, attachment),
+           employee, ctx.actor.id)
+    return Reply.of("praise.logged", ref=f"P{praise_id}", who=employee.name,
                     points=ctx.config.points.praise)
 
 
 def _submit(ctx: Context, command: PraiseLog) -> Reply:
     approver = ctx.approver_for(ctx.actor)
-    praise = Praise(employee_id=ctx.actor.id, text=command.text,
-                    attachment_ref=command.attachment, source="submitted",
-                    status=PraiseStatus.PENDING,
-                    logged_by_id=ctx.actor.id, approver_id=approver.id, created_at=ctx.now)
-    insert_row(ctx.session, praise)
+    praise_id = insert_values(ctx.session, Praise, dict(
+        employee_id=ctx.actor.id, text=command.text, attachment_ref=command.attachment,
+        source="submitted", status=PraiseStatus.PENDING, logged_by_id=ctx.actor.id,
+        approver_id=approver.id, created_at=ctx.now))
     if command.recording is not None:
-        _keep(ctx, praise, command.recording)
-    ctx.notify(approver.id, "notify.praise_confirm", decision_actions(f"P{praise.id}"),
-               ref=f"P{praise.id}", who=ctx.actor.name, text=command.text)
-    return Reply.of("praise.submitted", ref=f"P{praise.id}", approver=approver.name)
+        _keep(ctx, praise_id, command.recording)
+    ctx.notify(approver.id, "notify.praise_confirm", decision_actions(f"P{praise_id}"),
+               ref=f"P{praise_id}", who=ctx.actor.name, text=command.text)
+    return Reply.of("praise.submitted", ref=f"P{praise_id}", approver=approver.name)
 
 
 @decides("P", Praise, describe=lambda ctx, praise: {"text": praise.text})
@@ -182,14 +195,16 @@ def attach_recording(ctx: Context, command: AttachRecording) -> Reply:
         .order_by(Praise.id.desc())).first()
     if praise is None:
         raise Refusal("refuse.no_recent_praise")
-    _keep(ctx, praise, command)
+    praise.attachment_ref = _keep(ctx, praise.id, command)
     return Reply.of("praise.recording_kept", ref=f"P{praise.id}")
 
 
-def _keep(ctx: Context, praise: Praise, recording: AttachRecording) -> None:
+def _keep(ctx: Context, praise_id: int, recording: AttachRecording) -> str:
+    """Keep the recording with the praise; returns the praise's new attachment_ref."""
     kept = insert_row(ctx.session, Recording(
-        praise_id=praise.id, content_type=recording.content_type, data=recording.data,
+        praise_id=praise_id, content_type=recording.content_type, data=recording.data,
         source=recording.source, created_at=ctx.now))
-    praise.attachment_ref = f"recording:{kept.id}"
-    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
-        attachment_ref=praise.attachment_ref))
+    ref = f"recording:{kept.id}"
+    ctx.session.execute(update(Praise).where(Praise.id == praise_id).values(
+        attachment_ref=ref))
+    return ref

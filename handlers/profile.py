@@ -2,17 +2,15 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import bindparam, func, select
 
 from handlers import approvals, compensation, improvements
 from handlers.base import Context, Message, Reply, money
 from handlers.registry import Command, handles, verb, verb_alone
 from handlers.reports.board import BoardMonth, board, current_month
 from handlers.words import languages, require
-from points import ledger
 from storage.enums import WaiverStatus
-from storage.models import Employee, Team, Waiver
+from storage.models import Employee, PointsAccount, Team, Waiver
 
 
 @dataclass(frozen=True)
@@ -36,20 +34,29 @@ def parse_lang(rest: list[str]) -> SetLanguage:
     return SetLanguage(languages()[rest[0].lower()])
 
 
+# The person's team, points, improvement cases and open waivers in one round trip.
+_SUMMARY = select(
+    select(Team.name).where(Team.id == bindparam("team")).scalar_subquery(),
+    select(PointsAccount.balance).where(
+        PointsAccount.employee_id == bindparam("who")).scalar_subquery(),
+    improvements.CASES,
+    select(func.count()).select_from(Waiver).where(
+        Waiver.employee_id == bindparam("who"),
+        Waiver.status == WaiverStatus.OPEN).scalar_subquery())
+
+
 @handles(Me)
 def me(ctx: Context, command: Me | None = None) -> Reply:
     actor = ctx.actor
-    team = ctx.session.get(Team, actor.team_id) if actor.team_id else None
+    team, balance, cases, open_waivers = ctx.session.execute(
+        _SUMMARY, {"team": actor.team_id, "who": actor.id}).one()
     authority = compensation.authority_summary(ctx, actor)
-    cases = improvements.improvement_cases(ctx, actor.id)
     needed = ctx.config.points.career_improvement_cases
-    open_waivers = ctx.session.exec(select(func.count()).select_from(Waiver).where(
-        Waiver.employee_id == actor.id, Waiver.status == WaiverStatus.OPEN)).one()
     reply = Reply.of(
         "me.summary", name=actor.name, role_key=f"role.{actor.role}",
-        team=team.name if team else "-", limit=authority["limit"], today=authority["today"],
-        month=authority["month"], balance=ledger.balance(ctx.session, actor.id),
-        cases=cases, needed=needed,
+        team=team or "-", limit=authority["limit"], today=authority["today"],
+        month=authority["month"], balance=balance or 0,
+        cases=int(cases), needed=needed,
         career_key="me.career_met" if cases >= needed else "me.career_not_met",
         waivers=int(open_waivers), pending=len(approvals.waiting_for(ctx)))
     months = board(ctx.session, ctx.config, actor.id, current_month(ctx.config, ctx.now), 3)

@@ -11,7 +11,7 @@ however many debits arrive at once; the CHECK constraint is the backstop.
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, event, func, select, update
 from sqlmodel import Session
@@ -19,7 +19,7 @@ from sqlmodel import Session
 from storage.enums import LedgerReason
 from storage.errors import FrontlineError
 from storage.models import Employee, LedgerEntry, PointsAccount
-from storage.rows import dialect_insert
+from storage.rows import connection, dialect_insert
 
 
 class InsufficientPoints(FrontlineError):
@@ -70,7 +70,19 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(add_entry, credit, debit, undo)
 
 
-def post(
+class Posted(NamedTuple):
+    entry_id: int | None  # None: an entry with this idempotency key existed already
+    balance: int  # the account's balance afterwards
+
+
+def post(session: Session, **entry: Any) -> int | None:
+    """Append one entry and move the balance. Returns the entry id, or None when an
+    entry with this idempotency key already exists (nothing changes then); the
+    keywords are those of `post_with_balance`."""
+    return post_with_balance(session, **entry).entry_id
+
+
+def post_with_balance(
     session: Session,
     *,
     employee_id: int,
@@ -83,34 +95,37 @@ def post(
     now: datetime,
     reverses_id: int | None = None,
     note: str = "",
-) -> int | None:
-    """Append one entry and move the balance. Returns the entry id, or None when an
-    entry with this idempotency key already exists (nothing changes then).
+) -> Posted:
+    """Append one entry and move the balance; returns the entry id (None when an entry
+    with this idempotency key already exists: nothing changes then) and the balance
+    it leaves, which saves reading it back.
 
     Raises InsufficientPoints for a debit the balance does not cover; the caller's
     transaction must then be rolled back.
     """
-    statements = _statements(session.get_bind().dialect.name)
+    core = connection(session)
+    statements = _statements(core.dialect.name)
     # The balance moves first (locking the account row) so the entry can carry the
     # balance it leaves; a repeated key then finds its entry and moves it back.
     move = {"account": employee_id, "amount": abs(amount)}
     if amount >= 0:
-        balance_after = session.execute(statements.credit, move).scalar_one()
+        balance_after = core.execute(statements.credit, move).scalar_one()
     else:
-        balance_after = session.execute(statements.debit, move).scalar_one_or_none()
+        balance_after = core.execute(statements.debit, move).scalar_one_or_none()
         if balance_after is None:
             if _posted(session, idempotency_key):
-                return None
+                return Posted(None, balance(session, employee_id))
             raise InsufficientPoints(balance(session, employee_id), -amount)
-    entry_id = session.execute(statements.add_entry, dict(
+    entry_id = core.execute(statements.add_entry, dict(
         idempotency_key=idempotency_key, employee_id=employee_id, amount=amount,
         balance_after=balance_after, reason=reason, source_type=source_type,
         source_id=source_id, actor_id=actor_id, reverses_id=reverses_id, note=note,
         created_at=now,
     )).scalar_one_or_none()
     if entry_id is None:
-        session.execute(statements.undo, {"account": employee_id, "amount": amount})
-    return entry_id
+        core.execute(statements.undo, {"account": employee_id, "amount": amount})
+        return Posted(None, balance_after - amount)
+    return Posted(entry_id, balance_after)
 
 
 _POSTED = select(LedgerEntry.id).where(LedgerEntry.idempotency_key == bindparam("key"))

@@ -5,6 +5,7 @@ is taken the same way, with a conditional update, so neither points nor stock ca
 be over-spent."""
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import Session, select
@@ -14,7 +15,7 @@ from storage.enums import LedgerReason
 from storage.enums import RedemptionStatus as Status
 from storage.errors import FrontlineError
 from storage.models import CatalogStock, LedgerEntry, Redemption
-from storage.rows import dialect_insert, insert_row, transition
+from storage.rows import dialect_insert, insert_values, transition
 
 
 class OutOfStock(FrontlineError):
@@ -44,8 +45,13 @@ def _debit_key(redemption_id: int) -> str:
     return f"redemption:{redemption_id}:debit"
 
 
+class Requested(NamedTuple):
+    id: int  # the redemption's
+    balance: int  # the points left after the debit
+
+
 def request(session: Session, *, employee_id: int, item_key: str, cost: int,
-            limited_stock: int | None, now: datetime) -> Redemption:
+            limited_stock: int | None, now: datetime) -> Requested:
     if limited_stock is not None:
         sync_stock(session, {item_key: limited_stock})
         taken = session.execute(
@@ -54,14 +60,14 @@ def request(session: Session, *, employee_id: int, item_key: str, cost: int,
             .values(remaining=CatalogStock.remaining - 1)).rowcount
         if taken != 1:
             raise OutOfStock(item_key)
-    redemption = Redemption(employee_id=employee_id, item_key=item_key, cost=cost,
-                            status=Status.PENDING, created_at=now)
-    insert_row(session, redemption)
-    ledger.post(
+    redemption_id = insert_values(session, Redemption, dict(
+        employee_id=employee_id, item_key=item_key, cost=cost, status=Status.PENDING,
+        created_at=now))
+    posted = ledger.post_with_balance(
         session, employee_id=employee_id, amount=-cost, reason=LedgerReason.REDEMPTION,
-        source_type="redemption", source_id=redemption.id, actor_id=employee_id,
-        idempotency_key=_debit_key(redemption.id), now=now)
-    return redemption
+        source_type="redemption", source_id=redemption_id, actor_id=employee_id,
+        idempotency_key=_debit_key(redemption_id), now=now)
+    return Requested(redemption_id, posted.balance)
 
 
 # What each outcome may follow: only a request still pending can be cancelled.

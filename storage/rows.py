@@ -8,12 +8,23 @@ from datetime import datetime
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import Insert, Table, insert, update
+from sqlalchemy import Connection, Insert, Table, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+def connection(session: Session) -> Connection:
+    """The connection of the session's transaction, for Core statements: executed there
+    they skip the session's bookkeeping for each statement (Core statements neither
+    flush nor load objects, so nothing else changes)."""
+    transaction = session.get_transaction()
+    held = session.info.get("core_connection")
+    if held is None or held[0] is not transaction:
+        held = session.info["core_connection"] = (transaction, session.connection())
+    return held[1]
 
 
 @cache
@@ -28,6 +39,14 @@ def insert_row(session: Session, row: Row) -> Row:
               if column.name != "id"}
     row.id = session.execute(_insert_returning_id(table), values).scalar_one()
     return row
+
+
+def insert_values(session: Session, model: type[SQLModel], values: dict) -> int:
+    """INSERT a row given as column values (the columns' defaults fill the rest) in the
+    session's transaction; returns its id. No model object is built: on the command
+    path that costs more than the statement."""
+    return connection(session).execute(_insert_returning_id(model.__table__),
+                                       values).scalar_one()
 
 
 def dialect_insert(dialect: str):

@@ -26,36 +26,45 @@ class BoardMonth:
     cases: int  # improvement cases accepted or confirmed by the end of the month
 
 
+def _month(config: Policy, employee_id: int, since: datetime, until: datetime) -> list:
+    """One month's figures as scalar subqueries, in BoardMonth's order (customers' first)."""
+    currency = config.organisation.currency
+    voice = [select(column).where(
+        Feedback.employee_id == employee_id, Feedback.received_at >= since,
+        Feedback.received_at < until).scalar_subquery() for column in COLUMNS]
+    praise = select(func.count()).select_from(Praise).where(
+        Praise.employee_id == employee_id, Praise.status == PraiseStatus.CREDITED,
+        Praise.created_at >= since, Praise.created_at < until).scalar_subquery()
+    given = [select(func.coalesce(func.sum(value), 0)).where(
+        Compensation.employee_id == employee_id, Compensation.created_at >= since,
+        Compensation.created_at < until, Compensation.status.in_(
+            (CompensationStatus.SELF_AUTHORISED, CompensationStatus.APPROVED))
+        ).scalar_subquery() for value in (
+            case((Compensation.status == CompensationStatus.SELF_AUTHORISED, 1), else_=0),
+            case((Compensation.status == CompensationStatus.APPROVED, 1), else_=0),
+            case((Compensation.currency == currency, Compensation.amount_minor), else_=0))]
+    cases = [select(func.count()).select_from(model).where(
+        model.employee_id == employee_id, model.status == status,
+        model.decided_at < until).scalar_subquery()
+        for model, status in ((Suggestion, CaseStatus.ACCEPTED),
+                              (MajorIssue, CaseStatus.CONFIRMED))]
+    return [*voice, praise, *given, *cases]
+
+
 def board(session: Session, config: Policy, employee_id: int, month: str,
           count: int) -> list[BoardMonth]:
-    """The `count` months ending with `month`, oldest first."""
-    tz, currency = config.organisation.tz, config.organisation.currency
+    """The `count` months ending with `month`, oldest first, in one round trip."""
+    shown = months_back(month, count)
+    columns = [column for name in shown for column in _month(
+        config, employee_id, *month_bounds(name, config.organisation.tz))]
+    values = [int(value or 0) for value in session.exec(select(*columns)).one()]
+    width, voiced = len(columns) // len(shown), len(COLUMNS)
     rows = []
-    for shown in months_back(month, count):
-        since, until = month_bounds(shown, tz)
-        voice = CustomerVoice(*(int(v) for v in session.exec(select(*COLUMNS).where(
-            Feedback.employee_id == employee_id, Feedback.received_at >= since,
-            Feedback.received_at < until)).one()))
-        praise = session.exec(select(func.count()).select_from(Praise).where(
-            Praise.employee_id == employee_id, Praise.status == PraiseStatus.CREDITED,
-            Praise.created_at >= since, Praise.created_at < until)).one()
-        within, above, given = session.exec(select(
-            func.coalesce(func.sum(case((Compensation.status == CompensationStatus.SELF_AUTHORISED,
-                                         1), else_=0)), 0),
-            func.coalesce(func.sum(case((Compensation.status == CompensationStatus.APPROVED,
-                                         1), else_=0)), 0),
-            func.coalesce(func.sum(case((Compensation.currency == currency,
-                                         Compensation.amount_minor), else_=0)), 0)).where(
-            Compensation.employee_id == employee_id, Compensation.created_at >= since,
-            Compensation.created_at < until, Compensation.status.in_(
-                (CompensationStatus.SELF_AUTHORISED, CompensationStatus.APPROVED)))).one()
-        cases = sum(int(session.exec(select(func.count()).select_from(model).where(
-            model.employee_id == employee_id, model.status == status,
-            model.decided_at < until)).one())
-            for model, status in ((Suggestion, CaseStatus.ACCEPTED),
-                                  (MajorIssue, CaseStatus.CONFIRMED)))
-        rows.append(BoardMonth(shown, voice, int(praise), int(within), int(above), int(given),
-                               cases))
+    for n, name in enumerate(shown):
+        row = values[n * width:(n + 1) * width]
+        praise, within, above, given, suggestions, issues = row[voiced:]
+        rows.append(BoardMonth(name, CustomerVoice(*row[:voiced]), praise, within, above,
+                               given, suggestions + issues))
     return rows
 
 
