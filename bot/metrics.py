@@ -29,6 +29,10 @@ ACK_ROUTES: Mapping[str, str] = {
     "/slack/events": "slack",
     "/telegram/webhook": "telegram",
     "/wecom/callback": "wecom",
+    "/api/messages": "teams",
+    "/dingtalk/robot": "dingtalk",
+    "/dingtalk/events": "dingtalk",
+    "/feishu/events": "feishu",
     "/api/praise": "praise_api",
     "/api/feedback": "feedback_api",
 }

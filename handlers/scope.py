@@ -22,6 +22,9 @@ class Scope:
     viewer: Employee | None
     employee_ids: frozenset[int] | None
     team_ids: frozenset[int] | None
+    # Fellow supervisors and HR on the viewer's team who do not report to them: in scope
+    # for the team's pages, but never shown signals about (signals go up, not across).
+    peers: frozenset[int] = frozenset()
 
     @property
     def everyone(self) -> bool:
@@ -43,10 +46,13 @@ def scope_of(session: Session, viewer: Employee | None) -> Scope:
         return Scope(viewer, None, None)
     if viewer.role == Role.SUPERVISOR:
         team = Employee.team_id == viewer.team_id if viewer.team_id else False
-        members = session.exec(select(Employee.id).where(
+        members = session.exec(select(Employee.id, Employee.role, Employee.supervisor_id).where(
             or_(team, Employee.supervisor_id == viewer.id))).all()
         teams = frozenset({viewer.team_id} if viewer.team_id else ())
-        return Scope(viewer, frozenset({viewer.id, *members}), teams)
+        peers = frozenset(person for person, role, supervisor in members
+                          if person != viewer.id and role != Role.EMPLOYEE
+                          and supervisor != viewer.id)
+        return Scope(viewer, frozenset({viewer.id, *(m[0] for m in members)}), teams, peers)
     return Scope(viewer, frozenset({viewer.id}), frozenset())
 
 

@@ -241,3 +241,18 @@ def test_the_signals_page_shows_who_to_coach(app, chat):
     assert 'href="/authority?month=2026-11"' in shown
     assert browser(app, chat, "bob").get(page).status_code == 403
     assert "has not used their authority" in browser(app, chat, "hana").get(page).text
+
+
+def test_a_fellow_supervisor_on_the_team_never_sees_signals_about_a_peer(chat):
+    with transaction(chat.engine) as session:  # yan leads Harbour Street Store beside wang
+        import_csv(session, chat.config, "handle,name,role,team,timezone,supervisor,locale\n"
+                   "yan,Yan Li,supervisor,Harbour Street Store,,,en\n")
+    for n, amount in enumerate((900, 990, 1000)):  # wang's own goodwill, just under his limit
+        chat.ok("wang", f"comp {amount} refund #W{n} care", now=chat.now + timedelta(days=n))
+    for n, amount in enumerate((180, 199, 200)):  # and alice's
+        chat.ok("alice", f"comp {amount} refund #N{n} care", now=chat.now + timedelta(days=n))
+    about = {refs: kind for kind, refs in signals(chat)}
+    assert len(about) == 2 and set(about.values()) == {"near_limit"}
+    alices = [refs for refs in about if refs in {r for _, r in signals(chat, "wang")}]
+    assert signals(chat, "yan") == [("near_limit", alices[0])]  # alice's, never wang's
+    assert len(signals(chat, "hana")) == 2

@@ -70,11 +70,12 @@ def month_signals(session: Session, config: Policy, month: str) -> list[Signal]:
 
 def visible(signals: list[Signal], scope: Scope) -> list[Signal]:
     """HR sees every signal; a supervisor those about the people in their care (never
-    one about themselves); nobody else any."""
+    one about themselves or about a fellow supervisor); nobody else any."""
     if scope.everyone:
         return signals
     me = scope.viewer.id if scope.viewer else None
-    return [s for s in signals if me not in s.about and any(scope.sees(p) for p in s.about)]
+    return [s for s in signals if me not in s.about and not scope.peers & set(s.about)
+            and any(scope.sees(p) for p in s.about)]
 
 
 def _name(people: dict[int, Employee], employee_id: int) -> str:
