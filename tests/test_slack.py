@@ -532,6 +532,7 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
     assert acked.status_code == 200
     assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
+    assert count(slack.engine, InboxItem) == 0  # nothing stored: the user sends it again
     deadline = time.monotonic() + 10
     while not slack.adapter.work.submit(lambda: None):  # the thread is free again
         assert time.monotonic() < deadline
@@ -572,4 +573,4 @@ def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
     finally:
         gate.set()
     assert answer["response_action"] == "errors" and "very busy" in answer["errors"]["amount"]
-    assert count(slack.engine, Compensation) == 0
+    assert count(slack.engine, Compensation) == 0 and count(slack.engine, InboxItem) == 0

@@ -332,6 +332,7 @@ def test_a_full_work_pool_answers_at_once_asking_to_send_it_again(wecom, fake):
         gate.set()
     assert "very busy" in wecom.reply_text(response)  # a passive reply, in the org's language
     assert count(wecom.engine, Praise) == 0 and wecom.told("WangFang") == []
+    assert count(wecom.engine, InboxItem) == 0  # nothing stored: it is sent again
 
 
 def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
