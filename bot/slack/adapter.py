@@ -60,6 +60,11 @@ def web_client(token: str, base_url: str) -> WebClient:
         ServerErrorRetryHandler(max_retry_count=2)])
 
 
+def _stored_part(request: dict) -> dict:
+    """A request as the inbox keeps it: without Slack's legacy verification token."""
+    return {name: value for name, value in request.items() if name != "token"}
+
+
 class SlackAdapter:
     def __init__(self, engine: Engine, config: Config, bot_token: str,
                  signing_secret: str = "") -> None:
@@ -155,7 +160,7 @@ class SlackAdapter:
     # --- slash command ---------------------------------------------------
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
         if self.inbox.accept(Event("command", command["trigger_id"]), "command",
-                             dict(command)):
+                             _stored_part(command)):
             ack()
         else:
             ack(text=self._busy(), response_type="ephemeral")
@@ -176,7 +181,7 @@ class SlackAdapter:
     # --- buttons ---------------------------------------------------------
     def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
         ack()
-        if not self.inbox.accept(self._button_event(body), "button", body):
+        if not self.inbox.accept(self._button_event(body), "button", _stored_part(body)):
             respond(text=self._busy(), response_type="ephemeral", replace_original=False)
 
     @staticmethod
