@@ -56,6 +56,7 @@ def slack_sink() -> FastAPI:
         return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "B1"}
 
     arrived = app.state.arrived = {}  # request number -> when its answer came
+    answers = app.state.answers = {}  # request number -> how many answers came
 
     @app.post("/respond")
     async def respond(request: Request):
@@ -66,6 +67,7 @@ def slack_sink() -> FastAPI:
     async def respond_to(number: int, request: Request):
         await request.body()
         arrived[number] = time.perf_counter()
+        answers[number] = answers.get(number, 0) + 1
         return {"ok": True}
 
     return app

@@ -1,5 +1,6 @@
 """A worker's hold on something only one worker may do at a time: an outbox
-notification while it sends it, or a named role such as the Telegram poller.
+notification while it sends it, an inbox request while it runs (bot/inbox.py), or
+a named role such as the Telegram poller.
 
 A claim is a conditional update that also counts the attempt; the attempt number
 it leaves is the claim's fencing token. Renewing, finishing and giving up are
@@ -38,6 +39,7 @@ class Lease:
     mine: Update  # the update that applies only while this claim is the current one
     lost: bool = False
     ended: bool = False
+    done: str = "delivered_at"  # the column `finish` sets when the work is done
     # renew (from the heartbeat too) and finish take turns, so a renewal can never
     # land after finish and stretch a failed notification's back-off to a lease
     _steps: threading.Lock = field(default_factory=threading.Lock)
@@ -59,7 +61,7 @@ class Lease:
             delay = min(RETRY_FIRST * 2 ** (self.attempt - 1), RETRY_MAX)
             values = dict(last_error=failed, claimed_until=self.now() + delay)
         else:
-            values = dict(delivered_at=self.now())
+            values = {self.done: self.now()}
         with self._steps, transaction(self.engine) as session:
             self.ended = True
             return session.execute(self.mine.values(**values)).rowcount == 1
@@ -81,18 +83,34 @@ def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
           length: timedelta) -> Lease | None:
     """Take one due notification for `length`; None when it is not due or another
     worker holds it."""
+    return claim_row(engine, Outbox, outbox_id, now, length)
+
+
+def claim_row(engine: Engine, table: type, row_id: int, now: Callable[[], datetime],
+              length: timedelta, done: str = "delivered_at") -> Lease | None:
+    """Take one row of a leased table (id, claimed_until, attempts and a `done`
+    moment) for `length`, if it is not done and nobody holds it."""
     moment = now()
     with transaction(engine) as session:
         attempt = session.execute(
-            update(Outbox).where(
-                Outbox.id == outbox_id, Outbox.delivered_at.is_(None),
-                or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < moment))
-            .values(claimed_until=moment + length, attempts=Outbox.attempts + 1)
-            .returning(Outbox.attempts)).scalar_one_or_none()
+            update(table).where(
+                table.id == row_id, getattr(table, done).is_(None),
+                or_(table.claimed_until.is_(None), table.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=table.attempts + 1)
+            .returning(table.attempts)).scalar_one_or_none()
     if attempt is None:
         return None
-    return Lease(engine, outbox_id, attempt, length, now, update(Outbox).where(
-        Outbox.id == outbox_id, Outbox.attempts == attempt, Outbox.delivered_at.is_(None)))
+    return held(engine, table, row_id, attempt, now, length, done)
+
+
+def held(engine: Engine, table: type, row_id: int, attempt: int,
+         now: Callable[[], datetime], length: timedelta, done: str = "delivered_at",
+         ) -> Lease:
+    """The lease a worker holds on a row it has just claimed as attempt `attempt`
+    (by `claim_row`, or by inserting it already claimed)."""
+    return Lease(engine, row_id, attempt, length, now, update(table).where(
+        table.id == row_id, table.attempts == attempt, getattr(table, done).is_(None)),
+        done=done)
 
 
 def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetime],

@@ -22,10 +22,23 @@ class WorkPool:
 
     def submit(self, work: Callable[[], None]) -> bool:
         """Queue `work`; False, without queueing it, when the pool is full."""
-        if not self._room.acquire(blocking=False):
-            self._overloaded()
-            return False
+        return self.reserve() and self.run_reserved(work)
 
+    def reserve(self, quiet: bool = False) -> bool:
+        """Take a place for work to come (False when full): what must be stored before
+        it is queued (bot/inbox.py) is stored only once it has a place."""
+        if self._room.acquire(blocking=False):
+            return True
+        if not quiet:
+            self._overloaded()
+        return False
+
+    def unreserve(self) -> None:
+        """Give back a place taken with `reserve` and not used."""
+        self._room.release()
+
+    def run_reserved(self, work: Callable[[], None]) -> bool:
+        """Queue `work` in a place taken with `reserve`; False when shutting down."""
         def run() -> None:
             try:
                 work()

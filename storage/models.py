@@ -514,3 +514,21 @@ class AccessToken(SQLModel, table=True):
     name: str = Field(primary_key=True, description="e.g. wecom:<corp id>:<agent id>")
     token: str
     expires_at: datetime = _when()
+
+
+class InboxItem(SQLModel, table=True):
+    """A request a platform sent and was acknowledged for, stored before the ack so
+    that it is run even if the worker that took it dies: claimed under a lease
+    (bot/outbox_lease.py), done once its command has run. The key is the request's
+    idempotency key, so a platform's retry of a stored request is not stored again."""
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    key: str = Field(unique=True, description="<platform>:<kind>:<id>")
+    platform: str
+    kind: str = Field(description="what the platform's runner does with the payload")
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _when()
+    claimed_until: datetime | None = _when(nullable=True)
+    attempts: int = 0
+    done_at: datetime | None = _when(nullable=True, index=True)
+    last_error: str = ""

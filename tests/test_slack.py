@@ -30,6 +30,7 @@ from storage.models import (
     ChatPost,
     CommandReceipt,
     Compensation,
+    InboxItem,
     Outbox,
     Praise,
     TouchingMark,
@@ -208,9 +209,13 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
     good = {"amount": "80", "kind": "voucher", "customer_ref": "#A1", "reason": "cake squashed"}
     assert slack.submit("alice", modal, good, view_id="V7").status_code == 200
     assert slack.submit("alice", modal, good, view_id="V7").status_code == 200  # retried
-    told = slack.fake.wait_for_calls("chat.postMessage", 2)  # after the ack: C2, twice
-    assert all("C2" in text_of(message) for message in told)
+    told = slack.fake.wait_for_calls("chat.postMessage", 1)  # after the ack: C2, once
+    assert "C2" in text_of(told[0])
     assert count(slack.engine, Compensation) == 2
+    stored = [item.key for item in rows(slack.engine, InboxItem)]
+    assert stored.count("slack:view:V7") == 1  # the retry was not stored again
+    slack.adapter.work.stop()  # all that was queued has run: still the one answer
+    assert len(slack.fake.sent("chat.postMessage")) == 1
     logged = rows(slack.engine, Compensation)[-1]
     assert (logged.amount_minor, logged.customer_ref) == (8000, "A1")
 
@@ -528,6 +533,7 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
     assert acked.status_code == 200
     assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
+    assert count(slack.engine, InboxItem) == 0  # nothing stored: the user sends it again
     deadline = time.monotonic() + 10
     while not slack.adapter.work.submit(lambda: None):  # the thread is free again
         assert time.monotonic() < deadline
@@ -548,9 +554,13 @@ def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
         assert count(slack.engine, Compensation) == 0  # the work waits behind the gate
     finally:
         gate.set()
-    slack.fake.wait_for_response(2)
+    slack.fake.wait_for_response(1)
+    slack.adapter.work.stop()  # all that was queued has run
     assert count(slack.engine, Compensation) == 1
-    assert all("C1" in r["text"] for r in slack.fake.responses)  # the repeat: the first reply
+    assert ["C1" in r["text"] for r in slack.fake.responses] == [True]  # answered once
+    stored = [item for item in rows(slack.engine, InboxItem)
+              if item.key == "slack:command:trig-retried"]
+    assert len(stored) == 1 and stored[0].done_at is not None  # stored once, done
 
 
 def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
@@ -564,4 +574,4 @@ def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
     finally:
         gate.set()
     assert answer["response_action"] == "errors" and "very busy" in answer["errors"]["amount"]
-    assert count(slack.engine, Compensation) == 0
+    assert count(slack.engine, Compensation) == 0 and count(slack.engine, InboxItem) == 0

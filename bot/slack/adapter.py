@@ -4,11 +4,13 @@ shortcut, reactions on praise posts, and the App Home tab.
 
 Every listener acks first and works after, so Slack always has its answer within
 3 s: the ack is the listener's return, in the thread that answers HTTP, and the
-work goes to a bounded pool (bot/work_pool.py) that answers through the
-response_url or chat.postMessage. When that pool is full, a slash command's ack
-asks the user to send it again, a button's answer says so, and an event is worked
-on at once rather than lost. A modal submission's answers are checked before the
-ack, since a field error must be the ack; its command runs after.
+work is stored in the durable inbox (bot/inbox.py) and runs on a bounded pool
+(bot/work_pool.py) that answers through the response_url or chat.postMessage; a
+worker that dies leaves what it had acknowledged to another. When that pool is
+full, nothing is stored: a slash command's ack asks the user to send it again, a
+button's answer says so, and an event is worked on at once rather than lost. A
+modal submission's answers are checked before the ack, since a field error must
+be the ack; its command runs after.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
 ids (trigger, view, action time, event id), so a retried request changes nothing; every
 event id is recorded once, so a retried event (an App Home opened) is acknowledged and
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -35,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
 from bot.slack import blocks
 from bot.slack.settings import PLATFORM
 from bot.work_pool import WorkPool
@@ -56,6 +60,11 @@ def web_client(token: str, base_url: str) -> WebClient:
         ServerErrorRetryHandler(max_retry_count=2)])
 
 
+def _stored_part(request: dict) -> dict:
+    """A request as the inbox keeps it: without Slack's legacy verification token."""
+    return {name: value for name, value in request.items() if name != "token"}
+
+
 class SlackAdapter:
     def __init__(self, engine: Engine, config: Config, bot_token: str,
                  signing_secret: str = "") -> None:
@@ -67,7 +76,8 @@ class SlackAdapter:
         # return is the response, so an ack never waits for a free listener thread
         self.app = App(client=self.client, signing_secret=signing_secret,
                        process_before_response=True)
-        self.work = WorkPool("slack-work", settings.work_threads, settings.work_queue)
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "slack-work", settings.work_threads, settings.work_queue), self._stored)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
         self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)
@@ -93,7 +103,33 @@ class SlackAdapter:
         bolt_request = to_bolt_request(request, await request.body())
         return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
 
+    @property
+    def work(self) -> WorkPool:
+        return self.inbox.pool
+
+    @work.setter
+    def work(self, pool: WorkPool) -> None:
+        self.inbox.pool = pool
+
     # --- helpers ---------------------------------------------------------
+    def _stored(self, kind: str, p: dict) -> None:
+        """Run a request from the inbox, rebuilt from what was stored of it."""
+        client = self.client
+        if kind == "command":
+            self._command(p, Respond(response_url=p.get("response_url")), client)
+        elif kind == "button":
+            self._button(p, Respond(response_url=p.get("response_url")), client)
+        elif kind == "form":
+            command, _problems = read_all(FORMS[p["form"]], p["answers"])
+            self._run_and_tell(p["user"], command, p["view_id"], client)
+        elif kind == "praise_form":
+            self._run_and_tell(p["user"], PraiseLog(p["text"], p["handle"], p["attachment"]),
+                               p["view_id"], client)
+        elif kind == "decline":
+            self._decline(p["user"], p["meta"], p["reason"], p["view_id"], client)
+        elif kind == "reaction":
+            self._reaction(p["body"], p["event"])
+
     def _busy(self) -> str:
         """Said without touching the database, which is what is overloaded."""
         return render_message(Message("busy.retry"),
@@ -123,7 +159,8 @@ class SlackAdapter:
 
     # --- slash command ---------------------------------------------------
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
-        if self._later(lambda: self._command(command, respond, client)):
+        if self.inbox.accept(Event("command", command["trigger_id"]), "command",
+                             _stored_part(command)):
             ack()
         else:
             ack(text=self._busy(), response_type="ephemeral")
@@ -144,8 +181,16 @@ class SlackAdapter:
     # --- buttons ---------------------------------------------------------
     def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
         ack()
-        if not self._later(lambda: self._button(body, respond, client)):
+        if not self.inbox.accept(self._button_event(body), "button", _stored_part(body)):
             respond(text=self._busy(), response_type="ephemeral", replace_original=False)
+
+    @staticmethod
+    def _button_event(body: dict) -> Event:
+        """A click, once: where the button was shown, when, by whom."""
+        container = body.get("container", {})
+        shown_in = container.get("message_ts") or container.get("view_id")
+        return Event("action", f"{shown_in}:{body['actions'][0]['action_ts']}:"
+                               f"{body['user']['id']}")
 
     def _button(self, body: dict, respond, client: WebClient) -> None:
         action, user = body["actions"][0], body["user"]["id"]
@@ -171,9 +216,7 @@ class SlackAdapter:
                 locale))
             return
         container = body.get("container", {})
-        shown_in = container.get("message_ts") or container.get("view_id")
-        reply, locale = self.inbound.run(
-            user, command, Event("action", f"{shown_in}:{action['action_ts']}:{user}"))
+        reply, locale = self.inbound.run(user, command, self._button_event(body))
         if reply.ok and isinstance(command, Decide) and in_message:
             self._mark_decided(client, body["channel"]["id"], container["message_ts"],
                                body["message"], reply, user, locale)
@@ -208,8 +251,8 @@ class SlackAdapter:
             ack(response_action="errors", errors={"reason": render_message(
                 Message("error.decline_reason"), self.inbound.locale(user))})
             return
-        self._ack_form(ack, "reason", lambda: self._decline(user, meta, reason, view["id"],
-                                                            client))
+        self._ack_form(ack, "reason", view["id"], "decline", dict(
+            user=user, meta=meta, reason=reason, view_id=view["id"]))
 
     def _decline(self, user: str, meta: dict, reason: str, view_id: str,
                  client: WebClient) -> None:
@@ -227,20 +270,21 @@ class SlackAdapter:
     # says, a refusal too, comes as a direct message.
     def on_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]
-        form = FORMS[view["callback_id"].split(":", 1)[1]]
-        command, problems = read_all(form, blocks.submitted(view))
+        name = view["callback_id"].split(":", 1)[1]
+        form = FORMS[name]
+        _command, problems = read_all(form, blocks.submitted(view))
         if problems:
             locale = self.inbound.locale(user)
             ack(response_action="errors", errors={
                 name: render_message(Message(key), locale) for name, key in problems.items()})
             return
-        self._ack_form(ack, form.fields[0].name,
-                       lambda: self._run_and_tell(user, command, view["id"], client))
+        self._ack_form(ack, form.fields[0].name, view["id"], "form", dict(
+            user=user, form=name, answers=blocks.submitted(view), view_id=view["id"]))
 
-    def _ack_form(self, ack, field: str, work: Callable[[], None]) -> None:
+    def _ack_form(self, ack, field: str, view_id: str, kind: str, payload: dict) -> None:
         """Close the modal and work after; when the pool is full, keep it open with a
         request to submit it again."""
-        if self.work.submit(work):
+        if self.inbox.accept(Event("view", view_id), kind, payload):
             ack()
         else:
             ack(response_action="errors", errors={field: self._busy()})
@@ -275,9 +319,9 @@ class SlackAdapter:
             ack(response_action="errors", errors={"text": render_message(
                 Message("error.text"), locale)})
             return
-        command = PraiseLog(text, handle, answers.get("attachment", ""))
-        self._ack_form(ack, "employee",
-                       lambda: self._run_and_tell(user, command, view["id"], client))
+        self._ack_form(ack, "employee", view["id"], "praise_form", dict(
+            user=user, text=text, handle=handle, attachment=answers.get("attachment", ""),
+            view_id=view["id"]))
 
     # --- events ----------------------------------------------------------
     def once_per_event(self, body: dict, next) -> BoltResponse | None:
@@ -291,7 +335,9 @@ class SlackAdapter:
 
     def on_reaction(self, ack, body: dict, event: dict) -> None:
         ack()
-        self._later(lambda: self._reaction(body, event), must_run=True)
+        if not self.inbox.accept(Event("reaction", body.get("event_id")), "reaction",
+                                 dict(body={"event_id": body.get("event_id")}, event=event)):
+            self._reaction(body, event)  # Slack would not send it again: now, then
 
     def _reaction(self, body: dict, event: dict) -> None:
         item = event.get("item", {})

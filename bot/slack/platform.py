@@ -26,13 +26,14 @@ class SlackPlatform(Platform):
         return self.adapter.router() if self.socket is None else None
 
     async def start(self) -> None:
+        self.adapter.inbox.start()
         if self.socket is not None:
             await asyncio.to_thread(self.socket.connect)
 
     async def stop(self) -> None:
         if self.socket is not None:
             await asyncio.to_thread(self.socket.close)
-        await asyncio.to_thread(self.adapter.work.stop)  # what was acknowledged is done
+        await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter.client, self.adapter.engine, self.adapter.config)

@@ -4,9 +4,11 @@ through channels.py).
 Text messages are commands; a template-card button click carries its command as
 the button key; a voice message right after a praise command becomes its
 recording. Every callback is checked (timestamp window, signature, corp id, safe
-XML), then acknowledged with an empty answer before any work: the work runs on a
-bounded pool and answers with message/send. When the pool is full the
-acknowledgement is a passive reply asking to send it again. Each callback carries
+XML), stored in the durable inbox (bot/inbox.py) and acknowledged with an empty
+answer before any work: the work runs on a bounded pool and answers with
+message/send, and a worker that dies leaves it to another. When the pool is full
+nothing is stored and the acknowledgement is a passive reply asking to send it
+again. Each callback carries
 an idempotency key (MsgId, or the event and its create time), so a retried
 callback never repeats an effect.
 """
@@ -14,6 +16,7 @@ callback never repeats an effect.
 import logging
 import time
 from collections.abc import Callable
+from xml.etree.ElementTree import Element, tostring
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
@@ -21,8 +24,9 @@ from sqlalchemy import Engine
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
 from bot.wecom.api import WeComApi
-from bot.wecom.crypto import CallbackError, WeComCrypto
+from bot.wecom.crypto import CallbackError, WeComCrypto, parse_xml
 from bot.wecom.settings import PLATFORM
 from bot.work_pool import WorkPool
 from handlers.base import Message
@@ -43,8 +47,17 @@ class WeComAdapter:
         self.settings = config.platforms.wecom
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.work = WorkPool("wecom-work", self.settings.work_threads,
-                             self.settings.work_queue)
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "wecom-work", self.settings.work_threads, self.settings.work_queue),
+            lambda _kind, stored: self._work(parse_xml(stored["xml"])))
+
+    @property
+    def work(self) -> WorkPool:
+        return self.inbox.pool
+
+    @work.setter
+    def work(self, pool: WorkPool) -> None:
+        self.inbox.pool = pool
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -80,13 +93,27 @@ class WeComAdapter:
         except CallbackError as error:
             log.warning("WeCom callback refused: %s", error)
             return Response(status_code=403)
-        if self.work.submit(lambda: self._work(inner)):
+        event = self._event(inner)
+        if event is None or self.inbox.accept(event, "callback", {
+                "xml": tostring(inner, encoding="unicode")}):
             return Response(content="", media_type="text/plain")  # the answer comes later
         user = inner.findtext("FromUserName") or ""
         busy = self._text_reply(user, render_message(
             Message("busy.retry"), self.config.organisation.default_locale))
         return Response(content=self.crypto.encrypt_reply(busy, timestamp, nonce),
                         media_type="application/xml")
+
+    @staticmethod
+    def _event(inner: Element) -> Event | None:
+        """The callback's idempotency, or None for one that asks for nothing."""
+        kind, user = inner.findtext("MsgType"), inner.findtext("FromUserName") or ""
+        if kind in ("text", "voice"):
+            return Event("msg", inner.findtext("MsgId"))
+        if kind == "event" and inner.findtext("Event") == "template_card_event":
+            return Event("card", f"{user}:{inner.findtext('TaskId')}:"
+                                 f"{inner.findtext('EventKey') or ''}:"
+                                 f"{inner.findtext('CreateTime')}")
+        return None
 
     def _work(self, inner) -> None:
         text = self.handle(inner)
@@ -112,8 +139,7 @@ class WeComAdapter:
 
     def _card_click(self, inner, user: str) -> str:
         button = inner.findtext("EventKey") or ""
-        click = f"{user}:{inner.findtext('TaskId')}:{button}:{inner.findtext('CreateTime')}"
-        reply, locale = self.inbound.run(user, parse(button), Event("card", click))
+        reply, locale = self.inbound.run(user, parse(button), self._event(inner))
         response_code = inner.findtext("ResponseCode")
         if reply.ok and response_code:
             decided = render_message(reply.messages[0], locale)

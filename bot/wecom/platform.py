@@ -26,8 +26,11 @@ class WeComPlatform(Platform):
     def router(self) -> APIRouter | None:
         return self.adapter.router()
 
+    async def start(self) -> None:
+        self.adapter.inbox.start()
+
     async def stop(self) -> None:
-        await asyncio.to_thread(self.adapter.work.stop)  # what was acknowledged is done
+        await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
 
     def channels(self) -> list[Channel]:
         return [self.channel]

@@ -1,0 +1,159 @@
+"""The durable inbox: what a platform sent and was acknowledged for is stored
+before the ack, so that it runs even if the worker that took it dies.
+
+`accept` takes a place on the work pool, stores the request already claimed under
+a lease (bot/outbox_lease.py) and queues it; the ack follows. A full pool stores
+nothing (the ack asks to send it again); a platform's retry of a stored request is
+acknowledged and not stored again (the key is unique). The pool runs the request
+while a heartbeat renews the lease, then marks it done. A worker that dies leaves
+its lease to run out; every worker's sweeper then takes such requests, the ones
+stored and never started included, and runs them. The command's own idempotency
+key makes a second run answer with the stored reply and change nothing, so a
+death between the command and "done" sends the answer again at worst.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, or_, select
+
+from bot.inbound import Event, idempotency_key
+from bot.outbox_lease import Lease, claim_row, held, kept
+from bot.work_pool import WorkPool
+from storage.engine import transaction
+from storage.models import InboxItem
+from storage.rows import dialect_insert
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # a request that failed this often is left, with its error, for a look
+BATCH = 100  # requests a sweep takes at most (no more than the pool has room for)
+
+Runner = Callable[[str, dict], None]  # (kind, payload): does what the request asks
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Inbox:
+    def __init__(self, engine: Engine, platform: str, pool: WorkPool, run: Runner, *,
+                 lease_seconds: float = 15.0, sweep_seconds: float = 3.0,
+                 now: Callable[[], datetime] = _now) -> None:
+        self.engine, self.platform, self.pool, self.run = engine, platform, pool, run
+        self.length = timedelta(seconds=lease_seconds)
+        self.sweep_seconds, self.now = sweep_seconds, now
+        self._stopping = threading.Event()
+        self._sweeper: threading.Thread | None = None
+
+    def accept(self, event: Event, kind: str, payload: dict) -> bool:
+        """Store the request and queue it: True to acknowledge it (a repeat of a stored
+        one too); False, having stored nothing, when the pool is full."""
+        pool = self.pool
+        if not pool.reserve():
+            return False
+        try:
+            lease = self._store(idempotency_key(self.platform, event), kind, payload)
+        except BaseException:
+            pool.unreserve()
+            raise
+        if lease is None:  # the platform sent it again: it is stored, and runs once
+            pool.unreserve()
+            return True
+        if not pool.run_reserved(self._queued(lease, kind, payload)):
+            lease.release()  # shutting down: another worker takes it at once
+        return True
+
+    def _store(self, key: str, kind: str, payload: dict) -> Lease | None:
+        moment = self.now()
+        with transaction(self.engine) as session:
+            row_id = session.execute(
+                dialect_insert(self.engine.dialect.name)(InboxItem.__table__).values(
+                    key=key, platform=self.platform, kind=kind, payload=payload,
+                    received_at=moment, claimed_until=moment + self.length, attempts=1,
+                    done_at=None, last_error="")
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(InboxItem.__table__.c.id)).scalar_one_or_none()
+        if row_id is None:
+            return None
+        return held(self.engine, InboxItem, row_id, 1, self.now, self.length, "done_at")
+
+    def _queued(self, lease: Lease, kind: str, payload: dict) -> Callable[[], None]:
+        """The pool's work for a request: if it waited in the queue long enough for its
+        lease to be near its end, renew it first, and leave it if another worker has
+        taken it meanwhile."""
+        queued = time.monotonic()
+
+        def work() -> None:
+            waited = time.monotonic() - queued
+            if waited > self.length.total_seconds() / 3 and not lease.renew():
+                return
+            self._run(lease, kind, payload)
+
+        return work
+
+    def _run(self, lease: Lease, kind: str, payload: dict) -> None:
+        failed = ""
+        with kept(lease):
+            try:
+                self.run(kind, payload)
+            except Exception as error:  # retried after a back-off, a few times
+                log.exception("%s: request %s failed", self.platform, lease.key)
+                failed = f"{type(error).__name__}: {error}"[:500] or "failed"
+        if not lease.finish(failed):
+            log.warning("%s: request %s was taken over before it was done",
+                        self.platform, lease.key)
+
+    def sweep(self) -> int:
+        """Take the requests nobody holds (their worker died, or their retry is due) as
+        far as the pool has room, and queue them; how many were taken."""
+        moment, taken = self.now(), 0
+        with transaction(self.engine) as session:
+            due = session.execute(
+                select(InboxItem.id, InboxItem.kind, InboxItem.payload).where(
+                    InboxItem.platform == self.platform, InboxItem.done_at.is_(None),
+                    InboxItem.attempts < MAX_ATTEMPTS,
+                    or_(InboxItem.claimed_until.is_(None),
+                        InboxItem.claimed_until < moment))
+                .order_by(InboxItem.id).limit(BATCH)).all()
+        for row_id, kind, payload in due:
+            if not self.pool.reserve(quiet=True):
+                break
+            lease = claim_row(self.engine, InboxItem, row_id, self.now, self.length,
+                              "done_at")
+            if lease is None:  # another worker was quicker
+                self.pool.unreserve()
+                continue
+            if not self.pool.run_reserved(self._queued(lease, kind, payload)):
+                lease.release()
+                break
+            taken += 1
+        if taken:
+            log.info("%s: took over %d stored requests", self.platform, taken)
+        return taken
+
+    def start(self) -> None:
+        """Sweep now (what a previous run left) and every few seconds until `stop`."""
+        def sweeping() -> None:
+            while True:
+                try:
+                    self.sweep()
+                except Exception:
+                    log.exception("%s: could not sweep the inbox", self.platform)
+                if self._stopping.wait(self.sweep_seconds):
+                    return
+
+        self._stopping.clear()
+        self._sweeper = threading.Thread(target=sweeping, daemon=True,
+                                         name=f"{self.platform}-inbox")
+        self._sweeper.start()
+
+    def stop(self) -> None:
+        """Stop sweeping, then finish what is queued (it was acknowledged)."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join()
+        self.pool.stop()

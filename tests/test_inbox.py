@@ -1,0 +1,142 @@
+"""The durable inbox (bot/inbox.py): a request stored and acknowledged runs even if
+the worker that took it dies, once; a retry while it waits is stored and answered
+once; a full pool stores nothing. Two inboxes on one database stand for two
+workers; a worker whose only thread is held up stands for one that died after the
+ack, and its lease runs out in a second."""
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from bot.grammar import parse
+from bot.inbound import Event
+from bot.inbox import Inbox
+from bot.work_pool import WorkPool
+from handlers.dispatch import execute
+from handlers.i18n import render_reply
+from storage.engine import transaction
+from storage.models import InboxItem, Praise
+from tests.support import balance, count, rows
+
+LEASE = 1.0  # seconds: how long a dead worker's request waits for another
+
+
+def worker(org, config, name: str, answers: list, *, threads: int = 1, queue: int = 4,
+           ) -> Inbox:
+    """One worker's inbox: it runs a stored chat line as the stored user (the command
+    keyed by the request's key, as the platforms do) and notes who answered what."""
+    def run(kind: str, stored: dict) -> None:
+        reply, _locale = execute(org, config, "console", stored["user"],
+                                 parse(stored["text"]), idempotency_key=stored["key"])
+        answers.append((name, render_reply(reply, "en")))
+
+    return Inbox(org, "console", WorkPool(f"{name}-work", threads, queue), run,
+                 lease_seconds=LEASE, sweep_seconds=0.1)
+
+
+def request(n: int) -> tuple[Event, str, dict]:
+    return Event("msg", n), "line", {"user": "wang", "text": f"praise @alice thanks {n}",
+                                     "key": f"console:msg:{n}"}
+
+
+def until(condition, what: str, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {seconds} s"
+        time.sleep(0.05)
+
+
+def test_a_request_acknowledged_by_a_worker_that_died_is_run_by_another_once(org, config):
+    answers: list = []
+    first, second = worker(org, config, "first", answers), worker(org, config, "second",
+                                                                  answers)
+    stuck = threading.Event()
+    assert first.pool.submit(stuck.wait)  # the first worker's one thread never gets to it
+    try:
+        assert first.accept(*request(1))  # stored, then acknowledged
+        assert first.accept(*request(2))
+        assert count(org, InboxItem) == 2 and answers == []
+        second.start()  # its sweeper waits for the first worker's leases to run out
+        until(lambda: len(answers) == 2, "answers from the second worker", 10 * LEASE)
+        assert {name for name, _text in answers} == {"second"}
+        assert all("P" in text for _name, text in answers)
+        assert count(org, Praise) == 2 and balance(org, "alice") == 20
+        assert all(item.done_at is not None and item.attempts == 2
+                   for item in rows(org, InboxItem))
+    finally:
+        stuck.set()  # the first worker wakes: its leases were taken over, it runs nothing
+        first.stop()
+        second.stop()
+    assert len(answers) == 2 and count(org, Praise) == 2
+
+
+def test_a_request_stored_and_never_started_is_taken_by_a_worker_that_starts_later(
+        org, config):
+    answers: list = []
+    _event, kind, payload = request(3)
+    with transaction(org) as session:  # left by a worker killed between storing and running
+        session.add(InboxItem(key=payload["key"], platform="console", kind=kind,
+                              payload=payload, attempts=1,
+                              received_at=datetime.now(UTC) - timedelta(seconds=20),
+                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
+    later = worker(org, config, "later", answers)
+    assert later.sweep() == 1
+    later.stop()
+    assert answers[0][0] == "later" and count(org, Praise) == 1
+    assert later.sweep() == 0  # done: nobody takes it again
+
+
+def test_a_retry_while_the_request_waits_is_stored_once_and_answered_once(org, config):
+    answers: list = []
+    inbox = worker(org, config, "only", answers)
+    gate = threading.Event()
+    assert inbox.pool.submit(gate.wait)
+    try:
+        for _ in range(3):  # the platform sends it again while it waits in the queue
+            assert inbox.accept(*request(4))
+        assert count(org, InboxItem) == 1
+    finally:
+        gate.set()
+    inbox.stop()
+    assert [name for name, _text in answers] == ["only"]
+    assert count(org, Praise) == 1 and balance(org, "alice") == 10
+
+
+def test_a_full_pool_stores_nothing_and_the_retry_is_taken(org, config):
+    answers: list = []
+    inbox = worker(org, config, "busy", answers, threads=1, queue=0)
+    gate = threading.Event()
+    assert inbox.pool.submit(gate.wait)
+    try:
+        assert not inbox.accept(*request(5))  # the ack asks to send it again
+        assert count(org, InboxItem) == 0
+    finally:
+        gate.set()
+    until(lambda: inbox.accept(*request(5)), "room in the pool")  # sent again: taken
+    inbox.stop()
+    assert len(answers) == 1 and count(org, InboxItem) == 1 and count(org, Praise) == 1
+
+
+def test_a_request_whose_run_failed_is_retried_after_a_back_off(org, config):
+    calls: list = []
+
+    def flaky(kind: str, stored: dict) -> None:
+        calls.append(stored)
+        if len(calls) == 1:
+            raise ConnectionError("the platform did not answer")
+
+    inbox = Inbox(org, "console", WorkPool("flaky", 1, 1), flaky, lease_seconds=LEASE)
+    assert inbox.accept(*request(6))
+    inbox.pool.stop()
+    (item,) = rows(org, InboxItem)
+    assert item.done_at is None and "ConnectionError" in item.last_error
+    assert inbox.sweep() == 0  # not before its back-off
+    with transaction(org) as session:
+        session.execute(update(InboxItem).values(
+            claimed_until=datetime.now(UTC) - timedelta(seconds=1)))
+    inbox.pool = WorkPool("flaky-again", 1, 1)
+    assert inbox.sweep() == 1
+    inbox.stop()
+    assert len(calls) == 2 and rows(org, InboxItem)[0].done_at is not None
