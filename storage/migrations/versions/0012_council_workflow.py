@@ -2,7 +2,7 @@
 with each voice's record; the customer a praise came from
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-26
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = '0012'
-down_revision: str | None = '0010'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
