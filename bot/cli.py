@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot import runtime, serving
+from bot import metrics, runtime, serving
 from bot.background import Background
 from bot.config import Config, ConfigError, load_config
 from bot.console import Console
@@ -146,7 +146,9 @@ def _serve_platforms(config: Config, workers: int = 1) -> None:
         own = make_engine(config.database_url())
         _serve_worker(config, own, runtime.wire(own, config), sock)
 
-    if supervise(workers, sock, worker):
+    with metrics.shared_by_workers():  # a scrape of any worker counts them all
+        failed = supervise(workers, sock, worker, metrics.worker_ended)
+    if failed:
         raise CliError("a worker could not start (see above)")
 
 

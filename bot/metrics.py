@@ -6,16 +6,30 @@ outbox delivery that fails (by channel), and how long each webhook took to answe
 (`AckTimer`). An app counts only while it serves (`serving`) and only the work done
 on its own engine, so several apps in one process (the tests) keep apart. What is
 stored is read from the database when scraped (bot/metrics_store.py).
+
+With several workers (`frontline run --workers N`) each worker counts into files in a
+directory they share and a scrape, whichever worker answers it, adds them all up:
+prometheus-client's multiprocess mode, started by the parent (`shared_by_workers`).
 """
 
+import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    multiprocess,
+    values,
+)
 from prometheus_client.exposition import generate_latest
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +51,7 @@ ACK_ROUTES: Mapping[str, str] = {
     "/api/feedback": "feedback_api",
 }
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode
 
 
 def command_label(command: Command) -> str:
@@ -58,21 +73,26 @@ class Metrics:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.registry = CollectorRegistry(auto_describe=True)
+        own = CollectorRegistry(auto_describe=True)
         self.commands = Counter(
             "frontline_commands", "Commands run, by platform, command and outcome "
-            "(ok, refused, unparsed).", ["platform", "command", "outcome"],
-            registry=self.registry)
+            "(ok, refused, unparsed).", ["platform", "command", "outcome"], registry=own)
         self.command_seconds = Histogram(
             "frontline_command_seconds", "Time to run one command (its transaction "
-            "included).", ["platform", "command"], registry=self.registry)
+            "included).", ["platform", "command"], registry=own)
         self.ack_seconds = Histogram(
             "frontline_ack_seconds", "Time from a webhook request's arrival to the end "
-            "of its answer, by platform.", ["platform"], registry=self.registry)
+            "of its answer, by platform.", ["platform"], registry=own)
         self.delivery_failures = Counter(
             "frontline_outbox_delivery_failures", "Outbox sends that failed, by channel.",
-            ["channel"], registry=self.registry)
-        self.registry.register(StoreCollector(engine))
+            ["channel"], registry=own)
+        shared = os.environ.get(SHARED_DIR)
+        if shared:  # every worker's files, not this process's registry (it is in them)
+            self.registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self.registry, shared)
+        else:
+            self.registry = own
+        self.registry.register(StoreCollector(engine))  # once, from the answering worker
 
     def command(self, platform: str, command: Command, reply: Reply, seconds: float) -> None:
         label = command_label(command)
@@ -81,6 +101,32 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+@contextmanager
+def shared_by_workers() -> Iterator[str]:
+    """In the parent of several workers, before they are forked: the metrics they make
+    are kept in a fresh directory, removed when the run ends."""
+    path = tempfile.mkdtemp(prefix="frontline-metrics-")
+    before = os.environ.get(SHARED_DIR), values.ValueClass
+    os.environ[SHARED_DIR] = path
+    # prometheus-client chooses where values live when it is imported, before
+    # `--workers` was read: choose again (its own tests switch modes this way)
+    values.ValueClass = values.MultiProcessValue()
+    try:
+        yield path
+    finally:
+        if before[0] is None:
+            os.environ.pop(SHARED_DIR, None)
+        else:
+            os.environ[SHARED_DIR] = before[0]
+        values.ValueClass = before[1]
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def worker_ended(pid: int) -> None:
+    """A worker has ended: its live gauges go; its counts stay in the totals."""
+    multiprocess.mark_process_dead(pid)
 
 
 _SERVING: list[Metrics] = []  # the apps serving in this process

@@ -7,6 +7,7 @@ worker runs in its own process group, so a Ctrl-C reaches the parent only, which
 asks every worker once (SIGTERM) to stop gracefully and waits for them. A worker
 that dies while the others serve is replaced, unless it failed by itself at its
 start (a broken setup would only fail again): then the rest are stopped too.
+`ended` hears of every worker that has ended (the metrics' bookkeeping).
 """
 
 import contextlib
@@ -45,8 +46,8 @@ def _fork(serve_one: Callable[[socket.socket], None], sock: socket.socket) -> in
         os._exit(code)
 
 
-def supervise(count: int, sock: socket.socket,
-              serve_one: Callable[[socket.socket], None]) -> int:
+def supervise(count: int, sock: socket.socket, serve_one: Callable[[socket.socket], None],
+              ended: Callable[[int], None] = lambda pid: None) -> int:
     """Run `count` workers until asked to stop; returns the exit status."""
     started: dict[int, float] = {}
     stopping = False
@@ -71,6 +72,8 @@ def supervise(count: int, sock: socket.socket,
             except ChildProcessError:
                 break
             born = started.pop(pid, None)
+            if born is not None:
+                ended(pid)
             if born is None or stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
@@ -85,6 +88,8 @@ def supervise(count: int, sock: socket.socket,
                   file=sys.stderr, flush=True)
             if young:
                 time.sleep(1)  # killed as soon as started: do not spin
+                if stopping:  # asked to stop meanwhile: no new worker
+                    continue
             started[_fork(serve_one, sock)] = time.monotonic()
     finally:
         for sig, handler in previous.items():
