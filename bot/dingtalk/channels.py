@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.dingtalk.api import DingTalkApi
 from bot.dingtalk.settings import PLATFORM, CustomRobot
 from bot.outbox import Notification, for_shared_chat
-from bot.recordings import filename, posted, recording
+from bot.recordings import RecordingChannel, filename
 from handlers.base import Message
 from handlers.i18n import render_message
 
@@ -105,28 +105,16 @@ class DingTalkRobotChannel:
             "markdown": {"title": TITLE, "text": notification.bilingual()}})
 
 
-class DingTalkRecordingChannel:
-    """The recordings of the praise posted by one group channel (`post`): uploaded and
-    sent as a file into the group once the post has gone out (see bot/recordings.py)."""
+class DingTalkRecordingChannel(RecordingChannel):
+    """Uploaded and sent as a file into the group once the post has gone out."""
 
     def __init__(self, api: DingTalkApi, engine: Engine, post: DingTalkGroupChannel) -> None:
-        self.api, self.engine = api, engine
-        self.conversation_id, self.team, self.after = post.conversation_id, post.team, post.name
-        self.name = f"{post.name}:recording"
+        super().__init__(engine, post)
+        self.api, self.conversation_id = api, post.conversation_id
 
-    def wants(self, notification: Notification) -> bool:
-        return (for_shared_chat(notification, self.team)
-                and notification.message.params.get("recording_id") is not None)
-
-    def deliver(self, notification: Notification) -> None:
-        if not posted(self.engine, notification.outbox_id, self.after):
-            raise RuntimeError("the post this recording goes with has not gone out yet")
-        kept = recording(self.engine, int(notification.message.params["recording_id"]))
-        if kept is None:  # no longer kept: nothing to play
-            return
-        data, content_type = kept
-        name = filename(str(notification.message.params.get("ref") or "recording"),
-                        content_type)
+    def send(self, notification: Notification, data: bytes, content_type: str,
+             ref: str) -> None:
+        name = filename(ref, content_type)
         media_id = self.api.upload(data, name, content_type)
         self.api.send_to_group(self.conversation_id, "sampleFile", {
             "mediaId": media_id, "fileName": name,

@@ -9,12 +9,10 @@ goes out only once its post has."""
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from bot.feishu.api import FeishuApi
-from bot.outbox import Notification, for_shared_chat
-from storage.engine import transaction
-from storage.models import OutboxDelivery, Recording
+from bot.outbox import Notification
+from bot.recordings import RecordingChannel
 
 if TYPE_CHECKING:  # for annotations only: bot.feishu.channels imports this module
     from bot.feishu.channels import FeishuChatChannel
@@ -22,40 +20,16 @@ if TYPE_CHECKING:  # for annotations only: bot.feishu.channels imports this modu
 VOICE = {"audio/ogg", "audio/opus"}  # Opus (in Ogg), which Feishu plays as a voice message
 
 
-class FeishuRecordingChannel:
-    """The recordings of the notifications posted by one group chat (`post`)."""
-
+class FeishuRecordingChannel(RecordingChannel):
     def __init__(self, api: FeishuApi, engine: Engine, post: "FeishuChatChannel") -> None:
-        self.api, self.engine = api, engine
-        self.chat_id, self.team, self.after = post.chat_id, post.team, post.name
-        self.name = f"{post.name}:recording"
+        super().__init__(engine, post)
+        self.api, self.chat_id = api, post.chat_id
 
-    def wants(self, notification: Notification) -> bool:
-        return (for_shared_chat(notification, self.team)
-                and notification.message.params.get("recording_id") is not None)
-
-    def deliver(self, notification: Notification) -> None:
-        if not self._posted(notification.outbox_id):
-            raise RuntimeError("the post this recording goes with has not gone out yet")
-        recording = self._recording(int(notification.message.params["recording_id"]))
-        if recording is None:  # no longer kept: nothing to play
-            return
-        data, content_type = recording
-        ref = notification.message.params.get("ref") or "recording"
+    def send(self, notification: Notification, data: bytes, content_type: str,
+             ref: str) -> None:
         voice = content_type.split(";", 1)[0].strip().lower() in VOICE
         file_key = self.api.upload(data, "opus" if voice else "stream",
                                    ref + (".opus" if voice else ""))
         self.api.send("chat_id", self.chat_id, "audio" if voice else "file",
                       {"file_key": file_key},
                       f"frontline-{notification.outbox_id}-{self.chat_id}-rec")
-
-    def _posted(self, outbox_id: int) -> bool:
-        with transaction(self.engine) as session:
-            return session.exec(select(OutboxDelivery.outbox_id).where(
-                OutboxDelivery.outbox_id == outbox_id,
-                OutboxDelivery.channel == self.after)).first() is not None
-
-    def _recording(self, recording_id: int) -> tuple[bytes, str] | None:
-        with transaction(self.engine) as session:
-            row = session.get(Recording, recording_id)
-            return (row.data, row.content_type) if row else None

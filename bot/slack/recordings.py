@@ -12,33 +12,20 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.outbox import Notification, for_shared_chat
-from bot.recordings import filename, posted, recording
+from bot.outbox import Notification
+from bot.recordings import RecordingChannel, filename
 
 if TYPE_CHECKING:  # for annotations only: bot.slack.channels imports this module
     from bot.slack.channels import SlackChatChannel
 
 
-class SlackRecordingChannel:
-    """The recordings of the notifications posted by one shared channel (`post`)."""
-
+class SlackRecordingChannel(RecordingChannel):
     def __init__(self, client: WebClient, engine: Engine, post: "SlackChatChannel") -> None:
-        self.client, self.engine = client, engine
-        self.channel, self.team, self.after = post.channel, post.team, post.name
-        self.name = f"{post.name}:recording"
+        super().__init__(engine, post)
+        self.client, self.channel = client, post.channel
 
-    def wants(self, notification: Notification) -> bool:
-        return (for_shared_chat(notification, self.team)
-                and notification.message.params.get("recording_id") is not None)
-
-    def deliver(self, notification: Notification) -> None:
-        if not posted(self.engine, notification.outbox_id, self.after):
-            raise RuntimeError("the post this recording goes with has not gone out yet")
-        kept = recording(self.engine, int(notification.message.params["recording_id"]))
-        if kept is None:  # no longer kept: nothing to play
-            return
-        data, content_type = kept
-        ref = notification.message.params.get("ref") or "recording"
+    def send(self, notification: Notification, data: bytes, content_type: str,
+             ref: str) -> None:
         self.client.files_upload_v2(channel=self.channel, file=data, title=f"🎧 {ref}",
                                     filename=filename(ref, content_type),
                                     initial_comment=f"🎧 {ref}")
