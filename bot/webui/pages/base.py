@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from sqlmodel import Session
 from starlette import types as asgi
 
 from bot.config import Config
@@ -34,7 +35,9 @@ from handlers.dispatch import execute
 from handlers.i18n import MESSAGES, language_tag, render_reply
 from handlers.policy import LOCALES
 from handlers.registry import Command
+from handlers.scope import Scope, teams
 from storage.enums import Role
+from storage.models import Team
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 FLASH_COOKIE = "frontline_flash"
@@ -191,6 +194,20 @@ def local_date(value: str | None, tz: tzinfo) -> datetime | None:
         return local_midnight(date.fromisoformat(value), tz)
     except ValueError:
         raise PageError(400, "error.date") from None
+
+
+def chosen_team(session: Session, scope: Scope, viewer: Viewer,
+                team: str | None) -> tuple[Team, list[Team]]:
+    """The team a team page shows (asked for by id, else the viewer's own, else the
+    first they may see) and every team they may see; 404 for one out of their sight."""
+    visible = teams(session, scope)
+    team_id = as_id(team)
+    if team_id is None:
+        team_id = viewer.employee.team_id or (visible[0].id if visible else None)
+    shown = session.get(Team, team_id) if team_id is not None else None
+    if shown is None or not scope.sees_team(shown.id):
+        raise PageError(404, "error.not_found")
+    return shown, visible
 
 
 def as_id(value: str | None, largest: int = SMALL_ID) -> int | None:

@@ -18,15 +18,14 @@ from bot.webui.deps import (
     PageViewer,
     SessionDep,
 )
-from bot.webui.pages.base import Render, Run, as_id, done, page_router
+from bot.webui.pages.base import Render, Run, as_id, chosen_team, done, page_router
 from bot.webui.pages.reports import Month
 from handlers.calendar import month_bounds
 from handlers.council import STEPS, CouncilOpen, CouncilStep
 from handlers.reports.mirror import cockpit
 from handlers.reports.voices import customer_voice
-from handlers.scope import teams
 from handlers.words import HANDLE, REFERENCE
-from storage.models import CouncilItem, Employee, Team
+from storage.models import CouncilItem, Employee
 
 router = page_router(supervisors_only=True)
 
@@ -35,13 +34,7 @@ router = page_router(supervisors_only=True)
 def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config: ConfigDep,
                  month: Month, locale: Locale, render: Render,
                  team: str | None = None) -> Response:
-    visible = teams(session, scope)
-    team_id = as_id(team)
-    if team_id is None:
-        team_id = viewer.employee.team_id or (visible[0].id if visible else None)
-    shown = session.get(Team, team_id) if team_id is not None else None
-    if shown is None or not scope.sees_team(shown.id):
-        raise PageError(404, "error.not_found")
+    shown, visible = chosen_team(session, scope, viewer, team)
     since, until = month_bounds(month, config.organisation.tz)
     report = cockpit(session, config, shown.id, since, until)
     names = {theme.key: theme.name(locale) for theme in config.themes}

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from fastapi.responses import Response
 
 from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageViewer, SessionDep
-from bot.webui.pages.base import Render, Run, as_id, done, page_router
+from bot.webui.pages.base import Render, Run, chosen_team, done, page_router
 from handlers import approvals, inquiry
 from handlers.approvals import Decide
 from handlers.away import Away, last_day, upcoming
@@ -15,9 +15,8 @@ from handlers.base import Context, Refusal, away
 from handlers.inquiry import Ask, History
 from handlers.registry import DECIDABLE
 from handlers.reports.team import pending_items, team_members
-from handlers.scope import teams
 from handlers.words import REFERENCE
-from storage.models import Employee, Team
+from storage.models import Employee
 
 router = page_router(supervisors_only=True)
 everyone = page_router()  # a request's history: whoever may see it in chat
@@ -28,13 +27,7 @@ everyone = page_router()  # a request's history: whoever may see it in chat
 @router.get("/team")
 def team_page(viewer: PageViewer, scope: PageScope, session: SessionDep, config: ConfigDep,
               render: Render, team: str | None = None) -> Response:
-    visible = teams(session, scope)
-    team_id = as_id(team)
-    if team_id is None:
-        team_id = viewer.employee.team_id or (visible[0].id if visible else None)
-    shown = session.get(Team, team_id) if team_id is not None else None
-    if shown is None or not scope.sees_team(shown.id):
-        raise PageError(404, "error.not_found")
+    shown, visible = chosen_team(session, scope, viewer, team)
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
     delegation = away(session, viewer.employee.id, ctx.now)
     ahead = upcoming(session, viewer.employee.id, ctx.now)
