@@ -16,9 +16,10 @@ from handlers import limits
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.policy import Theme
 from handlers.themes import tags
+from storage import feedback_days
 from storage.errors import FrontlineError
 from storage.models import Feedback, Team
-from storage.rows import dialect_insert
+from storage.rows import connection, dialect_insert
 
 # kind -> the scores it takes (None: no score; a complaint is its text)
 SCALES: dict[str, range | None] = {"nps": range(0, 11), "csat": range(1, 6),
@@ -101,14 +102,19 @@ def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int 
     """Keep one score or complaint, tagged with its themes; a (source, source id) seen
     before is not kept again."""
     insert = dialect_insert(session.get_bind().dialect.name)
+    tagged, received_at = tags(item.text, themes), (item.received_at or now).astimezone(UTC)
     statement = insert(Feedback.__table__).values(
         kind=item.kind, score=item.score, text=item.text, team_id=team_id,
         employee_id=employee_id, customer_ref=item.customer_ref, touchpoint=item.touchpoint,
-        source=item.source, source_id=item.source_id, themes=tags(item.text, themes),
-        received_at=(item.received_at or now).astimezone(UTC), created_at=now,
+        source=item.source, source_id=item.source_id, themes=tagged,
+        received_at=received_at, created_at=now,
     ).on_conflict_do_nothing(index_elements=["source", "source_id"]).returning(
         Feedback.__table__.c.id)
-    return Recorded(session.execute(statement).scalar(), team_id)
+    feedback_id = connection(session).execute(statement).scalar()
+    if feedback_id is not None:  # counted once, as it is kept once
+        feedback_days.count(connection(session), team_id, employee_id, received_at,
+                            item.kind, item.score, tagged)
+    return Recorded(feedback_id, team_id)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, select, tuple_, upd
 from sqlmodel import Session, SQLModel
 
 from handlers.policy import Policy, Theme
+from storage import feedback_days
 
 
 def _keyword(keyword: str) -> str:
@@ -89,4 +90,6 @@ def retag(session: Session, config: Policy) -> dict[str, int]:
                 session.execute(statement, updates)
             changed[name] += len(updates)
             after = batch[-1][:len(keys)]
+    if changed["feedback"]:  # its counts per theme and day follow the new tags
+        feedback_days.rebuild(session.connection())
     return changed

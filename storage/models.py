@@ -415,6 +415,30 @@ class Feedback(SQLModel, table=True):
                         "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
+class FeedbackDay(SQLModel, table=True):
+    """Customer feedback counted per team, UTC day and theme as it arrives, so a month's
+    figures sum about thirty rows whatever the volume (storage/feedback_days.py). The
+    row with theme "" and employee 0 counts all the team's feedback that day; a theme's
+    row the feedback tagged with it; an employee's row the feedback naming them."""
+
+    __table_args__ = {"sqlite_with_rowid": False}
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    day: int = Field(primary_key=True, description="days since 1970-01-01, UTC")
+    employee_id: int = Field(default=0, primary_key=True, description="0: the whole team")
+    theme: str = Field(default="", primary_key=True, description='"": every theme')
+    responses: int = 0
+    nps_responses: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    csat_responses: int = 0
+    csat_satisfied: int = 0
+    csat_total: int = 0
+    ces_responses: int = 0
+    ces_total: int = 0
+    complaints: int = 0
+    csat_unhappy: int = Field(default=0, description="CSAT 1-2")
+
+
 class Pulse(SQLModel, table=True):
     """An employee pulse asked of one team for one period. `salt` keys the one-answer-
     per-person hashes of its answers while it is open and is erased when it closes, so

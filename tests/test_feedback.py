@@ -208,8 +208,8 @@ def test_nps_and_csat_per_team_and_employee_on_a_hand_computed_example(org):
     with transaction(org) as session:
         team = session.exec(Team.__table__.select().where(
             Team.name == "Harbour Street Store")).first()
-        voice = customer_voice(session, since, until)[team.id]
-        people = customer_voice(session, since, until, by_employee=True)
+        voice = customer_voice(session, since, until, [team.id])[team.id]
+        people = customer_voice(session, since, until, [team.id], by_employee=True)
     assert (voice.nps_responses, voice.promoters, voice.detractors, voice.nps) == (10, 5, 2, 30)
     assert (voice.csat, voice.csat_average, voice.responses) == (67, "3.7", 13)
     alice, bob = people[employee(org, "alice").id], people[employee(org, "bob").id]

@@ -6,15 +6,15 @@ ranked by the weaker side first (a theme is only as shared as its smaller count)
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, literal, or_
+from sqlalchemy import func, literal
 from sqlmodel import Session, SQLModel, select
 
 from handlers import themes
 from handlers.policy import Policy
 from handlers.pulse import PulseFigures, pulse_ids, team_pulse
-from handlers.reports.voices import CustomerVoice, customer_voice
+from handlers.reports.voices import CustomerVoice, customer_voice, theme_voice
 from storage.enums import PraiseStatus
-from storage.models import Employee, Feedback, Praise, PulseAnswer, Suggestion, Waiver
+from storage.models import Employee, Praise, PulseAnswer, Suggestion, Waiver
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,6 @@ class Cockpit:
         return [theme for theme in self.themes if theme.mirror]
 
 
-def _unhappy() -> ColumnElement:
-    """Complaints, and detractors (NPS 0-6, CSAT 1-2): the customers' side of a theme."""
-    return or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6),
-               (Feedback.kind == "csat") & (Feedback.score <= 2))
-
-
 def _tally(session: Session, config: Policy, model: type[SQLModel], *where) -> list[int]:
     """Per theme of the vocabulary, how many of the model's rows matching `where` are
     tagged with it: one aggregate query."""
@@ -72,8 +66,9 @@ def cockpit(session: Session, config: Policy, team_id: int, since: datetime,
     waivers = int(session.exec(select(func.count()).select_from(Waiver).where(*waived)).one())
     suggestions = int(session.exec(select(func.count()).select_from(Suggestion)
                                    .where(*suggested)).one())
-    heard = _tally(session, config, Feedback, Feedback.team_id == team_id,
-                   Feedback.received_at >= since, Feedback.received_at < until, _unhappy())
+    by_theme = theme_voice(session, since, until, team_id)
+    heard = [by_theme[theme.key].unhappy if theme.key in by_theme else 0
+             for theme in config.themes]
     felt = [sum(counts) for counts in zip(
         _tally(session, config, Waiver, *waived), _tally(session, config, Suggestion, *suggested),
         # pulse comments count only where the team's pulse figures may be shown

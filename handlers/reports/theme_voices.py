@@ -7,14 +7,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, select
 
 from handlers.base import from_minor
 from handlers.compensation import COUNTED
 from handlers.policy import Policy, Theme
 from handlers.pulse import pulse_ids, team_pulse
-from handlers.reports.voices import CustomerVoice, customer_voice
+from handlers.reports.voices import CustomerVoice, customer_voice, theme_voice
 from handlers.themes import themes_of
 from storage.models import (
     Compensation,
@@ -62,12 +62,7 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         return int(session.exec(select(func.count()).select_from(model).where(
             model.themes.like(tagged), *where)).one())
 
-    complaints, detractors = session.exec(select(
-        func.coalesce(func.sum(case((Feedback.kind == "complaint", 1), else_=0)), 0),
-        func.coalesce(func.sum(case((Feedback.kind == "nps", 1), else_=0)), 0)).where(
-        Feedback.team_id == team_id, Feedback.received_at >= since,
-        Feedback.received_at < until, Feedback.themes.like(tagged),
-        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6)))).one()
+    heard = theme_voice(session, since, until, team_id).get(theme, CustomerVoice())
     waivers = count(Waiver, Waiver.employee_id.in_(members), Waiver.occurred_at >= since,
                     Waiver.occurred_at < until)
     pulse = team_pulse(session, config, team_id, since, until)
@@ -77,7 +72,7 @@ def theme_voices(session: Session, config: Policy, theme: str, team_id: int,
         if pulse.enps is not None else 0)  # pulse comments only where the pulse may show
     voice = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
     goodwill = _goodwill(session, config, theme, team_id, since, until)
-    return ThemeVoices(int(complaints), int(detractors), goodwill, waivers, mentions,
+    return ThemeVoices(heard.complaints, heard.detractors, goodwill, waivers, mentions,
                        voice.nps, pulse.enps)
 
 

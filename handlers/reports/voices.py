@@ -1,14 +1,16 @@
 """The voice of the customer per team (or per employee named) over a period: NPS, CSAT,
 CES and complaints, aggregated in the database."""
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from handlers.pulse import percent
-from storage.models import Feedback
+from storage.feedback_days import COUNTS, counts, day_of, rows_of, start_of
+from storage.models import Feedback, FeedbackDay
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,12 @@ class CustomerVoice:
     ces_responses: int = 0
     ces_total: int = 0
     complaints: int = 0
+    csat_unhappy: int = 0  # 1-2
+
+    @property
+    def unhappy(self) -> int:
+        """Complaints and detractors (NPS 0-6, CSAT 1-2)."""
+        return self.complaints + self.detractors + self.csat_unhappy
 
     @property
     def nps(self) -> int | None:
@@ -66,17 +74,53 @@ COLUMNS = (func.count(), _of("nps"), _of("nps", Feedback.score >= 9),
            _sum("csat"), _of("ces"), _sum("ces"), _of("complaint"))
 
 
-def customer_voice(session: Session, since: datetime, until: datetime,
-                   team_ids: list[int] | None = None, by_employee: bool = False,
-                   ) -> dict[int, CustomerVoice]:
+def customer_voice(session: Session, since: datetime, until: datetime, team_ids: list[int],
+                   by_employee: bool = False) -> dict[int, CustomerVoice]:
     """Team id (or, `by_employee`, the employee id named) -> its figures, for feedback
     received in [since, until); teams with none are left out."""
-    group = Feedback.employee_id if by_employee else Feedback.team_id
-    query = select(group, *COLUMNS).where(Feedback.received_at >= since,
-                                          Feedback.received_at < until)
-    if team_ids is not None:
-        query = query.where(Feedback.team_id.in_(team_ids))
-    if by_employee:
-        query = query.where(Feedback.employee_id.is_not(None))
-    return {row[0]: CustomerVoice(*(int(v) for v in row[1:]))
-            for row in session.exec(query.group_by(group)).all()}
+    return _voices(session, since, until, team_ids, "employee" if by_employee else "team")
+
+
+def theme_voice(session: Session, since: datetime, until: datetime,
+                team_id: int) -> dict[str, CustomerVoice]:
+    """Theme key -> the figures of the team's feedback tagged with it."""
+    return _voices(session, since, until, [team_id], "theme")
+
+
+def _voices(session: Session, since: datetime, until: datetime, team_ids: list[int],
+            by: str) -> dict:
+    """Whole UTC days are summed from the counts kept per day (a month is about thirty
+    rows per team, whatever the volume); the part-days at either end of the window are
+    counted from their responses, with the same arithmetic as the write path."""
+    totals: dict = defaultdict(Counter)
+    first, last = day_of(since) + (since > start_of(day_of(since))), day_of(until)
+    if first < last:
+        group = {"team": FeedbackDay.team_id, "employee": FeedbackDay.employee_id,
+                 "theme": FeedbackDay.theme}[by]
+        which = {"team": (FeedbackDay.employee_id == 0, FeedbackDay.theme == ""),
+                 "employee": (FeedbackDay.employee_id != 0,),
+                 "theme": (FeedbackDay.employee_id == 0, FeedbackDay.theme != "")}[by]
+        for key, *values in session.execute(select(
+                group, *(func.sum(getattr(FeedbackDay, name)) for name in COUNTS)).where(
+                FeedbackDay.team_id.in_(team_ids), FeedbackDay.day >= first,
+                FeedbackDay.day < last, *which).group_by(group)):
+            totals[key].update(dict(zip(COUNTS, values, strict=True)))
+        edges = [(since, start_of(first)), (start_of(last), until)]
+    else:
+        edges = [(since, until)]
+    edges = [(start, end) for start, end in edges if start < end]
+    for team_id, employee_id, kind, score, themes in session.execute(select(
+            Feedback.team_id, Feedback.employee_id, Feedback.kind, Feedback.score,
+            Feedback.themes).where(Feedback.team_id.in_(team_ids), or_(*(
+                (Feedback.received_at >= start) & (Feedback.received_at < end)
+                for start, end in edges)))) if edges else ():
+        added = counts(kind, score)
+        for employee, theme in rows_of(team_id, employee_id, themes):
+            if by == "team" and not employee and not theme:
+                totals[team_id].update(added)
+            elif by == "employee" and employee:
+                totals[employee].update(added)
+            elif by == "theme" and theme:
+                totals[theme].update(added)
+    return {key: CustomerVoice(**{name: int(counted[name]) for name in COUNTS})
+            for key, counted in totals.items() if counted["responses"]}

@@ -1,0 +1,97 @@
+"""Customer feedback counted per team, UTC day and theme as it arrives (the FeedbackDay
+table), so that a report over a month sums about thirty rows per team however many
+responses came in. `counts` is the one definition of what a response adds: the write
+path, the rebuild and the reports' partial days all use it."""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, delete, select
+
+from storage.models import Feedback, FeedbackDay
+from storage.rows import dialect_insert
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+COUNTS = ("responses", "nps_responses", "promoters", "detractors", "csat_responses",
+          "csat_satisfied", "csat_total", "ces_responses", "ces_total", "complaints",
+          "csat_unhappy")
+KEYS = ("team_id", "day", "employee_id", "theme")
+TABLE = FeedbackDay.__table__
+BATCH = 10_000
+
+
+def day_of(moment: datetime) -> int:
+    """Days since 1970-01-01 in UTC (the table's `day`)."""
+    return (moment - EPOCH).days
+
+
+def start_of(day: int) -> datetime:
+    return EPOCH + timedelta(days=day)
+
+
+def counts(kind: str, score: int | None) -> Counter:
+    """What one response adds to each counter."""
+    nps, csat, ces = kind == "nps", kind == "csat", kind == "ces"
+    return Counter({
+        "responses": 1, "nps_responses": nps, "promoters": nps and score >= 9,
+        "detractors": nps and score <= 6, "csat_responses": csat,
+        "csat_satisfied": csat and score >= 4, "csat_total": score if csat else 0,
+        "ces_responses": ces, "ces_total": score if ces else 0,
+        "complaints": kind == "complaint", "csat_unhappy": csat and score <= 2})
+
+
+def rows_of(team_id: int, employee_id: int | None, themes: str) -> list[tuple[int, str]]:
+    """The (employee, theme) rows of its team and day a response counts in: the team's,
+    each of its themes', and the employee's it names."""
+    return [(0, ""), *((0, key) for key in themes.strip("|").split("|") if key),
+            *([(employee_id, "")] if employee_id else [])]
+
+
+def _upsert(connection: Connection):
+    insert = dialect_insert(connection.dialect.name)(TABLE)
+    return insert.on_conflict_do_update(
+        index_elements=list(KEYS),
+        set_={name: TABLE.c[name] + insert.excluded[name] for name in COUNTS})
+
+
+def count(connection: Connection, team_id: int, employee_id: int | None, received_at: datetime,
+          kind: str, score: int | None, themes: str) -> None:
+    """Add one response, in the transaction that keeps it."""
+    added, day = counts(kind, score), day_of(received_at)
+    connection.execute(_upsert(connection), [
+        {"team_id": team_id, "day": day, "employee_id": employee, "theme": theme,
+         **{name: int(added[name]) for name in COUNTS}}
+        for employee, theme in rows_of(team_id, employee_id, themes)])
+
+
+def rebuild(connection: Connection) -> int:
+    """Count every response again (after the themes were re-tagged, or to fill the table
+    once); returns the rows written."""
+    totals: dict[tuple, Counter] = defaultdict(Counter)
+    for team_id, employee_id, received_at, kind, score, themes in connection.execute(select(
+            Feedback.team_id, Feedback.employee_id, Feedback.received_at, Feedback.kind,
+            Feedback.score, Feedback.themes).execution_options(yield_per=BATCH)):
+        added, day = counts(kind, score), day_of(received_at)
+        for employee, theme in rows_of(team_id, employee_id, themes):
+            totals[team_id, day, employee, theme].update(added)
+    connection.execute(delete(TABLE))
+    return sum(_insert(connection, batch) for batch in _batches(totals.items()))
+
+
+def _batches(items: Iterable, size: int = BATCH) -> Iterable[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _insert(connection: Connection, batch: list) -> int:
+    connection.execute(TABLE.insert(), [
+        {**dict(zip(KEYS, key, strict=True)), **{name: int(added[name]) for name in COUNTS}}
+        for key, added in batch])
+    return len(batch)

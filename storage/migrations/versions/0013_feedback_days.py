@@ -1,0 +1,37 @@
+"""customer feedback counted per team, day and theme as it arrives
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-27
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from storage import feedback_days
+
+revision: str = '0013'
+down_revision: str | None = '0012'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'feedbackday',
+        sa.Column('team_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Integer(), nullable=False),
+        sa.Column('employee_id', sa.Integer(), nullable=False),
+        sa.Column('theme', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in feedback_days.COUNTS),
+        sa.ForeignKeyConstraint(['team_id'], ['team.id']),
+        sa.PrimaryKeyConstraint('team_id', 'day', 'employee_id', 'theme'),
+        sqlite_with_rowid=False,
+    )
+    feedback_days.rebuild(op.get_bind())  # the feedback already kept
+
+
+def downgrade() -> None:
+    op.drop_table('feedbackday')
