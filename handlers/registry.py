@@ -76,8 +76,8 @@ VERBS: dict[str, Verb] = {}
 ROUTES: dict[type, Route] = {}
 DECIDABLE: dict[str, Decidable] = {}
 
-# The use-case modules, in the order their verbs appear in help and command menus
-# (within a module, the order they are declared in).
+# The use-case modules (or packages), in the order their verbs appear in help and command
+# menus (within a module, the order they are declared in).
 MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "inquiry", "away",
            "signals", "golden_ear", "pulse", "council",
            "redemptions", "ledger_review", "profile", "linking", "help")
@@ -146,4 +146,4 @@ def menu_verbs() -> list[str]:
     listed = [declared for declared in VERBS.values() if declared.menu]
     order = {name: n for n, name in enumerate(VERBS)}  # declaration order in a module
     return [declared.name for declared in sorted(listed, key=lambda v: (
-        MODULES.index(v.module.rsplit(".", 1)[-1]), order[v.name]))]
+        MODULES.index(v.module.split(".")[1]), order[v.name]))]

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers import away, council, pulse, waivers
+from handlers import away, pulse, waivers
 from handlers.base import decision_actions, find_approver, on_duty, queue, record_event
+from handlers.council.auto_open import auto_open
+from handlers.council.notices import tell_all_reporters
 from handlers.policy import Policy
 from handlers.registry import with_approver
 from storage.models import Employee
@@ -61,8 +63,8 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     handed = away.start_due(session, config, now)
     nudged = nudge_approvers(session, config, now)
     closed = pulse.close_pulses(session, now)
-    opened = council.auto_open(session, config, now)
-    heard = council.tell_all_reporters(session, config, now)
+    opened = auto_open(session, config, now)
+    heard = tell_all_reporters(session, config, now)
     return (f"{due} waiver reminders, {overdue} waiver escalations, {handed} requests handed "
             f"to delegates, {nudged} approval nudges, {closed} pulses closed, "
             f"{opened} council items opened, "

@@ -18,8 +18,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from handlers import council, pulse
+from handlers import pulse
 from handlers.calendar import day_start, local_midnight, month_of
+from handlers.council.validation import month_digest
 from handlers.policy import Policy
 from rituals import content
 from rituals.reminders import run_reminders, send_once
@@ -87,7 +88,7 @@ def _monthly(session, config, team, fired, now):
     start = local_midnight(date(local.year, local.month, 1), tz)
     previous = start - timedelta(days=1)
     since = local_midnight(date(previous.year, previous.month, 1), tz)
-    moved = council.month_digest(session, config, month_of(since, tz), since, start, now)
+    moved = month_digest(session, config, month_of(since, tz), since, start, now)
     return f"{moved} council items validated or reopened"
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import delete
 
 from bot.config import parse_config
-from handlers import council
 from handlers.base import Message
+from handlers.council.auto_open import auto_open
 from handlers.i18n import render_message, render_reply
 from rituals import schedule
 from rituals.reminders import run_reminders
@@ -185,11 +185,11 @@ def test_a_rule_waived_more_than_the_threshold_opens_an_item_by_itself(chat, con
                 now=start + timedelta(days=n))
     chat.ok("lilei", "waiver dress code", now=start)
     with transaction(chat.engine) as session:
-        assert council.auto_open(session, config, chat.now) == 0  # five: not more than five
+        assert auto_open(session, config, chat.now) == 0  # five: not more than five
     chat.ok("lilei", "waiver no refunds without receipt", now=chat.now - timedelta(days=1))
     with transaction(chat.engine) as session:
         assert "1 council items opened" in run_reminders(session, config, chat.now)
-        assert council.auto_open(session, config, chat.now) == 0  # open already: not twice
+        assert auto_open(session, config, chat.now) == 0  # open already: not twice
     (item,) = rows(chat.engine, CouncilItem)
     assert (item.theme, item.case["waivers"]) == ("rule:no refunds without receipt", 6)
     assert item.owner_id == employee(chat.engine, "hana").id
@@ -201,17 +201,17 @@ def test_a_rule_waived_more_than_the_threshold_opens_an_item_by_itself(chat, con
     moved(chat, "hana", "done X1")
     moved(chat, "hana", "validate X1")
     with transaction(chat.engine) as session:  # validated: the waivers before do not count
-        assert council.auto_open(session, config, chat.now + timedelta(minutes=1)) == 0
+        assert auto_open(session, config, chat.now + timedelta(minutes=1)) == 0
     for n in range(6):
         chat.ok("alice", "waiver no refunds without receipt",
                 now=chat.now + timedelta(hours=n + 1))
     with transaction(chat.engine) as session:  # six more since it closed: a new item
-        assert council.auto_open(session, config, chat.now + timedelta(hours=7)) == 1
+        assert auto_open(session, config, chat.now + timedelta(hours=7)) == 1
     off = parse_config({"council": {"auto_open_waivers": 0}})
     with transaction(chat.engine) as session:
         session.exec(delete(CouncilUpdate))
         session.exec(delete(CouncilItem))
-        assert council.auto_open(session, off, chat.now) == 0
+        assert auto_open(session, off, chat.now) == 0
 
 
 def test_supervisors_get_a_customer_script_while_it_is_fixed(chat):

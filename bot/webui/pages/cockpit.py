@@ -21,7 +21,8 @@ from bot.webui.deps import (
 from bot.webui.pages.base import Render, Run, as_id, chosen_team, done, page_router
 from bot.webui.pages.reports import Month
 from handlers.calendar import month_bounds
-from handlers.council import STEPS, CouncilOpen, CouncilStep
+from handlers.council.commands import CouncilOpen
+from handlers.council.workflow import STEPS, CouncilStep
 from handlers.reports.mirror import cockpit
 from handlers.reports.voices import customer_voice
 from handlers.words import HANDLE, REFERENCE
