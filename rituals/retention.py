@@ -89,7 +89,7 @@ def _batch(engine: Engine, rows: Bookkeeping, cutoff: datetime, batch: int,
 def prune(engine: Engine, days: int, now: datetime, batch: int = BATCH) -> dict[str, int]:
     """Delete every row past its use for more than `days` days; rows removed per table."""
     cutoff = now - timedelta(days=days)
-    removed = {}
+    removed: dict[str, int] = {}
     for rows in PRUNED:
         removed |= {column.class_.__tablename__: 0 for column in rows.dependants}
         removed[rows.table.name] = 0
