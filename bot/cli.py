@@ -28,7 +28,7 @@ from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
 from points import export, ledger, payroll, redemptions
 from points.history import LedgerFilter
-from rituals import schedule
+from rituals import retention, schedule
 from storage import migrate
 from storage.engine import make_engine, transaction
 from storage.errors import FrontlineError
@@ -325,6 +325,14 @@ def cmd_rituals_run(config: Config, args: argparse.Namespace) -> None:
     dispatch_pending(engine, [ConsoleChannel()])
 
 
+def cmd_prune(config: Config, args: argparse.Namespace) -> None:
+    days = config.rituals.retention.days
+    removed = retention.prune(open_database(config), days, datetime.now(UTC))
+    print(f"removed what was past its use for more than {days} days:")
+    for table, count in removed.items():
+        print(f"  {table:<16} {count}")
+
+
 def _date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -449,6 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--team", help="team name (default: every team)")
     rehearse.add_argument("--date", type=_date, help="the local day the run stands for")
     rehearse.set_defaults(func=cmd_rituals_run)
+    commands.add_parser("prune", help="delete bookkeeping past its use now (receipts, done "
+                        "inbox requests, delivered notifications, expired sign-ins)"
+                        ).set_defaults(func=cmd_prune)
     tokens = commands.add_parser("api-token", help="tokens for the JSON API (integrations)"
                                  ).add_subparsers(dest="action", required=True)
     for action, func, text in (("create", cmd_api_token_create, "a new token, printed once"),

@@ -193,6 +193,18 @@ class PulseSchedule(StrictModel):
                                 "secret mixed into the one-answer-per-person hashes")
 
 
+class Retention(StrictModel):
+    """Bookkeeping past its use, deleted once a day: command receipts, done inbox
+    requests, delivered notifications, and forms, sign-in links and web sessions long
+    expired. The period must stay well beyond every platform's retry window (Slack
+    retries within the hour, Telegram keeps an update a day, a Standard Webhooks sender
+    about a day), since a retry whose receipt is gone runs its command again."""
+
+    time: Clock = "04:00"
+    days: int = Field(default=30, ge=7, le=3650, description="rows past their use for "
+                      "longer than this many days are deleted")
+
+
 class Rituals(StrictModel):
     grace_minutes: int = Field(default=120, ge=0, description="a missed run younger than "
                                "this runs at start; an older one is recorded as missed")
@@ -203,6 +215,7 @@ class Rituals(StrictModel):
     monthly_digest: MonthlyDigest = MonthlyDigest()
     red_carpet: RedCarpet = RedCarpet()
     pulse: PulseSchedule = PulseSchedule()
+    retention: Retention = Retention()
 
 
 # The built-in defaults, which config.example.toml shows: a section or a role a config

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -22,7 +22,7 @@ from handlers import pulse
 from handlers.calendar import day_start, local_midnight, month_of
 from handlers.council.validation import month_digest
 from handlers.policy import Policy
-from rituals import content
+from rituals import content, retention
 from rituals.reminders import run_reminders, send_once
 from storage.engine import transaction
 from storage.enums import RunOutcome
@@ -43,8 +43,13 @@ class Ritual:
     lookback: timedelta  # how far back a missed run may be found
     trigger: Callable[[Policy, ZoneInfo], CronTrigger]
     period: Callable[[datetime], str]  # the local fire time -> the period it stands for
-    # (session, config, team or None, scheduled fire time (aware), now) -> detail
-    run: Callable[[Session, Policy, Team | None, datetime, datetime], str]
+    # (session, config, team or None, scheduled fire time (aware), now) -> detail, in the
+    # claim's transaction, so what it posts is posted once
+    run: Callable[[Session, Policy, Team | None, datetime, datetime], str] | None
+    # (engine, config, now) -> detail: work done once the claim has committed, in
+    # transactions of its own, so a long job holds no lock for its whole length (one
+    # that dies half-way leaves the rest to the next period)
+    apart: Callable[[Engine, Policy, datetime], str] | None = None
 
 
 def _morning(session, config, team, fired, now):
@@ -132,6 +137,9 @@ RITUALS: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            lambda c, tz: CronTrigger(day_of_week=c.rituals.pulse.day, week=c.rituals.pulse.weeks,
                                      timezone=tz, **_clock(c.rituals.pulse.time)),
            _week, _pulse),
+    Ritual("retention", False, timedelta(days=2),
+           lambda c, tz: CronTrigger(timezone=tz, **_clock(c.rituals.retention.time)),
+           lambda local: local.date().isoformat(), None, retention.run),
 )}
 
 
@@ -199,12 +207,18 @@ def run_once(engine: Engine, config: Policy, target: Target, fired: datetime,
                               status=status, scheduled_for=fired, ran_at=now)
             session.add(claim)
             session.flush()  # take the unique key before posting anything
-            if status == RunOutcome.DONE:
+            if status == RunOutcome.DONE and target.ritual.run is not None:
                 team = session.get(Team, target.team_id) if target.team_id else None
                 claim.detail = target.ritual.run(session, config, team, fired, now)[:200]
-            return claim.detail or status
+            claimed, detail = claim.id, claim.detail or status
     except IntegrityError:  # another worker claimed the same period at the same moment
         return None
+    if status == RunOutcome.DONE and target.ritual.apart is not None:
+        detail = target.ritual.apart(engine, config, now)[:200]
+        with transaction(engine) as session:
+            session.execute(update(RitualRun).where(RitualRun.id == claimed)
+                            .values(detail=detail))
+    return detail
 
 
 FIRST_START = "rituals:first-start"  # SentOnce key: when the rituals were first started

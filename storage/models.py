@@ -236,7 +236,7 @@ class CommandReceipt(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = _when()
+    created_at: datetime = _when(index=True)  # retention deletes by age
 
 
 class Outbox(SQLModel, table=True):
@@ -306,7 +306,7 @@ class OneTimeCode(SQLModel, table=True):
     purpose: str = Field(description="link:<platform> | login")
     employee_id: int = Field(foreign_key="employee.id", index=True)
     created_at: datetime = _when()
-    expires_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
     used_at: datetime | None = _when(nullable=True)
 
 
@@ -330,7 +330,7 @@ class WebSession(SQLModel, table=True):
     employee_id: int = Field(foreign_key="employee.id", index=True)
     csrf_token: str = Field(description="echoed by every state-changing form of this session")
     created_at: datetime = _when()
-    expires_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
     ended_at: datetime | None = _when(nullable=True)
 
 

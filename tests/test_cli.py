@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
+
+from storage.models import CommandReceipt
 
 
 @pytest.fixture
@@ -127,6 +130,24 @@ def test_link_code_is_printed_once_and_stored_hashed(frontline, database_url):
     engine.dispose()
     assert len(stored) == 1 and stored[0][1] == "link:telegram" and code not in stored[0][0]
     assert frontline("directory", "link-code", "ghost").returncode == 1
+
+
+def test_prune_prints_what_it_removed_per_table(frontline, database_url):
+    now = datetime.now(UTC)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        connection.execute(CommandReceipt.__table__.insert(), [
+            {"key": "slack:command:1", "reply": {}, "created_at": now - timedelta(days=31)},
+            {"key": "slack:command:2", "reply": {}, "created_at": now - timedelta(days=1)}])
+    result = frontline("prune")
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT key FROM commandreceipt")).scalars().all()
+    engine.dispose()
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "removed what was past its use for more than 30 days:"
+    assert lines[1].split() == ["commandreceipt", "1"] and "outbox" in result.stdout
+    assert kept == ["slack:command:2"]
 
 
 def test_run_names_the_missing_platform_secret(tmp_path):
