@@ -1,7 +1,7 @@
 """customer feedback counted per team, day and theme as it arrives
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-27
 """
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from storage import feedback_days
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
