@@ -40,15 +40,16 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
     report = cockpit(session, config, shown.id, since, until)
     names = {theme.key: theme.name(locale) for theme in config.themes}
     named = customer_voice(session, since, until, [shown.id], by_employee=True)
-    people = [(session.get(Employee, employee_id), voice) for employee_id, voice in named.items()
-              if scope.sees(employee_id)]
+    shown_ids = [employee_id for employee_id in named if scope.sees(employee_id)]
+    people = [(person, named[person.id]) for person in session.exec(
+        select(Employee).where(Employee.id.in_(shown_ids)).order_by(Employee.name))]
     items = session.exec(select(CouncilItem, Employee.name)
                          .join(Employee, Employee.id == CouncilItem.owner_id)
                          .where(CouncilItem.team_id == shown.id)
                          .order_by(CouncilItem.id.desc())).all()
     return render("cockpit.html", team=shown, teams=visible, month=month, report=report,
                   names=names, minimum=config.rituals.pulse.min_answers, items=items,
-                  people=sorted(people, key=lambda pair: pair[0].name),
+                  people=people,
                   steps={step: leaves for step, (leaves, _reaches) in STEPS.items()},
                   chart=charts.bar_chart("cockpit.mirror_chart", [
                       (names[theme.key][:14], min(theme.customers, theme.staff))
