@@ -49,6 +49,7 @@ from handlers.base import Message
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 from handlers.registry import Command
+from storage.errors import FrontlineError
 
 log = logging.getLogger(__name__)
 TOAST_LIMIT = 200
@@ -66,7 +67,7 @@ class _Delivery:
 _DELIVERY: ContextVar[_Delivery | None] = ContextVar("feishu_delivery", default=None)
 
 
-class Busy(Exception):
+class Busy(FrontlineError):
     """The pool is full: the event is refused, and Feishu sends it again."""
 
 
