@@ -3,13 +3,15 @@ before the ack, so that it runs even if the worker that took it dies.
 
 `accept` takes a place on the work pool, stores the request already claimed under
 a lease (bot/outbox_lease.py) and queues it; the ack follows. A full pool stores
-nothing (the ack asks to send it again); a platform's retry of a stored request is
-acknowledged and not stored again (the key is unique). The pool runs the request
-while a heartbeat renews the lease, then marks it done. A worker that dies leaves
-its lease to run out; every worker's sweeper then takes such requests, the ones
-stored and never started included, and runs them. The command's own idempotency
-key makes a second run answer with the stored reply and change nothing, so a
-death between the command and "done" sends the answer again at worst.
+nothing (the ack asks to send it again), or, for a request the platform will not
+send again (a polled update), stores it unclaimed for a sweep. A platform's retry
+of a stored request is acknowledged and not stored again (the key is unique). The
+pool runs the request while a heartbeat renews the lease, then marks it done. A
+worker that dies leaves its lease to run out; every worker's sweeper then takes
+such requests, the ones stored and never started included, and runs them. The
+command's own idempotency key makes a second run answer with the stored reply and
+change nothing, so a death between the command and "done" sends the answer again
+at worst.
 """
 
 import logging
@@ -49,37 +51,43 @@ class Inbox:
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
 
-    def accept(self, event: Event, kind: str, payload: dict) -> bool:
+    def accept(self, event: Event, kind: str, payload: dict, *,
+               kept_if_full: bool = False) -> bool:
         """Store the request and queue it: True to acknowledge it (a repeat of a stored
-        one too); False, having stored nothing, when the pool is full."""
-        pool = self.pool
+        one too); False, having stored nothing, when the pool is full. With
+        `kept_if_full` (a request the platform will not send again), a full pool
+        stores it unclaimed instead, for a sweep to take once there is room."""
+        pool, key = self.pool, idempotency_key(self.platform, event)
         if not pool.reserve():
-            return False
+            if kept_if_full:
+                self._store(key, kind, payload, claimed=False)
+            return kept_if_full
         try:
-            lease = self._store(idempotency_key(self.platform, event), kind, payload)
+            row_id = self._store(key, kind, payload)
         except BaseException:
             pool.unreserve()
             raise
-        if lease is None:  # the platform sent it again: it is stored, and runs once
+        if row_id is None:  # the platform sent it again: it is stored, and runs once
             pool.unreserve()
             return True
+        lease = held(self.engine, InboxItem, row_id, 1, self.now, self.length, "done_at")
         if not pool.run_reserved(self._queued(lease, kind, payload)):
             lease.release()  # shutting down: another worker takes it at once
         return True
 
-    def _store(self, key: str, kind: str, payload: dict) -> Lease | None:
+    def _store(self, key: str, kind: str, payload: dict, claimed: bool = True,
+               ) -> int | None:
+        """The new row's id, claimed as attempt 1 (or left for a sweep); None when
+        the key is stored already."""
         moment = self.now()
         with transaction(self.engine) as session:
-            row_id = session.execute(
+            return session.execute(
                 dialect_insert(self.engine.dialect.name)(InboxItem.__table__).values(
                     key=key, platform=self.platform, kind=kind, payload=payload,
-                    received_at=moment, claimed_until=moment + self.length, attempts=1,
-                    done_at=None, last_error="")
+                    received_at=moment, claimed_until=moment + self.length if claimed
+                    else None, attempts=int(claimed), done_at=None, last_error="")
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(InboxItem.__table__.c.id)).scalar_one_or_none()
-        if row_id is None:
-            return None
-        return held(self.engine, InboxItem, row_id, 1, self.now, self.length, "done_at")
 
     def _queued(self, lease: Lease, kind: str, payload: dict) -> Callable[[], None]:
         """The pool's work for a request: if it waited in the queue long enough for its

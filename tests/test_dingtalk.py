@@ -6,6 +6,7 @@ the bot's web app; the open API and custom robots are the local fake's."""
 import base64
 import itertools
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,10 +22,19 @@ from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.platform import build
 from bot.outbox import dispatch_pending
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers.linking import issue_code
 from rituals import schedule
 from storage.engine import transaction
-from storage.models import ChatIdentity, Compensation, LedgerEntry, Outbox, Praise, Recording
+from storage.models import (
+    ChatIdentity,
+    Compensation,
+    InboxItem,
+    LedgerEntry,
+    Outbox,
+    Praise,
+    Recording,
+)
 from tests import fake_dingtalk as dt
 from tests.fake_dingtalk import APP_KEY, APP_SECRET, CARD_TOPIC, ROBOT_TOPIC, FakeDingTalk
 from tests.http_servers import serve
@@ -86,8 +96,10 @@ class DingTalk:
         return self.answer(msg_id)
 
     def answer(self, msg_id: str) -> str:
-        answers = [p for p in self.fake.sent("sendBySession") if p["session"] == f"s-{msg_id}"]
-        assert answers, f"no answer to {msg_id}"
+        """The answer to a message (worked on after its ack): the last, once there is one."""
+        answers = self.fake.wait_for(lambda: [
+            p for p in self.fake.sent("sendBySession") if p["session"] == f"s-{msg_id}"],
+            what=f"an answer to {msg_id}")
         return answers[-1]["text"]["content"]
 
     def click(self, user: str, track: str, command: str, callback: str | None = None) -> dict:
@@ -158,6 +170,7 @@ def http(org, fake, secrets, monkeypatch):
         platform = build(org, config)
         with serve(create_app([platform.router()])) as bot_url:
             yield DingTalk(fake, org, platform, api_url, bot_url)
+        platform.adapter.inbox.stop()
 
 
 # --- Stream mode --------------------------------------------------------------
@@ -234,6 +247,7 @@ def test_a_kept_voice_note_is_played_after_the_broadcast_and_the_morning_post(st
     fake.files["DC-voice-2"] = (b"#!AMR\n happy birthday", "audio/amr")
     stream.say("manager4220", "praise @alice she sang my daughter happy birthday")
     stream.send(stream.message("manager4220", "msgVOICE2", audio="DC-voice-2"))
+    stream.answer("msgVOICE2")
     stream.deliver()  # the broadcast went out before its recording was kept: no file
     assert fake.sent("media/upload") == []
 
@@ -452,11 +466,78 @@ def test_a_session_webhook_elsewhere_is_not_followed(http, fake):
     data = http.message("alice0101", "msgELSEWHERE", text="me") | {
         "sessionWebhook": "http://127.0.0.1:9/robot/sendBySession?session=x"}
     http.send(data)
+    answered = fake.wait_for(lambda: fake.texts_to("alice0101"), what="the answer")
+    assert "Authority" in answered[-1]  # answered through the robot API
     assert fake.sent("sendBySession") == []
-    assert "Authority" in fake.texts_to("alice0101")[-1]  # answered through the robot API
 
 
 def test_a_malformed_card_callback_is_refused_with_a_bad_request_ack(stream, fake):
     ack = fake.push_and_wait(CARD_TOPIC, {"extension": "{not json", "userId": "manager4220",
                                           "content": "{}", "outTrackId": "t"}, "cb-broken")
     assert ack["code"] == 400 and count(stream.engine, Compensation) == 0
+
+
+def busy(dingtalk, queue: int = 0) -> threading.Event:
+    """A pool of one thread, held until the returned gate is set."""
+    dingtalk.platform.adapter.inbox.pool = WorkPool("dingtalk-test", threads=1, queue=queue)
+    gate = threading.Event()
+    assert dingtalk.platform.adapter.inbox.pool.submit(gate.wait)
+    return gate
+
+
+def test_a_full_pool_refuses_the_stream_message_and_stores_nothing(stream, fake):
+    gate = busy(stream)
+    message = stream.message("manager4220", "msgBUSY", text="praise @alice 她找回了我的戒指")
+    try:
+        ack = fake.push_and_wait(ROBOT_TOPIC, message, "frame-busy")
+    finally:
+        gate.set()
+    assert ack["code"] == 500  # not acknowledged as done: DingTalk sends it again
+    assert count(stream.engine, InboxItem) == 0 and count(stream.engine, Praise) == 0
+    fake.wait_for(lambda: stream.platform.adapter.inbox.pool.submit(lambda: None),
+                  what="room in the pool")
+    assert fake.push_and_wait(ROBOT_TOPIC, message, "frame-busy")["code"] == 200  # again
+    assert "P1" in stream.answer("msgBUSY") and count(stream.engine, Praise) == 1
+
+
+def test_a_full_pool_asks_the_http_sender_to_send_it_again(http, fake):
+    gate = busy(http)
+    try:
+        http.send(http.message("manager4220", "msgBUSY", text="praise @alice kind words"))
+    finally:
+        gate.set()
+    assert "very busy" in http.answer("msgBUSY")
+    assert count(http.engine, InboxItem) == 0 and count(http.engine, Praise) == 0
+
+
+def test_a_redelivered_message_waiting_in_the_queue_is_stored_once_and_runs_once(stream, fake):
+    gate = busy(stream, queue=4)
+    message = stream.message("manager4220", "msgTWICE", text="praise @alice 她找回了我的戒指")
+    try:
+        for _ in range(3):  # DingTalk sends it again while the first still waits
+            assert fake.push_and_wait(ROBOT_TOPIC, message, "frame-twice")["code"] == 200
+        assert count(stream.engine, Praise) == 0
+    finally:
+        gate.set()
+    assert "P1" in stream.answer("msgTWICE")
+    stream.platform.adapter.inbox.pool.stop()  # all that was queued has run
+    assert count(stream.engine, Praise) == 1 and balance(stream.engine, "alice") == 10
+    assert len([p for p in fake.sent("sendBySession") if p["session"] == "s-msgTWICE"]) == 1
+    (item,) = rows(stream.engine, InboxItem)
+    assert item.key == "dingtalk:msg:msgTWICE" and item.done_at is not None
+
+
+def test_a_message_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(stream, fake):
+    message = stream.message("manager4220", "msgLEFT", text="praise @alice 她找回了我的戒指")
+    with transaction(stream.engine) as session:  # stored and acknowledged, then it died
+        session.add(InboxItem(key="dingtalk:msg:msgLEFT", platform="dingtalk", kind="message",
+                              payload=message, attempts=1,
+                              received_at=datetime.now(UTC) - timedelta(seconds=20),
+                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
+    assert "P1" in stream.answer("msgLEFT")  # this worker's sweeper took it
+    assert fake.push_and_wait(ROBOT_TOPIC, message, "frame-left")["code"] == 200  # a retry
+    assert stream.platform.adapter.inbox.sweep() == 0
+    assert count(stream.engine, Praise) == 1
+    assert len([p for p in fake.sent("sendBySession") if p["session"] == "s-msgLEFT"]) == 1
+    (item,) = rows(stream.engine, InboxItem)
+    assert item.done_at is not None and item.attempts == 2

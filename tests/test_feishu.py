@@ -6,9 +6,9 @@ import base64
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -27,11 +27,13 @@ from bot.feishu.api import FeishuApi, client
 from bot.feishu.channels import channels
 from bot.outbox import dispatch_pending
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers import linking
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
     Compensation,
+    InboxItem,
     LedgerEntry,
     Outbox,
     OutboxDelivery,
@@ -88,7 +90,7 @@ def feishu(org, fake):
         adapter = FeishuAdapter(org, config, api, ENCRYPT_KEY, TOKEN)
         with serve(create_app([adapter.router()])) as bot_url:
             yield Bot(bot_url, org, adapter, channels(api, org, config), fake)
-        adapter.work.shutdown(wait=True)
+        adapter.inbox.stop()
 
 
 class Bot:
@@ -131,9 +133,9 @@ class Bot:
                         "mentions": mentions or []}}, event_id)
 
     def settle(self) -> None:
-        """Wait until the messages handed to the adapter's threads are handled."""
-        self.adapter.work.shutdown(wait=True)
-        self.adapter.work = ThreadPoolExecutor(max_workers=8)
+        """Wait until the messages handed to the adapter's pool are handled."""
+        self.adapter.inbox.pool.stop()
+        self.adapter.inbox.pool = WorkPool("feishu-test", 8, 500)
 
     def replies(self, chat: str) -> list[str]:
         return self.fake.texts_to(chat)
@@ -411,6 +413,18 @@ def test_long_connection_mode_receives_events_and_card_clicks(org, fake, monkeyp
             assert toast["type"] == "success" and "C1" in toast["content"]
             assert rows(org, Compensation)[0].status == "approved"
             assert answers(fake)["f-1"]["code"] == 200
+            assert [i.key for i in rows(org, InboxItem)] == ["feishu:event:ev-1"]  # stored
+
+            platform.adapter.inbox.pool = WorkPool("feishu-test", threads=1, queue=0)
+            gate = threading.Event()
+            assert platform.adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
+            try:
+                fake.frames_out.append(frame(helper.message("ou_alice", "me"), "f-3"))
+                answer = fake.wait_for(lambda: answers(fake).get("f-3"), what="the answer")
+            finally:
+                gate.set()
+            assert answer["code"] == 500  # refused: Feishu pushes it again
+            assert count(org, InboxItem) == 1
         fake.wait_for(lambda: fake.connections == 0, what="the connection to close")
         assert not platform.ready()
 
@@ -485,3 +499,54 @@ def test_feishu_and_lark_are_one_package_with_another_domain():
     assert Settings().base_url() == "https://open.feishu.cn"
     assert Settings(domain="lark").base_url() == "https://open.larksuite.com"
     assert Settings(domain="https://open.example.cn").base_url() == "https://open.example.cn"
+
+
+def test_a_full_pool_refuses_the_event_and_stores_nothing(feishu, fake):
+    feishu.adapter.inbox.pool = WorkPool("feishu-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert feishu.adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
+    payload = feishu.message("ou_wang", "praise @alice 她找回了我的戒指")
+    try:
+        assert feishu.post(payload).status_code == 503  # Feishu sends it again later
+    finally:
+        gate.set()
+    assert count(feishu.engine, InboxItem) == 0 and count(feishu.engine, Praise) == 0
+    feishu.settle()
+    assert feishu.post(payload).status_code == 200  # the retry, newly signed, is taken
+    feishu.settle()
+    assert count(feishu.engine, Praise) == 1 and len(feishu.replies("oc_p2p_ou_wang")) == 1
+
+
+def test_a_redelivered_event_waiting_in_the_queue_is_stored_once_and_runs_once(feishu, fake):
+    feishu.adapter.inbox.pool = WorkPool("feishu-test", threads=1, queue=4)
+    gate = threading.Event()
+    assert feishu.adapter.inbox.pool.submit(gate.wait)
+    payload = feishu.message("ou_wang", "praise @alice 她找回了我的戒指", event_id="ev-808")
+    try:
+        for _ in range(3):  # Feishu sends it again while the first still waits
+            assert feishu.post(payload).status_code == 200
+        assert count(feishu.engine, Praise) == 0
+    finally:
+        gate.set()
+    feishu.settle()
+    assert count(feishu.engine, Praise) == 1 and len(feishu.replies("oc_p2p_ou_wang")) == 1
+    (item,) = rows(feishu.engine, InboxItem)
+    assert item.key == "feishu:event:ev-808" and item.done_at is not None
+
+
+def test_an_event_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(feishu, fake):
+    payload = feishu.message("ou_wang", "praise @alice 她找回了我的戒指", event_id="ev-909")
+    with transaction(feishu.engine) as session:  # stored and acknowledged, then it died
+        session.add(InboxItem(key="feishu:event:ev-909", platform="feishu", kind="message",
+                              payload=payload, attempts=1,
+                              received_at=datetime.now(UTC) - timedelta(seconds=20),
+                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
+    assert feishu.adapter.inbox.sweep() == 1
+    feishu.settle()
+    assert feishu.post(payload).status_code == 200  # Feishu's retry: stored already
+    feishu.settle()
+    assert feishu.adapter.inbox.sweep() == 0
+    assert count(feishu.engine, Praise) == 1 and balance(feishu.engine, "alice") == 10
+    assert len(feishu.replies("oc_p2p_ou_wang")) == 1
+    (item,) = rows(feishu.engine, InboxItem)
+    assert item.done_at is not None and item.attempts == 2

@@ -2,11 +2,13 @@
 Application pointed (base_url, base_file_url) at a local fake Bot API; updates
 arrive through the webhook route of the bot's web app, or by long polling."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update as sa_update
 
 from bot import shared_state
 from bot.config import DEMO_CATALOG, parse_config
@@ -14,12 +16,14 @@ from bot.outbox import dispatch_pending
 from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.channels import channels
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers import linking
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
     ChatPost,
     Compensation,
+    InboxItem,
     Outbox,
     Praise,
     Recording,
@@ -375,26 +379,117 @@ def test_a_groups_minute_is_shared_by_every_worker(tg):
     assert len(waiting) == 1 and "a minute in this group" in waiting[0].last_error
 
 
-def test_a_full_queue_still_answers_the_webhook_and_asks_to_send_again(org, fake):
+def test_a_full_pool_answers_the_webhook_asking_to_send_again_and_stores_nothing(tg):
+    tg.adapter.inbox.pool = WorkPool("telegram-test", threads=1, queue=0)
+    gate = threading.Event()
+    assert tg.adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
+    try:
+        answer = tg.post(tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 x")))
+        assert answer.status_code == 200
+        assert answer.json()["method"] == "sendMessage"
+        assert answer.json()["chat_id"] == USERS["alice"]
+        assert "very busy" in answer.json()["text"]
+        query = {"id": "q1", "chat_instance": "ci", "data": "approve C1",
+                 "from": {"id": USERS["wang"], "is_bot": False, "first_name": "wang"}}
+        answer = tg.post(tg.update(callback_query=query))
+        assert answer.json()["method"] == "answerCallbackQuery"
+        assert answer.json()["callback_query_id"] == "q1"
+        reaction = {"chat": {"id": GROUP, "type": "supergroup"}, "message_id": 5,
+                    "date": int(time.time()), "old_reaction": [], "new_reaction": [],
+                    "user": {"id": USERS["bob"], "is_bot": False, "first_name": "bob"}}
+        # nobody to tell: refused, so that Telegram delivers it again later
+        assert tg.post(tg.update(message_reaction=reaction)).status_code == 503
+    finally:
+        gate.set()
+    assert count(tg.engine, InboxItem) == 0  # nothing stored: each is sent again
+    assert count(tg.engine, Compensation) == 0 and tg.fake.texts_to(USERS["alice"]) == []
+
+
+def test_a_redelivered_update_waiting_in_the_queue_is_stored_once_and_runs_once(tg):
+    tg.adapter.inbox.pool = WorkPool("telegram-test", threads=1, queue=4)
+    gate = threading.Event()
+    assert tg.adapter.inbox.pool.submit(gate.wait)
+    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+    try:
+        for _ in range(3):  # Telegram sends it again while the first still waits
+            assert tg.post(update).status_code == 200
+        assert count(tg.engine, Compensation) == 0
+    finally:
+        gate.set()
+    tg.replies(USERS["alice"], 0)
+    tg.adapter.inbox.pool.stop()  # all that was queued has run: still the one answer
+    assert count(tg.engine, Compensation) == 1
+    assert len(tg.fake.texts_to(USERS["alice"])) == 1
+    (item,) = rows(tg.engine, InboxItem)
+    assert item.key == f"telegram:update:{update['update_id']}" and item.done_at is not None
+
+
+def test_an_update_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(tg):
+    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+    with transaction(tg.engine) as session:  # stored and answered 200, then the worker died
+        session.add(InboxItem(key=f"telegram:update:{update['update_id']}",
+                              platform="telegram", kind="update", payload=update, attempts=1,
+                              received_at=datetime.now(UTC) - timedelta(seconds=20),
+                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
+    assert "C1" in tg.replies(USERS["alice"], 0)  # this worker's sweeper took it
+    assert tg.post(update).status_code == 200  # Telegram's late retry: stored already
+    tg.say("alice", "/me")
+    assert tg.adapter.inbox.sweep() == 0
+    assert count(tg.engine, Compensation) == 1
+    assert sum("C1" in t for t in tg.fake.texts_to(USERS["alice"])) == 1
+    item = rows(tg.engine, InboxItem, key=f"telegram:update:{update['update_id']}")[0]
+    assert item.done_at is not None and item.attempts == 2
+
+
+def test_a_failed_update_is_tried_again_and_answered_once(tg):
+    tg.fake.fail("sendMessage", status=500)  # the answer cannot be sent the first time
+    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+    assert tg.post(update).status_code == 200
+    key = f"telegram:update:{update['update_id']}"
+    tg.fake.wait_for(lambda: rows(tg.engine, InboxItem, key=key)[0].last_error,
+                     what="the failure")
+    with transaction(tg.engine) as session:  # its back-off over
+        session.execute(sa_update(InboxItem).values(
+            claimed_until=datetime.now(UTC) - timedelta(seconds=1)))
+    assert "C1" in tg.replies(USERS["alice"], 0)  # the stored reply, sent this time
+    assert count(tg.engine, Compensation) == 1
+    assert rows(tg.engine, InboxItem, key=key)[0].done_at is not None
+
+
+def polling(org, api_url: str, **overrides):
+    """A polling worker's adapter, and its app to serve."""
+    with transaction(org) as session:
+        session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="telegram",
+                                 platform_user_id=str(USERS["alice"])))
+    adapter = TelegramAdapter(org, parse_config(settings(api_url, mode="polling",
+                                                         **overrides)), TOKEN)
+    return adapter, create_app([], [adapter.start], [adapter.stop])
+
+
+def test_a_polled_update_is_stored_and_one_fetched_again_runs_once(org, fake):
     with fake.serve() as api_url:
-        adapter = TelegramAdapter(org, parse_config(settings(api_url, work_queue=0)), TOKEN,
-                                  webhook_secret=SECRET)
-        app = create_app([adapter.router()], [adapter.start], [adapter.stop])
-        with serve(app, lifespan="on") as bot_url:
-            tg = Telegram(bot_url, org, fake, adapter)
-            answer = tg.post(tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 x")))
-            assert answer.status_code == 200
-            assert answer.json()["method"] == "sendMessage"
-            assert answer.json()["chat_id"] == USERS["alice"]
-            assert "very busy" in answer.json()["text"]
-            query = {"id": "q1", "chat_instance": "ci", "data": "approve C1",
-                     "from": {"id": USERS["wang"], "is_bot": False, "first_name": "wang"}}
-            answer = tg.post(tg.update(callback_query=query))
-            assert answer.json()["method"] == "answerCallbackQuery"
-            assert answer.json()["callback_query_id"] == "q1"
-            reaction = {"chat": {"id": GROUP, "type": "supergroup"}, "message_id": 5,
-                        "date": int(time.time()), "old_reaction": [], "new_reaction": [],
-                        "user": {"id": USERS["bob"], "is_bot": False, "first_name": "bob"}}
-            # nobody to tell: refused, so that Telegram delivers it again later
-            assert tg.post(tg.update(message_reaction=reaction)).status_code == 503
-    assert count(org, Compensation) == 0 and fake.texts_to(USERS["alice"]) == []
+        adapter, app = polling(org, api_url)
+        tg = Telegram("", org, fake, adapter)
+        update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
+        fake.updates.extend([update, update])  # a new poller fetched it again
+        fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+        with serve(app, lifespan="on"):
+            assert "Alice Chen" in tg.replies(USERS["alice"], 0, 2)
+        assert count(org, Compensation) == 1
+        assert sum("C1" in t for t in fake.texts_to(USERS["alice"])) == 1
+        assert [item.done_at is not None for item in rows(org, InboxItem)] == [True, True]
+
+
+def test_a_polled_update_meeting_a_full_pool_waits_in_the_inbox(org, fake):
+    with fake.serve() as api_url:
+        adapter, app = polling(org, api_url, work_threads=1, work_queue=0)
+        gate = threading.Event()
+        tg = Telegram("", org, fake, adapter)
+        with serve(app, lifespan="on"):
+            assert adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
+            fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+            fake.wait_for(lambda: count(org, InboxItem) == 1, what="the stored update")
+            assert rows(org, InboxItem)[0].claimed_until is None  # for a sweep to take
+            gate.set()
+            assert "Alice Chen" in tg.replies(USERS["alice"], 0)  # the sweeper took it
+        assert rows(org, InboxItem)[0].done_at is not None

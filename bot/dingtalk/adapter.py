@@ -4,6 +4,10 @@ long connection, stream.py) and HTTP mode (routes on the shared web app).
 A text is a command, from a one-to-one chat or an @-mention in a group; a voice note
 right after a praise command becomes its recording. Each carries an idempotency key
 (the message's msgId, the card callback's id), so a repeat never has a second effect.
+A robot message is stored in the durable inbox (bot/inbox.py) under its msgId before
+it is acknowledged, in either mode, and worked on by a bounded pool; a worker that
+dies leaves it to another, and a redelivery is not stored again. A card click is
+answered when its command has run.
 In HTTP mode a robot callback's `timestamp` and `sign` headers are checked before
 anything else: a forged or stale callback is refused and changes nothing.
 """
@@ -26,9 +30,13 @@ from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.settings import PLATFORM
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
 from bot.msgcrypt import CallbackError
+from bot.work_pool import WorkPool
+from handlers import limits
 from handlers.approvals import Decide
-from handlers.i18n import render_reply
+from handlers.base import Message
+from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 from handlers.registry import Command
 
@@ -52,8 +60,22 @@ class DingTalkAdapter:
         self.settings = config.platforms.dingtalk
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "dingtalk-work", self.settings.work_threads, self.settings.work_queue),
+            lambda _kind, data: self.on_message(data))
 
     # --- robot messages --------------------------------------------------
+    def accept_message(self, data: dict) -> bool:
+        """Store a robot message before its ack; False, having stored nothing, when the
+        pool is full. A malformed one raises CallbackError; one with no sender in the
+        organisation, or an id no store keeps, is acknowledged and dropped."""
+        message = _read(ChatbotMessage, data)
+        user, message_id = message.sender_staff_id, message.message_id
+        if not (isinstance(user, str) and user and isinstance(message_id, str)
+                and message_id and limits.storable(message_id)):
+            return True
+        return self.inbox.accept(Event("msg", message_id), "message", data)
+
     def on_message(self, data: dict) -> None:
         """Run a robot message's command as its sender and answer in its conversation."""
         message = _read(ChatbotMessage, data)
@@ -156,11 +178,21 @@ class DingTalkAdapter:
             log.warning("DingTalk robot callback refused: %s", error)
             return Response(status_code=403)
         try:
-            await run_in_threadpool(self.on_message, data)
+            accepted = await run_in_threadpool(self.accept_message, data)
         except CallbackError as error:
             log.warning("DingTalk robot callback refused: %s", error)
             return Response(status_code=400)
+        if not accepted:  # nothing stored: its sender is asked to send it again
+            await run_in_threadpool(self._busy, data)
         return JSONResponse({})
+
+    def _busy(self, data: dict) -> None:
+        message = _read(ChatbotMessage, data)
+        busy = render_message(Message("busy.retry"), self.config.organisation.default_locale)
+        try:
+            self._answer(message, message.sender_staff_id, busy)
+        except Exception:
+            log.exception("could not ask for DingTalk message %s again", message.message_id)
 
     async def event_callback(self, request: Request, msg_signature: str = "",
                              signature: str = "", timestamp: str = "",

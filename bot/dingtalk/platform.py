@@ -2,6 +2,7 @@
 URL) or HTTP mode (callbacks at /dingtalk/robot and /dingtalk/events on the web app);
 the outbox goes out through the open API and the custom robots."""
 
+import asyncio
 import os
 
 from fastapi import APIRouter
@@ -32,12 +33,14 @@ class DingTalkPlatform(Platform):
         return None if self.stream is not None else self.adapter.router()
 
     async def start(self) -> None:
+        self.adapter.inbox.start()
         if self.stream is not None:
             await self.stream.start()
 
     async def stop(self) -> None:
         if self.stream is not None:
             await self.stream.stop()
+        await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
 
     def ready(self) -> bool:
         return self.stream is None or self.stream.ready()

@@ -1,7 +1,9 @@
 """Stream mode: the official SDK's long connection (DingTalkStreamClient) delivers
-robot messages and card clicks; each handler runs the blocking work in a thread
-and acknowledges it on the connection. A redelivered message finds its
-idempotency key and has no second effect."""
+robot messages and card clicks, each acknowledged on the connection. A robot
+message is stored in the durable inbox before its ACK (the work follows on the
+adapter's pool); with the pool full it is refused, and DingTalk sends it again. A
+card click's ACK follows its command. A redelivered message is not stored again,
+and its idempotency key keeps it from a second effect."""
 
 import asyncio
 import json
@@ -62,13 +64,15 @@ class RobotMessages(CallbackHandler):
 
     async def process(self, message: CallbackMessage) -> tuple[int, str]:
         try:
-            await asyncio.to_thread(self.adapter.on_message, message.data)
+            accepted = await asyncio.to_thread(self.adapter.accept_message, message.data)
         except CallbackError as error:  # malformed: sending it again would not help
             log.warning("DingTalk robot message refused: %s", error)
             return AckMessage.STATUS_BAD_REQUEST, "malformed"
-        except Exception:  # not acknowledged as done: DingTalk sends it again
+        except Exception:  # not stored, not acknowledged: DingTalk sends it again
             log.exception("DingTalk robot message %s failed", message.headers.message_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
+        if not accepted:  # the pool is full, nothing stored: DingTalk sends it again
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "busy"
         return AckMessage.STATUS_OK, "OK"
 
 

@@ -8,15 +8,18 @@ the SDK decrypts each request and checks its signature and verification token; t
 timestamp must be within the replay window, and a request already seen (its
 signature) is refused. Each event's effect is keyed by its event id, so a delivery
 Feishu retries changes nothing, and replies carry a uuid, so it is not answered twice.
-Messages are acknowledged at once and worked on in the adapter's threads; a card
-click is answered with a toast once its command has run.
+A message or a menu click is stored in the durable inbox (bot/inbox.py) under its
+event id before it is acknowledged, on either path, and worked on by a bounded
+pool; a worker that dies leaves it to another, and a retry is not stored again.
+With the pool full nothing is stored and the event is refused (an HTTP 503, or an
+error answer on the long connection), so that Feishu sends it again. A card click
+is answered with a toast once its command has run.
 """
 
 import json
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -39,11 +42,14 @@ from bot.feishu.api import FeishuApi
 from bot.feishu.settings import PLATFORM
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
+from bot.work_pool import WorkPool
 from handlers.approvals import Decide
 from handlers.base import Message
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
 from handlers.registry import Command
+from storage.errors import FrontlineError
 
 log = logging.getLogger(__name__)
 TOAST_LIMIT = 200
@@ -55,9 +61,14 @@ class _Delivery:
 
     signature: str
     replayed: bool = False
+    busy: bool = False  # the pool was full: refused, to be sent again
 
 
 _DELIVERY: ContextVar[_Delivery | None] = ContextVar("feishu_delivery", default=None)
+
+
+class Busy(FrontlineError):
+    """The pool is full: the event is refused, and Feishu sends it again."""
 
 
 def refused() -> Response:
@@ -71,7 +82,9 @@ class FeishuAdapter:
         self.settings = config.platforms.feishu
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.work = ThreadPoolExecutor(max_workers=8, thread_name_prefix="feishu")
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "feishu-work", self.settings.work_threads, self.settings.work_queue),
+            self._stored)
         self.handler = (lark.EventDispatcherHandler.builder(encrypt_key, verification_token)
                         .register_p2_im_message_receive_v1(self.on_message)
                         .register_p2_application_bot_menu_v6(self.on_menu)
@@ -113,6 +126,9 @@ class FeishuAdapter:
             answer = self.handler.do(raw)  # decrypts, checks token and signature, dispatches
         finally:
             _DELIVERY.reset(token)
+        if delivery.busy:
+            return Response(content='{"msg":"busy"}', status_code=503,
+                            media_type="application/json")
         if answer.status_code != 200 or delivery.replayed:
             log.warning("Feishu request refused: %s", "replayed" if delivery.replayed
                         else (answer.content or b"")[:200].decode("utf-8", "replace"))
@@ -132,18 +148,28 @@ class FeishuAdapter:
             return False
         return True
 
-    def _later(self, work: Callable[..., None], *args) -> None:
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("Feishu event could not be handled")
-        self.work.submit(run)
+    def _accept(self, kind: str, data: P2ImMessageReceiveV1 | P2ApplicationBotMenuV6,
+                ) -> None:
+        """Store the event before the SDK acknowledges it; raises Busy (which the SDK
+        answers as a failure) when the pool is full."""
+        if not self.inbox.accept(Event("event", data.header.event_id), kind,
+                                 json.loads(lark.JSON.marshal(data))):
+            delivery = _DELIVERY.get()
+            if delivery is not None:
+                delivery.busy = True
+            raise Busy(f"event {data.header.event_id} refused: busy")
+
+    def _stored(self, kind: str, payload: dict) -> None:
+        """Run an event from the inbox, rebuilt as the SDK built it."""
+        if kind == "message":
+            self.handle_message(P2ImMessageReceiveV1(payload))
+        elif kind == "menu":
+            self.handle_menu(P2ApplicationBotMenuV6(payload))
 
     # --- messages --------------------------------------------------------
     def on_message(self, data: P2ImMessageReceiveV1) -> None:
         if self._first_delivery():
-            self._later(self.handle_message, data)
+            self._accept("message", data)
 
     def handle_message(self, data: P2ImMessageReceiveV1) -> None:
         message, sender = data.event.message, data.event.sender
@@ -202,7 +228,7 @@ class FeishuAdapter:
     # --- the bot's menu ----------------------------------------------------
     def on_menu(self, data: P2ApplicationBotMenuV6) -> None:
         if self._first_delivery():
-            self._later(self.handle_menu, data)
+            self._accept("menu", data)
 
     def handle_menu(self, data: P2ApplicationBotMenuV6) -> None:
         operator = data.event.operator

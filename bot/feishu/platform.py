@@ -28,13 +28,14 @@ class FeishuPlatform(Platform):
         return self.adapter.router() if self.connection is None else None
 
     async def start(self) -> None:
+        self.adapter.inbox.start()
         if self.connection is not None:
             await asyncio.to_thread(self.connection.start)
 
     async def stop(self) -> None:
         if self.connection is not None:
             await asyncio.to_thread(self.connection.stop)
-        self.adapter.work.shutdown(wait=False)
+        await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
 
     def ready(self) -> bool:
         return self.connection is None or self.connection.ready()

@@ -6,6 +6,13 @@ their command; a voice note or audio file becomes a praise recording; a reaction
 on a praise broadcast marks it touching. Every update's effect is keyed by its
 update_id, so a repeated update changes nothing.
 
+Every update is stored in the durable inbox (bot/inbox.py), keyed by its update_id,
+before it is worked on: a webhook call is answered once it is stored, and a polled
+update is stored before the next poll confirms it to Telegram. A repeat (Telegram's
+retry, or an update a new poller fetched again) is not stored again, so it is
+dropped; a worker that dies leaves what it had stored to another. The pool runs
+each update through the Application on its event loop.
+
 Several workers can serve one bot: the forms in progress and the updates seen live
 in the database, so any worker can take the next message; in polling mode only the
 worker holding the poller lease polls (see bot/receiver_role.py), and another takes
@@ -15,6 +22,7 @@ over when its lease runs out.
 import asyncio
 import hmac
 import logging
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -49,8 +57,10 @@ from bot import shared_state
 from bot.config import Config
 from bot.grammar import parse, verb_of
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
 from bot.receiver_role import ReceiverRole
 from bot.telegram.settings import PLATFORM
+from bot.work_pool import WorkPool
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
@@ -62,6 +72,8 @@ from handlers.registry import Command, OpenForm, menu_verbs
 
 log = logging.getLogger(__name__)
 POLLER = "receiver:telegram"  # the role of the one worker that polls
+# The errors of the update being run from the inbox (None: an update just polled).
+_RUN: ContextVar[list[BaseException] | None] = ContextVar("telegram_run", default=None)
 
 
 class _OpensForm(filters.MessageFilter):
@@ -127,6 +139,9 @@ class TelegramAdapter:
             .rate_limiter(AIORateLimiter(max_retries=3))  # 30 msg/s, 20/min per group
             .build())
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "telegram-work", self.settings.work_threads, self.settings.work_queue),
+            self._stored)
         self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
                                    self._start_polling, self._stop_polling)
         self._tasks: list[asyncio.Task] = []
@@ -142,6 +157,7 @@ class TelegramAdapter:
             await app.bot.set_webhook(self.settings.webhook_url, secret_token=self.webhook_secret,
                                       allowed_updates=Update.ALL_TYPES)
         await app.start()
+        self.inbox.start()  # what a dead worker left runs here
         if self.settings.mode == "polling":
             self._tasks.append(asyncio.create_task(self.poller.run()))
         self._tasks.append(asyncio.create_task(self._end_timed_out_forms()))
@@ -151,6 +167,8 @@ class TelegramAdapter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        # What was stored here is worked on, while the loop it runs on still runs.
+        await asyncio.to_thread(self.inbox.stop)
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -207,16 +225,19 @@ class TelegramAdapter:
             log.warning("Telegram webhook call without the right secret token refused")
             return Response(status_code=403)
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            payload = await request.json()
+            update = Update.de_json(payload, self.application.bot)
         except Exception:
             return Response(status_code=400)
-        if self.application.update_queue.qsize() >= self.settings.work_queue:
+        if not isinstance(payload, dict):
+            return Response(status_code=400)
+        if not await asyncio.to_thread(self.inbox.accept, Event("update", update.update_id),
+                                       "update", payload):
             return self._busy(update)
-        await self.application.update_queue.put(update)  # acknowledged; worked on after
-        return Response(status_code=200)
+        return Response(status_code=200)  # stored: worked on after
 
     def _busy(self, update: Update) -> Response:
-        """Too much waiting already: the answer to the webhook call itself asks the
+        """The pool is full, nothing was stored: the answer to the webhook call itself asks the
         person to send it again (Telegram runs a method given as the answer). An
         update nobody can be told about is refused, so Telegram delivers it again."""
         text = render_message(Text("busy.retry"), self.config.organisation.default_locale)
@@ -231,18 +252,45 @@ class TelegramAdapter:
     # --- handlers --------------------------------------------------------
     def _add_handlers(self) -> None:
         app = self.application
-        app.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
+        app.add_handler(TypeHandler(Update, self._store_polled), group=-1)
+        app.add_error_handler(self._failed)
         app.add_handler(CallbackQueryHandler(self.on_button))
         app.add_handler(MessageReactionHandler(self.on_reaction))
         app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, self.on_recording))
         app.add_handler(MessageHandler(filters.TEXT, self.on_text))
 
-    async def _drop_repeats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        # Telegram resends an update it thinks was lost (and a new poller may fetch
-        # again what the last one had); the receipts would keep a repeated command
-        # harmless, this also keeps a repeat out of an open form, on every worker.
-        if not await asyncio.to_thread(self.inbound.first, Event("seen", update.update_id)):
-            raise ApplicationHandlerStop
+    async def _store_polled(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            ) -> None:
+        """An update the poller fetched goes to the inbox before any work: the next
+        poll confirms it, and Telegram never sends it again. A full pool leaves it
+        stored for a sweep. (An update run from the inbox goes on to the handlers.)"""
+        if _RUN.get() is not None:
+            return
+        await asyncio.to_thread(self.inbox.accept, Event("update", update.update_id),
+                                "update", update.to_dict(), kept_if_full=True)
+        raise ApplicationHandlerStop
+
+    def _stored(self, kind: str, payload: dict) -> None:
+        """Run an update from the inbox (in a pool thread) on the Application's loop;
+        a handler's error is raised here, so that the inbox tries it again."""
+        if self.loop is None:
+            raise RuntimeError("the Telegram application is not started")
+        update = Update.de_json(payload, self.application.bot)
+        asyncio.run_coroutine_threadsafe(self._process(update), self.loop).result()
+
+    async def _process(self, update: Update) -> None:
+        errors: list[BaseException] = []
+        _RUN.set(errors)  # this task's own: the handlers and the error handler see it
+        await self.application.process_update(update)
+        if errors:
+            raise errors[0]
+
+    async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        errors = _RUN.get()
+        if errors is not None and context.error is not None:
+            errors.append(context.error)
+        else:
+            log.error("Telegram update could not be handled", exc_info=context.error)
 
     async def _execute(self, update: Update, user_id: int, command: Command,
                        ) -> tuple[Reply, str]:
