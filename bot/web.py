@@ -4,7 +4,8 @@ Every request body is bounded before it is read (`BodyLimit`): a route's limit i
 `BODY_LIMITS` (the default covers the web console's forms and the JSON API). A
 declared Content-Length over it is answered 413 at once; a chunked body is counted as
 it streams and answered 413 as soon as it passes the limit, so nobody can make the
-server hold a body it would refuse."""
+server hold a body it would refuse. These refusals come before any route, so they say
+why in plain text in the language the request's Accept-Language prefers."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import ExitStack, asynccontextmanager
@@ -15,6 +16,8 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import health, metrics
+from handlers.base import Message as Text
+from handlers.i18n import language_tag, preferred_locale, render_message
 from storage.errors import FrontlineError
 
 Hook = Callable[[], Awaitable[None]]
@@ -50,7 +53,7 @@ class BodyLimit:
         limit = self.limits.get(scope["path"], self.default)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _too_large(send, limit)
+            await _too_large(scope, send, limit)
             return
         received, over, started = 0, False, False
 
@@ -69,7 +72,7 @@ class BodyLimit:
             if over:  # whatever the route made of the error, the answer is 413
                 if not started and message["type"] == "http.response.start":
                     started = True
-                    await _too_large(send, limit)
+                    await _too_large(scope, send, limit)
                 return
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -79,7 +82,7 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 started = True
-                await _too_large(send, limit)
+                await _too_large(scope, send, limit)
 
 
 class NoNulInAddress:
@@ -92,7 +95,7 @@ class NoNulInAddress:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and ("\x00" in scope["path"] or _has_nul(
                 scope.get("query_string", b""))):
-            await _refuse(send, 400, "a NUL byte in the address")
+            await _refuse(scope, send, 400, Text("web.error.nul"))
             return
         await self.app(scope, receive, send)
 
@@ -101,14 +104,17 @@ def _has_nul(query: bytes) -> bool:
     return b"\x00" in unquote_to_bytes(query)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    await _refuse(send, 413, f"request body too large (at most {limit} bytes)")
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
+    await _refuse(scope, send, 413, Text("web.error.too_large", {"limit": limit}))
 
 
-async def _refuse(send: Send, status: int, reason: str) -> None:
-    body = reason.encode()
+async def _refuse(scope: Scope, send: Send, status: int, reason: Text) -> None:
+    asked = dict(scope["headers"]).get(b"accept-language", b"")
+    locale = preferred_locale(asked.decode("latin-1"))
+    body = render_message(reason, locale).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-language", language_tag(locale).encode()),
                             (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

@@ -1,5 +1,5 @@
-"""`help`: the overview of every command, derived from the registry, or one
-command's usage."""
+"""`help`: the overview of the commands the sender may use, derived from the registry,
+or one command's usage."""
 
 from dataclasses import dataclass
 
@@ -10,7 +10,7 @@ from handlers.words import verbs
 
 @dataclass(frozen=True)
 class Help(Command):
-    """The overview of every command, or one command's usage."""
+    """The overview of the sender's commands, or one command's usage (any command's)."""
 
     topic: str | None = None  # a canonical verb; None: the overview
     unknown: str = ""  # a word asked about that is no command: said so, before the overview
@@ -32,7 +32,7 @@ def show(ctx: Context, command: Help) -> Reply:
         return Reply.of(f"usage.{command.topic}")
     reply = Reply.of("help.unknown", word=command.unknown) if command.unknown else Reply([])
     reply.messages.extend(Reply.of("help.header").messages)
-    for name in menu_verbs():
+    for name in menu_verbs(ctx.actor.role):
         reply.messages.extend(Reply.of("help.line", verb_word=f"verb.{name}",
                                        menu_key=f"menu.{name}").messages)
     reply.messages.extend(Reply.of("help.footer").messages)

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 from handlers.base import Message, Reply
@@ -52,6 +52,38 @@ def catalog_path(locale: str) -> Path:
 def language_tag(locale: str) -> str:
     """The BCP 47 tag of a locale code, for HTML's `lang`: `zh` -> `zh-Hans`."""
     return _LANGUAGE_TAGS.get(locale, locale)
+
+
+_PARSED = {code: Locale.parse(code, sep="-") for code in LOCALES}
+
+
+def locale_of_tag(tag: str) -> str | None:
+    """The locale of `LOCALES` for a BCP 47 language tag, or None: `zh-TW`, `zh-HK` and
+    `zh-Hant` read Traditional; `zh`, `zh-CN` and `zh-Hans` Simplified (Babel knows which
+    script a region writes); `en-GB` English."""
+    try:
+        asked = Locale.parse(tag.strip(), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    same = [code for code in LOCALES if _PARSED[code].language == asked.language]
+    return next((code for code in same if _PARSED[code].script == asked.script),
+                same[0] if same else None)
+
+
+def preferred_locale(accept_language: str) -> str:
+    """The locale an HTTP Accept-Language header prefers (`zh-TW,zh;q=0.9,en;q=0.8`), by
+    quality then order; English when it names none of ours."""
+    ranked = []
+    for n, item in enumerate(accept_language.split(",")[:20]):  # a header, not a list to sift
+        tag, _, quality = item.partition(";")
+        try:
+            weight = float(quality.strip().removeprefix("q=")) if quality else 1.0
+        except ValueError:
+            continue
+        if weight > 0:
+            ranked.append((-weight, n, tag))
+    return next((found for *_, tag in sorted(ranked)
+                 if (found := locale_of_tag(tag)) is not None), SOURCE_LOCALE)
 
 
 def _plural_param(marker: str) -> str:

@@ -15,7 +15,7 @@ how a waiting one is described (`pending` in chat, the web's team page).
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args, get_type_hints
 
 if TYPE_CHECKING:
     from handlers.base import Context, Reply
@@ -94,7 +94,10 @@ def verb(name: str, *, menu: bool = True):
 
 def verb_alone(name: str, command: type[Command], *, menu: bool = True) -> None:
     """Declare a verb that takes no words (any typed after it are ignored)."""
-    _add(Verb(name, lambda rest: command(), command.__module__, menu))
+    def parse(rest: list[str]) -> Command:
+        return command()
+    parse.__annotations__["return"] = command  # the one use case it leads to
+    _add(Verb(name, parse, command.__module__, menu))
 
 
 def _add(declared: Verb) -> None:
@@ -140,10 +143,28 @@ def with_approver() -> list[Decidable]:
     return [kind for kind in DECIDABLE.values() if kind.approver_column is not None]
 
 
-def menu_verbs() -> list[str]:
-    """The verbs for help and command menus, module by module in `MODULES` order."""
+def _use_cases(declared: Verb) -> list[Route]:
+    """The use cases a verb leads to: those of the command types its parse function says
+    it returns or, when it says any `Command`, every one its module declares."""
+    returns = get_type_hints(declared.parse).get("return")
+    routes = [ROUTES[kind] for kind in get_args(returns) or (returns,) if kind in ROUTES]
+    if routes:
+        return routes
+    module = declared.module.split(".")[1]
+    return [route for route in ROUTES.values() if route.run.__module__.split(".")[1] == module]
+
+
+def open_to(declared: Verb, role: str) -> bool:
+    """Whether someone with `role` may run at least one of the verb's use cases."""
+    return any(route.roles is None or role in route.roles for route in _use_cases(declared))
+
+
+def menu_verbs(role: str | None = None) -> list[str]:
+    """The verbs for help and command menus, module by module in `MODULES` order: those
+    someone with `role` may use, or (None: one menu for everyone) all of them."""
     load()
-    listed = [declared for declared in VERBS.values() if declared.menu]
+    listed = [declared for declared in VERBS.values()
+              if declared.menu and (role is None or open_to(declared, role))]
     order = {name: n for n, name in enumerate(VERBS)}  # declaration order in a module
     return [declared.name for declared in sorted(listed, key=lambda v: (
         MODULES.index(v.module.split(".")[1]), order[v.name]))]

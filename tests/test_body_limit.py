@@ -55,8 +55,8 @@ def test_a_chunked_body_is_cut_off_at_the_limit(org, api):
     assert count(org, Praise) == 0
 
 
-async def _call(app, path: str, headers: list, chunks) -> tuple[int, int]:
-    """Runs one POST through the ASGI app; returns its status and the chunks it pulled."""
+async def _call(app, path: str, headers: list, chunks) -> tuple[list[dict], int]:
+    """Runs one POST through the ASGI app; returns what it sent and the chunks it pulled."""
     pulled, sent = 0, []
 
     async def receive():
@@ -72,7 +72,7 @@ async def _call(app, path: str, headers: list, chunks) -> tuple[int, int]:
                "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
                "root_path": "", "query_string": b"", "headers": headers,
                "server": ("x", 80), "client": ("127.0.0.1", 1)}, receive, send)
-    return sent[0]["status"], pulled
+    return sent, pulled
 
 
 def endless(size: int = 4096):
@@ -105,6 +105,32 @@ def test_every_route_has_a_limit_and_a_body_within_it_passes():
     assert client.post("/form", headers={"Content-Length": "12abc"}).status_code == 413
     form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
     for path in ("/form", "/parsed"):
-        status, pulled = anyio.run(_call, app, path, form_type, endless())
-        assert status == 413 and pulled == DEFAULT_BODY_LIMIT // 4096 + 1
+        sent, pulled = anyio.run(_call, app, path, form_type, endless())
+        assert sent[0]["status"] == 413 and pulled == DEFAULT_BODY_LIMIT // 4096 + 1
     assert seen == [DEFAULT_BODY_LIMIT]
+
+
+def test_the_early_refusals_speak_the_requests_language():
+    echo = APIRouter()
+
+    @echo.post("/form")
+    async def form(request: Request) -> dict:
+        return {"read": len(await request.body())}
+
+    app = create_app([echo])
+    client = TestClient(app)
+    big = b"a" * (DEFAULT_BODY_LIMIT + 1)
+    cases = [({}, "en", f"at most {DEFAULT_BODY_LIMIT} bytes", "NUL character"),
+             ({"Accept-Language": "zh-CN,zh;q=0.9"}, "zh-Hans", "请求过大", "地址中含有 NUL"),
+             ({"Accept-Language": "zh-TW"}, "zh-Hant", "請求過大", "網址中含有 NUL")]
+    for headers, tag, too_large, nul in cases:
+        refused = client.post("/form", content=big, headers=headers)
+        assert refused.status_code == 413 and too_large in refused.text
+        assert f"{DEFAULT_BODY_LIMIT}" in refused.text
+        assert refused.headers["content-language"] == tag
+        refused = client.get("/login/AB%00CD", headers=headers)
+        assert refused.status_code == 400 and nul in refused.text
+        assert refused.headers["content-language"] == tag
+    # a streamed body cut off at the limit is refused in the same language
+    sent, _pulled = anyio.run(_call, app, "/form", [(b"accept-language", b"zh-HK")], endless())
+    assert sent[0]["status"] == 413 and "請求過大" in sent[1]["body"].decode()

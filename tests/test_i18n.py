@@ -16,6 +16,7 @@ from handlers.i18n import (
     MESSAGES,
     accepted_words,
     catalog_path,
+    preferred_locale,
     render_message,
 )
 from handlers.policy import LOCALES
@@ -175,6 +176,15 @@ def test_a_message_with_several_counts_reads_right_with_each_of_them_one():
             "approved_count": 1, "approved_total": "1.00 CNY", "rules": "-", "pending": 1}
     shown = render_message(Message("ritual.weekly_digest", ones), "en")
     assert not re.search(r"\b1 [a-z]+s\b", shown), shown
+
+
+@pytest.mark.parametrize(("header", "locale"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("zh", "zh"), ("zh-Hans", "zh"), ("zh-SG", "zh"),
+    ("zh-TW", "zh-Hant"), ("zh-hk,en;q=0.5", "zh-Hant"), ("zh-Hant-TW", "zh-Hant"),
+    ("en-GB", "en"), ("en;q=0.4,zh-TW;q=0.7", "zh-Hant"), ("fr-FR,zh-CN;q=0.3", "zh"),
+    ("zh-TW;q=0,en", "en"), ("de, x-klingon, *, ;q=bad", "en"), ("", "en")])
+def test_an_accept_language_header_picks_one_of_our_languages(header, locale):
+    assert preferred_locale(header) == locale
 
 
 def test_an_unknown_locale_falls_back_to_english():

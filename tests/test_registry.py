@@ -49,14 +49,40 @@ def test_every_command_type_a_verb_produces_has_a_route():
         assert hasattr(kind.model, kind.since) and hasattr(kind.model, "status")
 
 
-def test_help_lists_every_menu_verb_in_the_readers_language(chat):
-    reply = chat.reply("alice", "帮助")
-    assert reply == chat.reply("alice", "help")  # whichever language it was typed in
+def test_help_lists_hr_every_menu_verb_in_the_readers_language(chat):
+    reply = chat.reply("hana", "帮助")
+    assert reply == chat.reply("hana", "help")  # whichever language it was typed in
     english, chinese = render_reply(reply, "en"), render_reply(reply, "zh")
     for name in registry.menu_verbs():
         assert f"• {name} — " in english
     assert "• 补偿 —— " in chinese and "• 流水 —— " in chinese
+    assert "• 外出 —— " in chinese and "• 信号 —— " in chinese
     assert "HR closes a month" in english  # `goldenear close` has its line too
+
+
+def test_help_lists_an_employee_only_the_verbs_they_may_use(chat):
+    reply = chat.reply("alice", "help")  # alice is a frontline employee
+    english, simplified, traditional = (render_reply(reply, locale)
+                                        for locale in LOCALES)
+    for name in ("away", "signals"):  # supervisors', HR's and admins' only
+        assert f"• {name} — " not in english
+    assert "外出" not in simplified and "信号" not in simplified
+    assert "外出" not in traditional and "訊號" not in traditional
+    # their own, and those open to everyone in part (`council` lists, only HR opens)
+    for name in ("comp", "waiver", "praise", "council", "goldenear", "help"):
+        assert f"• {name} — " in english
+    assert "• 补偿 —— " in simplified and "• 委员会 —— " in simplified
+    assert "• 補償 —— " in traditional and "• 委員會 —— " in traditional
+    # a supervisor's has their verbs; anyone may still read any verb's usage
+    assert "• away — " in chat("wang", "help") and "• signals — " in chat("wang", "help")
+    assert chat.reply("alice", "help away").messages[0].key == "usage.away"
+
+
+def test_a_verb_is_listed_to_the_roles_that_may_run_one_of_its_use_cases():
+    assert registry.menu_verbs("employee") == [
+        name for name in registry.menu_verbs() if name not in ("away", "signals")]
+    assert registry.menu_verbs("supervisor") == registry.menu_verbs()
+    assert registry.menu_verbs("hr") == registry.menu_verbs("admin") == registry.menu_verbs()
 
 
 def test_help_about_a_word_that_is_no_command_says_so_then_lists_them(chat):
