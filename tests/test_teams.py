@@ -5,11 +5,13 @@ records replies, card updates and proactive posts."""
 
 import itertools
 import json
+import threading
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -21,8 +23,9 @@ from bot.grammar import parse
 from bot.outbox import dispatch_pending
 from bot.teams import manifest
 from bot.teams.manifest import ROOT
-from bot.teams.platform import build
+from bot.teams.platform import TeamsPlatform, build
 from bot.web import create_app
+from bot.work_pool import WorkPool
 from handlers import linking
 from handlers.dispatch import execute
 from rituals import schedule
@@ -30,6 +33,7 @@ from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
     Compensation,
+    InboxItem,
     Praise,
     Recording,
     TeamsConversation,
@@ -66,8 +70,14 @@ def teams(org, fake, monkeypatch):
         fake.url = fake_url
         config = teams_config(fake_url, all_staff_channel=GENERAL)
         platform = build(org, config)
-        with serve(create_app([platform.router()])) as bot_url:
+        with serving(platform) as bot_url:
             yield Bot(bot_url, org, fake, platform)
+
+
+def serving(platform: TeamsPlatform):
+    """The web app with the platform started (its inbox) and stopped around it."""
+    return serve(create_app([platform.router()], [platform.start], [platform.stop]),
+                 lifespan="on")
 
 
 class Bot:
@@ -98,7 +108,8 @@ class Bot:
     def say(self, user: str, text: str, **fields) -> str:
         before = len(self.fake.calls)
         response = self.post(self.activity(user, text=text, **fields))
-        assert response.status_code in (200, 202), response.text
+        assert response.status_code == 200, response.text
+        self.settle()
         new = [params for _name, params in self.fake.calls[before:]]
         return "\n".join(self.fake.text_of(p) for p in new)
 
@@ -113,6 +124,21 @@ class Bot:
         response = self.post(activity)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def settle(self) -> None:
+        """Wait until every stored activity's turn has run (or failed)."""
+        self.fake.wait_for(lambda: all(item.done_at is not None or item.last_error
+                                       for item in rows(self.engine, InboxItem)),
+                           what="the stored activities' turns")
+
+    def narrow(self, threads: int, queue: int) -> threading.Event:
+        """A pool this small with its one thread held until the returned gate is set."""
+        inbox = self.platform.adapter.inbox
+        inbox.pool.stop()
+        inbox.pool = WorkPool("teams-test", threads, queue)
+        gate = threading.Event()
+        assert inbox.pool.submit(gate.wait)
+        return gate
 
     def deliver(self, hours_later: int = 0) -> int:
         """Run the outbox, `hours_later` (past the back-off of failed deliveries)."""
@@ -134,11 +160,68 @@ def test_commands_in_personal_chat_are_answered_through_the_connector(teams, fak
 
 def test_a_repeated_activity_has_no_second_effect(teams, fake):
     activity = teams.activity("aad-alice", text="comp 50 gift flowers")
-    assert teams.post(activity).status_code == 202
-    assert teams.post(activity).status_code == 202
+    assert teams.post(activity).status_code == 200
+    teams.settle()
+    assert teams.post(activity).status_code == 200  # redelivered: stored already
+    teams.settle()
+    assert count(teams.engine, Compensation) == 1 and count(teams.engine, InboxItem) == 1
+    assert len(fake.sent("reply")) == 1
+
+
+def test_a_message_is_answered_after_the_200_and_a_redelivery_runs_once(teams, fake):
+    gate = teams.narrow(threads=1, queue=4)
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    try:
+        for _ in range(3):  # Teams delivers it again while the first still waits
+            assert teams.post(activity).status_code == 200
+        assert fake.calls == [] and count(teams.engine, Compensation) == 0
+        (item,) = rows(teams.engine, InboxItem)
+        assert item.key == f"teams:activity:{activity['id']}" and item.done_at is None
+    finally:
+        gate.set()
+    teams.settle()
     assert count(teams.engine, Compensation) == 1
-    texts = [fake.text_of(p) for p in fake.sent("reply")]
-    assert len(texts) == 2 and texts[0] == texts[1]
+    (reply,) = fake.sent("reply")
+    assert "recorded on your own authority" in fake.text_of(reply)
+    assert reply["activity_id"] == activity["id"]
+
+
+def test_an_activity_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(teams, fake):
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    claims = jwt.decode(fake.mint(), options={"verify_signature": False})
+    with transaction(teams.engine) as session:  # stored and acknowledged, then it died
+        session.add(InboxItem(key=f"teams:activity:{activity['id']}", platform="teams",
+                              kind="activity", payload={"activity": activity, "claims": claims},
+                              attempts=1, received_at=datetime.now(UTC) - timedelta(seconds=20),
+                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
+    teams.platform.adapter.inbox.sweep()  # this worker's, or its own sweeper's first
+    teams.settle()
+    assert teams.post(activity).status_code == 200  # Teams delivers it again: stored
+    teams.settle()
+    assert teams.platform.adapter.inbox.sweep() == 0
+    assert count(teams.engine, Compensation) == 1 and len(fake.sent("reply")) == 1
+    (item,) = rows(teams.engine, InboxItem)
+    assert item.done_at is not None and item.attempts == 2
+
+
+def test_a_full_pool_stores_nothing_and_asks_to_send_it_again(teams, fake):
+    gate = teams.narrow(threads=1, queue=0)
+    activity = teams.activity("aad-alice", text="comp 50 gift flowers")
+    reaction = teams.activity("aad-hana", type="messageReaction", replyToId="m1",
+                              reactionsAdded=[{"type": "heart"}])
+    try:
+        assert teams.post(activity).status_code == 200
+        assert "send it again" in fake.text_of(fake.sent("reply")[0])
+        assert teams.post(reaction).status_code == 503  # nobody to tell: Teams may retry
+        assert count(teams.engine, InboxItem) == 0
+        # an invoke is answered in its response, past the full pool
+        dialog = invoke(teams, "aad-alice", "task/fetch", {"data": {"form": "comp"}})
+        assert dialog["task"]["value"]["title"] == "Log compensation"
+    finally:
+        gate.set()
+    assert count(teams.engine, Compensation) == 0
+    assert teams.say("aad-alice", "comp 50 gift flowers")  # sent again: runs
+    assert count(teams.engine, Compensation) == 1
 
 
 def test_in_a_channel_only_a_mention_of_the_bot_is_a_command(teams, fake):
@@ -271,7 +354,7 @@ def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
     installed = teams.activity("aad-hana", conversation=GENERAL, kind="channel",
                                type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}],
                                channelData={"team": {"id": GENERAL}, "tenant": {"id": TENANT}})
-    assert teams.post(installed).status_code == 202  # added to the team: its reference kept
+    assert teams.post(installed).status_code == 200  # added to the team: its reference kept
     teams.say("aad-wang", "praise @alice The customer wrote to thank her")
     # a new worker: nothing but the database and the config
     restarted = build(teams.engine, teams_config(fake.url, all_staff_channel=GENERAL))
@@ -293,7 +376,8 @@ def test_praise_goes_to_the_channel_with_a_touching_button_after_a_restart(
                               kind="channel", type="messageReaction",
                               replyToId=posts[0]["id"], reactionsAdded=[{"type": "heart"}])
     for _ in range(2):
-        assert teams.post(reaction).status_code == 202
+        assert teams.post(reaction).status_code == 200
+    teams.settle()
     assert count(teams.engine, TouchingMark) == 2  # bob's click and hana's heart
     assert count(teams.engine, TeamsConversation, conversation_id=GENERAL) == 1
     assert count(teams.engine, TeamsConversation, kind="channel") == 1  # not one per thread
@@ -492,7 +576,8 @@ def test_install_stores_the_reference_and_a_link_code_links_a_person(teams, fake
                                   timedelta(hours=1))
     installed = teams.activity("aad-lilei", type="conversationUpdate",
                                membersAdded=[{"id": f"28:{APP_ID}"}])
-    assert teams.post(installed).status_code == 202
+    assert teams.post(installed).status_code == 200
+    teams.settle()
     assert fake.calls == [] and count(teams.engine, TeamsConversation) == 1
     assert "not registered" in teams.say("aad-lilei", "me")
     assert "now linked to you" in teams.say("aad-lilei", f"link {code}")
@@ -515,13 +600,14 @@ def test_the_morning_ritual_posts_in_the_teams_channel(org, fake, monkeypatch):
         config = teams_config(fake_url, all_staff_channel=GENERAL,
                               team_channels={"Harbour Street Store": harbour})
         platform = build(org, config)
-        with serve(create_app([platform.router()])) as bot_url:
+        with serving(platform) as bot_url:
             bot = Bot(bot_url, org, fake, platform)
             for channel in (GENERAL, harbour):
                 assert bot.post(bot.activity("aad-hana", conversation=channel, kind="channel",
                                              type="conversationUpdate",
                                              membersAdded=[{"id": f"28:{APP_ID}"}])
-                                ).status_code == 202
+                                ).status_code == 200
+            bot.settle()
             fired = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
             ritual = next(t for t in schedule.targets(org, config, ["morning_praise"])
                           if t.team_name == "Harbour Street Store")
@@ -557,7 +643,7 @@ def test_the_bot_can_prove_itself_with_a_certificate(org, fake, monkeypatch, tmp
     with fake.serve() as fake_url:
         fake.url = fake_url
         platform = build(org, teams_config(fake_url, certificate_env="TEAMS_CERTIFICATE"))
-        with serve(create_app([platform.router()])) as bot_url:
+        with serving(platform) as bot_url:
             bot = Bot(bot_url, org, fake, platform)
             assert "Authority: up to 200.00 CNY" in bot.say("aad-alice", "me")
     assert len(fake.assertions) == 1 and fake.assertions[0]["aud"].endswith(

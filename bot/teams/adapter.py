@@ -3,6 +3,15 @@ Bot Framework token before anything else, then hands the activity to the SDK's
 CloudAdapter, which runs `FrontlineAgent` and answers through the Bot Connector at
 the activity's serviceUrl.
 
+An activity whose HTTP answer carries nothing (a message, a reaction) is stored in
+the durable inbox (bot/inbox.py) under its id, with the token's claims, and answered
+200 at once; a bounded pool then runs its turn through the SDK on the web app's event
+loop. A worker that dies leaves it to another, and a redelivery is not stored again.
+With the pool full nothing is stored: a message is answered, through the Connector,
+asking to send it again; anything else is refused with a 503. An invoke (card
+action, dialog, message extension) runs within the request: its answer is the
+response.
+
 People are known by their Entra object id (`from.aadObjectId`). A message in
 personal chat, or one that @mentions the bot elsewhere, is a command; a card button
 (`adaptiveCard/action`) runs its command as the clicker. Effects are keyed by the
@@ -10,14 +19,16 @@ activity id, so a redelivered activity changes nothing. Every conversation the b
 hears from is remembered (references.py), for proactive posts.
 """
 
+import asyncio
 import functools
 import logging
+from contextvars import ContextVar
 from dataclasses import replace
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from microsoft_agents.activity import Activity, ActivityTypes, InvokeResponse
-from microsoft_agents.hosting.core import ActivityHandler, TurnContext
+from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes, InvokeResponse
+from microsoft_agents.hosting.core import ActivityHandler, ClaimsIdentity, TurnContext
 from microsoft_agents.hosting.fastapi import CloudAdapter
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -26,10 +37,12 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
+from bot.inbox import Inbox
 from bot.teams import cards, files, references
 from bot.teams.auth import BotTokenValidator, TokenRefused
 from bot.teams.dialogs import Dialogs
 from bot.teams.settings import PLATFORM
+from bot.work_pool import WorkPool
 from handlers.approvals import Decide
 from handlers.base import Message, Reply
 from handlers.i18n import render_message, render_reply
@@ -41,6 +54,8 @@ CARD = "application/vnd.microsoft.card.adaptive"
 NOTE = "application/vnd.microsoft.activity.message"  # shown on the card, which stays
 TOUCHING = "heart"  # the Teams reaction that marks a praise post as touching
 PRAISE = "logPraise"  # the message extension's command id (teams-app-manifest.json)
+# The errors of the turn being run from the inbox (None: a turn within its request).
+_RUN: ContextVar[list[BaseException] | None] = ContextVar("teams_run", default=None)
 
 
 def sender(activity: Activity) -> str:
@@ -191,11 +206,28 @@ class TeamsAdapter:
         self.engine, self.config, self.cloud, self.validator = engine, config, cloud, validator
         self.agent = FrontlineAgent(engine, config)
         self.cloud.on_turn_error = self.on_turn_error
+        settings = config.platforms.teams
+        self.inbox = Inbox(engine, PLATFORM, WorkPool(
+            "teams-work", settings.work_threads, settings.work_queue), self._stored)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.inbox.start()  # what a dead worker left runs here
+
+    async def stop(self) -> None:
+        # What was stored here is worked on, while the loop it runs on still runs.
+        await asyncio.to_thread(self.inbox.stop)
 
     @staticmethod
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
-        # The SDK's default would send the exception's text to the user.
-        log.error("Teams turn failed: %s", error, exc_info=error)
+        # The SDK's default would send the exception's text to the user. A turn run
+        # from the inbox fails there, so that it is tried again.
+        errors = _RUN.get()
+        if errors is not None:
+            errors.append(error)
+        else:
+            log.error("Teams turn failed: %s", error, exc_info=error)
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -207,7 +239,8 @@ class TeamsAdapter:
         if scheme.lower() != "bearer" or not token.strip():
             return JSONResponse({"error": "a Bot Framework token is required"}, status_code=401)
         try:
-            activity = Activity.model_validate(await request.json())
+            body = await request.json()
+            activity = Activity.model_validate(body)
         except (ValueError, ValidationError):
             activity = None
         try:  # the token first: nobody learns anything about a body they may not send
@@ -223,5 +256,47 @@ class TeamsAdapter:
         if claimed and claimed.rstrip("/") != activity.service_url.rstrip("/"):
             log.warning("Teams request refused: serviceUrl is not the token's")
             return JSONResponse({"error": "invalid token"}, status_code=401)
-        request.state.claims_identity = claims
-        return await self.cloud.process(request, self.agent)
+        if activity.type == ActivityTypes.invoke \
+                or activity.delivery_mode == DeliveryModes.expect_replies:
+            request.state.claims_identity = claims  # its answer is the response
+            return await self.cloud.process(request, self.agent)
+        if await run_in_threadpool(self.inbox.accept, Event("activity", activity.id),
+                                   "activity", {"activity": body, "claims": claims.claims}):
+            return Response(status_code=200)  # stored: its turn runs after
+        return await self._busy(claims, activity)
+
+    async def _busy(self, claims: ClaimsIdentity, activity: Activity) -> Response:
+        """The pool is full, nothing was stored: a command is answered, asking to send
+        it again. Anything else, or a message that cannot be answered, is refused, so
+        that Teams may deliver it again."""
+        if activity.type != ActivityTypes.message or command_text(activity) is None:
+            return JSONResponse({"error": "busy"}, status_code=503)
+        text = render_message(Message("busy.retry"), self.config.organisation.default_locale)
+
+        async def tell(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(text)
+
+        errors: list[BaseException] = []
+        _RUN.set(errors)
+        await self.cloud.process_activity(claims, activity, tell)
+        if errors:
+            log.error("Teams: could not ask to send %s again", activity.id,
+                      exc_info=errors[0])
+            return JSONResponse({"error": "busy"}, status_code=503)
+        return Response(status_code=200)
+
+    def _stored(self, kind: str, payload: dict) -> None:
+        """Run an activity from the inbox (in a pool thread) through the SDK on the web
+        app's loop; a turn's error is raised here, so that the inbox tries it again."""
+        if self.loop is None:
+            raise RuntimeError("the Teams adapter is not started")
+        asyncio.run_coroutine_threadsafe(self._turn(payload), self.loop).result()
+
+    async def _turn(self, payload: dict) -> None:
+        errors: list[BaseException] = []
+        _RUN.set(errors)  # this task's own: the turn's error handler sees it
+        await self.cloud.process_activity(ClaimsIdentity(payload["claims"], True),
+                                          Activity.model_validate(payload["activity"]),
+                                          self.agent.on_turn)
+        if errors:
+            raise errors[0]

@@ -1,5 +1,6 @@
 """Microsoft Teams as a Frontline platform: activities arrive at /api/messages on
-the web app; the outbox goes out proactively through the Bot Connector."""
+the web app (messages and reactions through the durable inbox); the outbox goes out
+proactively through the Bot Connector."""
 
 from pathlib import Path
 
@@ -24,6 +25,12 @@ class TeamsPlatform(Platform):
 
     def router(self) -> APIRouter | None:
         return self.adapter.router()
+
+    async def start(self) -> None:
+        await self.adapter.start()
+
+    async def stop(self) -> None:
+        await self.adapter.stop()  # what was acknowledged is done
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter.engine, self.adapter.cloud, self.adapter.config)
