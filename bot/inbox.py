@@ -35,6 +35,7 @@ MAX_ATTEMPTS = 5  # a request that failed this often is left, with its error, fo
 BATCH = 100  # requests a sweep takes at most (no more than the pool has room for)
 
 Runner = Callable[[str, dict], None]  # (kind, payload): does what the request asks
+Order = Callable[[str, dict], str | None]  # (kind, payload) -> runs after others of this key
 
 
 def _now() -> datetime:
@@ -44,8 +45,9 @@ def _now() -> datetime:
 class Inbox:
     def __init__(self, engine: Engine, platform: str, pool: WorkPool, run: Runner, *,
                  lease_seconds: float = 15.0, sweep_seconds: float = 3.0,
-                 now: Callable[[], datetime] = _now) -> None:
+                 now: Callable[[], datetime] = _now, order: Order | None = None) -> None:
         self.engine, self.platform, self.pool, self.run = engine, platform, pool, run
+        self.order = order or (lambda _kind, _payload: None)
         self.length = timedelta(seconds=lease_seconds)
         self.sweep_seconds, self.now = sweep_seconds, now
         self._stopping = threading.Event()
@@ -71,7 +73,7 @@ class Inbox:
             pool.unreserve()
             return True
         lease = held(self.engine, InboxItem, row_id, 1, self.now, self.length, "done_at")
-        if not pool.run_reserved(self._queued(lease, kind, payload)):
+        if not pool.run_reserved(self._queued(lease, kind, payload), self.order(kind, payload)):
             lease.release()  # shutting down: another worker takes it at once
         return True
 
@@ -135,7 +137,8 @@ class Inbox:
             if lease is None:  # another worker was quicker
                 self.pool.unreserve()
                 continue
-            if not self.pool.run_reserved(self._queued(lease, kind, payload)):
+            if not self.pool.run_reserved(self._queued(lease, kind, payload),
+                                          self.order(kind, payload)):
                 lease.release()
                 break
             taken += 1

@@ -140,3 +140,29 @@ def test_a_request_whose_run_failed_is_retried_after_a_back_off(org, config):
     assert inbox.sweep() == 1
     inbox.stop()
     assert len(calls) == 2 and rows(org, InboxItem)[0].done_at is not None
+
+
+def test_one_keys_work_runs_in_order_while_other_keys_run_beside():
+    """Work of one key (one person) waits for that key's earlier work; another key's
+    runs meanwhile; every place taken is given back."""
+    pool, ran, gate = WorkPool("ordered", threads=4, queue=10), [], threading.Event()
+
+    def work(name: str, wait: bool = False):
+        def run() -> None:
+            if wait:
+                assert gate.wait(10)
+            ran.append(name)
+        return run
+
+    for name, key, wait in (("a1", "alice", True), ("a2", "alice", False),
+                            ("b1", "bob", False), ("a3", "alice", False)):
+        assert pool.reserve() and pool.run_reserved(work(name, wait), key)
+    deadline = time.monotonic() + 10
+    while "b1" not in ran:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert ran == ["b1"]  # alice's second and third wait for her first
+    gate.set()
+    pool.stop()
+    assert ran == ["b1", "a1", "a2", "a3"]
+    assert all(pool.reserve() for _ in range(14)) and not pool.reserve(quiet=True)

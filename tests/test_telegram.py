@@ -453,7 +453,8 @@ def test_a_failed_update_is_tried_again_and_answered_once(tg):
             claimed_until=datetime.now(UTC) - timedelta(seconds=1)))
     assert "C1" in tg.replies(USERS["alice"], 0)  # the stored reply, sent this time
     assert count(tg.engine, Compensation) == 1
-    assert rows(tg.engine, InboxItem, key=key)[0].done_at is not None
+    tg.fake.wait_for(lambda: rows(tg.engine, InboxItem, key=key)[0].done_at,
+                     what="marked done after its answer")
 
 
 def polling(org, api_url: str, **overrides):

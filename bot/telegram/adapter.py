@@ -122,6 +122,16 @@ def menu_languages() -> list[tuple[str, str | None]]:
     return menus
 
 
+def sent_by(_kind: str, update: dict) -> str | None:
+    """Who sent a stored update: one person's updates run in the order they came (a
+    `/start` link before the command right after it)."""
+    for field in ("message", "edited_message", "callback_query", "message_reaction"):
+        person = (update.get(field) or {}).get("from") or (update.get(field) or {}).get("user")
+        if person:
+            return str(person["id"])
+    return None
+
+
 def chunks(text: str, size: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
@@ -141,7 +151,7 @@ class TelegramAdapter:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
             "telegram-work", self.settings.work_threads, self.settings.work_queue),
-            self._stored)
+            self._stored, order=sent_by)
         self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
                                    self._start_polling, self._stop_polling)
         self._tasks: list[asyncio.Task] = []
