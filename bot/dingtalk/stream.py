@@ -110,7 +110,7 @@ class DingTalkStream:
         # reconnect: cancel it until it ends.
         while self.task is not None and not self.task.done():
             self.task.cancel()
-            await asyncio.wait([self.task], timeout=1)
+            await asyncio.wait([self.task], timeout=0.1)
 
     def ready(self) -> bool:
         socket = self.client.websocket
