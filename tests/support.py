@@ -49,3 +49,12 @@ def notifications(engine, handle: str | None = None) -> list[Outbox]:
     if handle is None:
         return rows(engine, Outbox, audience="all")
     return rows(engine, Outbox, audience="person", employee_id=employee(engine, handle).id)
+
+
+def has_room(pool) -> bool:
+    """Whether a work pool would take work now; the place tried is given back, so the
+    next request finds it free (submitting a no-op would hold it a moment)."""
+    if not pool.reserve(quiet=True):
+        return False
+    pool.unreserve()
+    return True

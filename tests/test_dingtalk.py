@@ -38,7 +38,7 @@ from storage.models import (
 from tests import fake_dingtalk as dt
 from tests.fake_dingtalk import APP_KEY, APP_SECRET, CARD_TOPIC, ROBOT_TOPIC, FakeDingTalk
 from tests.http_servers import serve
-from tests.support import balance, count, employee, rows
+from tests.support import balance, count, employee, has_room, rows
 
 USERS = {"wang": "manager4220", "alice": "alice0101", "bob": "bob0202", "hana": "hana0303"}
 ALL_STAFF, HARBOUR = "cidAllStaff0000==", "cidHarbour0000=="
@@ -494,8 +494,7 @@ def test_a_full_pool_refuses_the_stream_message_and_stores_nothing(stream, fake)
         gate.set()
     assert ack["code"] == 500  # not acknowledged as done: DingTalk sends it again
     assert count(stream.engine, InboxItem) == 0 and count(stream.engine, Praise) == 0
-    fake.wait_for(lambda: stream.platform.adapter.inbox.pool.submit(lambda: None),
-                  what="room in the pool")
+    fake.wait_for(lambda: has_room(stream.platform.adapter.inbox.pool), what="room in the pool")
     assert fake.push_and_wait(ROBOT_TOPIC, message, "frame-busy")["code"] == 200  # again
     assert "P1" in stream.answer("msgBUSY") and count(stream.engine, Praise) == 1
 
