@@ -66,9 +66,9 @@ def forget_token(engine: Engine, name: str, token: str) -> None:
 
 # --- forms in progress -------------------------------------------------------
 def open_form(engine: Engine, platform: str, conversation: str, form: str, locale: str,
-              expires_at: datetime) -> None:
-    """Start (or restart) a form in this conversation."""
-    values = dict(form=form, locale=locale, answers={}, expires_at=expires_at)
+              expires_at: datetime, by: str) -> None:
+    """Start (or restart) a form in this conversation, as the platform's update `by`."""
+    values = dict(form=form, locale=locale, answers={}, expires_at=expires_at, last_update=by)
     with transaction(engine) as session:
         session.execute(dialect_insert(engine.dialect.name)(FormState.__table__)
                         .values(platform=platform, conversation=conversation, **values)
@@ -85,11 +85,16 @@ def form_in(engine: Engine, platform: str, conversation: str,
 
 
 def save_answers(engine: Engine, platform: str, conversation: str, answers: dict,
-                 expires_at: datetime) -> None:
+                 expires_at: datetime, by: str, after: str | None) -> bool:
+    """Keep `answers`, given by the update `by`, if the form is still as the update
+    `after` left it; else (False) keep nothing: it has moved on since — `by` itself
+    kept its answer already (a run again), another answer came, or the form ended."""
     with transaction(engine) as session:
-        session.execute(update(FormState).where(
-            FormState.platform == platform, FormState.conversation == conversation)
-            .values(answers=answers, expires_at=expires_at))
+        kept = session.execute(update(FormState).where(
+            FormState.platform == platform, FormState.conversation == conversation,
+            FormState.last_update.is_not_distinct_from(after))
+            .values(answers=answers, expires_at=expires_at, last_update=by))
+        return kept.rowcount == 1
 
 
 def close_form(engine: Engine, platform: str, conversation: str) -> FormState | None:

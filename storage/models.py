@@ -522,6 +522,9 @@ class FormState(SQLModel, table=True):
     locale: str
     answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     expires_at: datetime = _when(index=True)
+    last_update: str | None = Field(default=None, description=(
+        "the platform's id of the update that opened the form or gave its last answer "
+        "kept: that update run again changes nothing"))
 
 
 class RateBudget(SQLModel, table=True):

@@ -23,6 +23,7 @@ from storage.models import (
     ChatIdentity,
     ChatPost,
     Compensation,
+    FormState,
     InboxItem,
     Outbox,
     Praise,
@@ -57,14 +58,15 @@ def fake():
 
 
 @pytest.fixture
-def tg(org, fake):
+def tg(org, fake, request):
+    """The adapter behind its webhook; settings overridden by an indirect parameter."""
     with transaction(org) as session:
         for handle, user_id in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="telegram",
                                      platform_user_id=str(user_id)))
     with fake.serve() as api_url:
-        adapter = TelegramAdapter(org, parse_config(settings(api_url)), TOKEN,
-                                  webhook_secret=SECRET)
+        config = parse_config(settings(api_url, **getattr(request, "param", {})))
+        adapter = TelegramAdapter(org, config, TOKEN, webhook_secret=SECRET)
         app = create_app([adapter.router()], [adapter.start], [adapter.stop])
         with serve(app, lifespan="on") as bot_url:
             yield Telegram(bot_url, org, fake, adapter)
@@ -278,6 +280,72 @@ def test_form_cancel_and_timeout_log_nothing(tg):
         tg.fake.texts_to(USERS["alice"])))  # form_timeout_minutes = 0.03: about 2 s
     assert "did not understand" in tg.say("alice", "voucher")  # the form is gone
     assert count(tg.engine, Compensation) == 0
+
+
+def form_answers(tg) -> dict:
+    return rows(tg.engine, FormState)[0].answers
+
+
+@pytest.mark.parametrize("tg", [{"form_timeout_minutes": 10}], indirect=True)
+def test_a_form_answer_run_again_by_the_inbox_is_kept_once(tg):
+    tg.say("alice", "/waiver no refund without receipt")
+    tg.say("alice", "/waiver report")
+    tg.say("alice", "W1")
+    tg.fake.fail("sendMessage", status=500)  # the answer is kept, the next question lost
+    update = tg.update(message=tg.text(USERS["alice"], "refunded anyway"))
+    assert tg.post(update).status_code == 200
+    key = f"telegram:update:{update['update_id']}"
+    tg.fake.wait_for(lambda: rows(tg.engine, InboxItem, key=key)[0].last_error,
+                     what="the failure")
+    kept = {"waiver": "W1", "done_instead": "refunded anyway"}
+    assert form_answers(tg) == kept
+    before = len(tg.fake.texts_to(USERS["alice"]))
+    with transaction(tg.engine) as session:  # its back-off over
+        session.execute(sa_update(InboxItem).values(
+            claimed_until=datetime.now(UTC) - timedelta(seconds=1)))
+    assert "Why" in tg.replies(USERS["alice"], before)  # not taken as the answer to it
+    tg.fake.wait_for(lambda: rows(tg.engine, InboxItem, key=key)[0].done_at, what="done")
+    assert form_answers(tg) == kept
+    # the same words sent again are a new update: the answer to the next question
+    assert "customer reference" in tg.say("alice", "refunded anyway")
+    assert form_answers(tg) == {**kept, "why": "refunded anyway"}
+    tg.say("alice", "-")
+    assert "W1" in tg.say("alice", "30")
+    waiver = rows(tg.engine, Waiver)[0]
+    assert waiver.status == "reported"
+    assert (waiver.done_instead, waiver.why) == ("refunded anyway", "refunded anyway")
+
+
+@pytest.mark.parametrize("tg", [{"form_timeout_minutes": 10}], indirect=True)
+def test_form_updates_run_twice_ask_the_current_question_again(tg):
+    opening = tg.update(message=tg.text(USERS["alice"], "/comp"))
+    assert tg.post(opening).status_code == 200
+    assert "How much" in tg.replies(USERS["alice"], 0)
+    before = len(tg.fake.texts_to(USERS["alice"]))
+    tg.adapter._stored("update", opening)  # as the inbox runs it again
+    assert "How much" in tg.replies(USERS["alice"], before)
+    assert "positive number" not in tg.fake.texts_to(USERS["alice"])[-1]
+    answer = tg.update(message=tg.text(USERS["alice"], "80"))
+    assert tg.post(answer).status_code == 200
+    assert "What kind" in tg.replies(USERS["alice"], before + 1)
+    tg.adapter._stored("update", answer)  # not "80" as the kind: asked again, no error
+    asked = tg.fake.texts_to(USERS["alice"])[before + 2:]
+    assert len(asked) == 1 and "What kind" in asked[0] and "must be one of" not in asked[0]
+    assert form_answers(tg) == {"amount": "80"}
+
+
+def test_an_answer_is_kept_only_onto_the_form_it_was_read_from(engine):
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    shared_state.open_form(engine, "telegram", "1:1", "comp", "en", later, by="10")
+    assert shared_state.save_answers(engine, "telegram", "1:1", {"amount": "80"}, later,
+                                     by="11", after="10")
+    # the same update again, or another read before 11 was kept: both find it moved on
+    assert not shared_state.save_answers(engine, "telegram", "1:1", {"amount": "80",
+                                         "kind": "80"}, later, by="11", after="10")
+    assert not shared_state.save_answers(engine, "telegram", "1:1", {"amount": "9"}, later,
+                                         by="12", after="10")
+    form = shared_state.form_in(engine, "telegram", "1:1")
+    assert (form.answers, form.last_update) == ({"amount": "80"}, "11")
 
 
 def test_praise_replied_to_a_voice_note_keeps_the_recording_and_posts_it_again(tg):

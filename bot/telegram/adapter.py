@@ -69,6 +69,7 @@ from handlers.i18n import SOURCE_LOCALE, render_message, render_reply
 from handlers.policy import LOCALES
 from handlers.praise import AttachRecording, PraiseLog
 from handlers.registry import Command, OpenForm, menu_verbs
+from storage.models import FormState
 
 log = logging.getLogger(__name__)
 POLLER = "receiver:telegram"  # the role of the one worker that polls
@@ -335,7 +336,7 @@ class TelegramAdapter:
         if not self._addressed(message, text):
             return
         if FORM_START.filter(message):
-            await self.form_start(message)
+            await self.form_start(update)
             return
         words = text.split()
         if words and words[0].split("@", 1)[0] == "/start":  # deep link: t.me/bot?start=CODE
@@ -418,17 +419,24 @@ class TelegramAdapter:
             question = render_message(Text(problem), locale) + "\n" + question
         await message.reply_text(question, reply_markup=ForceReply(selective=True))
 
-    async def form_start(self, message: Message) -> None:
+    async def form_start(self, update: Update) -> None:
+        message = update.effective_message
         form = FORMS["comp" if verb_of(message.text) == "comp" else "waiver"]
         locale = await self._locale(message.from_user.id)
         await asyncio.to_thread(shared_state.open_form, self.engine, PLATFORM,
-                                self._conversation(message), form.name, locale, self._expiry())
+                                self._conversation(message), form.name, locale, self._expiry(),
+                                str(update.update_id))
         await self._ask(message, form, 0, locale)
 
-    async def form_answer(self, update: Update, state) -> None:
-        """One answer: kept as typed once it reads well; the last one runs the command."""
+    async def form_answer(self, update: Update, state: FormState) -> None:
+        """One answer: kept as typed once it reads well; the last one runs the command.
+        An update run again (the inbox retries one that failed after its answer was
+        kept) keeps nothing more: it only asks the next question again."""
         message = update.effective_message
         form, locale, answers = FORMS[state.form], state.locale, dict(state.answers)
+        if state.last_update == str(update.update_id):
+            await self._ask(message, form, len(answers), locale)
+            return
         field = form.fields[len(answers)]
         try:
             field.read(message.text or "")
@@ -438,8 +446,15 @@ class TelegramAdapter:
         answers[field.name] = message.text or ""
         conversation = self._conversation(message)
         if len(answers) < len(form.fields):
-            await asyncio.to_thread(shared_state.save_answers, self.engine, PLATFORM,
-                                    conversation, answers, self._expiry())
+            if not await asyncio.to_thread(
+                    shared_state.save_answers, self.engine, PLATFORM, conversation, answers,
+                    self._expiry(), str(update.update_id), state.last_update):
+                # moved on since it was read: answer the form as it is now
+                state = await asyncio.to_thread(shared_state.form_in, self.engine, PLATFORM,
+                                                conversation)
+                if state is not None:
+                    await self.form_answer(update, state)
+                return
             await self._ask(message, form, len(answers), locale)
             return
         if await asyncio.to_thread(shared_state.close_form, self.engine, PLATFORM,
