@@ -1,5 +1,8 @@
 """Small helpers for reading the database in assertions."""
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import func
@@ -58,3 +61,25 @@ def has_room(pool) -> bool:
         return False
     pool.unreserve()
     return True
+
+
+def held(inbox, gate: threading.Event, first: Callable[[dict], bool]) -> list[dict]:
+    """Make the inbox run the stored request that `first` picks only once `gate` is
+    set; the payloads of the requests that have run, in the order they finished."""
+    run, ran = inbox.run, []
+
+    def gated(kind: str, payload: dict) -> None:
+        if first(payload):
+            assert gate.wait(10)
+        run(kind, payload)
+        ran.append(payload)
+
+    inbox.run = gated
+    return ran
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} in {timeout} s"
+        time.sleep(0.01)

@@ -37,7 +37,7 @@ from storage.models import (
 )
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.http_servers import serve
-from tests.support import count, employee, has_room, rows
+from tests.support import count, employee, has_room, held, rows, wait_until
 
 USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
 ALL_STAFF, HARBOUR = "CALLSTAFF", "CHARBOUR"  # the all-staff channel, a team's channel
@@ -575,3 +575,24 @@ def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
         gate.set()
     assert answer["response_action"] == "errors" and "very busy" in answer["errors"]["amount"]
     assert count(slack.engine, Compensation) == 0 and count(slack.engine, InboxItem) == 0
+
+
+def test_one_persons_commands_run_in_order_while_anothers_run_beside(slack):
+    """Alice's second command waits for her first, held; Bob's runs meanwhile."""
+    slack.adapter.work = WorkPool("slack-test", threads=2, queue=4)
+    gate = threading.Event()
+    ran = held(slack.adapter.inbox, gate, lambda p: p.get("trigger_id") == "trig-a1")
+    try:
+        for handle, text, trigger in (("alice", "me", "trig-a1"), ("alice", "help", "trig-a2"),
+                                      ("bob", "me", "trig-b1")):
+            body, _ = slash(slack, handle, text, trigger)
+            assert slack.post(body, "application/x-www-form-urlencoded").status_code == 200
+        wait_until(lambda: ran, "request run")
+        # a free thread took Bob's, sent after Alice's second, which waits its turn
+        assert [p["trigger_id"] for p in ran] == ["trig-b1"]
+        assert "Bob Li" in slack.fake.wait_for_response(1)["text"]
+    finally:
+        gate.set()
+    slack.adapter.work.stop()
+    assert [p["trigger_id"] for p in ran] == ["trig-b1", "trig-a1", "trig-a2"]
+    assert ["Alice Chen" in r["text"] for r in slack.fake.responses[1:]] == [True, False]

@@ -29,7 +29,7 @@ from storage.models import (
 )
 from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
 from tests.http_servers import serve
-from tests.support import balance, count, employee, rows
+from tests.support import balance, count, employee, held, rows, wait_until
 
 TOKEN = "callback-token"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
@@ -352,3 +352,26 @@ def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
     assert count(wecom.engine, Praise) == 1 and balance(wecom.engine, "alice") == 10
     assert len(wecom.told("WangFang")) == 1
     assert [item.key for item in rows(wecom.engine, InboxItem)] == ["wecom:msg:901"]
+
+
+def test_one_persons_messages_run_in_order_while_anothers_run_beside(wecom, fake):
+    """Alice's second message waits for her first, held; Bob's runs meanwhile."""
+    adapter = wecom.adapter
+    adapter.work = WorkPool("wecom-test", threads=2, queue=4)
+    gate = threading.Event()
+    ran = held(adapter.inbox, gate, lambda stored: "<MsgId>801</MsgId>" in stored["xml"])
+    try:
+        for user, text, msg_id in (("AliceChen", "me", 801), ("AliceChen", "help", 802),
+                                   ("BobLi", "me", 803)):
+            response = wecom.post(text_callback(user, text, msg_id))
+            assert response.status_code == 200 and response.content == b""
+        wait_until(lambda: ran, "message run")
+        # a free thread took Bob's, sent after Alice's second, which waits its turn
+        assert ["BobLi" in stored["xml"] for stored in ran] == [True]
+        assert wecom.told("AliceChen") == []
+    finally:
+        gate.set()
+    adapter.work.stop()
+    assert [parse_xml(stored["xml"]).findtext("MsgId") for stored in ran] == [
+        "803", "801", "802"]
+    assert ["Alice Chen" in text for text in wecom.told("AliceChen")] == [True, False]

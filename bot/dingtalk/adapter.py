@@ -52,6 +52,12 @@ def _read(model, data: dict):
         raise CallbackError(f"malformed {model.__name__}: {error!r}") from None
 
 
+def sent_by(_kind: str, data: dict) -> str | None:
+    """Who sent a stored robot message (only one with a staff id is stored): one
+    person's messages run in the order they came."""
+    return data.get("senderStaffId") or None
+
+
 class DingTalkAdapter:
     def __init__(self, engine: Engine, config: Config, api: DingTalkApi, app_secret: str,
                  crypto: DingTalkCrypto | None = None,
@@ -62,7 +68,7 @@ class DingTalkAdapter:
         self.clock = clock
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
             "dingtalk-work", self.settings.work_threads, self.settings.work_queue),
-            lambda _kind, data: self.on_message(data))
+            lambda _kind, data: self.on_message(data), order=sent_by)
 
     # --- robot messages --------------------------------------------------
     def accept_message(self, data: dict) -> bool:

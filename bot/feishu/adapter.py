@@ -71,6 +71,15 @@ class Busy(FrontlineError):
     """The pool is full: the event is refused, and Feishu sends it again."""
 
 
+def sent_by(kind: str, stored: dict) -> str | None:
+    """Who sent a stored event (a message's sender, a menu click's operator): one
+    person's events run in the order they came."""
+    event = stored.get("event") or {}
+    person = (event.get("sender") or {}).get("sender_id") if kind == "message" \
+        else (event.get("operator") or {}).get("operator_id")
+    return (person or {}).get("open_id") or None
+
+
 def refused() -> Response:
     return Response(content='{"msg":"refused"}', status_code=401, media_type="application/json")
 
@@ -84,7 +93,7 @@ class FeishuAdapter:
         self.clock = clock
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
             "feishu-work", self.settings.work_threads, self.settings.work_queue),
-            self._stored)
+            self._stored, order=sent_by)
         self.handler = (lark.EventDispatcherHandler.builder(encrypt_key, verification_token)
                         .register_p2_im_message_receive_v1(self.on_message)
                         .register_p2_application_bot_menu_v6(self.on_menu)

@@ -65,6 +65,17 @@ def _stored_part(request: dict) -> dict:
     return {name: value for name, value in request.items() if name != "token"}
 
 
+def sent_by(kind: str, stored: dict) -> str | None:
+    """Who sent a stored request: one person's requests run in the order they came."""
+    if kind == "command":
+        return stored.get("user_id") or None
+    if kind == "button":
+        return (stored.get("user") or {}).get("id") or None
+    if kind == "reaction":
+        return (stored.get("event") or {}).get("user") or None
+    return stored.get("user") or None  # a modal's submission: its user id
+
+
 class SlackAdapter:
     def __init__(self, engine: Engine, config: Config, bot_token: str,
                  signing_secret: str = "") -> None:
@@ -77,7 +88,8 @@ class SlackAdapter:
         self.app = App(client=self.client, signing_secret=signing_secret,
                        process_before_response=True)
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "slack-work", settings.work_threads, settings.work_queue), self._stored)
+            "slack-work", settings.work_threads, settings.work_queue), self._stored,
+            order=sent_by)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
         self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)

@@ -63,6 +63,12 @@ def sender(activity: Activity) -> str:
     return (account.aad_object_id or "") if account else ""
 
 
+def sent_by(_kind: str, stored: dict) -> str | None:
+    """Who sent a stored activity: one person's activities run in the order they came."""
+    person = stored["activity"].get("from") or {}
+    return person.get("aadObjectId") or person.get("id") or None
+
+
 def command_text(activity: Activity) -> str | None:
     """The command typed: the whole text in personal chat; elsewhere the text with the
     bot's @mention taken out, or None when the bot was not mentioned."""
@@ -208,7 +214,8 @@ class TeamsAdapter:
         self.cloud.on_turn_error = self.on_turn_error
         settings = config.platforms.teams
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "teams-work", settings.work_threads, settings.work_queue), self._stored)
+            "teams-work", settings.work_threads, settings.work_queue), self._stored,
+            order=sent_by)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:

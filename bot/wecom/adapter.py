@@ -40,6 +40,11 @@ def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+def sent_by(_kind: str, stored: dict) -> str | None:
+    """Who sent a stored callback: one person's callbacks run in the order they came."""
+    return parse_xml(stored["xml"]).findtext("FromUserName") or None
+
+
 class WeComAdapter:
     def __init__(self, engine: Engine, config: Config, crypto: WeComCrypto, api: WeComApi,
                  clock: Callable[[], float] = time.time) -> None:
@@ -49,7 +54,7 @@ class WeComAdapter:
         self.clock = clock
         self.inbox = Inbox(engine, PLATFORM, WorkPool(
             "wecom-work", self.settings.work_threads, self.settings.work_queue),
-            lambda _kind, stored: self._work(parse_xml(stored["xml"])))
+            lambda _kind, stored: self._work(parse_xml(stored["xml"])), order=sent_by)
 
     @property
     def work(self) -> WorkPool:
