@@ -73,7 +73,7 @@ class Inbox:
             pool.unreserve()
             return True
         lease = held(self.engine, InboxItem, row_id, 1, self.now, self.length, "done_at")
-        if not pool.run_reserved(self._queued(lease, kind, payload), self.order(kind, payload)):
+        if not pool.run_reserved(self._queued(lease, kind, payload), self._line_of(kind, payload)):
             lease.release()  # shutting down: another worker takes it at once
         return True
 
@@ -90,6 +90,15 @@ class Inbox:
                     else None, attempts=int(claimed), done_at=None, last_error="")
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(InboxItem.__table__.c.id)).scalar_one_or_none()
+
+    def _line_of(self, kind: str, payload: dict) -> str | None:
+        """The request's place in line; a payload it cannot read runs unordered rather
+        than leaving its place on the pool and its lease held."""
+        try:
+            return self.order(kind, payload)
+        except Exception:
+            log.exception("%s: no order for a %s request", self.platform, kind)
+            return None
 
     def _queued(self, lease: Lease, kind: str, payload: dict) -> Callable[[], None]:
         """The pool's work for a request: if it waited in the queue long enough for its
@@ -138,7 +147,7 @@ class Inbox:
                 self.pool.unreserve()
                 continue
             if not self.pool.run_reserved(self._queued(lease, kind, payload),
-                                          self.order(kind, payload)):
+                                          self._line_of(kind, payload)):
                 lease.release()
                 break
             taken += 1
