@@ -140,15 +140,7 @@ def serve_bot(url: str, sink_url: str, port: int, threads: int | None = None) ->
 
 
 def measure(store: str, url: str, count: int) -> tuple[str, float, float, float, float]:
-    engine = make_engine(url)
-    create_all(engine)
-    config = parse_config({"catalog": DEMO_CATALOG})
-    with transaction(engine) as session:
-        import_csv(session, config, DEMO_STAFF)
-        alice = session.exec(select(Employee).where(Employee.handle == "alice")).one()
-        session.add(ChatIdentity(employee_id=alice.id, platform="slack",
-                                 platform_user_id="UALICE"))
-    engine.dispose()
+    prepare(url)
     sink = slack_sink()
     sink_url, sink_server = start(sink)
     port = free_port()

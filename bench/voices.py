@@ -21,11 +21,11 @@ from ledger_scale import CONFIG, TEAMS, seed_people, signed_in_client  # bench/ 
 from pipeline import drop_store, fresh_store
 from sqlalchemy import text
 
+from handlers import feedback_days
 from handlers.calendar import month_bounds
 from handlers.reports.mirror import cockpit
 from handlers.reports.theme_voices import theme_voices
 from handlers.themes import tags
-from storage import feedback_days
 from storage.engine import create_all, make_engine, transaction
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

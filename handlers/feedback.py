@@ -12,11 +12,10 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, model_validator
 from sqlmodel import Session, select
 
-from handlers import limits
+from handlers import feedback_days, limits
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.policy import Theme
 from handlers.themes import tags
-from storage import feedback_days
 from storage.errors import FrontlineError
 from storage.models import Feedback, Team
 from storage.rows import connection, dialect_insert

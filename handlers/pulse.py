@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from handlers.base import Action, Context, Refusal, Reply, queue
 from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
+from handlers.scores import DETRACTOR, PROMOTER
 from handlers.themes import tags
 from handlers.words import require
 from storage.models import Employee, Pulse, PulseAnswer, Team
@@ -131,8 +132,8 @@ def team_pulse(session: Session, config: Policy, team_id: int, since: datetime,
     9-10 minus detractors 0-6, in % of answers), and only with enough answers."""
     of_team = pulse_ids(team_id, since, until)
     answers, promoters, detractors = session.exec(select(
-        func.count(), func.coalesce(func.sum(case((PulseAnswer.enps >= 9, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((PulseAnswer.enps <= 6, 1), else_=0)), 0),
+        func.count(), func.coalesce(func.sum(case((PulseAnswer.enps >= PROMOTER, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((PulseAnswer.enps <= DETRACTOR, 1), else_=0)), 0),
     ).where(PulseAnswer.pulse_id.in_(of_team))).one()
     if answers < config.rituals.pulse.min_answers:
         return PulseFigures(int(answers), None)

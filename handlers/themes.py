@@ -10,8 +10,8 @@ from functools import cache
 from sqlalchemy import ColumnElement, bindparam, case, func, select, tuple_, update
 from sqlmodel import Session, SQLModel
 
+from handlers import feedback_days
 from handlers.policy import Policy, Theme
-from storage import feedback_days
 
 
 def _keyword(keyword: str) -> str:

@@ -417,7 +417,7 @@ class Feedback(SQLModel, table=True):
 
 class FeedbackDay(SQLModel, table=True):
     """Customer feedback counted per team, UTC day and theme as it arrives, so a month's
-    figures sum about thirty rows whatever the volume (storage/feedback_days.py). The
+    figures sum about thirty rows whatever the volume (handlers/feedback_days.py). The
     row with theme "" and employee 0 counts all the team's feedback that day; a theme's
     row the feedback tagged with it; an employee's row the feedback naming them."""
 

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from handlers import feedback, themes
+from handlers import feedback, feedback_days, themes
 from handlers.policy import DEFAULT_THEMES, Policy, Theme
 from handlers.reports.voices import customer_voice, theme_voice
-from storage import feedback_days
 from storage.engine import transaction
 from storage.models import FeedbackDay, Team
 from tests.support import employee

@@ -214,7 +214,7 @@ def test_compensation_modal_shows_authority_and_field_errors(slack):
     assert count(slack.engine, Compensation) == 2
     stored = [item.key for item in rows(slack.engine, InboxItem)]
     assert stored.count("slack:view:V7") == 1  # the retry was not stored again
-    slack.adapter.work.stop()  # all that was queued has run: still the one answer
+    slack.adapter.inbox.pool.stop()  # all that was queued has run: still the one answer
     assert len(slack.fake.sent("chat.postMessage")) == 1
     logged = rows(slack.engine, Compensation)[-1]
     assert (logged.amount_minor, logged.customer_ref) == (8000, "A1")
@@ -522,9 +522,9 @@ def slash(slack, handle: str, text: str, trigger: str) -> tuple[str, str]:
 
 
 def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
-    slack.adapter.work = WorkPool("slack-test", threads=1, queue=0)
+    slack.adapter.inbox.pool = WorkPool("slack-test", threads=1, queue=0)
     gate = threading.Event()
-    assert slack.adapter.work.submit(gate.wait)  # its one thread is busy
+    assert slack.adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
     body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-busy")
     try:
         acked = slack.post(body, "application/x-www-form-urlencoded")
@@ -535,7 +535,7 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
     assert count(slack.engine, InboxItem) == 0  # nothing stored: the user sends it again
     deadline = time.monotonic() + 10
-    while not has_room(slack.adapter.work):  # the thread is free again
+    while not has_room(slack.adapter.inbox.pool):  # the thread is free again
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert "C1" in slack.command("alice", "comp 60 gift #A3 birthday")["text"]
@@ -543,9 +543,9 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
 
 
 def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
-    slack.adapter.work = WorkPool("slack-test", threads=1, queue=4)
+    slack.adapter.inbox.pool = WorkPool("slack-test", threads=1, queue=4)
     gate = threading.Event()
-    assert slack.adapter.work.submit(gate.wait)
+    assert slack.adapter.inbox.pool.submit(gate.wait)
     body, _ = slash(slack, "alice", "comp 60 gift #A3 birthday", "trig-retried")
     try:
         for _ in range(2):  # Slack sends it again while the first is still queued
@@ -555,7 +555,7 @@ def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
     finally:
         gate.set()
     slack.fake.wait_for_response(1)
-    slack.adapter.work.stop()  # all that was queued has run
+    slack.adapter.inbox.pool.stop()  # all that was queued has run
     assert count(slack.engine, Compensation) == 1
     assert ["C1" in r["text"] for r in slack.fake.responses] == [True]  # answered once
     stored = [item for item in rows(slack.engine, InboxItem)
@@ -564,9 +564,9 @@ def test_a_retried_command_waiting_in_the_queue_has_one_effect(slack):
 
 
 def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
-    slack.adapter.work = WorkPool("slack-test", threads=1, queue=0)
+    slack.adapter.inbox.pool = WorkPool("slack-test", threads=1, queue=0)
     gate = threading.Event()
-    assert slack.adapter.work.submit(gate.wait)
+    assert slack.adapter.inbox.pool.submit(gate.wait)
     modal = blocks.form_modal(FORMS["comp"], "en", "", None)  # as views.open showed it
     good = {"amount": "80", "kind": "voucher", "customer_ref": "#A1", "reason": "squashed"}
     try:
@@ -579,7 +579,7 @@ def test_a_full_work_pool_keeps_the_modal_open_asking_to_submit_again(slack):
 
 def test_one_persons_commands_run_in_order_while_anothers_run_beside(slack):
     """Alice's second command waits for her first, held; Bob's runs meanwhile."""
-    slack.adapter.work = WorkPool("slack-test", threads=2, queue=4)
+    slack.adapter.inbox.pool = WorkPool("slack-test", threads=2, queue=4)
     gate = threading.Event()
     ran = held(slack.adapter.inbox, gate, lambda p: p.get("trigger_id") == "trig-a1")
     try:
@@ -593,6 +593,6 @@ def test_one_persons_commands_run_in_order_while_anothers_run_beside(slack):
         assert "Bob Li" in slack.fake.wait_for_response(1)["text"]
     finally:
         gate.set()
-    slack.adapter.work.stop()
+    slack.adapter.inbox.pool.stop()
     assert [p["trigger_id"] for p in ran] == ["trig-b1", "trig-a1", "trig-a2"]
     assert ["Alice Chen" in r["text"] for r in slack.fake.responses[1:]] == [True, False]

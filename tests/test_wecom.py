@@ -214,7 +214,7 @@ def test_a_repeated_callback_never_awards_twice(wecom):
     wecom.say("WangFang", "praise @alice 她找回了我的戒指", msg_id=777)
     again = wecom.post(text_callback("WangFang", "praise @alice 她找回了我的戒指", 777))
     assert again.status_code == 200 and again.content == b""  # acknowledged, stored once
-    wecom.adapter.work.stop()  # all that was queued has run: one answer, one award
+    wecom.adapter.inbox.pool.stop()  # all that was queued has run: one answer, one award
     assert len(wecom.told("WangFang")) == 1
     assert count(wecom.engine, Praise) == 1 and balance(wecom.engine, "alice") == 10
 
@@ -323,9 +323,9 @@ def text_callback(user: str, text: str, msg_id: int) -> str:
 
 def test_a_full_work_pool_answers_at_once_asking_to_send_it_again(wecom, fake):
     adapter = wecom.adapter
-    adapter.work = WorkPool("wecom-test", threads=1, queue=0)
+    adapter.inbox.pool = WorkPool("wecom-test", threads=1, queue=0)
     gate = threading.Event()
-    assert adapter.work.submit(gate.wait)
+    assert adapter.inbox.pool.submit(gate.wait)
     try:
         response = wecom.post(text_callback("WangFang", "praise @alice kind words", 900))
     finally:
@@ -337,9 +337,9 @@ def test_a_full_work_pool_answers_at_once_asking_to_send_it_again(wecom, fake):
 
 def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
     adapter = wecom.adapter
-    adapter.work = WorkPool("wecom-test", threads=1, queue=4)
+    adapter.inbox.pool = WorkPool("wecom-test", threads=1, queue=4)
     gate = threading.Event()
-    assert adapter.work.submit(gate.wait)
+    assert adapter.inbox.pool.submit(gate.wait)
     try:
         for _ in range(2):  # WeCom sends it again while the first still waits
             response = wecom.post(text_callback("WangFang", "praise @alice kind words", 901))
@@ -348,7 +348,7 @@ def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
     finally:
         gate.set()
     fake.wait_for(lambda: len(wecom.told("WangFang")) == 1, what="the answer")
-    adapter.work.stop()  # all that was queued has run: still the one answer
+    adapter.inbox.pool.stop()  # all that was queued has run: still the one answer
     assert count(wecom.engine, Praise) == 1 and balance(wecom.engine, "alice") == 10
     assert len(wecom.told("WangFang")) == 1
     assert [item.key for item in rows(wecom.engine, InboxItem)] == ["wecom:msg:901"]
@@ -357,7 +357,7 @@ def test_a_retried_callback_waiting_in_the_queue_has_one_effect(wecom, fake):
 def test_one_persons_messages_run_in_order_while_anothers_run_beside(wecom, fake):
     """Alice's second message waits for her first, held; Bob's runs meanwhile."""
     adapter = wecom.adapter
-    adapter.work = WorkPool("wecom-test", threads=2, queue=4)
+    adapter.inbox.pool = WorkPool("wecom-test", threads=2, queue=4)
     gate = threading.Event()
     ran = held(adapter.inbox, gate, lambda stored: "<MsgId>801</MsgId>" in stored["xml"])
     try:
@@ -371,7 +371,7 @@ def test_one_persons_messages_run_in_order_while_anothers_run_beside(wecom, fake
         assert wecom.told("AliceChen") == []
     finally:
         gate.set()
-    adapter.work.stop()
+    adapter.inbox.pool.stop()
     assert [parse_xml(stored["xml"]).findtext("MsgId") for stored in ran] == [
         "803", "801", "802"]
     assert ["Alice Chen" in text for text in wecom.told("AliceChen")] == [True, False]

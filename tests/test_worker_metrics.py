@@ -16,12 +16,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from storage.engine import make_engine, transaction
-from storage.models import ChatIdentity
-from tests.conftest import throwaway_postgres
-from tests.fake_telegram import FakeTelegram
-from tests.support import employee
-from tests.test_workers import ALICE, free_port, frontline, ready, start, until
+from tests.test_workers import ALICE, free_port, linked_site, ready, start, until
 
 SECRET = "webhook-secret-token"
 COMMANDS = "frontline_commands_total"
@@ -35,21 +30,9 @@ def site(tmp_path, monkeypatch):
     runs = tmp_path / "runs"  # where `frontline run` makes its metrics directory
     runs.mkdir()
     monkeypatch.setenv("TMPDIR", str(runs))
-    fake = FakeTelegram()
-    with throwaway_postgres("frontline_metrics") as url, fake.serve() as api_url:
-        config = tmp_path / "frontline.toml"
-        config.write_text(
-            f'[database]\nurl = "{url}"\n\n[platforms.telegram]\nenabled = true\n'
-            f'mode = "webhook"\nwebhook_url = "https://frontline.example/telegram/webhook"\n'
-            f'api_base = "{api_url}/bot"\nfile_base = "{api_url}/file/bot"\n',
-            encoding="utf-8")
-        assert frontline(config, "db", "upgrade").returncode == 0
-        assert frontline(config, "chat", "--as", "wang", stdin="me\n").returncode == 0
-        engine = make_engine(url)
-        with transaction(engine) as session:
-            session.add(ChatIdentity(employee_id=employee(engine, "alice").id,
-                                     platform="telegram", platform_user_id=str(ALICE)))
-        engine.dispose()
+    with linked_site(tmp_path, "frontline_metrics",
+                     'mode = "webhook"\nwebhook_url = "https://frontline.example/telegram/webhook"\n'
+                     ) as (config, _engine, fake):
         parent = None
         try:
             port = free_port()

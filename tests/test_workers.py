@@ -10,9 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from storage.engine import make_engine, transaction
 from storage.models import ChatIdentity, Compensation, HeldLease
@@ -88,23 +91,36 @@ class Chat:
         return sum(part in text for text in self.fake.texts_to(ALICE))
 
 
-@pytest.fixture
-def site(tmp_path):
-    """A migrated PostgreSQL database with the demo staff, Alice linked on Telegram,
-    and the config of a polling Telegram bot against the fake Bot API."""
+@contextmanager
+def linked_site(tmp_path: Path, name: str, telegram: str
+                ) -> Iterator[tuple[Path, Engine, FakeTelegram]]:
+    """A migrated PostgreSQL database with the demo staff and Alice linked on Telegram,
+    and a config of a Telegram bot against the fake Bot API, its section ending with
+    `telegram`."""
     fake = FakeTelegram()
-    with throwaway_postgres("frontline_workers") as url, fake.serve() as api_url:
+    with throwaway_postgres(name) as url, fake.serve() as api_url:
         config = tmp_path / "frontline.toml"
         config.write_text(
             f'[database]\nurl = "{url}"\n\n[platforms.telegram]\nenabled = true\n'
-            f'api_base = "{api_url}/bot"\nfile_base = "{api_url}/file/bot"\n'
-            f'poller_lease_seconds = {LEASE}\n', encoding="utf-8")
+            f'api_base = "{api_url}/bot"\nfile_base = "{api_url}/file/bot"\n{telegram}',
+            encoding="utf-8")
         assert frontline(config, "db", "upgrade").returncode == 0
         assert frontline(config, "chat", "--as", "wang", stdin="me\n").returncode == 0
         engine = make_engine(url)
-        with transaction(engine) as session:
-            session.add(ChatIdentity(employee_id=employee(engine, "alice").id,
-                                     platform="telegram", platform_user_id=str(ALICE)))
+        try:
+            with transaction(engine) as session:
+                session.add(ChatIdentity(employee_id=employee(engine, "alice").id,
+                                         platform="telegram", platform_user_id=str(ALICE)))
+            yield config, engine, fake
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def site(tmp_path):
+    """The linked site, its bot polling."""
+    with linked_site(tmp_path, "frontline_workers",
+                     f"poller_lease_seconds = {LEASE}\n") as (config, engine, fake):
         started: list[subprocess.Popen] = []
         try:
             yield config, engine, fake, started
@@ -113,7 +129,6 @@ def site(tmp_path):
                 if process.poll() is None:
                     process.kill()
                     process.wait(timeout=30)
-            engine.dispose()
 
 
 def test_one_poller_at_a_time_and_another_takes_over_when_it_is_killed(site):

@@ -115,14 +115,6 @@ class SlackAdapter:
         bolt_request = to_bolt_request(request, await request.body())
         return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
 
-    @property
-    def work(self) -> WorkPool:
-        return self.inbox.pool
-
-    @work.setter
-    def work(self, pool: WorkPool) -> None:
-        self.inbox.pool = pool
-
     # --- helpers ---------------------------------------------------------
     def _stored(self, kind: str, p: dict) -> None:
         """Run a request from the inbox, rebuilt from what was stored of it."""
@@ -150,7 +142,7 @@ class SlackAdapter:
     def _later(self, work: Callable[[], None], *, must_run: bool = False) -> bool:
         """Run `work` on the pool; when it is full, False, or (`must_run`: an event
         Slack would not send again once acknowledged) run it now."""
-        if self.work.submit(work):
+        if self.inbox.pool.submit(work):
             return True
         if must_run:
             work()

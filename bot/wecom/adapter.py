@@ -56,14 +56,6 @@ class WeComAdapter:
             "wecom-work", self.settings.work_threads, self.settings.work_queue),
             lambda _kind, stored: self._work(parse_xml(stored["xml"])), order=sent_by)
 
-    @property
-    def work(self) -> WorkPool:
-        return self.inbox.pool
-
-    @work.setter
-    def work(self, pool: WorkPool) -> None:
-        self.inbox.pool = pool
-
     def router(self) -> APIRouter:
         router = APIRouter()
         router.add_api_route("/wecom/callback", self.verify_url, methods=["GET"])

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from handlers.compensation import COUNTED
 from handlers.pulse import percent
 from handlers.scope import Scope
+from handlers.scores import PROMOTER
 from storage.enums import PraiseStatus
 from storage.models import Compensation, Employee, Feedback, Praise, Team
 
@@ -32,7 +33,7 @@ def recovered() -> ColumnElement:
     ref, given = Compensation.customer_ref, Compensation.created_at
     return or_(
         exists().where(Feedback.customer_ref == ref, Feedback.received_at > given,
-                       Feedback.kind == "nps", Feedback.score >= 9),
+                       Feedback.kind == "nps", Feedback.score >= PROMOTER),
         exists().where(Praise.customer_ref == ref, Praise.created_at > given,
                        Praise.status == PraiseStatus.CREDITED))
 

@@ -15,6 +15,7 @@ from handlers.compensation import COUNTED
 from handlers.policy import Policy, Theme
 from handlers.pulse import pulse_ids, team_pulse
 from handlers.reports.voices import CustomerVoice, customer_voice, theme_voice
+from handlers.scores import DETRACTOR
 from handlers.themes import themes_of
 from storage.models import (
     Compensation,
@@ -95,10 +96,10 @@ def _searched(session: Session, config: Policy, theme: str, team_id: int,
     said = session.exec(select(Feedback.kind, Feedback.score, Feedback.text).where(
         Feedback.team_id == team_id, Feedback.received_at >= since,
         Feedback.received_at < until, Feedback.text != "",
-        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= 6)),
+        or_(Feedback.kind == "complaint", (Feedback.kind == "nps") & (Feedback.score <= DETRACTOR)),
     )).all()
     complaints = sum(kind == "complaint" and on_theme(text) for kind, _score, text in said)
-    detractors = sum(kind == "nps" and score <= 6 and on_theme(text)
+    detractors = sum(kind == "nps" and score <= DETRACTOR and on_theme(text)
                      for kind, score, text in said)
     members = select(Employee.id).where(Employee.team_id == team_id)
     waivers = sum(on_theme(" ".join(parts)) for parts in session.exec(select(

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
+from handlers.feedback_days import COUNTS, counts, day_of, rows_of, start_of
 from handlers.pulse import percent
-from storage.feedback_days import COUNTS, counts, day_of, rows_of, start_of
+from handlers.scores import DETRACTOR, PROMOTER, SATISFIED
 from storage.models import Feedback, FeedbackDay
 
 
@@ -69,8 +70,9 @@ def _sum(kind: str):
     return func.coalesce(func.sum(case((Feedback.kind == kind, Feedback.score), else_=0)), 0)
 
 
-COLUMNS = (func.count(), _of("nps"), _of("nps", Feedback.score >= 9),
-           _of("nps", Feedback.score <= 6), _of("csat"), _of("csat", Feedback.score >= 4),
+COLUMNS = (func.count(), _of("nps"), _of("nps", Feedback.score >= PROMOTER),
+           _of("nps", Feedback.score <= DETRACTOR), _of("csat"),
+           _of("csat", Feedback.score >= SATISFIED),
            _sum("csat"), _of("ces"), _sum("ces"), _of("complaint"))
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from storage import feedback_days
+from handlers import feedback_days
 
 revision: str = '0014'
 down_revision: str | None = '0013'

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, select
 
+from handlers.scores import DETRACTOR, DISSATISFIED, PROMOTER, SATISFIED
 from storage.models import Feedback, FeedbackDay
 from storage.rows import dialect_insert
 
@@ -34,11 +35,11 @@ def counts(kind: str, score: int | None) -> Counter:
     """What one response adds to each counter."""
     nps, csat, ces = kind == "nps", kind == "csat", kind == "ces"
     return Counter({
-        "responses": 1, "nps_responses": nps, "promoters": nps and score >= 9,
-        "detractors": nps and score <= 6, "csat_responses": csat,
-        "csat_satisfied": csat and score >= 4, "csat_total": score if csat else 0,
+        "responses": 1, "nps_responses": nps, "promoters": nps and score >= PROMOTER,
+        "detractors": nps and score <= DETRACTOR, "csat_responses": csat,
+        "csat_satisfied": csat and score >= SATISFIED, "csat_total": score if csat else 0,
         "ces_responses": ces, "ces_total": score if ces else 0,
-        "complaints": kind == "complaint", "csat_unhappy": csat and score <= 2})
+        "complaints": kind == "complaint", "csat_unhappy": csat and score <= DISSATISFIED})
 
 
 def rows_of(team_id: int, employee_id: int | None, themes: str) -> list[tuple[int, str]]:
