@@ -2,28 +2,50 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-# The tests run on SQLite and on this PostgreSQL server (a throw-away database is created).
-export FRONTLINE_TEST_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# Every install takes the versions and hashes in this file; `make lock` refreshes it.
+LOCK := requirements.lock
+# The PostgreSQL half runs on the server FRONTLINE_TEST_POSTGRES names, else on one at
+# 127.0.0.1:5432, else on a throw-away cluster from the machine's PostgreSQL binaries;
+# with none, the run says so and passes on SQLite (tests/postgres_server.py).
+PYTEST := $(BIN)/pytest -n auto
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-fast lint lock bench bench-smoke clean
 
-$(BIN)/frontline: pyproject.toml
+$(BIN)/frontline: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 run: $(BIN)/frontline
 	$(BIN)/frontline run
 
+# Everything: both stores, real HTTP, the browser.
 test: $(BIN)/frontline
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+# The edit loop: SQLite only, no browser.
+test-fast: $(BIN)/frontline
+	$(PYTEST) -m "not postgres and not browser"
+
+lock: $(BIN)/frontline
+	$(BIN)/pip install --quiet uv==0.13.8
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --quiet -o $(LOCK)
 
 bench: $(BIN)/frontline
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/ledger_scale.py
 	$(BIN)/python bench/sqlite_fairness.py
+
+BENCHES := pipeline ledger_scale sqlite_fairness voices slack_ack workers
+
+# Each benchmark at a size of seconds, so that none rots: it must finish and print its table.
+bench-smoke: $(BIN)/frontline
+	for bench in $(BENCHES); do echo "== bench/$$bench.py --smoke"; \
+		$(BIN)/python bench/$$bench.py --smoke || exit 1; done
+	$(BIN)/python bench/slack_ack.py --sustained --smoke
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis

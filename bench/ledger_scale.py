@@ -4,19 +4,18 @@ whole web page, rendered through the app, as HR sees it), one person's history
 page, and the CSV export rate. Target: pages under 50 ms, flat as the ledger grows.
 
     python bench/ledger_scale.py [--sizes 100000,300000,1000000] [--stores sqlite,postgresql]
+                                 [--smoke]
 """
 
 import argparse
 import random
 import statistics
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from pipeline import drop_store, fresh_store  # bench/ is the script's own folder
+from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -148,33 +147,29 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,300000,1000000",
                         help="ledger sizes to measure at (at least 50,000: page 1000 exists)")
     parser.add_argument("--stores", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
+    parser.add_argument("--postgres", default=POSTGRES)
+    args = parse_args(parser, smoke="--sizes 50000")
     sizes = [int(size) for size in args.sizes.split(",")]
     print("Median ms per call (balance, queries, whole pages through the app); export in rows/s.\n")
     print("| store      |   entries | balance | query 1st | query 1000th | page 1st | "
           "page 1000th | person page | CSV export rows/s |")
     print("|------------|----------:|--------:|----------:|-------------:|---------:|"
           "------------:|------------:|------------------:|")
-    with tempfile.TemporaryDirectory() as folder:
-        for store in args.stores.split(","):
-            url = fresh_store(store, args.postgres, Path(folder))
-            try:
-                engine = make_engine(url)
-                create_all(engine)
-                people, balances, filled = seed_people(engine), {}, 0
-                client = signed_in_client(engine)
-                for size in sizes:
-                    grow(engine, people, balances, filled, size)
-                    filled = size
-                    r = measure(engine, people, client)
-                    print(f"| {store:<10} | {size:>9,} | {r['balance']:>7.2f} | "
-                          f"{r['query 1st']:>9.2f} | {r['query 1000th']:>12.2f} | "
-                          f"{r['page 1st']:>8.1f} | {r['page 1000th']:>11.1f} | "
-                          f"{r['person page']:>11.1f} | {r['csv rows/s']:>17,.0f} |", flush=True)
-                engine.dispose()
-            finally:
-                drop_store(url, args.postgres)
+    for store in args.stores.split(","):
+        with fresh_store(store, args.postgres) as url:
+            engine = make_engine(url)
+            create_all(engine)
+            people, balances, filled = seed_people(engine), {}, 0
+            client = signed_in_client(engine)
+            for size in sizes:
+                grow(engine, people, balances, filled, size)
+                filled = size
+                r = measure(engine, people, client)
+                print(f"| {store:<10} | {size:>9,} | {r['balance']:>7.2f} | "
+                      f"{r['query 1st']:>9.2f} | {r['query 1000th']:>12.2f} | "
+                      f"{r['page 1st']:>8.1f} | {r['page 1000th']:>11.1f} | "
+                      f"{r['person page']:>11.1f} | {r['csv rows/s']:>17,.0f} |", flush=True)
+            engine.dispose()
 
 
 if __name__ == "__main__":

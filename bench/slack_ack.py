@@ -10,9 +10,9 @@ to Frontline and, in the same run and interleaved, to a bare slack-bolt app that
 only acks; it prints both apps' ack p50/p99, their ratio, and how long Frontline's
 answers took to reach the response_url.
 
-    python bench/slack_ack.py [--requests 200] [--postgres URL]
+    python bench/slack_ack.py [--requests 200] [--postgres URL] [--smoke]
     python bench/slack_ack.py --sustained [--rates 50,100,200,400] [--seconds 10]
-                              [--store sqlite|postgresql]
+                              [--store sqlite|postgresql] [--smoke]
 """
 
 import argparse
@@ -20,18 +20,16 @@ import asyncio
 import multiprocessing
 import socket
 import statistics
-import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import uvicorn
+from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
 from fastapi import FastAPI, Request
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from bot.config import DEMO_CATALOG, parse_config
@@ -312,52 +310,26 @@ def print_sustained(store: str, seconds: float, rows: list[tuple]) -> None:
           "asked to send it again (the work queue was full)")
 
 
-def with_postgres(admin_url: str, work):
-    name = f"bench_slack_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return work(admin_url.rsplit("/", 1)[0] + "/" + name)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--postgres", default=POSTGRES)
     parser.add_argument("--sustained", action="store_true", help="open loop at fixed rates")
     parser.add_argument("--rates", default="50,100,200,400")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--work-threads", type=int, help="Frontline's Slack work_threads")
-    args = parser.parse_args()
+    args = parse_args(parser, smoke="--requests 20 --rates 20,50 --seconds 1")
     if args.sustained:
         rates = [int(rate) for rate in args.rates.split(",")]
-        if args.store == "sqlite":
-            with tempfile.TemporaryDirectory() as folder:
-                rows = sustained(f"sqlite:///{Path(folder) / 'bench.db'}", rates, args.seconds,
-                                 args.work_threads)
-        else:
-            rows = with_postgres(args.postgres, lambda url: sustained(
-                url, rates, args.seconds, args.work_threads))
+        with fresh_store(args.store, args.postgres) as url:
+            rows = sustained(url, rates, args.seconds, args.work_threads)
         print_sustained(args.store, args.seconds, rows)
         return
     results = []
-    with tempfile.TemporaryDirectory() as folder:
-        results.append(measure("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args.requests))
-    name = f"bench_slack_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        results.append(measure("PostgreSQL", args.postgres.rsplit("/", 1)[0] + "/" + name,
-                               args.requests))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for store, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        with fresh_store(store, args.postgres) as url:
+            results.append(measure(label, url, args.requests))
     print(f"{args.requests} concurrent signed slash commands, loopback")
     print(f"{'store':<12}{'p50 ack ms':>12}{'p99 ack ms':>12}{'acks/s':>10}{'answers/s':>11}")
     for store, p50, p99, acks, answers in results:

@@ -6,7 +6,7 @@ Each row runs N busy writers (a supervisor praising, one command after another)
 and one person who sends a suggestion every 20 ms; it reports that person's p99
 and max wait, and the busy writers' rate, with the queue off and on.
 
-    python bench/sqlite_fairness.py [--samples 50] [--writers 1 2 5 10]
+    python bench/sqlite_fairness.py [--samples 50] [--writers 1 2 5 10] [--smoke]
 """
 
 import argparse
@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from common import parse_args  # bench/ is the script's own folder
 
 from bot.config import DEMO_CATALOG, parse_config
 from bot.demo import DEMO_STAFF
@@ -71,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 2, 5, 10])
-    args = parser.parse_args()
+    args = parse_args(parser, smoke="--samples 10 --writers 1 2")
     print(f"{args.samples} single commands per row; waits in ms\n")
     print("| busy writers | p99 without | max without | p99 fair | max fair "
           "| p99 fair/without | max fair/without | busy cmd/s without | busy cmd/s fair |")

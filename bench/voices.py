@@ -6,19 +6,18 @@ fix). Target: pages under 50 ms, flat as the data grows. The first row, with no
 feedback at all, is the baseline each later row is a ratio to.
 
     python bench/voices.py [--sizes 0,100000,300000,1000000] [--stores sqlite,postgresql]
+                           [--pulse-answers 100000] [--smoke]
 """
 
 import argparse
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from ledger_scale import CONFIG, TEAMS, seed_people, signed_in_client  # bench/ is its folder
-from pipeline import drop_store, fresh_store
+from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
+from ledger_scale import CONFIG, TEAMS, seed_people, signed_in_client
 from sqlalchemy import text
 
 from handlers import feedback_days
@@ -32,7 +31,6 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)  # two years of feedback
 TEXTS = ["", "", "", "the order system was down", "no refund without a receipt",
          "waited in the queue for ages", "lovely staff", "product broken on arrival", ""]
-PULSE_ANSWERS = 100_000
 
 
 def grow_feedback(engine, people: list[int], start: int, stop: int) -> None:
@@ -63,8 +61,8 @@ def grow_feedback(engine, people: list[int], start: int, stop: int) -> None:
     _analyze(engine, "feedbackday")
 
 
-def seed_pulses(engine) -> None:
-    """A pulse every second week for every team over the two years, 100,000 answers."""
+def seed_pulses(engine, answers: int) -> None:
+    """A pulse every second week for every team over the two years, `answers` answers."""
     pulses = [{"team": team, "period": f"P{week}", "at": START + timedelta(weeks=week)}
               for team in range(1, TEAMS + 1) for week in range(0, 104, 2)]
     with engine.begin() as connection:
@@ -79,7 +77,7 @@ def seed_pulses(engine) -> None:
             [{"pulse": ids[n % len(ids)], "voter": secrets.token_hex(32),
               "enps": rng.randint(0, 10), "comment": comment,
               "themes": tags(comment, CONFIG.themes)}
-             for n, comment in ((n, rng.choice(TEXTS)) for n in range(PULSE_ANSWERS))])
+             for n, comment in ((n, rng.choice(TEXTS)) for n in range(answers))])
     _analyze(engine, "pulseanswer")
 
 
@@ -125,35 +123,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="0,100000,300000,1000000")
     parser.add_argument("--stores", default="sqlite,postgresql")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    print(f"Median ms; {PULSE_ANSWERS:,} pulse answers beside the feedback.\n")
+    parser.add_argument("--postgres", default=POSTGRES)
+    parser.add_argument("--pulse-answers", type=int, default=100_000)
+    args = parse_args(parser, smoke="--sizes 0,20000 --pulse-answers 5000")
+    print(f"Median ms; {args.pulse_answers:,} pulse answers beside the feedback.\n")
     print("| store      | feedback rows | cockpit figures | cockpit page | validation "
           "| page vs none |")
     print("|------------|--------------:|----------------:|-------------:|-----------:"
           "|-------------:|")
-    with tempfile.TemporaryDirectory() as folder:
-        for store in args.stores.split(","):
-            url = fresh_store(store, args.postgres, Path(folder))
-            try:
-                engine = make_engine(url)
-                create_all(engine)
-                people, filled = seed_people(engine), 0
-                seed_pulses(engine)
-                client = signed_in_client(engine)
-                baseline = None
-                for size in (int(s) for s in args.sizes.split(",")):
-                    if size > filled:
-                        grow_feedback(engine, people, filled, size)
-                    filled = max(filled, size)
-                    r = measure(engine, client)
-                    baseline = baseline or r["page"]
-                    print(f"| {store:<10} | {size:>13,} | {r['figures']:>15.1f} | "
-                          f"{r['page']:>12.1f} | {r['validation']:>10.1f} | "
-                          f"{r['page'] / baseline:>11.2f}x |", flush=True)
-                engine.dispose()
-            finally:
-                drop_store(url, args.postgres)
+    for store in args.stores.split(","):
+        with fresh_store(store, args.postgres) as url:
+            engine = make_engine(url)
+            create_all(engine)
+            people, filled = seed_people(engine), 0
+            seed_pulses(engine, args.pulse_answers)
+            client = signed_in_client(engine)
+            baseline = None
+            for size in (int(s) for s in args.sizes.split(",")):
+                if size > filled:
+                    grow_feedback(engine, people, filled, size)
+                filled = max(filled, size)
+                r = measure(engine, client)
+                baseline = baseline or r["page"]
+                print(f"| {store:<10} | {size:>13,} | {r['figures']:>15.1f} | "
+                      f"{r['page']:>12.1f} | {r['validation']:>10.1f} | "
+                      f"{r['page'] / baseline:>11.2f}x |", flush=True)
+            engine.dispose()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ recorded per second until the last answer; ack p50/p99; the effects lost
 (acknowledged without "send it again" but never recorded) and doubled (recorded
 twice); and the requests answered twice.
 
-    python bench/workers.py [--rate 200] [--seconds 10] [--postgres URL]
+    python bench/workers.py [--rate 200] [--seconds 10] [--workers 1,2,4] [--postgres URL]
+                            [--smoke]
 """
 
 import argparse
@@ -26,10 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import func
-from sqlmodel import select
-
-from bench.slack_ack import (
+from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
+from slack_ack import (
     SECRET,
     TOKEN,
     free_port,
@@ -39,8 +38,10 @@ from bench.slack_ack import (
     slack_sink,
     start,
     wait_until_up,
-    with_postgres,
 )
+from sqlalchemy import func
+from sqlmodel import select
+
 from storage.engine import make_engine, transaction
 from storage.models import ChatIdentity, Employee, Praise
 
@@ -146,11 +147,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", default="1,2,4")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    args = parser.parse_args()
-    rows = [with_postgres(args.postgres, lambda url, n=int(n): run(url, n, args.rate,
-                                                                   args.seconds))
-            for n in args.workers.split(",")]
+    parser.add_argument("--postgres", default=POSTGRES)
+    args = parse_args(parser, smoke="--rate 20 --seconds 1 --workers 1,2")
+    rows = []
+    for n in args.workers.split(","):
+        with fresh_store("postgresql", args.postgres) as url:
+            rows.append(run(url, int(n), args.rate, args.seconds))
     print(f"PostgreSQL, {args.rate:g} signed praise commands/s for {args.seconds:g} s, "
           "one worker killed (SIGKILL) halfway")
     print(f"{'workers':>7}{'sent':>6}{'acked':>7}{'retry':>7}{'failed':>8}{'praises/s':>11}"

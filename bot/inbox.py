@@ -16,7 +16,6 @@ at worst.
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -104,11 +103,10 @@ class Inbox:
         """The pool's work for a request: if it waited in the queue long enough for its
         lease to be near its end, renew it first, and leave it if another worker has
         taken it meanwhile."""
-        queued = time.monotonic()
+        queued = self.now()
 
         def work() -> None:
-            waited = time.monotonic() - queued
-            if waited > self.length.total_seconds() / 3 and not lease.renew():
+            if self.now() - queued > self.length / 3 and not lease.renew():
                 return
             self._run(lease, kind, payload)
 

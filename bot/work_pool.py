@@ -20,6 +20,7 @@ class WorkPool:
     def __init__(self, name: str, threads: int, queue: int) -> None:
         self.name = name
         self._room = threading.BoundedSemaphore(threads + queue)  # running + waiting
+        self._taken = 0  # places reserved and not yet given back
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix=name)
         self._refused, self._warned = 0, 0.0
         self._lines: dict[str, deque[Callable[[], None]]] = {}  # key -> work waiting its turn
@@ -33,6 +34,8 @@ class WorkPool:
         """Take a place for work to come (False when full): what must be stored before
         it is queued (bot/inbox.py) is stored only once it has a place."""
         if self._room.acquire(blocking=False):
+            with self._lines_lock:
+                self._taken += 1
             return True
         if not quiet:
             self._overloaded()
@@ -40,6 +43,8 @@ class WorkPool:
 
     def unreserve(self) -> None:
         """Give back a place taken with `reserve` and not used."""
+        with self._lines_lock:
+            self._taken -= 1
         self._room.release()
 
     def run_reserved(self, work: Callable[[], None], key: str | None = None) -> bool:
@@ -64,14 +69,14 @@ class WorkPool:
             except Exception:
                 log.exception("%s: a command's work failed after its ack", self.name)
             finally:
-                self._room.release()
+                self.unreserve()
                 if key is not None:
                     self._next_of(key)
 
         try:
             self._executor.submit(run)
         except RuntimeError:  # shutting down: refuse rather than drop it
-            self._room.release()
+            self.unreserve()
             return False
         return True
 
@@ -88,6 +93,11 @@ class WorkPool:
                 work = line.popleft()
             if self._submit(work, key):
                 return
+
+    def idle(self) -> bool:
+        """Whether no work is running, queued or about to be (a place reserved)."""
+        with self._lines_lock:
+            return self._taken == 0
 
     def _overloaded(self) -> None:
         self._refused += 1  # a count for the log only: races cost nothing

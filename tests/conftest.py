@@ -1,14 +1,16 @@
 """Shared fixtures. Every storage test runs twice: on SQLite (a file, WAL) and on
-the real PostgreSQL server named by FRONTLINE_TEST_POSTGRES."""
+PostgreSQL (the server tests/postgres_server.py finds or starts for the run)."""
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from bot.config import DEMO_CATALOG, parse_config
@@ -17,24 +19,61 @@ from bot.grammar import parse
 from handlers.directory import import_csv
 from handlers.dispatch import execute
 from handlers.i18n import render_reply
+from storage import migrate
 from storage.engine import create_all, make_engine, transaction
+from tests import postgres_server
 
-POSTGRES_SERVER = os.environ.get(
-    "FRONTLINE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
+# --- the run: one PostgreSQL server for every worker, markers ----------------
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller found it
+        return
+    server = postgres_server.find_or_start()
+    os.environ[postgres_server.VARIABLE] = server.url  # the workers inherit it
+    config.stash[SERVER] = server
+
+
+def pytest_unconfigure(config):
+    if (server := config.stash.get(SERVER, None)) is not None:
+        server.stop()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if (server := config.stash.get(SERVER, None)) is not None:
+        terminalreporter.write_line(server.note, yellow=server.url == postgres_server.OFF)
+
+
+def pytest_collection_modifyitems(items):
+    """A test run on PostgreSQL is marked `postgres`, so `-m "not postgres"` leaves it."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
+SERVER = pytest.StashKey[postgres_server.Server]()
+
+
+def postgres_server_url() -> str:
+    return os.environ.get(postgres_server.VARIABLE, postgres_server.OFF)
+
+
 @contextmanager
-def throwaway_postgres(prefix: str) -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server; dropped afterwards."""
-    if POSTGRES_SERVER == "off":
-        pytest.skip("PostgreSQL tests switched off (FRONTLINE_TEST_POSTGRES=off)")
+def throwaway_postgres(prefix: str, template: str = "template1") -> Iterator[str]:
+    """A new database on the PostgreSQL server, empty or a copy of `template`'s URL;
+    dropped afterwards."""
+    server = postgres_server_url()
+    if server == postgres_server.OFF:
+        pytest.skip("no PostgreSQL for this run (its summary says why)")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE '
+                                f'"{template.rsplit("/", 1)[-1]}"'))
     try:
-        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
+        yield server.rsplit("/", 1)[0] + "/" + name
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -48,6 +87,41 @@ def database_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'frontline.db'}"
         return
     with throwaway_postgres("frontline_own") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory):
+    """Per store, a database at the newest migration, migrated once per worker when
+    first asked for; tests get copies of it."""
+    made: dict[str, str] = {}
+
+    def template(store: str) -> str:
+        if store not in made:
+            if store == "sqlite":
+                made[store] = f"sqlite:///{tmp_path_factory.mktemp('migrated') / 'frontline.db'}"
+            else:
+                made[store] = templates.enter_context(throwaway_postgres("frontline_migrated"))
+            engine = make_engine(made[store], poolclass=NullPool)  # no connection left open:
+            with engine.begin() as connection:  # PostgreSQL copies only an unused database
+                migrate.upgrade(made[store], connection=connection)
+            engine.dispose()
+        return made[store]
+
+    with ExitStack() as templates:
+        yield template
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_url(request, tmp_path, migrated_templates):
+    """A database of each store at the newest migration, as `frontline db upgrade`
+    leaves it (a copy of one migrated once, not migrated again for every test)."""
+    template = migrated_templates(request.param)
+    if request.param == "sqlite":
+        shutil.copyfile(template.removeprefix("sqlite:///"), tmp_path / "frontline.db")
+        yield f"sqlite:///{tmp_path / 'frontline.db'}"
+        return
+    with throwaway_postgres("frontline_own", template) as url:
         yield url
 
 
@@ -66,18 +140,41 @@ def postgres_engine(postgres_url):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file with the schema, made once per worker; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "frontline.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_all(engine)
+    engine.dispose()  # the last connection folds the WAL into the file
+    return path
+
+
+# Empties every table and restarts every id, as TRUNCATE … RESTART IDENTITY would, in a
+# fraction of its time on tables this small: replica mode skips the triggers (the foreign
+# keys and the ledger's append-only guard), so the order of the deletes does not matter.
+EMPTY_POSTGRES = "SET LOCAL session_replication_role = replica;\n" + "".join(
+    f'DELETE FROM "{table.name}";\n' for table in SQLModel.metadata.sorted_tables) + (
+    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n "
+    "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema();")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'frontline.db'}")
-        create_all(engine)
+        path = tmp_path / "frontline.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
         yield engine
         engine.dispose()
         return
     engine = request.getfixturevalue("postgres_engine")
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute(EMPTY_POSTGRES)
+        raw.commit()
+    finally:
+        raw.close()
     yield engine
 
 

@@ -9,7 +9,6 @@ A fake extends `FakeApi`: `app()` declares the platform's routes, which call
 failure the platform's shape; `MESSAGES` names the method that sends a message.
 """
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
 from tests.http_servers import serve
+from tests.support import wait_until
 
 T = TypeVar("T")
 
@@ -41,7 +41,6 @@ class FakeApi:
     calls: list[tuple[str, dict]] = field(default_factory=list)  # every call answered
     failures: dict[str, list[Failure]] = field(default_factory=dict)  # method -> to come
     failed: list[tuple[str, Failure]] = field(default_factory=list)  # the ones given
-    lifetime: float = 300  # seconds the server runs at most, in case a test hangs
 
     # --- the server -------------------------------------------------------
     def app(self) -> FastAPI:
@@ -50,7 +49,7 @@ class FakeApi:
     @contextmanager
     def serve(self) -> Iterator[str]:
         """Serve the fake on 127.0.0.1; yields its base URL."""
-        with serve(self.app(), lifetime=self.lifetime) as url:
+        with serve(self.app()) as url:
             yield url
 
     # --- recording ----------------------------------------------------------
@@ -73,13 +72,11 @@ class FakeApi:
     def wait_for(self, predicate: Callable[[], T], timeout: float = 10,
                  what: str = "the expected calls") -> T:
         """Poll until `predicate()` is truthy; returns its value."""
-        deadline = time.monotonic() + timeout
-        while not (value := predicate()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what} did not arrive within {timeout} s; "
-                                     f"calls: {[name for name, _ in self.calls]}")
-            time.sleep(0.02)
-        return value
+        try:
+            return wait_until(predicate, what, timeout)
+        except AssertionError as missing:
+            raise AssertionError(f"{missing}; calls: {[name for name, _ in self.calls]}"
+                                 ) from None
 
     def wait_for_calls(self, method: str, count: int, timeout: float = 10) -> list[dict]:
         """Wait until `method` was called `count` times; returns all its calls."""

@@ -2,21 +2,26 @@
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
 
+from tests.support import wait_until
 
-@contextmanager
-def serve(app, lifespan: str = "off", lifetime: float | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 at a free port; yields its base URL. With
-    lifespan="on" the app's start and stop hooks run too; with `lifetime` the
-    server stops by itself after that many seconds."""
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(app, lifespan: str = "off") -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port; yields its base URL. With
+    lifespan="on" the app's start and stop hooks run too."""
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan=lifespan, timeout_graceful_shutdown=1))
 
@@ -25,18 +30,10 @@ def serve(app, lifespan: str = "off", lifetime: float | None = None) -> Iterator
 
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    expiry = threading.Timer(lifetime or 0, stop)
-    expiry.daemon = True
-    if lifetime:
-        expiry.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
+    wait_until(lambda: server.started or not thread.is_alive(), "test server starting")
+    assert server.started, "the test server did not start"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        expiry.cancel()
         stop()
         thread.join(timeout=10)

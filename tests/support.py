@@ -3,7 +3,8 @@
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -11,6 +12,8 @@ from sqlmodel import select
 from points import ledger
 from storage.engine import transaction
 from storage.models import Employee, Outbox
+
+T = TypeVar("T")
 
 
 def rows(engine, model, **filters):
@@ -78,8 +81,31 @@ def held(inbox, gate: threading.Event, first: Callable[[dict], bool]) -> list[di
     return ran
 
 
-def wait_until(condition: Callable[[], object], what: str, timeout: float = 10) -> None:
+def wait_until(condition: Callable[[], T], what: str, timeout: float = 10) -> T:
+    """Poll `condition` until it is truthy; its value. The one way tests wait for
+    something another thread or process does."""
     deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} in {timeout} s"
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
         time.sleep(0.01)
+    return value
+
+
+def settled(pool) -> None:
+    """Wait until a work pool has nothing running or queued: whatever a request could
+    still have caused has happened (a request is queued before its ack)."""
+    wait_until(pool.idle, f"{pool.name} idle")
+
+
+class Clock:
+    """A clock the test moves, for code that takes `now`: leases run out, back-offs
+    end and deadlines pass when the test says, not after a real wait."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)

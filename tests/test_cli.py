@@ -22,24 +22,35 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from storage.models import CommandReceipt
+from tests.http_servers import free_port
+from tests.support import wait_until
 
 
-@pytest.fixture
-def frontline(tmp_path, database_url):
-    config = tmp_path / "frontline.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n\n[[catalog]]\nkey = "coffee"\n'
-                      'name_en = "Coffee"\nname_zh = "咖啡"\ncost = 10\n', encoding="utf-8")
-
+def cli(config: Path):
+    """`frontline --config CONFIG …`, run as a person runs it."""
     def run(*args, stdin=""):
         return subprocess.run(
             [sys.executable, "-m", "bot.cli", "--config", str(config), *args], input=stdin,
-            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+            capture_output=True, text=True, timeout=120, cwd=config.parent)
 
-    assert run("db", "upgrade").returncode == 0
     return run
 
 
-def test_migrations_match_the_models(frontline, database_url):
+def config_for(tmp_path: Path, url: str) -> Path:
+    config = tmp_path / "frontline.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n\n[[catalog]]\nkey = "coffee"\n'
+                      'name_en = "Coffee"\nname_zh = "咖啡"\ncost = 10\n', encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def frontline(tmp_path, migrated_url):
+    """The command on a database at the newest migration."""
+    return cli(config_for(tmp_path, migrated_url))
+
+
+def test_db_upgrade_migrates_an_empty_database_to_match_the_models(tmp_path, database_url):
+    assert cli(config_for(tmp_path, database_url))("db", "upgrade").returncode == 0
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -96,10 +107,10 @@ def test_export_is_safe_for_spreadsheets(frontline, tmp_path):
     assert frontline("ledger", "export", "--since", "soon").returncode == 2
 
 
-def test_verify_exits_non_zero_on_a_mismatch(frontline, database_url):
+def test_verify_exits_non_zero_on_a_mismatch(frontline, migrated_url):
     frontline("chat", "--as", "wang", stdin="praise @alice thanks\n")
     assert frontline("ledger", "verify").returncode == 0
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(migrated_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
         connection.execute(text("UPDATE pointsaccount SET balance = balance + 5"))
     engine.dispose()
@@ -118,13 +129,13 @@ def test_config_errors_are_one_line(tmp_path):
     assert result.stderr.startswith("frontline: organisation.timezone: ")
 
 
-def test_link_code_is_printed_once_and_stored_hashed(frontline, database_url):
+def test_link_code_is_printed_once_and_stored_hashed(frontline, migrated_url):
     frontline("chat", "--as", "wang", stdin="me\n")  # loads the demo directory
     result = frontline("directory", "link-code", "alice", "--platform", "telegram")
     assert result.returncode == 0, result.stderr
     code = result.stdout.split()[0]
     assert len(code) == 10 and f"link {code}" in result.stdout
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(migrated_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT code_hash, purpose FROM onetimecode")).all()
     engine.dispose()
@@ -132,9 +143,9 @@ def test_link_code_is_printed_once_and_stored_hashed(frontline, database_url):
     assert frontline("directory", "link-code", "ghost").returncode == 1
 
 
-def test_prune_prints_what_it_removed_per_table(frontline, database_url):
+def test_prune_prints_what_it_removed_per_table(frontline, migrated_url):
     now = datetime.now(UTC)
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_engine(migrated_url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as connection:
         connection.execute(CommandReceipt.__table__.insert(), [
             {"key": "slack:command:1", "reply": {}, "created_at": now - timedelta(days=31)},
@@ -165,7 +176,6 @@ def test_run_names_the_missing_platform_secret(tmp_path):
 def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
     """`frontline run` end to end: long polling against the fake Bot API, two staff
     linking their accounts, and an approval request reaching the supervisor."""
-    import socket
     import time
 
     from tests.fake_telegram import TOKEN, FakeTelegram
@@ -174,9 +184,7 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
     codes = {who: frontline("directory", "link-code", who).stdout.split()[0]
              for who in ("alice", "wang")}
     fake = FakeTelegram()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     with fake.serve() as api_url:
         config = tmp_path / "frontline.toml"
         config.write_text(config.read_text(encoding="utf-8") + (
@@ -195,11 +203,11 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
                     "from": {"id": user, "is_bot": False, "first_name": "x"},
                     "entities": [{"type": "bot_command", "offset": 0,
                                   "length": len(text_.split()[0])}]}})
-            deadline = time.monotonic() + 60
-            while not any("reply_markup" in m for m in fake.sent() if m["chat_id"] == "2002"):
+            def approval_card_sent() -> bool:
                 assert bot.poll() is None, bot.stderr.read().decode()
-                assert time.monotonic() < deadline, fake.calls
-                time.sleep(0.1)
+                return any("reply_markup" in m for m in fake.sent() if m["chat_id"] == "2002")
+
+            wait_until(approval_card_sent, "the approval card to wang", 60)
         finally:
             bot.terminate()
             bot.wait(timeout=30)
@@ -222,12 +230,6 @@ def test_link_code_hours_are_checked_in_one_line(frontline, hours):
     assert result.stderr == (f"frontline directory link-code: argument --hours: {hours!r} is "
                              "not a whole number of hours from 1 to 720 (see `frontline "
                              "directory link-code --help`)\n")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def on_port(config: Path, port: int) -> None:

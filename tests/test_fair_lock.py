@@ -9,13 +9,7 @@ from sqlalchemy import text
 
 from storage.engine import create_all, fair_lock_for, make_engine, transaction
 from storage.fair_lock import FairLock
-
-
-def wait_until(condition, seconds=5.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.005)
+from tests.support import wait_until
 
 
 def test_waiting_threads_are_served_in_arrival_order():
@@ -31,7 +25,7 @@ def test_waiting_threads_are_served_in_arrival_order():
     for n in range(8):
         threads.append(threading.Thread(target=waiter, args=(n,)))
         threads[-1].start()
-        wait_until(lambda n=n: lock.waiting() == n + 1)
+        wait_until(lambda n=n: lock.waiting() == n + 1, "the next waiter in line")
     lock.release()
     for thread in threads:
         thread.join()
@@ -91,7 +85,7 @@ def test_a_single_command_is_not_starved_by_a_writer_that_commits_back_to_back(t
     worker.start()
     overtaken = []  # for each single command, the busy commits that went ahead of it
     for _ in range(5):
-        wait_until(lambda: len(committed) >= 3)
+        wait_until(lambda: len(committed) >= 3, "three commits")
         before = len(committed)
         with transaction(engine) as session:
             session.execute(text("SELECT 1"))  # the first statement begins the transaction

@@ -150,17 +150,16 @@ nps,Harbour Street Store,,10,,export,1,2026-11-02T10:00:00+08:00
 
 
 @pytest.fixture
-def frontline(tmp_path, database_url):
+def frontline(tmp_path, migrated_url):
     """The `frontline` command on a migrated database holding the demo staff."""
     config = tmp_path / "frontline.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    config.write_text(f'[database]\nurl = "{migrated_url}"\n', encoding="utf-8")
     (tmp_path / "staff.csv").write_text(DEMO_STAFF, encoding="utf-8")
 
     def run(*args):
         return subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config), *args],
                               capture_output=True, text=True, timeout=120, cwd=tmp_path)
 
-    assert run("db", "upgrade").returncode == 0
     assert run("directory", "import", "staff.csv").returncode == 0
     return run
 

@@ -2,10 +2,9 @@
 the worker that took it dies, once; a retry while it waits is stored and answered
 once; a full pool stores nothing. Two inboxes on one database stand for two
 workers; a worker whose only thread is held up stands for one that died after the
-ack, and its lease runs out in a second."""
+ack, and its lease runs out when the test moves their clock past it."""
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
@@ -18,13 +17,13 @@ from handlers.dispatch import execute
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import InboxItem, Praise
-from tests.support import balance, count, rows
+from tests.support import Clock, balance, count, rows, wait_until
 
-LEASE = 1.0  # seconds: how long a dead worker's request waits for another
+LEASE = 15.0  # seconds of the workers' clock: how long a dead worker's request waits
 
 
 def worker(org, config, name: str, answers: list, *, threads: int = 1, queue: int = 4,
-           ) -> Inbox:
+           clock: Clock | None = None) -> Inbox:
     """One worker's inbox: it runs a stored chat line as the stored user (the command
     keyed by the request's key, as the platforms do) and notes who answered what."""
     def run(kind: str, stored: dict) -> None:
@@ -33,7 +32,7 @@ def worker(org, config, name: str, answers: list, *, threads: int = 1, queue: in
         answers.append((name, render_reply(reply, "en")))
 
     return Inbox(org, "console", WorkPool(f"{name}-work", threads, queue), run,
-                 lease_seconds=LEASE, sweep_seconds=0.1)
+                 lease_seconds=LEASE, now=clock or Clock())
 
 
 def request(n: int) -> tuple[Event, str, dict]:
@@ -41,25 +40,21 @@ def request(n: int) -> tuple[Event, str, dict]:
                                      "key": f"console:msg:{n}"}
 
 
-def until(condition, what: str, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within {seconds} s"
-        time.sleep(0.05)
-
-
 def test_a_request_acknowledged_by_a_worker_that_died_is_run_by_another_once(org, config):
     answers: list = []
-    first, second = worker(org, config, "first", answers), worker(org, config, "second",
-                                                                  answers)
+    clock = Clock()
+    first, second = (worker(org, config, name, answers, clock=clock)
+                     for name in ("first", "second"))
     stuck = threading.Event()
     assert first.pool.submit(stuck.wait)  # the first worker's one thread never gets to it
     try:
         assert first.accept(*request(1))  # stored, then acknowledged
         assert first.accept(*request(2))
         assert count(org, InboxItem) == 2 and answers == []
-        second.start()  # its sweeper waits for the first worker's leases to run out
-        until(lambda: len(answers) == 2, "answers from the second worker", 10 * LEASE)
+        assert second.sweep() == 0  # the first worker's leases still hold
+        clock.advance(LEASE + 1)
+        assert second.sweep() == 2
+        wait_until(lambda: len(answers) == 2, "answers from the second worker")
         assert {name for name, _text in answers} == {"second"}
         assert all("P" in text for _name, text in answers)
         assert count(org, Praise) == 2 and balance(org, "alice") == 20
@@ -114,7 +109,7 @@ def test_a_full_pool_stores_nothing_and_the_retry_is_taken(org, config):
         assert count(org, InboxItem) == 0
     finally:
         gate.set()
-    until(lambda: inbox.accept(*request(5)), "room in the pool")  # sent again: taken
+    wait_until(lambda: inbox.accept(*request(5)), "room in the pool")  # sent again: taken
     inbox.stop()
     assert len(answers) == 1 and count(org, InboxItem) == 1 and count(org, Praise) == 1
 
@@ -157,10 +152,7 @@ def test_one_keys_work_runs_in_order_while_other_keys_run_beside():
     for name, key, wait in (("a1", "alice", True), ("a2", "alice", False),
                             ("b1", "bob", False), ("a3", "alice", False)):
         assert pool.reserve() and pool.run_reserved(work(name, wait), key)
-    deadline = time.monotonic() + 10
-    while "b1" not in ran:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: "b1" in ran, "bob's work")
     assert ran == ["b1"]  # alice's second and third wait for her first
     gate.set()
     pool.stop()

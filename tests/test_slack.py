@@ -37,7 +37,7 @@ from storage.models import (
 )
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.http_servers import serve
-from tests.support import count, employee, has_room, held, rows, wait_until
+from tests.support import count, employee, held, rows, settled, wait_until
 
 USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
 ALL_STAFF, HARBOUR = "CALLSTAFF", "CHARBOUR"  # the all-staff channel, a team's channel
@@ -331,11 +331,7 @@ def test_praise_broadcast_and_a_retried_reaction_event(slack):
     assert slack.event(event, "Ev001", headers={"X-Slack-Retry-Num": "1",
                                                 "X-Slack-Retry-Reason": "http_timeout"}
                        ).status_code == 200
-    deadline = time.monotonic() + 10
-    while count(slack.engine, TouchingMark) < 1:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    time.sleep(0.3)
+    settled(slack.adapter.inbox.pool)  # the retry was acknowledged, not queued again
     assert count(slack.engine, TouchingMark) == 1
     assert rows(slack.engine, Praise)[0].touching_count == 1
 
@@ -349,7 +345,7 @@ def test_forged_or_stale_requests_are_refused_with_no_effect(slack):
     stale = int(time.time()) - 6 * 60
     assert slack.post(body, "application/x-www-form-urlencoded",
                       timestamp=stale).status_code == 401
-    time.sleep(0.3)
+    settled(slack.adapter.inbox.pool)
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
 
 
@@ -385,7 +381,7 @@ def test_a_retried_event_is_handled_once_and_an_unknown_one_is_acknowledged(slac
     assert slack.event(opened, "EvHome", headers=retry).status_code == 200
     assert slack.event(opened, "EvHome2").status_code == 200  # opened again: a new event
     slack.fake.wait_for_calls("views.publish", 2)
-    time.sleep(0.3)
+    settled(slack.adapter.inbox.pool)
     assert len(slack.fake.sent("views.publish")) == 2
     for kind in ("channel_rename", "app_mention", "reaction_removed"):
         assert slack.event({"type": kind, "user": USERS["bob"]}, f"Ev{kind}").status_code == 200
@@ -534,10 +530,7 @@ def test_a_full_work_pool_still_acks_and_asks_to_send_it_again(slack):
     assert "very busy" in acked.json()["text"] and acked.json()["response_type"] == "ephemeral"
     assert count(slack.engine, Compensation) == 0 and slack.fake.responses == []
     assert count(slack.engine, InboxItem) == 0  # nothing stored: the user sends it again
-    deadline = time.monotonic() + 10
-    while not has_room(slack.adapter.inbox.pool):  # the thread is free again
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    settled(slack.adapter.inbox.pool)  # the thread is free again
     assert "C1" in slack.command("alice", "comp 60 gift #A3 birthday")["text"]
     assert count(slack.engine, Compensation) == 1
 

@@ -16,7 +16,8 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_workers import ALICE, free_port, linked_site, ready, start, until
+from tests.http_servers import free_port
+from tests.test_workers import ALICE, linked_site, ready, start, until
 
 SECRET = "webhook-secret-token"
 COMMANDS = "frontline_commands_total"

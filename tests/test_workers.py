@@ -5,7 +5,6 @@ a command is answered once whichever worker receives it."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +20,11 @@ from storage.engine import make_engine, transaction
 from storage.models import ChatIdentity, Compensation, HeldLease
 from tests.conftest import throwaway_postgres
 from tests.fake_telegram import TOKEN, FakeTelegram
-from tests.support import count, employee, rows
+from tests.http_servers import free_port
+from tests.support import count, employee, rows, wait_until
 
 ALICE = 2001
 LEASE = 2  # seconds: how long a dead poller holds the role back
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def frontline(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -52,11 +46,8 @@ def start(config: Path, port: int, *args: str) -> subprocess.Popen:
 
 
 def until(condition, what: str, seconds: float = 60):
-    deadline = time.monotonic() + seconds
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"no {what} within {seconds} s"
-        time.sleep(0.05)
-    return found
+    """Processes start in seconds, not milliseconds: a longer wait by default."""
+    return wait_until(condition, what, seconds)
 
 
 def holder_pid(engine) -> int | None:

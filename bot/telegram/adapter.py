@@ -200,21 +200,24 @@ class TelegramAdapter:
             await self.application.updater.stop()
 
     async def _end_timed_out_forms(self) -> None:
-        """Tell people whose form timed out; whichever worker removes a form tells."""
         timeout = self.settings.form_timeout_minutes
         while True:
             await asyncio.sleep(min(timeout * 20, 5))  # a third of the timeout, at most 5 s
             try:
-                ended = await asyncio.to_thread(shared_state.timed_out_forms, self.engine,
-                                                PLATFORM)
-                for form in ended:
-                    chat_id = int(form.conversation.split(":", 1)[0])
-                    await self.application.bot.send_message(chat_id, render_message(
-                        Text("form.timed_out", {"minutes": timeout}), form.locale))
+                await self.end_timed_out_forms()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("could not end the timed-out Telegram forms")
+
+    async def end_timed_out_forms(self) -> None:
+        """Tell people whose form timed out; whichever worker removes a form tells."""
+        ended = await asyncio.to_thread(shared_state.timed_out_forms, self.engine, PLATFORM)
+        for form in ended:
+            chat_id = int(form.conversation.split(":", 1)[0])
+            await self.application.bot.send_message(chat_id, render_message(
+                Text("form.timed_out", {"minutes": self.settings.form_timeout_minutes}),
+                form.locale))
 
     async def _register_commands(self) -> None:
         for locale, language in menu_languages():
