@@ -7,7 +7,12 @@ LOCK := requirements.lock
 # The PostgreSQL half runs on the server FRONTLINE_TEST_POSTGRES names, else on one at
 # 127.0.0.1:5432, else on a throw-away cluster from the machine's PostgreSQL binaries;
 # with none, the run says so and passes on SQLite (tests/postgres_server.py).
-PYTEST := $(BIN)/pytest -n auto
+# Two test processes per core: much of a test's time is spent waiting on another
+# process (a server, a CLI run, the database), and the other process fills it.
+JOBS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2) )))
+PYTEST := $(BIN)/pytest -n $(JOBS)
+# The many `frontline` processes the tests start load compiled modules, not sources.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-fast lint lock bench bench-smoke clean
 

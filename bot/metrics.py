@@ -12,6 +12,8 @@ directory they share and a scrape, whichever worker answers it, adds them all up
 prometheus-client's multiprocess mode, started by the parent (`shared_by_workers`).
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
@@ -20,8 +22,8 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,11 +34,14 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import generate_latest
 from sqlalchemy import Engine
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.metrics_store import StoreCollector
 from handlers.base import Reply
 from handlers.registry import Command, OpenForm, Unparsed
+
+if TYPE_CHECKING:  # the web framework is imported by the app that serves /metrics only
+    from fastapi import APIRouter  # (a CLI command counts commands, it serves nothing)
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # webhook path -> the platform it acknowledges for
 ACK_ROUTES: Mapping[str, str] = {
@@ -187,6 +192,8 @@ class AckTimer:
 
 
 def router(metrics: Metrics) -> APIRouter:
+    from fastapi import APIRouter, Response
+
     routes = APIRouter()
 
     @routes.get("/metrics", include_in_schema=False)

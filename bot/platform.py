@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from handlers.policy import StrictModel
 
-if TYPE_CHECKING:  # for annotations only: bot.config itself imports this module
+if TYPE_CHECKING:  # for annotations only: bot.config itself imports this module (and
+    from fastapi import APIRouter  # the commands that serve no web app need no FastAPI)
+
     from bot.config import Config
     from bot.outbox import Channel
 
@@ -47,7 +48,7 @@ class Platform(Protocol):
 
     name: ClassVar[str]
 
-    def router(self) -> APIRouter | None:
+    def router(self) -> "APIRouter | None":
         """Its routes on the shared web app (webhooks, callbacks), or None."""
         return None
 

@@ -17,8 +17,10 @@ T = TypeVar("T")
 
 
 def rows(engine, model, **filters):
+    """The rows of `model` matching `filters`, in the order they were added (the primary
+    key's; PostgreSQL returns an unordered select in whatever order its pages hold)."""
     with transaction(engine) as session:
-        query = select(model)
+        query = select(model).order_by(*model.__table__.primary_key.columns)
         for column, value in filters.items():
             query = query.where(getattr(model, column) == value)
         return list(session.exec(query).all())

@@ -533,7 +533,8 @@ def test_a_message_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(stream,
                               payload=message, attempts=1,
                               received_at=datetime.now(UTC) - timedelta(seconds=20),
                               claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
-    assert "P1" in stream.answer("msgLEFT")  # this worker's sweeper took it
+    stream.platform.adapter.inbox.sweep()  # this worker's sweep, or its sweeper's, takes it
+    assert "P1" in stream.answer("msgLEFT")
     assert fake.push_and_wait(ROBOT_TOPIC, message, "frame-left")["code"] == 200  # a retry
     assert stream.platform.adapter.inbox.sweep() == 0
     assert count(stream.engine, Praise) == 1

@@ -42,7 +42,7 @@ from storage.models import (
 )
 from tests.fake_feishu import CREATE, PATCH, SECRET, UPLOAD, FakeFeishu
 from tests.http_servers import serve
-from tests.support import balance, count, employee, rows
+from tests.support import balance, count, employee, rows, settled
 
 ENCRYPT_KEY, TOKEN = "frontline-encrypt-key", "frontline-verification-token"
 USERS = {"wang": "ou_wang", "alice": "ou_alice", "bob": "ou_bob", "hana": "ou_hana"}
@@ -134,8 +134,7 @@ class Bot:
 
     def settle(self) -> None:
         """Wait until the messages handed to the adapter's pool are handled."""
-        self.adapter.inbox.pool.stop()
-        self.adapter.inbox.pool = WorkPool("feishu-test", 8, 500)
+        settled(self.adapter.inbox.pool)
 
     def replies(self, chat: str) -> list[str]:
         return self.fake.texts_to(chat)

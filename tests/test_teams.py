@@ -42,7 +42,7 @@ from storage.models import (
 )
 from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
 from tests.http_servers import serve
-from tests.support import count, employee, rows
+from tests.support import count, employee, rows, settled
 
 USERS = {"wang": "aad-wang", "alice": "aad-alice", "bob": "aad-bob", "hana": "aad-hana"}
 GENERAL = "19:general@thread.tacv2"
@@ -127,9 +127,7 @@ class Bot:
 
     def settle(self) -> None:
         """Wait until every stored activity's turn has run (or failed)."""
-        self.fake.wait_for(lambda: all(item.done_at is not None or item.last_error
-                                       for item in rows(self.engine, InboxItem)),
-                           what="the stored activities' turns")
+        settled(self.platform.adapter.inbox.pool)
 
     def narrow(self, threads: int, queue: int) -> threading.Event:
         """A pool this small with its one thread held until the returned gate is set."""
