@@ -30,9 +30,9 @@ test: $(BIN)/frontline
 	$(BIN)/ruff check .
 	$(PYTEST)
 
-# The edit loop: SQLite only, no browser.
+# The edit loop: SQLite only, no browser, no test that starts Frontline processes.
 test-fast: $(BIN)/frontline
-	$(PYTEST) -m "not postgres and not browser"
+	$(PYTEST) -m "not postgres and not browser and not slow"
 
 lock: $(BIN)/frontline
 	$(BIN)/pip install --quiet uv==0.13.8

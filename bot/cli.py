@@ -47,7 +47,7 @@ def open_database(config: Config, *, upgrade_sqlite: bool = True) -> Engine:
     url = config.database_url()
     engine = make_engine(url)
     if url.startswith("sqlite") and upgrade_sqlite:
-        migrate.upgrade(url)  # the embedded store keeps itself current
+        _upgrade(engine)  # the embedded store keeps itself current
     elif not migrate.is_current(engine):
         raise CliError("the database schema is not current: run `frontline db upgrade`")
     with transaction(engine) as session:
@@ -395,8 +395,14 @@ def cmd_teams_package(config: Config, args: argparse.Namespace) -> None:
     print(f"{args.out}: upload it in Teams (Apps → Manage your apps → Upload an app).")
 
 
+def _upgrade(engine: Engine) -> None:
+    """Migrate on the command's own engine (alembic would open a second one)."""
+    with engine.begin() as connection:
+        migrate.upgrade(engine.url.render_as_string(hide_password=False), connection=connection)
+
+
 def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
-    migrate.upgrade(config.database_url())
+    _upgrade(make_engine(config.database_url()))
     print("database is at the newest schema")
 
 

@@ -73,7 +73,8 @@ class Console:
                 self.write(f"{marker} @{person.handle:<12} {person.name} ({person.role}, "
                            f"{person.locale})")
 
-    def run(self, stream: TextIO = sys.stdin) -> None:
+    def run(self, stream: TextIO | None = None) -> None:
+        stream = stream or sys.stdin  # the one in place now, not at import
         interactive = stream.isatty()
         if interactive:
             self.write(HINT)

@@ -1,16 +1,24 @@
-"""Small helpers for reading the database in assertions."""
+"""What the tests share: reading the database, waiting for another thread or process,
+a clock the test moves, and the `frontline` command run in-process."""
 
+import contextlib
+import io
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
+from unittest import mock
 
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot import cli
 from points import ledger
-from storage.engine import transaction
+from storage.engine import make_engine, transaction
 from storage.models import Employee, Outbox
 
 T = TypeVar("T")
@@ -111,3 +119,28 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)
+
+
+def frontline(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """`frontline --config CONFIG ARGS…` with `stdin` as its input, run in this process
+    from the config's folder: its exit code and output as the process gives them, in a
+    fraction of the time. (What only a process shows, the entry point, a server, a
+    terminal, is tested by starting one.)"""
+    out, err, engines = io.StringIO(), io.StringIO(), []
+
+    def opened(url: str, *more, **options):
+        engines.append(make_engine(url, *more, **options))
+        return engines[-1]
+
+    with (contextlib.chdir(config.parent), contextlib.redirect_stdout(out),
+          contextlib.redirect_stderr(err), mock.patch.object(sys, "stdin", io.StringIO(stdin)),
+          mock.patch.object(cli, "make_engine", opened)):
+        try:
+            code = cli.main(["--config", str(config), *args])
+        except SystemExit as exit_:  # argparse's refusals
+            code = exit_.code
+        finally:
+            for engine in engines:  # a process's end would close its connections
+                engine.dispose()
+    return subprocess.CompletedProcess(["frontline", *args], code, out.getvalue(),
+                                       err.getvalue())

@@ -16,6 +16,8 @@ from storage.models import Praise
 from tests.http_servers import serve
 from tests.support import count
 
+pytestmark = pytest.mark.http
+
 PRAISE_LIMIT = BODY_LIMITS["/api/praise"]
 
 

@@ -27,6 +27,8 @@ if not shutil.which(CHROMIUM):
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+pytestmark = [pytest.mark.browser, pytest.mark.http]
+
 
 @pytest.fixture
 def site(chat, config):

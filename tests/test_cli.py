@@ -1,6 +1,7 @@
 """The `frontline` command, run as a user runs it, on a migrated SQLite file and a
 migrated PostgreSQL database."""
 
+import functools
 import json
 import os
 import pty
@@ -23,17 +24,13 @@ from sqlmodel import SQLModel
 
 from storage.models import CommandReceipt
 from tests.http_servers import free_port
+from tests.support import frontline as run_frontline
 from tests.support import wait_until
 
 
 def cli(config: Path):
-    """`frontline --config CONFIG …`, run as a person runs it."""
-    def run(*args, stdin=""):
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "--config", str(config), *args], input=stdin,
-            capture_output=True, text=True, timeout=120, cwd=config.parent)
-
-    return run
+    """`frontline --config CONFIG …` (in this process: tests/support.py)."""
+    return functools.partial(run_frontline, config)
 
 
 def config_for(tmp_path: Path, url: str) -> Path:
@@ -173,6 +170,8 @@ def test_run_names_the_missing_platform_secret(tmp_path):
                                      "variable NO_SUCH_TOKEN_VAR is not set")
 
 
+@pytest.mark.slow
+@pytest.mark.http
 def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
     """`frontline run` end to end: long polling against the fake Bot API, two staff
     linking their accounts, and an approval request reaching the supervisor."""
@@ -271,6 +270,8 @@ def opens(url: str) -> bool:
         return response.status == 200 and "<form" in response.read().decode()
 
 
+@pytest.mark.slow
+@pytest.mark.http
 def test_run_serves_the_console_and_its_links_on_the_configured_port(frontline, tmp_path):
     port = free_port()
     on_port(tmp_path / "frontline.toml", port)
@@ -285,6 +286,8 @@ def test_run_serves_the_console_and_its_links_on_the_configured_port(frontline, 
         bot.stop()
 
 
+@pytest.mark.slow
+@pytest.mark.http
 def test_run_stops_in_one_line_when_its_port_is_taken(frontline, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -297,6 +300,8 @@ def test_run_stops_in_one_line_when_its_port_is_taken(frontline, tmp_path):
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
+@pytest.mark.http
 def test_chat_at_a_terminal_serves_the_web_console(frontline, tmp_path):
     port = free_port()
     on_port(tmp_path / "frontline.toml", port)
@@ -312,6 +317,8 @@ def test_chat_at_a_terminal_serves_the_web_console(frontline, tmp_path):
         os.close(stdin)
 
 
+@pytest.mark.slow
+@pytest.mark.http
 def test_chat_at_a_terminal_leaves_a_taken_port_to_the_frontline_holding_it(frontline,
                                                                             tmp_path):
     terminal, stdin = pty.openpty()

@@ -2,6 +2,7 @@
 opens a council item from the team cockpit, another council member approves it, gives
 it an owner and a due date and moves it to done."""
 
+import pytest
 from playwright.sync_api import expect
 
 from handlers.directory import import_csv
@@ -9,6 +10,8 @@ from storage.engine import transaction
 from tests.test_browser import browser, site  # noqa: F401  (fixtures; skips without Chromium)
 from tests.test_mirror import harbour, voices
 from tests.web_support import sign_in_link
+
+pytestmark = [pytest.mark.browser, pytest.mark.http]
 
 
 def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_to_done(site, browser, chat):  # noqa: F811

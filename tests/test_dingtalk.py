@@ -40,6 +40,8 @@ from tests.fake_dingtalk import APP_KEY, APP_SECRET, CARD_TOPIC, ROBOT_TOPIC, Fa
 from tests.http_servers import serve
 from tests.support import balance, count, employee, has_room, rows
 
+pytestmark = pytest.mark.http
+
 USERS = {"wang": "manager4220", "alice": "alice0101", "bob": "bob0202", "hana": "hana0303"}
 ALL_STAFF, HARBOUR = "cidAllStaff0000==", "cidHarbour0000=="
 SHANGHAI = ZoneInfo("Asia/Shanghai")

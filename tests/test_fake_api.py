@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request
 
 from tests.fake_api import Failure, FakeApi
 
+pytestmark = pytest.mark.http
+
 
 @dataclass
 class FakeChat(FakeApi):

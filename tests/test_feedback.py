@@ -4,8 +4,6 @@ Frontline way; the CSV import; NPS and CSAT per team and per employee."""
 
 import base64
 import json
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +21,7 @@ from storage.engine import transaction
 from storage.models import Feedback, LedgerEntry, Outbox, Praise, Team
 from tests.http_servers import serve
 from tests.support import balance, count, employee, rows
+from tests.support import frontline as run_frontline
 
 PRAISE_SECRET = "survey-tool-shared-secret"
 WHSEC = "whsec_" + base64.b64encode(b"a 24-byte feedback secret").decode()
@@ -51,6 +50,7 @@ NPS = {"kind": "nps", "score": 9, "team": "Harbour Street Store", "employee": "a
        "source": "surveyhub", "source_id": "r-1"}
 
 
+@pytest.mark.http
 def test_a_score_is_kept_once_and_earns_no_points(org, api):
     first = push(api, NPS)
     assert first.status_code == 201, first.text
@@ -65,6 +65,7 @@ def test_a_score_is_kept_once_and_earns_no_points(org, api):
     assert count(org, LedgerEntry) == 0 and count(org, Outbox) == 0
 
 
+@pytest.mark.http
 def test_praise_through_the_feedback_endpoint_is_plus_ten_with_its_broadcast(org, api):
     letter = {"kind": "praise", "employee": "bob", "text": "Bob carried my bags",
               "customer_ref": "C-77", "source": "surveyhub", "source_id": "p-1"}
@@ -77,6 +78,7 @@ def test_praise_through_the_feedback_endpoint_is_plus_ten_with_its_broadcast(org
                                                           "broadcast.praise"]
 
 
+@pytest.mark.http
 def test_a_complaint_names_its_team_without_a_person(org, api):
     response = push(api, {"kind": "complaint", "team": "Harbour Street Store",
                           "text": "they could not find my order", "source": "callcentre",
@@ -86,6 +88,7 @@ def test_a_complaint_names_its_team_without_a_person(org, api):
     assert kept.employee_id is None and kept.score is None
 
 
+@pytest.mark.http
 def test_the_frontline_signature_still_works_on_the_feedback_endpoint(org, api):
     body = json.dumps(NPS).encode()
     stamp = str(int(time.time()))
@@ -106,12 +109,14 @@ def test_the_frontline_signature_still_works_on_the_feedback_endpoint(org, api):
     {"headers": {"webhook-id": ""}},
     {"headers": {"webhook-id": "x" * 201}},
 ])
+@pytest.mark.http
 def test_forged_stale_or_garbled_signatures_are_refused(org, api, tamper):
     response = push(api, NPS, **tamper)
     assert response.status_code == 401 and response.json()["error"]
     assert count(org, Feedback) == 0
 
 
+@pytest.mark.http
 def test_a_replayed_delivery_with_a_new_body_is_refused(org, api):
     signed = push(api, NPS).request
     forged = {**NPS, "score": 0, "source_id": "r-2"}
@@ -129,12 +134,14 @@ def test_a_replayed_delivery_with_a_new_body_is_refused(org, api):
     {**NPS, "text": "x" * 2001}, {**NPS, "received_at": "2026-11-20T10:00:00"},
     {**NPS, "kind": "praise", "employee": None},
 ])
+@pytest.mark.http
 def test_bad_responses_get_a_clear_422_and_change_nothing(org, api, payload):
     response = push(api, payload)
     assert response.status_code == 422 and response.json()["error"]
     assert count(org, Feedback) == 0
 
 
+@pytest.mark.http
 def test_an_oversized_body_is_refused(org, api):
     response = push(api, {**NPS, "text": "x" * 70_000})
     assert response.status_code == 413 and count(org, Feedback) == 0
@@ -157,8 +164,7 @@ def frontline(tmp_path, migrated_url):
     (tmp_path / "staff.csv").write_text(DEMO_STAFF, encoding="utf-8")
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config), *args],
-                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        return run_frontline(config, *args)
 
     assert run("directory", "import", "staff.csv").returncode == 0
     return run

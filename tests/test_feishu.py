@@ -44,6 +44,8 @@ from tests.fake_feishu import CREATE, PATCH, SECRET, UPLOAD, FakeFeishu
 from tests.http_servers import serve
 from tests.support import balance, count, employee, rows, settled
 
+pytestmark = pytest.mark.http
+
 ENCRYPT_KEY, TOKEN = "frontline-encrypt-key", "frontline-verification-token"
 USERS = {"wang": "ou_wang", "alice": "ou_alice", "bob": "ou_bob", "hana": "ou_hana"}
 ALL_STAFF = "oc_all_staff"

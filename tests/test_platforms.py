@@ -52,6 +52,7 @@ def test_a_section_no_platform_owns_or_an_unknown_key_is_refused():
         parse_config({"platforms": {"slack": {"colour": "red"}}})
 
 
+@pytest.mark.http
 def test_every_platform_builds_itself_from_its_section_and_secrets(engine, monkeypatch):
     for variable, value in {"SLACK_BOT_TOKEN": "xoxb-test-token",
                             "SLACK_SIGNING_SECRET": "s", "TELEGRAM_BOT_TOKEN": "1:T",

@@ -13,6 +13,8 @@ from storage.models import ChatIdentity, LedgerEntry, Outbox, Praise
 from tests.http_servers import serve
 from tests.support import balance, count, employee, rows
 
+pytestmark = pytest.mark.http
+
 SECRET = "survey-tool-shared-secret"
 
 

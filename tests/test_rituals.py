@@ -286,6 +286,7 @@ def test_reminder_sweep_on_waivers(chat, config):
     assert count(chat.engine, Outbox, message_key="notify.waiver_overdue_supervisor") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_two_processes_race_for_the_same_run_on_postgresql(engine, tmp_path):
     """Two `frontline rituals run` processes start together against one PostgreSQL

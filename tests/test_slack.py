@@ -39,6 +39,8 @@ from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.http_servers import serve
 from tests.support import count, employee, held, rows, settled, wait_until
 
+pytestmark = pytest.mark.http
+
 USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
 ALL_STAFF, HARBOUR = "CALLSTAFF", "CHARBOUR"  # the all-staff channel, a team's channel
 
@@ -401,6 +403,7 @@ def test_rate_limited_and_failing_delivery_still_delivers_exactly_once(slack):
     assert all(row.delivered_at is not None for row in rows(slack.engine, Outbox))
 
 
+@pytest.mark.slow  # Slack's client takes its 3 s receive timeout to close
 def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch):
     """`frontline run`'s wiring in Socket Mode: Slack's own client opens the
     connection (apps.connections.open, then a WebSocket), a slash command arrives

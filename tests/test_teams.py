@@ -44,6 +44,8 @@ from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
 from tests.http_servers import serve
 from tests.support import count, employee, rows, settled
 
+pytestmark = pytest.mark.http
+
 USERS = {"wang": "aad-wang", "alice": "aad-alice", "bob": "aad-bob", "hana": "aad-hana"}
 GENERAL = "19:general@thread.tacv2"
 

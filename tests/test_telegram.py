@@ -36,6 +36,8 @@ from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.http_servers import serve
 from tests.support import count, employee, has_room, rows, wait_until
 
+pytestmark = pytest.mark.http
+
 SECRET = "webhook-secret-token"
 USERS = {"wang": 1001, "alice": 1002, "bob": 1003, "lilei": 1004, "hana": 1005}
 GROUP = -100500

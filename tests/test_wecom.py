@@ -31,6 +31,8 @@ from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
 from tests.http_servers import serve
 from tests.support import balance, count, employee, held, rows, wait_until
 
+pytestmark = pytest.mark.http
+
 TOKEN = "callback-token"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
 USERS = {"wang": "WangFang", "alice": "AliceChen", "bob": "BobLi", "hana": "HanaXu"}

@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.http_servers import free_port
 from tests.test_workers import ALICE, linked_site, ready, start, until
 
+pytestmark = [pytest.mark.slow, pytest.mark.http]
+
 SECRET = "webhook-secret-token"
 COMMANDS = "frontline_commands_total"
 

@@ -21,16 +21,12 @@ from storage.models import ChatIdentity, Compensation, HeldLease
 from tests.conftest import throwaway_postgres
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.http_servers import free_port
-from tests.support import count, employee, rows, wait_until
+from tests.support import count, employee, frontline, rows, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.http]
 
 ALICE = 2001
 LEASE = 2  # seconds: how long a dead poller holds the role back
-
-
-def frontline(config: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(config), *args],
-                          input=stdin, capture_output=True, text=True, timeout=120,
-                          cwd=config.parent)
 
 
 def start(config: Path, port: int, *args: str) -> subprocess.Popen:
