@@ -29,6 +29,7 @@ class FakeTelegram(FakeApi):
     next_message_id: int = 500
     polling: int = 0  # long polls (getUpdates with a timeout) in progress now
     most_polling: int = 0  # the most ever in progress at once (Telegram allows one)
+    confirmed: int = 0  # the highest offset asked for: every update below it is confirmed
 
     def failure_response(self, method: str, failure: Failure) -> Response:
         status = failure.status or 429
@@ -82,6 +83,7 @@ class FakeTelegram(FakeApi):
         """A long poll, shortened to 0.4 s at most; like Telegram's it ends early when
         the client goes away, and `timeout=0` only looks."""
         offset = int(params.get("offset") or 0)
+        self.confirmed = max(self.confirmed, offset)
         if float(params.get("timeout") or 0) == 0:  # confirms what was fetched: no poll
             return [u for u in self.updates if u["update_id"] >= offset]
         self.polling += 1

@@ -58,9 +58,9 @@ def test_sqlite_transactions_begin_in_the_order_their_threads_asked(tmp_path):
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
     with transaction(engine) as session:  # holds the write lock while the others queue
         session.execute(text("SELECT 1"))
-        for thread in threads:
-            thread.start()
-            time.sleep(0.1)  # a clear arrival order
+        for n, thread in enumerate(threads):
+            thread.start()  # each queued before the next starts: a clear arrival order
+            wait_until(lambda n=n: fair_lock_for(engine).waiting() == n + 1, f"writer {n} queued")
     for thread in threads:
         thread.join()
     assert order == list(range(6))

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 
 from storage.engine import make_engine, transaction
-from storage.models import ChatIdentity, Compensation, HeldLease
+from storage.models import ChatIdentity, Compensation, HeldLease, InboxItem
 from tests.conftest import throwaway_postgres
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.http_servers import free_port
@@ -44,6 +44,12 @@ def start(config: Path, port: int, *args: str) -> subprocess.Popen:
 def until(condition, what: str, seconds: float = 60):
     """Processes start in seconds, not milliseconds: a longer wait by default."""
     return wait_until(condition, what, seconds)
+
+
+def undone(engine) -> int:
+    """Stored updates not yet marked done: a worker killed before marking one would
+    have it run again (and answered again) once its lease runs out."""
+    return count(engine, InboxItem, done_at=None)
 
 
 def holder_pid(engine) -> int | None:
@@ -130,14 +136,17 @@ def test_one_poller_at_a_time_and_another_takes_over_when_it_is_killed(site):
     assert holder_pid(engine) == first.pid  # the second stands by, ready all the same
     chat = Chat(fake)
     chat.say("/me")
-    until(lambda: chat.answers("Alice Chen"), "an answer to /me")
+    until(lambda: chat.answers("Alice Chen") and undone(engine) == 0, "/me answered and done")
 
     first.send_signal(signal.SIGKILL)  # no goodbye: its lease has to run out
     first.wait(timeout=30)
     chat.say("/comp 60 gift #A3 birthday")
     until(lambda: holder_pid(engine) == second.pid, "the second worker polling", LEASE * 10)
     until(lambda: chat.answers("C1"), "an answer to /comp", 60)
-    time.sleep(LEASE)  # the new poller fetched every update again: time to answer twice
+    # The new poller fetched every update again; once it has confirmed them all and the
+    # inbox holds nothing undone, a second answer could no longer come.
+    until(lambda: fake.confirmed > chat.update_id and undone(engine) == 0,
+          "every update confirmed and done")
     assert chat.answers("C1") == 1 and chat.answers("Alice Chen") == 1
     assert count(engine, Compensation) == 1
     assert fake.most_polling == 1  # never two getUpdates at once
