@@ -28,6 +28,7 @@ run: $(BIN)/frontline
 # Everything: both stores, real HTTP, the browser.
 test: $(BIN)/frontline
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(PYTEST) --durations=15
 
 # The edit loop: SQLite only, no browser, no test that starts Frontline processes.

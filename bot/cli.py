@@ -27,7 +27,8 @@ from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
-from points import export, ledger, payroll, redemptions
+from handlers.reports import payroll
+from points import export, ledger, redemptions
 from points.history import LedgerFilter
 from rituals import retention, schedule
 from storage import migrate

@@ -7,14 +7,9 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, create_model, model_validator
 
-from bot.platform import PLATFORMS, settings_model
+from bot.platform import PLATFORMS, ConfigError, settings_model
 from handlers.policy import DEFAULT_CATALOG, ConsoleLinks, Policy, StrictModel
 from storage.engine import DEFAULT_URL
-from storage.errors import FrontlineError
-
-
-class ConfigError(FrontlineError):
-    """A configuration problem, phrased as `key.path: what is expected`."""
 
 
 class Database(StrictModel):

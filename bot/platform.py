@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from handlers.policy import StrictModel
+from storage.errors import FrontlineError
 
 if TYPE_CHECKING:  # for annotations only: bot.config itself imports this module (and
     from fastapi import APIRouter  # the commands that serve no web app need no FastAPI)
@@ -71,6 +72,11 @@ class Platform(Protocol):
         ...
 
 
+class ConfigError(FrontlineError):
+    """A configuration problem, phrased as `key.path: what is expected` (the platforms'
+    sections and secrets too; bot.config, built from those sections, raises it as well)."""
+
+
 class PlatformSettings(BaseModel):
     """A platform's config section. Secrets never sit in the file: a field ending
     in `_env` names the environment variable that holds one."""
@@ -82,8 +88,6 @@ class PlatformSettings(BaseModel):
     enabled: bool = False
 
     def secret(self, field: str) -> str:
-        from bot.config import ConfigError  # bot.config is built from these settings
-
         name = getattr(self, field)
         value = os.environ.get(name)
         if not value:

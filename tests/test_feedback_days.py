@@ -6,12 +6,17 @@ re-tagging moves the theme counts with the tags."""
 import random
 from datetime import UTC, datetime, timedelta
 
+from alembic import command
 from sqlmodel import select
 
+from bot.demo import DEMO_STAFF
 from handlers import feedback, feedback_days, themes
+from handlers.directory import import_csv
 from handlers.policy import DEFAULT_THEMES, Policy, Theme
 from handlers.reports.voices import customer_voice, theme_voice
-from storage.engine import transaction
+from storage import migrate
+from storage.engine import make_engine, transaction
+from storage.migrate import alembic_config
 from storage.models import FeedbackDay, Team
 from tests.support import employee
 
@@ -94,6 +99,23 @@ def test_a_rebuild_writes_what_the_write_path_kept(org):
     with transaction(org) as session:
         assert feedback_days.rebuild(session.connection()) == len(kept)
     assert _table(org) == kept
+
+
+def test_migration_0014_counts_the_feedback_kept_before_it_as_the_write_path_does(
+        migrated_url, config):
+    """0014 fills the table from its own frozen copy of the counts: replayed on feedback
+    the live code recorded, it writes the rows the live write path kept."""
+    engine = make_engine(migrated_url)
+    with transaction(engine) as session:
+        import_csv(session, config, DEMO_STAFF)
+    _record_random(engine, 120)
+    kept = _table(engine)
+    engine.dispose()
+    command.downgrade(alembic_config(migrated_url), "0013")  # feedbackday dropped
+    migrate.upgrade(migrated_url)
+    engine = make_engine(migrated_url)
+    assert _table(engine) == kept
+    engine.dispose()
 
 
 def test_a_response_sent_twice_is_counted_once(org):

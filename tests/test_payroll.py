@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from handlers.directory import import_csv
 from handlers.policy import CatalogItem
-from points import payroll
+from handlers.reports import payroll
 from storage.engine import transaction
 from tests.support import credit
 

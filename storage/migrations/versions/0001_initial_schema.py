@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 import storage.types
-from storage import append_only
+from storage.migrations.frozen import make_ledger_append_only
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -324,8 +324,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['praise_id'], ['praise.id'], ),
     sa.PrimaryKeyConstraint('praise_id', 'employee_id')
     )
-    for statement in append_only.statements(op.get_bind().dialect.name):
-        op.execute(statement)
+    make_ledger_append_only()
 
 
 

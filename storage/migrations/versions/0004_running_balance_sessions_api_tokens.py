@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 import storage.types
-from storage import append_only
+from storage.migrations.frozen import make_ledger_append_only
 
 revision: str = '0004'
 down_revision: str | None = '0003'
@@ -66,8 +66,7 @@ def _backfill_running_balances() -> None:
     if dialect == "postgresql":
         op.execute("ALTER TABLE ledgerentry ENABLE TRIGGER ledgerentry_append_only")
     else:
-        for statement in append_only.statements(dialect):
-            op.execute(statement)
+        make_ledger_append_only()
 
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from handlers import feedback_days
+from storage.migrations.frozen import FEEDBACK_COUNTS_0014, count_feedback_0014
 
 revision: str = '0014'
 down_revision: str | None = '0013'
@@ -25,12 +25,12 @@ def upgrade() -> None:
         sa.Column('day', sa.Integer(), nullable=False),
         sa.Column('employee_id', sa.Integer(), nullable=False),
         sa.Column('theme', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in feedback_days.COUNTS),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in FEEDBACK_COUNTS_0014),
         sa.ForeignKeyConstraint(['team_id'], ['team.id']),
         sa.PrimaryKeyConstraint('team_id', 'day', 'employee_id', 'theme'),
         sqlite_with_rowid=False,
     )
-    feedback_days.rebuild(op.get_bind())  # the feedback already kept
+    count_feedback_0014()  # the feedback already kept
 
 
 def downgrade() -> None:
