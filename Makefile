@@ -14,7 +14,7 @@ PYTEST := $(BIN)/pytest -n $(JOBS)
 # The many `frontline` processes the tests start load compiled modules, not sources.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast lint lock bench bench-smoke clean
+.PHONY: run test test-fast docs lock bench bench-smoke clean
 
 $(BIN)/frontline: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(BIN)/frontline
 	$(BIN)/frontline run
 
 # Everything: both stores, real HTTP, the browser.
-test: $(BIN)/frontline
+test: $(BIN)/frontline docs
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(PYTEST) --durations=15
@@ -34,6 +34,10 @@ test: $(BIN)/frontline
 # The edit loop: SQLite only, no browser, no test that starts Frontline processes.
 test-fast: $(BIN)/frontline
 	$(PYTEST) -m "not postgres and not browser and not slow"
+
+# The docs site, built strictly: a broken link or anchor fails (`mkdocs serve` to read it).
+docs: $(BIN)/frontline
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 lock: $(BIN)/frontline
 	$(BIN)/pip install --quiet uv==0.13.8
@@ -54,4 +58,4 @@ bench-smoke: $(BIN)/frontline
 	$(BIN)/python bench/slack_ack.py --sustained --smoke
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .hypothesis site
