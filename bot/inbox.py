@@ -23,6 +23,7 @@ from sqlalchemy import Engine, or_, select
 
 from bot.inbound import Event, idempotency_key
 from bot.outbox_lease import Lease, claim_row, held, kept
+from bot.platform import PlatformSettings
 from bot.work_pool import WorkPool
 from storage.engine import transaction
 from storage.models import InboxItem
@@ -175,3 +176,13 @@ class Inbox:
         if self._sweeper is not None:
             self._sweeper.join()
         self.pool.stop()
+
+
+def inbox_for(engine: Engine, settings: PlatformSettings, run: Runner,
+              order: Order | None = None) -> Inbox:
+    """A platform's inbox, its work pool and lease as its settings say."""
+    name = settings.section
+    return Inbox(engine, name, WorkPool(f"{name}-work", settings.work_threads,
+                                        settings.work_queue), run,
+                 lease_seconds=settings.inbox_lease_seconds,
+                 sweep_seconds=settings.inbox_sweep_seconds, order=order)

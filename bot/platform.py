@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from handlers.policy import StrictModel
@@ -86,6 +86,14 @@ class PlatformSettings(BaseModel):
     section: ClassVar[str]  # the platform's name in the registry
 
     enabled: bool = False
+    # Work after the ack, from the durable inbox (bot/inbox.py): threads, and requests
+    # that may wait for one; beyond that the platform's way of "send it again" answers.
+    work_threads: int = Field(default=8, ge=1, le=64)
+    work_queue: int = Field(default=500, ge=0, le=100_000)
+    # A request whose worker died is run by another once its lease has run out; every
+    # worker looks for such requests (and retries that are due) this often.
+    inbox_lease_seconds: float = Field(default=15, ge=1, le=600)
+    inbox_sweep_seconds: float = Field(default=3, gt=0, le=600)
 
     def secret(self, field: str) -> str:
         name = getattr(self, field)

@@ -30,9 +30,8 @@ from bot.dingtalk.crypto import DingTalkCrypto
 from bot.dingtalk.settings import PLATFORM
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
+from bot.inbox import inbox_for
 from bot.msgcrypt import CallbackError
-from bot.work_pool import WorkPool
 from handlers import limits
 from handlers.approvals import Decide
 from handlers.base import Message
@@ -66,9 +65,8 @@ class DingTalkAdapter:
         self.settings = config.platforms.dingtalk
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "dingtalk-work", self.settings.work_threads, self.settings.work_queue),
-            lambda _kind, data: self.on_message(data), order=sent_by)
+        self.inbox = inbox_for(engine, self.settings,
+                               lambda _kind, data: self.on_message(data), order=sent_by)
 
     # --- robot messages --------------------------------------------------
     def accept_message(self, data: dict) -> bool:

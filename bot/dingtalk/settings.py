@@ -32,10 +32,6 @@ class Settings(PlatformSettings):
     # plain messages with the commands to type. Its buttons call back over Stream.
     card_template_id: str = ""
     replay_window_seconds: int = Field(default=3600, ge=60)  # DingTalk: 1 hour either way
-    # Work after the ack: threads, and robot messages that may wait for one (beyond
-    # that a message is refused, or in HTTP mode its sender asked to send it again).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)
     # HTTP mode, event subscriptions (事件订阅): the encrypted callback's key and token.
     corp_id: str = ""
     event_token_env: str = "DINGTALK_EVENT_TOKEN"

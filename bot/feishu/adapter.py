@@ -42,8 +42,7 @@ from bot.feishu.api import FeishuApi
 from bot.feishu.settings import PLATFORM
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
-from bot.work_pool import WorkPool
+from bot.inbox import inbox_for
 from handlers.approvals import Decide
 from handlers.base import Message
 from handlers.i18n import render_message, render_reply
@@ -91,9 +90,7 @@ class FeishuAdapter:
         self.settings = config.platforms.feishu
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "feishu-work", self.settings.work_threads, self.settings.work_queue),
-            self._stored, order=sent_by)
+        self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
         self.handler = (lark.EventDispatcherHandler.builder(encrypt_key, verification_token)
                         .register_p2_im_message_receive_v1(self.on_message)
                         .register_p2_application_bot_menu_v6(self.on_menu)

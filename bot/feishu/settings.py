@@ -26,10 +26,6 @@ class Settings(PlatformSettings):
     # team's posts.
     all_staff_chats: list[str] = Field(default_factory=list)
     team_chats: dict[str, list[str]] = Field(default_factory=dict)
-    # Work after the ack: threads, and events that may wait for one (beyond that an
-    # event is refused, and Feishu sends it again).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)
 
     def base_url(self) -> str:
         return DOMAINS.get(self.domain, self.domain)

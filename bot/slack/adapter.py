@@ -38,10 +38,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
+from bot.inbox import inbox_for
 from bot.slack import blocks
 from bot.slack.settings import PLATFORM
-from bot.work_pool import WorkPool
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
@@ -87,9 +86,7 @@ class SlackAdapter:
         # return is the response, so an ack never waits for a free listener thread
         self.app = App(client=self.client, signing_secret=signing_secret,
                        process_before_response=True)
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "slack-work", settings.work_threads, settings.work_queue), self._stored,
-            order=sent_by)
+        self.inbox = inbox_for(engine, settings, self._stored, order=sent_by)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
         self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)

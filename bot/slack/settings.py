@@ -23,7 +23,3 @@ class Settings(PlatformSettings):
     all_staff_channel: str = ""
     team_channels: dict[str, str] = Field(default_factory=dict)
     touching_reaction: str = "heart"  # the reaction's name, without colons
-    # Work after the ack: threads, and requests that may wait for one (beyond that
-    # the user is asked to send it again).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)

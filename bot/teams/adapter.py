@@ -37,12 +37,11 @@ from starlette.concurrency import run_in_threadpool
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
+from bot.inbox import inbox_for
 from bot.teams import cards, files, references
 from bot.teams.auth import BotTokenValidator, TokenRefused
 from bot.teams.dialogs import Dialogs
 from bot.teams.settings import PLATFORM
-from bot.work_pool import WorkPool
 from handlers.approvals import Decide
 from handlers.base import Message, Reply
 from handlers.i18n import render_message, render_reply
@@ -213,9 +212,7 @@ class TeamsAdapter:
         self.agent = FrontlineAgent(engine, config)
         self.cloud.on_turn_error = self.on_turn_error
         settings = config.platforms.teams
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "teams-work", settings.work_threads, settings.work_queue), self._stored,
-            order=sent_by)
+        self.inbox = inbox_for(engine, settings, self._stored, order=sent_by)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:

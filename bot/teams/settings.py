@@ -30,8 +30,3 @@ class Settings(PlatformSettings):
     all_staff_channel: str = ""
     team_channels: dict[str, str] = Field(default_factory=dict)
     retry_after_cap_seconds: int = Field(default=10, ge=0, le=60)  # wait out a 429 this long
-    # Work after the ack (messages and reactions; invokes are answered in the request):
-    # threads, and activities that may wait for one (beyond that the person is asked
-    # to send it again).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)

@@ -57,10 +57,9 @@ from bot import shared_state
 from bot.config import Config
 from bot.grammar import parse, verb_of
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
+from bot.inbox import inbox_for
 from bot.receiver_role import ReceiverRole
 from bot.telegram.settings import PLATFORM
-from bot.work_pool import WorkPool
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
 from handlers.base import Message as Text
@@ -150,9 +149,7 @@ class TelegramAdapter:
             .rate_limiter(AIORateLimiter(max_retries=3))  # 30 msg/s, 20/min per group
             .build())
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "telegram-work", self.settings.work_threads, self.settings.work_queue),
-            self._stored, order=sent_by)
+        self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
         self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
                                    self._start_polling, self._stop_polling)
         self._tasks: list[asyncio.Task] = []

@@ -27,8 +27,3 @@ class Settings(PlatformSettings):
     # In polling mode one worker polls at a time; when it dies, another takes over
     # within about this long.
     poller_lease_seconds: float = Field(default=30, ge=1, le=600)
-    # Work on updates: threads, and updates that may wait for one; beyond that a
-    # webhook call's answer asks the person to send it again (a polled update waits
-    # in the inbox).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)

@@ -24,11 +24,10 @@ from sqlalchemy import Engine
 from bot.config import Config
 from bot.grammar import parse
 from bot.inbound import Event, Inbound
-from bot.inbox import Inbox
+from bot.inbox import inbox_for
 from bot.wecom.api import WeComApi
 from bot.wecom.crypto import CallbackError, WeComCrypto, parse_xml
 from bot.wecom.settings import PLATFORM
-from bot.work_pool import WorkPool
 from handlers.base import Message
 from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording
@@ -52,9 +51,9 @@ class WeComAdapter:
         self.settings = config.platforms.wecom
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.inbox = Inbox(engine, PLATFORM, WorkPool(
-            "wecom-work", self.settings.work_threads, self.settings.work_queue),
-            lambda _kind, stored: self._work(parse_xml(stored["xml"])), order=sent_by)
+        self.inbox = inbox_for(
+            engine, self.settings, lambda _kind, stored: self._work(parse_xml(stored["xml"])),
+            order=sent_by)
 
     def router(self) -> APIRouter:
         router = APIRouter()

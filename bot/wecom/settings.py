@@ -24,7 +24,3 @@ class Settings(PlatformSettings):
     # all-staff posts go to `all_staff_robot_envs`, a team's posts to its own.
     all_staff_robot_envs: list[str] = Field(default_factory=list)
     team_robot_envs: dict[str, list[str]] = Field(default_factory=dict)
-    # Work after the empty acknowledgement: threads, and callbacks that may wait for
-    # one (beyond that the passive reply asks the user to send it again).
-    work_threads: int = Field(default=8, ge=1, le=64)
-    work_queue: int = Field(default=500, ge=0, le=100_000)
