@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot import webui
-from bot.config import parse_config
-from bot.web import create_app
+from bot.app.web import create_app
+from bot.kit.config import parse_config
 from handlers.linking import issue_code
 from points import export, history, ledger
 from points.history import LedgerFilter

@@ -22,12 +22,12 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlmodel import SQLModel
 
-from bot.config import DEMO_CATALOG, parse_config
 from bot.demo import DEMO_STAFF
-from bot.grammar import parse
+from bot.kit.config import DEMO_CATALOG, parse_config
 from handlers.base import decision_actions, to_minor
 from handlers.directory import import_csv
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from storage.engine import create_all, make_engine, transaction
 from storage.enums import CompensationStatus, LedgerReason, PraiseStatus, RedemptionStatus, Role
 from storage.models import (

@@ -32,10 +32,10 @@ from fastapi import FastAPI, Request
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
-from bot.config import DEMO_CATALOG, parse_config
+from bot.app.web import create_app
 from bot.demo import DEMO_STAFF
-from bot.slack.adapter import SlackAdapter
-from bot.web import create_app
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.platforms.slack.adapter import SlackAdapter
 from handlers.directory import import_csv
 from storage.engine import create_all, make_engine, transaction
 from storage.models import ChatIdentity, Employee

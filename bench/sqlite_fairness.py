@@ -18,11 +18,11 @@ from pathlib import Path
 
 from common import parse_args  # bench/ is the script's own folder
 
-from bot.config import DEMO_CATALOG, parse_config
 from bot.demo import DEMO_STAFF
-from bot.grammar import parse
+from bot.kit.config import DEMO_CATALOG, parse_config
 from handlers.directory import import_csv
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from storage.engine import create_all, make_engine, transaction
 
 CONFIG = parse_config({"catalog": DEMO_CATALOG})

@@ -18,11 +18,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from bot.config import Config, ConfigError, load_config
 from bot.console import Console
 from bot.demo import seed_if_empty
-from bot.outbox import ConsoleChannel, dispatch_pending
-from bot.platform import PLATFORMS
+from bot.kit.config import Config, ConfigError, load_config
+from bot.kit.outbox import ConsoleChannel, dispatch_pending
+from bot.kit.platform import PLATFORMS
 from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
@@ -61,8 +61,8 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
     """The local console. `run` serves the web console beside it, or stops when its port
     is taken; `chat` at a terminal serves it too unless another Frontline already does;
     a scripted `chat` (no terminal) ends with its input, so it serves none."""
-    from bot.background import Background
-    from bot.serving import listen
+    from bot.app.background import Background
+    from bot.app.serving import listen
 
     web = listen(config.web) if with_rituals else _listen_for_chat(config)
     engine = open_database(config)
@@ -103,7 +103,7 @@ def _interactive() -> bool:
 
 
 def _listen_for_chat(config: Config) -> socket.socket | None:
-    from bot.serving import listen
+    from bot.app.serving import listen
 
     if not _interactive():
         return None
@@ -117,8 +117,9 @@ def _listen_for_chat(config: Config) -> socket.socket | None:
 def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> None:
     """Beside the local console, the web app with no platform on it: the web console
     (so `login` there gives a working link) and the praise webhook if configured."""
-    from bot import runtime, serving
-    from bot.web import create_app
+    from bot import runtime
+    from bot.app import serving
+    from bot.app.web import create_app
 
     serving.serve(create_app(runtime.wire(engine, config).routers, engine=engine),
                   config.web, sock, background=True)
@@ -141,9 +142,10 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
 
 def _serve_platforms(config: Config, workers: int = 1) -> None:
     """Every enabled platform, the rituals and the outbox, in this process or in
-    `workers` processes that share the port and the database (bot/workers.py)."""
-    from bot import metrics, runtime
-    from bot.serving import listen
+    `workers` processes that share the port and the database (bot/app/workers.py)."""
+    from bot import runtime
+    from bot.app.serving import listen
+    from bot.kit import metrics
 
     engine = open_database(config)
     wired = runtime.wire(engine, config)  # a missing secret stops the start here
@@ -152,7 +154,7 @@ def _serve_platforms(config: Config, workers: int = 1) -> None:
     if workers == 1:
         _serve_worker(config, engine, wired, sock)
         return
-    from bot.workers import supervise
+    from bot.app.workers import supervise
 
     engine.dispose()  # each worker builds its own platforms and connections
 
@@ -169,9 +171,9 @@ def _serve_platforms(config: Config, workers: int = 1) -> None:
 def _serve_worker(config: Config, engine: Engine, wired: Platforms,
                   sock: socket.socket) -> None:
     """One web app with every enabled platform, the rituals and the outbox."""
-    from bot import serving
-    from bot.background import Background
-    from bot.web import create_app
+    from bot.app import serving
+    from bot.app.background import Background
+    from bot.app.web import create_app
 
     background = Background(engine, config, wired.channels)
 
@@ -387,7 +389,7 @@ def cmd_api_token_list(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_teams_package(config: Config, args: argparse.Namespace) -> None:
-    from bot.teams import manifest  # only this command needs it
+    from bot.platforms.teams import manifest  # only this command needs it
 
     app_id = config.platforms.teams.app_id
     if not app_id:

@@ -12,12 +12,12 @@ from typing import TextIO
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.config import Config
-from bot.grammar import parse
-from bot.inbound import Inbound
-from bot.outbox import ConsoleChannel, dispatch_pending
+from bot.kit.config import Config
+from bot.kit.inbound import Inbound
+from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from handlers.base import Reply
 from handlers.dispatch import find_sender
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from handlers.linking import SignIn
 from storage.engine import transaction

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, select
 
-from bot.config import Config
+from bot.kit.config import Config
 from handlers.directory import import_csv
 from storage.models import Employee
 

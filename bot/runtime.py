@@ -1,7 +1,7 @@
 """Wire the enabled platforms into one process: their webhook routes on the shared
 web app (beside the web console), their start/stop hooks in its event loop, and
 their outbox channels. Several platforms can run side by side; every one uses the
-same handlers. Each platform builds itself (see bot/platform.py)."""
+same handlers. Each platform builds itself (see bot/kit/platform.py)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot import platform
-from bot.config import Config
-from bot.outbox import Channel
-from bot.web import Hook
+from bot.app.web import Hook
+from bot.kit import platform
+from bot.kit.config import Config
+from bot.kit.outbox import Channel
 
 
 @dataclass
@@ -59,7 +59,7 @@ def wire(engine: Engine, config: Config,
         wired.channels.extend(built.channels())
     secret, feedback_secret = config.web.praise_secret(), config.web.feedback_secret()
     if secret or feedback_secret:
-        from bot import praise_api
+        from bot.app import praise_api
 
         wired.routers.append(praise_api.router(engine, config, secret,
                                                feedback_secret=feedback_secret))

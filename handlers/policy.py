@@ -1,6 +1,6 @@
 """The organisation's policy: who may give how much, what earns points, what can be
 redeemed, when the rituals run, which languages are spoken. It is the domain's own
-configuration; `bot.config` adds the platform, web and database settings around it."""
+configuration; `bot.kit.config` adds the platform, web and database settings around it."""
 
 from decimal import Decimal
 from typing import Annotated

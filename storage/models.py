@@ -546,7 +546,7 @@ class AccessToken(SQLModel, table=True):
 class InboxItem(SQLModel, table=True):
     """A request a platform sent and was acknowledged for, stored before the ack so
     that it is run even if the worker that took it dies: claimed under a lease
-    (bot/outbox_lease.py), done once its command has run. The key is the request's
+    (bot/kit/leases.py), done once its command has run. The key is the request's
     idempotency key, so a platform's retry of a stored request is not stored again."""
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)

@@ -13,11 +13,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from bot.config import DEMO_CATALOG, parse_config
 from bot.demo import DEMO_STAFF
-from bot.grammar import parse
+from bot.kit.config import DEMO_CATALOG, parse_config
 from handlers.directory import import_csv
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from storage import migrate
 from storage.engine import create_all, make_engine, transaction

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
-from bot.dingtalk.api import sign
+from bot.platforms.dingtalk.api import sign
 from tests.fake_api import Failure, FakeApi
 
 APP_KEY, APP_SECRET = "dingfrontlinetest", "app-secret-of-frontline"

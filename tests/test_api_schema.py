@@ -41,7 +41,7 @@ def test_api_answers_as_documented(api):
 
 
 def test_the_schema_documents_the_api_and_no_page():
-    from bot.config import Config
+    from bot.kit.config import Config
     from storage.engine import create_all, make_engine
 
     engine = make_engine("sqlite://")

@@ -10,8 +10,8 @@ import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
-from bot import praise_api
-from bot.web import BODY_LIMITS, DEFAULT_BODY_LIMIT, create_app
+from bot.app import praise_api
+from bot.app.web import BODY_LIMITS, DEFAULT_BODY_LIMIT, create_app
 from storage.models import Praise
 from tests.http_servers import serve
 from tests.support import count

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+from bot.kit.config import ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import delete
 
-from bot.config import parse_config
+from bot.kit.config import parse_config
 from handlers.base import Message
 from handlers.council.auto_open import auto_open
 from handlers.i18n import render_message, render_reply

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.config import DEMO_CATALOG, parse_config
-from bot.dingtalk.api import sign
-from bot.dingtalk.crypto import DingTalkCrypto
-from bot.dingtalk.platform import build
-from bot.outbox import dispatch_pending
-from bot.web import create_app
-from bot.work_pool import WorkPool
+from bot.app.web import create_app
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.dingtalk.api import sign
+from bot.platforms.dingtalk.crypto import DingTalkCrypto
+from bot.platforms.dingtalk.platform import build
 from handlers.linking import issue_code
 from rituals import schedule
 from storage.engine import transaction

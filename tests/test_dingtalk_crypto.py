@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from bot.dingtalk.crypto import DingTalkCrypto
-from bot.msgcrypt import CallbackError, MsgCrypt
-from bot.wecom.crypto import WeComCrypto
+from bot.kit.msgcrypt import CallbackError, MsgCrypt
+from bot.platforms.dingtalk.crypto import DingTalkCrypto
+from bot.platforms.wecom.crypto import WeComCrypto
 
 # DingTalk's published example: token, aes_key, owner key, and a pushed check_url event.
 TOKEN, OWNER = "mryue", "ding6ccabc44d2c8d38b"

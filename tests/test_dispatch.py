@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
-from bot.grammar import parse
-from bot.outbox import ConsoleChannel, dispatch_pending
+from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from handlers.linking import issue_code
 from storage.engine import transaction

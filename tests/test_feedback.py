@@ -11,9 +11,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from bot import praise_api
+from bot.app import praise_api
+from bot.app.web import create_app
 from bot.demo import DEMO_STAFF
-from bot.web import create_app
 from handlers import feedback
 from handlers.policy import DEFAULT_THEMES
 from handlers.reports.voices import CustomerVoice, customer_voice

@@ -21,13 +21,13 @@ from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from sqlalchemy import delete, update
 
 from bot import runtime
-from bot.config import DEMO_CATALOG, parse_config
-from bot.feishu.adapter import FeishuAdapter
-from bot.feishu.api import FeishuApi, client
-from bot.feishu.channels import channels
-from bot.outbox import dispatch_pending
-from bot.web import create_app
-from bot.work_pool import WorkPool
+from bot.app.web import create_app
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.feishu.adapter import FeishuAdapter
+from bot.platforms.feishu.api import FeishuApi, client
+from bot.platforms.feishu.channels import channels
 from handlers import linking
 from storage.engine import transaction
 from storage.models import (
@@ -496,7 +496,7 @@ def test_decline_from_the_card(feishu, fake):
 
 
 def test_feishu_and_lark_are_one_package_with_another_domain():
-    from bot.feishu.settings import Settings
+    from bot.platforms.feishu.settings import Settings
     assert Settings().base_url() == "https://open.feishu.cn"
     assert Settings(domain="lark").base_url() == "https://open.larksuite.com"
     assert Settings(domain="https://open.example.cn").base_url() == "https://open.example.cn"

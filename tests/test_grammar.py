@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import parse
 from handlers.approvals import Decide
 from handlers.compensation import Compensate
 from handlers.golden_ear import CastVote, CloseGoldenEar, Nominate
+from handlers.grammar import parse
 from handlers.help import Help
 from handlers.ledger_review import Ledger
 from handlers.praise import PraiseLog, Touching

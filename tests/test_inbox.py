@@ -1,4 +1,4 @@
-"""The durable inbox (bot/inbox.py): a request stored and acknowledged runs even if
+"""The durable inbox (bot/kit/inbox.py): a request stored and acknowledged runs even if
 the worker that took it dies, once; a retry while it waits is stored and answered
 once; a full pool stores nothing. Two inboxes on one database stand for two
 workers; a worker whose only thread is held up stands for one that died after the
@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from bot.grammar import parse
-from bot.inbound import Event
-from bot.inbox import Inbox
-from bot.work_pool import WorkPool
+from bot.kit.inbound import Event
+from bot.kit.inbox import Inbox
+from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import InboxItem, Praise

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.grammar import parse
 from handlers import limits
 from handlers.compensation import Compensate
 from handlers.dispatch import execute, locale_of, view
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from handlers.praise import PraiseLog
 from storage.models import Compensation, Praise, Suggestion, Waiver

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import parse_config
+from bot.kit.config import parse_config
 from handlers import feedback, pulse, themes
 from handlers.directory import import_csv
 from handlers.policy import DEFAULT_THEMES

@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
-from bot import praise_api, runtime
-from bot.grammar import parse
-from bot.inbound import Inbound
-from bot.outbox import dispatch_pending
-from bot.web import create_app
+from bot import runtime
+from bot.app import praise_api
+from bot.app.web import create_app
+from bot.kit.inbound import Inbound
+from bot.kit.outbox import dispatch_pending
+from handlers.grammar import parse
 from storage import migrate
 from storage.engine import make_engine, transaction
 from storage.models import ChatIdentity, Outbox, RitualRun

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import outbox
-from bot.background import Background
-from bot.outbox import ConsoleChannel, dispatch_pending
+from bot.app.background import Background
+from bot.kit import outbox
+from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from storage.models import Outbox, OutboxDelivery
 from tests.support import count, rows
 

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from pydantic import Field, ValidationError, create_model
 
 from bot import runtime
-from bot.config import DEMO_CATALOG, Config, ConfigError, parse_config, platforms_model
-from bot.inbound import Event, idempotency_key
-from bot.outbox import dispatch_pending
-from bot.platform import PLATFORMS, Platform, settings_model
-from bot.web import create_app
+from bot.app.web import create_app
+from bot.kit.config import DEMO_CATALOG, Config, ConfigError, parse_config, platforms_model
+from bot.kit.inbound import Event, idempotency_key
+from bot.kit.outbox import dispatch_pending
+from bot.kit.platform import PLATFORMS, Platform, settings_model
 from storage.engine import transaction
 from storage.models import ChatIdentity, Compensation
 from tests.fake_slack import FakeSlack
@@ -141,7 +141,7 @@ def test_a_disabled_platforms_sdk_is_never_imported(tmp_path):
     script = f"""
 import sys
 from bot import cli, runtime
-from bot.config import parse_config
+from bot.kit.config import parse_config
 from storage.engine import create_all, make_engine
 
 engine = make_engine("sqlite:///{tmp_path / 'sdk.db'}")
@@ -152,8 +152,8 @@ print([platform.name for platform in wired.platforms])
 print(sorted(name for name in sys.modules
              if name.split(".")[0] in ("slack_bolt", "slack_sdk", "telegram", "lark_oapi",
                                        "microsoft_agents", "dingtalk_stream")
-             or name.startswith(("bot.slack.", "bot.telegram.", "bot.feishu.", "bot.teams.",
-                                 "bot.dingtalk."))))
+             or name.startswith(tuple(f"bot.platforms.{{other}}." for other in (
+                 "slack", "telegram", "feishu", "teams", "dingtalk")))))
 """
     environment = {**os.environ, "WECOM_SECRET": "s", "WECOM_TOKEN": "t",
                    "WECOM_AES_KEY": AES_KEY}
@@ -161,8 +161,8 @@ print(sorted(name for name in sys.modules
                             timeout=120, env=environment)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == [
-        "['wecom']", "['bot.dingtalk.settings', 'bot.feishu.settings', 'bot.slack.settings', "
-                     "'bot.teams.settings', 'bot.telegram.settings']"]
+        "['wecom']", str([f"bot.platforms.{other}.settings" for other in (
+            "dingtalk", "feishu", "slack", "teams", "telegram")])]
 
 
 def test_idempotency_keys_have_one_format_and_never_collide():

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from bot.grammar import parse
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from points import ledger
 from points.ledger import LedgerIsAppendOnly

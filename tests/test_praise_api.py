@@ -6,8 +6,8 @@ import time
 import httpx
 import pytest
 
-from bot import praise_api
-from bot.web import create_app
+from bot.app import praise_api
+from bot.app.web import create_app
 from storage.engine import transaction
 from storage.models import ChatIdentity, LedgerEntry, Outbox, Praise
 from tests.http_servers import serve

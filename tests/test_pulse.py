@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.config import parse_config
+from bot.kit.config import parse_config
 from handlers import pulse
 from rituals import schedule
 from rituals.reminders import run_reminders

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.grammar import parse
 from handlers import registry
 from handlers.base import Message
+from handlers.grammar import parse
 from handlers.i18n import accepted_words, render_message, render_reply
 from handlers.policy import LOCALES
 from handlers.registry import Unparsed

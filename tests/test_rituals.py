@@ -10,7 +10,7 @@ from alembic import command
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
-from bot.config import parse_config
+from bot.kit.config import parse_config
 from handlers import feedback
 from handlers.policy import DEFAULT_THEMES
 from rituals import schedule

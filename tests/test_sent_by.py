@@ -8,11 +8,11 @@ import pytest
 from lark_oapi.api.application.v6 import P2ApplicationBotMenuV6
 from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
 
-from bot.dingtalk import adapter as dingtalk
-from bot.feishu import adapter as feishu
-from bot.slack import adapter as slack
-from bot.teams import adapter as teams
-from bot.wecom import adapter as wecom
+from bot.platforms.dingtalk import adapter as dingtalk
+from bot.platforms.feishu import adapter as feishu
+from bot.platforms.slack import adapter as slack
+from bot.platforms.teams import adapter as teams
+from bot.platforms.wecom import adapter as wecom
 
 COMMAND = {"command": "/frontline", "text": "me", "user_id": "UALICE", "team_id": "T0001",
            "channel_id": "CDM", "trigger_id": "trig1", "response_url": "https://x/respond/1"}

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.config import DEMO_CATALOG, parse_config
-from bot.outbox import dispatch_pending
-from bot.slack import blocks
-from bot.slack.adapter import SlackAdapter
-from bot.slack.channels import channels
-from bot.web import create_app
-from bot.work_pool import WorkPool
+from bot.app.web import create_app
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.slack import blocks
+from bot.platforms.slack.adapter import SlackAdapter
+from bot.platforms.slack.channels import channels
 from handlers.dispatch import execute
 from handlers.forms import FORMS
 from handlers.praise import AttachRecording, PraiseLog

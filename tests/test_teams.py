@@ -17,17 +17,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
+from bot.app.web import create_app
 from bot.cli import main
-from bot.config import DEMO_CATALOG, ConfigError, parse_config
-from bot.grammar import parse
-from bot.outbox import dispatch_pending
-from bot.teams import manifest
-from bot.teams.manifest import ROOT
-from bot.teams.platform import TeamsPlatform, build
-from bot.web import create_app
-from bot.work_pool import WorkPool
+from bot.kit.config import DEMO_CATALOG, ConfigError, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.teams import manifest
+from bot.platforms.teams.manifest import ROOT
+from bot.platforms.teams.platform import TeamsPlatform, build
 from handlers import linking
 from handlers.dispatch import execute
+from handlers.grammar import parse
 from rituals import schedule
 from storage.engine import transaction
 from storage.models import (
@@ -532,7 +532,7 @@ def test_an_audio_file_with_praise_becomes_its_recording(teams, fake, monkeypatc
     assert "P2" in teams.say("aad-wang", "", attachments=[audio(teams, "late.mp3", b"more")])
     assert len(rows(teams.engine, Recording)) == 2
 
-    monkeypatch.setattr("bot.teams.files.RECORDING_LIMIT", 4)
+    monkeypatch.setattr("bot.platforms.teams.files.RECORDING_LIMIT", 4)
     refused = teams.say("aad-wang", "praise @alice again", attachments=[
         audio(teams, "long.mp3", b"far too long")])
     assert "too large" in refused or "太大" in refused

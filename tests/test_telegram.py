@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import update as sa_update
 
-from bot import shared_state
-from bot.config import DEMO_CATALOG, parse_config
-from bot.outbox import dispatch_pending
-from bot.telegram.adapter import TelegramAdapter
-from bot.telegram.channels import channels
-from bot.web import create_app
-from bot.work_pool import WorkPool
+from bot.app.web import create_app
+from bot.kit import shared_state
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.telegram.adapter import TelegramAdapter
+from bot.platforms.telegram.channels import channels
 from handlers import linking
 from storage.engine import transaction
 from storage.models import (

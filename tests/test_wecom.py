@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.config import DEMO_CATALOG, parse_config
-from bot.outbox import dispatch_pending
-from bot.web import create_app
-from bot.wecom.adapter import WeComAdapter
-from bot.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi
-from bot.wecom.channels import WeComChannel
-from bot.wecom.crypto import WeComCrypto, parse_xml
-from bot.work_pool import WorkPool
+from bot.app.web import create_app
+from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.outbox import dispatch_pending
+from bot.kit.work_pool import WorkPool
+from bot.platforms.wecom.adapter import WeComAdapter
+from bot.platforms.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi
+from bot.platforms.wecom.channels import WeComChannel
+from bot.platforms.wecom.crypto import WeComCrypto, parse_xml
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.wecom.crypto import CallbackError, WeComCrypto, parse_xml
+from bot.platforms.wecom.crypto import CallbackError, WeComCrypto, parse_xml
 
 # The values of the official sample (Sample.py / Sample.java of WXBizMsgCrypt).
 TOKEN, AES_KEY, CORP_ID = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"

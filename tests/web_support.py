@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from bot import webui
-from bot.web import create_app
+from bot.app.web import create_app
 from tests.support import notifications
 
 # A second store with its own supervisor, beside the demo organisation.

@@ -4,7 +4,7 @@ the JSON API, all on the shared web app."""
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.config import Config
+from bot.kit.config import Config
 
 
 def router(engine: Engine, config: Config) -> APIRouter:

@@ -18,7 +18,7 @@ from points import history
 NOT_FOUND = HTTPException(404, "not found")
 UNAUTHORISED = {400: {"description": "A NUL byte in the address"},
                 401: {"description": "No valid API token or session"}}
-NO_NUL = r"^[^\x00]*$"  # refused before any route runs (bot.web)
+NO_NUL = r"^[^\x00]*$"  # refused before any route runs (bot.app.web)
 OUT_OF_SIGHT = {404: {"description": "No such person or team, or not one the caller may see"}}
 
 

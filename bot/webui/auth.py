@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.config import Config
+from bot.kit.config import Config
 from handlers.linking import redeem_code
 from storage.errors import FrontlineError
 from storage.models import ApiToken, Employee, WebSession

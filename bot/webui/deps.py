@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, params
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import Config
+from bot.kit.config import Config
 from bot.webui import auth
 from bot.webui.auth import Viewer
 from handlers.base import PRIVILEGED

@@ -5,11 +5,11 @@ from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from bot.config import Config
-from bot.grammar import parse
-from bot.inbound import Event, Inbound
-from bot.outbox import Channel, Notification, for_shared_chat
-from bot.platform import Platform
+from bot.kit.config import Config
+from bot.kit.inbound import Event, Inbound
+from bot.kit.outbox import Channel, Notification, for_shared_chat
+from bot.kit.platform import Platform
+from handlers.grammar import parse
 from handlers.i18n import render_reply
 from tests.echo_platform.settings import PLATFORM
 

@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from bot.platform import PlatformSettings
+from bot.kit.platform import PlatformSettings
 
 PLATFORM = "echo"
 

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette import types as asgi
 
-from bot.config import Config
+from bot.kit.config import Config
 from bot.webui.auth import SignInNeeded, Viewer
 from bot.webui.deps import (
     ConfigDep,

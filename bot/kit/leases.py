@@ -1,0 +1,160 @@
+"""A worker's hold on something only one worker may do at a time: an outbox
+notification while it sends it, an inbox request while it runs (bot/kit/inbox.py), or
+a named role such as the Telegram poller.
+
+A claim is a conditional update that also counts the attempt; the attempt number
+it leaves is the claim's fencing token. Renewing, finishing and giving up are
+conditional on that number, so a worker whose lease ran out and was taken over
+finds out at its next step instead of overwriting the new holder's work. While a
+notification is being sent a heartbeat renews its lease, so a send slower than the
+lease (a rate-limited platform) is not taken over by another worker; a named role
+is renewed the same way for as long as its holder lives.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, Update, or_, update
+
+from storage.engine import transaction
+from storage.models import HeldLease, Outbox
+from storage.rows import dialect_insert
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
+
+
+@dataclass
+class Lease:
+    engine: Engine
+    key: int | str  # the notification's id, or the role's name
+    attempt: int  # the fencing token: the attempt number this claim set
+    length: timedelta
+    now: Callable[[], datetime]
+    mine: Update  # the update that applies only while this claim is the current one
+    lost: bool = False
+    ended: bool = False
+    done: str = "delivered_at"  # the column `finish` sets when the work is done
+    # renew (from the heartbeat too) and finish take turns, so a renewal can never
+    # land after finish and stretch a failed notification's back-off to a lease
+    _steps: threading.Lock = field(default_factory=threading.Lock)
+
+    def renew(self) -> bool:
+        """Extend the lease; False (and `lost`) once another worker has taken it over."""
+        with self._steps:
+            if not self.lost and not self.ended:
+                with transaction(self.engine) as session:
+                    held = session.execute(self.mine.values(
+                        claimed_until=self.now() + self.length)).rowcount == 1
+                self.lost = not held
+            return not self.lost
+
+    def finish(self, failed: str) -> bool:
+        """Mark the notification delivered, or schedule its retry after a back-off that
+        grows with each attempt. False when the lease was lost first."""
+        if failed:
+            delay = min(RETRY_FIRST * 2 ** (self.attempt - 1), RETRY_MAX)
+            values = dict(last_error=failed, claimed_until=self.now() + delay)
+        else:
+            values = {self.done: self.now()}
+        with self._steps, transaction(self.engine) as session:
+            self.ended = True
+            return session.execute(self.mine.values(**values)).rowcount == 1
+
+
+    def release(self) -> bool:
+        """Give the notification back undelivered, due at once, for another worker (or
+        this one's next round) to take without waiting for the lease to run out. False
+        when the lease was lost or ended first."""
+        with self._steps:
+            if self.lost or self.ended:
+                return False
+            self.ended = True
+            with transaction(self.engine) as session:
+                return session.execute(self.mine.values(claimed_until=None)).rowcount == 1
+
+
+def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
+          length: timedelta) -> Lease | None:
+    """Take one due notification for `length`; None when it is not due or another
+    worker holds it."""
+    return claim_row(engine, Outbox, outbox_id, now, length)
+
+
+def claim_row(engine: Engine, table: type, row_id: int, now: Callable[[], datetime],
+              length: timedelta, done: str = "delivered_at") -> Lease | None:
+    """Take one row of a leased table (id, claimed_until, attempts and a `done`
+    moment) for `length`, if it is not done and nobody holds it."""
+    moment = now()
+    with transaction(engine) as session:
+        attempt = session.execute(
+            update(table).where(
+                table.id == row_id, getattr(table, done).is_(None),
+                or_(table.claimed_until.is_(None), table.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=table.attempts + 1)
+            .returning(table.attempts)).scalar_one_or_none()
+    if attempt is None:
+        return None
+    return held(engine, table, row_id, attempt, now, length, done)
+
+
+def held(engine: Engine, table: type, row_id: int, attempt: int,
+         now: Callable[[], datetime], length: timedelta, done: str = "delivered_at",
+         ) -> Lease:
+    """The lease a worker holds on a row it has just claimed as attempt `attempt`
+    (by `claim_row`, or by inserting it already claimed)."""
+    return Lease(engine, row_id, attempt, length, now, update(table).where(
+        table.id == row_id, table.attempts == attempt, getattr(table, done).is_(None)),
+        done=done)
+
+
+def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetime],
+               length: timedelta) -> Lease | None:
+    """Take the role `name` for `length` if nobody holds it (or their lease ran out);
+    None while another worker holds it. Renew it with `kept`, give it up with
+    `release`."""
+    moment = now()
+    with transaction(engine) as session:
+        session.execute(dialect_insert(engine.dialect.name)(HeldLease.__table__)
+                        .values(name=name, holder="", attempts=0, claimed_until=None)
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        attempt = session.execute(
+            update(HeldLease).where(
+                HeldLease.name == name,
+                or_(HeldLease.claimed_until.is_(None), HeldLease.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=HeldLease.attempts + 1,
+                    holder=holder)
+            .returning(HeldLease.attempts)).scalar_one_or_none()
+    if attempt is None:
+        return None
+    return Lease(engine, name, attempt, length, now, update(HeldLease).where(
+        HeldLease.name == name, HeldLease.attempts == attempt))
+
+
+@contextmanager
+def kept(lease: Lease) -> Iterator[Lease]:
+    """Renew the lease in the background, three times per lease length, until the
+    block ends or the lease is lost."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease.length.total_seconds() / 3):
+            try:
+                if not lease.renew():
+                    return
+            except Exception:  # the next beat, or the next step, tries again
+                log.exception("could not renew the lease on %s", lease.key)
+
+    heart = threading.Thread(target=beat, name=f"lease-{lease.key}",
+                             daemon=True)
+    heart.start()
+    try:
+        yield lease
+    finally:
+        stop.set()
+        heart.join()

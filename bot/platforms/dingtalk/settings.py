@@ -1,0 +1,44 @@
+"""`[platforms.dingtalk]`: an enterprise internal app with its robot. Every *_env
+names an environment variable."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from bot.kit.platform import PlatformSettings
+from handlers.policy import StrictModel
+
+PLATFORM = "dingtalk"
+
+
+class CustomRobot(StrictModel):
+    """A group's custom robot (自定义机器人) with 加签 security: its webhook URL and
+    its SEC… secret, each in an environment variable."""
+
+    url_env: str
+    secret_env: str
+
+
+class Settings(PlatformSettings):
+    section: ClassVar[str] = PLATFORM
+
+    mode: Literal["stream", "http"] = "stream"  # Stream: no public URL (DingTalk's advice)
+    app_key_env: str = "DINGTALK_APP_KEY"  # Client ID (AppKey)
+    app_secret_env: str = "DINGTALK_APP_SECRET"  # Client Secret (AppSecret)
+    robot_code: str = ""  # the robot's code; empty: the app key, as for an app's own robot
+    api_base: str = "https://api.dingtalk.com"
+    oapi_base: str = "https://oapi.dingtalk.com"  # the older API, for media upload
+    # The interactive card template (卡片平台) for approvals and praise posts; empty:
+    # plain messages with the commands to type. Its buttons call back over Stream.
+    card_template_id: str = ""
+    replay_window_seconds: int = Field(default=3600, ge=60)  # DingTalk: 1 hour either way
+    # HTTP mode, event subscriptions (事件订阅): the encrypted callback's key and token.
+    corp_id: str = ""
+    event_token_env: str = "DINGTALK_EVENT_TOKEN"
+    event_aes_key_env: str = "DINGTALK_EVENT_AES_KEY"
+    # Group chats (openConversationId) the app robot posts to: all staff's, each team's.
+    all_staff_chat: str = ""
+    team_chats: dict[str, str] = Field(default_factory=dict)
+    # Custom robots with signed webhooks, for groups the app robot is not in.
+    all_staff_robots: list[CustomRobot] = Field(default_factory=list)
+    team_robots: dict[str, list[CustomRobot]] = Field(default_factory=dict)

@@ -1,0 +1,279 @@
+"""Feishu events and card callbacks in, replies out, on lark-oapi's event dispatcher.
+
+Text in a one-to-one chat, or after an @-mention of the bot in a group, is a command
+(the mention stripped, a colleague's mention read as their @handle); a bot-menu click
+runs its event key; an audio message right after a praise command becomes its
+recording; a card button runs its command as the person who clicked. In HTTP mode
+the SDK decrypts each request and checks its signature and verification token; the
+timestamp must be within the replay window, and a request already seen (its
+signature) is refused. Each event's effect is keyed by its event id, so a delivery
+Feishu retries changes nothing, and replies carry a uuid, so it is not answered twice.
+A message or a menu click is stored in the durable inbox (bot/kit/inbox.py) under its
+event id before it is acknowledged, on either path, and worked on by a bounded
+pool; a worker that dies leaves it to another, and a retry is not stored again.
+With the pool full nothing is stored and the event is refused (an HTTP 503, or an
+error answer on the long connection), so that Feishu sends it again. A card click
+is answered with a toast once its command has run.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import lark_oapi as lark
+from fastapi import APIRouter, Request, Response
+from lark_oapi.api.application.v6 import P2ApplicationBotMenuV6
+from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
+from lark_oapi.core.const import LARK_REQUEST_SIGNATURE, LARK_REQUEST_TIMESTAMP
+from lark_oapi.core.model import RawRequest
+from lark_oapi.event.callback.model.p2_card_action_trigger import (
+    P2CardActionTrigger,
+    P2CardActionTriggerResponse,
+)
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bot.kit.config import Config
+from bot.kit.inbound import Event, Inbound
+from bot.kit.inbox import inbox_for
+from bot.platforms.feishu import cards
+from bot.platforms.feishu.api import FeishuApi
+from bot.platforms.feishu.settings import PLATFORM
+from handlers.approvals import Decide
+from handlers.base import Message
+from handlers.grammar import parse
+from handlers.i18n import render_message, render_reply
+from handlers.praise import AttachRecording
+from handlers.registry import Command
+from storage.errors import FrontlineError
+
+log = logging.getLogger(__name__)
+TOAST_LIMIT = 200
+
+
+@dataclass
+class _Delivery:
+    """The HTTP request being dispatched: its signature, and whether it was seen before."""
+
+    signature: str
+    replayed: bool = False
+    busy: bool = False  # the pool was full: refused, to be sent again
+
+
+_DELIVERY: ContextVar[_Delivery | None] = ContextVar("feishu_delivery", default=None)
+
+
+class Busy(FrontlineError):
+    """The pool is full: the event is refused, and Feishu sends it again."""
+
+
+def sent_by(kind: str, stored: dict) -> str | None:
+    """Who sent a stored event (a message's sender, a menu click's operator): one
+    person's events run in the order they came."""
+    event = stored.get("event") or {}
+    person = (event.get("sender") or {}).get("sender_id") if kind == "message" \
+        else (event.get("operator") or {}).get("operator_id")
+    return (person or {}).get("open_id") or None
+
+
+def refused() -> Response:
+    return Response(content='{"msg":"refused"}', status_code=401, media_type="application/json")
+
+
+class FeishuAdapter:
+    def __init__(self, engine: Engine, config: Config, api: FeishuApi, encrypt_key: str = "",
+                 verification_token: str = "", clock: Callable[[], float] = time.time) -> None:
+        self.engine, self.config, self.api = engine, config, api
+        self.settings = config.platforms.feishu
+        self.inbound = Inbound(engine, config, PLATFORM)
+        self.clock = clock
+        self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
+        self.handler = (lark.EventDispatcherHandler.builder(encrypt_key, verification_token)
+                        .register_p2_im_message_receive_v1(self.on_message)
+                        .register_p2_application_bot_menu_v6(self.on_menu)
+                        .register_p2_card_action_trigger(self.on_card)
+                        # Events Feishu sends a bot anyway: acknowledged, nothing to do.
+                        .register_p2_im_message_message_read_v1(lambda data: None)
+                        .register_p2_im_chat_member_bot_added_v1(lambda data: None)
+                        .register_p2_im_chat_access_event_bot_p2p_chat_entered_v1(
+                            lambda data: None)
+                        .build())
+
+    # --- HTTP mode -------------------------------------------------------
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/feishu/events", self.http, methods=["POST"])
+        return router
+
+    def _fresh(self, timestamp: str) -> bool:
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            return False
+        return abs(self.clock() - int(timestamp)) <= self.settings.replay_window_seconds
+
+    async def http(self, request: Request) -> Response:
+        body = await request.body()
+        headers = {name.title(): value for name, value in request.headers.items()}
+        timestamp = headers.get(LARK_REQUEST_TIMESTAMP)
+        if timestamp is not None and not self._fresh(timestamp):
+            log.warning("Feishu request refused: timestamp outside the replay window")
+            return refused()
+        raw = RawRequest()
+        raw.uri, raw.body, raw.headers = request.url.path, body, headers
+        # The SDK is synchronous, and the callbacks do database work: off the event loop.
+        return await run_in_threadpool(self._dispatch, raw)
+
+    def _dispatch(self, raw: RawRequest) -> Response:
+        delivery = _Delivery(raw.headers.get(LARK_REQUEST_SIGNATURE, ""))
+        token = _DELIVERY.set(delivery)
+        try:
+            answer = self.handler.do(raw)  # decrypts, checks token and signature, dispatches
+        finally:
+            _DELIVERY.reset(token)
+        if delivery.busy:
+            return Response(content='{"msg":"busy"}', status_code=503,
+                            media_type="application/json")
+        if answer.status_code != 200 or delivery.replayed:
+            log.warning("Feishu request refused: %s", "replayed" if delivery.replayed
+                        else (answer.content or b"")[:200].decode("utf-8", "replace"))
+            return refused()
+        return Response(content=answer.content, media_type="application/json")
+
+    def _first_delivery(self) -> bool:
+        """Called once the SDK has verified the request: False for a request seen before
+        (the same signature), which is then refused. The long connection is
+        authenticated as a whole and has no signatures."""
+        delivery = _DELIVERY.get()
+        if delivery is None:
+            return True
+        if not delivery.signature or not self.inbound.first(
+                Event("request", delivery.signature[:128])):
+            delivery.replayed = True
+            return False
+        return True
+
+    def _accept(self, kind: str, data: P2ImMessageReceiveV1 | P2ApplicationBotMenuV6,
+                ) -> None:
+        """Store the event before the SDK acknowledges it; raises Busy (which the SDK
+        answers as a failure) when the pool is full."""
+        if not self.inbox.accept(Event("event", data.header.event_id), kind,
+                                 json.loads(lark.JSON.marshal(data))):
+            delivery = _DELIVERY.get()
+            if delivery is not None:
+                delivery.busy = True
+            raise Busy(f"event {data.header.event_id} refused: busy")
+
+    def _stored(self, kind: str, payload: dict) -> None:
+        """Run an event from the inbox, rebuilt as the SDK built it."""
+        if kind == "message":
+            self.handle_message(P2ImMessageReceiveV1(payload))
+        elif kind == "menu":
+            self.handle_menu(P2ApplicationBotMenuV6(payload))
+
+    # --- messages --------------------------------------------------------
+    def on_message(self, data: P2ImMessageReceiveV1) -> None:
+        if self._first_delivery():
+            self._accept("message", data)
+
+    def handle_message(self, data: P2ImMessageReceiveV1) -> None:
+        message, sender = data.event.message, data.event.sender
+        if sender is None or sender.sender_type != "user" or sender.sender_id is None:
+            return  # another bot or app
+        user = sender.sender_id.open_id or ""
+        event = Event("event", data.header.event_id)
+        try:
+            content = json.loads(message.content or "{}")
+        except ValueError:
+            content = {}
+        content = content if isinstance(content, dict) else {}
+        command: Command
+        if message.message_type == "text":
+            text = self._command_text(str(content.get("text", "")), message)
+            if text is None:
+                return
+            command = parse(text)
+        elif message.message_type == "audio" and message.chat_type == "p2p":
+            file_key = str(content.get("file_key", ""))
+            try:
+                data_, content_type = self.api.resource(message.message_id, file_key)
+            except Exception:
+                log.exception("could not download the Feishu audio %s", file_key)
+                failed = render_message(Message("feishu.failed"), self.inbound.locale(user))
+                self.api.send_text("chat_id", message.chat_id, failed,
+                                   uuid=f"reply-{data.header.event_id}")
+                return
+            command = AttachRecording(data_, content_type, f"feishu:file:{file_key}"[:200])
+        else:
+            return
+        reply, locale = self.inbound.run(user, command, event)
+        self.api.send_text("chat_id", message.chat_id, render_reply(reply, locale),
+                           uuid=f"reply-{data.header.event_id}")
+
+    def _command_text(self, text: str, message) -> str | None:
+        """The command in a message: in a group only after an @-mention (of the bot,
+        which is removed); a colleague's mention becomes their @handle."""
+        mentions = {m.key: m for m in message.mentions or [] if m.key}
+        words = text.split()
+        if message.chat_type != "p2p":
+            if not words or words[0] not in mentions:
+                return None  # not addressed to the bot
+            while words and words[0] in mentions:
+                words.pop(0)
+        return " ".join(self._mentioned(word, mentions) for word in words)
+
+    def _mentioned(self, word: str, mentions: dict) -> str:
+        mention = mentions.get(word)
+        if mention is None:
+            return word
+        open_id = mention.id.open_id if mention.id is not None else None
+        handle = open_id and self.inbound.view(open_id, lambda ctx: ctx.actor.handle)
+        return f"@{handle}" if handle else (mention.name or word)
+
+    # --- the bot's menu ----------------------------------------------------
+    def on_menu(self, data: P2ApplicationBotMenuV6) -> None:
+        if self._first_delivery():
+            self._accept("menu", data)
+
+    def handle_menu(self, data: P2ApplicationBotMenuV6) -> None:
+        operator = data.event.operator
+        user = operator.operator_id.open_id if operator and operator.operator_id else None
+        if not user:
+            return
+        reply, locale = self.inbound.run(user, parse(data.event.event_key or "help"),
+                                         Event("event", data.header.event_id))
+        self.api.send_text("open_id", user, render_reply(reply, locale),
+                           uuid=f"reply-{data.header.event_id}")
+
+    # --- card buttons ------------------------------------------------------
+    def on_card(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+        if not self._first_delivery():
+            return P2CardActionTriggerResponse({})
+        try:
+            return self.handle_card(data)
+        except Exception:
+            log.exception("Feishu card click could not be handled")
+            failed = render_message(Message("feishu.failed"),
+                                    self.config.organisation.default_locale)
+            return P2CardActionTriggerResponse({"toast": {"type": "error", "content": failed}})
+
+    def handle_card(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+        click = data.event
+        user = click.operator.open_id if click.operator else ""
+        value = click.action.value if click.action and isinstance(click.action.value, dict) \
+            else {}
+        command = parse(str(value.get("command", "")))
+        key = (data.header.event_id if data.header else None) or click.token
+        reply, locale = self.inbound.run(user, command, Event("card", key) if key else None)
+        outcome = render_reply(reply, locale)
+        message_id = click.context.open_message_id if click.context else None
+        if reply.ok and isinstance(command, Decide) and message_id:
+            card = cards.decided(str(value.get("text", "")), outcome,
+                                 self.inbound.decided_by(user, locale))
+            try:
+                self.api.patch_card(message_id, card)
+            except Exception:  # the decision stands; the card is only its picture
+                log.exception("could not redraw the Feishu card %s", message_id)
+        return P2CardActionTriggerResponse({"toast": {
+            "type": "success" if reply.ok else "error", "content": outcome[:TOAST_LIMIT]}})

@@ -1,0 +1,63 @@
+"""Feishu / Lark as a Frontline platform. HTTP mode serves /feishu/events (events and
+card callbacks) on the web app; long-connection mode opens the SDK's WebSocket to
+Feishu instead (no public URL). The outbox goes out through the open API."""
+
+import asyncio
+
+from fastapi import APIRouter
+from sqlalchemy import Engine
+
+from bot.kit.config import Config, ConfigError
+from bot.kit.outbox import Channel
+from bot.kit.platform import Platform
+from bot.platforms.feishu.adapter import FeishuAdapter
+from bot.platforms.feishu.api import FeishuApi, client
+from bot.platforms.feishu.channels import channels
+from bot.platforms.feishu.connection import LongConnection
+from bot.platforms.feishu.settings import PLATFORM
+
+
+class FeishuPlatform(Platform):
+    name = PLATFORM
+
+    def __init__(self, adapter: FeishuAdapter, connection: LongConnection | None = None,
+                 ) -> None:
+        self.adapter, self.connection = adapter, connection
+
+    def router(self) -> APIRouter | None:
+        return self.adapter.router() if self.connection is None else None
+
+    async def start(self) -> None:
+        self.adapter.inbox.start()
+        if self.connection is not None:
+            await asyncio.to_thread(self.connection.start)
+
+    async def stop(self) -> None:
+        if self.connection is not None:
+            await asyncio.to_thread(self.connection.stop)
+        await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
+
+    def ready(self) -> bool:
+        return self.connection is None or self.connection.ready()
+
+    def channels(self) -> list[Channel]:
+        return channels(self.adapter.api, self.adapter.engine, self.adapter.config)
+
+
+def build(engine: Engine, config: Config) -> FeishuPlatform:
+    settings = config.platforms.feishu
+    if not settings.app_id:
+        raise ConfigError("platforms.feishu.app_id: the app's App ID (cli_…) is not set")
+    secret = settings.secret("app_secret_env")
+    try:
+        api = FeishuApi(client(settings.app_id, secret, settings.base_url()))
+    except ValueError as error:  # the SDK accepts https origins (http on loopback only)
+        raise ConfigError(f"platforms.feishu.domain: {error}") from None
+    if settings.mode == "http":
+        adapter = FeishuAdapter(engine, config, api, settings.secret("encrypt_key_env"),
+                                settings.secret("verification_token_env"))
+        return FeishuPlatform(adapter)
+    adapter = FeishuAdapter(engine, config, api)
+    return FeishuPlatform(adapter, LongConnection(settings.app_id, secret,
+                                                  settings.base_url(), adapter.handler))
+

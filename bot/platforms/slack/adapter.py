@@ -1,0 +1,367 @@
+"""Slack in, replies out, on slack-bolt: the slash command (and its alias), modals
+for the long forms, approval buttons, the "Log as customer praise" message
+shortcut, reactions on praise posts, and the App Home tab.
+
+Every listener acks first and works after, so Slack always has its answer within
+3 s: the ack is the listener's return, in the thread that answers HTTP, and the
+work is stored in the durable inbox (bot/kit/inbox.py) and runs on a bounded pool
+(bot/kit/work_pool.py) that answers through the response_url or chat.postMessage; a
+worker that dies leaves what it had acknowledged to another. When that pool is
+full, nothing is stored: a slash command's ack asks the user to send it again, a
+button's answer says so, and an event is worked on at once rather than lost. A
+modal submission's answers are checked before the ack, since a field error must
+be the ack; its command runs after.
+Bolt verifies each request's signature and age. Effects are keyed by Slack's own
+ids (trigger, view, action time, event id), so a retried request changes nothing; every
+event id is recorded once, so a retried event (an App Home opened) is acknowledged and
+dropped, and an event with no listener is acknowledged rather than answered 404.
+"""
+
+import json
+import logging
+import re
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request, Response
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from bot.kit.config import Config
+from bot.kit.inbound import Event, Inbound
+from bot.kit.inbox import inbox_for
+from bot.platforms.slack import blocks
+from bot.platforms.slack.settings import PLATFORM
+from handlers import approvals, compensation, profile, redemptions, waivers
+from handlers.approvals import Decide
+from handlers.base import Context, Message, Reply
+from handlers.forms import FORMS, read_all
+from handlers.grammar import parse
+from handlers.i18n import render_message, render_reply
+from handlers.praise import PraiseLog
+from handlers.registry import OpenForm
+
+log = logging.getLogger(__name__)
+
+def web_client(token: str, base_url: str) -> WebClient:
+    """Slack's own client, retrying rate limits (after Retry-After), 5xx and resets."""
+    return WebClient(token=token, base_url=base_url, retry_handlers=[
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2)])
+
+
+def _stored_part(request: dict) -> dict:
+    """A request as the inbox keeps it: without Slack's legacy verification token."""
+    return {name: value for name, value in request.items() if name != "token"}
+
+
+def sent_by(kind: str, stored: dict) -> str | None:
+    """Who sent a stored request: one person's requests run in the order they came."""
+    if kind == "command":
+        return stored.get("user_id") or None
+    if kind == "button":
+        return (stored.get("user") or {}).get("id") or None
+    if kind == "reaction":
+        return (stored.get("event") or {}).get("user") or None
+    return stored.get("user") or None  # a modal's submission: its user id
+
+
+class SlackAdapter:
+    def __init__(self, engine: Engine, config: Config, bot_token: str,
+                 signing_secret: str = "") -> None:
+        self.engine, self.config = engine, config
+        self.settings = settings = config.platforms.slack
+        self.inbound = Inbound(engine, config, PLATFORM)
+        self.client = web_client(bot_token, settings.api_base)
+        # process_before_response: the listener runs in the request's thread and its
+        # return is the response, so an ack never waits for a free listener thread
+        self.app = App(client=self.client, signing_secret=signing_secret,
+                       process_before_response=True)
+        self.inbox = inbox_for(engine, settings, self._stored, order=sent_by)
+        for name in filter(None, (settings.command, settings.alias)):
+            self.app.command(name)(self.on_command)
+        self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)
+        self.app.view(re.compile("^form:"))(self.on_form)
+        self.app.view("decline_reason")(self.on_decline_reason)
+        self.app.view("log_praise")(self.on_praise_form)
+        self.app.shortcut("log_praise")(self.on_praise_shortcut)
+        self.app.middleware(self.once_per_event)
+        self.app.event("reaction_added")(self.on_reaction)
+        self.app.event("app_home_opened")(self.on_home)
+        # Every other event (message, reaction_removed, one subscribed later) is
+        # acknowledged: an unanswered one would make Slack retry it.
+        self.app.event(re.compile(".*"))(lambda ack: ack())
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/slack/events", self.http, methods=["POST"])
+        return router
+
+    async def http(self, request: Request) -> Response:
+        # Bolt's App is synchronous: dispatch it off the event loop, so that many
+        # requests at once do not queue behind each other.
+        bolt_request = to_bolt_request(request, await request.body())
+        return to_starlette_response(await run_in_threadpool(self.app.dispatch, bolt_request))
+
+    # --- helpers ---------------------------------------------------------
+    def _stored(self, kind: str, p: dict) -> None:
+        """Run a request from the inbox, rebuilt from what was stored of it."""
+        client = self.client
+        if kind == "command":
+            self._command(p, Respond(response_url=p.get("response_url")), client)
+        elif kind == "button":
+            self._button(p, Respond(response_url=p.get("response_url")), client)
+        elif kind == "form":
+            command, _problems = read_all(FORMS[p["form"]], p["answers"])
+            self._run_and_tell(p["user"], command, p["view_id"], client)
+        elif kind == "praise_form":
+            self._run_and_tell(p["user"], PraiseLog(p["text"], p["handle"], p["attachment"]),
+                               p["view_id"], client)
+        elif kind == "decline":
+            self._decline(p["user"], p["meta"], p["reason"], p["view_id"], client)
+        elif kind == "reaction":
+            self._reaction(p["body"], p["event"])
+
+    def _busy(self) -> str:
+        """Said without touching the database, which is what is overloaded."""
+        return render_message(Message("busy.retry"),
+                              self.config.organisation.default_locale)
+
+    def _later(self, work: Callable[[], None], *, must_run: bool = False) -> bool:
+        """Run `work` on the pool; when it is full, False, or (`must_run`: an event
+        Slack would not send again once acknowledged) run it now."""
+        if self.inbox.pool.submit(work):
+            return True
+        if must_run:
+            work()
+            return True
+        return False
+
+    def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
+                   initial: dict | None = None) -> None:
+        def note(ctx: Context) -> str:
+            if name != "comp":
+                return ""
+            used = compensation.authority_summary(ctx, ctx.actor)
+            return render_message(Message("modal.authority", used), ctx.actor.locale)
+
+        locale = self.inbound.locale(user)
+        client.views_open(trigger_id=trigger_id, view=blocks.form_modal(
+            FORMS[name], locale, self.inbound.view(user, note) or "", initial))
+
+    # --- slash command ---------------------------------------------------
+    def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
+        if self.inbox.accept(Event("command", command["trigger_id"]), "command",
+                             _stored_part(command)):
+            ack()
+        else:
+            ack(text=self._busy(), response_type="ephemeral")
+
+    def _command(self, command: dict, respond, client: WebClient) -> None:
+        text, user = command.get("text", "").strip(), command["user_id"]
+        parsed = parse(text or "help")
+        if isinstance(parsed, OpenForm) and self.inbound.registered(user):
+            # `comp` or `waiver report [W3]` with nothing else opens the modal.
+            self._open_form(client, command["trigger_id"], user, parsed.form,
+                            {"waiver": parsed.waiver} if parsed.waiver else None)
+            return
+        reply, locale = self.inbound.run(user, parsed,
+                                         Event("command", command["trigger_id"]))
+        respond(text=render_reply(reply, locale), blocks=blocks.reply_blocks(reply, locale),
+                response_type="ephemeral")
+
+    # --- buttons ---------------------------------------------------------
+    def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
+        ack()
+        if not self.inbox.accept(self._button_event(body), "button", _stored_part(body)):
+            respond(text=self._busy(), response_type="ephemeral", replace_original=False)
+
+    @staticmethod
+    def _button_event(body: dict) -> Event:
+        """A click, once: where the button was shown, when, by whom."""
+        container = body.get("container", {})
+        shown_in = container.get("message_ts") or container.get("view_id")
+        return Event("action", f"{shown_in}:{body['actions'][0]['action_ts']}:"
+                               f"{body['user']['id']}")
+
+    def _button(self, body: dict, respond, client: WebClient) -> None:
+        action, user = body["actions"][0], body["user"]["id"]
+        command = parse(action["value"])
+        in_message = body.get("container", {}).get("type") == "message"
+        if isinstance(command, OpenForm):  # "Report" on an open waiver
+            self._open_form(client, body["trigger_id"], user, command.form,
+                            {"waiver": command.waiver} if command.waiver else None)
+            return
+        if isinstance(command, Decide) and not command.approve and not command.comment:
+            # Ask for the reason only if this person may decide at all.
+            reply, locale = self.inbound.run(
+                user, Decide(command.kind, command.record_id, False, "-"), check_only=True)
+            if not reply.ok:
+                self._tell(respond, client, user, reply, locale, in_message)
+                return
+            channel = body.get("channel", {}).get("id", "")
+            ts = body.get("container", {}).get("message_ts", "")
+            shown = [b for b in body.get("message", {}).get("blocks", [])
+                     if b.get("type") != "actions"]
+            client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
+                action["value"], f"{command.kind}{command.record_id}", channel, ts, shown,
+                locale))
+            return
+        container = body.get("container", {})
+        reply, locale = self.inbound.run(user, command, self._button_event(body))
+        if reply.ok and isinstance(command, Decide) and in_message:
+            self._mark_decided(client, body["channel"]["id"], container["message_ts"],
+                               body["message"], reply, user, locale)
+        else:
+            self._tell(respond, client, user, reply, locale, in_message)
+        if container.get("type") == "view":  # App Home: show the new state
+            self._publish_home(client, user)
+
+    def _tell(self, respond, client: WebClient, user: str, reply: Reply, locale: str,
+              in_message: bool) -> None:
+        """An answer only the clicker sees."""
+        text = render_reply(reply, locale)
+        if in_message:
+            respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            client.chat_postMessage(channel=user, text=text)
+
+    def _mark_decided(self, client: WebClient, channel: str, ts: str, message: dict,
+                      reply: Reply, user: str, locale: str) -> None:
+        """Rewrite the request in place: the buttons go, who decided and when appear."""
+        decided = self.inbound.decided_by(user, locale)
+        kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
+        outcome = render_reply(reply, locale)
+        client.chat_update(channel=channel, ts=ts, text=f"{outcome} {decided}", blocks=[
+            *kept, blocks.section(outcome), blocks.context(decided)])
+
+    def on_decline_reason(self, ack, body: dict, view: dict, client: WebClient) -> None:
+        user = body["user"]["id"]
+        meta = json.loads(view["private_metadata"])
+        reason = blocks.submitted(view).get("reason", "").strip()
+        if not reason:
+            ack(response_action="errors", errors={"reason": render_message(
+                Message("error.decline_reason"), self.inbound.locale(user))})
+            return
+        self._ack_form(ack, "reason", view["id"], "decline", dict(
+            user=user, meta=meta, reason=reason, view_id=view["id"]))
+
+    def _decline(self, user: str, meta: dict, reason: str, view_id: str,
+                 client: WebClient) -> None:
+        command = parse(f"{meta['command']} {reason}")
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
+        if reply.ok and meta.get("channel") and meta.get("ts"):
+            self._mark_decided(client, meta["channel"], meta["ts"],
+                               {"blocks": meta.get("shown", [])}, reply, user, locale)
+        else:
+            client.chat_postMessage(channel=user, text=render_reply(reply, locale))
+
+    # --- modals ----------------------------------------------------------
+    # A submission is checked at once (the answers' form, who is meant), since a
+    # field error must be the ack; the command runs after the ack, and what it
+    # says, a refusal too, comes as a direct message.
+    def on_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
+        user = body["user"]["id"]
+        name = view["callback_id"].split(":", 1)[1]
+        form = FORMS[name]
+        _command, problems = read_all(form, blocks.submitted(view))
+        if problems:
+            locale = self.inbound.locale(user)
+            ack(response_action="errors", errors={
+                name: render_message(Message(key), locale) for name, key in problems.items()})
+            return
+        self._ack_form(ack, form.fields[0].name, view["id"], "form", dict(
+            user=user, form=name, answers=blocks.submitted(view), view_id=view["id"]))
+
+    def _ack_form(self, ack, field: str, view_id: str, kind: str, payload: dict) -> None:
+        """Close the modal and work after; when the pool is full, keep it open with a
+        request to submit it again."""
+        if self.inbox.accept(Event("view", view_id), kind, payload):
+            ack()
+        else:
+            ack(response_action="errors", errors={field: self._busy()})
+
+    def _run_and_tell(self, user: str, command, view_id: str, client: WebClient) -> None:
+        reply, locale = self.inbound.run(user, command, Event("view", view_id))
+        client.chat_postMessage(channel=user, text=render_reply(reply, locale),
+                                blocks=blocks.reply_blocks(reply, locale))
+
+    def on_praise_shortcut(self, ack, shortcut: dict, client: WebClient) -> None:
+        ack()
+        self._later(lambda: self._praise_shortcut(shortcut, client), must_run=True)
+
+    def _praise_shortcut(self, shortcut: dict, client: WebClient) -> None:
+        message = shortcut.get("message", {})
+        files = [f.get("permalink", "") for f in message.get("files", [])]
+        client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.praise_modal(
+            message.get("text", ""), message.get("user", ""), next(filter(None, files), ""),
+            self.inbound.locale(shortcut["user"]["id"])))
+
+    def on_praise_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
+        user = body["user"]["id"]
+        answers = blocks.submitted(view)
+        locale = self.inbound.locale(user)
+        handle = self.inbound.view(answers.get("employee", ""), lambda ctx: ctx.actor.handle)
+        if handle is None:
+            ack(response_action="errors", errors={"employee": render_message(
+                Message("error.not_on_frontline"), locale)})
+            return
+        text = " ".join(answers.get("text", "").split())
+        if not text:
+            ack(response_action="errors", errors={"text": render_message(
+                Message("error.text"), locale)})
+            return
+        self._ack_form(ack, "employee", view["id"], "praise_form", dict(
+            user=user, text=text, handle=handle, attachment=answers.get("attachment", ""),
+            view_id=view["id"]))
+
+    # --- events ----------------------------------------------------------
+    def once_per_event(self, body: dict, next) -> BoltResponse | None:
+        """Global middleware, after Bolt's signature check: each event id is recorded
+        once; a retried delivery is acknowledged and goes no further."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.inbound.first(Event("event", event_id)):
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    def on_reaction(self, ack, body: dict, event: dict) -> None:
+        ack()
+        if not self.inbox.accept(Event("reaction", body.get("event_id")), "reaction",
+                                 dict(body={"event_id": body.get("event_id")}, event=event)):
+            self._reaction(body, event)  # Slack would not send it again: now, then
+
+    def _reaction(self, body: dict, event: dict) -> None:
+        item = event.get("item", {})
+        if event.get("reaction") != self.settings.touching_reaction or \
+                item.get("type") != "message":
+            return
+        reply = self.inbound.touching(event["user"], item.get("channel", ""),
+                                      item.get("ts", ""), Event("reaction", body.get("event_id")))
+        if reply is not None:
+            log.info("reaction on %s: %s", item.get("ts"), reply.messages[0].key)
+
+    def on_home(self, ack, event: dict, client: WebClient) -> None:
+        ack()
+        if event.get("tab", "home") == "home":
+            self._later(lambda: self._publish_home(client, event["user"]), must_run=True)
+
+    def _publish_home(self, client: WebClient, user: str) -> None:
+        def screens(ctx: Context) -> dict:
+            shown = [profile.me(ctx), waivers.list_waivers(ctx), redemptions.mine(ctx)]
+            if ctx.actor.role != "employee" or approvals.waiting_for(ctx):
+                shown.append(approvals.pending(ctx))
+            return blocks.home_view(shown, ctx.actor.locale)
+
+        home = self.inbound.view(user, screens) or blocks.home_view(
+            [Reply.of("not_registered")], self.config.organisation.default_locale)
+        client.views_publish(user_id=user, view=home)

@@ -1,0 +1,132 @@
+"""Dialogs (task modules): the long forms (compensation, the waiver report) and the
+"Log as customer praise" message extension. A submitted dialog is read whole; a
+field that does not read is shown again with its error under it, and nothing is
+logged until every field reads and the command is accepted."""
+
+import html
+import re
+
+from starlette.concurrency import run_in_threadpool
+
+from bot.kit.inbound import Event, Inbound
+from bot.platforms.teams import cards
+from handlers import compensation
+from handlers.base import Context, Message
+from handlers.forms import FORMS, Form, read_all
+from handlers.i18n import render_message, render_reply
+from handlers.praise import LOGGERS, PraiseLog
+
+PRAISE = "praise"
+PRAISE_FIELDS = [("employee", "label.employee", False), ("text", "label.praise_text", False),
+                 ("attachment", "label.attachment", True)]
+TAGS = re.compile(r"<[^>]*>")
+
+
+def fields(form: Form) -> list[tuple[str, str, bool]]:
+    return [(field.name, field.label, field.optional) for field in form.fields]
+
+
+def plain_text(content: str) -> str:
+    """A Teams message body (HTML) as the text it shows."""
+    return " ".join(html.unescape(TAGS.sub(" ", content.replace("<br>", "\n"))).split())
+
+
+def message(text: str) -> dict:
+    """A dialog's answer that closes it with a line of text."""
+    return {"task": {"type": "message", "value": text}}
+
+
+class Dialogs:
+    def __init__(self, inbound: Inbound) -> None:
+        self.inbound = inbound
+
+    async def _locale(self, user: str) -> str:
+        return await run_in_threadpool(self.inbound.locale, user)
+
+    def _title(self, name: str, locale: str) -> str:
+        return render_message(Message(f"modal.{name}"), locale)
+
+    async def note(self, user: str, form: str) -> str:
+        """What a form shows on top: for compensation, the sender's authority."""
+        if form != "comp":
+            return ""
+
+        def authority(ctx: Context) -> str:
+            used = compensation.authority_summary(ctx, ctx.actor)
+            return render_message(Message("modal.authority", used), ctx.actor.locale)
+        return await run_in_threadpool(self.inbound.view, user, authority) or ""
+
+    # --- the long forms ---------------------------------------------------------
+    async def fetch(self, user: str, data: dict) -> dict:
+        locale = await self._locale(user)
+        form = FORMS.get(str(data.get("form")))
+        if form is None or not await run_in_threadpool(self.inbound.registered, user):
+            return message(render_message(Message("not_registered"), locale))
+        initial = {"waiver": str(data.get("waiver") or "")}
+        return cards.dialog(self._title(form.name, locale), cards.form_card(
+            fields(form), locale, {"form": form.name}, initial,
+            note=await self.note(user, form.name)))
+
+    async def submit(self, user: str, data: dict, event: Event) -> tuple[dict, str | None]:
+        """The dialog's answer, and the reply to post in the chat once it is logged."""
+        locale = await self._locale(user)
+        form = FORMS.get(str(data.get("form")))
+        if form is None:
+            return message(render_message(Message("not_registered"), locale)), None
+        answers = {name: str(data.get(name) or "") for name, _label, _opt in fields(form)}
+        command, problems = read_all(form, answers)
+        if problems:
+            errors = {name: render_message(Message(key), locale)
+                      for name, key in problems.items()}
+            return self._again(form, locale, answers, errors), None
+        reply, locale = await run_in_threadpool(self.inbound.run, user, command, event)
+        if not reply.ok:  # e.g. over the daily budget, W9 not yours: on the first field
+            return self._again(form, locale, answers,
+                               {form.fields[0].name: render_reply(reply, locale)}), None
+        return message(render_reply(reply, locale)), render_reply(reply, locale)
+
+    def _again(self, form: Form, locale: str, answers: dict, errors: dict) -> dict:
+        return cards.dialog(self._title(form.name, locale), cards.form_card(
+            fields(form), locale, {"form": form.name}, answers, errors))
+
+    # --- "Log as customer praise" on a message ------------------------------------
+    async def praise_fetch(self, user: str, value: dict) -> dict:
+        locale = await self._locale(user)
+        role = await run_in_threadpool(self.inbound.view, user, lambda ctx: ctx.actor.role)
+        if role is None or role not in LOGGERS:
+            key = "not_registered" if role is None else "refuse.role"
+            return message(render_message(Message(key), locale))
+        payload = value.get("messagePayload") if isinstance(value.get("messagePayload"),
+                                                            dict) else {}
+        body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
+        author = ((payload.get("from") or {}).get("user") or {}).get("aadObjectId") or ""
+        handle = await run_in_threadpool(self.inbound.view, str(author),
+                                         lambda ctx: ctx.actor.handle) if author else None
+        files = [a.get("contentUrl") or a.get("name") or ""
+                 for a in payload.get("attachments") or [] if isinstance(a, dict)]
+        initial = {"employee": handle or "", "text": plain_text(str(body.get("content") or "")),
+                   "attachment": next(filter(None, files), "")}
+        return cards.dialog(self._title(PRAISE, locale), cards.form_card(
+            PRAISE_FIELDS, locale, {"form": PRAISE}, initial))
+
+    async def praise_submit(self, user: str, value: dict, event: Event) -> dict:
+        data = value.get("data") if isinstance(value.get("data"), dict) else {}
+        answers = {name: str(data.get(name) or "") for name, _label, _opt in PRAISE_FIELDS}
+        locale = await self._locale(user)
+        employee = answers["employee"].strip().lstrip("@")
+        text = " ".join(answers["text"].split())
+        errors = {}
+        if not employee:
+            errors["employee"] = render_message(Message("error.not_on_frontline"), locale)
+        if not text:
+            errors["text"] = render_message(Message("error.text"), locale)
+        if not errors:
+            reply, locale = await run_in_threadpool(
+                self.inbound.run, user, PraiseLog(text, employee, answers["attachment"].strip()),
+                event)
+            if reply.ok:
+                return {"composeExtension": {"type": "message",
+                                             "text": render_reply(reply, locale)}}
+            errors["employee"] = render_reply(reply, locale)
+        return cards.dialog(self._title(PRAISE, locale), cards.form_card(
+            PRAISE_FIELDS, locale, {"form": PRAISE}, answers, errors))

@@ -1,0 +1,470 @@
+"""Telegram updates in, replies out, on python-telegram-bot's Application.
+
+Text is parsed by the shared grammar (`/comp@frontline_bot …` and `补偿 …` alike);
+`/comp` or `waiver report` alone starts a step-by-step form; inline buttons carry
+their command; a voice note or audio file becomes a praise recording; a reaction
+on a praise broadcast marks it touching. Every update's effect is keyed by its
+update_id, so a repeated update changes nothing.
+
+Every update is stored in the durable inbox (bot/kit/inbox.py), keyed by its update_id,
+before it is worked on: a webhook call is answered once it is stored, and a polled
+update is stored before the next poll confirms it to Telegram. A repeat (Telegram's
+retry, or an update a new poller fetched again) is not stored again, so it is
+dropped; a worker that dies leaves what it had stored to another. The pool runs
+each update through the Application on its event loop.
+
+Several workers can serve one bot: the forms in progress and the updates seen live
+in the database, so any worker can take the next message; in polling mode only the
+worker holding the poller lease polls (see bot/kit/receiver_role.py), and another takes
+over when its lease runs out.
+"""
+
+import asyncio
+import hmac
+import logging
+from contextvars import ContextVar
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    MessageReactionHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.kit import shared_state
+from bot.kit.config import Config
+from bot.kit.inbound import Event, Inbound
+from bot.kit.inbox import inbox_for
+from bot.kit.receiver_role import ReceiverRole
+from bot.platforms.telegram.settings import PLATFORM
+from handlers.approvals import Decide
+from handlers.base import Action, Reply
+from handlers.base import Message as Text
+from handlers.forms import FORMS, FieldError, Form
+from handlers.grammar import parse, verb_of
+from handlers.i18n import SOURCE_LOCALE, render_message, render_reply
+from handlers.policy import LOCALES
+from handlers.praise import AttachRecording, PraiseLog
+from handlers.registry import Command, OpenForm, menu_verbs
+from storage.models import FormState
+
+log = logging.getLogger(__name__)
+POLLER = "receiver:telegram"  # the role of the one worker that polls
+# The errors of the update being run from the inbox (None: an update just polled).
+_RUN: ContextVar[list[BaseException] | None] = ContextVar("telegram_run", default=None)
+
+
+class _OpensForm(filters.MessageFilter):
+    """`comp` or `waiver report` with nothing else: the step-by-step form."""
+
+    def filter(self, message: Message) -> bool:
+        command = parse(message.text or "")
+        return isinstance(command, OpenForm) and not command.waiver
+
+
+class _Cancel(filters.MessageFilter):
+    """`cancel` alone, in any language: leaves a form."""
+
+    def filter(self, message: Message) -> bool:
+        text = message.text or ""
+        return len(text.split()) == 1 and verb_of(text) == "cancel"
+
+
+FORM_START, CANCEL = _OpensForm(), _Cancel()
+
+
+ROW = 3  # buttons in a keyboard row
+
+
+def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
+    if not actions:
+        return None
+    buttons = [InlineKeyboardButton(render_message(Text(a.label), locale),
+                                    callback_data=a.command) for a in actions]
+    # A row per request (approve, decline, ask), so a long `pending` stays readable.
+    return InlineKeyboardMarkup([buttons[n:n + ROW] for n in range(0, len(buttons), ROW)])
+
+
+def menu_languages() -> list[tuple[str, str | None]]:
+    """(locale, Telegram language code) for each command menu. The English menu is
+    everyone's whose language has none. Telegram tells menus apart by a two-letter ISO
+    639-1 code only (setMyCommands' language_code): zh-Hant cannot have a menu of its own
+    for zh-hant, zh-tw or zh-hk, so `zh` keeps the Simplified one, the first locale of
+    each language."""
+    menus, taken = [(SOURCE_LOCALE, None)], {SOURCE_LOCALE}
+    for locale in LOCALES:
+        code = locale.split("-", 1)[0].lower()
+        if code not in taken:
+            taken.add(code)
+            menus.append((locale, code))
+    return menus
+
+
+def sent_by(_kind: str, update: dict) -> str | None:
+    """Who sent a stored update: one person's updates run in the order they came (a
+    `/start` link before the command right after it)."""
+    for field in ("message", "edited_message", "callback_query", "message_reaction"):
+        person = (update.get(field) or {}).get("from") or (update.get(field) or {}).get("user")
+        if person:
+            return str(person["id"])
+    return None
+
+
+def chunks(text: str, size: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+class TelegramAdapter:
+    def __init__(self, engine: Engine, config: Config, token: str,
+                 webhook_secret: str | None = None) -> None:
+        self.engine, self.config = engine, config
+        self.settings = config.platforms.telegram
+        self.inbound = Inbound(engine, config, PLATFORM)
+        self.webhook_secret = webhook_secret
+        self.application: Application = (
+            ApplicationBuilder().token(token)
+            .base_url(self.settings.api_base).base_file_url(self.settings.file_base)
+            .rate_limiter(AIORateLimiter(max_retries=3))  # 30 msg/s, 20/min per group
+            .build())
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
+        self.poller = ReceiverRole(engine, POLLER, self.settings.poller_lease_seconds,
+                                   self._start_polling, self._stop_polling)
+        self._tasks: list[asyncio.Task] = []
+        self._add_handlers()
+
+    # --- lifecycle: run inside the web app's event loop ------------------
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        app = self.application
+        await app.initialize()
+        await self._register_commands()
+        if self.settings.mode == "webhook":
+            await app.bot.set_webhook(self.settings.webhook_url, secret_token=self.webhook_secret,
+                                      allowed_updates=Update.ALL_TYPES)
+        await app.start()
+        self.inbox.start()  # what a dead worker left runs here
+        if self.settings.mode == "polling":
+            self._tasks.append(asyncio.create_task(self.poller.run()))
+        self._tasks.append(asyncio.create_task(self._end_timed_out_forms()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:  # polling stops and the poller lease is released
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        # What was stored here is worked on, while the loop it runs on still runs.
+        await asyncio.to_thread(self.inbox.stop)
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    def ready(self) -> bool:
+        """Started and its background work alive. A worker waiting for the poller
+        lease is ready: it serves the outbox and stands by to poll."""
+        if not self._tasks or any(task.done() for task in self._tasks):
+            return False
+        return self.poller.lease is None or self.application.updater.running
+
+    async def _start_polling(self) -> None:
+        await self.application.bot.delete_webhook()
+        await self.application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+
+    async def _stop_polling(self) -> None:
+        if self.application.updater.running:
+            await self.application.updater.stop()
+
+    async def _end_timed_out_forms(self) -> None:
+        timeout = self.settings.form_timeout_minutes
+        while True:
+            await asyncio.sleep(min(timeout * 20, 5))  # a third of the timeout, at most 5 s
+            try:
+                await self.end_timed_out_forms()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("could not end the timed-out Telegram forms")
+
+    async def end_timed_out_forms(self) -> None:
+        """Tell people whose form timed out; whichever worker removes a form tells."""
+        ended = await asyncio.to_thread(shared_state.timed_out_forms, self.engine, PLATFORM)
+        for form in ended:
+            chat_id = int(form.conversation.split(":", 1)[0])
+            await self.application.bot.send_message(chat_id, render_message(
+                Text("form.timed_out", {"minutes": self.settings.form_timeout_minutes}),
+                form.locale))
+
+    async def _register_commands(self) -> None:
+        for locale, language in menu_languages():
+            menu = [BotCommand(name, render_message(Text(f"menu.{name}"), locale))
+                    for name in menu_verbs()]
+            for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
+                await self.application.bot.set_my_commands(menu, scope=scope,
+                                                           language_code=language)
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route("/telegram/webhook", self.webhook, methods=["POST"])
+        return router
+
+    async def webhook(self, request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not self.webhook_secret or not hmac.compare_digest(given.encode(),
+                                                              self.webhook_secret.encode()):
+            log.warning("Telegram webhook call without the right secret token refused")
+            return Response(status_code=403)
+        try:
+            payload = await request.json()
+            update = Update.de_json(payload, self.application.bot)
+        except Exception:
+            return Response(status_code=400)
+        if not isinstance(payload, dict):
+            return Response(status_code=400)
+        if not await asyncio.to_thread(self.inbox.accept, Event("update", update.update_id),
+                                       "update", payload):
+            return self._busy(update)
+        return Response(status_code=200)  # stored: worked on after
+
+    def _busy(self, update: Update) -> Response:
+        """The pool is full, nothing was stored: the answer to the webhook call itself asks the
+        person to send it again (Telegram runs a method given as the answer). An
+        update nobody can be told about is refused, so Telegram delivers it again."""
+        text = render_message(Text("busy.retry"), self.config.organisation.default_locale)
+        if update.callback_query is not None:
+            return JSONResponse({"method": "answerCallbackQuery", "show_alert": True,
+                                 "callback_query_id": update.callback_query.id, "text": text})
+        if update.effective_chat is not None and update.effective_message is not None:
+            return JSONResponse({"method": "sendMessage", "text": text,
+                                 "chat_id": update.effective_chat.id})
+        return Response(status_code=503)
+
+    # --- handlers --------------------------------------------------------
+    def _add_handlers(self) -> None:
+        app = self.application
+        app.add_handler(TypeHandler(Update, self._store_polled), group=-1)
+        app.add_error_handler(self._failed)
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_handler(MessageReactionHandler(self.on_reaction))
+        app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, self.on_recording))
+        app.add_handler(MessageHandler(filters.TEXT, self.on_text))
+
+    async def _store_polled(self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            ) -> None:
+        """An update the poller fetched goes to the inbox before any work: the next
+        poll confirms it, and Telegram never sends it again. A full pool leaves it
+        stored for a sweep. (An update run from the inbox goes on to the handlers.)"""
+        if _RUN.get() is not None:
+            return
+        await asyncio.to_thread(self.inbox.accept, Event("update", update.update_id),
+                                "update", update.to_dict(), kept_if_full=True)
+        raise ApplicationHandlerStop
+
+    def _stored(self, kind: str, payload: dict) -> None:
+        """Run an update from the inbox (in a pool thread) on the Application's loop;
+        a handler's error is raised here, so that the inbox tries it again."""
+        if self.loop is None:
+            raise RuntimeError("the Telegram application is not started")
+        update = Update.de_json(payload, self.application.bot)
+        asyncio.run_coroutine_threadsafe(self._process(update), self.loop).result()
+
+    async def _process(self, update: Update) -> None:
+        errors: list[BaseException] = []
+        _RUN.set(errors)  # this task's own: the handlers and the error handler see it
+        await self.application.process_update(update)
+        if errors:
+            raise errors[0]
+
+    async def _failed(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        errors = _RUN.get()
+        if errors is not None and context.error is not None:
+            errors.append(context.error)
+        else:
+            log.error("Telegram update could not be handled", exc_info=context.error)
+
+    async def _execute(self, update: Update, user_id: int, command: Command,
+                       ) -> tuple[Reply, str]:
+        return await asyncio.to_thread(self.inbound.run, str(user_id), command,
+                                       Event("update", update.update_id))
+
+    async def _answer(self, message: Message, reply: Reply, locale: str) -> None:
+        parts = chunks(render_reply(Reply(reply.messages, ok=reply.ok), locale))
+        for n, part in enumerate(parts):
+            last = n == len(parts) - 1
+            await message.reply_text(part, reply_markup=keyboard(reply.actions, locale)
+                                     if last else None)
+
+    def _addressed(self, message: Message, text: str) -> bool:
+        """In groups only commands count, and `/cmd@other_bot` is for someone else."""
+        first = text.split(maxsplit=1)[0] if text.split() else ""
+        if "@" in first and first.startswith("/"):
+            return first.split("@", 1)[1].lower() == (self.application.bot.username or "").lower()
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        return first.startswith("/") or verb_of(first) is not None
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        text = message.text or ""
+        form = await asyncio.to_thread(shared_state.form_in, self.engine, PLATFORM,
+                                       self._conversation(message))
+        if form is not None:
+            await (self.form_cancel(message) if CANCEL.filter(message)
+                   else self.form_answer(update, form))
+            return
+        if not self._addressed(message, text):
+            return
+        if FORM_START.filter(message):
+            await self.form_start(update)
+            return
+        words = text.split()
+        if words and words[0].split("@", 1)[0] == "/start":  # deep link: t.me/bot?start=CODE
+            text = f"link {words[1]}" if len(words) > 1 else "help"
+        command = parse(text)
+        if message.reply_to_message is not None and verb_of(text) == "praise":
+            command = await self._praise_from_reply(text, command, message.reply_to_message)
+        await self._answer(message, *await self._execute(update, message.from_user.id, command))
+
+    async def _praise_from_reply(self, text: str, command: Command,
+                                 quoted: Message) -> Command:
+        """`/praise @alice` in reply to a forwarded customer message or a voice note."""
+        if not isinstance(command, PraiseLog):
+            command = parse(f"{text} {quoted.text or quoted.caption or '🎧'}")
+        if isinstance(command, PraiseLog) and (quoted.voice or quoted.audio):
+            command = replace(command, recording=await self._download(quoted))
+        return command
+
+    async def _download(self, message: Message) -> AttachRecording:
+        media = message.voice or message.audio
+        file = await media.get_file()
+        data = bytes(await file.download_as_bytearray())
+        return AttachRecording(data, media.mime_type or "audio/ogg",
+                                 f"telegram:file:{media.file_unique_id}")
+
+    async def on_recording(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A voice note captioned `/praise @alice …` logs it with its recording; one
+        sent alone in a private chat is the recording of the praise just logged."""
+        message = update.effective_message
+        caption = message.caption or ""
+        command = parse(caption) if caption else None
+        if isinstance(command, PraiseLog):
+            command = replace(command, recording=await self._download(message))
+        elif message.chat.type == ChatType.PRIVATE and not caption:
+            command = await self._download(message)
+        else:
+            return
+        await self._answer(message, *await self._execute(update, message.from_user.id, command))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        command = parse(query.data or "")
+        reply, locale = await self._execute(update, query.from_user.id, command)
+        await query.answer(render_reply(reply, locale)[:200], show_alert=not reply.ok)
+        if reply.ok and isinstance(command, Decide) and isinstance(query.message, Message):
+            note = await asyncio.to_thread(self.inbound.decided_by, str(query.from_user.id),
+                                           locale)
+            await query.edit_message_text(
+                f"{query.message.text}\n\n{render_reply(reply, locale)}\n{note}"[:4096],
+                reply_markup=None)
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        reaction = update.message_reaction
+        emoji = self.settings.touching_reaction
+        added = {getattr(r, "emoji", None) for r in reaction.new_reaction} - {
+            getattr(r, "emoji", None) for r in reaction.old_reaction}
+        if reaction.user is None or emoji not in added:
+            return
+        reply = await asyncio.to_thread(
+            self.inbound.touching, str(reaction.user.id), str(reaction.chat.id),
+            str(reaction.message_id), Event("update", update.update_id))
+        if reply is not None:
+            log.info("reaction %s on %s: %s", emoji, reaction.message_id, reply.messages[0].key)
+
+    # --- step-by-step forms (their state in the database: any worker answers) --
+    @staticmethod
+    def _conversation(message: Message) -> str:
+        return f"{message.chat.id}:{message.from_user.id}"
+
+    def _expiry(self) -> datetime:
+        return datetime.now(UTC) + timedelta(minutes=self.settings.form_timeout_minutes)
+
+    async def _locale(self, user_id: int) -> str:
+        return await asyncio.to_thread(self.inbound.locale, str(user_id))
+
+    async def _ask(self, message: Message, form: Form, step: int, locale: str,
+                   problem: str = "") -> None:
+        question = render_message(Text(form.fields[step].prompt), locale)
+        if problem:
+            question = render_message(Text(problem), locale) + "\n" + question
+        await message.reply_text(question, reply_markup=ForceReply(selective=True))
+
+    async def form_start(self, update: Update) -> None:
+        message = update.effective_message
+        form = FORMS["comp" if verb_of(message.text) == "comp" else "waiver"]
+        locale = await self._locale(message.from_user.id)
+        await asyncio.to_thread(shared_state.open_form, self.engine, PLATFORM,
+                                self._conversation(message), form.name, locale, self._expiry(),
+                                str(update.update_id))
+        await self._ask(message, form, 0, locale)
+
+    async def form_answer(self, update: Update, state: FormState) -> None:
+        """One answer: kept as typed once it reads well; the last one runs the command.
+        An update run again (the inbox retries one that failed after its answer was
+        kept) keeps nothing more: it only asks the next question again."""
+        message = update.effective_message
+        form, locale, answers = FORMS[state.form], state.locale, dict(state.answers)
+        if state.last_update == str(update.update_id):
+            await self._ask(message, form, len(answers), locale)
+            return
+        field = form.fields[len(answers)]
+        try:
+            field.read(message.text or "")
+        except FieldError as error:
+            await self._ask(message, form, len(answers), locale, error.problem)
+            return
+        answers[field.name] = message.text or ""
+        conversation = self._conversation(message)
+        if len(answers) < len(form.fields):
+            if not await asyncio.to_thread(
+                    shared_state.save_answers, self.engine, PLATFORM, conversation, answers,
+                    self._expiry(), str(update.update_id), state.last_update):
+                # moved on since it was read: answer the form as it is now
+                state = await asyncio.to_thread(shared_state.form_in, self.engine, PLATFORM,
+                                                conversation)
+                if state is not None:
+                    await self.form_answer(update, state)
+                return
+            await self._ask(message, form, len(answers), locale)
+            return
+        if await asyncio.to_thread(shared_state.close_form, self.engine, PLATFORM,
+                                   conversation) is None:
+            return  # timed out or cancelled meanwhile
+        command = form.build({f.name: f.read(answers[f.name]) for f in form.fields})
+        await self._answer(message, *await self._execute(update, message.from_user.id, command))
+
+    async def form_cancel(self, message: Message) -> None:
+        state = await asyncio.to_thread(shared_state.close_form, self.engine, PLATFORM,
+                                        self._conversation(message))
+        locale = state.locale if state else self.config.organisation.default_locale
+        await message.reply_text(render_message(Text("form.cancelled"), locale))
