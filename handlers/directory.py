@@ -74,6 +74,25 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) 
     return problems
 
 
+def reading_locales(session: Session) -> tuple[str, ...]:
+    """The languages the organisation's active people read, in `LOCALES` order: what a
+    post to a shared chat carries unless the organisation names its own."""
+    read = set(session.exec(select(Employee.locale).where(Employee.active).distinct()).all())
+    return tuple(code for code in LOCALES if code in read) or LOCALES[:1]
+
+
+def readers(session: Session, platform: str, locales: list[str]) -> list[tuple[str, str]]:
+    """(user id on `platform`, locale) of the active people linked there who read one of
+    `locales`."""
+    if not locales:
+        return []
+    return [tuple(row) for row in session.exec(
+        select(ChatIdentity.platform_user_id, Employee.locale)
+        .join(Employee, Employee.id == ChatIdentity.employee_id)
+        .where(ChatIdentity.platform == platform, Employee.active,
+               Employee.locale.in_(locales))).all()]
+
+
 def import_csv(session: Session, config: Policy, text: str) -> int:
     """Create or update everyone in the file; returns the number of rows written."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))

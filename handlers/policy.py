@@ -26,6 +26,9 @@ class Organisation(StrictModel):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     other_currencies: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = []
     default_locale: str = "en"
+    # The languages a post to a shared chat (all staff's, a team's) carries, in this
+    # order; empty: every language the organisation's people read (handlers.directory).
+    shared_languages: list[str] = []
 
     @field_validator("timezone")
     @classmethod
@@ -42,6 +45,13 @@ class Organisation(StrictModel):
         if value not in LOCALES:
             raise ValueError(f"expected one of {', '.join(LOCALES)}")
         return value
+
+    @field_validator("shared_languages")
+    @classmethod
+    def _known_locales(cls, value: list[str]) -> list[str]:
+        for code in value:
+            cls._known_locale(code)
+        return list(dict.fromkeys(value))
 
     @property
     def tz(self) -> ZoneInfo:

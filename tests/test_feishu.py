@@ -284,7 +284,7 @@ def test_praise_goes_to_the_group_chat_with_a_touching_button(feishu, fake):
     assert post["receive_id_type"] == "chat_id" and post["msg_type"] == "interactive"
     assert "Bob Li" in fake.text_of(post)
     (buttons,) = [e["actions"] for e in post["content"]["elements"] if e["tag"] == "action"]
-    assert buttons[0]["text"]["content"] == "❤️ 感动 · Touching"
+    assert buttons[0]["text"]["content"] == "❤️ Touching · 感动"  # its readers: en, zh
     toast = feishu.click("ou_alice", buttons[0]["value"], post["message_id"])
     assert toast["type"] == "success" and "P1" in toast["content"]
     assert feishu.click("ou_bob", buttons[0]["value"], post["message_id"])["type"] == "error"

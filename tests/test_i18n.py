@@ -6,6 +6,7 @@ import re
 import string
 from pathlib import Path
 
+import opencc
 import pytest
 from babel.messages.pofile import read_po
 
@@ -233,18 +234,30 @@ def test_word_entries_tell_translators_they_are_words_not_prose():
 
 
 # Characters only Simplified Chinese writes so; Traditional has 們 這 說 補 揚 … instead.
-SIMPLIFIED_ONLY = set("们这说补扬为时会发审请积报记务单员团户门间项东车长开关对经问题现实过还进选钱"
-                      "条级让认设输写将从动历币览录绑码兑换额预则规语简体")
+# OpenCC's Simplified-to-Traditional conversion changes any Simplified character; a few
+# characters it changes are Traditional too (只 in 只能, where it would write 隻).
+TO_TRADITIONAL = opencc.OpenCC("s2t")
+ALSO_TRADITIONAL = set("只")
+
+
+def simplified_in(text: str) -> set[str]:
+    return {mine for mine, converted in zip(text, TO_TRADITIONAL.convert(text), strict=True)
+            if mine != converted and mine not in ALSO_TRADITIONAL}
 
 
 def test_traditional_chinese_is_traditional():
+    """Every message a Traditional reader gets (posts, cards, menus and replies on every
+    platform render from this catalog) is written in Traditional characters only."""
     catalog = entries(CATALOGS["zh-Hant"])
+    found = {key: simplified_in(text) for key, entry in catalog.items()
+             for text in forms(entry) if simplified_in(text)}
+    assert not found, found
     written = "".join(text for entry in catalog.values() for text in forms(entry))
-    assert not SIMPLIFIED_ONLY & set(written), sorted(SIMPLIFIED_ONLY & set(written))
     assert set("這說補揚為時會發審請積報") <= set(written)
     simplified = "".join(text for entry in entries(CATALOGS["zh"]).values()
                          for text in forms(entry))
     assert set("这说补扬为时会发审请积报") <= set(simplified)
+    assert simplified_in("这说补扬") == set("这说补扬")  # the check sees Simplified
 
 
 TRADITIONAL_VERBS = (

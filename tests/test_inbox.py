@@ -17,7 +17,7 @@ from handlers.grammar import parse
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import InboxItem, Praise
-from tests.support import Clock, balance, count, rows, wait_until
+from tests.support import Clock, balance, count, rows, settled, wait_until
 
 LEASE = 15.0  # seconds of the workers' clock: how long a dead worker's request waits
 
@@ -54,7 +54,7 @@ def test_a_request_acknowledged_by_a_worker_that_died_is_run_by_another_once(org
         assert second.sweep() == 0  # the first worker's leases still hold
         clock.advance(LEASE + 1)
         assert second.sweep() == 2
-        wait_until(lambda: len(answers) == 2, "answers from the second worker")
+        settled(second.pool)  # both run and marked done
         assert {name for name, _text in answers} == {"second"}
         assert all("P" in text for _name, text in answers)
         assert count(org, Praise) == 2 and balance(org, "alice") == 20

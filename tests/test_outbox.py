@@ -213,3 +213,35 @@ def test_stopping_the_background_waits_for_the_send_in_flight_and_claims_no_more
                   key=lambda row: row.id)
     assert [row.id for row in left] == [2, 3, 4]
     assert all(row.claimed_until is None for row in left)
+
+
+class SharedRoom:
+    """An all-staff chat: keeps the text and the touching button's label it was sent."""
+
+    name = "room"
+
+    def __init__(self):
+        self.posts = []
+
+    def wants(self, notification):
+        return notification.audience == "all"
+
+    def deliver(self, notification):
+        self.posts.append((notification.shared(),
+                           notification.shared_label("action.touching")))
+
+
+def test_shared_chats_carry_every_language_the_organisation_reads(chat):
+    room = SharedRoom()
+    chat.ok("wang", "praise @alice She found my ring")
+    dispatch_pending(chat.engine, [room])
+    (text, label), = room.posts
+    assert "A customer praised" in text and label == "❤️ Touching · 感动"  # en and zh readers
+    chat.ok("lilei", "lang zh-Hant")  # one person reads Traditional: posts carry it too
+    chat.ok("wang", "praise @bob He carried the boxes")
+    dispatch_pending(chat.engine, [room])
+    assert room.posts[1][1] == "❤️ Touching · 感动 · 感動"
+    chat.ok("wang", "praise @bob He stayed late")
+    dispatch_pending(chat.engine, [room], languages=["zh-Hant"])  # the organisation's choice
+    assert room.posts[2][1] == "❤️ 感動"
+    assert "A customer praised" not in room.posts[2][0]

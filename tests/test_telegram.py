@@ -180,6 +180,18 @@ def test_the_menu_is_registered_in_both_languages_for_private_chats_and_groups(t
     assert tg.fake.sent("setWebhook")[0]["secret_token"] == SECRET
 
 
+def test_a_traditional_reader_gets_a_traditional_menu_in_their_own_chat(tg):
+    """Telegram tells menus apart by a two-letter code, so `zh` is Simplified; a person
+    who reads Traditional gets their private chat's own menu, now and at every start."""
+    tg.say("alice", "/lang zh-Hant")
+    (menu,) = [m for m in tg.fake.sent("setMyCommands") if m["scope"]["type"] == "chat"]
+    assert int(menu["scope"]["chat_id"]) == USERS["alice"] and "language_code" not in menu
+    assert {"command": "comp", "description": "登記給客戶的補償"} in menu["commands"]
+    asyncio.run_coroutine_threadsafe(tg.adapter._register_commands(), tg.adapter.loop).result(10)
+    again = [m for m in tg.fake.sent("setMyCommands") if m["scope"]["type"] == "chat"]
+    assert len(again) == 2 and again[1] == menu
+
+
 def test_in_groups_only_commands_for_this_bot_are_answered(tg):
     tg.say("alice", "hello everyone, busy day", chat=GROUP, replies=0)
     tg.say("alice", "/me@some_other_bot", chat=GROUP, replies=0)

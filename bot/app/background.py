@@ -17,7 +17,9 @@ class Background:
         self.stopping = threading.Event()
         self.scheduler = schedule.build_scheduler(engine, config)
         self.scheduler.add_job(dispatch_pending, "interval", seconds=every, id="outbox",
-                               args=(engine, list(channels)), kwargs={"stop": self.stopping},
+                               args=(engine, list(channels)), kwargs={
+                                   "stop": self.stopping,
+                                   "languages": config.organisation.shared_languages},
                                max_instances=1, coalesce=True)
 
     def start(self) -> None:

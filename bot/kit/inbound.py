@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 from bot.kit import metrics
 from bot.kit.config import Config
 from bot.kit.outbox import posted_ref
-from handlers import dispatch
+from handlers import directory, dispatch
 from handlers.base import Context, Reply
 from handlers.praise import Touching
 from handlers.registry import Command
+from storage.engine import transaction
 
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -89,6 +90,11 @@ class Inbound:
     def locale(self, user_id: str) -> str:
         """The user's language, or the organisation's for someone not registered."""
         return dispatch.locale_of(self.engine, self.config, self.platform, user_id)
+
+    def readers(self, locales: list[str]) -> list[tuple[str, str]]:
+        """(user id, locale) of the people linked on this platform who read `locales`."""
+        with transaction(self.engine) as session:
+            return directory.readers(session, self.platform, locales)
 
     def decided_by(self, user_id: str, locale: str) -> str:
         """"— name, time", for a request redrawn after its decision."""

@@ -22,7 +22,9 @@ from sqlmodel import select
 from bot.kit import metrics
 from bot.kit.leases import Lease, claim, kept
 from handlers.base import Action, Message, Reply
+from handlers.directory import reading_locales
 from handlers.i18n import render_message, render_reply
+from handlers.policy import LOCALES
 from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Employee, Outbox, OutboxDelivery, Team
 from storage.rows import dialect_insert
@@ -40,13 +42,24 @@ class Notification:
     message: Message
     actions: tuple[Action, ...]
     identities: dict[str, str]  # the recipient's user id on each platform
+    # the languages of a shared chat, where readers of every language meet
+    shared_locales: tuple[str, ...] = LOCALES
 
     def text(self, locale: str) -> str:
         return render_reply(Reply([self.message], list(self.actions)), locale)
 
-    def bilingual(self) -> str:
-        """For shared channels, where readers of both languages meet."""
-        return render_message(self.message, "zh") + "\n" + render_message(self.message, "en")
+    def shared(self) -> str:
+        """For shared chats: the message in each of their languages, one after another."""
+        return "\n".join(dict.fromkeys(render_message(self.message, locale)
+                                        for locale in self.shared_locales))
+
+    def shared_label(self, key: str) -> str:
+        """A button's label in each shared language: "❤️ Touching · 感动 · 感動" (its
+        emoji once)."""
+        first, *rest = dict.fromkeys(render_message(Message(key), locale)
+                                     for locale in self.shared_locales)
+        lead = first.split(" ", 1)[0] + " "
+        return " · ".join([first, *(label.removeprefix(lead) for label in rest)])
 
 
 def for_shared_chat(notification: Notification, team: str | None) -> bool:
@@ -95,7 +108,8 @@ def _due(engine: Engine, now: datetime, batch: int) -> list[int]:
             .order_by(Outbox.id).limit(batch)).all())
 
 
-def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
+def _load(engine: Engine, outbox_id: int, shared: tuple[str, ...],
+          ) -> tuple[Notification, set[str]]:
     with transaction(engine) as session:
         row = session.get(Outbox, outbox_id)
         recipient = session.get(Employee, row.employee_id) if row.employee_id else None
@@ -107,7 +121,7 @@ def _load(engine: Engine, outbox_id: int) -> tuple[Notification, set[str]]:
             OutboxDelivery.outbox_id == outbox_id)).all())
         notification = Notification(
             row.id, row.audience, recipient, team, Message(row.message_key, dict(row.params)),
-            tuple(Action(**a) for a in row.actions), identities)
+            tuple(Action(**a) for a in row.actions), identities, shared)
         return notification, done
 
 
@@ -123,10 +137,11 @@ def _record(engine: Engine, outbox_id: int, channel: str, when: datetime) -> Non
                     outbox_id, channel)
 
 
-def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
+def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease,
+             shared: tuple[str, ...]) -> bool:
     """Send one claimed notification through every channel that has not had it yet;
     True when it is complete."""
-    notification, done = _load(engine, lease.key)
+    notification, done = _load(engine, lease.key, shared)
     failed = ""
     for channel in channels:
         if channel.name in done or not channel.wants(notification):
@@ -148,7 +163,8 @@ def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease) -> bool:
 
 def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                     batch: int = 100, stop: threading.Event | None = None) -> int:
+                     batch: int = 100, stop: threading.Event | None = None,
+                     languages: Sequence[str] = ()) -> int:
     """Deliver what is due; returns how many notifications this call completed.
 
     Each notification is claimed, sent and recorded on its own, under a lease that
@@ -157,9 +173,14 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
     "Outbox"). Losing a race to another worker is logged, never raised. Once `stop`
     is set, the notification being sent is finished and no other is claimed; one
     whose sending is cut short by an error or an interrupt is released, due again at
-    once (a worker that dies outright releases nothing: its lease runs out)."""
-    completed = 0
+    once (a worker that dies outright releases nothing: its lease runs out). Shared
+    chats get each notification in `languages`, by default in every language the
+    organisation's people read."""
+    completed, shared = 0, tuple(languages)
     for outbox_id in _due(engine, now(), batch):
+        if not shared:
+            with transaction(engine) as session:
+                shared = reading_locales(session)
         if stop is not None and stop.is_set():
             break
         lease = claim(engine, outbox_id, now, LEASE)
@@ -167,7 +188,7 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
             continue
         with kept(lease):
             try:
-                completed += _deliver(engine, channels, lease)
+                completed += _deliver(engine, channels, lease, shared)
             except (Exception, KeyboardInterrupt, SystemExit):
                 _release(lease)
                 raise
@@ -194,9 +215,9 @@ class ConsoleChannel:
 
     def deliver(self, notification: Notification) -> None:
         if notification.team is not None:
-            self.write(f"📣 [team {notification.team.name}]\n{notification.bilingual()}")
+            self.write(f"📣 [team {notification.team.name}]\n{notification.shared()}")
         elif notification.recipient is None:
-            self.write(f"📣 [all staff]\n{notification.bilingual()}")
+            self.write(f"📣 [all staff]\n{notification.shared()}")
         else:
             person = notification.recipient
             self.write(f"✉️  [to {person.name} @{person.handle}]\n"

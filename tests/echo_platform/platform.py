@@ -34,7 +34,7 @@ class EchoChannel:
 
     def deliver(self, notification: Notification) -> None:
         if notification.recipient is None:
-            self.delivered.append((self.room, notification.bilingual()))
+            self.delivered.append((self.room, notification.shared()))
         else:
             self.delivered.append((notification.identities[PLATFORM],
                                    notification.text(notification.recipient.locale)))

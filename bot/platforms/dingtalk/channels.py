@@ -74,7 +74,7 @@ class DingTalkGroupChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        text = notification.bilingual()
+        text = notification.shared()
         touching = _touching(notification)
         if touching and self.card_template:
             chat = hashlib.sha1(self.conversation_id.encode()).hexdigest()[:12]
@@ -102,7 +102,7 @@ class DingTalkRobotChannel:
     def deliver(self, notification: Notification) -> None:
         self.api.robot_send(self.webhook, self.secret, {
             "msgtype": "markdown",
-            "markdown": {"title": TITLE, "text": notification.bilingual()}})
+            "markdown": {"title": TITLE, "text": notification.shared()}})
 
 
 class DingTalkRecordingChannel(RecordingChannel):

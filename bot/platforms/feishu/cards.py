@@ -43,11 +43,11 @@ def decided(text: str, outcome: str, decided_by: str, ok: bool = True) -> dict:
         {"tag": "note", "elements": [_text(decided_by)]}])
 
 
-def post(text: str, touching_ref: str | None = None) -> dict:
-    """A shared-chat post; a praise gets the "❤️ 感动 · Touching" button."""
+def post(text: str, touching: tuple[str, str] | None = None) -> dict:
+    """A shared-chat post; a praise gets the "❤️ Touching · 感动" button (its label in the
+    chat's languages, and the record it marks)."""
     elements: list[dict] = [{"tag": "div", "text": _text(text)}]
-    if touching_ref:
-        zh, en = (render_message(Message("action.touching"), loc) for loc in ("zh", "en"))
-        elements.append(_buttons([(f"{zh} · {en.removeprefix('❤️ ')}",
-                                   {"command": f"touching {touching_ref}"})]))
-    return _card("Frontline", "orange" if touching_ref else "blue", elements)
+    if touching:
+        label, ref = touching
+        elements.append(_buttons([(label, {"command": f"touching {ref}"})]))
+    return _card("Frontline", "orange" if touching else "blue", elements)

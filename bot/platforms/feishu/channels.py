@@ -51,9 +51,10 @@ class FeishuChatChannel:
 
     def deliver(self, notification: Notification) -> None:
         ref = notification.message.params.get("ref")
-        touching = ref if notification.message.key == "broadcast.praise" else None
+        touching = ((notification.shared_label("action.touching"), ref)
+                    if notification.message.key == "broadcast.praise" else None)
         message_id = self.api.send_card(
-            "chat_id", self.chat_id, cards.post(notification.bilingual(), touching),
+            "chat_id", self.chat_id, cards.post(notification.shared(), touching),
             f"frontline-{notification.outbox_id}-{self.chat_id}")
         if ref:
             remember_post(self.engine, PLATFORM, self.chat_id, message_id, ref)

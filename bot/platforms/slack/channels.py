@@ -46,7 +46,7 @@ class SlackChatChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        text = notification.bilingual()
+        text = notification.shared()
         shown = [blocks.section(text)]
         ref = notification.message.params.get("ref")
         if notification.message.key == "broadcast.praise":

@@ -22,8 +22,7 @@ from bot.kit.config import Config
 from bot.kit.outbox import Notification, for_shared_chat, remember_post
 from bot.platforms.teams import cards, references
 from bot.platforms.teams.settings import PLATFORM
-from handlers.base import Message, Reply
-from handlers.i18n import render_message
+from handlers.base import Reply
 from storage.errors import FrontlineError
 
 ATTEMPTS = 3
@@ -114,13 +113,11 @@ class TeamsChatChannel:
         reference = references.of_conversation(self.engine, self.conversation_id)
         if reference is None:
             raise FrontlineError(f"the bot has not been added to {self.conversation_id} yet")
-        text = notification.bilingual()
+        text = notification.shared()
         ref = notification.message.params.get("ref")
         if notification.message.key == "broadcast.praise" and ref:
-            label = " / ".join(dict.fromkeys(render_message(Message("action.touching"), lang)
-                                             for lang in ("zh", "en")))
             content = cards.card([cards.text_block(text)], [cards.execute(
-                label, {"command": f"touching {ref}"})])
+                notification.shared_label("action.touching"), {"command": f"touching {ref}"})])
             activity = Activity(type=ActivityTypes.message,
                                 attachments=[cards.attachment(content)])
         else:

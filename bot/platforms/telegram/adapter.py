@@ -33,6 +33,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -65,8 +66,10 @@ from handlers.base import Message as Text
 from handlers.forms import FORMS, FieldError, Form
 from handlers.grammar import parse, verb_of
 from handlers.i18n import SOURCE_LOCALE, render_message, render_reply
+from handlers.linking import LinkAccount
 from handlers.policy import LOCALES
 from handlers.praise import AttachRecording, PraiseLog
+from handlers.profile import SetLanguage
 from handlers.registry import Command, OpenForm, menu_verbs
 from storage.models import FormState
 
@@ -107,12 +110,17 @@ def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([buttons[n:n + ROW] for n in range(0, len(buttons), ROW)])
 
 
+def _menu(locale: str) -> list[BotCommand]:
+    return [BotCommand(name, render_message(Text(f"menu.{name}"), locale))
+            for name in menu_verbs()]
+
+
 def menu_languages() -> list[tuple[str, str | None]]:
     """(locale, Telegram language code) for each command menu. The English menu is
     everyone's whose language has none. Telegram tells menus apart by a two-letter ISO
     639-1 code only (setMyCommands' language_code): zh-Hant cannot have a menu of its own
     for zh-hant, zh-tw or zh-hk, so `zh` keeps the Simplified one, the first locale of
-    each language."""
+    each language; its other locales' readers get their own chat's menu instead."""
     menus, taken = [(SOURCE_LOCALE, None)], {SOURCE_LOCALE}
     for locale in LOCALES:
         code = locale.split("-", 1)[0].lower()
@@ -217,12 +225,21 @@ class TelegramAdapter:
                 form.locale))
 
     async def _register_commands(self) -> None:
-        for locale, language in menu_languages():
-            menu = [BotCommand(name, render_message(Text(f"menu.{name}"), locale))
-                    for name in menu_verbs()]
+        menus = menu_languages()
+        for locale, language in menus:
             for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
-                await self.application.bot.set_my_commands(menu, scope=scope,
+                await self.application.bot.set_my_commands(_menu(locale), scope=scope,
                                                            language_code=language)
+        # A language Telegram cannot tell apart (Traditional Chinese shares `zh`) gets its
+        # readers' own private chats a menu of its own.
+        by_code = {locale for locale, _language in menus}
+        for user_id, locale in await asyncio.to_thread(
+                self.inbound.readers, [code for code in LOCALES if code not in by_code]):
+            await self._menu_in_chat(int(user_id), locale)
+
+    async def _menu_in_chat(self, chat_id: int, locale: str) -> None:
+        await self.application.bot.set_my_commands(_menu(locale),
+                                                   scope=BotCommandScopeChat(chat_id))
 
     def router(self) -> APIRouter:
         router = APIRouter()
@@ -305,8 +322,11 @@ class TelegramAdapter:
 
     async def _execute(self, update: Update, user_id: int, command: Command,
                        ) -> tuple[Reply, str]:
-        return await asyncio.to_thread(self.inbound.run, str(user_id), command,
-                                       Event("update", update.update_id))
+        reply, locale = await asyncio.to_thread(self.inbound.run, str(user_id), command,
+                                                Event("update", update.update_id))
+        if reply.ok and isinstance(command, SetLanguage | LinkAccount):
+            await self._menu_in_chat(user_id, locale)  # their menu in their language
+        return reply, locale
 
     async def _answer(self, message: Message, reply: Reply, locale: str) -> None:
         parts = chunks(render_reply(Reply(reply.messages, ok=reply.ok), locale))

@@ -15,7 +15,6 @@ from bot.kit import shared_state
 from bot.kit.outbox import Notification, for_shared_chat, remember_post
 from bot.platforms.telegram.adapter import TelegramAdapter, chunks, keyboard
 from bot.platforms.telegram.settings import PLATFORM
-from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction
 from storage.errors import FrontlineError
@@ -106,11 +105,10 @@ class TelegramChatChannel(_Sender):
         params = notification.message.params
         markup = None
         if notification.message.key == "broadcast.praise":
-            zh, en = (render_message(Message("action.touching"), loc) for loc in ("zh", "en"))
-            label = f"{zh} · {en.removeprefix('❤️ ')}"
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(
-                label, callback_data=f"touching {params['ref']}")]])
-        sent = await self._send(self.chat_id, notification.bilingual(), markup)
+                notification.shared_label("action.touching"),
+                callback_data=f"touching {params['ref']}")]])
+        sent = await self._send(self.chat_id, notification.shared(), markup)
         if params.get("ref"):
             await asyncio.to_thread(remember_post, self.adapter.engine, PLATFORM,
                                     str(self.chat_id), str(sent.message_id), params["ref"])

@@ -37,7 +37,7 @@ class WeComChannel:
     def deliver(self, notification: Notification) -> None:
         if notification.recipient is None:
             for env in self._robots(notification):
-                self.api.robot_markdown(self.robot_key(env), notification.bilingual())
+                self.api.robot_markdown(self.robot_key(env), notification.shared())
             return
         person = notification.recipient
         userid = notification.identities[PLATFORM]
