@@ -121,7 +121,8 @@ def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> N
     from bot.app import serving
     from bot.app.web import create_app
 
-    serving.serve(create_app(runtime.wire(engine, config).routers, engine=engine),
+    wired = runtime.wire(engine, config)
+    serving.serve(create_app(wired.routers, engine=engine, webhooks=wired.webhooks),
                   config.web, sock, background=True)
     print(f"Web console: {config.web.public_url} (send `login` here for a sign-in link)")
 
@@ -186,7 +187,7 @@ def _serve_worker(config: Config, engine: Engine, wired: Platforms,
 
     app = create_app(wired.routers, [*wired.on_start, start_background],
                      [stop_background, *wired.on_stop], engine=engine,
-                     platforms=wired.readiness)
+                     platforms=wired.readiness, webhooks=wired.webhooks)
     serving.serve(app, config.web, sock)
 
 

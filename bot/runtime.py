@@ -22,6 +22,7 @@ class Platforms:
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
+    webhooks: dict[str, str] = field(default_factory=dict)  # path -> who it acknowledges for
     started: set[str] = field(default_factory=set)  # the platforms whose start() returned
 
     def readiness(self) -> dict[str, bool]:
@@ -51,8 +52,9 @@ def wire(engine: Engine, config: Config,
         built = platform.build(name, engine, config, registry)
         wired.platforms.append(built)
         router = built.router()
-        if router is not None:
+        if router is not None:  # every route a platform mounts is a webhook of its own
             wired.routers.append(router)
+            wired.webhooks.update({route.path: built.name for route in router.routes})
         start, stop = wired.hooks(built)
         wired.on_start.append(start)
         wired.on_stop.append(stop)
@@ -63,4 +65,5 @@ def wire(engine: Engine, config: Config,
 
         wired.routers.append(praise_api.router(engine, config, secret,
                                                feedback_secret=feedback_secret))
+        wired.webhooks.update(praise_api.WEBHOOKS)
     return wired

@@ -9,9 +9,10 @@ Columns (header row required; only handle, name and role must be filled):
   supervisor  handle of the supervisor (in this file or already in the directory)
   locale      en | zh | zh-Hant (handlers.policy.LOCALES; default: the organisation's)
   active      yes/no (default yes)
-  slack_id, telegram_id, wecom_id, teams_id, dingtalk_id, feishu_id
-              the person's user id on each platform (Teams: the Entra object id;
-              DingTalk: the userid; Feishu/Lark: the open_id)
+  <platform>_id  the person's user id on each chat platform Frontline knows
+              (slack_id, telegram_id, wecom_id, teams_id, dingtalk_id, feishu_id;
+              Teams: the Entra object id; DingTalk: the userid; Feishu/Lark: the
+              open_id): `Policy.chat_platforms`, so a new platform brings its column
 
 The whole file is checked first; if any row is wrong, every problem is reported
 with its line number and nothing is written.
@@ -29,10 +30,13 @@ from storage.enums import Role
 from storage.errors import FrontlineError
 from storage.models import ChatIdentity, Employee, Team
 
-COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale", "active",
-           "slack_id", "telegram_id", "wecom_id", "teams_id", "dingtalk_id", "feishu_id")
-PLATFORM_COLUMNS = {column: column.removesuffix("_id") for column in COLUMNS
-                    if column.endswith("_id")}
+PERSON_COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale",
+                  "active")
+
+
+def platform_columns(config: Policy) -> dict[str, str]:
+    """column -> platform: a `<platform>_id` column for each chat platform."""
+    return {f"{platform}_id": platform for platform in config.chat_platforms()}
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 TRUE, FALSE = {"", "yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否"}
 
@@ -43,7 +47,8 @@ class DirectoryError(FrontlineError):
         self.problems = problems
 
 
-def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) -> list[str]:
+def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict,
+               identities: dict[str, str]) -> list[str]:
     problems = []
     handle = row["handle"]
     if not HANDLE.match(handle):
@@ -65,7 +70,7 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict) 
     if row["supervisor"] and (row["supervisor"] == handle or row["supervisor"] not in known):
         problems.append(f"line {line}: supervisor {row['supervisor']!r} is not another person "
                         "in this file or the directory")
-    for column, platform in PLATFORM_COLUMNS.items():
+    for column, platform in identities.items():
         if row[column]:
             owner = seen_ids.setdefault((platform, row[column]), handle)
             if owner != handle:
@@ -97,13 +102,15 @@ def import_csv(session: Session, config: Policy, text: str) -> int:
     """Create or update everyone in the file; returns the number of rows written."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in reader.fieldnames or []]
+    identities = platform_columns(config)
+    columns = (*PERSON_COLUMNS, *identities)
     missing = [name for name in ("handle", "name", "role") if name not in header]
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in columns]
     if missing or unknown:
         raise DirectoryError([f"line 1: missing columns {missing}" if missing else
-                              f"line 1: unknown columns {unknown}; expected {', '.join(COLUMNS)}"])
+                              f"line 1: unknown columns {unknown}; expected {', '.join(columns)}"])
     reader.fieldnames = header
-    rows = [(reader.line_num, {c: (raw.get(c) or "").strip() for c in COLUMNS})
+    rows = [(reader.line_num, {c: (raw.get(c) or "").strip() for c in columns})
             for raw in reader]
     for _line, row in rows:
         row["handle"] = row["handle"].lower()
@@ -117,10 +124,10 @@ def import_csv(session: Session, config: Policy, text: str) -> int:
         if row["handle"] in handles:
             problems.append(f"line {line}: handle {row['handle']!r} appears twice")
         handles.add(row["handle"])
-        problems += _check_row(line, row, known, seen_ids)
+        problems += _check_row(line, row, known, seen_ids, identities)
     if problems:
         raise DirectoryError(problems)
-    _write(session, config, rows, existing)
+    _write(session, config, rows, existing, identities)
     return len(rows)
 
 
@@ -128,7 +135,8 @@ def _handle_of(session: Session, employee_id: int) -> str:
     return session.get(Employee, employee_id).handle
 
 
-def _write(session: Session, config: Policy, rows: list, existing: dict[str, Employee]) -> None:
+def _write(session: Session, config: Policy, rows: list, existing: dict[str, Employee],
+           identities: dict[str, str]) -> None:
     teams = {t.name: t for t in session.exec(select(Team)).all()}
     for _line, row in rows:
         team = None
@@ -151,7 +159,7 @@ def _write(session: Session, config: Policy, rows: list, existing: dict[str, Emp
     for _line, row in rows:
         employee = existing[row["handle"]]
         employee.supervisor_id = existing[row["supervisor"]].id if row["supervisor"] else None
-        for column, platform in PLATFORM_COLUMNS.items():
+        for column, platform in identities.items():
             current = session.exec(select(ChatIdentity).where(
                 ChatIdentity.employee_id == employee.id, ChatIdentity.platform == platform)).first()
             if current is not None and current.platform_user_id != row[column]:

@@ -334,6 +334,12 @@ class Policy(StrictModel):
     def theme(self, key: str) -> Theme | None:
         return next((theme for theme in self.themes if theme.key == key), None)
 
+    def chat_platforms(self) -> tuple[str, ...]:
+        """The chat platforms people are linked on (the directory has a `<name>_id`
+        column for each). The domain knows none; the running configuration (bot's
+        `Config`) names every platform registered."""
+        return ()
+
     @model_validator(mode="before")
     @classmethod
     def _roles_left_out_keep_their_defaults(cls, data: object) -> object:

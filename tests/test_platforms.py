@@ -22,10 +22,11 @@ from bot.kit.config import DEMO_CATALOG, Config, ConfigError, parse_config, plat
 from bot.kit.inbound import Event, idempotency_key
 from bot.kit.outbox import dispatch_pending
 from bot.kit.platform import PLATFORMS, Platform, settings_model
+from handlers.directory import import_csv
 from storage.engine import transaction
-from storage.models import ChatIdentity, Compensation
+from storage.models import Compensation
 from tests.fake_slack import FakeSlack
-from tests.support import count, employee
+from tests.support import count
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
 REGISTRY = {**PLATFORMS, "echo": "tests.echo_platform"}  # the one line a platform adds
@@ -198,11 +199,12 @@ def test_a_platform_added_with_one_package_and_one_registry_line(org, monkeypatc
                                  "is not set")
 
     monkeypatch.setenv("ECHO_TOKEN", "t0k")
-    with transaction(org) as session:
-        for handle in ("alice", "wang"):
-            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="echo",
-                                     platform_user_id=f"E-{handle}"))
+    with transaction(org) as session:  # the directory has its column, as every platform's
+        import_csv(session, config, "handle,name,role,team,supervisor,locale,echo_id\n"
+                   "alice,Alice Chen,employee,Harbour Street Store,wang,en,E-alice\n"
+                   "wang,王芳 Wang Fang,supervisor,Harbour Street Store,,zh,E-wang\n")
     wired = runtime.wire(org, config, REGISTRY)
+    assert wired.webhooks == {"/echo/hook": "echo"}  # its acknowledgements timed
     (echo,) = wired.platforms
     assert isinstance(echo, Platform) and echo.name == "echo"
     token = {"X-Echo-Token": "t0k"}

@@ -118,6 +118,9 @@ def _read(model: type[BaseModel], body: bytes):
         return JSONResponse({"error": f"{where}: {first['msg']}"}, 422)
 
 
+WEBHOOKS = {"/api/praise": "praise_api", "/api/feedback": "feedback_api"}  # for metrics
+
+
 def router(engine: Engine, config: Config, secret: str | None,
            clock: Callable[[], float] = time.time, *,
            feedback_secret: str | None = None) -> APIRouter:

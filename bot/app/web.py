@@ -123,11 +123,13 @@ async def _refuse(scope: Scope, send: Send, status: int, reason: Text) -> None:
 
 def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
                on_stop: Iterable[Hook] = (), *, engine: Engine | None = None,
-               platforms: health.Readiness = dict) -> FastAPI:
+               platforms: health.Readiness = dict,
+               webhooks: Mapping[str, str] | None = None) -> FastAPI:
     """`on_start`/`on_stop` run inside the server's event loop (e.g. a Telegram bot
     that polls, or sends for the outbox, from that loop). With the `engine` the app
     also answers `/readyz` (the database, its migrations and the `platforms`) and
-    `/metrics`, counting what runs on that engine while it serves."""
+    `/metrics`, counting what runs on that engine while it serves, and timing the
+    acknowledgement of each of the `webhooks` (path -> platform)."""
     on_start, on_stop = list(on_start), list(on_stop)
     measured = metrics.Metrics(engine) if engine is not None else None
 
@@ -148,7 +150,7 @@ def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
     app.add_middleware(BodyLimit)
     app.add_middleware(NoNulInAddress)
     if measured is not None:
-        app.add_middleware(metrics.AckTimer, metrics=measured)
+        app.add_middleware(metrics.AckTimer, metrics=measured, webhooks=webhooks or {})
         app.include_router(health.router(engine, platforms))
         app.include_router(metrics.router(measured))
 

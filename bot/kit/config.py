@@ -93,6 +93,9 @@ class Config(Policy):
     web: Web = Web()
     platforms: Platforms = Field(default_factory=Platforms)
 
+    def chat_platforms(self) -> tuple[str, ...]:
+        return tuple(type(self.platforms).model_fields)
+
     def database_url(self) -> str:
         if self.database.url_env:
             url = os.environ.get(self.database.url_env)

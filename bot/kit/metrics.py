@@ -43,18 +43,6 @@ if TYPE_CHECKING:  # the web framework is imported by the app that serves /metri
     from fastapi import APIRouter  # (a CLI command counts commands, it serves nothing)
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# webhook path -> the platform it acknowledges for
-ACK_ROUTES: Mapping[str, str] = {
-    "/slack/events": "slack",
-    "/telegram/webhook": "telegram",
-    "/wecom/callback": "wecom",
-    "/api/messages": "teams",
-    "/dingtalk/robot": "dingtalk",
-    "/dingtalk/events": "dingtalk",
-    "/feishu/events": "feishu",
-    "/api/praise": "praise_api",
-    "/api/feedback": "feedback_api",
-}
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode
 
@@ -167,13 +155,14 @@ def delivery_failed(engine: Engine, channel: str) -> None:
 
 
 class AckTimer:
-    """ASGI middleware: times each webhook (`ACK_ROUTES`) until its answer is sent."""
+    """ASGI middleware: times each webhook (`webhooks`: path -> the platform it
+    acknowledges for, from the platforms' own routes) until its answer is sent."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, metrics: Metrics, webhooks: Mapping[str, str]) -> None:
+        self.app, self.metrics, self.webhooks = app, metrics, webhooks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        platform = ACK_ROUTES.get(scope["path"]) if scope["type"] == "http" else None
+        platform = self.webhooks.get(scope["path"]) if scope["type"] == "http" else None
         if platform is None:
             await self.app(scope, receive, send)
             return
