@@ -3,6 +3,7 @@ redeemed, when the rituals run, which languages are spoken. It is the domain's o
 configuration; `bot.kit.config` adds the platform, web and database settings around it."""
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,9 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from storage.enums import Role
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
-# The languages Frontline speaks: each has a catalog in handlers/locales/. `zh` is
-# Simplified Chinese; `zh-Hant` Traditional Chinese, for Hong Kong, Macau and Taiwan.
-LOCALES = ("en", "zh", "zh-Hant")
+# The languages Frontline speaks: one for each catalog in handlers/locales/ (the folder
+# `zh_Hant` is the code `zh-Hant`), English, the source, first. `zh` is Simplified
+# Chinese; `zh-Hant` Traditional Chinese, for Hong Kong, Macau and Taiwan. Adding a
+# language is adding its catalog.
+LOCALES = ("en", *sorted(folder.parent.parent.name.replace("_", "-") for folder in (
+    Path(__file__).parent / "locales").glob("*/LC_MESSAGES/frontline.po")
+    if folder.parent.parent.name != "en"))
 
 
 class StrictModel(BaseModel):
