@@ -122,7 +122,8 @@ def _serve_web_console(engine: Engine, config: Config, sock: socket.socket) -> N
     from bot.app.web import create_app
 
     wired = runtime.wire(engine, config)
-    serving.serve(create_app(wired.routers, engine=engine, webhooks=wired.webhooks),
+    serving.serve(create_app(wired.routers, engine=engine, webhooks=wired.webhooks,
+                             body_limits=wired.body_limits),
                   config.web, sock, background=True)
     print(f"Web console: {config.web.public_url} (send `login` here for a sign-in link)")
 
@@ -187,7 +188,8 @@ def _serve_worker(config: Config, engine: Engine, wired: Platforms,
 
     app = create_app(wired.routers, [*wired.on_start, start_background],
                      [stop_background, *wired.on_stop], engine=engine,
-                     platforms=wired.readiness, webhooks=wired.webhooks)
+                     platforms=wired.readiness, webhooks=wired.webhooks,
+                     body_limits=wired.body_limits)
     serving.serve(app, config.web, sock)
 
 

@@ -23,6 +23,7 @@ class Platforms:
     on_stop: list[Hook] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     webhooks: dict[str, str] = field(default_factory=dict)  # path -> who it acknowledges for
+    body_limits: dict[str, int] = field(default_factory=dict)  # path -> the largest body
     started: set[str] = field(default_factory=set)  # the platforms whose start() returned
 
     def readiness(self) -> dict[str, bool]:
@@ -55,6 +56,7 @@ def wire(engine: Engine, config: Config,
         if router is not None:  # every route a platform mounts is a webhook of its own
             wired.routers.append(router)
             wired.webhooks.update({route.path: built.name for route in router.routes})
+            wired.body_limits.update({route.path: built.body_limit for route in router.routes})
         start, stop = wired.hooks(built)
         wired.on_start.append(start)
         wired.on_stop.append(stop)

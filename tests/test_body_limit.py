@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
 from bot.app import praise_api
-from bot.app.web import BODY_LIMITS, DEFAULT_BODY_LIMIT, create_app
+from bot.app.web import DEFAULT_BODY_LIMIT, create_app
 from storage.models import Praise
 from tests.http_servers import serve
 from tests.support import count
 
 pytestmark = pytest.mark.http
 
-PRAISE_LIMIT = BODY_LIMITS["/api/praise"]
+PRAISE_LIMIT = DEFAULT_BODY_LIMIT  # one praise letter as JSON
 
 
 def _status(url: str, head: str, first: bytes) -> int:

@@ -205,11 +205,15 @@ def test_a_platform_added_with_one_package_and_one_registry_line(org, monkeypatc
                    "wang,王芳 Wang Fang,supervisor,Harbour Street Store,,zh,E-wang\n")
     wired = runtime.wire(org, config, REGISTRY)
     assert wired.webhooks == {"/echo/hook": "echo"}  # its acknowledgements timed
+    assert wired.body_limits == {"/echo/hook": 8 * 1024}  # and the bodies it takes
     (echo,) = wired.platforms
     assert isinstance(echo, Platform) and echo.name == "echo"
     token = {"X-Echo-Token": "t0k"}
-    with TestClient(create_app(wired.routers, wired.on_start, wired.on_stop)) as client:
+    with TestClient(create_app(wired.routers, wired.on_start, wired.on_stop,
+                               body_limits=wired.body_limits)) as client:
         assert echo.running
+        assert client.post("/echo/hook", content=b"x" * (8 * 1024 + 1),
+                           headers=token).status_code == 413
         said = {"user": "E-alice", "text": "comp 500 refund #A7 broken on arrival", "id": "41"}
         first = client.post("/echo/hook", json=said, headers=token).json()
         again = client.post("/echo/hook", json=said, headers=token).json()  # delivered twice

@@ -1,7 +1,8 @@
 """The one ASGI app that every webhook endpoint and the web console live on.
 
-Every request body is bounded before it is read (`BodyLimit`): a route's limit is in
-`BODY_LIMITS` (the default covers the web console's forms and the JSON API). A
+Every request body is bounded before it is read (`BodyLimit`): a platform's routes take
+what the platform declares (`Platform.body_limit`), every other route the default (the
+web console's forms, the JSON API, a praise letter or a feedback response). A
 declared Content-Length over it is answered 413 at once; a chunked body is counted as
 it streams and answered 413 as soon as it passes the limit, so nobody can make the
 server hold a body it would refuse. These refusals come before any route, so they say
@@ -23,17 +24,9 @@ from storage.errors import FrontlineError
 
 Hook = Callable[[], Awaitable[None]]
 
-KIB = 1024
-# path -> the largest request body it takes, in bytes
-BODY_LIMITS: Mapping[str, int] = {
-    "/api/praise": 64 * KIB,  # one praise letter (text ≤ 2,000 characters) as JSON
-    "/api/feedback": 64 * KIB,  # one response: at most a praise letter's size
-    "/wecom/callback": 64 * KIB,  # one encrypted message
-    "/telegram/webhook": 256 * KIB,  # one update (a message ≤ 4,096 characters)
-    "/slack/events": 1024 * KIB,  # interactions carry the whole message or modal shown
-    "/api/messages": 256 * KIB,  # one Teams activity (a message, a card action, a form)
-}
-DEFAULT_BODY_LIMIT = 64 * KIB  # the web console's forms, the JSON API
+# The largest request body a route takes unless its platform says more: the web
+# console's forms, the JSON API, a praise letter or a feedback response as JSON.
+DEFAULT_BODY_LIMIT = 64 * 1024
 
 
 class BodyTooLarge(FrontlineError):
@@ -43,7 +36,7 @@ class BodyTooLarge(FrontlineError):
 class BodyLimit:
     """ASGI middleware: 413 for a body over its path's limit, without reading it all."""
 
-    def __init__(self, app: ASGIApp, limits: Mapping[str, int] = BODY_LIMITS,
+    def __init__(self, app: ASGIApp, limits: Mapping[str, int],
                  default: int = DEFAULT_BODY_LIMIT) -> None:
         self.app, self.limits, self.default = app, limits, default
 
@@ -124,12 +117,14 @@ async def _refuse(scope: Scope, send: Send, status: int, reason: Text) -> None:
 def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
                on_stop: Iterable[Hook] = (), *, engine: Engine | None = None,
                platforms: health.Readiness = dict,
-               webhooks: Mapping[str, str] | None = None) -> FastAPI:
+               webhooks: Mapping[str, str] | None = None,
+               body_limits: Mapping[str, int] | None = None) -> FastAPI:
     """`on_start`/`on_stop` run inside the server's event loop (e.g. a Telegram bot
     that polls, or sends for the outbox, from that loop). With the `engine` the app
     also answers `/readyz` (the database, its migrations and the `platforms`) and
     `/metrics`, counting what runs on that engine while it serves, and timing the
-    acknowledgement of each of the `webhooks` (path -> platform)."""
+    acknowledgement of each of the `webhooks` (path -> platform). A request body over
+    its path's limit (`body_limits`, else the default) is refused unread."""
     on_start, on_stop = list(on_start), list(on_stop)
     measured = metrics.Metrics(engine) if engine is not None else None
 
@@ -147,7 +142,7 @@ def create_app(routers: Iterable[APIRouter], on_start: Iterable[Hook] = (),
                     await stop()
 
     app = FastAPI(title="Frontline", docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, limits=body_limits or {})
     app.add_middleware(NoNulInAddress)
     if measured is not None:
         app.add_middleware(metrics.AckTimer, metrics=measured, webhooks=webhooks or {})

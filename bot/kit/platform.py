@@ -49,6 +49,9 @@ class Platform(Protocol):
     the defaults (no routes, nothing to start or stop, ready once started)."""
 
     name: ClassVar[str]
+    # The largest request body its routes take, in bytes: what one of its webhook
+    # calls can carry (the web app refuses a larger one before reading it).
+    body_limit: ClassVar[int] = 64 * 1024
 
     def router(self) -> "APIRouter | None":
         """Its routes on the shared web app (webhooks, callbacks), or None."""

@@ -42,6 +42,7 @@ class EchoChannel:
 
 class EchoPlatform(Platform):
     name = PLATFORM
+    body_limit = 8 * 1024  # a line of chat
 
     def __init__(self, engine: Engine, config: Config, token: str) -> None:
         self.inbound = Inbound(engine, config, PLATFORM)

@@ -18,6 +18,7 @@ from bot.platforms.slack.settings import PLATFORM
 
 class SlackPlatform(Platform):
     name = PLATFORM
+    body_limit = 1024 * 1024  # interactions carry the whole message or modal shown
 
     def __init__(self, adapter: SlackAdapter, socket: SocketModeHandler | None = None) -> None:
         self.adapter, self.socket = adapter, socket

@@ -24,6 +24,7 @@ from bot.platforms.teams.settings import PLATFORM
 
 class TeamsPlatform(Platform):
     name = PLATFORM
+    body_limit = 256 * 1024  # one activity (a message, a card action, a form)
 
     def __init__(self, adapter: TeamsAdapter) -> None:
         self.adapter = adapter

@@ -15,6 +15,7 @@ from bot.platforms.telegram.settings import PLATFORM
 
 class TelegramPlatform(Platform):
     name = PLATFORM
+    body_limit = 256 * 1024  # one update (a message of up to 4,096 characters)
 
     def __init__(self, adapter: TelegramAdapter) -> None:
         self.adapter = adapter
