@@ -13,8 +13,9 @@ import tempfile
 from dataclasses import dataclass, field
 
 import psycopg
-from port_for import get_port
 from pytest_postgresql.executors import PostgreSQLExecutor
+
+from tests.http_servers import free_port
 
 VARIABLE = "FRONTLINE_TEST_POSTGRES"
 LOCAL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -71,7 +72,7 @@ def find_or_start() -> Server:
 
 def start_cluster(executable: str) -> Server:
     folder = tempfile.mkdtemp(prefix="frontline-pg-")
-    port = get_port(None)
+    port = free_port()
     cluster = PostgreSQLExecutor(
         executable=executable, host="127.0.0.1", port=port, datadir=f"{folder}/data",
         unixsocketdir=folder, logfile=f"{folder}/log", startparams="-w", dbname="postgres",
