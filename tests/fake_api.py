@@ -9,6 +9,7 @@ A fake extends `FakeApi`: `app()` declares the platform's routes, which call
 failure the platform's shape; `MESSAGES` names the method that sends a message.
 """
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,33 @@ class Failure:
     status: int | None = None
     error: str | int | None = None
     retry_after: int | None = None
+
+
+class Arrivals:
+    """Wakes a fake server's coroutine when the test, in its own thread, gives the fake
+    something to serve (an update to poll, an envelope to push): a signal, not a poll."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._arrived: asyncio.Event | None = None
+
+    def notify(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._arrived.set)
+
+    async def wait(self, *, until: asyncio.Future | None = None,
+                   timeout: float | None = None) -> None:
+        """Until something arrives, `until` is done (a client that went away) or
+        `timeout` passes; the caller looks again at what it serves."""
+        if self._loop is not asyncio.get_running_loop():  # first wait, or served again
+            self._loop, self._arrived = asyncio.get_running_loop(), asyncio.Event()
+        arrival = asyncio.ensure_future(self._arrived.wait())
+        try:
+            await asyncio.wait({arrival, *([until] if until else [])}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            arrival.cancel()
+            self._arrived.clear()
 
 
 @dataclass

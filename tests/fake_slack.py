@@ -4,14 +4,13 @@ files.getUploadURLExternal hands out points back here), recording every call;
 answers 429 with Retry-After or 5xx on demand (`fail`; "upload" for the upload
 URL)."""
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
-from tests.fake_api import Failure, FakeApi
+from tests.fake_api import Arrivals, Failure, FakeApi
 
 BOT_TOKEN, SIGNING_SECRET = "xoxb-test-token", "signing-secret-for-tests"
 APP_TOKEN = "xapp-test-token"  # Socket Mode
@@ -25,6 +24,7 @@ class FakeSlack(FakeApi):
     responses: list[dict] = field(default_factory=list)  # posted to response_url
     next_ts: int = 1000
     envelopes: list[dict] = field(default_factory=list)  # Socket Mode: to push to the app
+    arrivals: Arrivals = field(default_factory=Arrivals, repr=False)
     socket_acks: list[dict] = field(default_factory=list)  # what the app acked with
     uploads: dict[str, dict] = field(default_factory=dict)  # file id -> announced, bytes
 
@@ -38,6 +38,11 @@ class FakeSlack(FakeApi):
                                "thread_ts": params.get("thread_ts"),
                                **self.uploads[file["id"]]})
         return shared
+
+    def push(self, envelope: dict) -> None:
+        """An envelope for Socket Mode to send the app (at once if it is connected)."""
+        self.envelopes.append(envelope)
+        self.arrivals.notify()
 
     def wait_for_response(self, count: int, timeout: float = 10) -> dict:
         """The `count`th answer posted to a response_url, once it is there."""
@@ -67,7 +72,7 @@ class FakeSlack(FakeApi):
                                        "connection_info": {"app_id": "A1"}})
             while True:
                 while not self.envelopes:
-                    await asyncio.sleep(0.02)
+                    await self.arrivals.wait()
                 await websocket.send_json(self.envelopes.pop(0))
                 self.socket_acks.append(await websocket.receive_json())
 

@@ -4,13 +4,14 @@ Telegram answers them (PTB parses every reply), with 429 RetryAfter on demand
 
 import asyncio
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.fake_api import Failure, FakeApi
+from tests.fake_api import Arrivals, Failure, FakeApi
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Frontline",
@@ -30,6 +31,12 @@ class FakeTelegram(FakeApi):
     polling: int = 0  # long polls (getUpdates with a timeout) in progress now
     most_polling: int = 0  # the most ever in progress at once (Telegram allows one)
     confirmed: int = 0  # the highest offset asked for: every update below it is confirmed
+    arrivals: Arrivals = field(default_factory=Arrivals, repr=False)
+
+    def push(self, *updates: dict) -> None:
+        """Updates for getUpdates to serve (a long poll waiting for one returns at once)."""
+        self.updates.extend(updates)
+        self.arrivals.notify()
 
     def failure_response(self, method: str, failure: Failure) -> Response:
         status = failure.status or 429
@@ -67,6 +74,9 @@ class FakeTelegram(FakeApi):
                 return failure
             if method == "getUpdates":
                 return {"ok": True, "result": await self._updates(params, request)}
+            if method == "setMyCommands" and (wrong := bad_menu(params)):
+                return JSONResponse({"ok": False, "error_code": 400,
+                                     "description": f"Bad Request: {wrong}"}, status_code=400)
             self.record(method, params)
             return {"ok": True, "result": self._result(method, params)}
 
@@ -88,14 +98,17 @@ class FakeTelegram(FakeApi):
             return [u for u in self.updates if u["update_id"] >= offset]
         self.polling += 1
         self.most_polling = max(self.most_polling, self.polling)
+        gone = asyncio.ensure_future(request.receive())  # the body is read: only a disconnect
+        deadline = asyncio.get_running_loop().time() + 0.4
         try:
-            for _ in range(20):
+            while True:
                 ready = [u for u in self.updates if u["update_id"] >= offset]
-                if ready or await request.is_disconnected():
+                left = deadline - asyncio.get_running_loop().time()
+                if ready or gone.done() or left <= 0:
                     return ready
-                await asyncio.sleep(0.02)
-            return []
+                await self.arrivals.wait(until=gone, timeout=left)
         finally:
+            gone.cancel()
             self.polling -= 1
 
     def _result(self, method: str, params: dict):
@@ -119,3 +132,26 @@ class FakeTelegram(FakeApi):
                     "file_size": len(self.files.get(file_id, b"")),
                     "file_path": f"voice/{file_id}"}
         return True  # answerCallbackQuery, setMyCommands, setWebhook, deleteWebhook, …
+
+
+COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def bad_menu(params: dict) -> str | None:
+    """What Telegram refuses in setMyCommands (core.telegram.org/bots/api#setmycommands,
+    #botcommand, #botcommandscopechat): at most 100 commands, each 1-32 lowercase
+    letters, digits or underscores with a description of 1-256 characters; a
+    language_code of two letters (ISO 639-1) or none; a chat scope names its chat."""
+    commands, scope = params.get("commands") or [], params.get("scope") or {}
+    if len(commands) > 100:
+        return "too many commands"
+    for command in commands:
+        if not COMMAND.match(command.get("command", "")):
+            return f"command {command.get('command')!r} is invalid"
+        if not 1 <= len(command.get("description", "")) <= 256:
+            return f"description of {command['command']} must be 1-256 characters"
+    if not re.fullmatch(r"[a-z]{2}|", params.get("language_code") or ""):
+        return "language_code must be a two-letter ISO 639-1 code"
+    if scope.get("type") == "chat" and "chat_id" not in scope:
+        return "chat_id is required for a chat scope"
+    return None

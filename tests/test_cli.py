@@ -196,7 +196,7 @@ def test_run_serves_telegram_with_the_outbox(frontline, tmp_path):
             for update_id, (user, text_) in enumerate([
                     (2001, f"/start {codes['alice']}"), (2002, f"/start {codes['wang']}"),
                     (2001, "/comp 500 refund #A7 broken on arrival")], start=1):
-                fake.updates.append({"update_id": update_id, "message": {
+                fake.push({"update_id": update_id, "message": {
                     "message_id": update_id, "date": int(time.time()), "text": text_,
                     "chat": {"id": user, "type": "private"},
                     "from": {"id": user, "is_bot": False, "first_name": "x"},

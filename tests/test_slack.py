@@ -425,7 +425,7 @@ def test_socket_mode_receives_over_the_websocket_and_acks(org, fake, monkeypatch
         wired = runtime.wire(org, config)
         app = create_app(wired.routers)  # nothing listens for Slack over HTTP
         assert TestClient(app).post("/slack/events").status_code == 404
-        fake.envelopes.append({
+        fake.push({
             "envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True,
             "payload": {"command": "/frontline", "text": "me", "user_id": USERS["alice"],
                         "team_id": "T0001", "trigger_id": "trig-socket",

@@ -32,7 +32,7 @@ from storage.models import (
     TouchingMark,
     Waiver,
 )
-from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_telegram import TOKEN, FakeTelegram, bad_menu
 from tests.http_servers import serve
 from tests.support import count, employee, has_room, rows, wait_until
 
@@ -190,6 +190,16 @@ def test_a_traditional_reader_gets_a_traditional_menu_in_their_own_chat(tg):
     asyncio.run_coroutine_threadsafe(tg.adapter._register_commands(), tg.adapter.loop).result(10)
     again = [m for m in tg.fake.sent("setMyCommands") if m["scope"]["type"] == "chat"]
     assert len(again) == 2 and again[1] == menu
+
+
+def test_the_fake_refuses_the_menus_telegram_refuses():
+    good = {"command": "comp", "description": "Log goodwill"}
+    assert bad_menu({"commands": [good], "language_code": "zh"}) is None
+    for wrong in ({"commands": [{**good, "command": "Comp"}]},
+                  {"commands": [{**good, "description": "x" * 257}]},
+                  {"commands": [good] * 101}, {"commands": [good], "language_code": "zh-hant"},
+                  {"commands": [good], "scope": {"type": "chat"}}):
+        assert bad_menu(wrong), wrong
 
 
 def test_in_groups_only_commands_for_this_bot_are_answered(tg):
@@ -450,7 +460,7 @@ def test_long_polling_receives_and_answers(org, fake):
     with fake.serve() as api_url:
         adapter = TelegramAdapter(org, parse_config(settings(api_url, mode="polling")), TOKEN)
         tg = Telegram("", org, fake, adapter)
-        fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+        fake.push(tg.update(message=tg.text(USERS["alice"], "/me")))
         app = create_app([], [adapter.start], [adapter.stop])
         with serve(app, lifespan="on"):
             assert "Alice Chen" in tg.replies(USERS["alice"], 0)
@@ -560,8 +570,8 @@ def test_a_polled_update_is_stored_and_one_fetched_again_runs_once(org, fake):
         adapter, app = polling(org, api_url)
         tg = Telegram("", org, fake, adapter)
         update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
-        fake.updates.extend([update, update])  # a new poller fetched it again
-        fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+        fake.push(update, update)  # a new poller fetched it again
+        fake.push(tg.update(message=tg.text(USERS["alice"], "/me")))
         with serve(app, lifespan="on"):
             assert "Alice Chen" in tg.replies(USERS["alice"], 0, 2)
         assert count(org, Compensation) == 1
@@ -576,7 +586,7 @@ def test_a_polled_update_meeting_a_full_pool_waits_in_the_inbox(org, fake):
         tg = Telegram("", org, fake, adapter)
         with serve(app, lifespan="on"):
             assert adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
-            fake.updates.append(tg.update(message=tg.text(USERS["alice"], "/me")))
+            fake.push(tg.update(message=tg.text(USERS["alice"], "/me")))
             fake.wait_for(lambda: count(org, InboxItem) == 1, what="the stored update")
             assert rows(org, InboxItem)[0].claimed_until is None  # for a sweep to take
             gate.set()

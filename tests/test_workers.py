@@ -73,7 +73,7 @@ class Chat:
 
     def say(self, text: str) -> None:
         self.update_id += 1
-        self.fake.updates.append({"update_id": self.update_id, "message": {
+        self.fake.push({"update_id": self.update_id, "message": {
             "message_id": self.update_id, "date": int(time.time()), "text": text,
             "chat": {"id": ALICE, "type": "private"},
             "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
