@@ -55,3 +55,16 @@ def test_every_error_frontline_defines_derives_from_one_root():
                         and base.id != "FrontlineError" for base in node.bases):
                     strays.append(f"{path.relative_to(ROOT)}: {node.name}")
     assert not strays, strays
+
+
+def test_every_name_the_kits_face_offers_is_there_and_loads_only_its_module():
+    import subprocess
+
+    probe = ("import sys, bot.kit as kit\n"
+             "names = {n: getattr(kit, n) for n in kit.__all__}\n"
+             "assert all(v is not None for v in names.values())\n")
+    subprocess.run([sys.executable, "-c", probe], check=True)
+    lone = subprocess.run([sys.executable, "-c", "import sys; from bot.kit import MsgCrypt;"
+                           "print('bot.kit.inbox' in sys.modules)"],
+                          check=True, capture_output=True, text=True)
+    assert lone.stdout.strip() == "False"  # one name does not load the whole kit

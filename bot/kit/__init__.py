@@ -1,16 +1,42 @@
-"""The platform kit: everything a platform package (bot/platforms/<name>/) may import.
+"""The platform kit: everything a platform package (bot/platforms/<name>/) may import,
+through this public face only (`from bot.kit import Inbound, inbox_for, ...`).
 
-- `platform`: the contract a platform keeps, its settings' base, the registry, and
-  `ConfigError`; `config`: the whole configuration, built from every platform's section
-- `inbound`: the one way in for a platform's events; `inbox` (`inbox_for`): requests
-  stored before the ack and run after on a `work_pool`, one person's in order
-- `outbox`: notifications out, through a platform's channels; `leases`: one worker's
-  hold on a notification, a stored request or a role; `receiver_role`: the role only
-  one worker may hold (a Telegram poller, a long connection)
+- `Platform`, `PlatformSettings`: the contract a platform keeps and its settings' base;
+  `Config`, `ConfigError`: the whole configuration, built from every platform's section
+- `Inbound`, `Event`: the one way in for a platform's events; `inbox_for`: requests
+  stored before the ack and run after on a work pool, one person's in order
+- `Channel`, `Notification`, `for_shared_chat`, `remember_post`: notifications out,
+  through a platform's channels
+- `ReceiverRole`: the role only one worker may hold (a Telegram poller, a long connection)
 - `shared_state`: what workers share through the database (forms, rate windows,
-  tokens); `recordings`: voice notes kept with praise; `msgcrypt`: the callback
-  encryption WeCom and DingTalk share; `metrics` (and `metrics_store`): what is counted
+  tokens); `RecordingChannel`, `filename`: voice notes kept with praise; `MsgCrypt`,
+  `CallbackError`, `BLOCK`: the callback encryption WeCom and DingTalk share
 
-Platforms import the kit and nothing else of bot/, and never each other
-(import-linter contracts in pyproject.toml).
+Names load on first use (PEP 562), so importing one kit module never pays for all of
+them: the command line starts without the web stack. Platforms import this face and
+nothing else of bot/, and never each other (import-linter contracts in pyproject.toml).
 """
+
+from importlib import import_module
+
+_HOME = {  # public name -> the kit module that defines it
+    "Platform": "platform", "PlatformSettings": "platform",
+    "Config": "config", "ConfigError": "config",
+    "Event": "inbound", "Inbound": "inbound",
+    "inbox_for": "inbox",
+    "Channel": "outbox", "Notification": "outbox", "for_shared_chat": "outbox",
+    "remember_post": "outbox",
+    "ReceiverRole": "receiver_role",
+    "RecordingChannel": "recordings", "filename": "recordings",
+    "BLOCK": "msgcrypt", "CallbackError": "msgcrypt", "MsgCrypt": "msgcrypt",
+}
+_MODULES = {"shared_state"}  # offered whole: `shared_state.spend(...)` says what it is
+__all__ = [*_HOME, *_MODULES]
+
+
+def __getattr__(name: str) -> object:
+    if name in _MODULES:
+        return import_module(f".{name}", __name__)
+    if name not in _HOME:
+        raise AttributeError(f"module 'bot.kit' has no attribute {name!r}")
+    return getattr(import_module(f".{_HOME[name]}", __name__), name)

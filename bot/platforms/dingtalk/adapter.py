@@ -24,10 +24,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
-from bot.kit.msgcrypt import CallbackError
+from bot.kit import CallbackError, Config, Event, Inbound, inbox_for
 from bot.platforms.dingtalk.api import DingTalkApi, sign
 from bot.platforms.dingtalk.crypto import DingTalkCrypto
 from bot.platforms.dingtalk.settings import PLATFORM

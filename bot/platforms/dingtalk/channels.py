@@ -9,8 +9,7 @@ import hashlib
 
 from sqlalchemy import Engine
 
-from bot.kit.outbox import Notification, for_shared_chat
-from bot.kit.recordings import RecordingChannel, filename
+from bot.kit import Notification, RecordingChannel, filename, for_shared_chat
 from bot.platforms.dingtalk.api import DingTalkApi
 from bot.platforms.dingtalk.settings import PLATFORM, CustomRobot
 from handlers.base import Message

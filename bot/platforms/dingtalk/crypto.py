@@ -5,7 +5,7 @@ corp id (or the app key, for an app's own subscription)."""
 
 import json
 
-from bot.kit.msgcrypt import CallbackError, MsgCrypt
+from bot.kit import CallbackError, MsgCrypt
 
 
 class DingTalkCrypto(MsgCrypt):

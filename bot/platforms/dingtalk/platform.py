@@ -8,9 +8,7 @@ import os
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config, ConfigError
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, ConfigError, Platform
 from bot.platforms.dingtalk.adapter import DingTalkAdapter
 from bot.platforms.dingtalk.api import DingTalkApi
 from bot.platforms.dingtalk.channels import (

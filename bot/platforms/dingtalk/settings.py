@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from bot.kit.platform import PlatformSettings
+from bot.kit import PlatformSettings
 from handlers.policy import StrictModel
 
 PLATFORM = "dingtalk"

@@ -22,7 +22,7 @@ from dingtalk_stream.card_callback import Card_Callback_Router_Topic
 from dingtalk_stream.version import VERSION_STRING
 from websockets.protocol import State
 
-from bot.kit.msgcrypt import CallbackError
+from bot.kit import CallbackError
 from bot.platforms.dingtalk.adapter import DingTalkAdapter
 
 log = logging.getLogger(__name__)

@@ -36,9 +36,7 @@ from lark_oapi.event.callback.model.p2_card_action_trigger import (
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
+from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.feishu import cards
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.settings import PLATFORM

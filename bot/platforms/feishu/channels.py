@@ -7,8 +7,7 @@ lost answer or a rate limit never posts twice."""
 
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.outbox import Notification, for_shared_chat, remember_post
+from bot.kit import Config, Notification, for_shared_chat, remember_post
 from bot.platforms.feishu import cards
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.recordings import FeishuRecordingChannel

@@ -7,9 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config, ConfigError
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, ConfigError, Platform
 from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.platforms.feishu.api import FeishuApi, client
 from bot.platforms.feishu.channels import channels

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.kit.outbox import Notification
-from bot.kit.recordings import RecordingChannel
+from bot.kit import Notification, RecordingChannel
 from bot.platforms.feishu.api import FeishuApi
 
 if TYPE_CHECKING:  # for annotations only: bot.platforms.feishu.channels imports this module

@@ -35,9 +35,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
+from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.slack import blocks
 from bot.platforms.slack.settings import PLATFORM
 from handlers import approvals, compensation, profile, redemptions, waivers

@@ -7,8 +7,7 @@ waits out 429 Retry-After and retries 5xx."""
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.outbox import Notification, for_shared_chat, remember_post
+from bot.kit import Config, Notification, for_shared_chat, remember_post
 from bot.platforms.slack import blocks
 from bot.platforms.slack.recordings import SlackRecordingChannel
 from bot.platforms.slack.settings import PLATFORM

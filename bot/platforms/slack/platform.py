@@ -8,9 +8,7 @@ from fastapi import APIRouter
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, Platform
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.slack.channels import channels
 from bot.platforms.slack.settings import PLATFORM

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.kit.outbox import Notification
-from bot.kit.recordings import RecordingChannel, filename
+from bot.kit import Notification, RecordingChannel, filename
 
 if TYPE_CHECKING:  # for annotations only: bot.platforms.slack.channels imports this module
     from bot.platforms.slack.channels import SlackChatChannel

@@ -34,9 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
+from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.teams import cards, files, references
 from bot.platforms.teams.auth import BotTokenValidator, TokenRefused
 from bot.platforms.teams.dialogs import Dialogs

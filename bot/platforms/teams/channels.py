@@ -18,8 +18,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.fastapi import CloudAdapter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.outbox import Notification, for_shared_chat, remember_post
+from bot.kit import Config, Notification, for_shared_chat, remember_post
 from bot.platforms.teams import cards, references
 from bot.platforms.teams.settings import PLATFORM
 from handlers.base import Reply

@@ -8,7 +8,7 @@ import re
 
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit.inbound import Event, Inbound
+from bot.kit import Event, Inbound
 from bot.platforms.teams import cards
 from handlers import compensation
 from handlers.base import Context, Message

@@ -8,9 +8,7 @@ from fastapi import APIRouter
 from microsoft_agents.hosting.fastapi import CloudAdapter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config, ConfigError
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, ConfigError, Platform
 from bot.platforms.teams.adapter import TeamsAdapter
 from bot.platforms.teams.auth import (
     BotTokenValidator,

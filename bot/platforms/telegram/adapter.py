@@ -54,11 +54,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.kit import shared_state
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
-from bot.kit.receiver_role import ReceiverRole
+from bot.kit import Config, Event, Inbound, ReceiverRole, inbox_for, shared_state
 from bot.platforms.telegram.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Action, Reply

@@ -11,8 +11,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.kit import shared_state
-from bot.kit.outbox import Notification, for_shared_chat, remember_post
+from bot.kit import Notification, for_shared_chat, remember_post, shared_state
 from bot.platforms.telegram.adapter import TelegramAdapter, chunks, keyboard
 from bot.platforms.telegram.settings import PLATFORM
 from handlers.i18n import render_message

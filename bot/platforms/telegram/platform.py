@@ -5,9 +5,7 @@ the web app in webhook mode."""
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config, ConfigError
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, ConfigError, Platform
 from bot.platforms.telegram.adapter import TelegramAdapter
 from bot.platforms.telegram.channels import channels
 from bot.platforms.telegram.settings import PLATFORM

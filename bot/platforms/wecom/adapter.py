@@ -21,9 +21,7 @@ from xml.etree.ElementTree import Element, tostring
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.inbox import inbox_for
+from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.wecom.api import WeComApi
 from bot.platforms.wecom.crypto import CallbackError, WeComCrypto, parse_xml
 from bot.platforms.wecom.settings import PLATFORM

@@ -3,8 +3,7 @@ when there is a decision to make), all staff and teams through group robots."""
 
 from collections.abc import Callable
 
-from bot.kit.config import Config
-from bot.kit.outbox import Notification
+from bot.kit import Config, Notification
 from bot.platforms.wecom.api import WeComApi
 from bot.platforms.wecom.settings import PLATFORM
 from handlers.base import Message

@@ -6,7 +6,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
-from bot.kit.msgcrypt import BLOCK, CallbackError, MsgCrypt
+from bot.kit import BLOCK, CallbackError, MsgCrypt
 
 __all__ = ["BLOCK", "CallbackError", "WeComCrypto", "parse_xml"]
 

@@ -7,9 +7,7 @@ import os
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit.config import Config, ConfigError
-from bot.kit.outbox import Channel
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, ConfigError, Platform
 from bot.platforms.wecom.adapter import WeComAdapter
 from bot.platforms.wecom.api import WeComApi
 from bot.platforms.wecom.channels import WeComChannel

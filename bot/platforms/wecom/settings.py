@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from bot.kit.platform import PlatformSettings
+from bot.kit import PlatformSettings
 
 PLATFORM = "wecom"
 
