@@ -22,6 +22,7 @@ class FakeSlack(FakeApi):
     RECIPIENT = "channel"
 
     responses: list[dict] = field(default_factory=list)  # posted to response_url
+    # (each is also a call "respond", with the response_url's last part as its "token")
     next_ts: int = 1000
     envelopes: list[dict] = field(default_factory=list)  # Socket Mode: to push to the app
     arrivals: Arrivals = field(default_factory=Arrivals, repr=False)
@@ -111,7 +112,9 @@ class FakeSlack(FakeApi):
 
         @app.post("/respond/{token}")
         async def respond(token: str, request: Request):
-            self.responses.append(await request.json())
+            answer = await request.json()
+            self.record("respond", {**answer, "token": token})  # in order with the calls
+            self.responses.append(answer)
             return {"ok": True}
 
         return app

@@ -7,17 +7,14 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import update as sa_update
 
 from bot.app.web import create_app
 from bot.kit import shared_state
-from bot.kit.config import DEMO_CATALOG, parse_config
-from bot.kit.outbox import dispatch_pending
+from bot.kit.config import parse_config
 from bot.kit.work_pool import WorkPool
 from bot.platforms.telegram.adapter import TelegramAdapter
-from bot.platforms.telegram.channels import channels
 from handlers import linking
 from storage.engine import transaction
 from storage.models import (
@@ -34,26 +31,19 @@ from storage.models import (
 )
 from tests.fake_telegram import TOKEN, FakeTelegram, bad_menu
 from tests.http_servers import serve
+from tests.platforms.telegram import (
+    GROUP,
+    SECRET,
+    STRANGER,
+    USERS,
+    Telegram,
+    bot_message,
+    running,
+    settings,
+)
 from tests.support import count, employee, has_room, rows, wait_until
 
 pytestmark = pytest.mark.http
-
-SECRET = "webhook-secret-token"
-USERS = {"wang": 1001, "alice": 1002, "bob": 1003, "lilei": 1004, "hana": 1005}
-GROUP = -100500
-STRANGER = 4242
-
-
-def settings(api_url: str, **overrides) -> dict:
-    return {"roles": {"employee": {"per_incident_limit": "200"},
-                      "supervisor": {"per_incident_limit": "1000"},
-                      "hr": {"per_incident_limit": "1000"}},
-            "catalog": DEMO_CATALOG,
-            "platforms": {"telegram": {
-                "enabled": True, "mode": "webhook", "webhook_url": "https://x.example/tg",
-                "api_base": f"{api_url}/bot", "file_base": f"{api_url}/file/bot",
-                "all_staff_chats": [GROUP], **overrides}}}
-
 
 @pytest.fixture
 def fake():
@@ -63,76 +53,8 @@ def fake():
 @pytest.fixture
 def tg(org, fake, request):
     """The adapter behind its webhook; settings overridden by an indirect parameter."""
-    with transaction(org) as session:
-        for handle, user_id in USERS.items():
-            session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="telegram",
-                                     platform_user_id=str(user_id)))
-    with fake.serve() as api_url:
-        config = parse_config(settings(api_url, **getattr(request, "param", {})))
-        adapter = TelegramAdapter(org, config, TOKEN, webhook_secret=SECRET)
-        app = create_app([adapter.router()], [adapter.start], [adapter.stop])
-        with serve(app, lifespan="on") as bot_url:
-            yield Telegram(bot_url, org, fake, adapter)
-
-
-class Telegram:
-    def __init__(self, url, engine, fake, adapter):
-        self.url, self.engine, self.fake, self.adapter = url, engine, fake, adapter
-        self.update_id, self.message_id = 7000, 100
-
-    def post(self, update: dict, secret: str | None = SECRET) -> httpx.Response:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-        return httpx.post(f"{self.url}/telegram/webhook", json=update, headers=headers,
-                          timeout=10)
-
-    def update(self, **body) -> dict:
-        self.update_id += 1
-        return {"update_id": self.update_id, **body}
-
-    def message(self, user: int, chat: int | None = None, **body) -> dict:
-        self.message_id += 1
-        chat = chat or user
-        return {"message_id": self.message_id, "date": int(time.time()),
-                "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
-                "from": {"id": user, "is_bot": False, "first_name": f"user{user}"}, **body}
-
-    def text(self, user: int, text: str, chat: int | None = None, **body) -> dict:
-        entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-                    if text.startswith("/") else [])
-        return self.message(user, chat, text=text, entities=entities, **body)
-
-    def say(self, handle_or_id, text: str, chat: int | None = None, replies: int = 1,
-            **body) -> str:
-        user = USERS.get(handle_or_id, handle_or_id)
-        chat = chat or user
-        before = len(self.fake.texts_to(chat))
-        update = self.update(message=self.text(user, text, chat, **body))
-        assert self.post(update).status_code == 200
-        return self.replies(chat, before, replies)
-
-    def replies(self, chat: int, before: int, expected: int = 1) -> str:
-        self.fake.wait_for(lambda: len(self.fake.texts_to(chat)) >= before + expected,
-                           what=f"a reply in chat {chat}")
-        return "\n".join(self.fake.texts_to(chat)[before:])
-
-    def press(self, handle: str, data: str, message: dict) -> dict:
-        before = len(self.fake.sent("answerCallbackQuery"))
-        query = {"id": f"q{self.update_id}", "chat_instance": "ci", "data": data,
-                 "from": {"id": USERS[handle], "is_bot": False, "first_name": handle},
-                 "message": message}
-        assert self.post(self.update(callback_query=query)).status_code == 200
-        return self.fake.wait_for_calls("answerCallbackQuery", before + 1)[-1]
-
-    def dispatch(self) -> int:
-        return dispatch_pending(self.engine, channels(self.adapter))
-
-
-def bot_message(sent: dict) -> dict:
-    """The message as Telegram shows it to the person who received `sent`."""
-    chat = int(sent["chat_id"])
-    return {"message_id": 9000 + len(sent["text"]), "date": int(time.time()),
-            "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
-            "text": sent["text"], "reply_markup": sent.get("reply_markup")}
+    with running(org, fake, **getattr(request, "param", {})) as tg:
+        yield tg
 
 
 COMMAND_PATHS = [
@@ -424,35 +346,6 @@ def test_reaction_and_button_on_the_broadcast_count_as_touching(tg):
     assert rows(tg.engine, Praise)[0].touching_count == 2
 
 
-def test_a_repeated_update_changes_nothing(tg):
-    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
-    assert tg.post(update).status_code == 200
-    tg.replies(USERS["alice"], 0)
-    assert tg.post(update).status_code == 200
-    tg.say("alice", "/me")  # processed after the repeat: the repeat had its chance
-    assert count(tg.engine, Compensation) == 1
-    assert sum("C1" in t for t in tg.fake.texts_to(USERS["alice"])) == 1
-
-
-def test_webhook_calls_without_the_secret_token_are_refused(tg):
-    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
-    assert tg.post(update, secret=None).status_code == 403
-    assert tg.post(update, secret="guessed").status_code == 403
-    tg.say("alice", "/me")
-    assert count(tg.engine, Compensation) == 0
-
-
-def test_rate_limited_delivery_waits_and_sends_exactly_once(tg):
-    tg.say("alice", "/comp 500 refund #A7 broken on arrival")
-    tg.fake.fail("sendMessage", status=429, retry_after=1)  # Telegram: "retry after 1"
-    started = time.monotonic()
-    assert tg.dispatch() == 1
-    assert time.monotonic() - started >= 1
-    assert len([m for m in tg.fake.sent() if int(m["chat_id"]) == USERS["wang"]]) == 1
-    assert tg.dispatch() == 0
-    assert all(row.delivered_at is not None for row in rows(tg.engine, Outbox))
-
-
 def test_long_polling_receives_and_answers(org, fake):
     with transaction(org) as session:
         session.add(ChatIdentity(employee_id=employee(org, "alice").id, platform="telegram",
@@ -478,16 +371,12 @@ def test_a_groups_minute_is_shared_by_every_worker(tg):
     assert len(waiting) == 1 and "a minute in this group" in waiting[0].last_error
 
 
-def test_a_full_pool_answers_the_webhook_asking_to_send_again_and_stores_nothing(tg):
+def test_a_full_pool_answers_a_press_at_once_and_refuses_a_reaction(tg):
+    """(A message meeting a full pool: tests/platforms/test_conformance.py.)"""
     tg.adapter.inbox.pool = WorkPool("telegram-test", threads=1, queue=0)
     gate = threading.Event()
     assert tg.adapter.inbox.pool.submit(gate.wait)  # its one thread is busy
     try:
-        answer = tg.post(tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 x")))
-        assert answer.status_code == 200
-        assert answer.json()["method"] == "sendMessage"
-        assert answer.json()["chat_id"] == USERS["alice"]
-        assert "very busy" in answer.json()["text"]
         query = {"id": "q1", "chat_instance": "ci", "data": "approve C1",
                  "from": {"id": USERS["wang"], "is_bot": False, "first_name": "wang"}}
         answer = tg.post(tg.update(callback_query=query))
@@ -501,44 +390,6 @@ def test_a_full_pool_answers_the_webhook_asking_to_send_again_and_stores_nothing
     finally:
         gate.set()
     assert count(tg.engine, InboxItem) == 0  # nothing stored: each is sent again
-    assert count(tg.engine, Compensation) == 0 and tg.fake.texts_to(USERS["alice"]) == []
-
-
-def test_a_redelivered_update_waiting_in_the_queue_is_stored_once_and_runs_once(tg):
-    tg.adapter.inbox.pool = WorkPool("telegram-test", threads=1, queue=4)
-    gate = threading.Event()
-    assert tg.adapter.inbox.pool.submit(gate.wait)
-    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
-    try:
-        for _ in range(3):  # Telegram sends it again while the first still waits
-            assert tg.post(update).status_code == 200
-        assert count(tg.engine, Compensation) == 0
-    finally:
-        gate.set()
-    tg.replies(USERS["alice"], 0)
-    tg.adapter.inbox.pool.stop()  # all that was queued has run: still the one answer
-    assert count(tg.engine, Compensation) == 1
-    assert len(tg.fake.texts_to(USERS["alice"])) == 1
-    (item,) = rows(tg.engine, InboxItem)
-    assert item.key == f"telegram:update:{update['update_id']}" and item.done_at is not None
-
-
-def test_an_update_a_dead_worker_acknowledged_is_run_by_the_sweeper_once(tg):
-    update = tg.update(message=tg.text(USERS["alice"], "/comp 60 gift #A3 birthday"))
-    with transaction(tg.engine) as session:  # stored and answered 200, then the worker died
-        session.add(InboxItem(key=f"telegram:update:{update['update_id']}",
-                              platform="telegram", kind="update", payload=update, attempts=1,
-                              received_at=datetime.now(UTC) - timedelta(seconds=20),
-                              claimed_until=datetime.now(UTC) - timedelta(seconds=5)))
-    tg.adapter.inbox.sweep()  # this worker's sweep, or its sweeper's, takes it
-    assert "C1" in tg.replies(USERS["alice"], 0)
-    assert tg.post(update).status_code == 200  # Telegram's late retry: stored already
-    tg.say("alice", "/me")
-    assert tg.adapter.inbox.sweep() == 0
-    assert count(tg.engine, Compensation) == 1
-    assert sum("C1" in t for t in tg.fake.texts_to(USERS["alice"])) == 1
-    item = rows(tg.engine, InboxItem, key=f"telegram:update:{update['update_id']}")[0]
-    assert item.done_at is not None and item.attempts == 2
 
 
 def test_a_failed_update_is_tried_again_and_answered_once(tg):

@@ -5,10 +5,7 @@ from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from bot.kit.config import Config
-from bot.kit.inbound import Event, Inbound
-from bot.kit.outbox import Channel, Notification, for_shared_chat
-from bot.kit.platform import Platform
+from bot.kit import Channel, Config, Event, Inbound, Notification, Platform, for_shared_chat
 from handlers.grammar import parse
 from handlers.i18n import render_reply
 from tests.echo_platform.settings import PLATFORM

@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from bot.kit.platform import PlatformSettings
+from bot.kit import PlatformSettings
 
 PLATFORM = "echo"
 

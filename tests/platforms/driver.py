@@ -1,0 +1,104 @@
+"""What the conformance suite needs of a platform, and what it may take for granted.
+
+A driver sends events the way its platform sends them (signed, over HTTP or its
+long connection, to the bot's web app on 127.0.0.1) and reads what the bot sent
+back from the platform's local fake. The people are the demo organisation's
+(wang supervises alice, bob and lilei; hana is HR), each linked to an id on the
+platform; "stranger" is nobody Frontline knows."""
+
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.kit.inbox import Inbox
+from bot.kit.outbox import Channel, dispatch_pending
+from storage.models import Outbox
+from tests.support import rows, wait_until
+
+
+class Driver(ABC):
+    name: str  # the platform's registry name
+    engine: Engine
+
+    @property
+    @abstractmethod
+    def inbox(self) -> Inbox:
+        """The adapter's inbox (the suite replaces its pool to make it busy)."""
+
+    @property
+    @abstractmethod
+    def channels(self) -> list[Channel]:
+        """The platform's outbox channels."""
+
+    # --- in ---------------------------------------------------------------------
+    @abstractmethod
+    def event(self, handle: str, text: str) -> Any:
+        """A new message from `handle` as the platform would deliver it (not yet sent):
+        typed in a one-to-one chat with the bot, or the platform's command form."""
+
+    @abstractmethod
+    def deliver(self, event: Any) -> Any:
+        """Delivers `event` once (a platform's retry is another call with the same event)
+        and returns what the platform got back: its acknowledgement."""
+
+    def forge(self, event: Any) -> Any | None:
+        """Delivers `event` with a signature or token the platform did not make; None
+        where the transport is authenticated as a whole (a long connection)."""
+        return None
+
+    @abstractmethod
+    def acked(self, ack: Any) -> bool:
+        """The platform counts the event as received and will not send it again."""
+
+    @abstractmethod
+    def asked_again(self, ack: Any) -> bool:
+        """The platform (or, where it cannot retry, the person) was asked to send it
+        again: a busy bot stores nothing it cannot run."""
+
+    @abstractmethod
+    def refused(self, ack: Any) -> bool:
+        """The event was refused as not the platform's."""
+
+    @abstractmethod
+    def stored(self, event: Any) -> tuple[str, str, dict]:
+        """The inbox key, kind and payload the adapter stores for `event`."""
+
+    # --- out --------------------------------------------------------------------
+    @abstractmethod
+    def answers(self, handle: str) -> list[str]:
+        """Every text the bot has shown `handle` so far, oldest first: answers to
+        commands, direct messages and cards, and the replies to their button presses."""
+
+    @abstractmethod
+    def press(self, handle: str, command: str) -> None:
+        """`handle` presses the button carrying `command` on the newest card the bot
+        sent (a decision's card carries `approve C1`, `decline C1`)."""
+
+    @abstractmethod
+    def throttle_next_send(self) -> None:
+        """The platform answers the bot's next send with its rate-limit refusal."""
+
+    # --- derived ----------------------------------------------------------------
+    def say(self, handle: str, text: str) -> str:
+        """Sends a new message and returns the answer it gets."""
+        before = len(self.answers(handle))
+        assert self.acked(self.deliver(self.event(handle, text)))
+        return self.answered(handle, before)
+
+    def answered(self, handle: str, before: int) -> str:
+        """Waits for the answers `handle` gets after the first `before`; returns them."""
+        wait_until(lambda: len(self.answers(handle)) > before, f"an answer to {handle}")
+        return "\n".join(self.answers(handle)[before:])
+
+    def dispatch_all(self) -> None:
+        """Delivers the outbox, waiting out each back-off as if its time had come."""
+        for step in range(8):
+            later = timedelta(minutes=10 * step)
+            dispatch_pending(self.engine, self.channels,
+                             now=lambda later=later: datetime.now(UTC) + later)
+            if all(row.delivered_at for row in rows(self.engine, Outbox)):
+                return
+        waiting = [row.last_error for row in rows(self.engine, Outbox) if not row.delivered_at]
+        raise AssertionError(f"still waiting after every back-off: {waiting}")
