@@ -27,6 +27,7 @@ from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight
 from handlers.directory import DirectoryError, import_csv
+from handlers.policy import LOCALES
 from handlers.reports import payroll
 from points import export, ledger, redemptions
 from points.history import LedgerFilter
@@ -401,6 +402,19 @@ def cmd_teams_package(config: Config, args: argparse.Namespace) -> None:
     print(f"{args.out}: upload it in Teams (Apps → Manage your apps → Upload an app).")
 
 
+def cmd_doctor(config: Config, args: argparse.Namespace) -> None:
+    from bot import doctor  # only this command asks the platforms' APIs
+
+    engine = make_engine(config.database_url())
+    try:
+        found = doctor.examine(engine, config)
+    finally:
+        engine.dispose()
+    print(doctor.report(found, args.lang or config.organisation.default_locale))
+    if not all(finding.ok for finding in found):
+        raise SystemExit(1)
+
+
 def _upgrade(engine: Engine) -> None:
     """Migrate on the command's own engine (alembic would open a second one)."""
     with engine.begin() as connection:
@@ -504,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
     teams.add_argument("--out", default="frontline-teams.zip")
     teams.add_argument("--host", required=True, help="Frontline's public host name")
     teams.set_defaults(func=cmd_teams_package)
+    doctor = commands.add_parser("doctor", help="check the database, each enabled platform's "
+                                 "credentials and permissions, and the public URL; says how "
+                                 "to fix what is missing (non-zero exit)")
+    doctor.add_argument("--lang", choices=LOCALES, help="the report's language (default: "
+                        "organisation.default_locale)")
+    doctor.set_defaults(func=cmd_doctor)
     db = commands.add_parser("db", help="the database schema: apply migrations"
                              ).add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)

@@ -15,7 +15,7 @@ from handlers.base import ACTIVE_BY_HANDLE, Context, Message, Refusal, Reply
 from handlers.i18n import render_message
 from handlers.linking import LinkAccount, link_account
 from handlers.policy import Policy
-from handlers.registry import Command, OpenForm, Unparsed
+from handlers.registry import Command, OpenForm, Unlinked, Unparsed
 from storage.engine import transaction
 from storage.errors import FrontlineError
 from storage.models import ChatIdentity, CommandReceipt, Employee
@@ -127,6 +127,8 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
                 return Reply.of("not_registered").failed(), locale
             elif isinstance(command, Unparsed | OpenForm):
                 return usage(command), locale
+            elif isinstance(command, Unlinked):
+                return Reply.of("error.mention_unlinked", name=command.name).failed(), locale
             else:
                 reply = _run(Context(session, config, actor, now), command)
             locale = actor.locale if actor is not None else locale  # `lang` changes it

@@ -34,6 +34,14 @@ class Unparsed(Command):
 
 
 @dataclass(frozen=True)
+class Unlinked(Command):
+    """A colleague picked from a chat platform's own @ list who is not linked to anyone
+    on that platform: refused, naming them, so the sender knows who HR must link."""
+
+    name: str  # as the platform showed them
+
+
+@dataclass(frozen=True)
 class OpenForm(Command):
     """A verb that starts a form, typed without its fields (`comp`, `waiver report W3`):
     platforms with forms open `form`; elsewhere the sender gets the usage of `topic`."""

@@ -219,7 +219,7 @@ def test_help_describes_every_command():
                             capture_output=True, text=True, timeout=60)
     described = re.findall(r"^    (\S+) +\S", result.stdout, re.MULTILINE)
     assert described == ["run", "chat", "directory", "feedback", "themes", "ledger", "redemptions",
-                         "rituals", "prune", "api-token", "teams-package", "db"]
+                         "rituals", "prune", "api-token", "teams-package", "doctor", "db"]
 
 
 @pytest.mark.parametrize("hours", ["-5", "0", "721", "soon"])

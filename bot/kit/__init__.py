@@ -11,6 +11,7 @@ through this public face only (`from bot.kit import Inbound, inbox_for, ...`).
 - `shared_state`: what workers share through the database (forms, rate windows,
   tokens); `RecordingChannel`, `filename`: voice notes kept with praise; `MsgCrypt`,
   `CallbackError`, `BLOCK`: the callback encryption WeCom and DingTalk share
+- `Finding`, `holds`, `fails`: what a platform tells `frontline doctor` (`Platform.findings`)
 
 Names load on first use (PEP 562), so importing one kit module never pays for all of
 them: the command line starts without the web stack. Platforms import this face and
@@ -21,13 +22,14 @@ from importlib import import_module
 
 _HOME = {  # public name -> the kit module that defines it
     "Platform": "platform", "PlatformSettings": "platform",
-    "Config": "config", "ConfigError": "config",
+    "ConfigError": "platform", "Config": "config",
     "Event": "inbound", "Inbound": "inbound",
     "inbox_for": "inbox",
     "Channel": "outbox", "Notification": "outbox", "for_shared_chat": "outbox",
     "remember_post": "outbox",
     "ReceiverRole": "receiver_role",
     "RecordingChannel": "recordings", "filename": "recordings",
+    "Finding": "doctor", "holds": "doctor", "fails": "doctor",
     "BLOCK": "msgcrypt", "CallbackError": "msgcrypt", "MsgCrypt": "msgcrypt",
 }
 _MODULES = {"shared_state"}  # offered whole: `shared_state.spend(...)` says what it is

@@ -9,7 +9,7 @@ finds the reply stored under its key and changes nothing.
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Engine
@@ -19,8 +19,9 @@ from bot.kit.config import Config
 from bot.kit.outbox import posted_ref
 from handlers import directory, dispatch
 from handlers.base import Context, Reply
+from handlers.grammar import parse
 from handlers.praise import Touching
-from handlers.registry import Command
+from handlers.registry import Command, Unlinked
 from storage.engine import transaction
 
 T = TypeVar("T")
@@ -64,6 +65,23 @@ class Inbound:
             metrics.command_ran(self.engine, self.platform, command, reply,
                                 time.perf_counter() - started)
         return reply, locale
+
+    def read(self, text: str, mentioned: Mapping[str, tuple[str, str]] | None = None,
+             ) -> Command:
+        """The command a message says. `mentioned`: each colleague picked from the
+        platform's own @ list, by the word that stands for them in `text` -> (their user
+        id on this platform, the name the platform shows). A linked colleague reads as
+        their @handle; one not linked makes the command a refusal that names them."""
+        words = []
+        for word in text.split():
+            if mentioned and word in mentioned:
+                user_id, shown = mentioned[word]
+                handle = self.view(user_id, lambda ctx: ctx.actor.handle)
+                if handle is None:
+                    return Unlinked(shown[:100])
+                word = f"@{handle}"
+            words.append(word)
+        return parse(" ".join(words))
 
     def first(self, event: Event) -> bool:
         """Records an event that runs no command under its key: True the first time

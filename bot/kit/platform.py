@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # for annotations only: bot.kit.config itself imports this mo
     from fastapi import APIRouter  # the commands that serve no web app need no FastAPI)
 
     from bot.kit.config import Config
+    from bot.kit.doctor import Finding
     from bot.kit.outbox import Channel
 
 # name -> package. The name is the config section ([platforms.<name>]) and the
@@ -74,6 +75,11 @@ class Platform(Protocol):
     def channels(self) -> "list[Channel]":
         """Its outbox channels: people by direct message, each shared chat its own."""
         ...
+
+    async def findings(self) -> "list[Finding]":
+        """For `frontline doctor`: its live credentials and permissions, asked of the
+        platform's own API (a missing scope, an app nobody may see, ...)."""
+        return []
 
 
 class ConfigError(FrontlineError):
