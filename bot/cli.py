@@ -207,10 +207,11 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     try:
         with transaction(engine) as session:
-            count = import_csv(session, config, text)
+            done = import_csv(session, config, text)
     except DirectoryError as error:
         raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
-    print(f"imported {count} people")
+    print(f"{done.added} added, {done.changed} changed ({done.deactivated} deactivated), "
+          f"{done.unchanged} unchanged")
 
 
 def cmd_feedback_import(config: Config, args: argparse.Namespace) -> None:

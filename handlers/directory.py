@@ -21,6 +21,7 @@ with its line number and nothing is written.
 import csv
 import io
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
@@ -98,8 +99,20 @@ def readers(session: Session, platform: str, locales: list[str]) -> list[tuple[s
                Employee.locale.in_(locales))).all()]
 
 
-def import_csv(session: Session, config: Policy, text: str) -> int:
-    """Create or update everyone in the file; returns the number of rows written."""
+@dataclass(frozen=True)
+class Imported:
+    """What an import changed: people added, people changed (of whom deactivated), and
+    people the file names exactly as the directory has them."""
+
+    added: int = 0
+    changed: int = 0
+    deactivated: int = 0
+    unchanged: int = 0
+
+
+def import_csv(session: Session, config: Policy, text: str) -> Imported:
+    """Create or update everyone in the file, writing only what differs from the
+    directory: a nightly sync of an unchanged file writes nothing."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     identities = platform_columns(config)
@@ -116,9 +129,11 @@ def import_csv(session: Session, config: Policy, text: str) -> int:
         row["handle"] = row["handle"].lower()
         row["supervisor"] = row["supervisor"].lower()
     existing = {e.handle: e for e in session.exec(select(Employee)).all()}
+    handle_of = {e.id: e.handle for e in existing.values()}
+    linked = {(i.employee_id, i.platform): i for i in session.exec(select(ChatIdentity)).all()}
     known = set(existing) | {row["handle"] for _line, row in rows}
-    seen_ids = {(i.platform, i.platform_user_id): _handle_of(session, i.employee_id)
-                for i in session.exec(select(ChatIdentity)).all()}
+    seen_ids = {(i.platform, i.platform_user_id): handle_of[i.employee_id]
+                for i in linked.values()}
     problems, handles = [], set()
     for line, row in rows:
         if row["handle"] in handles:
@@ -127,46 +142,57 @@ def import_csv(session: Session, config: Policy, text: str) -> int:
         problems += _check_row(line, row, known, seen_ids, identities)
     if problems:
         raise DirectoryError(problems)
-    _write(session, config, rows, existing, identities)
-    return len(rows)
+    return _write(session, config, [row for _line, row in rows], existing, linked, identities)
 
 
-def _handle_of(session: Session, employee_id: int) -> str:
-    return session.get(Employee, employee_id).handle
-
-
-def _write(session: Session, config: Policy, rows: list, existing: dict[str, Employee],
-           identities: dict[str, str]) -> None:
+def _write(session: Session, config: Policy, rows: list[dict[str, str]],
+           existing: dict[str, Employee], linked: dict[tuple[int, str], ChatIdentity],
+           identities: dict[str, str]) -> Imported:
+    """The rows, written as the differences from the directory, in a few batches."""
     teams = {t.name: t for t in session.exec(select(Team)).all()}
-    for _line, row in rows:
-        team = None
-        if row["team"]:
-            team = teams.get(row["team"])
-            if team is None:
-                team = Team(name=row["team"],
-                            timezone=row["timezone"] or config.organisation.timezone)
-                session.add(team)
-                session.flush()
-                teams[team.name] = team
-        employee = existing.get(row["handle"]) or Employee(handle=row["handle"], name="", role="")
-        employee.name, employee.role = row["name"], row["role"]
-        employee.team_id = team.id if team else None
-        employee.locale = row["locale"] or config.organisation.default_locale
-        employee.active = row["active"].lower() in TRUE
-        session.add(employee)
-        session.flush()
-        existing[employee.handle] = employee
-    for _line, row in rows:
+    for row in rows:
+        if row["team"] and row["team"] not in teams:
+            teams[row["team"]] = Team(name=row["team"],
+                                      timezone=row["timezone"] or config.organisation.timezone)
+            session.add(teams[row["team"]])
+    session.flush()  # the new teams' ids, in one batch
+    created, touched, deactivated = set(), set(), 0
+    for row in rows:
+        wanted = {"name": row["name"], "role": row["role"],
+                  "team_id": teams[row["team"]].id if row["team"] else None,
+                  "locale": row["locale"] or config.organisation.default_locale,
+                  "active": row["active"].lower() in TRUE}
+        employee = existing.get(row["handle"])
+        if employee is None:
+            existing[row["handle"]] = Employee(handle=row["handle"], **wanted)
+            session.add(existing[row["handle"]])
+            created.add(row["handle"])
+        elif any(getattr(employee, name) != value for name, value in wanted.items()):
+            deactivated += employee.active and not wanted["active"]
+            for name, value in wanted.items():
+                setattr(employee, name, value)
+            touched.add(employee.handle)
+    session.flush()  # the new people's ids, in one batch
+    moved = []  # (employee, platform, user id) to link once the old links are gone
+    for row in rows:
         employee = existing[row["handle"]]
-        employee.supervisor_id = existing[row["supervisor"]].id if row["supervisor"] else None
+        supervisor_id = existing[row["supervisor"]].id if row["supervisor"] else None
+        if employee.supervisor_id != supervisor_id:
+            employee.supervisor_id = supervisor_id
+            touched.add(employee.handle)
         for column, platform in identities.items():
-            current = session.exec(select(ChatIdentity).where(
-                ChatIdentity.employee_id == employee.id, ChatIdentity.platform == platform)).first()
-            if current is not None and current.platform_user_id != row[column]:
+            current = linked.get((employee.id, platform))
+            if (current.platform_user_id if current else "") == row[column]:
+                continue
+            if current is not None:
                 session.delete(current)
-                session.flush()
-                current = None
-            if row[column] and current is None:
-                session.add(ChatIdentity(employee_id=employee.id, platform=platform,
-                                         platform_user_id=row[column]))
+            if row[column]:
+                moved.append((employee.id, platform, row[column]))
+            touched.add(employee.handle)
+    session.flush()  # the old links gone before the new ones take their ids
+    session.add_all(ChatIdentity(employee_id=employee_id, platform=platform,
+                                 platform_user_id=user_id)
+                    for employee_id, platform, user_id in moved)
     session.flush()
+    changed = len(touched - created)
+    return Imported(len(created), changed, deactivated, len(rows) - len(created) - changed)

@@ -15,7 +15,7 @@ from handlers.praise import recording_id
 from handlers.pulse import team_pulse
 from handlers.registry import with_approver
 from handlers.reports.authority import authority_report, coaching
-from handlers.reports.signals import month_signals, visible
+from handlers.reports.signals import Signal, month_signals, visible
 from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.scope import scope_of
 from handlers.signals import signal_messages
@@ -33,6 +33,7 @@ from storage.models import (
     MajorIssue,
     Praise,
     RitualRun,
+    SentOnce,
     Suggestion,
     Team,
     Waiver,
@@ -149,27 +150,52 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
     return f"{figures['praise']} praise, {figures['points']} points"
 
 
+# The month's signals as of one digest moment, shared by every team whose weekly digest
+# fires at that moment (a thousand teams in one timezone: one pass, not a thousand).
+# A signal found or dismissed while they run shows in next week's digest.
+_SHARED_SIGNALS: dict[tuple[str, int, str, datetime], list[Signal]] = {}
+
+
+def _open_signals(session: Session, config: Policy, month: str, until: datetime,
+                  ) -> list[Signal]:
+    key = (str(session.get_bind().url), id(config), month, until)
+    if key not in _SHARED_SIGNALS:
+        while len(_SHARED_SIGNALS) >= 8:  # the oldest moments go first
+            del _SHARED_SIGNALS[next(iter(_SHARED_SIGNALS))]
+        _SHARED_SIGNALS[key] = [s for s in month_signals(session, config, month)
+                                if s.dismissal is None]
+    return _SHARED_SIGNALS[key]
+
+
 def signals_digest(session: Session, config: Policy, team: Team, until: datetime,
                    now: datetime) -> int:
     """The week's signals, told privately to the supervisors of the team's people and to
     HR (never in the team's channel, never to the person one is about): each reader once
     a week, every open signal they may see with the records behind it, and who never
-    used their authority this month while peers did."""
+    used their authority this month while peers did. A reader told already this week
+    (HR, by the first team's digest) costs one lookup."""
     from rituals.reminders import send_once  # reminders imports the handlers' rituals
 
     month = month_of(until - timedelta(seconds=1), config.organisation.tz)
-    found = [s for s in month_signals(session, config, month) if s.dismissal is None]
+    week = "{}-W{:02d}".format(*until.astimezone(config.organisation.tz).isocalendar()[:2])
     members = _team_members(team)
     readers = session.exec(select(Employee).where(Employee.active, or_(
         Employee.role.in_(PRIVILEGED), Employee.id.in_(
             select(Employee.supervisor_id).where(Employee.id.in_(members)))))).all()
-    week = "{}-W{:02d}".format(*until.astimezone(config.organisation.tz).isocalendar()[:2])
+    keys = {reader.id: f"signals_digest:{week}:{reader.id}" for reader in readers}
+    sent = set(session.exec(select(SentOnce.key).where(SentOnce.key.in_(keys.values()))).all())
+    readers = [reader for reader in readers if keys[reader.id] not in sent]
+    if not readers:
+        return 0
+    found = _open_signals(session, config, month, until)
     told = 0
-    for reader in readers:
+    for reader in readers:  # each reader's week is claimed even when there is nothing to say
+        if not send_once(session, keys[reader.id], now):
+            continue
         scope = scope_of(session, reader)
         lines = [*signal_messages(session, config, visible(found, scope)),
                  *coaching(authority_report(session, config, scope, month))]
-        if not lines or not send_once(session, f"signals_digest:{week}:{reader.id}", now):
+        if not lines:
             continue
         queue(session, now, "person", "notify.signals_digest", {
             "count": len(lines), "month": month, "url": config.web.public_url},

@@ -87,7 +87,8 @@ def test_directory_import_reports_bad_rows(frontline, tmp_path):
     staff.write_text("handle,name,role,supervisor\nmei,Mei,supervisor,\ntom,Tom,employee,mei\n",
                      encoding="utf-8")
     result = frontline("directory", "import", str(staff))
-    assert (result.returncode, result.stdout.strip()) == (0, "imported 2 people")
+    assert (result.returncode, result.stdout.strip()) == (
+        0, "2 added, 0 changed (0 deactivated), 0 unchanged")
 
 
 def test_export_is_safe_for_spreadsheets(frontline, tmp_path):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from statistics import median
 
-from sqlmodel import Session, select
+from sqlmodel import Session, or_, select
 
 from handlers.base import money, to_minor
 from handlers.calendar import month_bounds
@@ -49,18 +49,23 @@ def month_signals(session: Session, config: Policy, month: str) -> list[Signal]:
     settings, tz = config.signals, config.organisation.tz
     start, end = month_bounds(month, tz)
     currency = config.organisation.currency
-    people = {e.id: e for e in session.exec(select(Employee)).all()}
-    given = list(session.exec(select(Compensation).where(
-        Compensation.created_at >= start, Compensation.created_at < end,
-        Compensation.status != Status.DECLINED).order_by(Compensation.id)).all())
+    in_month = (Compensation.created_at >= start, Compensation.created_at < end,
+                Compensation.status != Status.DECLINED)
+    in_window = (Compensation.decided_at >= end - timedelta(days=settings.approval_days),
+                 Compensation.decided_at < end, Compensation.decided_by_id.is_not(None))
+    given = list(session.exec(select(Compensation).where(*in_month)
+                              .order_by(Compensation.id)).all())
+    decided = list(session.exec(select(Compensation).where(*in_window)
+                                .order_by(Compensation.id)).all())
+    # only the people the month's records name: the cost follows activity, not headcount
+    people = {e.id: e for e in session.exec(select(Employee).where(or_(
+        Employee.id.in_(select(Compensation.employee_id).where(*in_month)),
+        Employee.id.in_(select(Compensation.employee_id).where(*in_window)),
+        Employee.id.in_(select(Compensation.decided_by_id).where(*in_window))))).all()}
     found = [*_several_staff(given, settings, month, people),
              *_above_team(given, config, month, people, currency),
-             *_near_limit(given, config, month, people, currency)]
-    decided = list(session.exec(select(Compensation).where(
-        Compensation.decided_at >= end - timedelta(days=settings.approval_days),
-        Compensation.decided_at < end, Compensation.decided_by_id.is_not(None))
-        .order_by(Compensation.id)).all())
-    found.extend(_approves_all(decided, settings, month, people))
+             *_near_limit(given, config, month, people, currency),
+             *_approves_all(decided, settings, month, people)]
     notes = {d.key: d for d in session.exec(select(SignalDismissal).where(
         SignalDismissal.key.in_([s.key for s in found]))).all()} if found else {}
     for signal in found:
