@@ -33,7 +33,7 @@ from points import export, ledger, redemptions
 from points.history import LedgerFilter
 from rituals import retention, schedule
 from storage import migrate
-from storage.engine import make_engine, transaction
+from storage.engine import make_engine, refresh_statistics, transaction
 from storage.errors import FrontlineError
 from storage.models import ApiToken, Employee, RitualRun
 
@@ -210,6 +210,8 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
             done = import_csv(session, config, text)
     except DirectoryError as error:
         raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
+    if done.added or done.changed:
+        refresh_statistics(engine)
     print(f"{done.added} added, {done.changed} changed ({done.deactivated} deactivated), "
           f"{done.unchanged} unchanged")
 

@@ -48,7 +48,7 @@ def parse_signals(rest: list[str]) -> ShowSignals | DismissSignal:
 def show_signals(ctx: Context, command: ShowSignals) -> Reply:
     month = command.month or ctx.month()
     scope = scope_of(ctx.session, ctx.actor)
-    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month), scope)
+    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month, scope), scope)
              if s.dismissal is None]
     coach = coaching(authority_report(ctx.session, ctx.config, scope, month))
     reply = Reply.of("signals.header" if shown or coach else "signals.none", month=month,

@@ -1,10 +1,13 @@
 """What each ritual posts: selection and figures from the records. Every function
 runs inside the caller's transaction and queues its posts in the outbox."""
 
+import weakref
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from handlers.base import PRIVILEGED, queue
@@ -15,9 +18,9 @@ from handlers.praise import recording_id
 from handlers.pulse import team_pulse
 from handlers.registry import with_approver
 from handlers.reports.authority import authority_report, coaching
-from handlers.reports.signals import Signal, month_signals, visible
+from handlers.reports.signals import Signal, month_signals, visible_to_each
 from handlers.reports.voices import CustomerVoice, customer_voice
-from handlers.scope import scope_of
+from handlers.scope import Scope, scope_of
 from handlers.signals import signal_messages
 from storage.enums import (
     CaseStatus,
@@ -150,21 +153,34 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
     return f"{figures['praise']} praise, {figures['points']} points"
 
 
-# The month's signals as of one digest moment, shared by every team whose weekly digest
-# fires at that moment (a thousand teams in one timezone: one pass, not a thousand).
-# A signal found or dismissed while they run shows in next week's digest.
-_SHARED_SIGNALS: dict[tuple[str, int, str, datetime], list[Signal]] = {}
+@dataclass(frozen=True)
+class _Moment:
+    """What every team's digest at one moment shares: the month's open signals, indexed
+    by whom they are about, and who reads the whole organisation's (HR)."""
+
+    shown_to: Callable[[Scope], list[Signal]]
+    privileged: tuple[int, ...]
+    config: weakref.ref  # the configuration it was worked out for (ids are reused)
 
 
-def _open_signals(session: Session, config: Policy, month: str, until: datetime,
-                  ) -> list[Signal]:
+# One per digest moment, shared by every team whose weekly digest fires then (a thousand
+# teams in one timezone: one pass, not a thousand). A signal found or dismissed while
+# they run shows in next week's digest.
+_MOMENTS: dict[tuple[str, int, str, datetime], _Moment] = {}
+
+
+def _moment(session: Session, config: Policy, month: str, until: datetime) -> _Moment:
     key = (str(session.get_bind().url), id(config), month, until)
-    if key not in _SHARED_SIGNALS:
-        while len(_SHARED_SIGNALS) >= 8:  # the oldest moments go first
-            del _SHARED_SIGNALS[next(iter(_SHARED_SIGNALS))]
-        _SHARED_SIGNALS[key] = [s for s in month_signals(session, config, month)
-                                if s.dismissal is None]
-    return _SHARED_SIGNALS[key]
+    if key not in _MOMENTS or _MOMENTS[key].config() is not config:
+        while len(_MOMENTS) >= 8:  # the oldest moments go first
+            del _MOMENTS[next(iter(_MOMENTS))]
+        _MOMENTS[key] = _Moment(
+            visible_to_each([s for s in month_signals(session, config, month)
+                             if s.dismissal is None]),
+            tuple(session.exec(select(Employee.id).where(
+                Employee.active, Employee.role.in_(PRIVILEGED)).order_by(Employee.id))),
+            weakref.ref(config))
+    return _MOMENTS[key]
 
 
 def signals_digest(session: Session, config: Policy, team: Team, until: datetime,
@@ -178,22 +194,25 @@ def signals_digest(session: Session, config: Policy, team: Team, until: datetime
 
     month = month_of(until - timedelta(seconds=1), config.organisation.tz)
     week = "{}-W{:02d}".format(*until.astimezone(config.organisation.tz).isocalendar()[:2])
-    members = _team_members(team)
-    readers = session.exec(select(Employee).where(Employee.active, or_(
-        Employee.role.in_(PRIVILEGED), Employee.id.in_(
-            select(Employee.supervisor_id).where(Employee.id.in_(members)))))).all()
-    keys = {reader.id: f"signals_digest:{week}:{reader.id}" for reader in readers}
+    moment = _moment(session, config, month, until)
+    supervisors = select(Employee.supervisor_id).where(Employee.id.in_(_team_members(team)))
+    ids = [*moment.privileged, *session.exec(select(Employee.id).where(
+        Employee.active, Employee.role.not_in(PRIVILEGED), Employee.id.in_(supervisors))
+        .order_by(Employee.id))]
+    keys = {reader: f"signals_digest:{week}:{reader}" for reader in ids}
     sent = set(session.exec(select(SentOnce.key).where(SentOnce.key.in_(keys.values()))).all())
-    readers = [reader for reader in readers if keys[reader.id] not in sent]
-    if not readers:
+    waiting = [reader for reader in ids if keys[reader] not in sent]
+    if not waiting:
         return 0
-    found = _open_signals(session, config, month, until)
+    people = {e.id: e for e in session.exec(select(Employee).where(Employee.id.in_(waiting)))}
+    readers = [people[reader] for reader in waiting if reader in people]
+    shown_to = moment.shown_to
     told = 0
     for reader in readers:  # each reader's week is claimed even when there is nothing to say
         if not send_once(session, keys[reader.id], now):
             continue
         scope = scope_of(session, reader)
-        lines = [*signal_messages(session, config, visible(found, scope)),
+        lines = [*signal_messages(session, config, shown_to(scope)),
                  *coaching(authority_report(session, config, scope, month))]
         if not lines:
             continue

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Engine, delete, not_, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from handlers.policy import Policy
-from storage.engine import transaction
+from storage.engine import refresh_statistics, transaction
 from storage.models import (
     CommandReceipt,
     FormState,
@@ -104,5 +104,7 @@ def summary(removed: dict[str, int]) -> str:
 
 
 def run(engine: Engine, config: Policy, now: datetime) -> str:
-    """The daily ritual's work."""
-    return "removed " + summary(prune(engine, config.rituals.retention.days, now))
+    """The daily ritual's work: prune, then refresh the planner's statistics."""
+    removed = summary(prune(engine, config.rituals.retention.days, now))
+    refresh_statistics(engine)
+    return "removed " + removed

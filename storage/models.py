@@ -50,9 +50,9 @@ class Employee(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     handle: str = Field(unique=True, description="short login name, used as @handle in commands")
     name: str
-    role: str = Field(description=described(Role))
+    role: str = Field(index=True, description=described(Role))
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
-    supervisor_id: int | None = Field(default=None, foreign_key="employee.id")
+    supervisor_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
     locale: str = "en"
     active: bool = True
 

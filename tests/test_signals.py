@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from handlers.directory import import_csv
 from handlers.i18n import render_reply
-from handlers.reports.signals import month_signals, visible
+from handlers.reports.signals import month_signals, visible, visible_to_each
 from handlers.scope import scope_of
 from rituals.content import signals_digest
 from storage.engine import transaction
@@ -23,7 +23,12 @@ def signals(chat, handle=None):
     with transaction(chat.engine) as session:
         found = month_signals(session, chat.config, MONTH)
         if reader is not None:
-            found = visible(found, scope_of(session, reader))
+            scope = scope_of(session, reader)
+            found, everyone = visible(found, scope), found
+            # the same, whether looked up for many readers or computed for one
+            assert visible_to_each(everyone)(scope) == found
+            narrowed = visible(month_signals(session, chat.config, MONTH, scope), scope)
+            assert [(s.key, s.refs) for s in narrowed] == [(s.key, s.refs) for s in found]
         return [(s.kind, s.refs) for s in found if s.dismissal is None]
 
 
@@ -167,6 +172,7 @@ def test_the_signals_page_for_every_role(app, chat):
     assert (done.status_code, done.headers["location"]) == (303, page)
     after = hana.get(page).text
     assert "Dismissed" in after and "&lt;b&gt;checked&lt;/b&gt;, all fine" in after
+    assert "Hana Xu" in after  # who dismissed it
     assert "已排除" in wang.get(page).text
     assert hana.get("/signals?month=2026-13").status_code == 400
 

@@ -4,12 +4,12 @@ history, and improvement cases per person against the career threshold."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlmodel import Session, select
 
 from handlers.calendar import month_bounds, month_of, months_back
 from handlers.policy import Policy
-from handlers.scope import Scope, people
+from handlers.scope import Scope
 from storage.enums import CaseStatus, PraiseStatus
 from storage.models import Employee, GoldenEarAward, MajorIssue, Praise, Suggestion, Team
 
@@ -43,13 +43,16 @@ def recognition_report(session: Session, config: Policy, scope: Scope, month: st
             Employee, Employee.id == GoldenEarAward.winner_id)
         .order_by(GoldenEarAward.month.desc()).limit(24)).all()
     cases: Counter = Counter()
-    for model, status in ((Suggestion, CaseStatus.ACCEPTED), (MajorIssue, CaseStatus.CONFIRMED)):
-        for employee_id, count in session.exec(
-                select(model.employee_id, func.count()).where(
-                    model.status == status, scope.where(model.employee_id))
-                .group_by(model.employee_id)).all():
+    counted = [(model, model.status == status, scope.where(model.employee_id)) for model, status
+               in ((Suggestion, CaseStatus.ACCEPTED), (MajorIssue, CaseStatus.CONFIRMED))]
+    for model, *where in counted:
+        for employee_id, count in session.exec(select(model.employee_id, func.count())
+                                               .where(*where).group_by(model.employee_id)):
             cases[employee_id] += int(count)
-    named = {employee.id: (employee, team) for employee, team in people(session, scope)}
+    with_cases = union(*(select(model.employee_id).where(*where) for model, *where in counted))
+    named = {employee.id: (employee, team or "") for employee, team in session.exec(
+        select(Employee, Team.name).outerjoin(Team, Team.id == Employee.team_id)
+        .where(Employee.id.in_(with_cases)))} if cases else {}
     return RecognitionReport(
         months, dict(sorted(praise.items())), totals, list(awards),
         sorted(((*named[i], n) for i, n in cases.items() if i in named),

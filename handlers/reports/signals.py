@@ -5,10 +5,12 @@ again. Each comes with the records behind it, for the people's supervisors and H
 only; HR can dismiss one with a note, which is kept."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from statistics import median
 
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, or_, select
 
 from handlers.base import money, to_minor
@@ -17,6 +19,7 @@ from handlers.compensation import COUNTED
 from handlers.policy import Policy
 from handlers.scope import Scope
 from storage.enums import CompensationStatus as Status
+from storage.enums import Role
 from storage.models import Compensation, Employee, SignalDismissal
 
 KINDS = ("several_staff", "above_team", "approves_all", "near_limit")
@@ -29,6 +32,7 @@ class Signal:
     about: tuple[int, ...]  # whose supervisors see it (besides HR)
     params: dict[str, str]
     records: list[Compensation] = field(default_factory=list)
+    names: dict[str, tuple[int, ...]] = field(default_factory=dict)  # param -> people it names
     dismissal: SignalDismissal | None = None
 
     @property
@@ -44,28 +48,31 @@ class Signal:
             f" · {r.created_at.astimezone(tz).date().isoformat()}" for r in self.records)
 
 
-def month_signals(session: Session, config: Policy, month: str) -> list[Signal]:
-    """Every signal of a local month ("2026-11"), dismissed ones with their note."""
-    settings, tz = config.signals, config.organisation.tz
-    start, end = month_bounds(month, tz)
-    currency = config.organisation.currency
+def month_signals(session: Session, config: Policy, month: str,
+                  scope: Scope | None = None) -> list[Signal]:
+    """Every signal of a local month ("2026-11"), dismissed ones with their note. The
+    database finds the candidates (grouped, counted, summed) and only the records behind
+    a signal are loaded, so the cost follows what is found, not headcount or the month's
+    volume. With a supervisor's `scope`, only what can be about the people in their care
+    is looked at (`visible` still decides what they see)."""
+    settings = config.signals
+    start, end = month_bounds(month, config.organisation.tz)
+    mine = None if scope is None or scope.everyone else scope.where
     in_month = (Compensation.created_at >= start, Compensation.created_at < end,
                 Compensation.status != Status.DECLINED)
     in_window = (Compensation.decided_at >= end - timedelta(days=settings.approval_days),
                  Compensation.decided_at < end, Compensation.decided_by_id.is_not(None))
-    given = list(session.exec(select(Compensation).where(*in_month)
-                              .order_by(Compensation.id)).all())
-    decided = list(session.exec(select(Compensation).where(*in_window)
-                                .order_by(Compensation.id)).all())
-    # only the people the month's records name: the cost follows activity, not headcount
-    people = {e.id: e for e in session.exec(select(Employee).where(or_(
-        Employee.id.in_(select(Compensation.employee_id).where(*in_month)),
-        Employee.id.in_(select(Compensation.employee_id).where(*in_window)),
-        Employee.id.in_(select(Compensation.decided_by_id).where(*in_window))))).all()}
-    found = [*_several_staff(given, settings, month, people),
-             *_above_team(given, config, month, people, currency),
-             *_near_limit(given, config, month, people, currency),
-             *_approves_all(decided, settings, month, people)]
+    found = [*_several_staff(session, settings, month, in_month, mine),
+             *_above_team(session, config, month, in_month, mine),
+             *_near_limit(session, config, month, in_month, mine),
+             *_approves_all(session, settings, month, in_window, mine)]
+    names = dict(session.exec(select(Employee.id, Employee.name).where(
+        Employee.id.in_({p for signal in found for people in signal.names.values()
+                         for p in people}))).all()) \
+        if found else {}
+    for signal in found:
+        signal.params.update({name: ", ".join(names.get(p, "?") for p in people)
+                              for name, people in signal.names.items()})
     notes = {d.key: d for d in session.exec(select(SignalDismissal).where(
         SignalDismissal.key.in_([s.key for s in found]))).all()} if found else {}
     for signal in found:
@@ -83,90 +90,130 @@ def visible(signals: list[Signal], scope: Scope) -> list[Signal]:
             and any(scope.sees(p) for p in s.about)]
 
 
-def _name(people: dict[int, Employee], employee_id: int) -> str:
-    found = people.get(employee_id)
-    return found.name if found else "?"
+def visible_to_each(signals: list[Signal]) -> Callable[[Scope], list[Signal]]:
+    """`visible`, for many readers of the same signals (a digest's): a supervisor's share
+    is found through the people in their care, not by reading every signal."""
+    about: dict[int, list[int]] = defaultdict(list)  # person -> positions of their signals
+    for position, signal in enumerate(signals):
+        for person in signal.about:
+            about[person].append(position)
+
+    def for_scope(scope: Scope) -> list[Signal]:
+        if scope.everyone:
+            return signals
+        mine = sorted({n for person in scope.employee_ids or () for n in about.get(person, ())})
+        return visible([signals[n] for n in mine], scope)
+
+    return for_scope
 
 
-def _several_staff(given, settings, month, people) -> list[Signal]:
+def _records(session: Session, *where) -> list[Compensation]:
+    return list(session.exec(select(Compensation).where(*where).order_by(Compensation.id)))
+
+
+def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
+    ref = func.lower(Compensation.customer_ref)
+    candidates = select(ref).where(*in_month, Compensation.customer_ref != "")
+    if mine is not None:  # customers someone in the viewer's care compensated
+        candidates = candidates.where(ref.in_(select(ref).where(
+            *in_month, mine(Compensation.employee_id)).correlate(None)))
+    candidates = candidates.group_by(ref).having(
+        func.count(Compensation.employee_id.distinct()) >= settings.several_staff)
     by_customer: dict[str, list[Compensation]] = defaultdict(list)
-    for record in given:
-        if record.customer_ref:
-            by_customer[record.customer_ref.lower()].append(record)
+    for record in _records(session, *in_month, ref.in_(candidates.correlate(None))):
+        by_customer[record.customer_ref.lower()].append(record)
     window, signals = timedelta(days=settings.window_days), []
-    for ref, records in by_customer.items():
+    for key, records in by_customer.items():
         for last in records:
             inside = [r for r in records if last.created_at - window <= r.created_at
                       <= last.created_at]
             staff = sorted({r.employee_id for r in inside})
             if len(staff) >= settings.several_staff:
                 signals.append(Signal(
-                    f"several_staff:{ref}:{month}", "several_staff", tuple(staff),
+                    f"several_staff:{key}:{month}", "several_staff", tuple(staff),
                     {"customer": f"#{records[0].customer_ref}", "count": str(len(staff)),
-                     "days": str(settings.window_days),
-                     "who": ", ".join(_name(people, p) for p in staff)}, inside))
+                     "days": str(settings.window_days)}, inside, {"who": tuple(staff)}))
                 break  # one signal per customer and month
     return signals
 
 
-def _above_team(given, config, month, people, currency) -> list[Signal]:
-    settings = config.signals
-    spent: dict[int, int] = defaultdict(int)
+def _above_team(session, config, month, in_month, mine) -> list[Signal]:
+    settings, currency = config.signals, config.organisation.currency
+    counted = (*in_month, Compensation.status.in_(COUNTED), Compensation.currency == currency)
+    spending = select(Compensation.employee_id, Employee.team_id,
+                      func.sum(Compensation.amount_minor)).join(
+        Employee, Employee.id == Compensation.employee_id).where(
+        *counted, Employee.team_id.is_not(None))
+    if mine is not None:  # the teams of the people in the viewer's care, whole
+        spending = spending.where(Employee.team_id.in_(
+            select(Employee.team_id).where(mine(Employee.id)).correlate(None)))
+    by_team: dict[int, dict[int, int]] = defaultdict(dict)
+    for employee_id, team_id, spent in session.exec(spending.group_by(
+            Compensation.employee_id, Employee.team_id).order_by(Compensation.employee_id)):
+        by_team[team_id][employee_id] = int(spent)
+    flagged: list[tuple[int, int, float]] = []
+    for spent in by_team.values():
+        if len(spent) < settings.team_min_givers:
+            continue
+        usual = median(spent.values())
+        flagged += [(member, total, usual) for member, total in spent.items()
+                    if total > usual * settings.team_median_multiple]
     records: dict[int, list[Compensation]] = defaultdict(list)
-    for record in given:
-        if record.status in COUNTED and record.currency == currency:
-            spent[record.employee_id] += record.amount_minor
+    if flagged:
+        for record in _records(session, *counted, Compensation.employee_id.in_(
+                [member for member, _, _ in flagged])):
             records[record.employee_id].append(record)
-    by_team: dict[int, list[int]] = defaultdict(list)
-    for employee_id in spent:
-        team = people[employee_id].team_id if employee_id in people else None
-        if team is not None:
-            by_team[team].append(employee_id)
-    signals = []
-    for members in by_team.values():
-        if len(members) < settings.team_min_givers:
-            continue
-        usual = median(spent[m] for m in members)
-        for member in members:
-            if spent[member] > usual * settings.team_median_multiple:
-                signals.append(Signal(
-                    f"above_team:{member}:{month}", "above_team", (member,),
-                    {"who": _name(people, member), "amount": money(spent[member], currency),
-                     "median": money(int(usual), currency),
-                     "multiple": f"{spent[member] / usual:.1f}"}, records[member]))
-    return signals
+    return [Signal(f"above_team:{member}:{month}", "above_team", (member,),
+                   {"amount": money(total, currency), "median": money(int(usual), currency),
+                    "multiple": f"{total / usual:.1f}"}, records[member], {"who": (member,)})
+            for member, total, usual in flagged]
 
 
-def _near_limit(given, config, month, people, currency) -> list[Signal]:
-    settings = config.signals
-    near: dict[int, list[Compensation]] = defaultdict(list)
-    for record in given:
-        if record.status != Status.SELF_AUTHORISED or record.currency != currency:
-            continue
-        employee = people.get(record.employee_id)
-        limit = to_minor(config.authority(employee.role).per_incident_limit) if employee else 0
-        if limit and settings.near_limit_share * limit <= record.amount_minor <= limit:
-            near[record.employee_id].append(record)
+def _near_limit(session, config, month, in_month, mine) -> list[Signal]:
+    settings, currency = config.signals, config.organisation.currency
+    near = [and_(Employee.role == role,
+                 Compensation.amount_minor >= settings.near_limit_share * limit,
+                 Compensation.amount_minor <= limit)
+            for role in Role if (limit := to_minor(config.authority(role).per_incident_limit))]
+    if not near:
+        return []
+    close = (*in_month, Compensation.status == Status.SELF_AUTHORISED,
+             Compensation.currency == currency, or_(*near),
+             Employee.id == Compensation.employee_id)
+    people = select(Compensation.employee_id).where(*close)
+    if mine is not None:
+        people = people.where(mine(Compensation.employee_id))
+    people = people.group_by(Compensation.employee_id).having(
+        func.count() >= settings.near_limit_count)
+    records: dict[int, list[Compensation]] = defaultdict(list)
+    for record, _ in session.exec(select(Compensation, Employee.id).where(
+            *close, Compensation.employee_id.in_(people.correlate(None)))
+            .order_by(Compensation.id)):
+        records[record.employee_id].append(record)
     return [Signal(f"near_limit:{who}:{month}", "near_limit", (who,),
-                   {"who": _name(people, who), "count": str(len(records)),
-                    "share": f"{settings.near_limit_share:.0%}"}, records)
-            for who, records in near.items() if len(records) >= settings.near_limit_count]
+                   {"count": str(len(found)), "share": f"{settings.near_limit_share:.0%}"},
+                   found, {"who": (who,)}) for who, found in records.items()]
 
 
-def _approves_all(decided, settings, month, people) -> list[Signal]:
-    pairs: dict[tuple[int, int], list[Compensation]] = defaultdict(list)
-    for record in decided:
-        pairs[(record.decided_by_id, record.employee_id)].append(record)
+def _approves_all(session, settings, month, in_window, mine) -> list[Signal]:
+    approved = func.sum(case((Compensation.status == Status.APPROVED, 1), else_=0))
+    pairs = select(Compensation.decided_by_id, Compensation.employee_id, func.count(),
+                   approved).where(*in_window)
+    if mine is not None:
+        pairs = pairs.where(mine(Compensation.decided_by_id))
+    flagged = [(approver, requester) for approver, requester, count, yes in session.exec(
+        pairs.group_by(Compensation.decided_by_id, Compensation.employee_id)
+        .having(func.count() >= settings.approval_min_requests))
+        if yes >= settings.approval_share * count]
     signals = []
-    for (approver, requester), records in pairs.items():
-        approved = sum(r.status == Status.APPROVED for r in records)
-        if len(records) >= settings.approval_min_requests and \
-                approved >= settings.approval_share * len(records):
-            signals.append(Signal(
-                f"approves_all:{approver}:{requester}:{month}", "approves_all", (approver,),
-                {"approver": _name(people, approver), "who": _name(people, requester),
-                 "approved": str(approved), "count": str(len(records)),
-                 "days": str(settings.approval_days)}, records))
+    for approver, requester in sorted(flagged):
+        records = _records(session, *in_window, Compensation.decided_by_id == approver,
+                           Compensation.employee_id == requester)
+        signals.append(Signal(
+            f"approves_all:{approver}:{requester}:{month}", "approves_all", (approver,),
+            {"approved": str(sum(r.status == Status.APPROVED for r in records)),
+             "count": str(len(records)), "days": str(settings.approval_days)}, records,
+            {"approver": (approver,), "who": (requester,)}))
     return signals
 
 

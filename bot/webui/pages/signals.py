@@ -20,9 +20,12 @@ router = page_router(supervisors_only=True)
 @router.get("/signals")
 def signals_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                  viewer: PageViewer, render: Render) -> Response:
-    shown = visible(month_signals(session, config, month), scope)
+    shown = visible(month_signals(session, config, month, scope), scope)
     coach = coaching(authority_report(session, config, scope, month))
-    names = dict(session.exec(select(Employee.id, Employee.name)).all()) if shown else {}
+    named = {record.employee_id for signal in shown for record in signal.records} | {
+        signal.dismissal.dismissed_by_id for signal in shown if signal.dismissal}
+    names = dict(session.exec(select(Employee.id, Employee.name).where(
+        Employee.id.in_(named))).all()) if named else {}
     return render("signals.html", month=month, names=names, note_limit=NOTE_LIMIT,
                   open=[s for s in shown if s.dismissal is None],
                   dismissed=[s for s in shown if s.dismissal is not None], coach=coach,
