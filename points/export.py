@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from sqlmodel import Session, select
@@ -35,10 +35,11 @@ def rows(session: Session, wanted: LedgerFilter) -> Iterator[dict]:
         yield record
 
 
-def csv_chunks(entries: Iterable[dict], chunk_size: int = 1 << 16) -> Iterator[str]:
+def csv_chunks(entries: Iterable[dict], chunk_size: int = 1 << 16,
+               fields: Sequence[str] = FIELDS) -> Iterator[str]:
     """The CSV text in pieces of about `chunk_size`, for streaming a large export."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
+    writer = csv.DictWriter(buffer, fieldnames=fields)
     writer.writeheader()
     for entry in entries:
         writer.writerow({key: neutralise(value) for key, value in entry.items()})

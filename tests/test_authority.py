@@ -65,3 +65,27 @@ def test_one_peer_is_said_in_the_singular(app, chat):
     zhou = browser(app, chat, "zhou").get("/authority?month=2026-11").text
     assert "Leo Lu has not used their authority this month, while their only peer " \
            "(employee) did." in zhou
+
+
+def test_hr_sees_a_row_a_team_and_role_opens_a_team_and_downloads_everyone(app, chat,
+                                                                          monkeypatch):
+    from bot.webui.pages import reports
+
+    chat.ok("alice", "comp 150 voucher #A1 late")
+    hana = browser(app, chat, "hana")
+    page = hana.get("/authority?month=2026-11").text
+    assert 'id="groups"' in page and "Alice Chen</td>" not in page  # no one's row
+    assert "/authority?month=2026-11&amp;team=Harbour+Street+Store" in page
+    team = hana.get("/authority?month=2026-11&team=Harbour+Street+Store").text
+    assert "Alice Chen</td>" in team and "Mia Sun" not in team and 'id="groups"' not in team
+    csv = hana.get("/authority.csv?month=2026-11")
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0] == "team,role,handle,name,limit,count,spent,largest_share"
+    assert "Harbour Street Store,employee,alice,Alice Chen,200,1,150.00,0.75" in lines
+    monkeypatch.setattr(reports, "GROUPS_SHOWN", 1)  # one team and role a page
+    first = hana.get("/authority?month=2026-11").text
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in hana.get("/authority?month=2026-11&page=2").text
+    monkeypatch.setattr(reports, "COACH_SHOWN", 1)
+    assert "1 more person; the CSV has everyone" in hana.get("/authority?month=2026-11").text

@@ -65,3 +65,26 @@ def test_the_fairness_page_is_hrs(recognised, config):
     assert "Teams with no recognition this month: Airport Kiosk, Head Office" in hana
     assert 'href="/fairness"' in hana
     assert 'href="/fairness"' not in browser(app, chat, "wang").get("/team").text
+
+
+def test_the_page_names_the_most_and_least_recognised_and_the_csv_has_everyone(
+        recognised, config, monkeypatch):
+    from bot.webui.pages import reports
+
+    chat = recognised
+    hana = browser(app_for(chat.engine, config), chat, "hana")
+    monkeypatch.setattr(reports, "PEOPLE_SHOWN", 2)
+    monkeypatch.setattr(reports, "TEAMS_NAMED", 1)
+    monkeypatch.setattr(reports, "TREND_TEAMS", 1)
+    page = hana.get("/fairness?month=2026-11").text
+    most, least = page.split('id="fair-people"')[1], page.split('id="fair-least"')[1]
+    assert most.index("李雷 Li Lei") < most.index("Alice Chen") < most.index("</table>")
+    assert "Bob Li" not in most.split("</table>")[0]
+    assert "Hana Xu" in least.split("</table>")[0]  # no points, first by name
+    assert "Teams with no recognition this month: Airport Kiosk …and 1 more team" in page
+    assert "the 1 team with the most" in page
+    csv = hana.get("/fairness.csv?month=2026-11").text.splitlines()
+    assert csv[0] == "team,role,handle,name,points,praise" and len(csv) == 8
+    assert csv[1] == "Harbour Street Store,employee,lilei,李雷 Li Lei,50,0"
+    assert browser(app_for(chat.engine, config), chat, "wang").get(
+        "/fairness.csv").status_code == 403

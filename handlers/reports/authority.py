@@ -5,7 +5,9 @@ supervisor sees them next to peers (same team and role) who did, as a cue to coa
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from handlers.base import Message, from_minor
@@ -16,9 +18,16 @@ from storage.enums import CompensationStatus as Status
 from storage.models import Compensation, Employee, Team
 
 
+class Person(NamedTuple):
+    id: int
+    handle: str
+    name: str
+    role: str
+
+
 @dataclass
 class PersonUse:
-    employee: Employee
+    employee: Person
     team: str
     limit: Decimal
     count: int = 0  # compensations given on their own authority
@@ -46,6 +55,10 @@ class GroupUse:
         """Who never used their authority while a peer in the group did: coach them."""
         return [p for p in self.people if not p.count] if self.users else []
 
+    @property
+    def spent(self) -> Decimal:
+        return sum((p.total for p in self.people), Decimal("0.00"))
+
 
 @dataclass
 class AuthorityReport:
@@ -58,31 +71,41 @@ class AuthorityReport:
         return [(person, group) for group in self.groups for person in group.never]
 
 
-def authority_report(session: Session, config: Policy, scope: Scope,
-                     month: str) -> AuthorityReport:
+def authority_report(session: Session, config: Policy, scope: Scope, month: str,
+                     team: str | None = None) -> AuthorityReport:
+    """Everyone in `scope` (or in one `team` of it) with authority, and their use of it.
+    Read as rows and sums, not records: the whole organisation's is one pass of each."""
     start, end = month_bounds(month, config.organisation.tz)
     currency = config.organisation.currency
+    staff = select(Employee.id, Employee.handle, Employee.name, Employee.role, Team.name) \
+        .outerjoin(Team, Team.id == Employee.team_id) \
+        .where(Employee.active, scope.where(Employee.id))
+    if team is not None:
+        staff = staff.where(Team.name == team) if team else staff.where(Team.id.is_(None))
     people: dict[int, PersonUse] = {}
-    for employee, team in session.exec(
-            select(Employee, Team.name).outerjoin(Team, Team.id == Employee.team_id)
-            .where(Employee.active, scope.where(Employee.id)).order_by(Employee.name)).all():
-        limit = config.authority(employee.role).per_incident_limit
-        if limit > 0 and (scope.viewer is None or employee.id != scope.viewer.id):
-            people[employee.id] = PersonUse(employee, team or "", limit)
-    for employee_id, minor in session.exec(select(
-            Compensation.employee_id, Compensation.amount_minor).where(
-            Compensation.employee_id.in_(list(people)), Compensation.created_at >= start,
-            Compensation.created_at < end, Compensation.currency == currency,
-            Compensation.status == Status.SELF_AUTHORISED)).all():
-        person, amount = people[employee_id], from_minor(minor)
-        person.count += 1
-        person.total += amount
-        person.largest = max(person.largest, amount)
+    for employee_id, handle, name, role, team_name in session.exec(staff.order_by(Employee.name)):
+        limit = config.authority(role).per_incident_limit
+        if limit > 0 and (scope.viewer is None or employee_id != scope.viewer.id):
+            people[employee_id] = PersonUse(Person(employee_id, handle, name, role),
+                                            team_name or "", limit)
+    used = select(Compensation.employee_id, func.count(), func.sum(Compensation.amount_minor),
+                  func.max(Compensation.amount_minor)).where(
+        Compensation.created_at >= start, Compensation.created_at < end,
+        Compensation.currency == currency, Compensation.status == Status.SELF_AUTHORISED)
+    if not scope.everyone or team is not None:
+        used = used.where(Compensation.employee_id.in_(list(people)))
+    for employee_id, count, total, largest in session.exec(
+            used.group_by(Compensation.employee_id)):
+        if employee_id in people:
+            person = people[employee_id]
+            person.count, person.total = int(count), from_minor(int(total))
+            person.largest = from_minor(int(largest))
     groups: dict[tuple[str, str], list[PersonUse]] = defaultdict(list)
     for person in people.values():
         groups[(person.team, person.employee.role)].append(person)
-    return AuthorityReport(month, currency, [GroupUse(team, role, members) for (team, role),
-                                             members in sorted(groups.items())])
+    return AuthorityReport(month, currency, [GroupUse(team_name, role, members)
+                                             for (team_name, role), members
+                                             in sorted(groups.items())])
 
 
 def coaching(report: AuthorityReport) -> list[Message]:

@@ -4,13 +4,13 @@ teams that got no recognition at all — so a popularity effect shows and can be
 on. Points count as earned when awarded (praise, suggestions, major issues, Golden
 Ear); redemptions and reversals are not recognition."""
 
-from collections import Counter
 from dataclasses import dataclass
 from math import ceil
 
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from handlers.calendar import month_bounds, month_of, months_back
+from handlers.calendar import month_bounds, months_back
 from handlers.policy import Policy
 from storage.enums import LedgerReason
 from storage.models import Employee, LedgerEntry, Team
@@ -33,7 +33,9 @@ class Row:
 @dataclass
 class FairnessReport:
     month: str
-    people: list[tuple[Employee, str, int, int]]  # person, team, points, praise
+    people: list[tuple[Employee, str, int, int]]  # the most recognised (person, team,
+    # points, praise)
+    least: list[tuple[Employee, str, int, int]]  # the least recognised, after them
     teams: list[Row]
     roles: list[Row]
     top_people: int  # how many people the top 10% are
@@ -42,46 +44,62 @@ class FairnessReport:
     trend: list[tuple[str, dict[str, int]]]  # month -> team -> points
 
 
-def _group(people, key) -> list[Row]:
-    rows: dict[str, Row] = {}
-    for employee, team, points, praise in people:
-        row = rows.setdefault(key(employee, team), Row(key(employee, team), 0, 0, 0, 0))
-        row.people += 1
-        row.points += points
-        row.praise += praise
-        row.recognised += points > 0
-    return sorted(rows.values(), key=lambda r: r.name)
-
-
-def fairness_report(session: Session, config: Policy, month: str) -> FairnessReport:
+def fairness_report(session: Session, config: Policy, month: str, shown: int | None = 20,
+                    ) -> FairnessReport:
+    """The month's recognition summed by the database: per team and role, the share of
+    the top 10%, the `shown` most and least recognised people (None: everyone, most
+    first, for a download); no query reads every person or every entry into Python, so
+    the page keeps its size at any headcount."""
     tz = config.organisation.tz
     months = months_back(month, MONTHS)
-    start, end = month_bounds(months[0], tz)[0], month_bounds(month, tz)[1]
-    staff = session.exec(select(Employee, Team.name).outerjoin(Team, Team.id == Employee.team_id)
-                         .where(Employee.active).order_by(Employee.name)).all()
-    team_of = {employee.id: team or "" for employee, team in staff}
-    points: Counter = Counter()
-    praise: Counter = Counter()
-    trend: dict[str, Counter] = {m: Counter() for m in months}
-    for employee_id, amount, reason, created_at in session.exec(select(
-            LedgerEntry.employee_id, LedgerEntry.amount, LedgerEntry.reason,
-            LedgerEntry.created_at).where(
-            LedgerEntry.reason.in_(AWARDS), LedgerEntry.amount > 0,
-            LedgerEntry.created_at >= start, LedgerEntry.created_at < end)).all():
-        when = month_of(created_at, tz)
-        trend[when][team_of.get(employee_id, "")] += amount
-        if when == month:
-            points[employee_id] += amount
-            praise[employee_id] += reason == LedgerReason.PRAISE
-    people = [(employee, team or "", points[employee.id], praise[employee.id])
-              for employee, team in staff]
-    ranked = sorted((p for _e, _t, p, _n in people), reverse=True)
-    top = ceil(len(ranked) * TOP_SHARE) if ranked else 0
-    total = sum(ranked)
-    teams = _group(people, lambda _e, team: team)
+    bounds = [month_bounds(m, tz) for m in months]
+    awards = (LedgerEntry.reason.in_(AWARDS), LedgerEntry.amount > 0)
+    earned = select(LedgerEntry.employee_id.label("id"),
+                    func.sum(LedgerEntry.amount).label("points"),
+                    func.sum(case((LedgerEntry.reason == LedgerReason.PRAISE, 1), else_=0))
+                    .label("praise")).where(
+        *awards, LedgerEntry.created_at >= bounds[-1][0],
+        LedgerEntry.created_at < bounds[-1][1]).group_by(LedgerEntry.employee_id).subquery()
+    points = func.coalesce(earned.c.points, 0)
+    staff = select(Employee).outerjoin(earned, earned.c.id == Employee.id).where(Employee.active)
+
+    def grouped(key) -> list[Row]:
+        return [Row(name or "", int(people), int(total), int(praise), int(recognised))
+                for name, people, total, praise, recognised in session.execute(
+                    staff.with_only_columns(key, func.count(Employee.id), func.sum(points),
+                                            func.sum(func.coalesce(earned.c.praise, 0)),
+                                            func.count(earned.c.id))
+                    .outerjoin(Team, Team.id == Employee.team_id).group_by(key)
+                    .order_by(key))]
+
+    def listed(order) -> list[tuple[Employee, str, int, int]]:
+        return [(employee, team or "", int(total), int(praise)) for employee, team, total, praise
+                in session.execute(staff.add_columns(Team.name, points,
+                                                  func.coalesce(earned.c.praise, 0))
+                                .outerjoin(Team, Team.id == Employee.team_id)
+                                .order_by(*order, Employee.name, Employee.id).limit(shown))]
+
+    teams, roles = grouped(Team.name), grouped(Employee.role)
+    headcount = sum(row.people for row in teams)
+    top = ceil(headcount * TOP_SHARE)
+    ranked = session.exec(staff.with_only_columns(earned.c.points).where(
+        earned.c.points.is_not(None)).order_by(earned.c.points.desc()).limit(top)).all()
+    total = sum(row.points for row in teams)
+    most = listed([points.desc()])
+    least = [] if shown is None else \
+        [row for row in listed([points.asc()]) if row not in most][::-1]
+    bucket = case(*[(LedgerEntry.created_at < end, m) for m, (_start, end)
+                    in zip(months, bounds, strict=True)])
+    trend: dict[str, dict[str, int]] = {m: {} for m in months}
+    for team, when, amount in session.execute(
+            select(Team.name, bucket, func.sum(LedgerEntry.amount))
+            .join(Employee, Employee.id == LedgerEntry.employee_id)
+            .outerjoin(Team, Team.id == Employee.team_id)
+            .where(*awards, LedgerEntry.created_at >= bounds[0][0],
+                   LedgerEntry.created_at < bounds[-1][1]).group_by(Team.name, bucket)):
+        trend[when][team or ""] = int(amount)
     return FairnessReport(
-        month, sorted(people, key=lambda p: (-p[2], p[0].name)), teams,
-        _group(people, lambda employee, _t: employee.role), top,
-        sum(ranked[:top]) / total if total else None,
+        month, most, least, teams, roles, top if total else 0,
+        sum(int(p) for p in ranked) / total if total else None,
         [row.name for row in teams if row.points == 0 and row.name],
-        [(m, dict(trend[m])) for m in months])
+        [(m, trend[m]) for m in months])

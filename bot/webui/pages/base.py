@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -54,7 +54,7 @@ SMALL_ID, BIG_ID = 2**31 - 1, 2**63 - 1  # the database's id ranges
 
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals.update(REASONS=REASONS, text=text, LOCALES=LOCALES,
-                             language_tag=language_tag)
+                             language_tag=language_tag, urlencode=urlencode)
 
 
 class PageRoute(APIRoute):

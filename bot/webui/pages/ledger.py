@@ -65,7 +65,7 @@ def ledger_page(render: Render, session: SessionDep, scope: PageScope, wanted: W
         "ledger.html", page=page, kept=wanted.kept, query=urlencode(wanted.kept),
         person=person, balance=ledger.balance(session, person.id) if person else None,
         people=people(session, scope, PICK_LIMIT + 1), pick_limit=PICK_LIMIT,
-        teams=teams(session, scope), urlencode=urlencode)
+        teams=teams(session, scope))
 
 
 @router.get("/ledger.csv")

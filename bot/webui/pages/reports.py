@@ -2,14 +2,23 @@
 waiver friction and recognition, each with a server-drawn chart, and how much of their
 authority people use."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from bot.webui import charts
-from bot.webui.deps import ConfigDep, Locale, PageError, PageScope, PageViewer, SessionDep
+from bot.webui.deps import (
+    ConfigDep,
+    EngineDep,
+    Locale,
+    PageError,
+    PageScope,
+    PageViewer,
+    SessionDep,
+)
 from bot.webui.pages.base import Render, local_date, page_router
 from bot.webui.text import text
 from handlers.base import PRIVILEGED
@@ -20,6 +29,8 @@ from handlers.reports.friction import DEFAULT_DAYS, friction_report
 from handlers.reports.recognition import recognition_report
 from handlers.reports.recovery import recovery_yield
 from handlers.reports.spend import spend_report
+from points.export import csv_chunks
+from storage.engine import transaction
 
 router = page_router(supervisors_only=True)
 
@@ -75,10 +86,45 @@ def recognition_page(scope: PageScope, session: SessionDep, month: Month, config
                       (m[5:], n) for m, n in report.totals]))
 
 
+GROUPS_SHOWN = 200  # teams and roles on one page of the organisation's summary
+TEAMS_NAMED = 20  # unrecognised teams named in the fairness summary
+PEOPLE_SHOWN = 20  # the most and the least recognised people on the fairness page
+TREND_TEAMS = 10  # teams in the fairness trend: those with the most points
+COACH_SHOWN = 50  # people to coach named on the page; the CSV has everyone
+CSV_FIELDS = ("team", "role", "handle", "name", "limit", "count", "spent", "largest_share")
+Team = Annotated[str | None, Query(max_length=200)]
+Page = Annotated[int, Query(ge=1, le=100_000)]
+
+
 @router.get("/authority")
 def authority_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
-                   render: Render) -> Response:
-    return render("authority.html", report=authority_report(session, config, scope, month))
+                   render: Render, team: Team = None, page: Page = 1) -> Response:
+    """A supervisor sees their people; HR, the whole organisation, sees one row a team
+    and role (a page at a time) and opens a team for its people."""
+    report = authority_report(session, config, scope, month, team)
+    summary = scope.everyone and team is None
+    groups = report.groups[(page - 1) * GROUPS_SHOWN:page * GROUPS_SHOWN] if summary \
+        else report.groups
+    to_coach = report.to_coach
+    return render("authority.html", report=report, groups=groups, summary=summary,
+                  team=team, page=page, last=page * GROUPS_SHOWN >= len(report.groups),
+                  to_coach=to_coach[:COACH_SHOWN], more=max(len(to_coach) - COACH_SHOWN, 0))
+
+
+@router.get("/authority.csv")
+def authority_csv(scope: PageScope, engine: EngineDep, month: Month, config: ConfigDep,
+                  team: Team = None) -> Response:
+    def rows() -> Iterator[str]:  # its own transaction: it outlives the route's
+        with transaction(engine) as session:
+            report = authority_report(session, config, scope, month, team)
+            yield from csv_chunks(({
+                "team": group.team, "role": group.role, "handle": person.employee.handle,
+                "name": person.employee.name, "limit": person.limit, "count": person.count,
+                "spent": person.total, "largest_share": f"{person.largest_share:.2f}"}
+                for group in report.groups for person in group.people), fields=CSV_FIELDS)
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="frontline-authority-{month}.csv"'})
 
 
 @router.get("/fairness")
@@ -86,4 +132,28 @@ def fairness_page(viewer: PageViewer, session: SessionDep, month: Month, config:
                   render: Render) -> Response:
     if viewer.employee.role not in PRIVILEGED:  # everyone's recognition: HR's view
         raise PageError(403, "error.hr_only")
-    return render("fairness.html", report=fairness_report(session, config, month))
+    report = fairness_report(session, config, month, shown=PEOPLE_SHOWN)
+    totals = {name: sum(by_team.get(name, 0) for _m, by_team in report.trend)
+              for name in {row.name for row in report.teams}}
+    trend_teams = sorted(sorted(totals), key=lambda name: -totals[name])[:TREND_TEAMS]
+    return render("fairness.html", report=report, teams_named=TEAMS_NAMED,
+                  trend_teams=sorted(trend_teams))
+
+
+@router.get("/fairness.csv")
+def fairness_csv(viewer: PageViewer, engine: EngineDep, month: Month, config: ConfigDep,
+                 ) -> Response:
+    if viewer.employee.role not in PRIVILEGED:
+        raise PageError(403, "error.hr_only")
+
+    def rows() -> Iterator[str]:  # its own transaction: it outlives the route's
+        with transaction(engine) as session:
+            report = fairness_report(session, config, month, shown=None)
+            yield from csv_chunks(({
+                "team": team, "role": employee.role, "handle": employee.handle,
+                "name": employee.name, "points": points, "praise": praise}
+                for employee, team, points, praise in report.people),
+                fields=("team", "role", "handle", "name", "points", "praise"))
+
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="frontline-fairness-{month}.csv"'})
