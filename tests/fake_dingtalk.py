@@ -1,19 +1,33 @@
 """A local fake of DingTalk: the open API Frontline calls (token, robot send, card
-create/update, message-file download, a message's sessionWebhook, custom robots
-with signed webhooks) and, for Stream mode, the gateway: the connection-open call
-and the WebSocket that pushes CALLBACK frames and records the acks that come back.
+create/update, the card callback URL's registration, a message's read status,
+message-file download, a message's sessionWebhook, custom robots with signed
+webhooks) and, for Stream mode, the gateway: the connection-open call and the
+WebSocket that pushes CALLBACK frames and records the acks that come back; for HTTP
+mode, card clicks posted to the registered callback URL.
 Errors on demand (`fail`): the open API answers an HTTP status with
-{code, message}; a custom robot answers HTTP 200 with its errcode."""
+{code, message}; a custom robot answers HTTP 200 with its errcode.
+
+As strict as DingTalk where Frontline depends on it (the figures are
+bot/platforms/dingtalk/limits.py's, each citing its documentation): a message over
+MESSAGE_BYTES is refused, each open API takes API_QPS calls a second (then 429
+QpsLimitForApi), a custom robot 20 messages a minute (then errcode 410100), a
+permission the app was not granted (`withhold`) is a 403 naming the scope, an unknown
+robotCode is refused, and a card callback's ACK (or HTTP answer) must come within
+CARD_ACK_SECONDS and carry only a card callback answer (`late_acks`, `bad_answers`)."""
 
 import asyncio
 import hmac
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+import httpx
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
+from bot.platforms.dingtalk import limits
 from bot.platforms.dingtalk.api import sign
 from tests.fake_api import Failure, FakeApi
 
@@ -35,9 +49,69 @@ class FakeDingTalk(FakeApi):
     connections: int = 0
     socket: WebSocket | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    # strictness
+    ack_deadline: float = limits.CARD_ACK_SECONDS
+    withheld: set[str] = field(default_factory=set)  # scopes the app was not granted
+    late_acks: list[str] = field(default_factory=list)  # callbacks acknowledged too late
+    bad_answers: list[object] = field(default_factory=list)  # answers not a card answer's
+    card_callbacks: dict[str, str] = field(default_factory=dict)  # route key -> its URL
+    never_wrote: set[str] = field(default_factory=set)  # no robot chat with them yet
+    _calls_at: dict[str, deque] = field(default_factory=dict)  # API -> call times, last 1 s
+    _robot_posts: deque = field(default_factory=deque)  # custom robot posts, last minute
+    delays: dict[str, float] = field(default_factory=dict)  # API -> seconds it takes
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
+
+    def withhold(self, scope: str) -> None:
+        """The app loses a permission (权限管理): calls that need it answer 403."""
+        self.withheld.add(scope)
+
+    # --- DingTalk's rules ---------------------------------------------------
+    SCOPES: ClassVar[dict[str, str]] = {  # the permission each API needs (limits.py cites them)
+        "oToMessages/batchSend": limits.SEND_SCOPE, "groupMessages/send": limits.SEND_SCOPE,
+        "oToMessages/readStatus": limits.SEND_SCOPE,
+        "card/createAndDeliver": limits.CARD_SCOPE, "card/update": limits.CARD_SCOPE,
+        "card/callbacks/register": limits.CARD_SCOPE}
+
+    def refusal(self, method: str, body: dict | None) -> Response | None:
+        """What DingTalk answers instead, where a rule is broken: a missing permission,
+        too many calls this second, an unknown robot, a message too long."""
+        scope = self.SCOPES.get(method)
+        if scope in self.withheld:
+            return JSONResponse({"code": limits.PERMISSION_DENIED,
+                                 "message": "没有调用该接口的权限", "requiredScopes": [scope]},
+                                status_code=403)
+        calls, now = self._calls_at.setdefault(method, deque()), time.monotonic()
+        while calls and now - calls[0] >= 1.0:
+            calls.popleft()
+        if len(calls) >= limits.API_QPS:
+            return JSONResponse({"code": limits.QPS_LIMIT, "message": "调用太频繁"},
+                                status_code=429)
+        calls.append(now)
+        if body is None:
+            return None
+        if "robotCode" in body and body["robotCode"] != APP_KEY:  # the fake's wording
+            return JSONResponse({"code": "invalidParameter.robotCode",
+                                 "message": "机器人不存在"}, status_code=400)
+        param = body.get("msgParam")
+        if isinstance(param, str):
+            message = json.loads(param)
+            text = message.get("content") or message.get("text") or ""
+            if not limits.fits(text):
+                return JSONResponse({"code": "invalidParameter.msgParam",
+                                     "message": "消息内容过长"}, status_code=400)
+        return None
+
+    def check_card_answer(self, callback: str, started: float, answer: object) -> None:
+        """A card callback's answer: in time, and nothing but a card answer."""
+        if time.monotonic() - started > self.ack_deadline:
+            self.late_acks.append(callback)
+        if not isinstance(answer, dict) or not set(answer) <= limits.CARD_ANSWER_KEYS or any(
+                not isinstance(answer[k], dict) or not all(
+                    isinstance(v, str) for v in (answer[k].get("cardParamMap") or {}).values())
+                for k in set(answer) - {"cardUpdateOptions"}):
+            self.bad_answers.append(answer)
 
     def text_of(self, params: dict) -> str:
         message = params["msgParam"]
@@ -74,11 +148,24 @@ class FakeDingTalk(FakeApi):
     def push_and_wait(self, topic: str, data: dict, message_id: str,
                       timeout: float = 10) -> dict:
         """Push a frame (a redelivery when `message_id` was pushed before) and wait for
-        the ack it gets."""
+        the ack it gets. A card callback's ack is held to the deadline and the shape."""
         before = len(self.acks_of(message_id))
+        started = time.monotonic()
         self.push(topic, data, message_id)
-        return self.wait_for(lambda: self.acks_of(message_id)[before:], timeout,
-                             f"the ack of {message_id}")[0]
+        ack = self.wait_for(lambda: self.acks_of(message_id)[before:], timeout,
+                            f"the ack of {message_id}")[0]
+        if topic == CARD_TOPIC and ack.get("code") == 200:
+            self.check_card_answer(message_id, started,
+                                   json.loads(ack.get("data") or "{}").get("response"))
+        return ack
+
+    def post_card_click(self, route_key: str, data: dict) -> httpx.Response:
+        """HTTP mode: a card click posted to the URL registered under its route key."""
+        started = time.monotonic()
+        response = httpx.post(self.card_callbacks[route_key], json=data, timeout=10)
+        if response.status_code == 200:
+            self.check_card_answer(data.get("outTrackId", ""), started, response.json())
+        return response
 
     # --- the server -------------------------------------------------------
     def app(self) -> FastAPI:
@@ -95,7 +182,12 @@ class FakeDingTalk(FakeApi):
                 return None, error
             if (failure := self.injected(method)) is not None:
                 return None, failure
-            return await request.json(), None
+            body = await request.json() if request.method != "GET" else None
+            if (refused := self.refusal(method, body)) is not None:
+                return None, refused
+            if self.delays.get(method):
+                await asyncio.sleep(self.delays[method])
+            return body, None
 
         @app.post("/v1.0/oauth2/accessToken")
         async def access_token(request: Request):
@@ -137,10 +229,40 @@ class FakeDingTalk(FakeApi):
             body, error = await api_call("oToMessages/batchSend", request)
             if error:
                 return error
+            key = f"q{len(self.calls)}"
             self.record("oToMessages/batchSend", {**body, "userId": body["userIds"][0],
-                                                  "msgParam": json.loads(body["msgParam"])})
-            return {"processQueryKey": f"q{len(self.calls)}", "invalidStaffIdList": [],
+                                                  "msgParam": json.loads(body["msgParam"]),
+                                                  "processQueryKey": key})
+            # An app robot reaches anyone in the organisation, written to it or not
+            # https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
+            return {"processQueryKey": key, "invalidStaffIdList": [],
                     "flowControlledStaffIdList": []}
+
+        @app.get("/v1.0/robot/oToMessages/readStatus")
+        async def read_status(request: Request, robotCode: str = "",
+                              processQueryKey: str = ""):
+            _body, error = await api_call("oToMessages/readStatus", request)
+            if error:
+                return error
+            if robotCode != APP_KEY:
+                return JSONResponse({"code": "invalidParameter.robotCode",
+                                     "message": "机器人不存在"}, status_code=400)
+            sent = {q.get("processQueryKey") for m, q in self.calls
+                    if m == "oToMessages/batchSend"}
+            self.record("oToMessages/readStatus", {"processQueryKey": processQueryKey})
+            if processQueryKey not in sent:
+                return JSONResponse({"code": "invalidParameter.processQueryKey",
+                                     "message": "processQueryKey 不存在"}, status_code=400)
+            return {"messageReadInfoList": []}
+
+        @app.post("/v1.0/card/callbacks/register")
+        async def register_callback(request: Request):
+            body, error = await api_call("card/callbacks/register", request)
+            if error:
+                return error
+            self.card_callbacks[body["callbackRouteKey"]] = body["callbackUrl"]
+            self.record("card/callbacks/register", body)
+            return {"success": True, "result": {"callbackUrl": body["callbackUrl"]}}
 
         @app.post("/v1.0/robot/groupMessages/send")
         async def group_send(request: Request):
@@ -155,6 +277,11 @@ class FakeDingTalk(FakeApi):
             body, error = await api_call("card/createAndDeliver", request)
             if error:
                 return error
+            if body.get("callbackType") == "HTTP" and \
+                    body.get("callbackRouteKey") not in self.card_callbacks:
+                return JSONResponse({"code": "param.callbackRouteKeyInvalid",
+                                     "message": "callbackRouteKey not registered"},
+                                    status_code=400)
             if body["outTrackId"] in self.cards:
                 return JSONResponse({"code": "param.invalid",
                                      "message": "the outTrackId has a card already"},
@@ -208,9 +335,16 @@ class FakeDingTalk(FakeApi):
             return {"errcode": 0, "errmsg": "ok", "type": type, "media_id": media_id,
                     "created_at": int(time.time())}
 
+        def too_long(body: dict) -> bool:
+            part = body.get(body.get("msgtype", "text")) or {}
+            return not limits.fits(part.get("content") or part.get("text") or "")
+
         @app.post("/robot/sendBySession")
         async def session_reply(session: str, request: Request):
-            self.record("sendBySession", {"session": session, **(await request.json())})
+            body = await request.json()
+            if too_long(body):
+                return {"errcode": limits.MESSAGE_TOO_LONG, "errmsg": "message too long"}
+            self.record("sendBySession", {"session": session, **body})
             return {"errcode": 0, "errmsg": "ok"}
 
         @app.post("/robot/send")
@@ -222,7 +356,15 @@ class FakeDingTalk(FakeApi):
                 return {"errcode": 310000, "errmsg": "sign not match"}
             if (failure := self.injected("robot/send")) is not None:
                 return failure
-            self.record("robot/send", await request.json())
+            body, now = await request.json(), time.monotonic()
+            while self._robot_posts and now - self._robot_posts[0] >= limits.ROBOT_WINDOW:
+                self._robot_posts.popleft()
+            if len(self._robot_posts) >= limits.ROBOT_PER_MINUTE:
+                return {"errcode": limits.ROBOT_THROTTLED[0], "errmsg": "send too fast"}
+            if too_long(body):
+                return {"errcode": limits.MESSAGE_TOO_LONG, "errmsg": "message too long"}
+            self._robot_posts.append(now)
+            self.record("robot/send", body)
             return {"errcode": 0, "errmsg": "ok"}
 
         return app

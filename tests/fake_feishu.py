@@ -1,22 +1,55 @@
-"""A local fake of the Feishu open API: the tenant access token, message create (with
-Feishu's uuid de-duplication: a uuid seen before returns the message it made and
-posts nothing), message patch, the message-resource download, file upload, and the long
-connection's endpoint discovery and WebSocket (frames in the SDK's own protobuf).
-Errors come as Feishu gives them: a JSON `code` and `msg`, a rate limit with HTTP
-429 and code 99991400, an invalid token with 99991663 (`fail`, `expire_tokens`)."""
+"""A local fake of the Feishu open API, as strict as Feishu where Frontline depends on
+it: the tenant access token; message create with Feishu's uuid de-duplication (a uuid
+seen within the hour returns the message it made and posts nothing; one over 50
+characters is refused), its body limits (text 150 KB, card 30 KB) and its rate limits
+(5 a second per user or chat, 50 a second per app: HTTP 429, code 99991400); message
+patch; the message-resource download (which needs im:message); file upload; the
+app's scopes (application/v6/scopes) and bot info (bot/v3/info), with a scope that
+can be withheld (`withhold`); card callbacks posted to the bot and timed out at 3 s
+(`callback`); and the long connection's endpoint discovery and WebSocket (frames in
+the SDK's own protobuf). Errors come as Feishu gives them: a JSON `code` and `msg`,
+an invalid token with 99991663 (`fail`, `expire_tokens`). The limits are Frontline's
+declared ones (bot/platforms/feishu/limits.py), each citing Feishu's page."""
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
+from bot.platforms.feishu.limits import (
+    BOT_ACTIVE,
+    CARD_BODY_MAX,
+    CARD_CALLBACK_DEADLINE,
+    NEEDED_SCOPES,
+    PER_APP_PER_SECOND,
+    PER_CHAT_PER_SECOND,
+    RATE_LIMITED_CODE,
+    SCOPE_GRANTED,
+    TEXT_BODY_MAX,
+    UUID_MAX,
+    UUID_WINDOW_SECONDS,
+)
 from tests.fake_api import Failure, FakeApi
+
+# https://open.feishu.cn/document/server-docs/im-v1/message/create (错误码):
+FIELD_INVALID = 99992402  # "field validation failed" (a uuid over 50 characters)
+TOO_LONG = 230025  # "消息体长度超出限制" (the request body over its limit)
+# https://open.feishu.cn/document/server-docs/getting-started/server-error-codes:
+NO_SCOPE = 99991672  # "Access denied. One of the following scopes is required: [...]"
 
 SECRET = "feishu-app-secret"
 CREATE, PATCH, RESOURCE = "im.message.create", "im.message.patch", "im.message.resource"
 UPLOAD = "im.file.create"
+
+
+class CallbackTimedOut(AssertionError):
+    """The bot did not answer a card callback within Feishu's 3 s: Feishu shows the
+    person an error."""
 
 
 @dataclass
@@ -26,7 +59,11 @@ class FakeFeishu(FakeApi):
 
     tokens_issued: int = 0
     valid_tokens: set[str] = field(default_factory=set)
-    by_uuid: dict[str, str] = field(default_factory=dict)  # uuid -> message id
+    by_uuid: dict[str, tuple[str, float]] = field(default_factory=dict)  # -> (id, when)
+    clock: Callable[[], float] = time.monotonic  # the fake's time: uuid hour, rate windows
+    recent: list[tuple[float, str]] = field(default_factory=list)  # (when, receive id)
+    granted: set[str] = field(default_factory=lambda: set(NEEDED_SCOPES))  # the app's scopes
+    activate_status: int = BOT_ACTIVE
     resources: dict[tuple[str, str], bytes] = field(default_factory=dict)
     frames_out: list[bytes] = field(default_factory=list)  # long connection: to push
     frames_in: list[bytes] = field(default_factory=list)  # long connection: answers
@@ -35,6 +72,49 @@ class FakeFeishu(FakeApi):
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
+
+    def withhold(self, scope: str) -> None:
+        """The tenant no longer grants the app `scope` (as if removed from 权限管理)."""
+        self.granted.discard(scope)
+
+    def callback(self, url: str, body: bytes, headers: dict) -> httpx.Response:
+        """Posts a card callback to the bot as Feishu does, waiting at most 3 s for the
+        answer (limits.CARD_CALLBACK_DEADLINE,
+        https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication)."""
+        try:
+            return httpx.post(url, content=body, headers=headers,
+                              timeout=CARD_CALLBACK_DEADLINE)
+        except httpx.TimeoutException:
+            raise CallbackTimedOut(f"no answer to the card callback within "
+                                   f"{CARD_CALLBACK_DEADLINE} s") from None
+
+    def _refusal(self, body: dict, receive_id: str) -> Response | None:
+        """What Feishu refuses in a message create (None: it is sent)."""
+        uuid = body.get("uuid")
+        if uuid is not None and len(uuid) > UUID_MAX:  # limits.UUID_MAX
+            return JSONResponse({"code": FIELD_INVALID, "msg": "field validation failed: "
+                                 f"uuid longer than {UUID_MAX}"}, status_code=400)
+        size = len(json.dumps(body, ensure_ascii=False).encode())
+        limit = TEXT_BODY_MAX if body.get("msg_type") == "text" else CARD_BODY_MAX
+        if body.get("msg_type") in ("text", "interactive", "post") and size > limit:
+            return JSONResponse({"code": TOO_LONG, "msg": f"message body {size} bytes, over "
+                                 f"{limit}"}, status_code=400)
+        now = self.clock()
+        self.recent = [(at, who) for at, who in self.recent if at > now - 1]
+        if len(self.recent) >= PER_APP_PER_SECOND or sum(
+                who == receive_id for _, who in self.recent) >= PER_CHAT_PER_SECOND:
+            return JSONResponse({"code": RATE_LIMITED_CODE,
+                                 "msg": "request trigger frequency limit"}, status_code=429,
+                                headers={"x-ogw-ratelimit-reset": "1"})
+        self.recent.append((now, receive_id))
+        return None
+
+    def _unscoped(self, *scopes: str) -> Response | None:
+        """Feishu's refusal of a call that needs one of `scopes` the app lacks."""
+        if any(scope in self.granted for scope in scopes):
+            return None
+        return JSONResponse({"code": NO_SCOPE, "msg": "Access denied. One of the following "
+                             f"scopes is required: [{', '.join(scopes)}]."}, status_code=400)
 
     def text_of(self, params: dict) -> str:
         content = params["content"]
@@ -76,13 +156,19 @@ class FakeFeishu(FakeApi):
                 return error
             if (failure := self.injected(CREATE)) is not None:
                 return failure
+            if (refused := self._unscoped("im:message:send_as_bot", "im:message")) is not None:
+                return refused
             body = await request.json()
             uuid = body.get("uuid")
-            if uuid and uuid in self.by_uuid:  # sent before: the same message, not another
-                return {"code": 0, "msg": "success", "data": {"message_id": self.by_uuid[uuid]}}
+            if (refused := self._refusal(body, body.get("receive_id", ""))) is not None:
+                return refused
+            first = self.by_uuid.get(uuid) if uuid else None
+            if first and first[1] > self.clock() - UUID_WINDOW_SECONDS:
+                # sent within the hour: the same message, not another
+                return {"code": 0, "msg": "success", "data": {"message_id": first[0]}}
             message_id = f"om_{len(self.sent()) + 1}"
             if uuid:
-                self.by_uuid[uuid] = message_id
+                self.by_uuid[uuid] = (message_id, self.clock())
             self.record(CREATE, {"receive_id_type": receive_id_type,
                                  "receive_id": body["receive_id"], "msg_type": body["msg_type"],
                                  "content": json.loads(body["content"]), "uuid": uuid,
@@ -104,12 +190,31 @@ class FakeFeishu(FakeApi):
         def resource(message_id: str, file_key: str, type: str, request: Request):
             if (error := token_error(request)) is not None:
                 return error
+            if (refused := self._unscoped("im:message", "im:message:readonly")) is not None:
+                return refused  # the resource needs a message read scope, not im:resource
             data = self.resources.get((message_id, file_key))
             if data is None or type != "file":
                 return JSONResponse({"code": 234003, "msg": "File not in msg."}, status_code=400)
             self.record(RESOURCE, {"message_id": message_id, "file_key": file_key})
             return Response(data, media_type="application/octet-stream", headers={
                 "Content-Disposition": f'attachment; filename="{file_key}.opus"'})
+
+        @app.get("/open-apis/application/v6/scopes")
+        def scopes(request: Request):
+            if (error := token_error(request)) is not None:
+                return error
+            asked = sorted(set(NEEDED_SCOPES) | self.granted)
+            return {"code": 0, "msg": "success", "data": {"scopes": [
+                {"scope_name": name, "grant_status": SCOPE_GRANTED if name in self.granted
+                 else 2} for name in asked]}}
+
+        @app.get("/open-apis/bot/v3/info")
+        def bot_info(request: Request):
+            if (error := token_error(request)) is not None:
+                return error
+            return {"code": 0, "msg": "ok", "bot": {
+                "activate_status": self.activate_status, "app_name": "Frontline",
+                "avatar_url": "", "ip_white_list": [], "open_id": "ou_bot"}}
 
         @app.post("/open-apis/im/v1/files")
         async def upload(request: Request):

@@ -2,18 +2,67 @@
 of the response_url endpoints and of the external file upload (the upload URL
 files.getUploadURLExternal hands out points back here), recording every call;
 answers 429 with Retry-After or 5xx on demand (`fail`; "upload" for the upload
-URL)."""
+URL).
+
+As strict as Slack where Frontline depends on it, with the limits Frontline declares
+(bot/platforms/slack/limits.py): a trigger_id opens one modal within 3 s of the request
+that carried it (`issue` tells the fake a request was sent); a response_url takes 5
+answers within 30 minutes; a message's text, blocks and sections have their sizes;
+chat.postMessage to one channel is rate limited (429 with Retry-After); each method
+needs its scope (`withhold` one, and auth.test's `x-oauth-scopes` header no longer
+lists it); a direct message goes to a workspace member's id (the DM opens) or to a DM
+channel that is open. Time is the fake's `clock`, which a test may move on."""
 
 import json
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 
+from bot.platforms.slack.limits import (
+    BLOCKS_PER_MESSAGE,
+    MESSAGE_TEXT,
+    POST_BURST,
+    POSTS_PER_SECOND_PER_CHANNEL,
+    RESPONSE_URL_SECONDS,
+    RESPONSE_URL_USES,
+    SCOPES,
+    SECTION_TEXT,
+    TRIGGER_SECONDS,
+)
 from tests.fake_api import Arrivals, Failure, FakeApi
 
 BOT_TOKEN, SIGNING_SECRET = "xoxb-test-token", "signing-secret-for-tests"
 APP_TOKEN = "xapp-test-token"  # Socket Mode
+
+# The scope each method needs of a bot token (each method's page, "Required scopes":
+# https://docs.slack.dev/reference/methods/chat.postMessage and so on); views.* and
+# auth.test need none.
+NEEDS = {"chat.postMessage": "chat:write", "chat.update": "chat:write",
+         "conversations.open": "im:write", "users.info": "users:read",
+         "files.getUploadURLExternal": "files:write",
+         "files.completeUploadExternal": "files:write"}
+
+
+def dm_of(user_id: str) -> str:
+    """The id of a member's direct-message channel with the bot, as the fake gives it."""
+    return "D" + user_id[1:]
+
+
+@dataclass
+class Clock:
+    """The fake's time in seconds: the real monotonic clock plus what a test moved on."""
+
+    moved: float = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.moved
+
+    def advance(self, seconds: float) -> None:
+        self.moved += seconds
 
 
 @dataclass
@@ -28,6 +77,38 @@ class FakeSlack(FakeApi):
     arrivals: Arrivals = field(default_factory=Arrivals, repr=False)
     socket_acks: list[dict] = field(default_factory=list)  # what the app acked with
     uploads: dict[str, dict] = field(default_factory=dict)  # file id -> announced, bytes
+    clock: Callable[[], float] = field(default_factory=Clock)
+    triggers: dict[str, float | None] = field(default_factory=dict)  # -> sent at; None: used
+    response_urls: dict[str, list[float]] = field(default_factory=dict)  # token -> sent, uses
+    granted: set[str] = field(default_factory=lambda: set(SCOPES))  # the bot token's scopes
+    members: dict[str, str] = field(default_factory=dict)  # user id -> name (users.info)
+    ims: dict[str, str] = field(default_factory=dict)  # user id -> their open DM channel
+    posted_at: dict[str, list[float]] = field(default_factory=dict)  # channel -> post times
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (method, Slack's error)
+
+    # --- what the test tells the fake ------------------------------------------
+    def issue(self, trigger_id: str | None = None, response_url: str | None = None) -> None:
+        """Slack sent the app a request carrying `trigger_id` and `response_url` now."""
+        if trigger_id:
+            self.triggers.setdefault(trigger_id, self.clock())
+        if response_url:
+            self.response_urls.setdefault(response_url.rsplit("/", 1)[1], [self.clock()])
+
+    def issue_in(self, payload: dict) -> None:
+        """Issue what a request's payload carries (a command, an interaction)."""
+        self.issue(payload.get("trigger_id"), payload.get("response_url"))
+
+    def withhold(self, scope: str) -> None:
+        """The app is (re)installed without `scope`."""
+        self.granted.discard(scope)
+
+    def never_wrote(self, user_id: str) -> None:
+        """No DM with `user_id` is open: they never wrote to the bot, nor it to them."""
+        self.ims.pop(user_id, None)
+
+    def _refuse(self, method: str, error: str, status: int = 200, **more) -> Response:
+        self.refused.append((method, error))
+        return JSONResponse({"ok": False, "error": error, **more}, status_code=status)
 
     def shared_files(self) -> list[dict]:
         """Every file completed into a channel: its channel, comment, thread and bytes."""
@@ -42,6 +123,7 @@ class FakeSlack(FakeApi):
 
     def push(self, envelope: dict) -> None:
         """An envelope for Socket Mode to send the app (at once if it is connected)."""
+        self.issue_in(envelope.get("payload") or {})
         self.envelopes.append(envelope)
         self.arrivals.notify()
 
@@ -87,6 +169,8 @@ class FakeSlack(FakeApi):
                 params = dict((await request.form()).items())
             if (failure := self.injected(method)) is not None:
                 return failure
+            if (refusal := self._rules(method, params)) is not None:
+                return refusal
             if method.startswith("files.") and (refused := self._refused(method, params)):
                 return {"ok": False, "error": refused}
             self.record(method, params)
@@ -113,11 +197,83 @@ class FakeSlack(FakeApi):
         @app.post("/respond/{token}")
         async def respond(token: str, request: Request):
             answer = await request.json()
+            if (refused := self._respond_refused(token, answer)) is not None:
+                self.refused.append(("respond", refused))
+                return Response(refused, status_code=404 if "url" in refused else 400)
             self.record("respond", {**answer, "token": token})  # in order with the calls
             self.responses.append(answer)
             return {"ok": True}
 
         return app
+
+    # --- Slack's rules -------------------------------------------------------------
+    def _rules(self, method: str, params: dict) -> Response | None:
+        """Slack's refusal of this call, or None."""
+        needed = NEEDS.get(method)
+        if needed and needed not in self.granted:  # https://docs.slack.dev/reference/scopes
+            return self._refuse(method, "missing_scope", needed=needed,
+                                provided=",".join(sorted(self.granted)))
+        if method in ("views.open", "views.push"):
+            return self._trigger(method, params.get("trigger_id", ""))
+        if method in ("chat.postMessage", "chat.update"):
+            if (error := _too_big(params)) is not None:
+                return self._refuse(method, error)
+            channel = params.get("channel", "")
+            if channel.startswith(("U", "W")):  # a member's id: their DM with the bot
+                if channel not in self.members:
+                    return self._refuse(method, "channel_not_found")
+                self.ims.setdefault(channel, dm_of(channel))
+            elif channel.startswith("D") and channel not in self.ims.values():
+                return self._refuse(method, "channel_not_found")
+            if method == "chat.postMessage":
+                return self._rate(self.ims.get(channel, channel))
+        if method == "conversations.open":  # https://docs.slack.dev/reference/methods/conversations.open
+            user = params.get("users", "")
+            if user not in self.members:
+                return self._refuse(method, "user_not_found")
+            self.ims.setdefault(user, dm_of(user))
+        if method == "users.info" and params.get("user") not in self.members:
+            return self._refuse(method, "user_not_found")
+        return None
+
+    def _trigger(self, method: str, trigger_id: str) -> Response | None:
+        """A trigger opens one view within 3 s of the request that carried it:
+        https://docs.slack.dev/reference/methods/views.open#errors"""
+        if trigger_id not in self.triggers:
+            return self._refuse(method, "invalid_trigger_id")
+        sent = self.triggers[trigger_id]
+        if sent is None:
+            return self._refuse(method, "exchanged_trigger_id")
+        if self.clock() - sent > TRIGGER_SECONDS:
+            return self._refuse(method, "expired_trigger_id")
+        self.triggers[trigger_id] = None
+        return None
+
+    def _rate(self, channel: str) -> Response | None:
+        """About one post a second per channel, short bursts tolerated; then 429 with
+        Retry-After: https://docs.slack.dev/reference/methods/chat.postMessage#rate_limiting"""
+        now = self.clock()
+        recent = [at for at in self.posted_at.get(channel, []) if now - at < 1.0]
+        if len(recent) >= POSTS_PER_SECOND_PER_CHANNEL * POST_BURST:
+            wait = max(1, math.ceil(recent[0] + 1.0 - now))
+            self.refused.append(("chat.postMessage", "ratelimited"))
+            return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429,
+                                headers={"Retry-After": str(wait)})
+        self.posted_at[channel] = [*recent, now]
+        return None
+
+    def _respond_refused(self, token: str, answer: dict) -> str | None:
+        """A response_url takes 5 answers within 30 minutes of its request:
+        https://docs.slack.dev/interactivity/handling-user-interaction#message_responses"""
+        issued = self.response_urls.get(token)
+        if issued is None or self.clock() - issued[0] > RESPONSE_URL_SECONDS:
+            return "expired_url"
+        if len(issued) > RESPONSE_URL_USES:
+            return "used_url"
+        if (error := _too_big(answer)) is not None:
+            return error
+        issued.append(self.clock())
+        return None
 
     def _refused(self, method: str, params: dict) -> str:
         """Slack's error for a file call it would not take, or ""."""
@@ -130,14 +286,23 @@ class FakeSlack(FakeApi):
                     return "file_not_found"
         return ""
 
-    def _result(self, method: str, params: dict) -> dict:
-        if method == "auth.test":
-            return {"ok": True, "url": "https://frontline-test.slack.com/", "team": "Frontline",
-                    "user": "frontline", "team_id": "T0001", "user_id": "UBOT", "bot_id": "B01"}
+    def _result(self, method: str, params: dict) -> dict | Response:
+        if method == "auth.test":  # the granted scopes in a header, as Slack answers
+            return JSONResponse(
+                {"ok": True, "url": "https://frontline-test.slack.com/", "team": "Frontline",
+                 "user": "frontline", "team_id": "T0001", "user_id": "UBOT", "bot_id": "B01"},
+                headers={"x-oauth-scopes": ",".join(sorted(self.granted))})
+        if method == "users.info":
+            user = params["user"]
+            return {"ok": True, "user": {"id": user, "name": self.members[user],
+                                         "real_name": self.members[user],
+                                         "profile": {"display_name": self.members[user]}}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": self.ims[params["users"]]}}
         if method in ("chat.postMessage", "chat.update"):
             self.next_ts += 1
             channel = params["channel"]
-            channel = "D" + channel[1:] if channel.startswith("U") else channel  # the DM
+            channel = self.ims.get(channel, channel)  # a member's id: the DM
             ts = params.get("ts") or f"{self.next_ts}.000100"
             blocks = params.get("blocks")
             blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
@@ -152,3 +317,21 @@ class FakeSlack(FakeApi):
             return {"ok": True, "view": {"id": f"V{len(self.calls)}", **(params.get("view")
                                                                           or {})}}
         return {"ok": True}
+
+
+def _too_big(message: dict) -> str | None:
+    """Slack's error for a message over its sizes, or None: text at most 40,000
+    characters, at most 50 blocks, a section's text at most 3,000
+    (https://docs.slack.dev/reference/methods/chat.postMessage#truncating,
+    https://docs.slack.dev/reference/block-kit/blocks/section-block#fields)."""
+    if len(message.get("text") or "") > MESSAGE_TEXT:
+        return "msg_too_long"
+    blocks = message.get("blocks") or []
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    if len(blocks) > BLOCKS_PER_MESSAGE:
+        return "invalid_blocks"
+    for block in blocks:
+        if block.get("type") == "section" and \
+                len((block.get("text") or {}).get("text", "")) > SECTION_TEXT:
+            return "invalid_blocks"
+    return None

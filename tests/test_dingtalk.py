@@ -3,8 +3,10 @@ Stream mode through the official SDK's client connected to a local fake gateway
 (CALLBACK frames pushed, acks recorded), in HTTP mode through signed callbacks on
 the bot's web app; the open API and custom robots are the local fake's."""
 
+import asyncio
 import base64
 import json
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -15,9 +17,12 @@ import pytest
 
 from bot.app.web import create_app
 from bot.kit.work_pool import WorkPool
-from bot.platforms.dingtalk.api import sign
+from bot.platforms.dingtalk import limits
+from bot.platforms.dingtalk.adapter import card_key
+from bot.platforms.dingtalk.api import DingTalkApi, DingTalkError, sign
 from bot.platforms.dingtalk.crypto import DingTalkCrypto
 from bot.platforms.dingtalk.platform import build
+from handlers.i18n import render_message
 from handlers.linking import issue_code
 from rituals import schedule
 from storage.engine import transaction
@@ -83,7 +88,12 @@ def http(org, fake):
                                  all_staff_robots=[{"url_env": "ROBOT_ALL_URL",
                                                     "secret_env": "ROBOT_ALL_SECRET"}])
         platform = build(org, config)
+        # Cards call back to web.public_url's /dingtalk/card/<key>, registered at start
+        assert platform.card_callback == \
+            f"{config.web.public_url}/dingtalk/card/{card_key(APP_SECRET)}"
         with serve(create_app([platform.router()])) as bot_url:
+            platform.card_callback = f"{bot_url}/dingtalk/card/{card_key(APP_SECRET)}"
+            asyncio.run(platform.start())
             yield DingTalk(fake, org, platform, api_url, bot_url)
         platform.adapter.inbox.stop()
 
@@ -117,17 +127,22 @@ def test_an_approval_card_is_laid_out_and_redrawn_without_buttons_once_decided(s
     assert "350" in params["markdown"]  # the decision's context
 
     assert stream.click("bob0202", track, "approve C1")["code"] == 200  # not his to decide
+    fake.wait_for(lambda: fake.texts_to("bob0202"), what="bob's answer")
     assert fake.sent("card/update") == []
 
     stream.click("manager4220", track, "approve C1", callback="cb-approve")
-    (update,) = fake.sent("card/update")
+    (update,) = fake.wait_for(lambda: fake.sent("card/update"), what="the redraw")
     assert update["outTrackId"] == track and fake.cards[track]["buttons"] == "hide"
     assert "C1" in fake.cards[track]["decided"]
+    fake.wait_for(lambda: fake.texts_to("manager4220"), what="wang's answer")
 
     again = stream.click("manager4220", track, "approve C1", callback="cb-approve")
-    assert again["code"] == 200  # DingTalk sent the same callback again
+    assert again["code"] == 200  # DingTalk sent the same callback again: stored once
     stream.click("manager4220", track, "decline C1")  # a second click
-    assert len(fake.sent("card/update")) == 2  # the redelivery redraws the same, no more
+    fake.wait_for(lambda: len(fake.texts_to("manager4220")) == 2, what="the second answer")
+    assert len(fake.sent("card/update")) == 1  # neither the redelivery nor the click redraws
+    assert "C1" in fake.texts_to("manager4220")[-1]
+    assert not fake.late_acks and not fake.bad_answers
     stream.deliver()
     assert "approved your C1" in fake.texts_to("alice0101")[-1]
 
@@ -188,6 +203,8 @@ def test_praise_goes_to_the_group_as_a_card_with_a_touching_button(stream, fake)
     assert (params["action1_label"], params["action1_command"]) == ("❤️ 感动", "touching P1")
     stream.click("alice0101", card["outTrackId"], "touching P1")
     stream.click("alice0101", card["outTrackId"], "touching P1")  # a second click
+    # each click is acknowledged at once and answered after its command has run
+    fake.wait_for(lambda: len(fake.texts_to("alice0101")) == 2, what="both answers")
     assert rows(stream.engine, Praise)[0].touching_count == 1
     assert "P1" in fake.texts_to("alice0101")[-1]  # the clicker is answered
     assert fake.sent("card/update") == []  # a praise card keeps its button
@@ -211,12 +228,26 @@ def test_http_commands_answer_through_the_session_webhook(http):
     assert "授权" in http.say("manager4220", "我", group=True)
 
 
-def test_http_approvals_go_as_messages_with_the_commands(http, fake):
+def test_http_approvals_go_as_cards_whose_clicks_come_back_over_http(http, fake):
+    """HTTP mode delivers cards too (callbackType HTTP, the registered route key)."""
+    (registered,) = fake.sent("card/callbacks/register")
+    assert registered["callbackRouteKey"] == "frontline"
     http.say("alice0101", "comp 350 refund #B9 broken vase")
     http.deliver()
-    (sent,) = [p for p in fake.sent() if p["userId"] == "manager4220"]
-    assert sent["msgKey"] == "sampleMarkdown" and "approve C1" in sent["msgParam"]["text"]
-    assert fake.sent("card/createAndDeliver") == []
+    (card,) = fake.sent("card/createAndDeliver")
+    assert card["callbackType"] == "HTTP" and card["callbackRouteKey"] == "frontline"
+    assert card["openSpaceId"] == "dtv1.card//IM_ROBOT.manager4220"
+    click = DingTalk.card_click("manager4220", card["outTrackId"], "approve C1")
+    answered = fake.post_card_click("frontline", click)
+    assert answered.status_code == 200 and answered.json() == {}
+    fake.wait_for(lambda: fake.sent("card/update"), what="the redraw")
+    assert "C1" in fake.cards[card["outTrackId"]]["decided"]
+    assert "C1" in fake.wait_for(lambda: fake.texts_to("manager4220"), what="the answer")[-1]
+    assert fake.post_card_click("frontline", click).status_code == 200  # sent again
+    assert rows(http.engine, Compensation)[0].status == "approved"
+    assert not fake.late_acks and not fake.bad_answers
+    forged = httpx.post(f"{http.bot_url}/dingtalk/card/{'0' * 32}", json=click, timeout=10)
+    assert forged.status_code == 403
 
 
 @pytest.mark.parametrize("attack", ["forged", "stale", "future", "no_headers", "not_a_number",
@@ -383,3 +414,101 @@ def test_a_full_pool_asks_the_http_sender_to_send_it_again(http, fake):
         gate.set()
     assert "very busy" in http.answer("msgBUSY")
     assert count(http.engine, InboxItem) == 0 and count(http.engine, Praise) == 0
+
+
+# --- what real DingTalk holds Frontline to ---------------------------------------
+def test_a_card_click_is_acknowledged_before_its_slow_work(org):
+    """The ACK comes first: the command, the card's redraw and the answer follow."""
+    fake = FakeDingTalk(ack_deadline=0.5)
+    fake.delays["card/update"] = 1.0  # DingTalk slow to redraw
+    with streaming(org, fake) as stream:
+        stream.say("alice0101", "comp 350 refund #B9 broken vase")
+        stream.deliver()
+        (card,) = fake.sent("card/createAndDeliver")
+        ack = stream.click("manager4220", card["outTrackId"], "approve C1")
+        assert ack["code"] == 200 and json.loads(ack["data"])["response"] == {}
+        assert fake.late_acks == [] and fake.bad_answers == []
+        fake.wait_for(lambda: fake.sent("card/update"), what="the redraw, later")
+        assert rows(stream.engine, Compensation)[0].status == "approved"
+
+
+def test_hr_is_told_a_groups_open_conversation_id(stream, fake, caplog):
+    caplog.set_level(logging.INFO, logger="bot.platforms.dingtalk.adapter")
+    unknown = "cidNewGroup0000=="
+    asked = stream.message("hana0303", "msgWHERE", text="where", group=True, chat=unknown)
+    stream.send(asked)
+    assert unknown in stream.answer("msgWHERE")  # HR asked: the id is the answer
+    assert unknown in caplog.text
+    stream.send(stream.message("hana0303", "msgME", text="me", group=True, chat=unknown))
+    answer = stream.answer("msgME")
+    assert unknown in answer and "Hana" in answer  # a group the config does not know
+    stream.send(stream.message("bob0202", "msgBOB", text="哪里", group=True, chat=unknown))
+    assert unknown not in stream.answer("msgBOB")  # only HR is told
+    stream.send(stream.message("hana0303", "msgKNOWN", text="me", group=True))
+    assert ALL_STAFF not in stream.answer("msgKNOWN")  # a configured group: not told
+
+
+def test_a_recording_sent_as_a_file_is_kept_as_a_recording(stream, fake):
+    fake.files["DC-file-1"] = (b"#!AMR\n thanks again", "application/octet-stream")
+    stream.say("manager4220", "praise @alice the customer called to thank her")
+    stream.send(stream.message("manager4220", "msgFILE", file=("DC-file-1", "thanks.amr")))
+    assert "P1" in stream.answer("msgFILE")
+    (recording,) = rows(stream.engine, Recording)
+    assert recording.data == b"#!AMR\n thanks again" and recording.content_type == "audio/amr"
+
+
+def test_colleagues_picked_from_the_at_list_are_read_by_their_staff_id(stream):
+    """The name DingTalk shows is not a handle: atUsers' staffId says who it is."""
+    stream.send(stream.message("manager4220", "msgAT1", text="praise @小李 stayed late",
+                               group=True, at=["bob0202"]))
+    assert "P1" in stream.answer("msgAT1")
+    assert rows(stream.engine, Praise)[0].employee_id == employee(stream.engine, "bob").id
+    stream.send(stream.message("manager4220", "msgAT2", text="praise @李雷 kind words",
+                               group=True, at=[LILEI]))  # lilei: not linked here
+    assert "李雷" in stream.answer("msgAT2") and count(stream.engine, Praise) == 1
+
+
+def test_an_answer_longer_than_a_message_goes_in_pieces_dingtalk_takes(stream, fake):
+    adapter = stream.platform.adapter
+    text = "\n".join(f"第{n}行 " + "很好" * 200 for n in range(30))  # ~36,000 bytes
+    assert not limits.fits(text)
+    message = stream.message("alice0101", "msgLONG", text="me")
+    with pytest.raises(DingTalkError):  # DingTalk refuses it whole (460101)
+        adapter.api.reply(message["sessionWebhook"], text, None)
+    from dingtalk_stream import ChatbotMessage
+    adapter._reply(ChatbotMessage.from_dict(message), "alice0101", text)
+    sent = [p["text"]["content"] for p in fake.sent("sendBySession")]
+    assert len(sent) == 2 and all(limits.fits(piece) for piece in sent)
+    assert "".join(sent) == text
+
+
+def test_the_open_api_refuses_a_burst_and_the_client_keeps_below_it(fake):
+    with fake.serve() as url, httpx.Client(timeout=10) as client:
+        token = client.post(f"{url}/v1.0/oauth2/accessToken", json={
+            "appKey": APP_KEY, "appSecret": APP_SECRET}).json()["accessToken"]
+        answers = [client.post(f"{url}/v1.0/robot/groupMessages/send", json={
+            "robotCode": APP_KEY, "openConversationId": ALL_STAFF, "msgKey": "sampleText",
+            "msgParam": json.dumps({"content": "hi"})},
+            headers={"x-acs-dingtalk-access-token": token}) for _ in range(3 * limits.API_QPS)]
+    refused = [a for a in answers if a.status_code == 429]
+    assert refused and refused[0].json()["code"] == limits.QPS_LIMIT
+    now, slept = [0.0], []
+    api = DingTalkApi("http://unused", APP_KEY, APP_SECRET, APP_KEY, clock=lambda: now[0],
+                      sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)))
+    for _ in range(limits.API_QPS + 1):
+        api._pace("/v1.0/robot/groupMessages/send")
+    assert slept and now[0] >= 1.0  # the 21st call waited for the next second
+
+
+def test_doctor_names_a_wrong_secret_and_a_missing_card_permission(stream, fake):
+    found = asyncio.run(stream.platform.findings())
+    assert [f.said.key for f in found] == ["doctor.dingtalk.token", "doctor.dingtalk.robot",
+                                           "doctor.dingtalk.scope", "doctor.dingtalk.scope"]
+    fake.withhold(limits.CARD_SCOPE)
+    (missing,) = [f for f in asyncio.run(stream.platform.findings()) if not f.ok]
+    assert missing.said.params["scope"] == "Card.Instance.Write"
+    assert "权限管理" in render_message(missing.fix, "zh")
+    stream.platform.adapter.api.app_secret = "wrong"
+    stream.platform.adapter.api._token = None
+    (failed,) = asyncio.run(stream.platform.findings())
+    assert not failed.ok and "凭证与基础信息" in render_message(failed.fix, "zh")

@@ -2,9 +2,11 @@
 with Feishu's published scheme, the bot's ASGI app served by uvicorn, and a local
 fake of the Feishu open API that lark-oapi is pointed at through its domain."""
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
 import threading
 import time
 import uuid
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from lark_oapi.api.im.v1 import CreateMessageRequest, CreateMessageRequestBody
 from lark_oapi.core.utils import AESCipher
 from lark_oapi.ws.pb.pbbp2_pb2 import Frame
 from sqlalchemy import delete, update
@@ -21,8 +24,21 @@ from bot.app.web import create_app
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
 from bot.kit.work_pool import WorkPool
-from bot.platforms.feishu.api import FeishuApi, RateLimited, client
+from bot.platforms.feishu.adapter import FeishuAdapter
+from bot.platforms.feishu.api import FeishuApi, FeishuError, RateLimited, client, send_uuid
+from bot.platforms.feishu.limits import (
+    CARD_BODY_MAX,
+    CARD_CALLBACK_DEADLINE,
+    PER_APP_PER_SECOND,
+    PER_CHAT_PER_SECOND,
+    TEXT_BODY_MAX,
+    UUID_MAX,
+    UUID_WINDOW_SECONDS,
+)
+from bot.platforms.feishu.platform import FeishuPlatform
 from handlers import linking
+from handlers.base import Message
+from handlers.i18n import render_message
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
@@ -34,7 +50,16 @@ from storage.models import (
     Praise,
     Recording,
 )
-from tests.fake_feishu import CREATE, PATCH, SECRET, UPLOAD, FakeFeishu
+from tests.fake_feishu import (
+    CREATE,
+    PATCH,
+    RESOURCE,
+    SECRET,
+    UPLOAD,
+    CallbackTimedOut,
+    FakeFeishu,
+)
+from tests.http_servers import serve
 from tests.platforms.feishu import ALL_STAFF, ENCRYPT_KEY, TOKEN, Bot, encrypt, link, running
 from tests.support import balance, count, employee, rows
 
@@ -142,15 +167,20 @@ def test_the_approval_card_and_its_redraw_once_decided(feishu, fake):
     assert ask["command"] == "ask C1"
 
     toast = feishu.click("ou_wang", approve, card["message_id"], event_id="click-1")
-    assert toast["type"] == "success" and "已批准 C1" in toast["content"]
+    assert toast == {"type": "info", "content": "已收到，正在处理…"}  # at once, within 3 s
+    feishu.settle()
     (patched,) = fake.sent(PATCH)
     assert patched["message_id"] == card["message_id"]
     assert patched["content"]["config"]["update_multi"] is True  # for everyone who sees it
     assert not [e for e in patched["content"]["elements"] if e["tag"] == "action"]
-    assert "B9" in fake.text_of({"msg_type": "interactive", "content": patched["content"]})
+    redrawn = fake.text_of({"msg_type": "interactive", "content": patched["content"]})
+    assert "B9" in redrawn and "已批准 C1" in redrawn
 
     assert feishu.click("ou_wang", approve, card["message_id"], event_id="click-1")["type"] \
-        == "success"  # the same click delivered again: its first answer, no second effect
+        == "info"  # the same click delivered again: received, no second effect
+    feishu.settle()
+    assert len(fake.sent(PATCH)) == 1  # the card is redrawn once per decision
+    assert [m for m in fake.sent() if m["receive_id"] == "ou_wang"] == [card]  # nor told
     assert rows(feishu.engine, Compensation)[0].status == "approved"
     assert count(feishu.engine, LedgerEntry) == 0
     feishu.deliver()
@@ -165,9 +195,12 @@ def test_praise_goes_to_the_group_chat_with_a_touching_button(feishu, fake):
     assert "Bob Li" in fake.text_of(post)
     (buttons,) = [e["actions"] for e in post["content"]["elements"] if e["tag"] == "action"]
     assert buttons[0]["text"]["content"] == "❤️ Touching · 感动"  # its readers: en, zh
-    toast = feishu.click("ou_alice", buttons[0]["value"], post["message_id"])
-    assert toast["type"] == "success" and "P1" in toast["content"]
-    assert feishu.click("ou_bob", buttons[0]["value"], post["message_id"])["type"] == "error"
+    assert feishu.click("ou_alice", buttons[0]["value"], post["message_id"])["type"] == "info"
+    feishu.click("ou_bob", buttons[0]["value"], post["message_id"])
+    feishu.settle()  # the outcome, to the person who clicked
+    assert "P1" in fake.texts_to("ou_alice")[-1]
+    assert rows(feishu.engine, Praise)[0].touching_count == 1  # bob's own praise: not his
+    assert "own praise" in fake.texts_to("ou_bob")[-1]
 
 
 def test_a_send_whose_answer_was_lost_is_not_posted_twice(feishu, fake):
@@ -275,10 +308,12 @@ def test_long_connection_mode_receives_events_and_card_clicks(org, fake, monkeyp
             answer = fake.wait_for(lambda: answers(fake).get("f-2"), what="the click's answer")
             assert answer["code"] == 200
             toast = json.loads(base64.b64decode(answer["data"]))["toast"]
-            assert toast["type"] == "success" and "C1" in toast["content"]
+            assert toast["type"] == "info"  # received; the command runs after
+            fake.wait_for(lambda: fake.sent(PATCH), what="the card's redraw")
             assert rows(org, Compensation)[0].status == "approved"
             assert answers(fake)["f-1"]["code"] == 200
-            assert [i.key for i in rows(org, InboxItem)] == ["feishu:event:ev-1"]  # stored
+            assert sorted(i.key for i in rows(org, InboxItem)) == [
+                "feishu:card:ev-2", "feishu:event:ev-1"]  # stored
 
             platform.adapter.inbox.pool = WorkPool("feishu-test", threads=1, queue=0)
             gate = threading.Event()
@@ -289,7 +324,7 @@ def test_long_connection_mode_receives_events_and_card_clicks(org, fake, monkeyp
             finally:
                 gate.set()
             assert answer["code"] == 500  # refused: Feishu pushes it again
-            assert count(org, InboxItem) == 1
+            assert count(org, InboxItem) == 2
         fake.wait_for(lambda: fake.connections == 0, what="the connection to close")
         assert not platform.ready()
 
@@ -363,12 +398,12 @@ def test_decline_from_the_card(feishu, fake):
     feishu.deliver()
     card = next(m for m in fake.sent() if m["msg_type"] == "interactive")
     (buttons,) = [e["actions"] for e in card["content"]["elements"] if e["tag"] == "action"]
-    toast = feishu.click("ou_wang", buttons[1]["value"], card["message_id"])
-    assert toast["type"] == "success" and "C1" in toast["content"]
+    feishu.click("ou_wang", buttons[1]["value"], card["message_id"])
+    feishu.settle()
     assert rows(feishu.engine, Compensation)[0].status == "declined"
     (patched,) = fake.sent(PATCH)
-    assert toast["content"] in fake.text_of({"msg_type": "interactive",
-                                             "content": patched["content"]})
+    assert "已拒绝 C1" in fake.text_of({"msg_type": "interactive",
+                                      "content": patched["content"]})
 
 
 def test_feishu_and_lark_are_one_package_with_another_domain():
@@ -376,3 +411,198 @@ def test_feishu_and_lark_are_one_package_with_another_domain():
     assert Settings().base_url() == "https://open.feishu.cn"
     assert Settings(domain="lark").base_url() == "https://open.larksuite.com"
     assert Settings(domain="https://open.example.cn").base_url() == "https://open.example.cn"
+
+
+# --- the strict fake's rules, and Frontline keeping them --------------------------------
+REAL_CHAT = "oc_" + "a5b0c3d2e1f0a9b8c7d6e5f4a3b2c1d0"  # a real oc_ id: 35 characters
+
+
+class Clock:
+    """The time the api paces by and the fake counts by: a sleep moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def paced(fake: FakeFeishu, api_url: str, clock: Clock | None = None) -> FeishuApi:
+    clock = clock or Clock()
+    fake.clock = clock
+    return FeishuApi(client(f"cli_{uuid.uuid4().hex[:16]}", SECRET, api_url), clock=clock,
+                     sleep=clock.sleep)
+
+
+def test_a_posts_recording_is_not_taken_for_the_post_with_real_chat_ids(fake):
+    """Outbox id 1000 and a 35-character oc_ id: the post's uuid fills Feishu's 50
+    characters, and its recording's must still be another."""
+    assert len(REAL_CHAT) == 35
+    with fake.serve() as api_url:
+        api = paced(fake, api_url)
+        api.send_card("chat_id", REAL_CHAT, {"elements": []}, f"frontline-1000-{REAL_CHAT}")
+        api.send("chat_id", REAL_CHAT, "audio", {"file_key": "file_v3_up1"},
+                 f"frontline-1000-{REAL_CHAT}-rec")
+        api.send("chat_id", REAL_CHAT, "audio", {"file_key": "file_v3_up1"},
+                 f"frontline-1000-{REAL_CHAT}-rec")  # its retry: de-duplicated
+    sent = fake.sent()
+    assert [m["msg_type"] for m in sent] == ["interactive", "audio"]
+    assert all(len(m["uuid"]) <= UUID_MAX for m in sent) and sent[0]["uuid"] != sent[1]["uuid"]
+    assert send_uuid("frontline-1") == "frontline-1"  # short ones stay readable
+
+
+def test_the_fake_keeps_one_message_per_uuid_for_an_hour_and_refuses_a_long_uuid(fake):
+    clock = Clock()
+    with fake.serve() as api_url:
+        api = paced(fake, api_url, clock)
+        first = api.send_text("open_id", "ou_wang", "hello", "u-1")
+        assert api.send_text("open_id", "ou_wang", "hello", "u-1") == first  # nothing sent
+        clock.now += UUID_WINDOW_SECONDS + 1
+        assert api.send_text("open_id", "ou_wang", "hello", "u-1") != first  # an hour on
+        body = (CreateMessageRequestBody.builder().receive_id("ou_wang").msg_type("text")
+                .content('{"text":"x"}').uuid("u" * (UUID_MAX + 1)).build())
+        with pytest.raises(FeishuError, match="99992402"):
+            api._call(api.sdk.im.v1.message.create, lambda: CreateMessageRequest.builder()
+                      .receive_id_type("open_id").request_body(body).build())
+    assert fake.texts_to("ou_wang") == ["hello", "hello"]
+
+
+def test_the_fake_holds_feishus_rate_limits_and_frontline_keeps_to_them(fake):
+    clock = Clock()
+    with fake.serve() as api_url:
+        api = paced(fake, api_url, clock)
+        for n in range(PER_CHAT_PER_SECOND + 3):  # paced: 5 a second into one chat
+            api.send_text("chat_id", REAL_CHAT, f"post {n}", f"p-{n}")
+        assert len(fake.texts_to(REAL_CHAT)) == PER_CHAT_PER_SECOND + 3
+        unpaced = FeishuApi(api.sdk, clock=clock, sleep=lambda s: None)
+        unpaced._pace = lambda receive_id: None  # a sender that does not keep to it
+        for n in range(PER_CHAT_PER_SECOND):
+            unpaced.send_text("chat_id", "oc_other", f"burst {n}", f"b-{n}")
+        with pytest.raises(RateLimited, match="99991400"):
+            unpaced.send_text("chat_id", "oc_other", "one too many", "b-x")
+        clock.now += 1
+        for n in range(PER_APP_PER_SECOND):  # 50 a second for the whole app
+            unpaced.send_text("open_id", f"ou_{n}", "hi", f"a-{n}")
+        with pytest.raises(RateLimited, match="99991400"):
+            unpaced.send_text("open_id", "ou_last", "hi", "a-x")
+
+
+def test_a_text_longer_than_feishu_takes_goes_in_pieces_and_the_fake_refuses_more(fake):
+    line = "感谢你耐心地帮助每一位顾客。" * 20 + "\n"
+    text = line * (TEXT_BODY_MAX // len(line.encode()) + 50)  # over 150 KB
+    with fake.serve() as api_url:
+        api = paced(fake, api_url)
+        api.send_text("open_id", "ou_wang", text, "long-1")
+        pieces = fake.texts_to("ou_wang")
+        assert len(pieces) == 2 and "\n".join(pieces).split() == text.split()
+        with pytest.raises(FeishuError, match="230025"):  # a card is held to 30 KB
+            api.send_card("open_id", "ou_wang", {"elements": [
+                {"tag": "div", "text": {"tag": "plain_text", "content": "长" * CARD_BODY_MAX}}]},
+                "card-1")
+
+
+def test_a_card_click_is_answered_within_3_s_however_long_its_command_takes(feishu, fake,
+                                                                           monkeypatch):
+    feishu.say("ou_alice", "comp 350 refund #B9 broken vase")
+    feishu.deliver()
+    card = next(m for m in fake.sent() if m["msg_type"] == "interactive")
+    (buttons,) = [e["actions"] for e in card["content"]["elements"] if e["tag"] == "action"]
+    gate = threading.Event()
+    run = feishu.adapter.inbound.run
+
+    def slow(*args, **kwargs):  # the delay hook: the command waits until the test says
+        gate.wait(10)
+        return run(*args, **kwargs)
+    monkeypatch.setattr(feishu.adapter.inbound, "run", slow)
+    try:
+        toast = feishu.click("ou_wang", buttons[0]["value"], card["message_id"])  # ≤ 3 s
+        assert toast["type"] == "info" and fake.sent(PATCH) == []  # not yet run
+    finally:
+        gate.set()
+    feishu.settle()
+    assert rows(feishu.engine, Compensation)[0].status == "approved"
+    assert len(fake.sent(PATCH)) == 1
+
+
+def test_the_fake_times_a_slow_card_callback_out_at_3_s(fake):
+    """The fake's own rule, against a bot that answers late (its clock is the real one:
+    this is the one test that waits 3 s, for the rule it proves)."""
+    import asyncio
+
+    from fastapi import FastAPI
+
+    late = FastAPI()
+
+    @late.post("/feishu/events")
+    async def answer_late():
+        await asyncio.sleep(CARD_CALLBACK_DEADLINE + 1)
+        return {}
+    with serve(late) as url, pytest.raises(CallbackTimedOut):
+        fake.callback(f"{url}/feishu/events", b"{}", {})
+
+
+def test_a_rich_text_message_is_read_as_its_text_with_its_mentions(feishu):
+    content = {"title": "", "content": [[
+        {"tag": "text", "text": "praise "}, {"tag": "at", "user_id": "@_user_1",
+                                             "user_name": "Alice"},
+        {"tag": "text", "text": " 她找回了我的戒指"}]]}
+    alice = {"key": "@_user_1", "id": {"open_id": "ou_alice"}, "name": "Alice"}
+    said = feishu.say("ou_wang", "", kind="post", content=content, mentions=[alice])
+    assert "P1" in said and balance(feishu.engine, "alice") == 10
+    stranger = {"key": "@_user_1", "id": {"open_id": "ou_nobody"}, "name": "Zhou Xun"}
+    refused = feishu.say("ou_wang", "", kind="post", content=content, mentions=[stranger])
+    assert refused == render_message(Message("error.mention_unlinked", {"name": "Zhou Xun"}),
+                                     "zh")  # refused by name
+    assert count(feishu.engine, Praise) == 1
+
+
+def test_a_colleague_mentioned_in_a_group_who_is_not_linked_is_refused_by_name(feishu):
+    bot = {"key": "@_user_1", "id": {"open_id": "ou_bot"}, "name": "Frontline"}
+    nobody = {"key": "@_user_2", "id": {"open_id": "ou_nobody"}, "name": "Zhou Xun"}
+    said = feishu.say("ou_wang", "@_user_1 praise @_user_2 kind words", chat="oc_team",
+                      mentions=[bot, nobody])
+    assert said == render_message(Message("error.mention_unlinked", {"name": "Zhou Xun"}), "zh")
+    assert count(feishu.engine, Praise) == 0
+
+
+def test_a_forged_request_is_refused_without_a_traceback(feishu, caplog):
+    caplog.set_level(logging.WARNING)
+    payload = feishu.message("ou_wang", "praise @alice hello")
+    for forged in (feishu.post(payload, signing_key="another-apps-key"),
+                   feishu.post(payload, key="another-apps-key"),
+                   feishu.post(payload, headers={})):
+        assert forged.status_code == 401
+    feishu.settle()
+    assert count(feishu.engine, Praise) == 0
+    assert not [r for r in caplog.records if r.exc_info or r.exc_text], \
+        [r.getMessage() for r in caplog.records]
+    assert sum("Feishu request refused" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_a_voice_message_needs_the_message_read_scope_and_doctor_names_it(feishu, fake):
+    fake.resources[("om_voice", "file_v3_voice")] = b"OggS opus thanks"
+    fake.withhold("im:message")
+    feishu.say("ou_wang", "praise @alice the customer called to thank her")
+    said = feishu.say("ou_wang", "", kind="audio", message_id="om_voice",
+                      content={"file_key": "file_v3_voice", "duration": 3000})
+    assert said == render_message(Message("feishu.failed"), "zh") and not fake.sent(RESOURCE)
+    found = asyncio.run(feishu.platform.findings())
+    (failing,) = [f for f in found if not f.ok]
+    assert failing.said.params == {"scope": "im:message"}
+    fix = render_message(failing.fix, "zh")
+    assert "权限管理" in fix and "im:message" in fix and "发布" in fix
+    assert render_message(failing.fix, "zh-Hant").count("權限管理") == 1
+
+
+def test_doctor_names_wrong_credentials_and_an_app_not_enabled(feishu, fake):
+    fake.activate_status = 3  # installed, not yet enabled
+    found = asyncio.run(feishu.platform.findings())
+    assert [f.said.key for f in found if not f.ok] == ["doctor.feishu.active.failed"]
+    bad = FeishuPlatform(FeishuAdapter(feishu.engine, feishu.adapter.config, FeishuApi(
+        client(f"cli_{uuid.uuid4().hex[:16]}", "not-the-secret", feishu.fake_url))))
+    (finding,) = asyncio.run(bad.findings())
+    assert not finding.ok and finding.fix.key == "doctor.feishu.fix.token"
+    assert "凭证与基础信息" in render_message(finding.fix, "zh")

@@ -2,20 +2,42 @@
 receives correctly signed requests, and its WebClient talks to a local fake of
 the Slack Web API."""
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from slack_bolt.context.respond import Respond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.app.web import create_app
+from bot.kit import Notification
 from bot.kit.config import parse_config
 from bot.kit.work_pool import WorkPool
 from bot.platforms.slack import blocks
+from bot.platforms.slack.adapter import SlackAdapter
+from bot.platforms.slack.channels import SlackChannel
+from bot.platforms.slack.limits import (
+    MESSAGE_TEXT,
+    POST_BURST,
+    RESPONSE_URL_SECONDS,
+    RESPONSE_URL_USES,
+    SCOPES,
+    SECTION_TEXT,
+    TRIGGER_SECONDS,
+)
+from bot.platforms.slack.mentions import unescape
+from bot.platforms.slack.platform import SlackPlatform
+from handlers.base import Message, Reply
 from handlers.dispatch import execute
 from handlers.forms import FORMS
+from handlers.i18n import render_message, render_reply
 from handlers.praise import AttachRecording, PraiseLog
 from rituals import schedule
 from storage.engine import transaction
@@ -29,8 +51,8 @@ from storage.models import (
     Praise,
     TouchingMark,
 )
-from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.platforms.slack import ALL_STAFF, FORM, HARBOUR, USERS, running, text_of
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.platforms.slack import ALL_STAFF, FORM, HARBOUR, STRANGER, USERS, running, text_of
 from tests.support import count, employee, held, rows, settled, wait_until
 
 pytestmark = pytest.mark.http
@@ -439,3 +461,212 @@ def test_one_persons_commands_run_in_order_while_anothers_run_beside(slack):
     slack.adapter.inbox.pool.stop()
     assert [p["trigger_id"] for p in ran] == ["trig-b1", "trig-a1", "trig-a2"]
     assert ["Alice Chen" in r["text"] for r in slack.fake.responses[1:]] == [True, False]
+
+
+# --- a real install: Slack's own rules, kept by the fake (tests/fake_slack.py) -------
+def busy_pool(slack) -> threading.Event:
+    """Every stored request waits on the pool until the returned gate is set."""
+    gate = threading.Event()
+    held(slack.adapter.inbox, gate, lambda payload: True)
+    return gate
+
+
+def test_a_modal_opens_though_the_pool_is_slower_than_its_trigger_lives(slack):
+    """A trigger opens one view within 3 s of its request: the modal is opened in the
+    listener, not on the pool after the ack (nor again by a worker running a stored
+    request)."""
+    slack.command("alice", "comp 500 refund #A7 broken on arrival")
+    slack.dispatch()
+    card = slack.dm("wang")[0]
+    message = {"ts": "1700.0002", "blocks": card["blocks"], "text": card["text"]}
+    shortcut = {"type": "message_action", "callback_id": "log_praise", "trigger_id": "trigS",
+                "user": {"id": USERS["wang"]}, "team": {"id": "T0001"},
+                "channel": {"id": "CFEEDBACK"}, "response_url": f"{slack.api_url}/respond/s",
+                "message": {"type": "message", "user": USERS["alice"], "ts": "1.2",
+                            "text": "Alice found my size"}}
+    stored = count(slack.engine, InboxItem)
+    gate = busy_pool(slack)
+    try:
+        assert slack.post(urlencode(slack.slash("alice", "comp")), FORM).status_code == 200
+        assert slack.click("wang", "decline C1", message, "DWANG").status_code == 200
+        assert slack.interact(shortcut).status_code == 200
+        slack.fake.clock.advance(TRIGGER_SECONDS + 0.5)  # the pool's turn comes too late
+    finally:
+        gate.set()
+    settled(slack.adapter.inbox.pool)
+    opened = [call["view"]["callback_id"] for call in slack.fake.sent("views.open")]
+    assert opened == ["form:comp", "decline_reason", "log_praise"]
+    assert slack.fake.refused == []
+    assert count(slack.engine, InboxItem) == stored  # no worker will exchange them again
+
+
+def test_the_fake_exchanges_a_trigger_once_within_3_seconds(slack):
+    modal = blocks.form_modal(FORMS["comp"], "en")
+    client = slack.adapter.client
+    slack.fake.issue("trigOnce")
+    client.views_open(trigger_id="trigOnce", view=modal)
+    slack.fake.issue("trigLate")
+    slack.fake.clock.advance(TRIGGER_SECONDS + 0.1)
+    for trigger, error in (("trigOnce", "exchanged_trigger_id"),
+                           ("trigLate", "expired_trigger_id"), ("never", "invalid_trigger_id")):
+        with pytest.raises(SlackApiError) as refused:
+            client.views_open(trigger_id=trigger, view=modal)
+        assert refused.value.response["error"] == error
+
+
+def test_a_command_typed_in_the_bots_messages_tab_is_answered_there(slack):
+    """message.im: what someone types to the bot is a command; a colleague picked from
+    the @ list arrives as <@U…> (no name: users.info gives it)."""
+    def dm(handle: str, text: str, ts: str, **more) -> dict:
+        return {"type": "message", "channel_type": "im", "channel": f"D{handle.upper()}",
+                "user": USERS.get(handle, STRANGER), "text": text, "ts": ts, "event_ts": ts,
+                **more}
+
+    def answers(channel: str) -> list[dict]:
+        return [p for p in slack.fake.sent("chat.postMessage") if p["channel"] == channel]
+
+    slack.fake.ims.update({USERS["alice"]: "DALICE", USERS["wang"]: "DWANG"})
+    assert slack.event(dm("alice", "me", "1.0001"), "EvM1").status_code == 200
+    assert "Alice Chen" in text_of(slack.fake.wait_for(lambda: answers("DALICE"))[0])
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert slack.event(dm("alice", "me", "1.0001"), "EvM1", headers=retry).status_code == 200
+    own = dm("alice", "Alice Chen", "1.0002", bot_id="B01", subtype="bot_message")
+    assert slack.event(own, "EvM2").status_code == 200
+
+    praise = f"praise <@{USERS['alice']}> fish &amp; chips &lt;3"
+    assert slack.event(dm("wang", praise, "2.0001"), "EvM3").status_code == 200
+    assert "P1" in text_of(slack.fake.wait_for(lambda: answers("DWANG"))[0])
+    (logged,) = rows(slack.engine, Praise)
+    assert (logged.employee_id, logged.text) == (employee(slack.engine, "alice").id,
+                                                 "fish & chips <3")
+    unlinked = dm("wang", f"praise <@{STRANGER}> kind words", "2.0002")
+    assert slack.event(unlinked, "EvM4").status_code == 200
+    refusal = text_of(slack.fake.wait_for(lambda: answers("DWANG")[1:])[0])
+    assert "stranger" in refusal and "还没有在这个聊天平台上关联" in refusal
+    settled(slack.adapter.inbox.pool)
+    assert len(answers("DALICE")) == 1 and count(slack.engine, Praise) == 1
+
+
+def test_slash_command_text_arrives_escaped_and_reads_as_typed(slack):
+    """With should_escape, Slack sends a picked colleague as <@U…|name>, a link as
+    <url|label> and &, <, > as entities."""
+    typed = (f"praise <@{USERS['alice']}|alice> fish &amp; chips &lt;3 "
+             "<https://shop.example/r/7|shop.example/r/7>")
+    assert "P1" in text_of(slack.command("wang", typed))
+    (logged,) = rows(slack.engine, Praise)
+    assert logged.employee_id == employee(slack.engine, "alice").id
+    assert (logged.text, logged.attachment_ref) == ("fish & chips <3",
+                                                    "https://shop.example/r/7")
+
+
+def long_reply(messages: int = 24) -> Reply:
+    """Longer than one message takes, and a section once escaped (& is &amp;)."""
+    name = "Fish & chips <3 " * 160  # 2,560 characters, 3,360 escaped
+    return Reply([Message("error.mention_unlinked", {"name": name + str(n)})
+                  for n in range(messages)])
+
+
+def whole(texts: list[str]) -> str:
+    return "".join("".join(texts).split())
+
+
+def test_a_direct_message_longer_than_slack_takes_arrives_whole_in_pieces(slack):
+    reply = long_reply()
+    assert len(render_reply(reply, "en")) > MESSAGE_TEXT
+    alice = employee(slack.engine, "alice")
+    SlackChannel(slack.adapter.client).deliver(Notification(
+        0, "person", alice, None, reply.messages[0], (), {"slack": USERS["alice"]}))
+    notification = Notification(0, "person", alice, None, Message(
+        "error.mention_unlinked", {"name": "x" * (MESSAGE_TEXT + 10)}), (),
+        {"slack": USERS["alice"]})
+    SlackChannel(slack.adapter.client).deliver(notification)  # one line past the limit
+    assert slack.fake.refused == []
+    posted = slack.dm("alice")
+    assert len(posted) > 2
+    expected = [render_message(reply.messages[0], "en"), notification.text("en")]
+    assert whole([p["text"] for p in posted]) == whole(expected)
+    sections = [unescape(b["text"]["text"]) for p in posted for b in p["blocks"]]
+    assert all(len(b["text"]["text"]) <= SECTION_TEXT for p in posted for b in p["blocks"])
+    assert whole(sections) == whole(expected)
+
+
+def test_a_long_answer_uses_its_response_url_five_times_then_direct_messages(slack):
+    url = f"{slack.api_url}/respond/trigLong"
+    slack.fake.issue("trigLong", url)
+    reply = long_reply(90)  # more than 5 messages' worth
+    slack.adapter._answer(Respond(response_url=url), slack.adapter.client, USERS["alice"],
+                          reply, "en")
+    at_url = [r["text"] for r in slack.fake.responses]
+    dms = [p["text"] for p in slack.dm("alice")]
+    assert len(at_url) == RESPONSE_URL_USES and dms and slack.fake.refused == []
+    assert whole(at_url + dms) == whole([render_reply(reply, "en")])
+    sixth = httpx.post(url, json={"text": "once more"})
+    assert (sixth.status_code, sixth.text) == (404, "used_url")
+
+
+def test_an_answer_later_than_its_response_url_lives_comes_by_direct_message(slack):
+    gate = busy_pool(slack)
+    try:
+        assert slack.post(urlencode(slack.slash("alice", "me")), FORM).status_code == 200
+        slack.fake.clock.advance(RESPONSE_URL_SECONDS + 1)  # a worker's sweep, much later
+    finally:
+        gate.set()
+    answer = slack.fake.wait_for(lambda: slack.dm("alice"), what="alice's answer")[0]
+    assert "Alice Chen" in text_of(answer)
+    assert slack.fake.refused == [("respond", "expired_url")]
+
+
+def test_posts_to_one_channel_faster_than_slack_takes_wait_out_its_429(slack):
+    """About one post a second per channel: the fake answers 429 with Retry-After past
+    a short burst, and the client waits it out (on the fake's clock) and sends again."""
+    waited = []
+
+    class OnTheFakesClock(RateLimitErrorRetryHandler):
+        def prepare_for_next_attempt(self, *, state, request, response=None, error=None):
+            seconds = int(next(v for k, v in response.headers.items()
+                               if k.lower() == "retry-after")[0])
+            waited.append(seconds)
+            slack.fake.clock.advance(seconds)
+            state.next_attempt_requested = True
+            state.increment_current_attempt()
+
+    client = slack.adapter.client
+    client.retry_handlers = [OnTheFakesClock(max_retry_count=3) if
+                             isinstance(h, RateLimitErrorRetryHandler) else h
+                             for h in client.retry_handlers]
+    for n in range(POST_BURST + 2):
+        slack.command("alice", f"comp 500 refund #A{n} broken on arrival")
+    assert slack.dispatch() == POST_BURST + 2
+    assert ("chat.postMessage", "ratelimited") in slack.fake.refused and waited
+    refs = [c["text"] for c in slack.dm("wang")]
+    assert [sum(f"C{n}" in text for text in refs) for n in range(1, POST_BURST + 3)] == \
+        [1] * (POST_BURST + 2)
+
+
+def test_doctor_names_a_refused_token_and_each_missing_scope(org, fake):
+    with running(org, fake) as slack:
+        healthy = asyncio.run(SlackPlatform(slack.adapter).findings())
+        assert [f.said.key for f in healthy] == ["doctor.slack.token", "doctor.slack.scopes"]
+        fake.withhold("users:read")
+        fake.withhold("commands")
+        failing = [f for f in asyncio.run(SlackPlatform(slack.adapter).findings()) if not f.ok]
+        assert sorted(f.said.params["scope"] for f in failing) == ["commands", "users:read"]
+        fix = render_message(failing[0].fix, "en")
+        assert "OAuth & Permissions" in fix and "Bot Token Scopes" in fix and "reinstall" in fix
+        wrong = SlackAdapter(org, slack.adapter.config, "xoxb-revoked", SIGNING_SECRET)
+        (refused,) = asyncio.run(SlackPlatform(wrong).findings())
+        assert not refused.ok and refused.said.params["error"] == "invalid_auth"
+        assert "SLACK_BOT_TOKEN" in render_message(refused.fix, "zh")
+        assert set(SCOPES) >= {"chat:write", "commands", "im:history", "users:read"}
+
+
+def test_the_app_manifest_asks_for_what_frontline_uses():
+    """The manifest an installer pastes grants the scopes doctor checks, subscribes to
+    typed DMs and has colleagues' mentions escaped into <@U…>."""
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "slack-app-manifest.yml")
+                              .read_text(encoding="utf-8"))
+    assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(SCOPES)
+    assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert all(command["should_escape"] for command in manifest["features"]["slash_commands"])

@@ -3,6 +3,7 @@ with tokens signed here, whose keys the bot fetches from a local OpenID/JWKS
 endpoint, and a local fake of the Bot Connector (the activities' serviceUrl) that
 records replies, card updates and proactive posts."""
 
+import asyncio
 import itertools
 import json
 import time
@@ -18,26 +19,38 @@ from cryptography.x509.oid import NameOID
 from bot.cli import main
 from bot.kit.config import ConfigError
 from bot.kit.outbox import dispatch_pending
-from bot.platforms.teams import manifest
+from bot.platforms.teams import cards, limits, manifest, references
+from bot.platforms.teams.channels import channels
 from bot.platforms.teams.manifest import ROOT
 from bot.platforms.teams.platform import build
 from handlers import linking
+from handlers.base import Message, Reply
 from handlers.dispatch import execute
 from handlers.grammar import parse
+from handlers.i18n import render_message
 from rituals import schedule
 from storage.engine import transaction
 from storage.models import (
     ChatIdentity,
     Compensation,
     InboxItem,
+    Outbox,
     Praise,
     Recording,
     TeamsConversation,
     TouchingMark,
     Waiver,
 )
-from tests.fake_teams import APP_ID, TENANT, FakeTeams, new_key
-from tests.platforms.teams import GENERAL, NOTE, Bot, running, serving, teams_config
+from tests.fake_teams import APP_ID, TENANT, FakeTeams, new_key, personal_id
+from tests.platforms.teams import (
+    GENERAL,
+    NOTE,
+    Bot,
+    mention,
+    running,
+    serving,
+    teams_config,
+)
 from tests.support import count, employee, rows
 
 pytestmark = pytest.mark.http
@@ -494,3 +507,134 @@ def test_the_bot_can_prove_itself_with_a_certificate(org, fake, monkeypatch, tmp
     monkeypatch.setenv("TEAMS_CERTIFICATE", str(tmp_path / "missing.pem"))
     with pytest.raises(ConfigError, match="certificate_env"):
         build(org, teams_config("http://unused", certificate_env="TEAMS_CERTIFICATE"))
+
+
+# --- a real install: what the strict fake holds the bot to ------------------------
+def test_someone_who_never_wrote_to_the_bot_gets_a_personal_chat_created(teams, fake):
+    """The app installed for wang (an app setup policy), no chat with him yet: the bot
+    creates it from the tenant and his Entra object id, keeps it, and posts there."""
+    fake.install("aad-wang")
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    assert teams.deliver() == 1
+    (created,) = fake.sent("create")
+    assert created["body"]["tenantId"] == TENANT
+    assert created["body"]["members"][0]["aadObjectId"] == "aad-wang"
+    assert any("C1" in text for text in fake.texts_to(personal_id("aad-wang")))
+    assert references.of_person(teams.engine, "aad-wang") is not None  # created once
+    teams.say("aad-alice", "comp 300 refund #B10 cracked cup")
+    assert teams.deliver() == 1 and len(fake.sent("create")) == 1
+
+
+def test_someone_the_app_is_not_installed_for_is_named_to_hr(teams, fake):
+    """Teams refuses to create the chat (403): HR is told who and why, once."""
+    teams.say("aad-hana", "me")  # hana has a chat with the bot; wang has no app
+    teams.say("aad-alice", "comp 350 refund #B9 broken vase")
+    assert teams.deliver() == 1  # handled: not retried for ever
+    assert fake.sent("create") == [] and [m for m, _ in fake.failed] == []
+    told = fake.texts_to(personal_id("aad-hana"))[-1]
+    wang = employee(teams.engine, "wang")
+    hana = employee(teams.engine, "hana")
+    assert told == render_message(Message("teams.unreachable.not_installed",
+                                          {"name": wang.name}), hana.locale)
+    assert not fake.texts_to(personal_id("aad-wang"))
+
+
+def test_a_channel_of_a_team_is_posted_to_through_the_teams_reference(org, fake):
+    """Adding the app to a team tells the bot of the General channel only."""
+    all_staff = "19:all-staff@thread.tacv2"
+    fake.add_channel(all_staff, GENERAL)
+    with running(org, fake, all_staff_channel=all_staff) as teams:
+        teams.say("aad-wang", "praise @alice The customer wrote to thank her")
+        assert teams.deliver() == 0  # the app is in no team yet: Teams would refuse it
+        added = teams.activity("aad-hana", conversation=GENERAL, kind="channel",
+                               type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}],
+                               channelData={"team": {"id": GENERAL}, "tenant": {"id": TENANT}})
+        assert teams.post(added).status_code == 200
+        teams.settle()
+        assert teams.deliver(hours_later=1) == 1
+    (post,) = [p for p in fake.sent() if p["conversation"] == all_staff]
+    assert "thank her" in fake.text_of(post)
+
+
+def test_a_channel_of_a_team_the_app_was_not_added_to_is_refused(org, fake):
+    other = "19:elsewhere@thread.tacv2"
+    fake.add_channel(other, "19:other-team@thread.tacv2")
+    with running(org, fake, all_staff_channel=other) as teams:
+        teams.post(teams.activity("aad-hana", conversation=GENERAL, kind="channel",
+                                  type="conversationUpdate", channelData={
+                                      "team": {"id": GENERAL}, "tenant": {"id": TENANT}},
+                                  membersAdded=[{"id": f"28:{APP_ID}"}]))
+        teams.settle()
+        teams.say("aad-wang", "praise @alice kind words")
+        assert teams.deliver() == 0
+    assert [p for p in fake.sent() if p["conversation"] == other] == []
+    assert any("404" in row.last_error for row in rows(org, Outbox))  # retried later
+
+
+def test_a_colleague_mentioned_in_a_channel_is_read_through_teams_members(teams, fake):
+    """The mention entity names the Teams id only: the bot asks Teams for the member's
+    Entra object id; the bot's own mention is taken out."""
+    fake.install("aad-alice", "Alice Chen")
+    shown, colleague = mention("aad-alice", "Alice Chen")
+    del colleague["mentioned"]["aadObjectId"]
+    bot = {"type": "mention", "text": "<at>Frontline</at>",
+           "mentioned": {"id": f"28:{APP_ID}", "name": "Frontline"}}
+    said = teams.say("aad-wang", f"<at>Frontline</at> praise {shown} She remembered my name",
+                     conversation=GENERAL, kind="channel", entities=[bot, colleague])
+    assert "P1" in said
+    assert rows(teams.engine, Praise)[0].employee_id == employee(teams.engine, "alice").id
+    assert fake.sent("member")[0]["member"] == "29:aad-alice"
+    shown, nobody = mention("aad-nobody", "Nobody Known")
+    refused = teams.say("aad-wang", f"praise {shown} kind words", entities=[nobody])
+    assert "Nobody Known" in refused and count(teams.engine, Praise) == 1
+
+
+def test_an_answer_longer_than_teams_takes_arrives_whole_in_pieces(teams, fake):
+    teams.say("aad-wang", "me")
+    long = Reply([Message("help.header")] * 2000)
+    whole = cards.reply_activities(long, "zh")
+    assert len(whole) > 1
+    channel = channels(teams.engine, teams.platform.adapter.cloud,
+                       teams.platform.adapter.config, sleep=fake.advance)[0]
+    channel.write("aad-wang", whole)
+    sent = [fake.text_of(p) for p in fake.sent() if p["conversation"] == personal_id("aad-wang")]
+    assert all(cards.size(text) <= limits.TEXT_BYTES for text in sent)
+    assert "".join("".join(sent).split()) == "".join(
+        render_message(Message("help.header"), "zh").split()) * 2000
+    one = cards.Activity(type="message", text="\n".join(sent))  # as one message: refused
+    with pytest.raises(Exception, match="413"):
+        channel.write("aad-wang", [one])
+
+
+def test_a_burst_to_one_person_is_paced_by_teams_rate_limit(teams, fake):
+    """Teams allows 7 sends a second and 8 in two to one conversation; a 429 names the
+    wait, waited out here on the fake's clock; each message goes once."""
+    teams.say("aad-wang", "me")
+    wang = employee(teams.engine, "wang")
+    with transaction(teams.engine) as session:
+        for n in range(12):
+            session.add(Outbox(audience="person", employee_id=wang.id,
+                               message_key="help.header", params={"n": n},
+                               created_at=datetime.now(UTC)))
+    waits = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        fake.advance(seconds)
+
+    cloud, config = teams.platform.adapter.cloud, teams.platform.adapter.config
+    assert dispatch_pending(teams.engine, channels(teams.engine, cloud, config, wait)) == 12
+    assert len(fake.sent()) == 12 and waits and all(w <= 2 for w in waits)
+    assert [failure.status for _m, failure in fake.failed] == [429] * len(waits)
+
+
+@pytest.mark.parametrize(("error", "step"), [
+    ("invalid_client", "Certificates & secrets"),
+    ("unauthorized_client", "App Tenant ID"),
+])
+def test_doctor_names_the_azure_portal_step_for_a_refused_token(teams, fake, error, step):
+    assert all(f.ok for f in asyncio.run(teams.platform.findings()))
+    fake.refuse_tokens(error)
+    failing = [f for f in asyncio.run(teams.platform.findings()) if not f.ok]
+    assert len(failing) == 1 and error in render_message(failing[0].said, "en")
+    assert step in render_message(failing[0].fix, "en")

@@ -445,3 +445,161 @@ def test_a_polled_update_meeting_a_full_pool_waits_in_the_inbox(org, fake):
             adapter.inbox.sweep()
             assert "Alice Chen" in tg.replies(USERS["alice"], 0)
         assert rows(org, InboxItem)[0].done_at is not None
+
+
+# --- as strict as Telegram (bot/platforms/telegram/limits.py) -------------------------
+def test_a_person_who_never_pressed_start_is_named_to_hr_once_a_day(tg):
+    tg.fake.never_wrote(USERS["wang"])  # HR typed in his id; he never opened the bot
+    tg.say("alice", "/comp 500 refund #A7 broken on arrival")
+    tg.say("bob", "/comp 400 refund #A8 wrong size")
+    for _ in range(3):
+        tg.dispatch()
+    assert all(row.delivered_at for row in rows(tg.engine, Outbox))  # no endless retry
+    assert any(method == "sendMessage" and f.status == 403 for method, f in tg.fake.failed)
+    told = [t for t in tg.fake.texts_to(USERS["hana"]) if "t.me/frontline_bot" in t]
+    assert len(told) == 1 and "王芳 Wang Fang (@wang)" in told[0] and "Start" in told[0]
+
+
+def test_linking_in_a_group_tells_the_person_to_press_start(tg):
+    with transaction(tg.engine) as session:
+        code = linking.issue_code(session, employee(tg.engine, "alice"), "link:telegram",
+                                  datetime.now(UTC), timedelta(hours=1))
+    with transaction(tg.engine) as session:
+        session.execute(sa_update(ChatIdentity).where(
+            ChatIdentity.platform_user_id == str(USERS["alice"])).values(
+            platform_user_id="1"))
+    answer = tg.say(3001, f"/link@frontline_bot {code}", chat=GROUP)
+    assert "Alice Chen" in answer and "https://t.me/frontline_bot" in answer
+
+
+def test_a_colleague_picked_from_the_list_with_emoji_in_their_name_is_that_person(tg):
+    text = "/praise@frontline_bot 🌸Alice Chen stayed late"  # offsets count UTF-16 units
+    alice = {"id": USERS["alice"], "is_bot": False, "first_name": "🌸Alice",
+             "last_name": "Chen"}
+    update = tg.update(message=tg.text(USERS["wang"], text, chat=GROUP,
+                                       mentions={len("/praise@frontline_bot "): alice}))
+    before = len(tg.fake.texts_to(GROUP))
+    assert tg.post(update).status_code == 200
+    assert "P1" in tg.replies(GROUP, before)
+    (praise,) = rows(tg.engine, Praise)
+    assert praise.employee_id == employee(tg.engine, "alice").id
+    assert praise.text == "stayed late"
+
+
+def test_a_long_answer_is_cut_at_line_breaks_into_messages_telegram_takes(tg):
+    from bot.platforms.telegram import limits
+    from bot.platforms.telegram.adapter import chunks
+
+    text = "\n".join(f"{n} 🎧 " + "好" * 60 for n in range(120))  # < 4,096 characters each
+    pieces = chunks(text)
+    assert all(1 <= limits.length(piece) <= limits.MESSAGE_TEXT for piece in pieces)
+    assert "".join(pieces) == text and all(p.endswith("好") or p.endswith("\n")
+                                           for p in pieces)
+    too_long = "🎧" * 2049  # 2,049 characters, 4,098 UTF-16 units
+    sent = asyncio.run(_send(tg, too_long))
+    assert sent[0] == 400 and "message is too long" in sent[1].lower()
+
+
+async def _send(tg, text: str) -> tuple[int, str]:
+    from telegram import Bot
+    from telegram.error import BadRequest
+
+    async with Bot(TOKEN, base_url=tg.adapter.settings.api_base) as bot:
+        try:
+            await bot.send_message(USERS["alice"], text)
+        except BadRequest as error:
+            return 400, f"Bad Request: {error.message}"
+    return 200, ""
+
+
+def test_a_button_whose_command_is_longer_than_telegram_allows_is_left_out():
+    from bot.platforms.telegram.adapter import keyboard
+    from handlers.base import Action
+
+    long = Action("action.approve", "approve C1 " + "x" * 60)  # 71 bytes: refused by Telegram
+    markup = keyboard([Action("action.approve", "approve C1"), long], "en")
+    assert [b.callback_data for row in markup.inline_keyboard for b in row] == ["approve C1"]
+
+
+def test_a_press_answered_after_its_query_expired_is_answered_by_message(tg):
+    tg.say("alice", "/comp 500 refund #A7 broken on arrival")
+    tg.dispatch()
+    card = next(m for m in tg.fake.sent() if "approve C1" in str(m.get("reply_markup")))
+    issued = tg.fake.clock
+    tg.fake.clock = lambda: issued() + 60  # the press waited its turn past the query's life
+    before = len(tg.fake.texts_to(USERS["wang"]))
+    query = {"id": "old", "chat_instance": "ci", "data": "approve C1",
+             "from": {"id": USERS["wang"], "is_bot": False, "first_name": "wang"},
+             "message": bot_message(card)}
+    tg.fake.queries["old"] = issued()
+    assert tg.post(tg.update(callback_query=query)).status_code == 200
+    assert "C1" in tg.replies(USERS["wang"], before)
+    assert rows(tg.engine, Compensation)[0].status == "approved"
+
+
+def test_the_fake_keeps_to_telegrams_flood_limits(fake):
+    from bot.platforms.telegram import limits
+
+    now = [1000.0]
+    fake.clock = lambda: now[0]
+    fake.started.add(USERS["alice"])
+    for _ in range(limits.CHAT_BURST):
+        fake.check("sendMessage", {"chat_id": USERS["alice"], "text": "hi"})
+    with pytest.raises(Exception, match="retry after") as refused:
+        fake.check("sendMessage", {"chat_id": USERS["alice"], "text": "hi"})
+    assert refused.value.code == 429 and refused.value.retry_after >= 1
+    now[0] += limits.CHAT_BURST
+    fake.check("sendMessage", {"chat_id": USERS["alice"], "text": "again"})
+    for n in range(limits.GROUP_PER_MINUTE):  # at one a second: within the chat's pace
+        now[0] += 1 / limits.CHAT_PER_SECOND
+        fake.check("sendMessage", {"chat_id": GROUP, "text": f"{n}"})
+    with pytest.raises(Exception, match="retry after"):  # the group's minute is spent
+        now[0] += 1 / limits.CHAT_PER_SECOND
+        fake.check("sendMessage", {"chat_id": GROUP, "text": "one too many"})
+    with pytest.raises(Exception, match="can't initiate"):
+        fake.check("sendMessage", {"chat_id": STRANGER, "text": "hello"})
+
+
+# --- frontline doctor -------------------------------------------------------------------
+def _findings(tg) -> list:
+    from bot.platforms.telegram.platform import TelegramPlatform
+
+    return asyncio.run(TelegramPlatform(tg.adapter).findings())
+
+
+def _failing(tg) -> dict[str, str]:
+    from handlers.i18n import render_message
+
+    return {f.said.key: render_message(f.fix, "en") for f in _findings(tg) if not f.ok}
+
+
+def test_doctor_names_a_webhook_registered_elsewhere_and_its_last_error(tg):
+    assert _failing(tg) == {}
+    tg.fake.webhook = {"url": "https://old.example/hook"}
+    assert "restart frontline run" in _failing(tg)["doctor.telegram.webhook.elsewhere"]
+    tg.fake.webhook = {"url": "https://x.example/tg", "last_error_date": int(time.time()),
+                       "last_error_message": "Wrong response from the webhook: 502"}
+    found = {f.said.key: f for f in _findings(tg)}["doctor.telegram.webhook.error"]
+    from handlers.i18n import render_message
+    assert "502" in render_message(found.said, "en")
+
+
+def test_doctor_names_a_shared_chat_the_bot_is_missing_from_or_no_admin_of(tg):
+    tg.fake.chat_status[GROUP] = "member"
+    assert "Add Admin" in _failing(tg)["doctor.telegram.chat.not_admin"]
+    tg.fake.chat_status[GROUP] = "missing"
+    assert "Add Members" in _failing(tg)["doctor.telegram.chat.missing"]
+    tg.fake.bot_user["can_join_groups"] = False
+    assert "/setjoingroups" in _failing(tg)["doctor.telegram.join_groups.failed"]
+
+
+def test_doctor_names_a_refused_token_and_a_webhook_left_in_polling_mode(org, fake):
+    with fake.serve() as api_url:
+        config = parse_config(settings(api_url, mode="polling"))
+        from bot.platforms.telegram.platform import TelegramPlatform
+        fake.webhook = {"url": "https://other.example/hook"}
+        found = asyncio.run(TelegramPlatform(TelegramAdapter(org, config, TOKEN)).findings())
+        assert [f.said.key for f in found if not f.ok] == ["doctor.telegram.polling.webhook_set"]
+        wrong = TelegramAdapter(org, config, "123456:WRONG")
+        found = asyncio.run(TelegramPlatform(wrong).findings())
+        assert [f.said.key for f in found] == ["doctor.telegram.token.failed"]

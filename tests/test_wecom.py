@@ -1,19 +1,28 @@
 """The WeCom adapter over real HTTP on 127.0.0.1: encrypted callbacks built here, the
 bot's ASGI app served by uvicorn, and a local fake of the WeCom API."""
 
+import asyncio
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from bot.kit.config import parse_config
+from bot.kit.outbox import dispatch_pending
 from bot.kit.work_pool import WorkPool
-from bot.platforms.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi
+from bot.platforms.wecom import limits
+from bot.platforms.wecom.api import ROBOT_LIMIT, RateLimited, WeComApi, pieces
 from bot.platforms.wecom.crypto import WeComCrypto, parse_xml
-from storage.models import Compensation, LedgerEntry, Outbox, Praise, Recording
-from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
-from tests.platforms.wecom import AES_KEY, TOKEN, Bot, running, text_callback
-from tests.support import count, held, rows, wait_until
+from bot.platforms.wecom.platform import WeComPlatform
+from handlers.dispatch import execute
+from handlers.grammar import parse
+from handlers.i18n import render_message, render_reply
+from storage.models import Compensation, LedgerEntry, Outbox, OutboxDelivery, Praise, Recording
+from tests.fake_wecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom
+from tests.platforms.wecom import AES_KEY, TOKEN, Bot, picked, running, text_callback
+from tests.support import count, employee, held, rows, wait_until
 
 pytestmark = pytest.mark.http
 
@@ -220,3 +229,142 @@ def test_one_persons_messages_run_in_order_while_anothers_run_beside(wecom, fake
     assert [parse_xml(stored["xml"]).findtext("MsgId") for stored in ran] == [
         "803", "801", "802"]
     assert ["Alice Chen" in text for text in wecom.told("AliceChen")] == [True, False]
+
+
+# --- a real install: WeCom's own rules, held by the strict fake -----------------------
+
+def later(minutes: int):
+    return lambda: datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+def test_each_group_robot_is_its_own_delivery_so_a_retry_posts_only_where_it_failed(org, fake):
+    with running(org, fake, all_staff_robot_envs=["ROBOT_ALL", "ROBOT_2"]) as wecom:
+        fake.fail("webhook/send:key-of-ROBOT_2")  # robot 2 fails once
+        wecom.say("WangFang", "praise @bob listened patiently")
+        wecom.deliver()
+        dispatch_pending(wecom.engine, wecom.channels, now=later(10))  # the retry
+    posted = [key for key, _body in fake.robot_posts()]
+    assert posted.count("key-of-ROBOT_ALL") == 1  # robot 1 posted exactly once
+    assert posted.count("key-of-ROBOT_2") == 1
+    assert {d.channel for d in rows(org, OutboxDelivery)} >= {
+        "wecom:robot:ROBOT_ALL", "wecom:robot:ROBOT_2"}
+
+
+def test_pieces_cut_on_line_breaks_within_the_byte_limit():
+    text = "\n".join(["一二三四五六七八九十" * 3] * 20)  # 90 bytes a line
+    cut = pieces(text, 200)
+    assert all(len(piece.encode()) <= 200 for piece in cut)
+    assert "\n".join(cut) == text  # whole lines, in order
+    long_line = "好" * 1000  # 3,000 bytes on one line: cut between characters
+    assert "".join(pieces(long_line, limits.TEXT_BYTES)) == long_line
+    assert all(len(p.encode()) <= limits.TEXT_BYTES for p in pieces(long_line, 2048))
+    assert pieces("", 10) == [""] and pieces("short", 10) == ["short"]
+
+
+def test_a_long_text_arrives_whole_in_messages_wecom_does_not_cut(wecom, fake, org):
+    """WeCom cuts message/send text at 2,048 bytes (the fake too): a longer text goes as
+    several messages, each within the limit, cut at line breaks."""
+    reply, locale = execute(org, parse_config({}), "console", "hana", parse("帮助"))
+    help_text = render_reply(reply, locale)
+    text = "\n".join([help_text] * 3)  # a text no single message holds
+    assert len(text.encode()) > limits.TEXT_BYTES
+    wecom.channel.api.send_text("LiLei", text)
+    told = wecom.told("LiLei")
+    assert len(told) > 1 and "\n".join(told) == text  # all of it, in order
+    assert all(len(piece.encode()) <= limits.TEXT_BYTES for piece in told)
+
+
+def test_a_long_robot_post_goes_in_markdown_pieces(wecom, fake):
+    content = "\n".join(f"第{n}行 " + "表扬" * 100 for n in range(10))  # ~6,000 bytes
+    wecom.channel.api.robot_markdown("key-x", content)
+    posts = [body["markdown"]["content"] for _key, body in fake.robot_posts()]
+    assert len(posts) == 2 and "\n".join(posts) == content
+    assert all(len(p.encode()) <= limits.ROBOT_MARKDOWN_BYTES for p in posts)
+
+
+def test_the_fake_holds_a_group_robot_to_20_a_minute(fake):
+    now = [1000.0]
+    fake.clock = lambda: now[0]
+    with fake.serve() as url:
+        def post(n: int) -> dict:
+            return httpx.post(f"{url}/cgi-bin/webhook/send", params={"key": "k"}, json={
+                "msgtype": "text", "text": {"content": f"post {n}"}}).json()
+        assert all(post(n)["errcode"] == 0 for n in range(limits.ROBOT_PER_MINUTE))
+        assert post(20)["errcode"] == limits.RATE_LIMITED
+        now[0] += limits.ROBOT_WINDOW_SECONDS
+        assert post(21)["errcode"] == 0
+
+
+def test_a_robot_wecom_throttles_is_retried_once_later(wecom, fake):
+    """Frontline keeps to 20 a minute, but another sender may share the robot: WeCom's
+    45009 leaves the post for later, and it goes once."""
+    fake.fail("webhook/send", error=limits.RATE_LIMITED)
+    wecom.say("WangFang", "praise @bob listened patiently")
+    wecom.deliver()
+    assert fake.robot_posts() == []
+    dispatch_pending(wecom.engine, wecom.channels, now=later(10))
+    assert len(fake.robot_posts()) == 1
+
+
+def test_someone_outside_the_visible_range_is_named_to_hr_not_silently_lost(wecom, fake, org):
+    fake.leave_range("WangFang")  # alice's approver: the app can no longer reach him
+    wecom.say("AliceChen", "comp 500 refund #A7 broken on arrival")
+    wecom.deliver()
+    wecom.deliver()  # the dispatcher's next round: HR's notice, queued meanwhile
+    assert not [m for m in fake.sent() if m["touser"] == "WangFang"]
+    (told,) = [m for m in fake.sent() if m["touser"] == "HanaXu"]  # HR
+    assert "王芳 Wang Fang (WangFang) cannot be reached on WeCom" in told["text"]["content"]
+    assert "可见范围" in told["text"]["content"]
+    assert all(row.delivered_at for row in rows(org, Outbox))  # not retried in vain
+    wecom.say("AliceChen", "comp 400 refund #A8 late")
+    wecom.deliver()
+    wecom.deliver()  # the same day: HR was told already
+    assert len([m for m in fake.sent() if m["touser"] == "HanaXu"]) == 1
+
+
+def test_a_colleague_picked_from_the_at_list_is_that_person(wecom, fake, org):
+    assert "P1" in wecom.say("WangFang", f"praise {picked('AliceChen')}she stayed late")
+    assert rows(org, Praise)[0].employee_id == employee(org, "alice").id
+    assert "P2" in wecom.say("WangFang", "praise @bob typed by hand")  # a handle still reads
+    fake.members["Twin"] = ("Alice Chen", [2])  # two members share the name: no one's
+    wecom.adapter.mentions._fetched = None  # the names read again
+    assert wecom.adapter.mentions.names()["Alice Chen"] is None
+    refused = wecom.say("WangFang", f"praise {picked('Stranger')}kind words")
+    assert "陌生人" in refused and "还没有在这个聊天平台上关联 Frontline" in refused
+    assert count(org, Praise) == 2
+
+
+def findings(wecom) -> list:
+    return asyncio.run(wecom.platform.findings())
+
+
+def said(finding, locale="en") -> str:
+    return render_message(finding.said, locale)
+
+
+def test_doctor_checks_the_token_the_app_and_its_visible_range(wecom, fake):
+    found = findings(wecom)
+    assert [f.said.key for f in found] == ["doctor.wecom.token", "doctor.wecom.agent",
+                                           "doctor.wecom.range"]
+    assert all(f.ok for f in found)
+    fake.leave_range("WangFang")
+    (outside,) = [f for f in findings(wecom) if not f.ok]
+    assert "王芳 Wang Fang (WangFang)" in said(outside)
+    assert "应用管理 → the app → 可见范围" in render_message(outside.fix, "en")
+    assert "可見範圍" in render_message(outside.fix, "zh-Hant")
+    fake.allow_parties = []
+    (empty,) = [f for f in findings(wecom) if not f.ok]
+    assert empty.said.key == "doctor.wecom.range.empty"
+
+
+def test_doctor_names_a_wrong_secret_and_a_wrong_agent(org, fake):
+    with running(org, fake) as wecom:
+        api = wecom.channel.api
+        api.secret = "not-the-secret"
+        (bad,) = findings(wecom)
+        assert bad.said.key == "doctor.wecom.token.failed" and "40001" in said(bad)
+        assert "WECOM_SECRET" in render_message(bad.fix, "zh")
+        api.secret, api.agent_id = SECRET, AGENT_ID + 1
+        token, agent = findings(wecom)
+        assert token.ok and not agent.ok and str(limits.INVALID_AGENT) in said(agent)
+        assert isinstance(wecom.platform, WeComPlatform)

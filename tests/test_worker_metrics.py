@@ -16,6 +16,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.platforms.telegram.limits import CHAT_BURST
 from tests.http_servers import free_port
 from tests.test_workers import ALICE, linked_site, ready, start, until
 
@@ -52,8 +53,8 @@ class Sender:
     """Posts `/me` updates to the webhook, each on a new connection (so the kernel
     hands them to either worker), several at once."""
 
-    def __init__(self, port: int) -> None:
-        self.port, self.sent = port, 0
+    def __init__(self, port: int, fake) -> None:
+        self.port, self.fake, self.sent = port, fake, 0
 
     def post(self, update_id: int) -> int:
         update = {"update_id": update_id, "message": {
@@ -61,6 +62,7 @@ class Sender:
             "chat": {"id": ALICE, "type": "private"},
             "from": {"id": ALICE, "is_bot": False, "first_name": "Alice"},
             "entities": [{"type": "bot_command", "offset": 0, "length": 3}]}}
+        self.fake.wrote(update)  # as Telegram sees it: Alice writes to the bot in private
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/telegram/webhook", json.dumps(update).encode(),
             {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET})
@@ -98,16 +100,18 @@ def by_worker(runs: Path) -> dict[int, float]:
 
 def test_every_scrape_counts_the_commands_of_every_worker(site):
     port, runs, fake, parent = site
-    sender = Sender(port)
-    for _ in range(10):  # until both workers have run commands (bounded)
-        sender.send(8)
+    sender = Sender(port, fake)
+    for _ in range(20):  # until both workers have run commands (bounded)
+        # Telegram takes a burst of CHAT_BURST messages into one chat, then one a second:
+        # the answers to each batch go out before the next (a batch waits for none)
+        sender.send(CHAT_BURST)
         counted = until(lambda: sum(by_worker(runs).values()) == sender.sent and
                         by_worker(runs), "every command counted")
+        # a command is counted when it has run, a moment before its answer is sent
+        until(lambda: len(fake.texts_to(ALICE)) >= sender.sent, "an answer to every command")
         if len([n for n in counted.values() if n]) == 2:
             break
     assert len([n for n in counted.values() if n]) == 2, "one worker took every request"
-    # a command is counted when it has run, a moment before its answer is sent
-    until(lambda: len(fake.texts_to(ALICE)) >= sender.sent, "an answer to every command")
     assert len(fake.texts_to(ALICE)) == sender.sent  # each answered once
 
     for _ in range(8):  # whichever worker answers, it shows them all
@@ -121,7 +125,7 @@ def test_every_scrape_counts_the_commands_of_every_worker(site):
     killed = max(counted, key=counted.get)
     os.kill(killed, signal.SIGKILL)  # the parent starts another
     until(lambda: ready(port), "a ready worker")
-    sender.send(4)
+    sender.send(CHAT_BURST)
     until(lambda: total(scrape(port), COMMANDS) == sender.sent,
           "the commands of the killed worker and of its successor")
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from bot.app.web import create_app
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
+from bot.platforms.dingtalk import limits
 from bot.platforms.dingtalk.api import sign
 from bot.platforms.dingtalk.platform import build
 from storage.engine import transaction
@@ -24,16 +25,19 @@ from storage.models import ChatIdentity
 from tests.fake_api import Failure
 from tests.fake_dingtalk import APP_KEY, APP_SECRET, CARD_TOPIC, ROBOT_TOPIC, FakeDingTalk
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee
 
 USERS = {"wang": "manager4220", "alice": "alice0101", "bob": "bob0202", "hana": "hana0303"}
 LILEI = "lilei0404"  # linked by the driver; tests/test_dingtalk.py has him link himself
 STRANGER = "stranger01"
+# The names DingTalk shows (an @mention is "@" and the name, in the text)
+NICKS = {"wang": "王经理", "alice": "Alice", "bob": "Bob", "hana": "Hana", "lilei": "李雷",
+         "stranger": "路人甲"}
 ALL_STAFF, HARBOUR = "cidAllStaff0000==", "cidHarbour0000=="
 TEMPLATE = "frontline.approval.schema"
 CORP_ID = "ding0corp0frontline"
-QPS_LIMIT = "Forbidden.AccessDenied.QpsLimitForApi"  # the open API's 429
+QPS_LIMIT = limits.QPS_LIMIT  # the open API's 429
 # What the bot sends through the open API (a message's own answer goes through its
 # session webhook, which is not rate-limited so).
 SENDS = ("oToMessages/batchSend", "groupMessages/send", "card/createAndDeliver")
@@ -54,9 +58,12 @@ class DingTalk:
         self.api_url, self.bot_url = api_url, bot_url
 
     def message(self, user: str, msg_id: str, *, text: str | None = None, group: bool = False,
-                audio: str | None = None) -> dict:
-        data = {"conversationId": ALL_STAFF if group else f"cid-single-{user}",
-                "atUsers": [{"dingtalkId": "$:LWCP_v1:$bot"}] if group else [],
+                audio: str | None = None, at: list[str] = (), chat: str = ALL_STAFF,
+                file: tuple[str, str] | None = None) -> dict:
+        """A robot message; `at`: the staff ids picked from the @ list (in a group)."""
+        data = {"conversationId": chat if group else f"cid-single-{user}",
+                "atUsers": ([{"dingtalkId": "$:LWCP_v1:$bot"}] if group else []) + [
+                    {"dingtalkId": f"$:LWCP_v1:${who}", "staffId": who} for who in at],
                 "chatbotCorpId": CORP_ID, "chatbotUserId": "$:LWCP_v1:$bot", "msgId": msg_id,
                 "senderNick": user, "isAdmin": False, "senderStaffId": user,
                 "sessionWebhookExpiredTime": now_ms() + 5_400_000, "createAt": now_ms(),
@@ -65,6 +72,9 @@ class DingTalk:
                 "sessionWebhook": f"{self.api_url}/robot/sendBySession?session=s-{msg_id}"}
         if audio is not None:
             data |= {"msgtype": "audio", "content": {"downloadCode": audio, "duration": 4000}}
+        elif file is not None:
+            data |= {"msgtype": "file", "content": {"downloadCode": file[0],
+                                                    "fileName": file[1]}}
         else:
             data |= {"msgtype": "text", "text": {"content": text}}
         return data
@@ -92,13 +102,19 @@ class DingTalk:
             what=f"an answer to {msg_id}")
         return answers[-1]["text"]["content"]
 
+    @staticmethod
+    def card_click(user: str, track: str, command: str) -> dict:
+        """A card callback as DingTalk sends it (Stream frame data or HTTP body)."""
+        return {"extension": "{}", "corpId": CORP_ID, "type": "actionCallback", "userId": user,
+                "outTrackId": track, "content": json.dumps(
+                    {"cardPrivateData": {"actionIds": ["action1"],
+                                         "params": {"command": command}}})}
+
     def click(self, user: str, track: str, command: str, callback: str | None = None) -> dict:
+        """A card button pressed: its ack, which comes at once (the command runs after)."""
         callback = callback or f"cb-{uuid.uuid4().hex}"
-        return self.fake.push_and_wait(CARD_TOPIC, {
-            "extension": "{}", "corpId": CORP_ID, "type": "actionCallback", "userId": user,
-            "outTrackId": track, "content": json.dumps(
-                {"cardPrivateData": {"actionIds": ["action1"], "params": {"command": command}}})},
-            callback)
+        return self.fake.push_and_wait(CARD_TOPIC, self.card_click(user, track, command),
+                                       callback)
 
     def deliver(self, now=None) -> int:
         return dispatch_pending(self.engine, self.platform.channels(),
@@ -159,10 +175,23 @@ class DingTalkDriver(Driver):
     def channels(self):
         return self.dingtalk.platform.channels()
 
+    @property
+    def platform(self):
+        return self.dingtalk.platform
+
+    def user_id(self, handle: str) -> str:
+        return self.users.get(handle, STRANGER)
+
     def event(self, handle: str, text: str) -> dict:
-        user, msg_id = self.users.get(handle, STRANGER), f"msg{next(DingTalk.ids)}"
+        user, msg_id = self.user_id(handle), f"msg{next(DingTalk.ids)}"
         self.senders[f"s-{msg_id}"] = user
-        return self.dingtalk.message(user, msg_id, text=text)
+        picked = MENTION.findall(text)
+        if not picked:
+            return self.dingtalk.message(user, msg_id, text=text)
+        # DingTalk's @ picker is a group's: "@<name shown>" in the text, the person in atUsers
+        said = MENTION.sub(lambda m: f"@{NICKS[m.group(1)]}", text)
+        return self.dingtalk.message(user, msg_id, text=said, group=True,
+                                     at=[self.user_id(h) for h in picked])
 
     def deliver(self, event: dict) -> dict:
         # DingTalk sends a message it has no OK ack for again in a frame of the same id
@@ -202,7 +231,8 @@ class DingTalkDriver(Driver):
         card = next(c for c in reversed(self.fake.sent("card/createAndDeliver"))
                     if command in c["cardData"]["cardParamMap"].values())
         ack = self.dingtalk.click(self.users[handle], card["outTrackId"], command)
-        assert ack["code"] == 200  # the click's command has run, its answers sent
+        assert ack["code"] == 200  # stored and acknowledged; its command runs after
+        assert not self.fake.late_acks and not self.fake.bad_answers
 
     def throttle_next_send(self) -> None:
         # One queue under every sending method: whichever the bot calls next is refused
@@ -210,6 +240,28 @@ class DingTalkDriver(Driver):
         for method in SENDS:
             assert self.fake.failures.setdefault(method, queue) is queue
         queue.append(Failure(status=429, error=QPS_LIMIT))
+
+    # --- a real install ---------------------------------------------------------
+    reaches_first = True  # an app robot messages anyone in the organisation one-to-one
+
+    def never_wrote(self, handle: str) -> None:
+        self.fake.never_wrote.add(self.user_id(handle))
+
+    def shared_posts(self) -> list[str]:
+        posts = []
+        for method, params in self.fake.calls:
+            if method == "groupMessages/send" and params["openConversationId"] == ALL_STAFF:
+                posts.append(self.fake.text_of(params))
+            elif method == "card/createAndDeliver" and \
+                    params["openSpaceId"] == f"dtv1.card//IM_GROUP.{ALL_STAFF}":
+                posts.append(params["cardData"]["cardParamMap"]["markdown"])
+        return posts
+
+    def fits(self, text: str) -> bool:
+        return limits.fits(text)
+
+    def withhold_permission(self) -> None:
+        self.fake.withhold(limits.SEND_SCOPE)
 
 
 @contextmanager

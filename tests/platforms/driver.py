@@ -6,16 +6,20 @@ back from the platform's local fake. The people are the demo organisation's
 (wang supervises alice, bob and lilei; hana is HR), each linked to an id on the
 platform; "stranger" is nobody Frontline knows."""
 
+import re
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.kit import Platform
 from bot.kit.inbox import Inbox
 from bot.kit.outbox import Channel, dispatch_pending
 from storage.models import Outbox
 from tests.support import rows, wait_until
+
+MENTION = re.compile(r"\{@(\w+)\}")  # {@bob}: bob picked from the platform's @ list
 
 
 class Driver(ABC):
@@ -36,7 +40,9 @@ class Driver(ABC):
     @abstractmethod
     def event(self, handle: str, text: str) -> Any:
         """A new message from `handle` as the platform would deliver it (not yet sent):
-        typed in a one-to-one chat with the bot, or the platform's command form."""
+        typed in a one-to-one chat with the bot, or the platform's command form. Each
+        `{@bob}` in `text` is bob picked from the platform's own @ list: the platform's
+        native mention of bob's id (MENTION finds them)."""
 
     @abstractmethod
     def deliver(self, event: Any) -> Any:
@@ -79,6 +85,44 @@ class Driver(ABC):
     @abstractmethod
     def throttle_next_send(self) -> None:
         """The platform answers the bot's next send with its rate-limit refusal."""
+
+    # --- a real install ---------------------------------------------------------
+    # Whether the platform lets a bot message someone who never wrote to it (where it
+    # does not, someone must be told who cannot be reached and why).
+    reaches_first: bool = True
+
+    @property
+    def platform(self) -> Platform:
+        """The built platform (its `findings()` for `frontline doctor`)."""
+        raise NotImplementedError
+
+    def user_id(self, handle: str) -> str:
+        """The person's id on the platform, as the directory links it."""
+        raise NotImplementedError
+
+    def never_wrote(self, handle: str) -> None:
+        """From now on the person is someone who never wrote to the bot: no chat or
+        conversation with them exists on the platform's side."""
+        raise NotImplementedError
+
+    def told_unreachable(self, handle: str) -> bool:
+        """Where the platform refuses a first message: whether someone was told that
+        `handle` cannot be reached and what they must do."""
+        raise NotImplementedError
+
+    def shared_posts(self) -> list[str]:
+        """The texts the bot posted to the all-staff chat, oldest first."""
+        raise NotImplementedError
+
+    def fits(self, text: str) -> bool:
+        """Whether one message of `text` is within the platform's length limit (its
+        declared limits, which its fake enforces too)."""
+        raise NotImplementedError
+
+    def withhold_permission(self) -> None:
+        """The fake stops granting a permission (a scope, a visible range, ...) that
+        Frontline needs; `frontline doctor` must name it."""
+        raise NotImplementedError
 
     # --- derived ----------------------------------------------------------------
     def say(self, handle: str, text: str) -> str:

@@ -1,7 +1,8 @@
 """The Feishu driver: the adapter in HTTP mode behind the bot's web app, its event
 callbacks encrypted and signed here with Feishu's published scheme (each delivery
-signed afresh, as Feishu signs each retry), and lark-oapi pointed (its domain) at a
-local fake of the Feishu open API (tests/fake_feishu.py)."""
+signed afresh, as Feishu signs each retry; a card callback through the fake, which
+times it out at 3 s), and lark-oapi pointed (its domain) at a local fake of the
+Feishu open API (tests/fake_feishu.py)."""
 
 import base64
 import hashlib
@@ -23,13 +24,15 @@ from bot.app.web import create_app
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
 from bot.platforms.feishu.adapter import FeishuAdapter
-from bot.platforms.feishu.api import FeishuApi, client
+from bot.platforms.feishu.api import FeishuApi, client, text_body_size
 from bot.platforms.feishu.channels import channels
+from bot.platforms.feishu.limits import TEXT_BODY_MAX
+from bot.platforms.feishu.platform import FeishuPlatform
 from storage.engine import transaction
 from storage.models import ChatIdentity
 from tests.fake_feishu import CREATE, PATCH, SECRET, FakeFeishu
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee, settled
 
 ENCRYPT_KEY, TOKEN = "frontline-encrypt-key", "frontline-verification-token"
@@ -66,11 +69,13 @@ class Bot:
     def __init__(self, url, engine, adapter, channels, fake):
         self.url, self.engine, self.adapter, self.channels = url, engine, adapter, channels
         self.fake, self.events = fake, 0
+        self.platform = FeishuPlatform(adapter)
 
     def post(self, payload: dict, *, timestamp=None, key=ENCRYPT_KEY, signature=None,
              body=None, headers=None, signing_key=ENCRYPT_KEY):
         """Posts a callback as Feishu does: encrypted with `key`, signed (with a new nonce,
-        so each call's signature is its own) with `signing_key`."""
+        so each call's signature is its own) with `signing_key`. A card callback goes
+        through the fake, which gives up after Feishu's 3 s."""
         body = body or json.dumps({"encrypt": encrypt(key, json.dumps(payload))}).encode()
         timestamp = str(timestamp or int(time.time()))
         nonce = uuid.uuid4().hex
@@ -78,8 +83,10 @@ class Bot:
         sent = {"X-Lark-Request-Timestamp": timestamp, "X-Lark-Request-Nonce": nonce,
                 "X-Lark-Signature": signature or signed, "Content-Type": "application/json"}
         sent = headers if headers is not None else sent
-        return httpx.post(f"{self.url}/feishu/events", content=body, timeout=10,
-                          headers={name: value.encode() for name, value in sent.items()})
+        sent = {name: value.encode() for name, value in sent.items()}
+        if (payload.get("header") or {}).get("event_type") == "card.action.trigger":
+            return self.fake.callback(f"{self.url}/feishu/events", body, sent)
+        return httpx.post(f"{self.url}/feishu/events", content=body, timeout=10, headers=sent)
 
     def event(self, event_type: str, event: dict, event_id: str | None = None,
               token: str = TOKEN) -> dict:
@@ -147,19 +154,22 @@ def running(org: Engine, fake: FakeFeishu, **overrides) -> Iterator[Bot]:
         adapter = FeishuAdapter(org, config, api, ENCRYPT_KEY, TOKEN)
         try:
             with serve(create_app([adapter.router()])) as bot_url:
-                yield Bot(bot_url, org, adapter, channels(api, org, config), fake)
+                bot = Bot(bot_url, org, adapter, channels(api, org, config), fake)
+                bot.fake_url = api_url
+                yield bot
         finally:
             adapter.inbox.stop()
 
 
 class FeishuDriver(Driver):
     name = "feishu"
+    # A Feishu bot may message anyone in its app's availability range (可用范围), whether
+    # or not they wrote to it: https://open.feishu.cn/document/server-docs/im-v1/message/create
+    # ("给用户发消息时，用户需要在机器人的可用范围内").
+    reaches_first = True
 
     def __init__(self, bot: Bot):
         self.bot, self.engine, self.fake = bot, bot.engine, bot.fake
-        # the toasts card clicks were answered with: (calls the fake had answered by
-        # then, who clicked, the toast's text)
-        self.toasts: list[tuple[int, str, str]] = []
 
     @property
     def inbox(self):
@@ -169,8 +179,25 @@ class FeishuDriver(Driver):
     def channels(self):
         return self.bot.channels
 
+    @property
+    def platform(self) -> FeishuPlatform:
+        return self.bot.platform
+
+    def user_id(self, handle: str) -> str:
+        return USERS.get(handle, STRANGER)
+
     def event(self, handle: str, text: str) -> dict:
-        return self.bot.message(USERS.get(handle, STRANGER), text)
+        """`{@bob}` becomes Feishu's own mention: `@_user_N` in the text, and bob's open_id
+        and shown name in the message's `mentions`."""
+        mentions: list[dict] = []
+
+        def mention(found) -> str:
+            key = f"@_user_{len(mentions) + 1}"
+            mentions.append({"key": key, "id": {"open_id": self.user_id(found[1])},
+                             "name": found[1].title(), "tenant_key": "tenant"})
+            return key
+        text = MENTION.sub(mention, text)
+        return self.bot.message(self.user_id(handle), text, mentions=mentions)
 
     def deliver(self, event: dict) -> httpx.Response:
         return self.bot.post(event)  # encrypted and signed again, as Feishu's retries are
@@ -193,20 +220,22 @@ class FeishuDriver(Driver):
                 json.loads(lark.JSON.marshal(parsed)))
 
     def answers(self, handle: str) -> list[str]:
-        open_id = USERS.get(handle, STRANGER)
+        """Messages to the person (by open_id, or in their chat with the bot) and the
+        redraws of the cards among them. (A click's toast only says it was received:
+        its outcome comes as a redraw or a message.)"""
+        open_id = self.user_id(handle)
         chats = {open_id, p2p(open_id)}  # a notification by open_id, a reply in the chat
         mine: set[str] = set()  # the messages the bot sent them, to see their redraws
-        shown: list[tuple[tuple[int, int], str]] = []
-        for n, (method, params) in enumerate(list(self.fake.calls)):
+        shown: list[str] = []
+        for method, params in list(self.fake.calls):
             if method == CREATE and params["receive_id"] in chats \
                     and params["msg_type"] in ("text", "interactive"):
                 mine.add(params["message_id"])
-                shown.append(((n, 1), self.fake.text_of(params)))
+                shown.append(self.fake.text_of(params))
             elif method == PATCH and params["message_id"] in mine:
-                shown.append(((n, 1), self.fake.text_of(
-                    {"msg_type": "interactive", "content": params["content"]})))
-        shown += [((at, 0), text) for at, who, text in self.toasts if who == handle]
-        return [text for _, text in sorted(shown, key=lambda item: item[0])]
+                shown.append(self.fake.text_of(
+                    {"msg_type": "interactive", "content": params["content"]}))
+        return shown
 
     def press(self, handle: str, command: str) -> None:
         for card in reversed(self.fake.sent()):
@@ -219,11 +248,24 @@ class FeishuDriver(Driver):
                 break
         else:
             raise AssertionError(f"no card with a button for {command!r}")
-        toast = self.bot.click(USERS.get(handle, STRANGER), value, card["message_id"])
-        self.toasts.append((len(self.fake.calls), handle, toast["content"]))
+        toast = self.bot.click(self.user_id(handle), value, card["message_id"])
+        assert toast["type"] == "info"  # received; the outcome follows
 
     def throttle_next_send(self) -> None:
         self.fake.fail(CREATE, status=429, error=99991400, retry_after=1)  # Feishu's limit
+
+    def never_wrote(self, handle: str) -> None:
+        """Nothing to undo: Feishu keeps no chat the bot needs first (see reaches_first);
+        the fake delivers to any open_id in the app's range, as Feishu does."""
+
+    def shared_posts(self) -> list[str]:
+        return self.fake.texts_to(ALL_STAFF)
+
+    def fits(self, text: str) -> bool:
+        return text_body_size(text) <= TEXT_BODY_MAX
+
+    def withhold_permission(self) -> None:
+        self.fake.withhold("im:message")  # read messages, download a voice message
 
 
 @contextmanager

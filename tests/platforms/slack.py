@@ -8,22 +8,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from bot.app.web import create_app
+from bot.kit import Platform
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
+from bot.platforms.slack import limits
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.slack.channels import channels
+from bot.platforms.slack.platform import SlackPlatform
 from storage.engine import transaction
 from storage.models import ChatIdentity
-from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, dm_of
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee
 
 USERS = {"wang": "UWANG", "alice": "UALICE", "bob": "UBOB", "lilei": "ULILEI", "hana": "UHANA"}
@@ -43,9 +46,13 @@ def settings(api_url: str, **overrides) -> dict:
                                     **overrides}}}
 
 
-def dm_channel(user_id: str) -> str:
-    """The id of the direct-message channel Slack (and the fake) gives a user's DMs."""
-    return "D" + user_id[1:]
+dm_channel = dm_of  # the id of the direct-message channel the fake gives a user's DMs
+
+
+def mention(user_id: str, name: str) -> str:
+    """A colleague picked from Slack's @ list, as a slash command with should_escape
+    carries it: https://docs.slack.dev/interactivity/implementing-slash-commands#app_command_handling"""
+    return f"<@{user_id}|{name}>"
 
 
 class Slack:
@@ -61,6 +68,7 @@ class Slack:
         timestamp = timestamp or int(time.time())
         signature = signature or self.signer.generate_signature(timestamp=str(timestamp),
                                                                 body=body)
+        self.fake.issue_in(_carried(body, content_type))  # Slack sends it now
         return httpx.post(f"{self.url}/slack/events", content=body.encode(), timeout=10,
                           headers={"Content-Type": content_type, "X-Slack-Signature": signature,
                                    "X-Slack-Request-Timestamp": str(timestamp),
@@ -133,6 +141,14 @@ class Slack:
         return [p for p in self.fake.sent("chat.postMessage") if p["channel"] == USERS[handle]]
 
 
+def _carried(body: str, content_type: str) -> dict:
+    """What a request's body carries that Slack issued with it (trigger, response_url)."""
+    if content_type != FORM:
+        return {}
+    fields = dict(parse_qsl(body))
+    return json.loads(fields["payload"]) if "payload" in fields else fields
+
+
 def text_of(posted: dict) -> str:
     return json.dumps(posted.get("blocks", []), ensure_ascii=False) + posted.get("text", "")
 
@@ -144,6 +160,8 @@ def running(org: Engine, fake: FakeSlack, **overrides) -> Iterator[Slack]:
         for handle, user_id in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="slack",
                                      platform_user_id=user_id))
+    fake.members.update({user_id: handle for handle, user_id in USERS.items()},
+                        **{STRANGER: "stranger"})
     with fake.serve() as api_url:
         config = parse_config(settings(api_url, **overrides))
         adapter = SlackAdapter(org, config, BOT_TOKEN, SIGNING_SECRET)
@@ -170,6 +188,7 @@ class SlackDriver(Driver):
         return self.slack.channels()
 
     def event(self, handle: str, text: str) -> dict:
+        text = MENTION.sub(lambda m: mention(self.user_id(m[1]), m[1]), text)
         command = self.slack.slash(USERS.get(handle, STRANGER), text)
         self.owners[command["response_url"].rsplit("/", 1)[1]] = handle
         return command
@@ -221,6 +240,32 @@ class SlackDriver(Driver):
 
     def throttle_next_send(self) -> None:
         self.fake.fail("chat.postMessage", status=429, retry_after=1)  # "Retry-After: 1"
+
+    # --- a real install ---------------------------------------------------------
+    reaches_first = True  # a bot may DM any member by their id (the DM opens)
+
+    @property
+    def platform(self) -> Platform:
+        return SlackPlatform(self.slack.adapter)
+
+    def user_id(self, handle: str) -> str:
+        return USERS.get(handle, STRANGER)
+
+    def never_wrote(self, handle: str) -> None:
+        self.fake.never_wrote(self.user_id(handle))
+
+    def told_unreachable(self, handle: str) -> bool:
+        return False  # Slack reaches everyone in the workspace
+
+    def shared_posts(self) -> list[str]:
+        return [text_of(p) for p in self.fake.sent("chat.postMessage")
+                if p["channel"] == ALL_STAFF]
+
+    def fits(self, text: str) -> bool:
+        return len(text) <= limits.MESSAGE_TEXT
+
+    def withhold_permission(self) -> None:
+        self.fake.withhold("im:history")  # typed DMs would no longer arrive
 
 
 @contextmanager

@@ -2,7 +2,12 @@
 Bot Framework token signed by the local fake issuer (tests/fake_teams.py), whose
 keys the bot fetches from the fake's OpenID/JWKS endpoint; the bot answers through
 the fake Bot Connector (the activities' serviceUrl), which records every reply,
-card, card update and proactive post."""
+card, card update and proactive post.
+
+The install is a real one: the app is installed for everyone (an admin's app setup
+policy) but nobody has written to the bot, so it creates each personal chat it
+needs; it was added to one team (its General channel) and posts to that team's
+all-staff channel through the team's reference."""
 
 import itertools
 import os
@@ -22,19 +27,21 @@ from bot.app.web import create_app
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
 from bot.kit.work_pool import WorkPool
-from bot.platforms.teams import references
+from bot.platforms.teams import cards, limits, references
+from bot.platforms.teams.channels import channels
 from bot.platforms.teams.platform import TeamsPlatform, build
 from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction
 from storage.models import ChatIdentity
-from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key
+from tests.fake_teams import APP_ID, SECRET, TENANT, FakeTeams, new_key, personal_id
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee, settled
 
 USERS = {"wang": "aad-wang", "alice": "aad-alice", "bob": "aad-bob", "hana": "aad-hana"}
-GENERAL = "19:general@thread.tacv2"
+GENERAL = "19:general@thread.tacv2"  # a team's id is its General channel's
+ALL_STAFF = "19:all-staff@thread.tacv2"  # another channel of that team
 STRANGER = "aad-stranger"
 PEOPLE = {**USERS, "lilei": "aad-lilei"}  # the driver links all of the demo organisation
 NOTE = "application/vnd.microsoft.activity.message"  # an invoke's answer shown on the card
@@ -53,9 +60,16 @@ def serving(platform: TeamsPlatform):
                  lifespan="on")
 
 
-def personal(user: str) -> str:
-    """The id of `user`'s personal conversation with the bot."""
-    return f"a:personal-{user}"
+personal = personal_id  # the id of a user's personal conversation with the bot
+
+
+def mention(user: str, name: str) -> tuple[str, dict]:
+    """A colleague picked from Teams' @ list: the text it puts in the message and its
+    mention entity.
+    https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/channel-and-group-conversations#receive-mentions"""
+    text = f"<at>{name}</at>"
+    return text, {"type": "mention", "text": text, "mentioned": {
+        "id": f"29:{user}", "name": name, "aadObjectId": user}}
 
 
 class Bot:
@@ -75,20 +89,24 @@ class Bot:
                 "channelData": {"tenant": {"id": TENANT}}, **fields}
 
     def post(self, activity: dict, token: str | None = "mint") -> httpx.Response:
+        """Teams sends `activity` (with its own token: the conversation exists, the bot is
+        in it); an invoke's answer is read for as long as Teams waits for it."""
         headers = {}
         if token == "mint":
             token = self.fake.mint()
+            self.fake.heard(activity)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        timeout = limits.INVOKE_RESPONSE_SECONDS if activity.get("type") == "invoke" else 20
         return httpx.post(f"{self.url}/api/messages", json=activity, headers=headers,
-                          timeout=20)
+                          timeout=timeout)
 
     def say(self, user: str, text: str, **fields) -> str:
         before = len(self.fake.calls)
         response = self.post(self.activity(user, text=text, **fields))
         assert response.status_code == 200, response.text
         self.settle()
-        new = [params for _name, params in self.fake.calls[before:]]
+        new = [params for name, params in self.fake.calls[before:] if name in SHOWN]
         return "\n".join(self.fake.text_of(p) for p in new)
 
     def click(self, user: str, data: dict, *, reply_to: str = "m1", activity_id=None,
@@ -186,14 +204,26 @@ class TeamsDriver(Driver):
 
     @property
     def channels(self):
-        return self.bot.platform.channels()
+        adapter = self.bot.platform.adapter  # a Retry-After waited out on the fake's clock
+        return channels(adapter.engine, adapter.cloud, adapter.config, sleep=self.fake.advance)
 
     @staticmethod
     def user(handle: str) -> str:
         return PEOPLE.get(handle, STRANGER)
 
     def event(self, handle: str, text: str) -> dict:
-        return self.bot.activity(self.user(handle), text=text)
+        entities = []
+
+        def picked(found) -> str:
+            shown, entity = mention(self.user(found[1]), found[1])
+            entities.append(entity)
+            return shown
+
+        text = MENTION.sub(picked, text)
+        activity = self.bot.activity(self.user(handle), text=text,
+                                     **({"entities": entities} if entities else {}))
+        self.fake.heard(activity)  # typed in a chat that exists
+        return activity
 
     def deliver(self, event: dict, token: str = "mint") -> Ack:
         before = len(self.fake.calls)
@@ -244,12 +274,47 @@ class TeamsDriver(Driver):
     def throttle_next_send(self) -> None:
         self.fake.fail("send", status=429, retry_after=1)  # "Retry-After: 1"
 
+    # --- a real install ---------------------------------------------------------
+    reaches_first = True  # once the app is installed for them, the bot opens the chat
+
+    @property
+    def platform(self) -> TeamsPlatform:
+        return self.bot.platform
+
+    def user_id(self, handle: str) -> str:
+        return self.user(handle)
+
+    def never_wrote(self, handle: str) -> None:
+        self.fake.never_wrote(self.user(handle))
+        references.forget(self.engine, personal(self.user(handle)))
+
+    def told_unreachable(self, handle: str) -> bool:
+        hana = employee(self.engine, "hana")
+        told = render_message(Message("teams.unreachable.not_installed", {
+            "name": employee(self.engine, handle).name}), hana.locale)
+        return told in self.answers("hana")
+
+    def shared_posts(self) -> list[str]:
+        return [self.fake.text_of(p) for p in self.fake.sent() if p["conversation"] == ALL_STAFF]
+
+    def fits(self, text: str) -> bool:
+        return cards.size(text) <= limits.TEXT_BYTES
+
+    def withhold_permission(self) -> None:
+        self.fake.refuse_tokens("unauthorized_client")  # the app not in the tenant
+
 
 @contextmanager
 def driver(org: Engine) -> Iterator[TeamsDriver]:
-    with running(org, FakeTeams(), people=PEOPLE, all_staff_channel=GENERAL) as bot:
-        for user in PEOPLE.values():  # the app installed for everyone (an org-wide install):
-            # each personal conversation known, so the bot can write first
-            references.remember(org, Activity.model_validate(bot.activity(
-                user, type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}])))
+    fake = FakeTeams()
+    for handle, user in PEOPLE.items():  # installed for everyone by an app setup policy
+        fake.install(user, handle)
+    fake.add_channel(ALL_STAFF, GENERAL)
+    with running(org, fake, people=PEOPLE, all_staff_channel=ALL_STAFF) as bot:
+        # The app added to the team: Teams tells the bot of its General channel only.
+        added = bot.activity("aad-hana", conversation=GENERAL, kind="channel",
+                             type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}],
+                             channelData={"team": {"id": GENERAL}, "tenant": {"id": TENANT}})
+        fake.heard(added)
+        references.remember(org, Activity.model_validate(added))
         yield TeamsDriver(bot)

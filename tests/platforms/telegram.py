@@ -10,21 +10,25 @@ import httpx
 from sqlalchemy import Engine
 
 from bot.app.web import create_app
+from bot.kit import Platform
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
+from bot.platforms.telegram import limits
 from bot.platforms.telegram.adapter import TelegramAdapter
 from bot.platforms.telegram.channels import channels
+from bot.platforms.telegram.platform import TelegramPlatform
 from storage.engine import transaction
 from storage.models import ChatIdentity
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee
 
 SECRET = "webhook-secret-token"
 USERS = {"wang": 1001, "alice": 1002, "bob": 1003, "lilei": 1004, "hana": 1005}
 GROUP = -100500
 STRANGER = 4242
+TYPING = 3.0  # seconds a person takes to read an answer and type the next message
 
 
 def settings(api_url: str, **overrides) -> dict:
@@ -45,6 +49,8 @@ class Telegram:
 
     def post(self, update: dict, secret: str | None = SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        if secret == SECRET:  # Telegram sends it: its sender has a chat with the bot now
+            self.fake.wrote(update)
         return httpx.post(f"{self.url}/telegram/webhook", json=update, headers=headers,
                           timeout=10)
 
@@ -59,9 +65,18 @@ class Telegram:
                 "chat": {"id": chat, "type": "private" if chat > 0 else "supergroup"},
                 "from": {"id": user, "is_bot": False, "first_name": f"user{user}"}, **body}
 
-    def text(self, user: int, text: str, chat: int | None = None, **body) -> dict:
+    def text(self, user: int, text: str, chat: int | None = None,
+             mentions: dict[int, dict] | None = None, **body) -> dict:
+        """A text message; `mentions`, UTF-16 offset -> the mentioned user, are people
+        picked from the @ list whose name follows there (text_mention entities)."""
         entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
                     if text.startswith("/") else [])
+        units = text.encode("utf-16-le")
+        for offset, person in (mentions or {}).items():
+            name = " ".join(filter(None, (person["first_name"], person.get("last_name"))))
+            assert units[offset * 2:].decode("utf-16-le").startswith(name)
+            entities.append({"type": "text_mention", "offset": offset,
+                             "length": limits.length(name), "user": person})
         return self.message(user, chat, text=text, entities=entities, **body)
 
     def say(self, handle_or_id, text: str, chat: int | None = None, replies: int = 1,
@@ -71,7 +86,9 @@ class Telegram:
         before = len(self.fake.texts_to(chat))
         update = self.update(message=self.text(user, text, chat, **body))
         assert self.post(update).status_code == 200
-        return self.replies(chat, before, replies)
+        answered = self.replies(chat, before, replies)
+        self.fake.elapsed += TYPING  # the person reads it and types the next, in test time
+        return answered
 
     def replies(self, chat: int, before: int, expected: int = 1) -> str:
         self.fake.wait_for(lambda: len(self.fake.texts_to(chat)) >= before + expected,
@@ -105,6 +122,7 @@ def running(org: Engine, fake: FakeTelegram, **overrides) -> Iterator[Telegram]:
         for handle, user_id in USERS.items():
             session.add(ChatIdentity(employee_id=employee(org, handle).id, platform="telegram",
                                      platform_user_id=str(user_id)))
+    fake.started.update(USERS.values())  # everyone linked has pressed Start
     with fake.serve() as api_url:
         config = parse_config(settings(api_url, **overrides))
         adapter = TelegramAdapter(org, config, TOKEN, webhook_secret=SECRET)
@@ -129,7 +147,26 @@ class TelegramDriver(Driver):
         return channels(self.tg.adapter)
 
     def event(self, handle: str, text: str) -> dict:
-        return self.tg.update(message=self.tg.text(USERS.get(handle, STRANGER), text))
+        """`{@bob}` becomes what a Telegram client sends when bob is picked from the
+        @ list: his name shown, with a text_mention entity carrying his user."""
+        out, mentions, at = "", {}, 0
+        for match in MENTION.finditer(text):
+            out += text[at:match.start()]
+            person = self._person(match[1])
+            mentions[limits.length(out)] = person
+            out += " ".join(filter(None, (person["first_name"], person.get("last_name"))))
+            at = match.end()
+        out += text[at:]
+        return self.tg.update(message=self.tg.text(USERS.get(handle, STRANGER), out,
+                                                   mentions=mentions))
+
+    def _person(self, handle: str) -> dict:
+        """The Telegram user `handle` is, as a text_mention carries it (no username)."""
+        if handle in USERS:
+            first, _, last = employee(self.engine, handle).name.rpartition(" ")
+            return {"id": USERS[handle], "is_bot": False, "first_name": first or last,
+                    **({"last_name": last} if first else {})}
+        return {"id": STRANGER, "is_bot": False, "first_name": handle.title()}
 
     def deliver(self, event: dict) -> httpx.Response:
         return self.tg.post(event)
@@ -171,6 +208,35 @@ class TelegramDriver(Driver):
 
     def throttle_next_send(self) -> None:
         self.fake.fail("sendMessage", status=429, retry_after=1)  # "retry after 1"
+
+    # --- a real install ---------------------------------------------------------
+    reaches_first = False  # a bot cannot write to someone who never pressed Start
+
+    @property
+    def platform(self) -> Platform:
+        return TelegramPlatform(self.tg.adapter)
+
+    def user_id(self, handle: str) -> str:
+        return str(USERS.get(handle, STRANGER))
+
+    def never_wrote(self, handle: str) -> None:
+        self.fake.never_wrote(USERS[handle])
+
+    def told_unreachable(self, handle: str) -> bool:
+        """HR (hana) was told in chat who cannot be reached and to press Start."""
+        name = employee(self.engine, handle).name
+        return any(name in text and "t.me/frontline_bot" in text
+                   for text in self.answers("hana"))
+
+    def shared_posts(self) -> list[str]:
+        return self.fake.texts_to(GROUP)
+
+    def fits(self, text: str) -> bool:
+        return 1 <= limits.length(text) <= limits.MESSAGE_TEXT
+
+    def withhold_permission(self) -> None:
+        # privacy mode back on (@BotFather /setprivacy): verbs typed in groups are lost
+        self.fake.bot_user["can_read_all_group_messages"] = False
 
 
 @contextmanager

@@ -4,17 +4,21 @@ refused, a busy bot that stores nothing it cannot run, a stored event run once
 whatever happens to the worker that took it, decisions taken once by their
 approver, and a rate-limited send delivered once later."""
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.kit.config import parse_config
 from bot.kit.work_pool import WorkPool
 from handlers.base import Message
-from handlers.i18n import render_message
+from handlers.dispatch import execute
+from handlers.grammar import parse
+from handlers.i18n import render_message, render_reply
 from storage.engine import transaction
-from storage.models import Compensation, InboxItem
-from tests.support import count, rows, settled
+from storage.models import Compensation, InboxItem, Praise
+from tests.support import count, employee, rows, settled
 
 pytestmark = pytest.mark.http
 
@@ -37,6 +41,7 @@ def busy(chat, queue: int) -> threading.Event:
 def test_commands_are_answered_in_the_persons_language(chat):
     assert "Alice Chen" in chat.say("alice", "me")
     assert "李雷" in chat.say("lilei", "我")
+    assert said("help.header") in chat.say("alice", "幫助")  # a Traditional verb, read
     assert said("not_registered") in chat.say("stranger", "me")
 
 
@@ -133,3 +138,47 @@ def test_a_rate_limited_send_goes_out_once_later(chat):
     chat.throttle_next_send()
     chat.dispatch_all()
     assert sum("C1" in answer for answer in chat.answers("wang")[before:]) == 1
+
+
+def test_a_colleague_picked_from_the_platforms_own_list_is_that_person(chat):
+    assert "P1" in chat.say("wang", "praise {@alice} She remembered my name")
+    (praise,) = rows(chat.engine, Praise)
+    assert praise.employee_id == employee(chat.engine, "alice").id
+    refused = chat.say("wang", "praise {@stranger} kind words")
+    assert "还没有在这个聊天平台上关联 Frontline" in refused  # wang reads Simplified
+    assert count(chat.engine, Praise) == 1
+
+
+def test_praise_reaches_the_all_staff_chat(chat):
+    chat.say("wang", "praise @alice She remembered my name")
+    chat.dispatch_all()
+    assert any("Alice Chen" in post for post in chat.shared_posts())
+
+
+def test_the_longest_answer_arrives_whole_in_pieces_the_platform_takes(chat):
+    reply, locale = execute(chat.engine, parse_config({}), "console", "lilei", parse("帮助"))
+    expected = render_reply(reply, locale)
+    answered = chat.say("lilei", "帮助")  # help, in Chinese: the longest answer there is
+    assert all(chat.fits(piece) for piece in chat.answers("lilei"))
+    assert "".join(expected.split()) in "".join(answered.split())  # all of it, in order
+
+
+def test_a_person_who_never_wrote_to_the_bot_is_reached_or_hr_is_told_why(chat):
+    chat.never_wrote("wang")
+    chat.say("alice", "comp 500 refund #A7 broken on arrival")
+    chat.dispatch_all()
+    if chat.reaches_first:
+        assert any("C1" in answer for answer in chat.answers("wang"))
+    else:
+        assert chat.told_unreachable("wang")
+
+
+def test_doctor_finds_the_install_working_then_names_a_missing_permission(chat):
+    found = asyncio.run(chat.platform.findings())
+    assert found and all(finding.ok for finding in found), found
+    chat.withhold_permission()
+    failing = [f for f in asyncio.run(chat.platform.findings()) if not f.ok]
+    assert failing and all(finding.fix is not None for finding in failing)
+    for finding in failing:  # in every language, with the step that fixes it
+        for locale in ("en", "zh", "zh-Hant"):
+            assert render_message(finding.fix, locale)

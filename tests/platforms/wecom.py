@@ -1,6 +1,9 @@
 """The WeCom driver: callbacks built here, encrypted and signed as WeCom does, posted
-to /wecom/callback on the bot's web app; the app's API (message/send, template
-cards, group robots) answered by a local fake of the WeCom API."""
+to /wecom/callback on the bot's web app (and cut off after WeCom's 5 seconds); the
+app's API (message/send, template cards, group robots, the app and its visible range)
+answered by a local fake of the WeCom API, as strict as WeCom (tests/fake_wecom.py).
+A colleague picked from WeCom's @ list arrives as "@" and the name WeCom shows, then
+U+2005, as the client writes it."""
 
 import base64
 import time
@@ -14,22 +17,23 @@ from sqlalchemy import Engine
 from bot.app.web import create_app
 from bot.kit.config import DEMO_CATALOG, parse_config
 from bot.kit.outbox import dispatch_pending
+from bot.platforms.wecom import limits
 from bot.platforms.wecom.adapter import WeComAdapter
 from bot.platforms.wecom.api import WeComApi
-from bot.platforms.wecom.channels import WeComChannel
+from bot.platforms.wecom.channels import UNREACHABLE
 from bot.platforms.wecom.crypto import WeComCrypto, parse_xml
+from bot.platforms.wecom.platform import WeComPlatform, channels
 from handlers.base import Message
 from handlers.i18n import render_message
 from storage.engine import transaction
-from storage.models import ChatIdentity, InboxItem
-from tests.fake_wecom import CORP_ID, SECRET, FakeWeCom
+from storage.models import ChatIdentity, InboxItem, Outbox
+from tests.fake_wecom import AGENT_ID, CORP_ID, PEOPLE, SECRET, FakeWeCom
 from tests.http_servers import serve
-from tests.platforms.driver import Driver
+from tests.platforms.driver import MENTION, Driver
 from tests.support import employee, rows, wait_until
 
 TOKEN = "callback-token"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
-AGENT_ID = 1000002
 USERS = {"wang": "WangFang", "alice": "AliceChen", "bob": "BobLi", "lilei": "LiLei",
          "hana": "HanaXu"}
 STRANGER = "Stranger"
@@ -60,11 +64,18 @@ def card_click(user: str, key: str, task_id: str, create_time: int | None = None
             f"<AgentID>{AGENT_ID}</AgentID></xml>")
 
 
+def picked(userid: str) -> str:
+    """A member picked from WeCom's @ list, as the text callback carries them."""
+    return f"@{PEOPLE[userid]}\u2005"
+
+
 class Bot:
     crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
 
-    def __init__(self, url, engine, channel, fake, adapter):
-        self.url, self.engine, self.channel, self.msg_id = url, engine, channel, 1000
+    def __init__(self, url, engine, platform: WeComPlatform, fake, adapter):
+        self.url, self.engine, self.platform, self.msg_id = url, engine, platform, 1000
+        self.channels = platform.channels()
+        self.channel = self.channels[0]  # to people; the robots follow
         self.fake, self.adapter = fake, adapter
 
     def post(self, inner: str, *, timestamp=None, signature=None, crypto=None, body=None):
@@ -75,7 +86,8 @@ class Bot:
                         f"{encrypted}]]></Encrypt><AgentID>{AGENT_ID}</AgentID></xml>").encode()
         params = {"msg_signature": signature or crypto.signature(timestamp, "4242", encrypted),
                   "timestamp": timestamp, "nonce": "4242"}
-        return httpx.post(f"{self.url}/wecom/callback", params=params, content=body, timeout=10)
+        return httpx.post(f"{self.url}/wecom/callback", params=params, content=body,
+                          timeout=limits.CALLBACK_ACK_SECONDS)  # then WeCom cuts it off
 
     def next_msg_id(self) -> int:
         self.msg_id += 1
@@ -115,7 +127,7 @@ class Bot:
         return self.passive(response)[1]
 
     def deliver(self) -> int:
-        return dispatch_pending(self.engine, [self.channel])
+        return dispatch_pending(self.engine, self.channels)
 
 
 @contextmanager
@@ -130,10 +142,11 @@ def running(org: Engine, fake: FakeWeCom, **overrides) -> Iterator[Bot]:
         config = parse_config(settings(api_url, **overrides))
         api = WeComApi(api_url, CORP_ID, SECRET, AGENT_ID, org)
         adapter = WeComAdapter(org, config, WeComCrypto(TOKEN, AES_KEY, CORP_ID), api)
-        channel = WeComChannel(config, api, robot_key=lambda env: f"key-of-{env}")
+        platform = WeComPlatform(adapter, channels(org, config, api,
+                                                   key_of=lambda env: f"key-of-{env}"))
         try:
             with serve(create_app([adapter.router()])) as bot_url:
-                yield Bot(bot_url, org, channel, fake, adapter)
+                yield Bot(bot_url, org, platform, fake, adapter)
         finally:
             adapter.inbox.stop()  # what was acknowledged runs before the API goes away
 
@@ -152,10 +165,18 @@ class WeComDriver(Driver):
 
     @property
     def channels(self):
-        return [self.bot.channel]
+        return self.bot.channels
+
+    @property
+    def platform(self) -> WeComPlatform:
+        return self.bot.platform
+
+    def user_id(self, handle: str) -> str:
+        return USERS.get(handle, STRANGER)
 
     def event(self, handle: str, text: str) -> str:
-        return text_callback(USERS.get(handle, STRANGER), text, self.bot.next_msg_id())
+        text = MENTION.sub(lambda m: picked(self.user_id(m[1])), text)
+        return text_callback(self.user_id(handle), text, self.bot.next_msg_id())
 
     def deliver(self, event: str) -> httpx.Response:
         return self._heard(self.bot.post(event))
@@ -218,7 +239,31 @@ class WeComDriver(Driver):
                        f"{handle}'s press of {command}")
 
     def throttle_next_send(self) -> None:
-        self.fake.fail("message/send", error=45009)  # "api freq out of limit"
+        self.fake.fail("message/send", error=limits.RATE_LIMITED)  # "api freq out of limit"
+
+    # --- a real install -----------------------------------------------------------
+    reaches_first = True  # anyone in the app's visible range, written or not
+
+    def never_wrote(self, handle: str) -> None:
+        """Nothing to undo: WeCom keeps no conversation an app needs before it sends
+        (message/send takes a userid: https://developer.work.weixin.qq.com/document/
+        path/90236)."""
+
+    def told_unreachable(self, handle: str) -> bool:
+        """HR was told that `handle` is outside the app's visible range."""
+        userid = self.user_id(handle)
+        return any(row.message_key == UNREACHABLE and row.params.get("userid") == userid
+                   and row.delivered_at for row in rows(self.engine, Outbox))
+
+    def shared_posts(self) -> list[str]:
+        return [body["markdown"]["content"] for key, body in self.fake.robot_posts()
+                if key == "key-of-ROBOT_ALL"]
+
+    def fits(self, text: str) -> bool:
+        return len(text.encode()) <= limits.TEXT_BYTES
+
+    def withhold_permission(self) -> None:
+        self.fake.leave_range(self.user_id("wang"))  # out of the app's visible range
 
 
 @contextmanager

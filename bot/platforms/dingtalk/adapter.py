@@ -1,20 +1,27 @@
 """Robot messages and card clicks in, answers out; the same for Stream mode (the SDK's
 long connection, stream.py) and HTTP mode (routes on the shared web app).
 
-A text is a command, from a one-to-one chat or an @-mention in a group; a voice note
-right after a praise command becomes its recording. Each carries an idempotency key
-(the message's msgId, the card callback's id), so a repeat never has a second effect.
-A robot message is stored in the durable inbox (bot/kit/inbox.py) under its msgId before
-it is acknowledged, in either mode, and worked on by a bounded pool; a worker that
-dies leaves it to another, and a redelivery is not stored again. A card click is
-answered when its command has run.
+A text is a command, from a one-to-one chat or an @-mention in a group; colleagues
+picked from DingTalk's @ list (`atUsers`) read as the people they are. A voice note (or
+an audio file) right after a praise command becomes its recording. Each carries an
+idempotency key (the message's msgId, the card callback's id), so a repeat never has a
+second effect. A robot message, and a card click, is stored in the durable inbox
+(bot/kit/inbox.py) before it is acknowledged, in either mode, and worked on by a bounded
+pool after: a card click is acknowledged at once (DingTalk allows a few seconds,
+limits.CARD_ACK_SECONDS), its command, the card's redraw and the answer follow. A worker
+that dies leaves it to another, and a redelivery is not stored again. In a group, HR
+is told the group's openConversationId (which the config names) when they ask where
+the bot is, or when the group is one the config does not know.
 In HTTP mode a robot callback's `timestamp` and `sign` headers are checked before
 anything else: a forged or stale callback is refused and changes nothing.
 """
 
+import hashlib
 import hmac
 import json
 import logging
+import mimetypes
+import re
 import time
 from collections.abc import Callable
 
@@ -27,17 +34,32 @@ from starlette.concurrency import run_in_threadpool
 from bot.kit import CallbackError, Config, Event, Inbound, inbox_for
 from bot.platforms.dingtalk.api import DingTalkApi, sign
 from bot.platforms.dingtalk.crypto import DingTalkCrypto
+from bot.platforms.dingtalk.limits import pieces
 from bot.platforms.dingtalk.settings import PLATFORM
 from handlers import limits
 from handlers.approvals import Decide
 from handlers.base import Message
 from handlers.grammar import parse
 from handlers.i18n import render_message, render_reply
+from handlers.policy import LOCALES
 from handlers.praise import AttachRecording
 from handlers.registry import Command
+from storage.enums import PRIVILEGED
 
 log = logging.getLogger(__name__)
 SINGLE_CHAT = "1"
+MENTION = re.compile(r"@\S+")
+# A recording sent as a file (msgtype "file", its fileName) rather than as a voice
+# message (msgtype "audio"): https://open.dingtalk.com/document/orgapp/receive-message
+AUDIO_FILES = (".amr", ".mp3", ".m4a", ".wav", ".ogg", ".opus", ".aac")
+VOICE_TYPE = "audio/amr"  # a DingTalk voice message, when the download does not say
+
+
+def card_key(secret: str) -> str:
+    """The path secret of the HTTP card callback URL: DingTalk posts card clicks to
+    exactly the URL registered under the route key, so only DingTalk (and this
+    server) knows it."""
+    return hmac.new(secret.encode(), b"frontline card callback", hashlib.sha256).hexdigest()[:32]
 
 
 def _read(model, data: dict):
@@ -48,9 +70,11 @@ def _read(model, data: dict):
         raise CallbackError(f"malformed {model.__name__}: {error!r}") from None
 
 
-def sent_by(_kind: str, data: dict) -> str | None:
-    """Who sent a stored robot message (only one with a staff id is stored): one
-    person's messages run in the order they came."""
+def sent_by(kind: str, data: dict) -> str | None:
+    """Who sent a stored robot message or clicked a stored card (only one with a staff
+    id is stored): one person's messages run in the order they came."""
+    if kind == "card":
+        return (data.get("data") or {}).get("userId") or None
     return data.get("senderStaffId") or None
 
 
@@ -62,8 +86,13 @@ class DingTalkAdapter:
         self.settings = config.platforms.dingtalk
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
-        self.inbox = inbox_for(engine, self.settings,
-                               lambda _kind, data: self.on_message(data), order=sent_by)
+        self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
+
+    def _stored(self, kind: str, data: dict) -> None:
+        if kind == "card":
+            self.on_card(data["data"], data["callback"])
+        else:
+            self.on_message(data)
 
     # --- robot messages --------------------------------------------------
     def accept_message(self, data: dict) -> bool:
@@ -84,26 +113,93 @@ class DingTalkAdapter:
         if not (isinstance(user, str) and user and isinstance(message.message_id, str)
                 and message.message_id):
             return
+        told = self._where(message, user)
+        if told is not None and told[1]:  # HR asked where this is: the id is the answer
+            self._reply(message, user, told[0])
+            return
         command = self._command(message)
         if command is None:
             return
         reply, locale = self.inbound.run(user, command, Event("msg", message.message_id))
+        text = render_reply(reply, locale)
+        if told is not None:  # HR in a group the config does not know
+            text = f"{text}\n\n{told[0]}"
+        self._reply(message, user, text)
+
+    def _reply(self, message: ChatbotMessage, user: str, text: str) -> None:
         try:
-            self._answer(message, user, render_reply(reply, locale))
+            for piece in pieces(text):
+                self._answer(message, user, piece)
         except Exception:  # the command stands; only its answer is lost
             log.exception("could not answer DingTalk message %s", message.message_id)
+
+    def _known_chats(self) -> set[str]:
+        return {self.settings.all_staff_chat, *self.settings.team_chats.values()} - {""}
+
+    def _where(self, message: ChatbotMessage, user: str) -> tuple[str, bool] | None:
+        """In a group, to HR: the group's openConversationId (the robot callback's
+        conversationId; the config names groups by it) and whether that is all they
+        asked (a "where" word), or None. Logged, for the installer reading the logs.
+        https://open.dingtalk.com/document/orgapp/receive-message"""
+        chat = message.conversation_id
+        if message.conversation_type == SINGLE_CHAT or not isinstance(chat, str) or not chat:
+            return None
+        asked = False
+        if message.message_type == "text" and message.text is not None \
+                and isinstance(message.text.content, str):
+            said = set(message.text.content.lower().split())
+            asked = any(said & set(render_message(Message("dingtalk.where_words"), code)
+                                   .lower().split()) for code in LOCALES)
+        if not asked and chat in self._known_chats():
+            return None
+        role = self.inbound.view(user, lambda ctx: ctx.actor.role)
+        if role not in PRIVILEGED:
+            return None
+        title = message.conversation_title if isinstance(message.conversation_title, str) \
+            else ""
+        log.info("DingTalk group %r has openConversationId %s", title, chat)
+        said = render_message(Message("dingtalk.chat_id", {"chat": chat}),
+                              self.inbound.locale(user))
+        return said, asked
 
     def _command(self, message: ChatbotMessage) -> Command | None:
         if message.message_type == "text" and message.text is not None \
                 and isinstance(message.text.content, str):
-            return parse(message.text.content.strip())
-        if message.message_type == "audio":
-            content = message.extensions.get("content")
-            code = content.get("downloadCode") if isinstance(content, dict) else None
-            if isinstance(code, str) and code:
-                data, content_type = self.api.download(code)
-                return AttachRecording(data, content_type, f"dingtalk:file:{message.message_id}")
-        return None
+            return self.inbound.read(message.text.content.strip(), self._mentioned(message))
+        content = message.extensions.get("content")
+        code = content.get("downloadCode") if isinstance(content, dict) else None
+        if not (isinstance(code, str) and code):
+            return None
+        if message.message_type == "audio":  # a voice message: always a recording
+            fallback = VOICE_TYPE
+        elif message.message_type == "file" \
+                and str(content.get("fileName", "")).lower().endswith(AUDIO_FILES):
+            fallback = (mimetypes.guess_type(str(content["fileName"]))[0] or VOICE_TYPE).lower()
+        else:
+            return None
+        data, content_type = self.api.download(code)
+        if not content_type.startswith("audio/"):  # storage answers octet-stream
+            content_type = fallback
+        return AttachRecording(data, content_type, f"dingtalk:file:{message.message_id}")
+
+    def _mentioned(self, message: ChatbotMessage) -> dict[str, tuple[str, str]]:
+        """The colleagues picked from DingTalk's @ list: `atUsers` lists each (the robot
+        too, in a group) with their staffId (the userid the directory links; absent for
+        someone outside the organisation), in the order the text's @names come.
+        https://open.dingtalk.com/document/orgapp/receive-message
+        Paired by order only when the counts agree: a typed @handle is left to the
+        grammar rather than read as the wrong person."""
+        people = [u for u in message.at_users or []
+                  if getattr(u, "dingtalk_id", None) != message.chatbot_user_id]
+        words = MENTION.findall(message.text.content) if message.text is not None else []
+        if not people or len(words) != len(people):
+            return {}
+        found: dict[str, tuple[str, str]] = {}
+        for word, person in zip(words, people, strict=True):
+            staff = person.staff_id if isinstance(person.staff_id, str) else ""
+            who = staff or str(person.dingtalk_id or "")  # outside: linked to nobody
+            found[word] = (who, word[1:])
+        return found
 
     def _answer(self, message: ChatbotMessage, user: str, text: str) -> None:
         group = message.conversation_type != SINGLE_CHAT
@@ -119,6 +215,16 @@ class DingTalkAdapter:
             self.api.send_to_user(user, "sampleText", {"content": text})
 
     # --- card clicks -----------------------------------------------------
+    def accept_card(self, data: dict, callback_id: str) -> bool:
+        """Store a card click before its ACK (its work follows on the pool); False,
+        having stored nothing, when the pool is full. Malformed: CallbackError."""
+        card = _read(CardCallbackMessage, data)
+        if not isinstance(card.user_id, str) or not card.user_id or not callback_id \
+                or not limits.storable(callback_id):
+            return True
+        return self.inbox.accept(Event("card", callback_id), "card",
+                                 {"callback": callback_id, "data": data})
+
     def on_card(self, data: dict, callback_id: str) -> dict:
         """A card button: its command run as the clicker, who is answered one-to-one;
         a decision made redraws the card in place without its buttons."""
@@ -140,7 +246,8 @@ class DingTalkAdapter:
             except Exception:  # the decision stands; the card is only its picture
                 log.exception("could not update DingTalk card %s", card.card_instance_id)
         try:
-            self.api.send_to_user(card.user_id, "sampleText", {"content": answer})
+            for piece in pieces(answer):
+                self.api.send_to_user(card.user_id, "sampleText", {"content": piece})
         except Exception:
             log.exception("could not answer DingTalk card click %s", callback_id)
         return {}
@@ -149,6 +256,7 @@ class DingTalkAdapter:
     def router(self) -> APIRouter:
         router = APIRouter()
         router.add_api_route("/dingtalk/robot", self.robot_callback, methods=["POST"])
+        router.add_api_route("/dingtalk/card/{key}", self.card_callback, methods=["POST"])
         if self.crypto is not None:
             router.add_api_route("/dingtalk/events", self.event_callback, methods=["POST"])
         return router
@@ -185,6 +293,31 @@ class DingTalkAdapter:
             return Response(status_code=400)
         if not accepted:  # nothing stored: its sender is asked to send it again
             await run_in_threadpool(self._busy, data)
+        return JSONResponse({})
+
+    async def card_callback(self, key: str, request: Request) -> Response:
+        """HTTP mode's card clicks, posted to the URL registered under the route key
+        (api.register_card_callback): stored, then answered at once with an empty
+        answer (the card stays as it is; a decision redraws it through the API after).
+        https://open.dingtalk.com/document/orgapp/event-callback-card"""
+        if not hmac.compare_digest(key.encode("utf-8", "replace"),
+                                   card_key(self.app_secret).encode()):
+            return Response(status_code=403)
+        try:
+            data = json.loads(await request.body())
+            if not isinstance(data, dict):
+                raise CallbackError("not a JSON object")
+            callback = data.get("outTrackId", "")
+            # One click is one callback: its user, card and time say which
+            callback_id = hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            if not isinstance(callback, str):
+                raise CallbackError("no outTrackId")
+            accepted = await run_in_threadpool(self.accept_card, data, callback_id)
+        except (CallbackError, ValueError) as error:
+            log.warning("DingTalk card callback refused: %s", error)
+            return Response(status_code=400)
+        if not accepted:
+            return Response(status_code=503)  # nothing stored: DingTalk tries again
         return JSONResponse({})
 
     def _busy(self, data: dict) -> None:

@@ -4,7 +4,8 @@ group's custom robot webhook.
 The access token is fetched once and cached until shortly before `expireIn`; when
 DingTalk answers 401 (revoked or expired early) it is fetched again once and the
 call retried once. A 429, or DingTalk's flow-control codes, raise `RateLimited`:
-the outbox tries again later. A custom robot takes 20 messages a minute.
+the outbox tries again later. A custom robot takes 20 messages a minute, each open
+API 20 calls a second (limits.py): the client keeps to both.
 """
 
 import base64
@@ -18,18 +19,30 @@ from collections.abc import Callable
 
 import httpx
 
+from bot.platforms.dingtalk.limits import (
+    API_QPS,
+    PERMISSION_DENIED,
+    ROBOT_PER_MINUTE,
+    ROBOT_THROTTLED,
+    ROBOT_WINDOW,
+)
 from storage.errors import FrontlineError
 
 OAPI_TOKEN_ERRORS = {40001, 40014, 42001, 88}  # the older API's "token invalid or expired"
 TOKEN_MARGIN = 300  # seconds before expireIn at which the token is renewed
-ROBOT_LIMIT, ROBOT_WINDOW = 20, 60.0
-ROBOT_THROTTLED = {410100, 130101}  # custom robot: "sending too fast"
+PROBE_KEY = "frontline-doctor-probe"  # a processQueryKey / outTrackId nothing else uses
 
 
 class DingTalkError(FrontlineError):
-    def __init__(self, status: int, code: str | int, message: str) -> None:
+    def __init__(self, status: int, code: str | int, message: str,
+                 scopes: tuple[str, ...] = ()) -> None:
         super().__init__(f"DingTalk error {status} {code}: {message}")
-        self.status, self.code = status, code
+        self.status, self.code, self.scopes = status, code, scopes
+
+    @property
+    def denied(self) -> bool:
+        """A permission (scope) the app has not been granted."""
+        return self.status == 403 and self.code == PERMISSION_DENIED
 
 
 class RateLimited(FrontlineError):
@@ -51,11 +64,13 @@ class DingTalkApi:
     def __init__(self, base_url: str, app_key: str, app_secret: str, robot_code: str,
                  client: httpx.Client | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 oapi_url: str = "https://oapi.dingtalk.com") -> None:
+                 oapi_url: str = "https://oapi.dingtalk.com",
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.base_url, self.oapi_url = base_url.rstrip("/"), oapi_url.rstrip("/")
         self.app_key, self.app_secret, self.robot_code = app_key, app_secret, robot_code
         self.client = client or httpx.Client(timeout=10)
-        self.clock = clock
+        self.clock, self.sleep = clock, sleep
+        self._calls: dict[str, deque[float]] = {}  # path -> when it was called, last second
         self._token: str | None = None
         self._token_expires = 0.0
         self._lock = threading.Lock()
@@ -89,16 +104,47 @@ class DingTalkApi:
             raise RateLimited(response.status_code, data.get("code", ""),
                               data.get("message", "too many requests"))
         if response.is_error:
+            scopes = data.get("requiredScopes") or ()
             raise DingTalkError(response.status_code, data.get("code", ""),
-                                data.get("message", response.text[:200]))
+                                data.get("message", response.text[:200]),
+                                tuple(s for s in scopes if isinstance(s, str)))
         return data
+
+    def _pace(self, path: str) -> float:
+        """At most API_QPS calls of one API in any second: wait for a slot (a burst of
+        sends is spread over the next second rather than refused). Returns the slot's
+        stamp, which `_paced` moves to when the call was answered: DingTalk counts a
+        call when it arrives, so its second is counted from no earlier than that."""
+        while True:
+            with self._lock:
+                calls = self._calls.setdefault(path, deque())
+                now = self.clock()
+                while calls and now - calls[0] >= 1.0:
+                    calls.popleft()
+                if len(calls) < API_QPS:
+                    calls.append(now)
+                    return now
+                wait = 1.0 - (now - calls[0])
+            self.sleep(max(wait, 0.001))
+
+    def _paced(self, path: str, stamp: float) -> None:
+        with self._lock:
+            calls = self._calls.get(path)
+            if calls is not None and stamp in calls:
+                calls.remove(stamp)
+                calls.append(self.clock())
 
     def _call(self, method: str, path: str, body: dict) -> dict:
         """Call with the token; on 401, renew the token once and retry once."""
         for attempt in (1, 2):
+            stamp = self._pace(path)
             token = self.token()
-            response = self.client.request(method, f"{self.base_url}{path}", json=body,
-                                           headers={"x-acs-dingtalk-access-token": token})
+            try:
+                response = self.client.request(method, f"{self.base_url}{path}",
+                                               json=body if method != "GET" else None,
+                                               headers={"x-acs-dingtalk-access-token": token})
+            finally:
+                self._paced(path, stamp)
             if response.status_code == 401 and attempt == 1:
                 self._forget_token(token)
                 continue
@@ -133,12 +179,17 @@ class DingTalkApi:
 
     # --- interactive cards (互动卡片) -------------------------------------
     def create_card(self, out_track_id: str, template_id: str, params: dict[str, str], *,
-                    user: str | None = None, group: str | None = None) -> None:
+                    user: str | None = None, group: str | None = None,
+                    route_key: str = "") -> None:
         """Create and deliver a card to a user's robot chat or a group. The same
-        outTrackId is one card: DingTalk refuses to create it twice."""
+        outTrackId is one card: DingTalk refuses to create it twice. Its clicks come
+        back over Stream, or with `route_key` to the URL registered under it (HTTP)."""
+        # callbackType STREAM, or HTTP with the callbackRouteKey of a registered URL:
+        # https://open.dingtalk.com/document/orgapp/create-and-deliver-cards
         body: dict = {"cardTemplateId": template_id, "outTrackId": out_track_id,
-                      "callbackType": "STREAM", "cardData": {"cardParamMap": params},
-                      "userIdType": 1}
+                      "cardData": {"cardParamMap": params}, "userIdType": 1}
+        body |= ({"callbackType": "HTTP", "callbackRouteKey": route_key} if route_key
+                 else {"callbackType": "STREAM"})
         if user is not None:
             body |= {"openSpaceId": f"dtv1.card//IM_ROBOT.{user}",
                      "imRobotOpenSpaceModel": {"supportForward": False},
@@ -158,6 +209,36 @@ class DingTalkApi:
         self._call("PUT", "/v1.0/card/instances", {
             "outTrackId": out_track_id, "cardData": {"cardParamMap": params},
             "cardUpdateOptions": {"updateCardDataByKey": True}})
+
+    def register_card_callback(self, route_key: str, url: str, api_secret: str) -> None:
+        """HTTP mode: the URL DingTalk posts card clicks to, under `route_key`.
+        https://open.dingtalk.com/document/orgapp/register-card-callback-address"""
+        self._call("POST", "/v1.0/card/callbacks/register", {
+            "callbackRouteKey": route_key, "callbackUrl": url, "apiSecret": api_secret,
+            "forceUpdate": True})
+
+    # --- what `frontline doctor` asks --------------------------------------
+    def probe_robot(self) -> None:
+        """Asks after a message nobody sent (批量查询机器人单聊消息已读状态, the robot's
+        own API under 企业内机器人发送消息权限): raises DingTalkError when the robot or
+        the permission is missing; "no such message" is the healthy answer.
+        https://open.dingtalk.com/document/orgapp/chatbot-batch-query-the-read-status-of-messages"""
+        try:
+            self._call("GET", f"/v1.0/robot/oToMessages/readStatus?robotCode="
+                              f"{self.robot_code}&processQueryKey={PROBE_KEY}", {})
+        except DingTalkError as error:
+            if error.denied or error.status == 404 or "robot" in str(error.code).lower():
+                raise
+            # Any other refusal is about the probe's made-up key: robot and permission hold
+
+    def probe_cards(self) -> None:
+        """Updates a card that does not exist (互动卡片实例写权限): raises DingTalkError
+        only when the permission is missing."""
+        try:
+            self.update_card(PROBE_KEY, {})
+        except DingTalkError as error:
+            if error.denied:
+                raise
 
     # --- files -----------------------------------------------------------
     def download(self, download_code: str) -> tuple[bytes, str]:
@@ -194,8 +275,9 @@ class DingTalkApi:
             now = self.clock()
             while sent and now - sent[0] >= ROBOT_WINDOW:
                 sent.popleft()
-            if len(sent) >= ROBOT_LIMIT:
-                raise RateLimited(429, "robot", f"custom robot: {ROBOT_LIMIT} messages a minute")
+            if len(sent) >= ROBOT_PER_MINUTE:
+                raise RateLimited(429, "robot",
+                                  f"custom robot: {ROBOT_PER_MINUTE} messages a minute")
             sent.append(now)
         timestamp = str(int(time.time() * 1000))
         url = httpx.URL(webhook).copy_merge_params({"timestamp": timestamp,

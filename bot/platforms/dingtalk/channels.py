@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from bot.kit import Notification, RecordingChannel, filename, for_shared_chat
 from bot.platforms.dingtalk.api import DingTalkApi
+from bot.platforms.dingtalk.limits import pieces
 from bot.platforms.dingtalk.settings import PLATFORM, CustomRobot
 from handlers.base import Message
 from handlers.i18n import render_message
@@ -32,8 +33,8 @@ def card_params(text: str, buttons: list[tuple[str, str]]) -> dict[str, str]:
 class DingTalkPersonChannel:
     name = PLATFORM
 
-    def __init__(self, api: DingTalkApi, card_template: str) -> None:
-        self.api, self.card_template = api, card_template
+    def __init__(self, api: DingTalkApi, card_template: str, route_key: str = "") -> None:
+        self.api, self.card_template, self.route_key = api, card_template, route_key
 
     def wants(self, notification: Notification) -> bool:
         return notification.recipient is not None and PLATFORM in notification.identities
@@ -46,10 +47,11 @@ class DingTalkPersonChannel:
                        for a in notification.actions[:MAX_BUTTONS]]
             self.api.create_card(f"frontline-{notification.outbox_id}", self.card_template,
                                  card_params(render_message(notification.message, locale),
-                                             buttons), user=userid)
+                                             buttons), user=userid,
+                                 route_key=self.route_key)
             return
-        self.api.send_to_user(userid, "sampleMarkdown",
-                              {"title": TITLE, "text": notification.text(locale)})
+        for piece in pieces(notification.text(locale)):
+            self.api.send_to_user(userid, "sampleMarkdown", {"title": TITLE, "text": piece})
 
 
 def _touching(notification: Notification) -> tuple[str, str] | None:
@@ -64,8 +66,8 @@ class DingTalkGroupChannel:
     """All-staff posts (team None) or one team's, in a group the app robot is in."""
 
     def __init__(self, api: DingTalkApi, card_template: str, conversation_id: str,
-                 team: str | None) -> None:
-        self.api, self.card_template = api, card_template
+                 team: str | None, route_key: str = "") -> None:
+        self.api, self.card_template, self.route_key = api, card_template, route_key
         self.conversation_id, self.team = conversation_id, team
         self.name = f"{PLATFORM}:{conversation_id}"
 
@@ -80,10 +82,11 @@ class DingTalkGroupChannel:
             self.api.create_card(f"frontline-{notification.outbox_id}-{chat}",
                                  self.card_template,
                                  card_params(text, [touching]),
-                                 group=self.conversation_id)
+                                 group=self.conversation_id, route_key=self.route_key)
             return
-        self.api.send_to_group(self.conversation_id, "sampleMarkdown",
-                               {"title": TITLE, "text": text})
+        for piece in pieces(text):
+            self.api.send_to_group(self.conversation_id, "sampleMarkdown",
+                                   {"title": TITLE, "text": piece})
 
 
 class DingTalkRobotChannel:
@@ -99,9 +102,9 @@ class DingTalkRobotChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        self.api.robot_send(self.webhook, self.secret, {
-            "msgtype": "markdown",
-            "markdown": {"title": TITLE, "text": notification.shared()}})
+        for piece in pieces(notification.shared()):
+            self.api.robot_send(self.webhook, self.secret, {
+                "msgtype": "markdown", "markdown": {"title": TITLE, "text": piece}})
 
 
 class DingTalkRecordingChannel(RecordingChannel):

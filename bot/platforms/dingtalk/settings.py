@@ -29,8 +29,11 @@ class Settings(PlatformSettings):
     api_base: str = "https://api.dingtalk.com"
     oapi_base: str = "https://oapi.dingtalk.com"  # the older API, for media upload
     # The interactive card template (卡片平台) for approvals and praise posts; empty:
-    # plain messages with the commands to type. Its buttons call back over Stream.
+    # plain messages with the commands to type. Its buttons call back over Stream, or
+    # in HTTP mode to web.public_url's /dingtalk/card/…, registered at start under
+    # this callbackRouteKey (https://open.dingtalk.com/document/orgapp/register-card-callback-address).
     card_template_id: str = ""
+    card_callback_route_key: str = "frontline"
     replay_window_seconds: int = Field(default=3600, ge=60)  # DingTalk: 1 hour either way
     # HTTP mode, event subscriptions (事件订阅): the encrypted callback's key and token.
     corp_id: str = ""

@@ -2,8 +2,10 @@
 robot messages and card clicks, each acknowledged on the connection. A robot
 message is stored in the durable inbox before its ACK (the work follows on the
 adapter's pool); with the pool full it is refused, and DingTalk sends it again. A
-card click's ACK follows its command. A redelivered message is not stored again,
-and its idempotency key keeps it from a second effect."""
+card click is stored and acknowledged the same way, at once (its command, the card's
+redraw and the clicker's answer follow on the pool): DingTalk expects the ACK within
+limits.CARD_ACK_SECONDS. A redelivered message is not stored again, and its
+idempotency key keeps it from a second effect."""
 
 import asyncio
 import json
@@ -83,15 +85,19 @@ class CardClicks(CallbackHandler):
 
     async def process(self, message: CallbackMessage) -> tuple[int, dict | str]:
         try:
-            answer = await asyncio.to_thread(self.adapter.on_card, message.data,
-                                             message.headers.message_id)
+            accepted = await asyncio.to_thread(self.adapter.accept_card, message.data,
+                                               message.headers.message_id)
         except CallbackError as error:
             log.warning("DingTalk card callback refused: %s", error)
             return AckMessage.STATUS_BAD_REQUEST, "malformed"
         except Exception:
             log.exception("DingTalk card callback %s failed", message.headers.message_id)
             return AckMessage.STATUS_SYSTEM_EXCEPTION, "error"
-        return AckMessage.STATUS_OK, answer
+        if not accepted:  # the pool is full, nothing stored: DingTalk sends it again
+            return AckMessage.STATUS_SYSTEM_EXCEPTION, "busy"
+        # The card callback's answer: empty, the card stays as drawn until its redraw.
+        # https://open.dingtalk.com/document/orgapp/event-callback-card
+        return AckMessage.STATUS_OK, {}
 
 
 class DingTalkStream:

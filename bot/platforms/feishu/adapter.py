@@ -13,9 +13,15 @@ event id before it is acknowledged, on either path, and worked on by a bounded
 pool; a worker that dies leaves it to another, and a retry is not stored again.
 With the pool full nothing is stored and the event is refused (an HTTP 503, or an
 error answer on the long connection), so that Feishu sends it again. A card click
-is answered with a toast once its command has run.
+is answered at once (a toast: Feishu wants the answer within 3 s) and stored in the
+inbox too; its command runs after, and then the card is redrawn (a decision, once:
+a redelivered click is stored once) or the outcome is sent to the person who clicked.
+A request that is not Feishu's (a forged signature, another app's key or token) is
+refused with one line in the log, checked before the SDK sees it.
 """
 
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -27,8 +33,13 @@ import lark_oapi as lark
 from fastapi import APIRouter, Request, Response
 from lark_oapi.api.application.v6 import P2ApplicationBotMenuV6
 from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
-from lark_oapi.core.const import LARK_REQUEST_SIGNATURE, LARK_REQUEST_TIMESTAMP
+from lark_oapi.core.const import (
+    LARK_REQUEST_NONCE,
+    LARK_REQUEST_SIGNATURE,
+    LARK_REQUEST_TIMESTAMP,
+)
 from lark_oapi.core.model import RawRequest
+from lark_oapi.core.utils import AESCipher
 from lark_oapi.event.callback.model.p2_card_action_trigger import (
     P2CardActionTrigger,
     P2CardActionTriggerResponse,
@@ -39,6 +50,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.feishu import cards
 from bot.platforms.feishu.api import FeishuApi
+from bot.platforms.feishu.limits import TOAST_MAX
 from bot.platforms.feishu.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Message
@@ -49,7 +61,19 @@ from handlers.registry import Command
 from storage.errors import FrontlineError
 
 log = logging.getLogger(__name__)
-TOAST_LIMIT = 200
+
+
+class _Quiet(logging.Filter):
+    """The SDK logs every request it refuses with a traceback ("handle event failed"):
+    the adapter logs the refusal itself, in one line, so the traceback is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("handle event failed"):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+logging.getLogger("Lark").addFilter(_Quiet())
 
 
 @dataclass
@@ -72,8 +96,12 @@ def sent_by(kind: str, stored: dict) -> str | None:
     """Who sent a stored event (a message's sender, a menu click's operator): one
     person's events run in the order they came."""
     event = stored.get("event") or {}
-    person = (event.get("sender") or {}).get("sender_id") if kind == "message" \
-        else (event.get("operator") or {}).get("operator_id")
+    if kind == "message":
+        person = (event.get("sender") or {}).get("sender_id")
+    elif kind == "card":
+        person = event.get("operator")
+    else:
+        person = (event.get("operator") or {}).get("operator_id")
     return (person or {}).get("open_id") or None
 
 
@@ -85,6 +113,7 @@ class FeishuAdapter:
     def __init__(self, engine: Engine, config: Config, api: FeishuApi, encrypt_key: str = "",
                  verification_token: str = "", clock: Callable[[], float] = time.time) -> None:
         self.engine, self.config, self.api = engine, config, api
+        self.encrypt_key, self.verification_token = encrypt_key, verification_token
         self.settings = config.platforms.feishu
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
@@ -118,10 +147,46 @@ class FeishuAdapter:
         if timestamp is not None and not self._fresh(timestamp):
             log.warning("Feishu request refused: timestamp outside the replay window")
             return refused()
+        if (why := self._not_feishus(body, headers)) is not None:
+            log.warning("Feishu request refused: %s", why)
+            return refused()
         raw = RawRequest()
         raw.uri, raw.body, raw.headers = request.url.path, body, headers
         # The SDK is synchronous, and the callbacks do database work: off the event loop.
         return await run_in_threadpool(self._dispatch, raw)
+
+    def _not_feishus(self, body: bytes, headers: dict[str, str]) -> str | None:
+        """Why a request is not Feishu's (None if it is): it must decrypt with the Encrypt
+        Key, carry the Verification Token, and (all but the URL check) be signed
+        sha256(timestamp + nonce + Encrypt Key + body)
+        (https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/encrypt-key-encryption-configuration-case).
+        Checked here so that a forgery is one line in the log, not the SDK's traceback."""
+        try:
+            envelope = json.loads(body)
+            cipher = envelope.get("encrypt") if isinstance(envelope, dict) else None
+            if self.encrypt_key and not isinstance(cipher, str):
+                return "not encrypted"
+            plain = json.loads(AESCipher(self.encrypt_key).decrypt_str(cipher)
+                               if self.encrypt_key else body)
+        except Exception:
+            return "does not decrypt with our Encrypt Key"
+        if not isinstance(plain, dict):
+            return "not an event"
+        header = plain.get("header") if isinstance(plain.get("header"), dict) else {}
+        token = header.get("token", plain.get("token"))
+        if self.verification_token and not (isinstance(token, str) and hmac.compare_digest(
+                token.encode(), self.verification_token.encode())):
+            return "wrong verification token"
+        if plain.get("type") == "url_verification" or not self.encrypt_key:
+            return None
+        timestamp, nonce, signature = (headers.get(name) for name in (
+            LARK_REQUEST_TIMESTAMP, LARK_REQUEST_NONCE, LARK_REQUEST_SIGNATURE))
+        if not (timestamp and nonce and signature):
+            return "unsigned"
+        expected = hashlib.sha256((timestamp + nonce + self.encrypt_key).encode() + body)
+        if not hmac.compare_digest(expected.hexdigest(), signature):
+            return "signature does not match"
+        return None
 
     def _dispatch(self, raw: RawRequest) -> Response:
         delivery = _Delivery(raw.headers.get(LARK_REQUEST_SIGNATURE, ""))
@@ -169,6 +234,8 @@ class FeishuAdapter:
             self.handle_message(P2ImMessageReceiveV1(payload))
         elif kind == "menu":
             self.handle_menu(P2ApplicationBotMenuV6(payload))
+        elif kind == "card":
+            self.handle_card(P2CardActionTrigger(payload))
 
     # --- messages --------------------------------------------------------
     def on_message(self, data: P2ImMessageReceiveV1) -> None:
@@ -187,11 +254,12 @@ class FeishuAdapter:
             content = {}
         content = content if isinstance(content, dict) else {}
         command: Command
-        if message.message_type == "text":
-            text = self._command_text(str(content.get("text", "")), message)
-            if text is None:
+        if message.message_type in ("text", "post"):
+            text = post_text(content) if message.message_type == "post" \
+                else str(content.get("text", ""))
+            command = self._command(text, message)
+            if command is None:
                 return
-            command = parse(text)
         elif message.message_type == "audio" and message.chat_type == "p2p":
             file_key = str(content.get("file_key", ""))
             try:
@@ -209,9 +277,10 @@ class FeishuAdapter:
         self.api.send_text("chat_id", message.chat_id, render_reply(reply, locale),
                            uuid=f"reply-{data.header.event_id}")
 
-    def _command_text(self, text: str, message) -> str | None:
+    def _command(self, text: str, message) -> Command | None:
         """The command in a message: in a group only after an @-mention (of the bot,
-        which is removed); a colleague's mention becomes their @handle."""
+        which is removed); a colleague picked from Feishu's @ list (`@_user_N` in the
+        text, resolved in `mentions`) is read through their linked identity."""
         mentions = {m.key: m for m in message.mentions or [] if m.key}
         words = text.split()
         if message.chat_type != "p2p":
@@ -219,15 +288,9 @@ class FeishuAdapter:
                 return None  # not addressed to the bot
             while words and words[0] in mentions:
                 words.pop(0)
-        return " ".join(self._mentioned(word, mentions) for word in words)
-
-    def _mentioned(self, word: str, mentions: dict) -> str:
-        mention = mentions.get(word)
-        if mention is None:
-            return word
-        open_id = mention.id.open_id if mention.id is not None else None
-        handle = open_id and self.inbound.view(open_id, lambda ctx: ctx.actor.handle)
-        return f"@{handle}" if handle else (mention.name or word)
+        mentioned = {key: (m.id.open_id, m.name or key) for key, m in mentions.items()
+                     if m.id is not None and m.id.open_id}
+        return self.inbound.read(" ".join(words), mentioned)
 
     # --- the bot's menu ----------------------------------------------------
     def on_menu(self, data: P2ApplicationBotMenuV6) -> None:
@@ -246,24 +309,33 @@ class FeishuAdapter:
 
     # --- card buttons ------------------------------------------------------
     def on_card(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+        """Answered at once, within Feishu's 3 s (limits.CARD_CALLBACK_DEADLINE): the
+        click is stored (a redelivery is stored once) and its command runs after."""
         if not self._first_delivery():
             return P2CardActionTriggerResponse({})
-        try:
-            return self.handle_card(data)
-        except Exception:
-            log.exception("Feishu card click could not be handled")
-            failed = render_message(Message("feishu.failed"),
-                                    self.config.organisation.default_locale)
-            return P2CardActionTriggerResponse({"toast": {"type": "error", "content": failed}})
+        user = data.event.operator.open_id if data.event and data.event.operator else ""
+        locale = self.inbound.locale(user or "")
+        key = (data.header.event_id if data.header else None) or (
+            data.event.token if data.event else None)
+        if not key or not user:
+            return P2CardActionTriggerResponse({})
+        # A click is not sent again by Feishu: with the pool full it is kept for a sweep.
+        self.inbox.accept(Event("card", key), "card", json.loads(lark.JSON.marshal(data)),
+                          kept_if_full=True)
+        received = render_message(Message("feishu.card.received"), locale)
+        return P2CardActionTriggerResponse({"toast": {"type": "info",
+                                                      "content": received[:TOAST_MAX]}})
 
-    def handle_card(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
+    def handle_card(self, data: P2CardActionTrigger) -> None:
+        """A stored click: its command, then the card redrawn (a decision taken) or the
+        outcome sent to the person who clicked."""
         click = data.event
         user = click.operator.open_id if click.operator else ""
         value = click.action.value if click.action and isinstance(click.action.value, dict) \
             else {}
         command = parse(str(value.get("command", "")))
         key = (data.header.event_id if data.header else None) or click.token
-        reply, locale = self.inbound.run(user, command, Event("card", key) if key else None)
+        reply, locale = self.inbound.run(user, command, Event("card", key))
         outcome = render_reply(reply, locale)
         message_id = click.context.open_message_id if click.context else None
         if reply.ok and isinstance(command, Decide) and message_id:
@@ -271,7 +343,29 @@ class FeishuAdapter:
                                  self.inbound.decided_by(user, locale))
             try:
                 self.api.patch_card(message_id, card)
+                return
             except Exception:  # the decision stands; the card is only its picture
                 log.exception("could not redraw the Feishu card %s", message_id)
-        return P2CardActionTriggerResponse({"toast": {
-            "type": "success" if reply.ok else "error", "content": outcome[:TOAST_LIMIT]}})
+        self.api.send_text("open_id", user, outcome, uuid=f"card-{key}")
+
+
+def post_text(content: dict) -> str:
+    """A rich-text ("post") message as its text: its title and every paragraph's text,
+    links and @mentions (an `at` element as its `@_user_N` key, as in a text message)
+    (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post).
+    Received, a post's content is one language's {title, content}; a sent one may hold
+    several languages, of which the first is read."""
+    if "content" not in content:
+        content = next((v for v in content.values() if isinstance(v, dict)), {})
+    words = [str(content.get("title") or "")]
+    for paragraph in content.get("content") or []:
+        for element in paragraph if isinstance(paragraph, list) else []:
+            if not isinstance(element, dict):
+                continue
+            tag = element.get("tag")
+            if tag in ("text", "a", "md"):
+                words.append(str(element.get("text", "")))
+            elif tag == "at":
+                words.append(str(element.get("user_id", "")))
+        words.append("\n")
+    return " ".join(word for word in words if word)

@@ -8,6 +8,7 @@ double-post. A rate limit (HTTP 429, code 99991400) raises, and the outbox sends
 the notification later.
 """
 
+import hashlib
 import io
 import json
 import logging
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable
 
 import lark_oapi as lark
+from lark_oapi.api.application.v6 import ListScopeRequest
 from lark_oapi.api.im.v1 import (
     CreateFileRequest,
     CreateFileRequestBody,
@@ -27,12 +29,61 @@ from lark_oapi.api.im.v1 import (
 )
 from lark_oapi.core.token.manager import TokenManager
 
+from bot.platforms.feishu.limits import (
+    CHAT_RATE_LIMITED_CODE,
+    RATE_LIMITED_CODE,
+    SEND_INTERVAL,
+    TEXT_BODY_MAX,
+    UUID_MAX,
+)
 from storage.errors import FrontlineError
 
 TOKEN_ERRORS = {99991661, 99991663, 99991664, 99991665, 99991668}
-RATE_LIMITED = {99991400, 230020}  # the app's / a chat's rate limit
-SEND_INTERVAL = 0.2  # seconds between messages to one user or chat
+RATE_LIMITED = {RATE_LIMITED_CODE, CHAT_RATE_LIMITED_CODE}  # the app's / a chat's rate limit
 log = logging.getLogger(__name__)
+
+
+def send_uuid(key: str) -> str:
+    """The de-duplication uuid for a send keyed `key`: Feishu takes at most 50
+    characters (limits.UUID_MAX), and a longer key cut short would make two sends
+    (a post and its recording to a 35-character oc_ chat id) share one uuid, and Feishu
+    would drop the second. A key that fits is kept as it is (readable in Feishu's
+    logs); a longer one becomes its SHA-256, unique within the 50 characters."""
+    if len(key) <= UUID_MAX:
+        return key
+    return "h-" + hashlib.sha256(key.encode()).hexdigest()[:UUID_MAX - 2]
+
+
+def text_body_size(text: str) -> int:
+    """The bytes a text message's request body takes (its content is JSON inside JSON),
+    with room for the other fields (receive id, msg_type, uuid)."""
+    content = json.dumps({"text": text}, ensure_ascii=False)
+    return len(json.dumps({"content": content}, ensure_ascii=False).encode()) + 256
+
+
+def split_text(text: str, limit: int = TEXT_BODY_MAX) -> list[str]:
+    """`text` in pieces whose request bodies fit `limit`, split between lines where it
+    can (a line too long alone is cut between characters)."""
+    if text_body_size(text) <= limit:
+        return [text]
+    pieces, current = [], ""
+    for line in text.splitlines(keepends=True):
+        while text_body_size(line) > limit:  # one line too long: cut it
+            cut = len(line) // 2
+            while text_body_size(line[:cut]) > limit:
+                cut //= 2
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if current and text_body_size(current + line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current:
+        pieces.append(current)
+    return [piece.strip("\n") for piece in pieces if piece.strip()]
 
 
 class FeishuError(FrontlineError):
@@ -94,14 +145,19 @@ class FeishuApi:
              uuid: str) -> str:
         """Send one message (at most once per `uuid` within an hour); its message id."""
         body = (CreateMessageRequestBody.builder().receive_id(receive_id).msg_type(msg_type)
-                .content(json.dumps(content, ensure_ascii=False)).uuid(uuid[:50]).build())
+                .content(json.dumps(content, ensure_ascii=False)).uuid(send_uuid(uuid)).build())
         request = (CreateMessageRequest.builder().receive_id_type(receive_id_type)
                    .request_body(body).build())
         self._pace(receive_id)
         return self._call(self.sdk.im.v1.message.create, lambda: request).data.message_id
 
     def send_text(self, receive_id_type: str, receive_id: str, text: str, uuid: str) -> str:
-        return self.send(receive_id_type, receive_id, "text", {"text": text}, uuid)
+        """A text message; one longer than Feishu takes (limits.TEXT_BODY_MAX) goes as
+        several, split between lines, each with a uuid of its own. The first's id."""
+        pieces = split_text(text)
+        ids = [self.send(receive_id_type, receive_id, "text", {"text": piece},
+                         uuid if n == 0 else f"{uuid}-{n}") for n, piece in enumerate(pieces)]
+        return ids[0]
 
     def send_card(self, receive_id_type: str, receive_id: str, card: dict, uuid: str) -> str:
         return self.send(receive_id_type, receive_id, "interactive", card, uuid)
@@ -133,3 +189,27 @@ class FeishuApi:
                     .file(io.BytesIO(data)).build())
             return CreateFileRequest.builder().request_body(body).build()
         return self._call(self.sdk.im.v1.file.create, request).data.file_key
+
+    # --- for `frontline doctor` --------------------------------------------------------
+    def token(self) -> None:
+        """Fetches a tenant access token (the app id and secret work), or raises."""
+        TokenManager.cache.set(f"self_tenant_token:{self.app_id}", "", 0)  # ask afresh
+        self.bot_info()
+
+    def scopes(self) -> dict[str, int]:
+        """The scopes the app asked for, each with its grant status in the tenant
+        (application/v6/scopes: 1 granted, 2 not)."""
+        response = self._call(self.sdk.application.v6.scope.list,
+                              lambda: ListScopeRequest.builder().build())
+        return {s.scope_name: s.grant_status for s in (response.data.scopes or [])
+                if s.scope_name}
+
+    def bot_info(self) -> dict:
+        """The bot's info (bot/v3/info): its activate_status, name and open_id."""
+        request = (lark.BaseRequest.builder().http_method(lark.HttpMethod.GET)
+                   .uri("/open-apis/bot/v3/info")
+                   .token_types({lark.AccessTokenType.TENANT}).build())
+        response = self.sdk.request(request)
+        if response.code in TOKEN_ERRORS or not response.success():
+            raise FeishuError(response.code, response.msg or "")
+        return json.loads(response.raw.content or b"{}").get("bot") or {}

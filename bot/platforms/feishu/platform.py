@@ -7,11 +7,12 @@ import asyncio
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit import Channel, Config, ConfigError, Platform
+from bot.kit import Channel, Config, ConfigError, Finding, Platform, fails, holds
 from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.platforms.feishu.api import FeishuApi, client
 from bot.platforms.feishu.channels import channels
 from bot.platforms.feishu.connection import LongConnection
+from bot.platforms.feishu.limits import BOT_ACTIVE, NEEDED_SCOPES, SCOPE_GRANTED
 from bot.platforms.feishu.settings import PLATFORM
 
 
@@ -40,6 +41,38 @@ class FeishuPlatform(Platform):
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter.api, self.adapter.engine, self.adapter.config)
+
+    async def findings(self) -> list[Finding]:
+        return await asyncio.to_thread(self._findings)
+
+    def _findings(self) -> list[Finding]:
+        """Asked of Feishu: a tenant access token (the app id and secret work), the bot
+        enabled in the company (a published version), and each scope Frontline needs
+        granted (limits.NEEDED_SCOPES)."""
+        api = self.adapter.api
+        try:
+            api.token()
+            bot = api.bot_info()
+        except Exception as error:  # any refusal is what the installer must see
+            return [fails("doctor.feishu.token.failed", "doctor.feishu.fix.token",
+                          error=str(error)[:200])]
+        found = [holds("doctor.feishu.token", app=str(bot.get("app_name") or api.app_id))]
+        status = bot.get("activate_status")
+        found.append(holds("doctor.feishu.active") if status == BOT_ACTIVE else
+                     fails("doctor.feishu.active.failed", "doctor.feishu.fix.active",
+                           status=str(status)))
+        try:
+            granted = api.scopes()
+        except Exception as error:
+            found.append(fails("doctor.feishu.scopes.failed", "doctor.feishu.fix.scopes",
+                               error=str(error)[:200]))
+            return found
+        for scope in NEEDED_SCOPES:
+            found.append(holds("doctor.feishu.scope", scope=scope)
+                         if granted.get(scope) == SCOPE_GRANTED else
+                         fails("doctor.feishu.scope.failed", "doctor.feishu.fix.scope",
+                               scope=scope))
+        return found
 
 
 def build(engine: Engine, config: Config) -> FeishuPlatform:

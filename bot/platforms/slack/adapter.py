@@ -1,16 +1,21 @@
-"""Slack in, replies out, on slack-bolt: the slash command (and its alias), modals
-for the long forms, approval buttons, the "Log as customer praise" message
-shortcut, reactions on praise posts, and the App Home tab.
+"""Slack in, replies out, on slack-bolt: the slash command (and its alias), commands
+typed in the bot's Messages tab (message.im), modals for the long forms, approval
+buttons, the "Log as customer praise" message shortcut, reactions on praise posts,
+and the App Home tab.
 
-Every listener acks first and works after, so Slack always has its answer within
-3 s: the ack is the listener's return, in the thread that answers HTTP, and the
-work is stored in the durable inbox (bot/kit/inbox.py) and runs on a bounded pool
-(bot/kit/work_pool.py) that answers through the response_url or chat.postMessage; a
-worker that dies leaves what it had acknowledged to another. When that pool is
-full, nothing is stored: a slash command's ack asks the user to send it again, a
-button's answer says so, and an event is worked on at once rather than lost. A
-modal submission's answers are checked before the ack, since a field error must
-be the ack; its command runs after.
+Every listener acks within 3 s (limits.ACK_SECONDS) and works after: the ack is the
+listener's return, in the thread that answers HTTP, and the work is stored in the
+durable inbox (bot/kit/inbox.py) and runs on a bounded pool (bot/kit/work_pool.py)
+that answers through the response_url or chat.postMessage; a worker that dies leaves
+what it had acknowledged to another. When that pool is full, nothing is stored: a
+slash command's ack asks the user to send it again, a button's answer says so, and
+an event is worked on at once rather than lost. A modal submission's answers are
+checked before the ack, since a field error must be the ack; its command runs after.
+A modal is opened in the listener, before the ack: its trigger_id lives 3 s and opens
+one view (limits.TRIGGER_SECONDS), so it cannot wait for the pool or be run again by
+another worker. Colleagues picked from Slack's @ list read as those people
+(mentions.py, Inbound.read); a long reply goes in the pieces Slack takes
+(blocks.pieces), at most 5 at a response_url, the rest by direct message.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
 ids (trigger, view, action time, event id), so a retried request changes nothing; every
 event id is recorded once, so a retried event (an App Home opened) is acknowledged and
@@ -27,6 +32,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -36,7 +42,8 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.kit import Config, Event, Inbound, inbox_for
-from bot.platforms.slack import blocks
+from bot.platforms.slack import blocks, mentions
+from bot.platforms.slack.limits import RESPONSE_URL_USES
 from bot.platforms.slack.settings import PLATFORM
 from handlers import approvals, compensation, profile, redemptions, waivers
 from handlers.approvals import Decide
@@ -45,7 +52,7 @@ from handlers.forms import FORMS, read_all
 from handlers.grammar import parse
 from handlers.i18n import render_message, render_reply
 from handlers.praise import PraiseLog
-from handlers.registry import OpenForm
+from handlers.registry import Command, OpenForm
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +75,7 @@ def sent_by(kind: str, stored: dict) -> str | None:
         return stored.get("user_id") or None
     if kind == "button":
         return (stored.get("user") or {}).get("id") or None
-    if kind == "reaction":
+    if kind in ("reaction", "message"):
         return (stored.get("event") or {}).get("user") or None
     return stored.get("user") or None  # a modal's submission: its user id
 
@@ -82,8 +89,11 @@ class SlackAdapter:
         self.client = web_client(bot_token, settings.api_base)
         # process_before_response: the listener runs in the request's thread and its
         # return is the response, so an ack never waits for a free listener thread
+        # token_verification_enabled=False: Bolt would call auth.test here and raise on
+        # a refused token; SlackPlatform.start() checks it instead, and `frontline
+        # doctor` can still build the platform and name what is wrong (findings()).
         self.app = App(client=self.client, signing_secret=signing_secret,
-                       process_before_response=True)
+                       process_before_response=True, token_verification_enabled=False)
         self.inbox = inbox_for(engine, settings, self._stored, order=sent_by)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
@@ -95,7 +105,8 @@ class SlackAdapter:
         self.app.middleware(self.once_per_event)
         self.app.event("reaction_added")(self.on_reaction)
         self.app.event("app_home_opened")(self.on_home)
-        # Every other event (message, reaction_removed, one subscribed later) is
+        self.app.event("message")(self.on_message)  # message.im: typed in the Messages tab
+        # Every other event (reaction_removed, one subscribed later) is
         # acknowledged: an unanswered one would make Slack retry it.
         self.app.event(re.compile(".*"))(lambda ack: ack())
 
@@ -128,6 +139,8 @@ class SlackAdapter:
             self._decline(p["user"], p["meta"], p["reason"], p["view_id"], client)
         elif kind == "reaction":
             self._reaction(p["body"], p["event"])
+        elif kind == "message":
+            self._message(p["event"], client)
 
     def _busy(self) -> str:
         """Said without touching the database, which is what is overloaded."""
@@ -144,8 +157,22 @@ class SlackAdapter:
             return True
         return False
 
+    def _open(self, client: WebClient, trigger_id: str, view: dict) -> str | None:
+        """Open a modal now, in the listener (its trigger lives 3 s and opens one view);
+        Slack's error if it would not."""
+        try:
+            client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as refused:
+            log.warning("views.open refused: %s", refused.response.get("error"))
+            return str(refused.response.get("error") or "error")
+        return None
+
+    def _not_opened(self, user: str, error: str) -> str:
+        return render_message(Message("slack.form_failed", {"error": error}),
+                              self.inbound.locale(user))
+
     def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
-                   initial: dict | None = None) -> None:
+                   initial: dict | None = None) -> str | None:
         def note(ctx: Context) -> str:
             if name != "comp":
                 return ""
@@ -153,11 +180,57 @@ class SlackAdapter:
             return render_message(Message("modal.authority", used), ctx.actor.locale)
 
         locale = self.inbound.locale(user)
-        client.views_open(trigger_id=trigger_id, view=blocks.form_modal(
+        return self._open(client, trigger_id, blocks.form_modal(
             FORMS[name], locale, self.inbound.view(user, note) or "", initial))
+
+    def _read(self, text: str) -> Command:
+        """A command as typed, each colleague picked from the @ list that person."""
+        typed, mentioned = mentions.read(text, self._name_of)
+        return self.inbound.read(typed.strip() or "help", mentioned)
+
+    def _name_of(self, user_id: str) -> str:
+        """The name Slack shows for a member (users.info, scope users:read); only an
+        unlinked colleague's is shown (in the refusal), so a linked one is not asked."""
+        if self.inbound.registered(user_id):
+            return user_id
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError:
+            return user_id
+        return (user.get("profile") or {}).get("display_name") or user.get("real_name") \
+            or user.get("name") or user_id
+
+    def _answer(self, respond, client: WebClient, user: str, reply: Reply, locale: str,
+                ) -> None:
+        """A reply at the request's response_url, in the pieces Slack takes: at most 5
+        there (limits.RESPONSE_URL_USES); the rest, or all once it has expired, by
+        direct message."""
+        pieces = blocks.pieces(reply, locale)
+        if getattr(respond, "response_url", None) is None:
+            respond = None
+        for n, (text, shown) in enumerate(pieces):
+            if n < RESPONSE_URL_USES and respond is not None:
+                answered = respond(text=text, blocks=shown, response_type="ephemeral")
+                if answered.status_code == 200:
+                    continue
+                log.warning("response_url refused: %s %s", answered.status_code, answered.body)
+                respond = None  # expired or used up: the rest by direct message
+            client.chat_postMessage(channel=user, text=text, blocks=shown)
 
     # --- slash command ---------------------------------------------------
     def on_command(self, ack, command: dict, respond, client: WebClient) -> None:
+        user = command["user_id"]
+        parsed = parse(mentions.unescape(command.get("text", "")).strip() or "help")
+        if isinstance(parsed, OpenForm) and self.inbound.registered(user):
+            # `comp` or `waiver report [W3]` with nothing else opens the modal, now:
+            # the trigger would not outlive a wait for the pool
+            error = self._open_form(client, command["trigger_id"], user, parsed.form,
+                                    {"waiver": parsed.waiver} if parsed.waiver else None)
+            if error is None:
+                ack()
+            else:
+                ack(text=self._not_opened(user, error), response_type="ephemeral")
+            return
         if self.inbox.accept(Event("command", command["trigger_id"]), "command",
                              _stored_part(command)):
             ack()
@@ -165,23 +238,70 @@ class SlackAdapter:
             ack(text=self._busy(), response_type="ephemeral")
 
     def _command(self, command: dict, respond, client: WebClient) -> None:
-        text, user = command.get("text", "").strip(), command["user_id"]
-        parsed = parse(text or "help")
-        if isinstance(parsed, OpenForm) and self.inbound.registered(user):
-            # `comp` or `waiver report [W3]` with nothing else opens the modal.
-            self._open_form(client, command["trigger_id"], user, parsed.form,
-                            {"waiver": parsed.waiver} if parsed.waiver else None)
-            return
+        user = command["user_id"]
+        parsed = self._read(command.get("text", ""))
         reply, locale = self.inbound.run(user, parsed,
                                          Event("command", command["trigger_id"]))
-        respond(text=render_reply(reply, locale), blocks=blocks.reply_blocks(reply, locale),
-                response_type="ephemeral")
+        self._answer(respond, client, user, reply, locale)
+
+    # --- typed in the bot's Messages tab (message.im) --------------------------
+    def on_message(self, ack, body: dict, event: dict, client: WebClient) -> None:
+        ack()
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") \
+                or not event.get("user"):
+            return  # an edit, a join, a bot's own message, a channel's message
+        key = Event("message", f"{event.get('channel')}:{event.get('ts')}")
+        stored = {"event": {name: event.get(name) for name in ("user", "text", "channel", "ts")}}
+        if not self.inbox.accept(key, "message", stored):
+            self._message(stored["event"], client)  # Slack would not send it again: now
+
+    def _message(self, event: dict, client: WebClient) -> None:
+        user = event["user"]
+        # (a form's verb alone gets its usage: a message brings no trigger for a modal)
+        parsed = self._read(event.get("text") or "")
+        reply, locale = self.inbound.run(user, parsed, Event(
+            "message", f"{event.get('channel')}:{event.get('ts')}"))
+        for text, shown in blocks.pieces(reply, locale):
+            client.chat_postMessage(channel=event.get("channel") or user, text=text,
+                                    blocks=shown)
 
     # --- buttons ---------------------------------------------------------
     def on_button(self, ack, body: dict, respond, client: WebClient) -> None:
+        if self._opens_modal(body, respond, client):  # now: its trigger lives 3 s
+            ack()
+            return
         ack()
         if not self.inbox.accept(self._button_event(body), "button", _stored_part(body)):
             respond(text=self._busy(), response_type="ephemeral", replace_original=False)
+
+    def _opens_modal(self, body: dict, respond, client: WebClient) -> bool:
+        """A click that opens a modal (Report on a waiver, Decline asking its reason)
+        opens it in the listener; True if it was such a click."""
+        action, user = body["actions"][0], body["user"]["id"]
+        command = parse(action["value"])
+        in_message = body.get("container", {}).get("type") == "message"
+        if isinstance(command, OpenForm):  # "Report" on an open waiver
+            error = self._open_form(client, body["trigger_id"], user, command.form,
+                                    {"waiver": command.waiver} if command.waiver else None)
+        elif isinstance(command, Decide) and not command.approve and not command.comment:
+            # Ask for the reason only if this person may decide at all.
+            reply, locale = self.inbound.run(
+                user, Decide(command.kind, command.record_id, False, "-"), check_only=True)
+            if not reply.ok:
+                return False  # refused on the pool, as any click
+            channel = body.get("channel", {}).get("id", "")
+            ts = body.get("container", {}).get("message_ts", "")
+            shown = [b for b in body.get("message", {}).get("blocks", [])
+                     if b.get("type") != "actions"]
+            error = self._open(client, body["trigger_id"], blocks.decline_modal(
+                action["value"], f"{command.kind}{command.record_id}", channel, ts, shown,
+                locale))
+        else:
+            return False
+        if error is not None:
+            self._tell(respond, client, user, Reply.of("slack.form_failed", error=error),
+                       self.inbound.locale(user), in_message)
+        return True
 
     @staticmethod
     def _button_event(body: dict) -> Event:
@@ -195,24 +315,11 @@ class SlackAdapter:
         action, user = body["actions"][0], body["user"]["id"]
         command = parse(action["value"])
         in_message = body.get("container", {}).get("type") == "message"
-        if isinstance(command, OpenForm):  # "Report" on an open waiver
-            self._open_form(client, body["trigger_id"], user, command.form,
-                            {"waiver": command.waiver} if command.waiver else None)
-            return
         if isinstance(command, Decide) and not command.approve and not command.comment:
-            # Ask for the reason only if this person may decide at all.
+            # a Decline this person may not take (one they may opened its modal)
             reply, locale = self.inbound.run(
                 user, Decide(command.kind, command.record_id, False, "-"), check_only=True)
-            if not reply.ok:
-                self._tell(respond, client, user, reply, locale, in_message)
-                return
-            channel = body.get("channel", {}).get("id", "")
-            ts = body.get("container", {}).get("message_ts", "")
-            shown = [b for b in body.get("message", {}).get("blocks", [])
-                     if b.get("type") != "actions"]
-            client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
-                action["value"], f"{command.kind}{command.record_id}", channel, ts, shown,
-                locale))
+            self._tell(respond, client, user, reply, locale, in_message)
             return
         container = body.get("container", {})
         reply, locale = self.inbound.run(user, command, self._button_event(body))
@@ -294,15 +401,13 @@ class SlackAdapter:
                                 blocks=blocks.reply_blocks(reply, locale))
 
     def on_praise_shortcut(self, ack, shortcut: dict, client: WebClient) -> None:
-        ack()
-        self._later(lambda: self._praise_shortcut(shortcut, client), must_run=True)
-
-    def _praise_shortcut(self, shortcut: dict, client: WebClient) -> None:
+        # the modal opens now, before the ack: its trigger lives 3 s
         message = shortcut.get("message", {})
         files = [f.get("permalink", "") for f in message.get("files", [])]
-        client.views_open(trigger_id=shortcut["trigger_id"], view=blocks.praise_modal(
-            message.get("text", ""), message.get("user", ""), next(filter(None, files), ""),
-            self.inbound.locale(shortcut["user"]["id"])))
+        self._open(client, shortcut["trigger_id"], blocks.praise_modal(
+            mentions.unescape(message.get("text", "")), message.get("user", ""),
+            next(filter(None, files), ""), self.inbound.locale(shortcut["user"]["id"])))
+        ack()
 
     def on_praise_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]

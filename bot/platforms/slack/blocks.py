@@ -4,13 +4,18 @@ reader's language; every button carries its command as its value."""
 import json
 from typing import Any
 
+from bot.platforms.slack.limits import (
+    BLOCKS_PER_MESSAGE,
+    BUTTONS_PER_BLOCK,
+    MESSAGE_TEXT,
+    SECTION_TEXT,
+)
 from handlers.base import Action, Message, Reply
 from handlers.forms import Form
 from handlers.i18n import render_message
 from storage.enums import CompensationKind
 
 ACTION_PREFIX = "frontline:"  # every button's action_id starts with it
-SECTION_LIMIT, BUTTONS_PER_BLOCK = 3000, 25
 Block = dict[str, Any]
 
 
@@ -23,7 +28,58 @@ def plain(key: str, locale: str, **params: Any) -> dict:
 
 
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:SECTION_LIMIT]}}
+    """One section; the caller keeps `text` within a section (`sections` splits it)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:SECTION_TEXT]}}
+
+
+def _cut(text: str, fits) -> list[str]:
+    """`text` in consecutive parts that each `fits`, cut after a line where one can be,
+    else within the line; joined, the parts are `text` again."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while not fits(line):  # a line longer than a part: cut inside it
+            size = len(line)
+            while size > 1 and not fits(line[:size]):
+                size = size * 3 // 4
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:size])
+            line = line[size:]
+        if fits(current + line):
+            current += line
+        else:
+            parts.append(current)
+            current = line
+    return [*parts, current] if current or not parts else parts
+
+
+def sections(text: str) -> list[str]:
+    """`text` in parts that each fit a section once escaped (Slack counts the escaped
+    characters: `&amp;` is five)."""
+    return _cut(text, lambda part: len(escape(part)) <= SECTION_TEXT)
+
+
+def pieces(reply: Reply, locale: str) -> list[tuple[str, list[Block]]]:
+    """A reply as the messages Slack takes, in order: each one's text within
+    chat.postMessage's limit, its blocks within a message's, every section within a
+    section's; the buttons come with the last one. Most replies are one piece."""
+    text = "\n".join(render_message(m, locale) for m in reply.messages)
+    shown = buttons(reply.actions, locale)
+    out: list[tuple[str, list[Block]]] = []
+    room = BLOCKS_PER_MESSAGE
+    for part in _cut(text, lambda part: len(part) <= MESSAGE_TEXT):
+        chunks = sections(part)
+        for start in range(0, len(chunks), room):
+            group = chunks[start:start + room]
+            out.append(("".join(group).strip("\n") or part[:1], [section(c) for c in group]))
+    last_text, last_blocks = out[-1]
+    if len(last_blocks) + len(shown) <= BLOCKS_PER_MESSAGE:
+        out[-1] = (last_text, [*last_blocks, *shown])
+    elif shown:
+        out.append((last_text[-200:], shown))
+    return out
 
 
 def context(text: str) -> Block:
@@ -47,9 +103,9 @@ def buttons(actions: list[Action], locale: str) -> list[Block]:
 
 
 def reply_blocks(reply: Reply, locale: str) -> list[Block]:
+    """A short reply's blocks (App Home, a card): every section within its limit."""
     text = "\n".join(render_message(m, locale) for m in reply.messages)
-    chunks = [text[i:i + SECTION_LIMIT] for i in range(0, len(text), SECTION_LIMIT)] or [""]
-    return [*(section(chunk) for chunk in chunks), *buttons(reply.actions, locale)]
+    return [*(section(chunk) for chunk in sections(text)), *buttons(reply.actions, locale)]
 
 
 def _input(block_id: str, label: str, element: dict, locale: str, optional: bool = False,

@@ -1,8 +1,12 @@
 """The outbox through the Slack Web API: a person by direct message (Approve /
 Decline buttons when there is a decision to make), each broadcast channel as its
 own outbox channel, and a praise recording uploaded to that channel as an outbox
-channel of its own, so a post and its recording each go out once. The WebClient
-waits out 429 Retry-After and retries 5xx."""
+channel of its own, so a post and its recording each go out once. A message goes in
+the pieces Slack takes (blocks.pieces, limits.py). The WebClient waits out 429
+Retry-After (chat.postMessage: about one a second per channel) and retries 5xx.
+A person is addressed by their member id: Slack opens the bot's DM with them,
+whether or not they ever wrote to it
+(https://docs.slack.dev/reference/methods/chat.postMessage, "channel")."""
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -27,9 +31,9 @@ class SlackChannel:
     def deliver(self, notification: Notification) -> None:
         locale = notification.recipient.locale
         reply = Reply([notification.message], list(notification.actions))
-        self.client.chat_postMessage(channel=notification.identities[PLATFORM],
-                                     text=render_message(notification.message, locale),
-                                     blocks=blocks.reply_blocks(reply, locale))
+        for text, shown in blocks.pieces(reply, locale):
+            self.client.chat_postMessage(channel=notification.identities[PLATFORM],
+                                         text=text, blocks=shown)
 
 
 class SlackChatChannel:
@@ -45,8 +49,8 @@ class SlackChatChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        text = notification.shared()
-        shown = [blocks.section(text)]
+        text = notification.shared()  # every shared language: may outgrow a section
+        shown = [blocks.section(part) for part in blocks.sections(text)]
         ref = notification.message.params.get("ref")
         if notification.message.key == "broadcast.praise":
             shown.append(blocks.context(render_message(

@@ -13,7 +13,9 @@ action, dialog, message extension) runs within the request: its answer is the
 response.
 
 People are known by their Entra object id (`from.aadObjectId`). A message in
-personal chat, or one that @mentions the bot elsewhere, is a command; a card button
+personal chat, or one that @mentions the bot elsewhere, is a command; a colleague
+@mentioned in it (Teams' `<at>Name</at>` with a mention entity) reads as that person,
+through their Entra object id (the entity's, or the Connector's member lookup); a card button
 (`adaptiveCard/action`) runs its command as the clicker. Effects are keyed by the
 activity id, so a redelivered activity changes nothing. Every conversation the bot
 hears from is remembered (references.py), for proactive posts.
@@ -30,6 +32,7 @@ from fastapi.responses import JSONResponse
 from microsoft_agents.activity import Activity, ActivityTypes, DeliveryModes, InvokeResponse
 from microsoft_agents.hosting.core import ActivityHandler, ClaimsIdentity, TurnContext
 from microsoft_agents.hosting.fastapi import CloudAdapter
+from microsoft_agents.hosting.teams import TeamsInfo
 from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -82,6 +85,28 @@ def command_text(activity: Activity) -> str | None:
     return " ".join(text.split()) if mentioned else None
 
 
+def mentions(activity: Activity, text: str) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The colleagues @mentioned in `text` (the bot's own mention already taken out):
+    `text` with each mention's `<at>…</at>` replaced by a word of its own, and (word,
+    Teams user id, Entra object id or "", name shown) for each.
+    https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/channel-and-group-conversations#receive-mentions"""
+    bot_id = activity.recipient.id if activity.recipient else None
+    found = []
+    for index, entity in enumerate(activity.entities or []):
+        data = entity.model_dump(by_alias=True)
+        who = data.get("mentioned") or {}
+        shown = data.get("text") or ""
+        if data.get("type") != "mention" or who.get("id") == bot_id or shown not in text \
+                or not shown:
+            continue
+        word = f"<at:{index}>"
+        text = text.replace(shown, f" {word} ")
+        name = who.get("name") or shown.removeprefix("<at>").removesuffix("</at>")
+        found.append((word, str(who.get("id") or ""), str(who.get("aadObjectId") or ""),
+                      name))
+    return " ".join(text.split()), found
+
+
 def invoke(body: dict) -> InvokeResponse:
     return InvokeResponse(status=200, body=body)
 
@@ -110,7 +135,7 @@ class FrontlineAgent(ActivityHandler):
         text = command_text(activity)
         if text is None:
             return
-        user, command = sender(activity), parse(text or "help")
+        user, command = sender(activity), await self.read(turn_context, text or "help")
         try:
             recording = await files.recording(activity)
         except files.RecordingTooLarge:
@@ -127,7 +152,22 @@ class FrontlineAgent(ActivityHandler):
             await turn_context.send_activity(await self.form_button(user, command))
             return
         reply, locale = await self._run(user, command, Event("activity", activity.id))
-        await turn_context.send_activity(cards.reply_activity(reply, locale))
+        for piece in cards.reply_activities(reply, locale):  # each within Teams' size
+            await turn_context.send_activity(piece)
+
+    async def read(self, turn_context: TurnContext, text: str):
+        """The command typed, each @mentioned colleague read as that person."""
+        text, found = mentions(turn_context.activity, text)
+        mentioned = {}
+        for word, teams_id, aad, name in found:
+            if not aad and teams_id:  # the entity names the Teams id only: ask Teams
+                try:
+                    member = await TeamsInfo.get_member(turn_context, teams_id)
+                    aad = str((member.model_extra or {}).get("aadObjectId") or "")
+                except Exception as error:  # not a member Teams knows: not linked
+                    log.info("Teams: no member %s: %s", teams_id, error)
+            mentioned[word] = (aad, name)
+        return await run_in_threadpool(self.inbound.read, text, mentioned)
 
     async def on_reactions_added(self, message_reactions, turn_context: TurnContext) -> None:
         """A heart on one of the bot's praise posts marks that praise as touching."""

@@ -38,6 +38,9 @@ from storage.errors import FrontlineError
 METADATA_TTL = 24 * 3600  # Microsoft rotates keys slowly; the metadata is re-read daily
 TOKEN_MARGIN = 300  # seconds before expiry at which the bot's own token is renewed
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# The scope of the Bot Connector's tokens.
+# https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-authentication#step-1-request-an-access-token-from-the-microsoft-entra-id-account-login-service
+BOT_SCOPE = "https://api.botframework.com/.default"
 
 
 class TokenRefused(FrontlineError):
@@ -116,16 +119,32 @@ class ClientCredentials(AccessTokenProviderBase):
                     "client_assertion": self.secret.assertion(self.settings.app_id, token_url)}
         return {"client_secret": self.secret}
 
+    def _request(self, scope: str) -> httpx.Response:
+        tenant = self.settings.tenant_id or "botframework.com"
+        url = f"{self.settings.login_base.rstrip('/')}/{tenant}/oauth2/v2.0/token"
+        return httpx.post(url, data={
+            "grant_type": "client_credentials", "client_id": self.settings.app_id,
+            "scope": scope, **self._proof(url)}, timeout=10)
+
+    def refused(self, scope: str = BOT_SCOPE) -> str | None:
+        """A fresh token request (nothing cached), as `frontline doctor` makes it: None
+        when a token is granted, else the OAuth error the issuer gave (`invalid_client`,
+        `unauthorized_client`, ...).
+        https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow#error-response"""
+        response = self._request(scope)
+        if response.is_success and "access_token" in response.json():
+            return None
+        try:
+            return str(response.json().get("error") or response.status_code)
+        except ValueError:
+            return str(response.status_code)
+
     def _fetch(self, scope: str) -> str:
         with self._lock:
             cached = self._tokens.get(scope)
             if cached and self.clock() < cached[1]:
                 return cached[0]
-            tenant = self.settings.tenant_id or "botframework.com"
-            url = f"{self.settings.login_base.rstrip('/')}/{tenant}/oauth2/v2.0/token"
-            response = httpx.post(url, data={
-                "grant_type": "client_credentials", "client_id": self.settings.app_id,
-                "scope": scope, **self._proof(url)}, timeout=10)
+            response = self._request(scope)
             response.raise_for_status()
             data = response.json()
             self._tokens[scope] = (data["access_token"], self.clock()

@@ -7,6 +7,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes
 
+from bot.platforms.teams import limits
 from handlers.base import Action, Message, Reply
 from handlers.grammar import parse
 from handlers.i18n import render_message, render_reply
@@ -68,11 +69,48 @@ def reply_card(reply: Reply, locale: str) -> Card:
 
 
 def reply_activity(reply: Reply, locale: str) -> Activity:
-    """A reply as a message: plain text, or a card when it has buttons."""
+    """A reply as one message: plain text, or a card when it has buttons."""
+    return reply_activities(reply, locale)[0]
+
+
+def reply_activities(reply: Reply, locale: str) -> list[Activity]:
+    """A reply as the messages Teams takes: plain text in pieces within its size limit
+    (limits.TEXT_BYTES), or a card when it has buttons."""
     if not reply.actions:
-        return Activity(type=ActivityTypes.message, text=render_reply(reply, locale))
-    return Activity(type=ActivityTypes.message,
-                    attachments=[attachment(reply_card(reply, locale))])
+        return [Activity(type=ActivityTypes.message, text=piece)
+                for piece in pieces(render_reply(reply, locale))]
+    return [Activity(type=ActivityTypes.message,
+                     attachments=[attachment(reply_card(reply, locale))])]
+
+
+def size(text: str) -> int:
+    """Bytes as Teams counts a message: UTF-16."""
+    return len(text.encode("utf-16-le"))
+
+
+def pieces(text: str, limit: int = limits.TEXT_BYTES) -> list[str]:
+    """`text` cut at line breaks into pieces of at most `limit` bytes (a line longer than
+    that is cut where it must); all of it, in order."""
+    found: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while size(line) > limit:  # one line too long for a message on its own
+            cut = len(line)
+            while size(line[:cut]) > limit:
+                cut = cut * limit // size(line[:cut]) or 1
+            if current:
+                found.append(current)
+                current = ""
+            found.append(line[:cut])
+            line = line[cut:]
+        joined = f"{current}\n{line}" if current else line
+        if current and size(joined) > limit:
+            found.append(current)
+            joined = line
+        current = joined
+    if current or not found:
+        found.append(current)
+    return found
 
 
 def decided_card(shown: str, outcome: str, decided_by: str) -> Card:

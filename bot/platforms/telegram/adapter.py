@@ -38,9 +38,11 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit
+from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -55,6 +57,7 @@ from telegram.ext import (
 )
 
 from bot.kit import Config, Event, Inbound, ReceiverRole, inbox_for, shared_state
+from bot.platforms.telegram import limits
 from bot.platforms.telegram.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Action, Reply
@@ -98,10 +101,13 @@ ROW = 3  # buttons in a keyboard row
 
 
 def keyboard(actions: list[Action], locale: str) -> InlineKeyboardMarkup | None:
-    if not actions:
-        return None
+    """A button per action carrying its command; one whose command is longer than a
+    button may carry (limits.CALLBACK_DATA_BYTES) is left out: typed, it works the same."""
     buttons = [InlineKeyboardButton(render_message(Text(a.label), locale),
-                                    callback_data=a.command) for a in actions]
+                                    callback_data=a.command) for a in actions
+               if 1 <= len(a.command.encode()) <= limits.CALLBACK_DATA_BYTES]
+    if not buttons:
+        return None
     # A row per request (approve, decline, ask), so a long `pending` stays readable.
     return InlineKeyboardMarkup([buttons[n:n + ROW] for n in range(0, len(buttons), ROW)])
 
@@ -136,14 +142,66 @@ def sent_by(_kind: str, update: dict) -> str | None:
     return None
 
 
-def chunks(text: str, size: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+def chunks(text: str, size: int = limits.MESSAGE_TEXT) -> list[str]:
+    """`text` in pieces Telegram takes (each at most `size` UTF-16 units, see
+    limits.MESSAGE_TEXT), cut at line breaks where a line fits, so that read one after
+    another they say it all in order; never an empty piece."""
+    pieces: list[str] = []
+    piece = ""
+    for line in text.splitlines(keepends=True):
+        while limits.length(line) > size:  # a line too long for one message: cut it
+            head = _prefix(line, size)
+            if piece:
+                pieces.append(piece)
+                piece = ""
+            pieces.append(head)
+            line = line[len(head):]
+        if limits.length(piece + line) > size:
+            pieces.append(piece)
+            piece = ""
+        piece += line
+    pieces.append(piece)
+    return [p for p in pieces if p.strip()] or ["…"]
+
+
+def _prefix(text: str, size: int) -> str:
+    """The longest start of `text` within `size` UTF-16 units."""
+    end = min(len(text), size)
+    while limits.length(text[:end]) > size:
+        end -= 1
+    return text[:end]
+
+
+def mentioned(text: str, entities: tuple[MessageEntity, ...]) -> tuple[str, dict]:
+    """A message's text with each colleague picked from Telegram's @ list as one word,
+    and what each such word stands for (for Inbound.read): a `text_mention` entity
+    carries the person's user id (https://core.telegram.org/bots/api#messageentity;
+    Telegram makes one when the person picked has no username). A `mention` entity is
+    an @username, which the Bot API cannot turn into a user id: it stays as typed and
+    reads as the Frontline @handle it spells (see docs/platforms/telegram.md)."""
+    picked = [e for e in entities or () if e.type == MessageEntity.TEXT_MENTION and e.user]
+    if not picked:
+        return text, {}
+    units = text.encode("utf-16-le")  # entity offsets count UTF-16 code units
+    words: dict[str, tuple[str, str]] = {}
+    out, at = [], 0
+    for entity in sorted(picked, key=lambda e: e.offset):
+        start, end = entity.offset * 2, (entity.offset + entity.length) * 2
+        if start < at:
+            continue
+        word = f"@tg:{entity.user.id}"
+        shown = units[start:end].decode("utf-16-le").strip() or entity.user.full_name
+        words[word] = (str(entity.user.id), shown)
+        out += [units[at:start].decode("utf-16-le"), f" {word} "]
+        at = end
+    out.append(units[at:].decode("utf-16-le"))
+    return "".join(out), words
 
 
 class TelegramAdapter:
     def __init__(self, engine: Engine, config: Config, token: str,
                  webhook_secret: str | None = None) -> None:
-        self.engine, self.config = engine, config
+        self.engine, self.config, self.token = engine, config, token
         self.settings = config.platforms.telegram
         self.inbound = Inbound(engine, config, PLATFORM)
         self.webhook_secret = webhook_secret
@@ -357,10 +415,24 @@ class TelegramAdapter:
         words = text.split()
         if words and words[0].split("@", 1)[0] == "/start":  # deep link: t.me/bot?start=CODE
             text = f"link {words[1]}" if len(words) > 1 else "help"
-        command = parse(text)
+        command = await self._read(text, message.entities)
         if message.reply_to_message is not None and verb_of(text) == "praise":
             command = await self._praise_from_reply(text, command, message.reply_to_message)
-        await self._answer(message, *await self._execute(update, message.from_user.id, command))
+        reply, locale = await self._execute(update, message.from_user.id, command)
+        if reply.ok and isinstance(command, LinkAccount) and message.chat.type != ChatType.PRIVATE:
+            # linked from a group: the bot may not write to them until they press Start
+            reply = Reply([*reply.messages, Text("telegram.press_start",
+                                                  {"bot": self.application.bot.username})],
+                          reply.actions, ok=reply.ok)
+        await self._answer(message, reply, locale)
+
+    async def _read(self, text: str, entities: tuple[MessageEntity, ...]) -> Command:
+        """The command typed, each colleague picked from Telegram's @ list read as that
+        person (a colleague not linked makes it a refusal naming them)."""
+        text, words = mentioned(text, entities)
+        if not words:
+            return parse(text)
+        return await asyncio.to_thread(self.inbound.read, text, words)
 
     async def _praise_from_reply(self, text: str, command: Command,
                                  quoted: Message) -> Command:
@@ -383,7 +455,7 @@ class TelegramAdapter:
         sent alone in a private chat is the recording of the praise just logged."""
         message = update.effective_message
         caption = message.caption or ""
-        command = parse(caption) if caption else None
+        command = await self._read(caption, message.caption_entities) if caption else None
         if isinstance(command, PraiseLog):
             command = replace(command, recording=await self._download(message))
         elif message.chat.type == ChatType.PRIVATE and not caption:
@@ -396,12 +468,18 @@ class TelegramAdapter:
         query = update.callback_query
         command = parse(query.data or "")
         reply, locale = await self._execute(update, query.from_user.id, command)
-        await query.answer(render_reply(reply, locale)[:200], show_alert=not reply.ok)
+        said = render_reply(reply, locale)
+        try:
+            await query.answer(said[:limits.CALLBACK_ANSWER_TEXT], show_alert=not reply.ok)
+        except BadRequest as error:  # answered past the query's life (it waited its turn)
+            if "query is too old" not in str(error).lower():
+                raise
+            await self.application.bot.send_message(query.from_user.id, chunks(said)[0])
         if reply.ok and isinstance(command, Decide) and isinstance(query.message, Message):
             note = await asyncio.to_thread(self.inbound.decided_by, str(query.from_user.id),
                                            locale)
             await query.edit_message_text(
-                f"{query.message.text}\n\n{render_reply(reply, locale)}\n{note}"[:4096],
+                chunks(f"{query.message.text}\n\n{said}\n{note}")[0],
                 reply_markup=None)
 
     async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,9 +10,12 @@ from collections.abc import Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import Forbidden
 
 from bot.kit import Notification, for_shared_chat, remember_post, shared_state
+from bot.platforms.telegram import limits
 from bot.platforms.telegram.adapter import TelegramAdapter, chunks, keyboard
+from bot.platforms.telegram.reach import tell_hr
 from bot.platforms.telegram.settings import PLATFORM
 from handlers.i18n import render_message
 from storage.engine import transaction
@@ -20,7 +23,7 @@ from storage.errors import FrontlineError
 from storage.models import Recording
 
 SEND_TIMEOUT = 120  # seconds; the rate limiter may hold a message back this long
-GROUP_LIMIT, GROUP_WINDOW = 20, 60.0  # Telegram: 20 messages a minute in one group
+GROUP_LIMIT, GROUP_WINDOW = limits.GROUP_PER_MINUTE, limits.GROUP_WINDOW  # in one group
 
 
 class GroupBudgetSpent(FrontlineError):
@@ -77,7 +80,14 @@ class TelegramChannel(_Sender):
         locale = notification.recipient.locale
         text = render_message(notification.message, locale)
         chat_id = int(notification.identities[PLATFORM])
-        self._run(self._send(chat_id, text, keyboard(list(notification.actions), locale)))
+        try:
+            self._run(self._send(chat_id, text, keyboard(list(notification.actions), locale)))
+        except Forbidden as refused:
+            # They never pressed Start (or blocked the bot): no retry reaches them
+            # until they act, so HR is told who must press Start, and this one is
+            # done. (Their requests still wait in `pending` and its reminders.)
+            tell_hr(self.adapter.engine, notification.recipient,
+                    self.adapter.application.bot.username or "", refused.message)
 
 
 class TelegramChatChannel(_Sender):

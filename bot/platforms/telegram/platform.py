@@ -5,7 +5,8 @@ the web app in webhook mode."""
 from fastapi import APIRouter
 from sqlalchemy import Engine
 
-from bot.kit import Channel, Config, ConfigError, Platform
+from bot.kit import Channel, Config, ConfigError, Finding, Platform
+from bot.platforms.telegram import doctor
 from bot.platforms.telegram.adapter import TelegramAdapter
 from bot.platforms.telegram.channels import channels
 from bot.platforms.telegram.settings import PLATFORM
@@ -32,6 +33,11 @@ class TelegramPlatform(Platform):
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter)
+
+    async def findings(self) -> list[Finding]:
+        """The token, the bot's group settings, its place in each shared chat, and
+        where its updates go (bot/platforms/telegram/doctor.py)."""
+        return await doctor.findings(self.adapter.settings, self.adapter.token)
 
 
 def build(engine: Engine, config: Config) -> TelegramPlatform:

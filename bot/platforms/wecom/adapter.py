@@ -1,7 +1,8 @@
 """WeCom callbacks in, answers out through the app's message API (the outbox goes
 through channels.py).
 
-Text messages are commands; a template-card button click carries its command as
+Text messages are commands (a colleague picked from WeCom's @ list is read as that
+person: mentions.py); a template-card button click carries its command as
 the button key; a voice message right after a praise command becomes its
 recording. Every callback is checked (timestamp window, signature, corp id, safe
 XML), stored in the durable inbox (bot/kit/inbox.py) and acknowledged with an empty
@@ -22,8 +23,10 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Engine
 
 from bot.kit import Config, Event, Inbound, inbox_for
+from bot.platforms.wecom import limits
 from bot.platforms.wecom.api import WeComApi
 from bot.platforms.wecom.crypto import CallbackError, WeComCrypto, parse_xml
+from bot.platforms.wecom.mentions import Mentions
 from bot.platforms.wecom.settings import PLATFORM
 from handlers.base import Message
 from handlers.grammar import parse
@@ -49,6 +52,7 @@ class WeComAdapter:
         self.settings = config.platforms.wecom
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
+        self.mentions = Mentions(api)
         self.inbox = inbox_for(
             engine, self.settings, lambda _kind, stored: self._work(parse_xml(stored["xml"])),
             order=sent_by)
@@ -119,7 +123,7 @@ class WeComAdapter:
         user = inner.findtext("FromUserName") or ""
         kind = inner.findtext("MsgType")
         if kind == "text":
-            command = parse(inner.findtext("Content") or "")
+            command = self.mentions.read(self.inbound, inner.findtext("Content") or "")
         elif kind == "voice":
             media_id = inner.findtext("MediaId") or ""
             data, content_type = self.api.media(media_id)
@@ -138,7 +142,7 @@ class WeComAdapter:
         if reply.ok and response_code:
             decided = render_message(reply.messages[0], locale)
             try:
-                self.api.update_card([user], response_code, decided[:48])
+                self.api.update_card([user], response_code, decided[:limits.CARD_REPLACE_CHARS])
             except Exception:  # the decision stands; the card is only its picture
                 log.exception("could not update the WeCom card %s", inner.findtext("TaskId"))
         return render_reply(reply, locale)

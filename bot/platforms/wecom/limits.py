@@ -1,0 +1,49 @@
+"""What WeCom allows, declared once: read by the API client, the channels and the
+adapter, and by the local fake (tests/fake_wecom.py), which holds Frontline to them.
+
+Every number cites the page of WeCom's documentation (developer.work.weixin.qq.com)
+that states it.
+"""
+
+# --- lengths (UTF-8 bytes) -------------------------------------------------------
+# message/send, msgtype text: "content 消息内容，最长不超过2048个字节，超过将截断"
+# https://developer.work.weixin.qq.com/document/path/90236 (文本消息)
+TEXT_BYTES = 2048
+# Group robot (webhook/send) text: "文本内容，最长不超过2048个字节，必须是utf8编码";
+# markdown: "markdown内容，最长不超过4096个字节，必须是utf8编码"
+# https://developer.work.weixin.qq.com/document/path/91770 (文本类型, markdown类型)
+ROBOT_TEXT_BYTES = 2048
+ROBOT_MARKDOWN_BYTES = 4096
+# A template card's sub_title_text: "二级普通文本，建议不超过112个字"
+# https://developer.work.weixin.qq.com/document/path/90236 (模板卡片消息, 按钮交互型)
+CARD_TEXT_CHARS = 112
+# The line that replaces a clicked card's buttons (update_template_card
+# button.replace_name): "需要更新的按钮的文案", kept short as a button's text
+# https://developer.work.weixin.qq.com/document/path/94888 (更新按钮为不可点击状态)
+CARD_REPLACE_CHARS = 48
+
+# --- rates -----------------------------------------------------------------------
+# "每个机器人发送的消息不能超过20条/分钟" (beyond: errcode 45009)
+# https://developer.work.weixin.qq.com/document/path/91770 (消息发送频率限制)
+ROBOT_PER_MINUTE, ROBOT_WINDOW_SECONDS = 20, 60.0
+# message/send: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发"
+# https://developer.work.weixin.qq.com/document/path/90236 (频率限制)
+MEMBER_PER_MINUTE, MEMBER_PER_HOUR = 30, 1000
+
+# --- deadlines -------------------------------------------------------------------
+# A callback not answered within 5 seconds is cut off and sent again (three tries in
+# all): "企业微信服务器在五秒内收不到响应会断掉连接，并且重新发起请求，总共重试三次"
+# https://developer.work.weixin.qq.com/document/path/90238 (接收消息与事件)
+CALLBACK_ACK_SECONDS = 5.0
+# gettoken: "access_token的有效期通过返回的expires_in来传达，正常情况下为7200秒"
+# https://developer.work.weixin.qq.com/document/path/91039
+TOKEN_SECONDS = 7200
+
+# --- answers Frontline acts on (全局错误码) -----------------------------------------
+# https://developer.work.weixin.qq.com/document/path/90313
+RATE_LIMITED = 45009  # "接口调用超过限制"
+# "user & party & tag all invalid": no recipient is in the app's visible range;
+# message/send lists such users in `invaliduser` (path/90236, 返回示例)
+OUTSIDE_RANGE = 81013
+NO_PRIVILEGE = 60011  # "指定的成员/部门/标签参数无权限": outside the app's visible range
+INVALID_AGENT = 40056  # "不合法的agentid"
