@@ -11,7 +11,7 @@ from handlers.base import PRIVILEGED, Context, Message, Refusal, Reply
 from handlers.calendar import month_bounds
 from handlers.policy import Policy
 from handlers.registry import Command, handles, verb
-from handlers.reports.authority import authority_report, coaching
+from handlers.reports.authority import coaching_lines
 from handlers.reports.signals import Signal, dismiss, month_signals, visible
 from handlers.scope import scope_of
 from handlers.words import MONTH, is_word, require
@@ -50,7 +50,7 @@ def show_signals(ctx: Context, command: ShowSignals) -> Reply:
     scope = scope_of(ctx.session, ctx.actor)
     shown = [s for s in visible(month_signals(ctx.session, ctx.config, month, scope), scope)
              if s.dismissal is None]
-    coach = coaching(authority_report(ctx.session, ctx.config, scope, month))
+    coach = coaching_lines(ctx.session, ctx.config, scope, month)
     reply = Reply.of("signals.header" if shown or coach else "signals.none", month=month,
                      count=len(shown) + len(coach))
     reply.messages.extend(signal_messages(ctx.session, ctx.config, shown))

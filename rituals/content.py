@@ -17,7 +17,7 @@ from handlers.policy import Policy
 from handlers.praise import recording_id
 from handlers.pulse import team_pulse
 from handlers.registry import with_approver
-from handlers.reports.authority import authority_report, coaching
+from handlers.reports.authority import coaching_lines
 from handlers.reports.signals import Signal, month_signals, visible_to_each
 from handlers.reports.voices import CustomerVoice, customer_voice
 from handlers.scope import Scope, scope_of
@@ -213,7 +213,7 @@ def signals_digest(session: Session, config: Policy, team: Team, until: datetime
             continue
         scope = scope_of(session, reader)
         lines = [*signal_messages(session, config, shown_to(scope)),
-                 *coaching(authority_report(session, config, scope, month))]
+                 *coaching_lines(session, config, scope, month)]
         if not lines:
             continue
         queue(session, now, "person", "notify.signals_digest", {

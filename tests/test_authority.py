@@ -5,18 +5,42 @@ from datetime import timedelta
 
 import pytest
 
+from handlers.base import Message
 from handlers.directory import import_csv
-from handlers.reports.authority import authority_report
+from handlers.reports.authority import (
+    authority_report,
+    authority_summary,
+    coaching_for,
+)
 from handlers.scope import scope_of
 from storage.engine import transaction
 from tests.support import employee
 from tests.web_support import AIRPORT, app_for, browser
 
 
+def coaching(report) -> list[Message]:
+    """The coaching lines, worked out from the whole report: what the database's count
+    (`coaching_for`) must equal."""
+    return [Message("signal.unused", {
+        "who": person.employee.name, "team": group.team or "-",
+        "role_key": f"role.{group.role}", "month": report.month,
+        "users": len(group.users), "peers": len(group.people) - 1,
+        "names": ", ".join(p.employee.name for p in group.users)})
+        for person, group in report.to_coach]
+
+
 def report(chat, handle, month="2026-11"):
     reader = employee(chat.engine, handle)
     with transaction(chat.engine) as session:
-        return authority_report(session, chat.config, scope_of(session, reader), month)
+        scope = scope_of(session, reader)
+        found = authority_report(session, chat.config, scope, month)
+        # the database's count and lines are the report's, in the report's order
+        summed = coaching_for(session, chat.config, scope, month)
+        assert (summed.lines, summed.total) == (coaching(found), len(found.to_coach))
+        assert [(g.team, g.role, g.people, g.users, g.spent) for g in authority_summary(
+            session, chat.config, scope, month)] == [
+            (g.team, g.role, len(g.people), len(g.users), g.spent) for g in found.groups]
+        return found
 
 
 def test_use_per_team_and_role_and_who_to_coach(chat):
@@ -89,3 +113,15 @@ def test_hr_sees_a_row_a_team_and_role_opens_a_team_and_downloads_everyone(app, 
     assert 'rel="prev"' in hana.get("/authority?month=2026-11&page=2").text
     monkeypatch.setattr(reports, "COACH_SHOWN", 1)
     assert "1 more person; the CSV has everyone" in hana.get("/authority?month=2026-11").text
+
+
+def test_a_reader_is_told_the_first_to_coach_and_how_many_more(chat):
+    from handlers.reports.authority import coaching_lines
+
+    chat.ok("alice", "comp 150 voucher #A1 late")
+    with transaction(chat.engine) as session:
+        scope = scope_of(session, employee(chat.engine, "hana"))
+        lines = coaching_lines(session, chat.config, scope, "2026-11", limit=1)
+    assert [line.key for line in lines] == ["signal.unused", "signal.unused_more"]
+    assert lines[1].params["count"] == 1  # bob and lilei: one named, one more
+    assert lines[1].params["url"] == chat.config.web.public_url

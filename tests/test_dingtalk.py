@@ -478,7 +478,7 @@ def test_an_answer_longer_than_a_message_goes_in_pieces_dingtalk_takes(stream, f
     from dingtalk_stream import ChatbotMessage
     adapter._reply(ChatbotMessage.from_dict(message), "alice0101", text)
     sent = [p["text"]["content"] for p in fake.sent("sendBySession")]
-    assert len(sent) == 2 and all(limits.fits(piece) for piece in sent)
+    assert len(sent) == 3 and all(limits.fits(piece) for piece in sent)  # 15,000 bytes each
     assert "".join(sent) == text
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from handlers.base import Message, from_minor
@@ -15,6 +15,7 @@ from handlers.calendar import month_bounds
 from handlers.policy import Policy
 from handlers.scope import Scope
 from storage.enums import CompensationStatus as Status
+from storage.enums import Role
 from storage.models import Compensation, Employee, Team
 
 
@@ -108,12 +109,94 @@ def authority_report(session: Session, config: Policy, scope: Scope, month: str,
                                              in sorted(groups.items())])
 
 
-def coaching(report: AuthorityReport) -> list[Message]:
-    """Under-use as a signal: each person who never used their authority this month
-    while peers in the same team and role did, named with those peers, with a cue."""
-    return [Message("signal.unused", {
-        "who": person.employee.name, "team": group.team or "-",
-        "role_key": f"role.{group.role}", "month": report.month,
-        "users": len(group.users), "peers": len(group.people) - 1,
-        "names": ", ".join(p.employee.name for p in group.users)})
-        for person, group in report.to_coach]
+@dataclass(frozen=True)
+class GroupSummary:
+    team: str
+    role: str
+    people: int
+    users: int  # who used their authority this month
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class Coaching:
+    """Who to coach, as far as `limit` names them, and how many there are in all."""
+
+    lines: list[Message]
+    total: int
+
+
+def _with_authority(session: Session, config: Policy, scope: Scope, month: str):
+    """The people in `scope` who have authority (not the viewer), each with this month's
+    use of it, as a subquery: id, handle, name, role, team (name), team_id, uses, spent."""
+    start, end = month_bounds(month, config.organisation.tz)
+    roles = [role for role in Role if config.authority(role).per_incident_limit > 0]
+    used = select(Compensation.employee_id.label("id"), func.count().label("uses"),
+                  func.sum(Compensation.amount_minor).label("spent")).where(
+        Compensation.created_at >= start, Compensation.created_at < end,
+        Compensation.currency == config.organisation.currency,
+        Compensation.status == Status.SELF_AUTHORISED).group_by(Compensation.employee_id) \
+        .subquery()
+    people = select(Employee.id, Employee.handle, Employee.name, Employee.role,
+                    func.coalesce(Team.name, "").label("team"), Employee.team_id,
+                    func.coalesce(used.c.uses, 0).label("uses"),
+                    func.coalesce(used.c.spent, 0).label("spent")) \
+        .outerjoin(Team, Team.id == Employee.team_id) \
+        .outerjoin(used, used.c.id == Employee.id) \
+        .where(Employee.active, Employee.role.in_(roles), scope.where(Employee.id))
+    if scope.viewer is not None:
+        people = people.where(Employee.id != scope.viewer.id)
+    return people.subquery()
+
+
+def authority_summary(session: Session, config: Policy, scope: Scope, month: str,
+                      ) -> list[GroupSummary]:
+    """One row a team and role, summed by the database (HR's view of the organisation)."""
+    people = _with_authority(session, config, scope, month)
+    return [GroupSummary(team, role, int(count), int(users), from_minor(int(spent)))
+            for team, role, count, users, spent in session.execute(
+                select(people.c.team, people.c.role, func.count(),
+                       func.sum(case((people.c.uses > 0, 1), else_=0)), func.sum(people.c.spent))
+                .group_by(people.c.team, people.c.role).order_by(people.c.team, people.c.role))]
+
+
+def coaching_for(session: Session, config: Policy, scope: Scope, month: str,
+                 limit: int = 50) -> Coaching:
+    """`coaching`, found by the database: who never used their authority this month while
+    peers in the same team and role did, the first `limit` named with those peers."""
+    people = _with_authority(session, config, scope, month)
+    group = (people.c.team_id, people.c.role)
+    stats = select(*group, func.count().label("people"),
+                   func.sum(case((people.c.uses > 0, 1), else_=0)).label("users")) \
+        .group_by(*group).subquery()
+    unused = select(people.c.name, people.c.team, people.c.role, people.c.team_id,
+                    stats.c.people, stats.c.users).join(stats, and_(
+        stats.c.team_id.is_not_distinct_from(people.c.team_id),
+        stats.c.role == people.c.role)).where(people.c.uses == 0, stats.c.users > 0)
+    total = session.execute(select(func.count()).select_from(unused.subquery())).scalar_one()
+    shown = session.execute(unused.order_by(people.c.team, people.c.role, people.c.name)
+                            .limit(limit)).all()
+    users: dict[tuple, list[str]] = defaultdict(list)
+    wanted = {(team_id, role) for _n, _t, role, team_id, _p, _u in shown}
+    if wanted:
+        for name, team_id, role in session.execute(
+                select(people.c.name, people.c.team_id, people.c.role)
+                .where(people.c.uses > 0, or_(*(and_(people.c.team_id.is_not_distinct_from(
+                    team_id), people.c.role == role) for team_id, role in wanted)))
+                .order_by(people.c.name)):
+            users[(team_id, role)].append(name)
+    return Coaching([Message("signal.unused", {
+        "who": name, "team": team or "-", "role_key": f"role.{role}", "month": month,
+        "users": int(used), "peers": int(count) - 1,
+        "names": ", ".join(users[(team_id, role)])})
+        for name, team, role, team_id, count, used in shown], int(total))
+
+
+def coaching_lines(session: Session, config: Policy, scope: Scope, month: str,
+                   limit: int = 50) -> list[Message]:
+    """The coaching a reader is told (chat, digest, signals page): the first `limit`
+    people, and a line with how many more and where the rest are."""
+    found = coaching_for(session, config, scope, month, limit)
+    more = found.total - len(found.lines)
+    return [*found.lines, *([Message("signal.unused_more", {
+        "count": more, "month": month, "url": config.web.public_url})] if more else [])]

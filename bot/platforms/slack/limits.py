@@ -38,8 +38,9 @@ BUTTONS_PER_BLOCK = 25
 # https://docs.slack.dev/reference/methods/chat.postMessage#rate_limiting
 # https://docs.slack.dev/apis/web-api/rate-limits#rate-limits__responding
 POSTS_PER_SECOND_PER_CHANNEL = 1
-# Slack publishes no burst size ("short bursts above the limit are tolerated"); the
-# fake takes this many times the rate within any one second, then answers 429.
+# Not published: Slack gives no burst size ("short bursts above the limit are
+# tolerated"). 3 is an assumption, kept conservative: the fake takes this many posts to
+# one channel within any one second, then answers 429.
 POST_BURST = 3
 
 # --- what the install must grant -------------------------------------------------

@@ -19,9 +19,11 @@ CALLBACK_DATA_BYTES = 64
 CALLBACK_ANSWER_TEXT = 200
 # A callback query must be answered while it lives: clients show a progress bar until
 # it is (same page); a late answer is refused with "Bad Request: query is too old and
-# response timeout expired or query ID is invalid". The Bot API does not publish the
-# lifetime; about 15 s is what bots observe, so Frontline answers well within it and,
-# past it, says the same thing as a message.
+# response timeout expired or query ID is invalid". Not published: the Bot API gives no
+# lifetime; bot developers observe one of seconds (an answer 20 s late was refused,
+# https://github.com/eternnoir/pyTelegramBotAPI/issues/1615). 15 s is that observation,
+# kept as the fake's deadline; Frontline answers at once and, past it, says the same
+# thing as a message.
 CALLBACK_ANSWER_SECONDS = 15.0
 
 # Flood limits, from the Bot FAQ ("My bot is hitting limits, how do I avoid this?",
@@ -33,9 +35,9 @@ CALLBACK_ANSWER_SECONDS = 15.0
 # (https://core.telegram.org/bots/api#responseparameters).
 OVERALL_PER_SECOND = 30
 CHAT_PER_SECOND = 1
-# The short burst one chat may take before the one-a-second pace (not a published
-# number: the FAQ only says bursts may be allowed). A long answer goes out in pieces,
-# so it must fit one burst: see adapter.chunks.
+# The short burst one chat may take before the one-a-second pace. Not published (the
+# FAQ only says "We may allow short bursts"): an assumption, kept conservative. A long
+# answer goes out in pieces, so it must fit one burst: see adapter.chunks.
 CHAT_BURST = 4
 GROUP_PER_MINUTE, GROUP_WINDOW = 20, 60.0
 

@@ -18,22 +18,24 @@ ROBOT_MARKDOWN_BYTES = 4096
 # https://developer.work.weixin.qq.com/document/path/90236 (模板卡片消息, 按钮交互型)
 CARD_TEXT_CHARS = 112
 # The line that replaces a clicked card's buttons (update_template_card
-# button.replace_name): "需要更新的按钮的文案", kept short as a button's text
-# https://developer.work.weixin.qq.com/document/path/94888 (更新按钮为不可点击状态)
+# button.replace_name: "需要更新的按钮的文案",
+# https://developer.work.weixin.qq.com/document/path/94888). No length is published for
+# it: 48 is an assumption, kept conservative.
 CARD_REPLACE_CHARS = 48
 
 # --- rates -----------------------------------------------------------------------
 # "每个机器人发送的消息不能超过20条/分钟" (beyond: errcode 45009)
 # https://developer.work.weixin.qq.com/document/path/91770 (消息发送频率限制)
 ROBOT_PER_MINUTE, ROBOT_WINDOW_SECONDS = 20, 60.0
-# message/send: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发"
-# https://developer.work.weixin.qq.com/document/path/90236 (频率限制)
+# message/send, 频率限制: "每应用对同一个成员不可超过30次/分钟，1000次/小时，超过部分会被丢弃不下发"
+# https://developer.work.weixin.qq.com/document/path/90236 (发送应用消息, 频率限制)
 MEMBER_PER_MINUTE, MEMBER_PER_HOUR = 30, 1000
 
 # --- deadlines -------------------------------------------------------------------
 # A callback not answered within 5 seconds is cut off and sent again (three tries in
 # all): "企业微信服务器在五秒内收不到响应会断掉连接，并且重新发起请求，总共重试三次"
-# https://developer.work.weixin.qq.com/document/path/90238 (接收消息与事件)
+# https://developer.work.weixin.qq.com/document/path/90930 (接收消息与事件 > 概述, 支持Http
+# Post请求接收业务数据; was cited as path/90238)
 CALLBACK_ACK_SECONDS = 5.0
 # gettoken: "access_token的有效期通过返回的expires_in来传达，正常情况下为7200秒"
 # https://developer.work.weixin.qq.com/document/path/91039

@@ -23,7 +23,7 @@ from bot.webui.pages.base import Render, local_date, page_router
 from bot.webui.text import text
 from handlers.base import PRIVILEGED
 from handlers.calendar import last_days, month_bounds, month_of
-from handlers.reports.authority import authority_report
+from handlers.reports.authority import authority_report, authority_summary, coaching_for
 from handlers.reports.fairness import fairness_report
 from handlers.reports.friction import DEFAULT_DAYS, friction_report
 from handlers.reports.recognition import recognition_report
@@ -100,15 +100,18 @@ Page = Annotated[int, Query(ge=1, le=100_000)]
 def authority_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                    render: Render, team: Team = None, page: Page = 1) -> Response:
     """A supervisor sees their people; HR, the whole organisation, sees one row a team
-    and role (a page at a time) and opens a team for its people."""
-    report = authority_report(session, config, scope, month, team)
+    and role (a page at a time, summed by the database) and opens a team for its people."""
     summary = scope.everyone and team is None
-    groups = report.groups[(page - 1) * GROUPS_SHOWN:page * GROUPS_SHOWN] if summary \
-        else report.groups
-    to_coach = report.to_coach
-    return render("authority.html", report=report, groups=groups, summary=summary,
-                  team=team, page=page, last=page * GROUPS_SHOWN >= len(report.groups),
-                  to_coach=to_coach[:COACH_SHOWN], more=max(len(to_coach) - COACH_SHOWN, 0))
+    if summary:
+        groups = authority_summary(session, config, scope, month)
+        shown = groups[(page - 1) * GROUPS_SHOWN:page * GROUPS_SHOWN]
+        last = page * GROUPS_SHOWN >= len(groups)
+    else:
+        shown, last = authority_report(session, config, scope, month, team).groups, True
+    coach = coaching_for(session, config, scope, month, COACH_SHOWN)
+    return render("authority.html", month=month, currency=config.organisation.currency,
+                  groups=shown, summary=summary, team=team, page=page, last=last,
+                  to_coach=coach.lines, more=coach.total - len(coach.lines))
 
 
 @router.get("/authority.csv")

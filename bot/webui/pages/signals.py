@@ -9,7 +9,7 @@ from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageVie
 from bot.webui.pages.base import Render, Run, done, page_router
 from bot.webui.pages.reports import Month
 from handlers.base import PRIVILEGED
-from handlers.reports.authority import authority_report, coaching
+from handlers.reports.authority import coaching_lines
 from handlers.reports.signals import month_signals, visible
 from handlers.signals import NOTE_LIMIT, DismissSignal
 from storage.models import Employee
@@ -21,7 +21,7 @@ router = page_router(supervisors_only=True)
 def signals_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                  viewer: PageViewer, render: Render) -> Response:
     shown = visible(month_signals(session, config, month, scope), scope)
-    coach = coaching(authority_report(session, config, scope, month))
+    coach = coaching_lines(session, config, scope, month)
     named = {record.employee_id for signal in shown for record in signal.records} | {
         signal.dismissal.dismissed_by_id for signal in shown if signal.dismissal}
     names = dict(session.exec(select(Employee.id, Employee.name).where(
