@@ -11,6 +11,7 @@ through this public face only (`from bot.kit import Inbound, inbox_for, ...`).
 - `shared_state`: what workers share through the database (forms, rate windows,
   tokens); `RecordingChannel`, `filename`: voice notes kept with praise; `MsgCrypt`,
   `CallbackError`, `BLOCK`: the callback encryption WeCom and DingTalk share
+- `pieces`: a long text as the messages a platform takes, cut at line breaks
 - `Finding`, `holds`, `fails`: what a platform tells `frontline doctor` (`Platform.findings`)
 
 Names load on first use (PEP 562), so importing one kit module never pays for all of
@@ -30,6 +31,7 @@ _HOME = {  # public name -> the kit module that defines it
     "ReceiverRole": "receiver_role",
     "RecordingChannel": "recordings", "filename": "recordings",
     "Finding": "doctor", "holds": "doctor", "fails": "doctor",
+    "pieces": "cutting",
     "BLOCK": "msgcrypt", "CallbackError": "msgcrypt", "MsgCrypt": "msgcrypt",
 }
 _MODULES = {"shared_state"}  # offered whole: `shared_state.spend(...)` says what it is

@@ -2,6 +2,8 @@
 channels and the local fake (tests/fake_dingtalk.py), so Frontline and its fake keep
 the same rules. Each figure names the documentation it comes from."""
 
+from bot.kit import pieces as cut
+
 # One message's text (a sampleText's content, a sampleMarkdown's text, a session-webhook
 # or custom-robot text/markdown). The robot send API documents its msgParam (the JSON
 # carrying that text) as "The length must not exceed 15,000 bytes":
@@ -61,20 +63,4 @@ def fits(text: str) -> bool:
 def pieces(text: str, limit: int = MESSAGE_BYTES) -> list[str]:
     """`text` in messages DingTalk takes, in order: cut at line breaks where it can,
     inside a line only when one line alone is too long (never inside a character)."""
-    out: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line.encode()) > limit:  # one line longer than a message
-            cut = len(line.encode()[:limit].decode("utf-8", "ignore"))
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:cut])
-            line = line[cut:]
-        if len((current + line).encode()) > limit:
-            out.append(current)
-            current = ""
-        current += line
-    if current or not out:
-        out.append(current)
-    return out
+    return cut(text, lambda part: len(part.encode()) <= limit)

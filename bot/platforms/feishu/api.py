@@ -29,6 +29,7 @@ from lark_oapi.api.im.v1 import (
 )
 from lark_oapi.core.token.manager import TokenManager
 
+from bot.kit import pieces as cut
 from bot.platforms.feishu.limits import (
     CHAT_RATE_LIMITED_CODE,
     RATE_LIMITED_CODE,
@@ -66,24 +67,8 @@ def split_text(text: str, limit: int = TEXT_BODY_MAX) -> list[str]:
     can (a line too long alone is cut between characters)."""
     if text_body_size(text) <= limit:
         return [text]
-    pieces, current = [], ""
-    for line in text.splitlines(keepends=True):
-        while text_body_size(line) > limit:  # one line too long: cut it
-            cut = len(line) // 2
-            while text_body_size(line[:cut]) > limit:
-                cut //= 2
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(line[:cut])
-            line = line[cut:]
-        if current and text_body_size(current + line) > limit:
-            pieces.append(current)
-            current = ""
-        current += line
-    if current:
-        pieces.append(current)
-    return [piece.strip("\n") for piece in pieces if piece.strip()]
+    return [piece.strip("\n") for piece in cut(text, lambda part: text_body_size(part) <= limit)
+            if piece.strip()]
 
 
 class FeishuError(FrontlineError):

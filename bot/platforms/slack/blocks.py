@@ -4,6 +4,7 @@ reader's language; every button carries its command as its value."""
 import json
 from typing import Any
 
+from bot.kit import pieces as cut
 from bot.platforms.slack.limits import (
     BLOCKS_PER_MESSAGE,
     BUTTONS_PER_BLOCK,
@@ -32,33 +33,10 @@ def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:SECTION_TEXT]}}
 
 
-def _cut(text: str, fits) -> list[str]:
-    """`text` in consecutive parts that each `fits`, cut after a line where one can be,
-    else within the line; joined, the parts are `text` again."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while not fits(line):  # a line longer than a part: cut inside it
-            size = len(line)
-            while size > 1 and not fits(line[:size]):
-                size = size * 3 // 4
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:size])
-            line = line[size:]
-        if fits(current + line):
-            current += line
-        else:
-            parts.append(current)
-            current = line
-    return [*parts, current] if current or not parts else parts
-
-
 def sections(text: str) -> list[str]:
     """`text` in parts that each fit a section once escaped (Slack counts the escaped
     characters: `&amp;` is five)."""
-    return _cut(text, lambda part: len(escape(part)) <= SECTION_TEXT)
+    return cut(text, lambda part: len(escape(part)) <= SECTION_TEXT)
 
 
 def pieces(reply: Reply, locale: str) -> list[tuple[str, list[Block]]]:
@@ -69,7 +47,7 @@ def pieces(reply: Reply, locale: str) -> list[tuple[str, list[Block]]]:
     shown = buttons(reply.actions, locale)
     out: list[tuple[str, list[Block]]] = []
     room = BLOCKS_PER_MESSAGE
-    for part in _cut(text, lambda part: len(part) <= MESSAGE_TEXT):
+    for part in cut(text, lambda part: len(part) <= MESSAGE_TEXT):
         chunks = sections(part)
         for start in range(0, len(chunks), room):
             group = chunks[start:start + room]

@@ -7,6 +7,7 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes
 
+from bot.kit import pieces as cut
 from bot.platforms.teams import limits
 from handlers.base import Action, Message, Reply
 from handlers.grammar import parse
@@ -91,26 +92,7 @@ def size(text: str) -> int:
 def pieces(text: str, limit: int = limits.TEXT_BYTES) -> list[str]:
     """`text` cut at line breaks into pieces of at most `limit` bytes (a line longer than
     that is cut where it must); all of it, in order."""
-    found: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while size(line) > limit:  # one line too long for a message on its own
-            cut = len(line)
-            while size(line[:cut]) > limit:
-                cut = cut * limit // size(line[:cut]) or 1
-            if current:
-                found.append(current)
-                current = ""
-            found.append(line[:cut])
-            line = line[cut:]
-        joined = f"{current}\n{line}" if current else line
-        if current and size(joined) > limit:
-            found.append(current)
-            joined = line
-        current = joined
-    if current or not found:
-        found.append(current)
-    return found
+    return [part.removesuffix("\n") for part in cut(text, lambda part: size(part) <= limit)]
 
 
 def decided_card(shown: str, outcome: str, decided_by: str) -> Card:

@@ -57,6 +57,7 @@ from telegram.ext import (
 )
 
 from bot.kit import Config, Event, Inbound, ReceiverRole, inbox_for, shared_state
+from bot.kit import pieces as cut
 from bot.platforms.telegram import limits
 from bot.platforms.telegram.settings import PLATFORM
 from handlers.approvals import Decide
@@ -146,30 +147,8 @@ def chunks(text: str, size: int = limits.MESSAGE_TEXT) -> list[str]:
     """`text` in pieces Telegram takes (each at most `size` UTF-16 units, see
     limits.MESSAGE_TEXT), cut at line breaks where a line fits, so that read one after
     another they say it all in order; never an empty piece."""
-    pieces: list[str] = []
-    piece = ""
-    for line in text.splitlines(keepends=True):
-        while limits.length(line) > size:  # a line too long for one message: cut it
-            head = _prefix(line, size)
-            if piece:
-                pieces.append(piece)
-                piece = ""
-            pieces.append(head)
-            line = line[len(head):]
-        if limits.length(piece + line) > size:
-            pieces.append(piece)
-            piece = ""
-        piece += line
-    pieces.append(piece)
-    return [p for p in pieces if p.strip()] or ["…"]
-
-
-def _prefix(text: str, size: int) -> str:
-    """The longest start of `text` within `size` UTF-16 units."""
-    end = min(len(text), size)
-    while limits.length(text[:end]) > size:
-        end -= 1
-    return text[:end]
+    return [piece for piece in cut(text, lambda part: limits.length(part) <= size)
+            if piece.strip()] or ["…"]
 
 
 def mentioned(text: str, entities: tuple[MessageEntity, ...]) -> tuple[str, dict]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import Engine
 
+from bot.kit import pieces as cut
 from bot.kit import shared_state
 from bot.platforms.wecom import limits
 from storage.errors import FrontlineError
@@ -30,24 +31,8 @@ ROBOT_LIMIT, ROBOT_WINDOW = limits.ROBOT_PER_MINUTE, limits.ROBOT_WINDOW_SECONDS
 def pieces(text: str, limit: int) -> list[str]:
     """`text` as messages of at most `limit` UTF-8 bytes each, cut at line breaks (a
     line longer than a whole message is cut between characters), in order."""
-    out: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line.encode()) > limit:  # a line no message holds: cut it
-            cut = len(line.encode()[:limit].decode(errors="ignore"))
-            if current:
-                out.append(current)
-                current = ""
-            out.append(line[:cut])
-            line = line[cut:]
-        joined = f"{current}\n{line}" if current else line
-        if current and len(joined.encode()) > limit:
-            out.append(current)
-            joined = line
-        current = joined
-    if current or not out:
-        out.append(current)
-    return out
+    return [part.removesuffix("\n") for part in cut(text, lambda part: len(
+        part.encode()) <= limit)]
 
 
 class WeComError(FrontlineError):
