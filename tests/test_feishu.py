@@ -27,6 +27,7 @@ from bot.kit.work_pool import WorkPool
 from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.platforms.feishu.api import FeishuApi, FeishuError, RateLimited, client, send_uuid
 from bot.platforms.feishu.limits import (
+    APP_SEND_INTERVAL,
     CARD_BODY_MAX,
     CARD_CALLBACK_DEADLINE,
     PER_APP_PER_SECOND,
@@ -365,13 +366,20 @@ def test_a_praise_recording_follows_its_post_into_the_group_once(feishu, fake):
 def test_sends_to_one_chat_are_paced_to_feishus_limit(fake):
     app_id = f"cli_{uuid.uuid4().hex[:16]}"
     waited: list[float] = []
+    clock = Clock()
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        clock.sleep(seconds)
+
     with fake.serve() as api_url:
-        api = FeishuApi(client(app_id, SECRET, api_url), clock=lambda: 100.0,
-                        sleep=waited.append)
+        fake.clock = clock
+        api = FeishuApi(client(app_id, SECRET, api_url), clock=clock, sleep=sleep)
         for n in range(3):
             api.send_text("chat_id", ALL_STAFF, f"post {n}", f"u-{n}")
         api.send_text("chat_id", "oc_other", "elsewhere", "u-9")
-    assert waited == pytest.approx([0.2, 0.4])  # 5 a second in one chat; others not held
+    # 5 a second in one chat; another chat only keeps the app's 50 a second
+    assert waited == pytest.approx([0.2, 0.2, APP_SEND_INTERVAL])
     assert len(fake.sent()) == 4
 
 
@@ -477,6 +485,11 @@ def test_the_fake_holds_feishus_rate_limits_and_frontline_keeps_to_them(fake):
         for n in range(PER_CHAT_PER_SECOND + 3):  # paced: 5 a second into one chat
             api.send_text("chat_id", REAL_CHAT, f"post {n}", f"p-{n}")
         assert len(fake.texts_to(REAL_CHAT)) == PER_CHAT_PER_SECOND + 3
+        for n in range(PER_APP_PER_SECOND + 10):  # paced: 50 a second for the whole app
+            api.send_text("open_id", f"ou_paced_{n}", "hi", f"ap-{n}")
+        assert sum(len(fake.texts_to(f"ou_paced_{n}")) for n in range(
+            PER_APP_PER_SECOND + 10)) == PER_APP_PER_SECOND + 10
+        clock.now += 1  # a quiet second
         unpaced = FeishuApi(api.sdk, clock=clock, sleep=lambda s: None)
         unpaced._pace = lambda receive_id: None  # a sender that does not keep to it
         for n in range(PER_CHAT_PER_SECOND):

@@ -135,8 +135,9 @@ def _with_authority(session: Session, config: Policy, scope: Scope, month: str):
                   func.sum(Compensation.amount_minor).label("spent")).where(
         Compensation.created_at >= start, Compensation.created_at < end,
         Compensation.currency == config.organisation.currency,
-        Compensation.status == Status.SELF_AUTHORISED).group_by(Compensation.employee_id) \
-        .subquery()
+        Compensation.status == Status.SELF_AUTHORISED,
+        scope.where(Compensation.employee_id),  # a supervisor's: their people's, by index
+    ).group_by(Compensation.employee_id).subquery()
     people = select(Employee.id, Employee.handle, Employee.name, Employee.role,
                     func.coalesce(Team.name, "").label("team"), Employee.team_id,
                     func.coalesce(used.c.uses, 0).label("uses"),

@@ -31,6 +31,7 @@ from lark_oapi.core.token.manager import TokenManager
 
 from bot.kit import pieces as cut
 from bot.platforms.feishu.limits import (
+    APP_SEND_INTERVAL,
     CHAT_RATE_LIMITED_CODE,
     RATE_LIMITED_CODE,
     SEND_INTERVAL,
@@ -97,15 +98,18 @@ class FeishuApi:
         self.app_id = sdk.config.app_id
         self.clock, self.sleep = clock, sleep
         self._last_send: dict[str, float] = {}
+        self._app_sent = float("-inf")  # when this process last sent for the app
         self._lock = threading.Lock()
 
     def _pace(self, receive_id: str) -> None:
-        """Feishu takes about 5 messages a second per user or chat: keep to it here,
-        so that a burst of posts to one chat is spread rather than refused."""
+        """Feishu takes 5 messages a second per user or chat and 50 a second for the
+        app: keep to both here, so that a burst (a pulse to everyone, a busy chat) is
+        spread rather than refused and retried after a back-off."""
         with self._lock:
             now = self.clock()
-            due = self._last_send.get(receive_id, now - SEND_INTERVAL) + SEND_INTERVAL
-            self._last_send[receive_id] = max(now, due)
+            due = max(now, self._last_send.get(receive_id, now - SEND_INTERVAL) + SEND_INTERVAL,
+                      self._app_sent + APP_SEND_INTERVAL)
+            self._last_send[receive_id] = self._app_sent = due
             if len(self._last_send) > 10_000:  # forget the quiet ones
                 self._last_send = {k: v for k, v in self._last_send.items() if v > now - 1}
         if due > now:

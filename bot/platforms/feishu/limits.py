@@ -20,6 +20,9 @@ RATE_LIMITED_CODE = 99991400
 # A group's own rate limit (230020: "发送消息频率超过限制"), same error-code table.
 CHAT_RATE_LIMITED_CODE = 230020
 SEND_INTERVAL = 1 / PER_CHAT_PER_SECOND  # seconds between messages to one user or chat
+# seconds between the app's messages (one worker), 2% under the limit: a pace exactly at it
+# meets the platform's window edge with every clock jitter
+APP_SEND_INTERVAL = 1.02 / PER_APP_PER_SECOND
 
 # --- card callbacks --------------------------------------------------------------------
 # https://open.feishu.cn/document/uAjLw4CM/ukzMukzMukzM/feishu-cards/card-callback-communication
