@@ -233,6 +233,7 @@ class DingTalkDriver(Driver):
         ack = self.dingtalk.click(self.users[handle], card["outTrackId"], command)
         assert ack["code"] == 200  # stored and acknowledged; its command runs after
         assert not self.fake.late_acks and not self.fake.bad_answers
+        self.ran()
 
     def throttle_next_send(self) -> None:
         # One queue under every sending method: whichever the bot calls next is refused

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from bot.kit import Platform
 from bot.kit.inbox import Inbox
 from bot.kit.outbox import Channel, dispatch_pending
-from storage.models import Outbox
-from tests.support import rows, wait_until
+from storage.models import InboxItem, Outbox
+from tests.support import rows, settled, wait_until
 
 MENTION = re.compile(r"\{@(\w+)\}")  # {@bob}: bob picked from the platform's @ list
 
@@ -135,6 +135,13 @@ class Driver(ABC):
         """Waits for the answers `handle` gets after the first `before`; returns them."""
         wait_until(lambda: len(self.answers(handle)) > before, f"an answer to {handle}")
         return "\n".join(self.answers(handle)[before:])
+
+    def ran(self) -> None:
+        """Waits until every request the inbox stored has run (a click acknowledged
+        first and worked after), and its work pool is idle."""
+        wait_until(lambda: all(item.done_at for item in rows(self.engine, InboxItem)),
+                   "the stored requests run")
+        settled(self.inbox.pool)
 
     def dispatch_all(self) -> None:
         """Delivers the outbox, waiting out each back-off as if its time had come."""

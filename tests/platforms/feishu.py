@@ -250,6 +250,7 @@ class FeishuDriver(Driver):
             raise AssertionError(f"no card with a button for {command!r}")
         toast = self.bot.click(self.user_id(handle), value, card["message_id"])
         assert toast["type"] == "info"  # received; the outcome follows
+        self.ran()
 
     def throttle_next_send(self) -> None:
         self.fake.fail(CREATE, status=429, error=99991400, retry_after=1)  # Feishu's limit
