@@ -18,6 +18,7 @@ CARD_ACK_SECONDS and carry only a card callback answer (`late_acks`, `bad_answer
 import asyncio
 import hmac
 import json
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -58,7 +59,8 @@ class FakeDingTalk(FakeApi):
     never_wrote: set[str] = field(default_factory=set)  # no robot chat with them yet
     _calls_at: dict[str, deque] = field(default_factory=dict)  # API -> call times, last 1 s
     _robot_posts: deque = field(default_factory=deque)  # custom robot posts, last minute
-    delays: dict[str, float] = field(default_factory=dict)  # API -> seconds it takes
+    # API -> a gate it waits behind until the test opens it (DingTalk slow to answer)
+    held: dict[str, threading.Event] = field(default_factory=dict)
 
     def expire_tokens(self) -> None:
         self.valid_tokens.clear()
@@ -185,8 +187,8 @@ class FakeDingTalk(FakeApi):
             body = await request.json() if request.method != "GET" else None
             if (refused := self.refusal(method, body)) is not None:
                 return None, refused
-            if self.delays.get(method):
-                await asyncio.sleep(self.delays[method])
+            if (gate := self.held.get(method)) is not None:
+                await asyncio.to_thread(gate.wait, 10)
             return body, None
 
         @app.post("/v1.0/oauth2/accessToken")

@@ -420,7 +420,7 @@ def test_a_full_pool_asks_the_http_sender_to_send_it_again(http, fake):
 def test_a_card_click_is_acknowledged_before_its_slow_work(org):
     """The ACK comes first: the command, the card's redraw and the answer follow."""
     fake = FakeDingTalk(ack_deadline=0.5)
-    fake.delays["card/update"] = 1.0  # DingTalk slow to redraw
+    redraw = fake.held["card/update"] = threading.Event()  # DingTalk slow to redraw
     with streaming(org, fake) as stream:
         stream.say("alice0101", "comp 350 refund #B9 broken vase")
         stream.deliver()
@@ -428,6 +428,8 @@ def test_a_card_click_is_acknowledged_before_its_slow_work(org):
         ack = stream.click("manager4220", card["outTrackId"], "approve C1")
         assert ack["code"] == 200 and json.loads(ack["data"])["response"] == {}
         assert fake.late_acks == [] and fake.bad_answers == []
+        assert fake.sent("card/update") == []  # the redraw still waits on DingTalk
+        redraw.set()
         fake.wait_for(lambda: fake.sent("card/update"), what="the redraw, later")
         assert rows(stream.engine, Compensation)[0].status == "approved"
 
