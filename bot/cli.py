@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import socket
+import stat
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -25,8 +28,8 @@ from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from bot.kit.platform import PLATFORMS
 from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
-from handlers.calendar import local_midnight
-from handlers.directory import DirectoryError, import_csv
+from handlers.calendar import local_midnight, month_bounds
+from handlers.directory import HANDLE, DirectoryError, import_csv
 from handlers.policy import LOCALES
 from handlers.reports import payroll
 from points import export, ledger, redemptions
@@ -202,8 +205,8 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
     try:
         with open(args.file, encoding="utf-8") as handle:
             text = handle.read()
-    except OSError as error:
-        raise CliError(f"{args.file}: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
     engine = open_database(config)
     try:
         with transaction(engine) as session:
@@ -249,6 +252,10 @@ def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
                                   timedelta(hours=args.hours))
     print(f"{code}\n{person.name} sends `link {code}` (or `绑定 {code}`) to the bot on "
           f"{args.platform} within {args.hours} h; the code works once.")
+    if args.platform == "telegram" and (bot := config.platforms.telegram.bot_username):
+        # A start parameter takes up to 64 of A-Z a-z 0-9 _ -: a code is 10 of A-Z 2-9.
+        print(f"Or send {person.name} https://t.me/{bot}?start={code} : it opens the bot, "
+              "and pressing Start links them.")
 
 
 MAX_LINK_HOURS = 720  # a link code is a secret: 30 days is long enough to reach anyone
@@ -275,11 +282,22 @@ def _workers(value: str) -> int:
     return count
 
 
-def _day(value: str) -> datetime:
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # a day's week and month exist
+
+
+def _date(value: str) -> date:
     try:
-        return local_midnight(date.fromisoformat(value), UTC)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-01") from None
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23 "
+                                         f"(from {FIRST_DAY} to {LAST_DAY})")
+    return day
+
+
+def _day(value: str) -> datetime:
+    return local_midnight(_date(value), UTC)
 
 
 def cmd_ledger_export(config: Config, args: argparse.Namespace) -> None:
@@ -291,7 +309,12 @@ def cmd_ledger_export(config: Config, args: argparse.Namespace) -> None:
 
 
 def _month(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    try:  # the bounds the export asks for: 0000-01 has no start, 9999-12 no end
+        fits = bool(re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value)) and bool(
+            month_bounds(value, UTC))
+    except ValueError:
+        fits = False
+    if not fits:
         raise argparse.ArgumentTypeError(f"{value!r} is not a month like 2026-11")
     return value
 
@@ -337,7 +360,9 @@ def cmd_rituals_run(config: Config, args: argparse.Namespace) -> None:
     chosen = [t for t in schedule.targets(engine, config, [args.name])
               if args.team is None or t.team_name == args.team]
     if not chosen:
-        raise CliError(f"no team {args.team!r} (see `frontline rituals list`)")
+        raise CliError(f"no team {args.team!r} (see `frontline rituals list`)"
+                       if args.team is not None else
+                       f"{args.name}: no team to run it for (see `frontline rituals list`)")
     now = datetime.now(UTC)
     for target in chosen:
         fired = now
@@ -356,13 +381,6 @@ def cmd_prune(config: Config, args: argparse.Namespace) -> None:
     print(f"removed what was past its use for more than {days} days:")
     for table, count in removed.items():
         print(f"  {table:<16} {count}")
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
 
 
 def cmd_api_token_create(config: Config, args: argparse.Namespace) -> None:
@@ -401,6 +419,9 @@ def cmd_teams_package(config: Config, args: argparse.Namespace) -> None:
     app_id = config.platforms.teams.app_id
     if not app_id:
         raise ConfigError("platforms.teams.app_id: the bot's Microsoft App ID is required")
+    if not GUID.fullmatch(app_id):  # Teams refuses a package whose id is not a GUID
+        raise ConfigError(f"platforms.teams.app_id: {app_id!r} is not a GUID like "
+                          f"{manifest.PLACEHOLDER_ID} (the bot's Microsoft App ID is one)")
     manifest.package(Path(args.out), app_id, args.host)
     print(f"{args.out}: upload it in Teams (Apps → Manage your apps → Upload an app).")
 
@@ -429,18 +450,131 @@ def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     print("database is at the newest schema")
 
 
+def _handle(value: str) -> str:
+    """A directory handle as the directory keeps it (an @ typed as in chat is dropped)."""
+    handle = value.removeprefix("@").lower()
+    if not HANDLE.fullmatch(handle):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a handle like alice (up to 64 "
+                                         "letters, digits and . _ -)")
+    return handle
+
+
+def _token_name(value: str) -> str:
+    if not TOKEN_NAME.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a name like bi-dashboard (up "
+                                         "to 64 letters, digits and . _ -)")
+    return value
+
+
+def _name(value: str) -> str:
+    """A name looked up as typed (a team, a token made before names were checked)."""
+    if not value.strip() or len(value) > 200 or not value.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a name (1-200 characters, "
+                                         "none of them a control character)")
+    return value
+
+
+def _input_file(value: str) -> str:
+    """A file this process can read."""
+    try:
+        found = os.stat(value)
+    except (OSError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"{value!r}: {_why(error)}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a file")
+    if not os.access(value, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{value!r}: permission denied")
+    return value
+
+
+def _output_file(value: str) -> str:
+    """A file to write, in a folder that exists and this process can write to."""
+    folder = os.path.dirname(value) or "."
+    if not value or not value.isprintable() or value.endswith(os.sep) or os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a file name")
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{value!r}: no such folder {folder!r}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{value!r}: cannot write in {folder!r}")
+    return value
+
+
+def _why(error: OSError | ValueError) -> str:
+    return getattr(error, "strerror", None) or "not a path"
+
+
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _host(value: str) -> str:
+    """A public DNS name as Teams takes it in validDomains: no scheme, port or path.
+    `https://host/` says no more than the host, so it is taken as the host."""
+    host, path = value.strip().lower(), ""
+    if "://" in host:
+        url = urlsplit(host)
+        if url.scheme != "https":
+            raise argparse.ArgumentTypeError(f"{value!r}: Teams reaches Frontline over "
+                                             "https only; give the host name alone")
+        host, path = url.netloc, url.path.strip("/") + url.query + url.fragment
+    name, _, port = host.rpartition(":")
+    if port.isdigit() and name:
+        raise argparse.ArgumentTypeError(f"{value!r} has a port; Teams takes a domain: "
+                                         "give the host alone (the port belongs in the "
+                                         "bot's messaging endpoint)")
+    host = _dns_name(host)
+    if not host:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a host name like "
+                                         "frontline.example.com")
+    if path:
+        raise argparse.ArgumentTypeError(f"{value!r} has a path; Frontline is served at "
+                                         "the root of its host: give the host alone")
+    return host
+
+
+def _dns_name(host: str) -> str:
+    """`host` in ASCII when it is a DNS name of two labels or more, not an IP address;
+    else ""."""
+    try:
+        host = host.removesuffix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or not labels[-1][:1].isalpha() \
+            or not all(HOST_LABEL.fullmatch(label) for label in labels):
+        return ""
+    return host
+
+
+LONGEST_WORD, LONGEST_LINE = 120, 500
+
+
+def _printable(text: str) -> str:
+    """One line of an error, safe to print: a control character typed (a newline, an
+    escape sequence) is shown escaped, and a huge value is cut, so the line stays one
+    readable line."""
+    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    text = re.sub(rf"\S{{{LONGEST_WORD + 1},}}",
+                  lambda long: f"{long[0][:LONGEST_WORD - 20]}…{long[0][-19:]}", text)
+    return text if len(text) <= LONGEST_LINE else text[:LONGEST_LINE - 1] + "…"
+
+
 class Parser(argparse.ArgumentParser):
     """A wrong argument is one line too (argparse would print the usage first); its
     subcommands' parsers are of this class as well."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"{_printable(f'{self.prog}: {message}')} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="frontline", description=__doc__)
-    parser.add_argument("--config", help="config file (default: $FRONTLINE_CONFIG, "
-                                         "./frontline.toml, else built-in demo settings)")
+    parser.add_argument("--config", type=_input_file,
+                        help="config file (default: $FRONTLINE_CONFIG, ./frontline.toml, "
+                             "else built-in demo settings)")
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an unexpected error, show where it happened (for a bug report)")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run every configured platform (none: the local "
                               "console)")
@@ -448,17 +582,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="processes serving the same port (PostgreSQL only; default 1)")
     run.set_defaults(func=cmd_run)
     chat = commands.add_parser("chat", help="chat in the local console as someone")
-    chat.add_argument("--as", dest="as_", required=True, metavar="NAME", help="directory handle")
+    chat.add_argument("--as", dest="as_", required=True, metavar="NAME", type=_handle,
+                      help="directory handle")
     chat.set_defaults(func=cmd_chat)
     directory = commands.add_parser(
         "directory", help="the staff directory: import a CSV, link chat accounts"
     ).add_subparsers(dest="action", required=True)
     importer = directory.add_parser("import", help="create/update staff from a CSV file")
-    importer.add_argument("file")
+    importer.add_argument("file", type=_input_file)
     importer.set_defaults(func=cmd_directory_import)
     link_code = directory.add_parser(
         "link-code", help="a one-time code that links someone's chat account to them")
-    link_code.add_argument("name", help="directory handle")
+    link_code.add_argument("name", type=_handle, help="directory handle")
     link_code.add_argument("--platform", choices=tuple(PLATFORMS),
                            default="telegram")
     link_code.add_argument("--hours", type=_hours, default=24,
@@ -469,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).add_subparsers(dest="action", required=True)
     feedback_import = feedback_parser.add_parser(
         "import", help="scores and complaints from a CSV file (all rows or none)")
-    feedback_import.add_argument("file")
+    feedback_import.add_argument("file", type=_input_file)
     feedback_import.set_defaults(func=cmd_feedback_import)
     themes_parser = commands.add_parser(
         "themes", help="the theme vocabulary: tag every record again after it changed"
@@ -501,8 +636,8 @@ def build_parser() -> argparse.ArgumentParser:
     rituals.add_parser("list", help="each ritual, its next run per team, the last runs"
                        ).set_defaults(func=cmd_rituals_list)
     rehearse = rituals.add_parser("run", help="run a ritual now (still once per period)")
-    rehearse.add_argument("name")
-    rehearse.add_argument("--team", help="team name (default: every team)")
+    rehearse.add_argument("name", choices=tuple(schedule.RITUALS))
+    rehearse.add_argument("--team", type=_name, help="team name (default: every team)")
     rehearse.add_argument("--date", type=_date, help="the local day the run stands for")
     rehearse.set_defaults(func=cmd_rituals_run)
     commands.add_parser("prune", help="delete bookkeeping past its use now (receipts, done "
@@ -510,16 +645,19 @@ def build_parser() -> argparse.ArgumentParser:
                         ).set_defaults(func=cmd_prune)
     tokens = commands.add_parser("api-token", help="tokens for the JSON API (integrations)"
                                  ).add_subparsers(dest="action", required=True)
-    for action, func, text in (("create", cmd_api_token_create, "a new token, printed once"),
-                               ("revoke", cmd_api_token_revoke, "stop a token working")):
+    for action, func, text, name in (
+            ("create", cmd_api_token_create, "a new token, printed once", _token_name),
+            ("revoke", cmd_api_token_revoke, "stop a token working", _name)):
         parser_for = tokens.add_parser(action, help=text)
-        parser_for.add_argument("name", help="the integration, e.g. bi-dashboard")
+        parser_for.add_argument("name", type=name, help="the integration, e.g. bi-dashboard")
         parser_for.set_defaults(func=func)
     tokens.add_parser("list", help="every token and whether it works").set_defaults(
         func=cmd_api_token_list)
     teams = commands.add_parser("teams-package", help="the Teams app package (a .zip to upload)")
-    teams.add_argument("--out", default="frontline-teams.zip")
-    teams.add_argument("--host", required=True, help="Frontline's public host name")
+    teams.add_argument("--out", type=_output_file, default="frontline-teams.zip",
+                       help="the .zip to write (default: frontline-teams.zip)")
+    teams.add_argument("--host", type=_host, required=True,
+                       help="Frontline's public host name, e.g. frontline.example.com")
     teams.set_defaults(func=cmd_teams_package)
     doctor = commands.add_parser("doctor", help="check the database, each enabled platform's "
                                  "credentials and permissions, and the public URL; says how "
@@ -534,18 +672,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Refusals and what the machine refuses (a file, the disk, the database) are one
+    line and exit 1; a wrong argument is argparse's one line and exit 2. Anything else
+    is a bug: one line naming it and exit 70 (EX_SOFTWARE), its traceback with
+    --traceback, so a script sees it and a person is not shown a screen of frames."""
     args = build_parser().parse_args(argv)
     try:
         args.func(load_config(args.config), args)
-    except (CliError, ConfigError) as error:
-        print(f"frontline: {error}", file=sys.stderr)
-        return 1
+    except (CliError, ConfigError) as error:  # an import's problems: a line each
+        return _fail(*str(error).split("\n"))
     except OperationalError as error:
-        print(f"frontline: cannot use the database: {error.orig}", file=sys.stderr)
-        return 1
+        return _fail(f"cannot use the database: {' '.join(str(error.orig).split())}")
+    except OSError as error:
+        return _fail(f"{error.filename}: {error.strerror}" if error.filename and error.strerror
+                     else " ".join(str(error).split()))
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        if args.traceback:
+            raise
+        return _fail(f"unexpected {type(error).__name__}: {' '.join(str(error).split())} "
+                     "(a bug; `frontline --traceback …` shows where)", code=70)
     return 0
+
+
+def _fail(*lines: str, code: int = 1) -> int:
+    for number, line in enumerate(lines):
+        print(_printable(line if number else f"frontline: {line}"), file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

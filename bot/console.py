@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.kit.config import Config
+from bot.kit.escaping import terminal_text
 from bot.kit.inbound import Inbound
 from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from handlers.base import Reply
@@ -29,7 +30,9 @@ HINT = "(/as NAME to switch person, /people to list them, /quit to leave; `help`
 class Console:
     def __init__(self, engine: Engine, config: Config, handle: str,
                  write: Callable[[str], None] = print, *, web_console: bool = True) -> None:
-        self.engine, self.config, self.handle, self.write = engine, config, handle.lower(), write
+        self.engine, self.config, self.handle = engine, config, handle.lower()
+        # a terminal: what people typed (names, praise) must not reach it as ESC sequences
+        self.write: Callable[[str], None] = lambda text: write(terminal_text(text))
         self.web_console = web_console  # whether a sign-in link can be opened while it runs
         self.channel = ConsoleChannel(write)
         self.inbound = Inbound(engine, config, "console")  # people by their handle
@@ -81,7 +84,7 @@ class Console:
         while True:
             if interactive:
                 try:
-                    line = input(f"[{self.handle}] > ")
+                    line = input(terminal_text(f"[{self.handle}] > "))
                 except EOFError:
                     break
             else:

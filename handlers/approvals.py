@@ -60,8 +60,10 @@ def described(ctx: Context, ref: str) -> dict[str, Any]:
     kind = DECIDABLE[ref[0]]
     record = ctx.session.get(kind.model, int(ref[1:]))
     who = ctx.session.get(Employee, record.employee_id)
+    since = getattr(record, kind.since)  # None until it waits (a waiver not reported yet)
     return {"ref": ref, "who": who.name if who else "?",
-            "since": ctx.local(getattr(record, kind.since)), **kind.describe(ctx, record)}
+            "since": ctx.local(since) if since is not None else "",
+            **kind.describe(ctx, record)}
 
 
 @cache

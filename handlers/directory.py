@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
+from handlers import limits
 from handlers.policy import LOCALES, Policy
 from storage.enums import Role
 from storage.errors import FrontlineError
@@ -97,6 +98,31 @@ def readers(session: Session, platform: str, locales: list[str]) -> list[tuple[s
         .join(Employee, Employee.id == ChatIdentity.employee_id)
         .where(ChatIdentity.platform == platform, Employee.active,
                Employee.locale.in_(locales))).all()]
+
+
+def recognise(session: Session, platform: str, user_id: str, union_id: str) -> bool:
+    """Keeps a person's id across the platform's apps (`union_id`) beside their user id
+    there, which is per app. An unknown user id whose union_id is known is the same
+    person in a re-created app: the identity that holds the union_id takes the new
+    user id. A known user id takes the union_id (from another identity that held it:
+    the one linked to the user id the person writes from is theirs). True when an
+    identity holds both ids after it."""
+    if not all(limits.storable(v) and len(v) <= limits.ID for v in (user_id, union_id)):
+        return False
+    mine = session.exec(select(ChatIdentity).where(
+        ChatIdentity.platform == platform, ChatIdentity.platform_user_id == user_id)).first()
+    holder = session.exec(select(ChatIdentity).where(
+        ChatIdentity.platform == platform, ChatIdentity.union_id == union_id)).first()
+    if mine is None:
+        if holder is None:
+            return False
+        holder.platform_user_id = user_id
+        return True
+    if holder is not None and holder.id != mine.id:
+        holder.union_id = None
+        session.flush()  # released before the unique index sees it taken again
+    mine.union_id = union_id
+    return True
 
 
 @dataclass(frozen=True)

@@ -33,27 +33,29 @@ class FeedbackItem(BaseModel):
 
     kind: Kind
     score: int | None = Field(default=None, ge=0, le=10)
-    text: str = Field(default="", max_length=limits.FIELDS["text"])
-    team: str | None = Field(default=None, max_length=limits.WORD, description="team name")
-    employee: str | None = Field(default=None, max_length=limits.WORD,
+    text: str = Field(default="", max_length=limits.limit("text"))
+    team: str | None = Field(default=None, max_length=limits.limit("team"),
+                             description="team name")
+    employee: str | None = Field(default=None, max_length=limits.limit("employee"),
                                  description="directory handle of the person named")
-    platform: str | None = Field(default=None, max_length=limits.WORD,
+    platform: str | None = Field(default=None, max_length=limits.limit("platform"),
                                  description="or a chat platform …")
-    chat_id: str | None = Field(default=None, max_length=limits.ID,
+    chat_id: str | None = Field(default=None, max_length=limits.limit("chat_id"),
                                 description="… and the person's id there")
-    customer_ref: str = Field(default="", max_length=limits.FIELDS["customer_ref"])
-    touchpoint: str = Field(default="", max_length=limits.WORD)
-    audio_url: str | None = Field(default=None, max_length=limits.FIELDS["attachment"],
+    customer_ref: str = Field(default="", max_length=limits.limit("customer_ref"))
+    touchpoint: str = Field(default="", max_length=limits.limit("touchpoint"))
+    audio_url: str | None = Field(default=None, max_length=limits.limit("audio_url"),
                                   pattern=r"^https://\S+$")
-    source: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
-    source_id: str = Field(min_length=1, max_length=limits.ID)
+    source: str = Field(min_length=1, max_length=limits.limit("source"),
+                        pattern=r"^[\w.-]+$")
+    source_id: str = Field(min_length=1, max_length=limits.limit("source_id"))
     received_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> "FeedbackItem":
         for name, value in self:
             if isinstance(value, str) and not limits.storable(value):
-                raise ValueError(f"{name} holds a NUL byte or a lone surrogate")
+                raise ValueError(f"{name} holds {limits.REFUSED_CHARACTERS}")
         scale = SCALES.get(self.kind)
         if scale is not None and (self.score is None or self.score not in scale):
             raise ValueError(f"{self.kind} needs a score from {scale[0]} to {scale[-1]}")

@@ -8,7 +8,9 @@ such as `pending.header`; its text is a `str.format` template.
 
 - A parameter named `x_key` holds another message key; it is rendered in the same language
   and offered to the template as `x`. One named `x_word` holds the key of a word list
-  (`verb.comp`); the first of its words in the reader's language is `x`.
+  (`verb.comp`); the first of its words in the reader's language is `x`. One named
+  `x_names` holds a name per language from the configuration (a theme's, a catalog
+  item's: `{"en": "Refund policy", "zh": "退款政策"}`); the reader's is `x` (`name_in`).
 - A plural entry names the parameter that chooses its form in `msgid_plural`, e.g.
   `msgid_plural "{count}"`; the language's Plural-Forms picks the form from that number.
   A number written with a fraction (`2.5` hours) takes the form of 2.
@@ -29,7 +31,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 from handlers.base import Message, Reply
-from handlers.policy import LOCALES
+from handlers.policy import LOCALES, fallbacks
 
 DOMAIN = "frontline"
 LOCALE_DIR = Path(__file__).parent / "locales"
@@ -143,6 +145,13 @@ def _template(key: str, locale: str, params: dict[str, Any]) -> str:
     return template[min(form, len(template) - 1)]
 
 
+def name_in(names: dict[str, str], locale: str) -> str:
+    """A configured name in the reader's language: Traditional borrows the Simplified one,
+    any language without its own the English one (or, lacking that, the first given)."""
+    return next((names[code] for code in (*fallbacks(locale), SOURCE_LOCALE) if code in names),
+                next(iter(names.values()), ""))
+
+
 def render_message(message: Message, locale: str) -> str:
     params: dict[str, Any] = {}
     for name, value in message.params.items():
@@ -150,6 +159,8 @@ def render_message(message: Message, locale: str) -> str:
             params[name[:-4]] = render_message(Message(value), locale)
         elif name.endswith("_word"):
             params[name[:-5]] = _template(value, locale, {}).split()[0]
+        elif name.endswith("_names"):
+            params[name[:-6]] = name_in(value, locale)
         else:
             params[name] = value
     return _template(message.key, locale, params).format(**params)

@@ -131,7 +131,9 @@ def history(ctx: Context, command: History) -> Reply:
                                    .order_by(RequestEvent.id)).all())
     if found is None or not may_see(ctx, kind, found, events):
         raise Refusal("refuse.not_found", ref=ref)
-    reply = Reply.of("history.header", **described(ctx, ref))
+    header = described(ctx, ref)
+    reply = Reply.of("history.header" if header["since"] else "history.header_not_reported",
+                     **header)
     ids = {i for e in events for i in (e.actor_id, e.target_id) if i is not None}
     names = {e.id: e.name for e in ctx.session.exec(
         select(Employee).where(Employee.id.in_(ids))).all()} if ids else {}

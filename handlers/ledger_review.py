@@ -40,7 +40,7 @@ def show(ctx: Context, command: Ledger) -> Reply:
     allowed = (employee.id == ctx.actor.id or ctx.actor.role in PRIVILEGED
                or (ctx.actor.role == Role.SUPERVISOR and employee.supervisor_id == ctx.actor.id))
     if not allowed:
-        raise Refusal("refuse.role")
+        raise Refusal("refuse.ledger_other", who=employee.name)
     entries = ctx.session.exec(
         select(LedgerEntry).where(LedgerEntry.employee_id == employee.id)
         .order_by(LedgerEntry.id.desc()).limit(command.limit)).all()

@@ -138,10 +138,14 @@ class CatalogItem(StrictModel):
                              f"{', '.join(LOCALES)}")
         return value
 
+    def all_names(self) -> dict[str, str]:
+        """The name in each language it is given in (a message's `item_names`)."""
+        return {"en": self.name_en, "zh": self.name_zh, **self.names}
+
     def name(self, locale: str) -> str:
         """The name in that language; Traditional Chinese borrows the Simplified name
         when it has none of its own, any other language the English one."""
-        names = {"en": self.name_en, "zh": self.name_zh, **self.names}
+        names = self.all_names()
         return next((names[code] for code in fallbacks(locale) if code in names), self.name_en)
 
 

@@ -124,7 +124,7 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     if employee.id == ctx.actor.id:
         raise Refusal("refuse.self_praise")
     if ctx.actor.role not in LOGGERS:
-        raise Refusal("refuse.role")
+        raise Refusal("refuse.praise_for_others", praise_word="verb.praise")
     praise_id = insert_values(ctx.session, Praise, dict(
         employee_id=employee.id, text=command.text, attachment_ref=command.attachment,
         source="logged", status=PraiseStatus.CREDITED, logged_by_id=ctx.actor.id,

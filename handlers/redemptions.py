@@ -131,17 +131,25 @@ def redeem(ctx: Context, command: Redeem) -> Reply:
             ctx.session, employee_id=ctx.actor.id, item_key=item.key, cost=item.cost,
             limited_stock=item.stock, now=ctx.now)
     except redemptions.OutOfStock:
-        raise Refusal("refuse.out_of_stock", item=item.key) from None
+        raise Refusal("refuse.out_of_stock", item_names=item.all_names()) from None
     except ledger.InsufficientPoints as short:
         raise Refusal("refuse.insufficient_points", balance=short.balance,
                       cost=item.cost) from None
     ref = f"R{requested.id}"
     connection(ctx.session).execute(_ASK_OTHER_HR, {
         "actor": ctx.actor.id, "now": ctx.now,
-        "params": {"ref": ref, "who": ctx.actor.name, "item": item.key, "cost": item.cost},
+        "params": {"ref": ref, "who": ctx.actor.name, "item_names": item.all_names(),
+                   "cost": item.cost},
         "actions": [asdict(action) for action in decision_actions(ref)]})
     return Reply.of("redeem.requested", ref=ref, item=item.name(ctx.actor.locale), cost=item.cost,
                     balance=requested.balance, cancel_word="verb.cancel")
+
+
+def item_names(ctx: Context, key: str) -> dict[str, str]:
+    """An item's name in every language, for a notice read in its reader's; an item
+    since taken out of the catalog is named by its key."""
+    item = ctx.config.catalog_item(key)
+    return item.all_names() if item is not None else {"en": key}
 
 
 def _load(ctx: Context, redemption_id: int) -> Redemption:
@@ -189,7 +197,8 @@ def settle(ctx: Context, command: SettleRedemption) -> Reply:
     record_event(ctx.session, ctx.now, ref, status, ctx.actor.id, detail=comment)
     ctx.notify(redemption.employee_id, f"notify.redemption_{status}" if comment
                else f"notify.redemption_{status}_no_comment",
-               ref=ref, item=redemption.item_key, cost=redemption.cost, comment=comment)
+               ref=ref, item_names=item_names(ctx, redemption.item_key), cost=redemption.cost,
+               comment=comment)
     return Reply.of(f"redeem.{status}", ref=ref, cost=redemption.cost)
 
 

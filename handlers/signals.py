@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from handlers import limits
 from handlers.base import PRIVILEGED, Context, Message, Refusal, Reply
 from handlers.calendar import month_bounds
 from handlers.policy import Policy
@@ -19,7 +20,7 @@ from storage.enums import Role
 from storage.models import Employee
 
 SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
-NOTE_LIMIT = 500
+NOTE_LIMIT = limits.limit("note")
 
 
 @dataclass(frozen=True)

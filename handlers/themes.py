@@ -31,6 +31,14 @@ def themes_of(text: str, themes: list[Theme]) -> list[str]:
     return [theme.key for theme in themes if _pattern(tuple(theme.keywords)).search(lowered)]
 
 
+def theme_names(config: Policy, key: str) -> dict[str, str]:
+    """A theme's name in each language, for a message's `theme_names` parameter (shown in
+    the reader's); an item opened for a waived rule, or on a theme since taken out of the
+    vocabulary, is named by its key."""
+    theme = config.theme(key)
+    return theme.names if theme is not None else {"en": key}
+
+
 def tally(texts: list[str], config: Policy) -> dict[str, int]:
     """Theme key -> how many of the texts speak of it."""
     counts = dict.fromkeys((theme.key for theme in config.themes), 0)

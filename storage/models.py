@@ -58,11 +58,20 @@ class Employee(SQLModel, table=True):
 
 
 class ChatIdentity(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    """A person's user id on one chat platform. Where the platform also has an id that
+    outlives the app (Feishu's union_id: one person across the apps of one developer,
+    where open_id is per app), it is kept beside it: a person arriving with a new app
+    id (the app re-created) is recognised by it and their app id updated."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),
+                      Index("ix_chatidentity_platform_union_id", "platform", "union_id",
+                            unique=True))
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id", index=True)
     platform: str
     platform_user_id: str
+    union_id: str | None = Field(
+        default=None, description="the person's id across the platform's apps, if it has one")
 
 
 class PointsAccount(SQLModel, table=True):

@@ -5,16 +5,20 @@ characters is refused), its body limits (text 150 KB, card 30 KB) and its rate l
 (5 a second per user or chat, 50 a second per app: HTTP 429, code 99991400); message
 patch; the message-resource download (which needs im:message); file upload; the
 app's scopes (application/v6/scopes) and bot info (bot/v3/info), with a scope that
-can be withheld (`withhold`); card callbacks posted to the bot and timed out at 3 s
-(`callback`); and the long connection's endpoint discovery and WebSocket (frames in
-the SDK's own protobuf). Errors come as Feishu gives them: a JSON `code` and `msg`,
-an invalid token with 99991663 (`fail`, `expire_tokens`). The limits are Frontline's
-declared ones (bot/platforms/feishu/limits.py), each citing Feishu's page."""
+can be withheld (`withhold`); the app's availability range
+(application/v2/app/visibility: all staff, or `narrow` to some departments or people);
+each person's ids as events carry them (`ids`: open_id per app, union_id across the
+developer's apps, user_id only with its scope; `in_new_app`); card callbacks posted
+to the bot and timed out at 3 s (`callback`); and the long connection's endpoint
+discovery and WebSocket (frames in the SDK's own protobuf). Errors come as Feishu
+gives them: a JSON `code` and `msg`, an invalid token with 99991663 (`fail`,
+`expire_tokens`). The limits are Frontline's declared ones
+(bot/platforms/feishu/limits.py), each citing Feishu's page."""
 
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -25,14 +29,18 @@ from bot.platforms.feishu.limits import (
     BOT_ACTIVE,
     CARD_BODY_MAX,
     CARD_CALLBACK_DEADLINE,
+    INVALID_APP_ID,
     NEEDED_SCOPES,
     PER_APP_PER_SECOND,
     PER_CHAT_PER_SECOND,
+    RANGE_PAGE_MAX,
+    RANGE_SCOPE,
     RATE_LIMITED_CODE,
     SCOPE_GRANTED,
     TEXT_BODY_MAX,
     UUID_MAX,
     UUID_WINDOW_SECONDS,
+    VISIBLE_TO_ALL,
 )
 from tests.fake_api import Failure, FakeApi
 
@@ -41,6 +49,12 @@ FIELD_INVALID = 99992402  # "field validation failed" (a uuid over 50 characters
 TOO_LONG = 230025  # "消息体长度超出限制" (the request body over its limit)
 # https://open.feishu.cn/document/server-docs/getting-started/server-error-codes:
 NO_SCOPE = 99991672  # "Access denied. One of the following scopes is required: [...]"
+# A person's ids (https://open.feishu.cn/document/home/user-identity-introduction/introduction):
+# open_id (ou_…) per app, union_id (on_…) the same across the apps of one developer,
+# user_id per tenant. Events carry all three in sender_id / operator_id / a mention's id
+# (https://open.feishu.cn/document/server-docs/im-v1/message/events/receive), user_id
+# only to an app granted 获取用户 user ID:
+USER_ID_SCOPE = "contact:user.employee_id:readonly"
 
 SECRET = "feishu-app-secret"
 CREATE, PATCH, RESOURCE = "im.message.create", "im.message.patch", "im.message.resource"
@@ -63,7 +77,11 @@ class FakeFeishu(FakeApi):
     clock: Callable[[], float] = time.monotonic  # the fake's time: uuid hour, rate windows
     callback_deadline: float = CARD_CALLBACK_DEADLINE  # a test may shorten Feishu's 3 s
     recent: list[tuple[float, str]] = field(default_factory=list)  # (when, receive id)
-    granted: set[str] = field(default_factory=lambda: set(NEEDED_SCOPES))  # the app's scopes
+    granted: set[str] = field(  # the app's scopes
+        default_factory=lambda: {*NEEDED_SCOPES, RANGE_SCOPE})
+    unions: dict[str, str] = field(default_factory=dict)  # open_id -> union_id, if not derived
+    range: dict = field(default_factory=lambda: {"is_visible_to_all": VISIBLE_TO_ALL})
+    token_apps: dict[str, str] = field(default_factory=dict)  # tenant token -> its app_id
     activate_status: int = BOT_ACTIVE
     resources: dict[tuple[str, str], bytes] = field(default_factory=dict)
     frames_out: list[bytes] = field(default_factory=list)  # long connection: to push
@@ -77,6 +95,29 @@ class FakeFeishu(FakeApi):
     def withhold(self, scope: str) -> None:
         """The tenant no longer grants the app `scope` (as if removed from 权限管理)."""
         self.granted.discard(scope)
+
+    def ids(self, open_id: str) -> dict[str, str]:
+        """The person's ids as an event carries them (see USER_ID_SCOPE)."""
+        union_id = self.unions.get(open_id) or f"on_{open_id.removeprefix('ou_')}"
+        ids = {"open_id": open_id, "union_id": union_id}
+        if USER_ID_SCOPE in self.granted:
+            ids["user_id"] = union_id.removeprefix("on_")[:8]
+        return ids
+
+    def in_new_app(self, open_id: str) -> str:
+        """The person's open_id in the company's re-created app: new, while their
+        union_id (the same developer's app) stays."""
+        new = f"ou_app2_{open_id.removeprefix('ou_')}"
+        self.unions[new] = self.ids(open_id)["union_id"]
+        return new
+
+    def narrow(self, departments: Sequence[str] = (), users: Sequence[str] = (),
+               groups: Sequence[str] = ()) -> None:
+        """The app available (可用范围 → 部分成员) only to these departments (od-…),
+        people (open_ids) and user groups; none of them: available to nobody."""
+        self.range = {"is_visible_to_all": 0, "departments": [{"id": d} for d in departments],
+                      "users": [{"open_id": u} for u in users],
+                      "groups": [{"id": g} for g in groups]}
 
     def callback(self, url: str, body: bytes, headers: dict) -> httpx.Response:
         """Posts a card callback to the bot as Feishu does, waiting at most 3 s for the
@@ -149,6 +190,7 @@ class FakeFeishu(FakeApi):
             self.tokens_issued += 1
             token = f"t-{self.tokens_issued}"
             self.valid_tokens.add(token)
+            self.token_apps[token] = body["app_id"]
             return {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": 7200}
 
         @app.post("/open-apis/im/v1/messages")
@@ -208,6 +250,31 @@ class FakeFeishu(FakeApi):
             return {"code": 0, "msg": "success", "data": {"scopes": [
                 {"scope_name": name, "grant_status": SCOPE_GRANTED if name in self.granted
                  else 2} for name in asked]}}
+
+        @app.get("/open-apis/application/v2/app/visibility")
+        def visibility(request: Request, app_id: str = "", user_page_size: int = 0,
+                       user_page_token: str = ""):
+            """limits.RANGE_SCOPE: the available and excluded lists are always present
+            (empty when none), people paged (user_page_size 0 or over 1000: 1000)."""
+            if (error := token_error(request)) is not None:
+                return error
+            if (refused := self._unscoped(RANGE_SCOPE)) is not None:
+                return refused
+            token = request.headers["authorization"].removeprefix("Bearer ")
+            if app_id != self.token_apps.get(token):  # another app's id (or none)
+                return {"code": INVALID_APP_ID, "msg": "invalid app_id"}
+            users = self.range.get("users", [])
+            size = user_page_size if 0 < user_page_size <= RANGE_PAGE_MAX else RANGE_PAGE_MAX
+            start = next((n for n, u in enumerate(users) if u["open_id"] == user_page_token), 0)
+            page = users[start:start + size]
+            rest = users[start + size:]
+            data = {key: self.range.get(key, []) for key in (
+                "departments", "invisible_departments", "invisible_users", "groups",
+                "invisible_groups")}
+            return {"code": 0, "msg": "success", "data": {
+                **data, "users": page, "is_visible_to_all": self.range["is_visible_to_all"],
+                "has_more_users": int(bool(rest)),
+                "user_page_token": rest[0]["open_id"] if rest else ""}}
 
         @app.get("/open-apis/bot/v3/info")
         def bot_info(request: Request):

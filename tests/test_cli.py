@@ -141,6 +141,22 @@ def test_link_code_is_printed_once_and_stored_hashed(frontline, migrated_url):
     assert frontline("directory", "link-code", "ghost").returncode == 1
 
 
+def test_link_code_prints_the_telegram_deep_link_when_the_bot_is_named(frontline, tmp_path):
+    frontline("chat", "--as", "wang", stdin="me\n")  # loads the demo directory
+    assert "t.me" not in frontline("directory", "link-code", "alice").stdout
+    config = tmp_path / "frontline.toml"
+    config.write_text(config.read_text(encoding="utf-8") + (
+        '\n[platforms.telegram]\nbot_username = "frontline_bot"\n'), encoding="utf-8")
+    result = frontline("directory", "link-code", "@Alice")
+    assert result.returncode == 0, result.stderr
+    code = result.stdout.split()[0]
+    link = re.search(r"https://t\.me/frontline_bot\?start=(\S+)", result.stdout)
+    assert link is not None and link[1] == code
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)  # what a start parameter takes
+    assert "t.me" not in frontline("directory", "link-code", "alice", "--platform",
+                                   "teams").stdout
+
+
 def test_prune_prints_what_it_removed_per_table(frontline, migrated_url):
     now = datetime.now(UTC)
     engine = create_engine(migrated_url.replace("postgresql://", "postgresql+psycopg://"))

@@ -54,7 +54,13 @@ def test_the_business_case_prices_both_losses_from_the_records(chat):
     shown = chat("hana", "council X1")
     assert "customers 820.00 CNY" in shown and "staff 60.00 CNY" in shown
     assert "owner 王芳 Wang Fang" in shown
-    assert notifications(chat.engine, "wang")[-1].message_key == "notify.council_owner"
+    # the theme by its name in the reader's language; one of a kind is not "1 complaints"
+    assert "X1 IT systems" in shown and "it-systems" not in shown
+    assert "complaints 1, detractors 1" in shown and "1 complaints" not in shown
+    assert "1 waivers" not in shown and "1 suggestions" not in shown
+    owner = notifications(chat.engine, "wang")[-1]
+    assert owner.message_key == "notify.council_owner"
+    assert "：IT系統。" in render_message(Message(owner.message_key, owner.params), "zh-Hant")
     (told,) = rows(chat.engine, Outbox, message_key="notify.council_update")
     assert (told.audience, told.team_id) == ("team", item.team_id)
     assert "委员会" in render_reply(chat.reply("hana", "委员会"), "zh")
@@ -108,6 +114,11 @@ def test_each_step_by_a_council_member_or_the_owner_told_to_the_team(chat):
     updates = rows(chat.engine, Outbox, message_key="notify.council_update")
     assert len(updates) == 9 and {u.team_id for u in updates} == {item.team_id}
     assert updates[2].params["text"] == " — new link between the CRM and orders"
+    for locale, name in (("en", "X1 IT systems"), ("zh", "X1 IT系统"), ("zh-Hant", "X1 IT系統")):
+        assert name in render_message(Message(updates[2].message_key, updates[2].params),
+                                      locale)
+    assigned = rows(chat.engine, Outbox, message_key="notify.council_assigned")[0]
+    assert "IT系統" in render_message(Message(assigned.message_key, assigned.params), "zh-Hant")
     assert chat("alice", "council") == "No council item is open."
     assert "驗證" in render_reply(chat.reply("hana", "委員會 X1"), "zh-Hant")
 
@@ -132,6 +143,7 @@ def test_the_staff_who_reported_on_the_theme_hear_it_is_worked_on_once(chat, con
     assert late.message_key == "notify.council_heard"
     for locale, word in (("en", "working on it"), ("zh", "正在处理"), ("zh-Hant", "正在處理")):
         assert word in render_message(Message(late.message_key, late.params), locale)
+    assert "IT系統" in render_message(Message(late.message_key, late.params), "zh-Hant")
     assert len(rows(chat.engine, Outbox, message_key="notify.council_heard")) == 3
 
 
@@ -158,6 +170,7 @@ def test_the_monthly_digest_shows_the_validation_results(chat):
     assert "Both sides fell" in render_message(Message("ritual.council_month", params), "en")
     assert "已验证" in render_message(Message("ritual.council_month", params), "zh")
     assert "已驗證" in render_message(Message("ritual.council_month", params), "zh-Hant")
+    assert "X1 IT系統" in render_message(Message("ritual.council_month", params), "zh-Hant")
 
 
 def test_validation_compares_equal_windows_on_both_sides(chat):
@@ -223,5 +236,6 @@ def test_supervisors_get_a_customer_script_while_it_is_fixed(chat):
     assert script.message_key == "notify.council_script"
     shown = render_message(Message(script.message_key, script.params), "en")
     assert "“Sorry, our order system is being repaired”" in shown
+    assert "X1 IT systems is being fixed" in shown
     assert rows(chat.engine, CouncilUpdate)[-1].text.startswith("script: Sorry")
     assert "話術" in render_reply(chat.reply("hana", "help council"), "zh-Hant")

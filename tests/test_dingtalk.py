@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.app.web import create_app
+from bot.kit.config import ConfigError
 from bot.kit.work_pool import WorkPool
 from bot.platforms.dingtalk import limits
 from bot.platforms.dingtalk.adapter import card_key
@@ -274,6 +275,47 @@ def test_forged_or_stale_robot_callbacks_are_refused(http, attack):
     assert response.status_code == 403
     assert count(http.engine, Praise) == 0 and count(http.engine, LedgerEntry) == 0
     assert http.fake.sent("sendBySession") == []
+
+
+def signed_at(timestamp: int) -> dict[str, str]:
+    return {"timestamp": str(timestamp), "sign": sign(APP_SECRET, str(timestamp))}
+
+
+def test_a_captured_signature_with_another_body_runs_nothing_new(http):
+    """The sign covers the timestamp only: replayed within the window with another body
+    under the same msgId, the message is still the one first stored and run once."""
+    captured = signed_at(now_ms())
+    first = http.message("manager4220", "msgONCE", text="praise @alice kept her calm")
+    swapped = http.message("manager4220", "msgONCE", text="praise @alice forged words")
+    for body in (first, swapped, first):
+        response = httpx.post(f"{http.bot_url}/dingtalk/robot", json=body, headers=captured,
+                              timeout=10)
+        assert response.status_code == 200
+    http.answer("msgONCE")
+    assert [p.text for p in rows(http.engine, Praise)] == ["kept her calm"]
+    assert count(http.engine, LedgerEntry) == 1
+    assert count(http.engine, InboxItem) == 1
+
+
+@pytest.mark.parametrize(("age_seconds", "status"), [(-60, 200), (240, 200), (360, 403),
+                                                     (-360, 403), (1800, 403)])
+def test_the_replay_window_is_five_minutes_either_way(http, age_seconds, status):
+    """Well inside DingTalk's own hour (half an hour old was let through before): a
+    delivery is signed as it is sent, so minutes cover any clock drift."""
+    body = http.message("manager4220", f"msgAGE{age_seconds}", text="praise @alice on time")
+    response = httpx.post(f"{http.bot_url}/dingtalk/robot", json=body, timeout=10,
+                          headers=signed_at(now_ms() - age_seconds * 1000))
+    assert response.status_code == status
+    if status == 403:
+        assert count(http.engine, InboxItem) == 0 and count(http.engine, Praise) == 0
+    else:
+        http.answer(f"msgAGE{age_seconds}")
+        assert count(http.engine, Praise) == 1
+
+
+def test_a_window_wider_than_dingtalks_hour_is_a_config_error():
+    with pytest.raises(ConfigError):
+        dingtalk_config("http://127.0.0.1:9", "http", replay_window_seconds=3601)
 
 
 def test_a_malformed_signed_body_is_refused(http):

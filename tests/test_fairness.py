@@ -60,6 +60,9 @@ def test_the_fairness_page_is_hrs(recognised, config):
     page = "/fairness?month=2026-11"
     for handle in ("alice", "wang", "zhou"):
         assert browser(app, chat, handle).get(page).status_code == 403
+    refused = browser(app, chat, "zhou").get(page).text  # what is refused, not another page's
+    assert "Only HR can see the Fairness page." in refused and "redemptions" not in refused
+    assert "只有 HR 可以查看「公平性」页面。" in browser(app, chat, "wang").get(page).text
     hana = browser(app, chat, "hana").get(page).text
     assert "The top 10% of people (1) got 50% of this month&#39;s points." in hana
     assert "Teams with no recognition this month: Airport Kiosk, Head Office" in hana

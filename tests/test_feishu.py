@@ -21,7 +21,9 @@ from sqlalchemy import delete, update
 
 from bot import runtime
 from bot.app.web import create_app
+from bot.doctor import report
 from bot.kit.config import DEMO_CATALOG, parse_config
+from bot.kit.doctor import Finding
 from bot.kit.outbox import dispatch_pending
 from bot.kit.work_pool import WorkPool
 from bot.platforms.feishu.adapter import FeishuAdapter
@@ -32,9 +34,12 @@ from bot.platforms.feishu.limits import (
     CARD_CALLBACK_DEADLINE,
     PER_APP_PER_SECOND,
     PER_CHAT_PER_SECOND,
+    RANGE_PAGE_MAX,
+    RANGE_SCOPE,
     TEXT_BODY_MAX,
     UUID_MAX,
     UUID_WINDOW_SECONDS,
+    VISIBLE_TO_ALL,
 )
 from bot.platforms.feishu.platform import FeishuPlatform
 from handlers import linking
@@ -341,6 +346,57 @@ def test_a_new_open_id_links_with_a_one_time_code(feishu):
         employee(feishu.engine, "bob").id
 
 
+def test_a_persons_union_id_is_kept_from_their_first_event(feishu, fake):
+    (wang,) = rows(feishu.engine, ChatIdentity, platform_user_id="ou_wang")
+    assert wang.union_id is None  # linked by open_id alone (the directory's feishu_id)
+    feishu.say("ou_wang", "me")
+    (wang,) = rows(feishu.engine, ChatIdentity, platform_user_id="ou_wang")
+    assert wang.union_id == fake.ids("ou_wang")["union_id"]
+    # One who links with a code has it kept from their next message.
+    assert "not registered" in feishu.say("ou_zhou", "me")
+    with transaction(feishu.engine) as session:
+        code = linking.issue_code(session, employee(feishu.engine, "bob"), "link:feishu",
+                                  datetime.now(UTC), timedelta(hours=1))
+    feishu.say("ou_zhou", f"link {code}")
+    feishu.say("ou_zhou", "me")
+    (bob,) = rows(feishu.engine, ChatIdentity, platform_user_id="ou_zhou")
+    assert bob.union_id == fake.ids("ou_zhou")["union_id"]
+
+
+def test_people_known_by_union_id_in_a_recreated_app_are_recognised(feishu, fake):
+    """The company re-created the app: the same people arrive with new open_ids, and the
+    same union_ids (one developer's apps). The writer and a colleague they mention are
+    both known, and their identities now hold the new open_ids."""
+    feishu.say("ou_wang", "me")
+    feishu.say("ou_alice", "me")
+    wang, alice = fake.in_new_app("ou_wang"), fake.in_new_app("ou_alice")
+    bot = {"key": "@_user_1", "id": fake.ids("ou_bot"), "name": "Frontline"}
+    colleague = {"key": "@_user_2", "id": fake.ids(alice), "name": "Alice"}
+    said = feishu.say(wang, "@_user_1 praise @_user_2 她找回了我的戒指", chat="oc_team",
+                      mentions=[bot, colleague])
+    assert "P1" in said and balance(feishu.engine, "alice") == 10
+    for handle, open_id in (("wang", wang), ("alice", alice)):
+        (identity,) = rows(feishu.engine, ChatIdentity, employee_id=employee(
+            feishu.engine, handle).id)
+        assert (identity.platform_user_id, identity.union_id) == (
+            open_id, fake.ids(open_id)["union_id"])
+    assert "Wang" in feishu.say(wang, "me")  # one-to-one, as themselves
+
+
+def test_the_open_id_a_person_writes_from_takes_their_union_id_from_another_identity(
+        feishu, fake):
+    """A union_id on the wrong identity (bob's, as if HR had linked wang's old open_id
+    to bob) moves to the identity wang writes from: his linked open_id is his."""
+    union_id = fake.ids("ou_wang")["union_id"]
+    with transaction(feishu.engine) as session:
+        session.execute(update(ChatIdentity).where(
+            ChatIdentity.platform_user_id == "ou_bob").values(union_id=union_id))
+    feishu.say("ou_wang", "me")
+    assert [(i.platform_user_id, i.union_id) for i in rows(
+        feishu.engine, ChatIdentity, platform="feishu") if i.platform_user_id in (
+        "ou_wang", "ou_bob")] == [("ou_wang", union_id), ("ou_bob", None)]
+
+
 def test_a_praise_recording_follows_its_post_into_the_group_once(feishu, fake):
     fake.resources[("om_voice", "file_v3_voice")] = b"OggS opus thanks"
     feishu.say("ou_wang", "praise @alice the customer called to thank her")
@@ -626,3 +682,33 @@ def test_doctor_names_wrong_credentials_and_an_app_not_enabled(feishu, fake):
     (finding,) = asyncio.run(bad.findings())
     assert not finding.ok and finding.fix.key == "doctor.feishu.fix.token"
     assert "凭证与基础信息" in render_message(finding.fix, "zh")
+
+
+def test_doctor_names_an_app_available_to_only_some_of_the_company(feishu, fake):
+    def failing() -> Finding:
+        (finding,) = [f for f in asyncio.run(feishu.platform.findings()) if not f.ok]
+        return finding
+
+    found = asyncio.run(feishu.platform.findings())
+    assert found[-1].ok and found[-1].said.key == "doctor.feishu.range"  # all staff
+    fake.narrow(departments=["od-store-1", "od-store-2"], users=["ou_wang"])
+    narrow = failing()
+    assert (narrow.said.key, narrow.said.params) == (
+        "doctor.feishu.range.narrow", {"departments": "2", "groups": "0", "people": "1"})
+    assert "✗ feishu: the app is available to only part of the company" in report(
+        [narrow], "en")
+    fix = render_message(narrow.fix, "zh")
+    assert "可用范围" in fix and "全部成员" in fix and "版本管理与发布" in fix
+    assert "可用範圍" in render_message(narrow.fix, "zh-Hant")
+    fake.narrow(users=[f"ou_{n}" for n in range(RANGE_PAGE_MAX + 1)])  # more than a page
+    assert failing().said.params["people"] == f"{RANGE_PAGE_MAX}+"
+    fake.narrow()  # nobody
+    assert failing().said.key == "doctor.feishu.range.none"
+    fake.range = {"is_visible_to_all": VISIBLE_TO_ALL,
+                  "invisible_departments": [{"id": "od-head-office"}]}
+    assert failing().said.params == {"departments": "1", "groups": "0", "people": "0"}
+    fake.withhold(RANGE_SCOPE)  # the range cannot be read: the scope that reads it named
+    unread = failing()
+    assert unread.said.key == "doctor.feishu.range.failed" and "99991672" in \
+        unread.said.params["error"]
+    assert RANGE_SCOPE in render_message(unread.fix, "en")

@@ -119,3 +119,16 @@ def test_forms_open_from_their_verb_alone():
 ])
 def test_traditional_chinese_commands(text, expected):
     assert parse(text) == expected
+
+
+# Traditional words as Taiwan writes them beside Hong Kong's spelling of the same word.
+@pytest.mark.parametrize(("taiwan", "hong_kong"), [
+    ("訊號", "信號"),  # signals
+    ("兌換 leave-day", "兑換 leave-day"),  # redeem
+    ("兌現 R4", "兑現 R4"),  # approve
+    ("委員會 開啟 it-systems @wang", "委員會 開啓 it-systems @wang"),  # council open
+])
+def test_hong_kong_forms_mean_what_taiwans_do(taiwan, hong_kong):
+    expected = parse(taiwan)
+    assert not isinstance(expected, Unparsed)
+    assert parse(hong_kong) == expected

@@ -152,7 +152,7 @@ def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
         "theme": "it-systems", "owner": "wang"})
     assert (opened.status_code, opened.headers["location"]) == (303, f"/cockpit?team={team}")
     page = hana.get(f"/cockpit?team={team}").text
-    assert "X1 opened: it-systems" in page and 'id="X1"' in page
+    assert "X1 opened: IT systems" in page and 'id="X1"' in page
     def step(client, csrf, name, **extra):
         return client.post("/council/step", data={"csrf": csrf, "ref": "X1", "step": name,
                                                   "team": str(team), **extra})

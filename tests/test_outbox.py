@@ -2,8 +2,6 @@
 
 import logging
 import threading
-import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +11,7 @@ from bot.app.background import Background
 from bot.kit import outbox
 from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from storage.models import Outbox, OutboxDelivery
-from tests.support import count, rows
+from tests.support import Clock, count, rows
 
 
 def real_now() -> datetime:
@@ -46,54 +44,100 @@ class DiesAfterSending:
 
 def test_a_killed_dispatcher_holds_back_only_the_notification_it_was_sending(chat):
     queue_four(chat)
+    clock = Clock()
     dying = DiesAfterSending()
     with pytest.raises(Killed):
-        dispatch_pending(chat.engine, [dying])
+        dispatch_pending(chat.engine, [dying], now=clock)
     assert dying.sent == [1]
     seen = []
-    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)]) == 3  # at once
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=clock) == 3  # at once
     assert [row.id for row in rows(chat.engine, Outbox) if row.delivered_at is None] == [1]
-    after_lease = lambda: real_now() + outbox.LEASE + timedelta(seconds=1)  # noqa: E731
-    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=after_lease) == 1
+    clock.advance(29.9)  # the dead worker's lease still holds it...
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=clock) == 0
+    clock.advance(0.2)  # ...for 30 seconds, then another worker sends it
+    assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=clock) == 1
     assert len(seen) == 4  # the one in flight went out twice: once before the crash
     assert count(chat.engine, OutboxDelivery) == 4
 
 
-class SlowChannel:
-    """A rate-limited platform: each send takes longer than the whole lease."""
+class Heartbeat:
+    """The lease's heartbeat, paced by the test: `beat()` lets it renew once and returns
+    when it has, instead of every third of the lease in real time."""
+
+    def __init__(self):
+        self.ready = threading.Semaphore(0)  # the heart waits for its next beat
+        self.due = threading.Semaphore(0)
+
+    def pause(self, stop: threading.Event, seconds: float) -> bool:
+        self.ready.release()
+        while not self.due.acquire(timeout=0.01):  # until beaten, or its send is over
+            if stop.is_set():
+                return True
+        return False
+
+    def beat(self) -> None:
+        assert self.ready.acquire(timeout=10), "the heartbeat is not waiting"
+        self.due.release()
+        assert self.ready.acquire(timeout=10), "the heartbeat did not renew"
+        self.ready.release()  # it waits again
+
+
+class HeldSend:
+    """A rate-limited platform: the send lasts until the test lets it end."""
 
     name = "slow"
 
-    def __init__(self, seconds):
-        self.seconds, self.sent, self.changed = seconds, [], threading.Condition()
+    def __init__(self):
+        self.sending, self.go_on, self.sent = threading.Event(), threading.Event(), []
 
     def wants(self, notification):
         return True
 
     def deliver(self, notification):
-        time.sleep(self.seconds)  # the send itself: longer than the lease it holds
-        with self.changed:
-            self.sent.append(notification.outbox_id)
-            self.changed.notify_all()
+        self.sending.set()
+        assert self.go_on.wait(10)
+        self.sent.append(notification.outbox_id)
 
 
-def test_two_dispatchers_on_a_channel_slower_than_the_lease_send_each_once(chat, monkeypatch):
+def test_a_send_slower_than_the_lease_keeps_it_by_its_heartbeat(chat):
     queue_four(chat)
-    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.3))
-    slow = SlowChannel(seconds=0.5)
-    deadline = time.monotonic() + 30
-
-    def worker(_n):
-        while count(chat.engine, Outbox, delivered_at=None) and time.monotonic() < deadline:
-            if not dispatch_pending(chat.engine, [slow]):  # the other holds what is left:
-                with slow.changed:  # look again when it has sent one (or its lease ends)
-                    slow.changed.wait(outbox.LEASE.total_seconds())
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(worker, range(2)))  # re-raises anything a dispatcher raised
-    assert Counter(slow.sent) == {1: 1, 2: 1, 3: 1, 4: 1}
+    clock, heart, slow = Clock(), Heartbeat(), HeldSend()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(dispatch_pending, chat.engine, [slow], now=clock, batch=1,
+                            pause=heart.pause)
+        assert slow.sending.wait(10)
+        for _ in range(4):  # the send outlasts the lease: each third of it, a renewal
+            clock.advance(outbox.LEASE.total_seconds() / 3)
+            heart.beat()
+        other = []  # another worker, now: notification 1 is still held, the rest are not
+        assert dispatch_pending(chat.engine, [ConsoleChannel(other.append)], now=clock) == 3
+        slow.go_on.set()
+        assert first.result(timeout=10) == 1
+    assert slow.sent == [1] and len(other) == 3
     assert all(row.delivered_at is not None for row in rows(chat.engine, Outbox))
     assert count(chat.engine, OutboxDelivery) == 4
+
+
+def test_the_lease_is_30_seconds_and_beats_three_times_in_it(chat):
+    chat.ok("wang", "praise @alice kind words")
+    clock, heart, slow = Clock(), Heartbeat(), HeldSend()
+    asked = []
+
+    def pause(stop, seconds):
+        asked.append(seconds)
+        return heart.pause(stop, seconds)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        sending = pool.submit(dispatch_pending, chat.engine, [slow], now=clock,
+                              batch=1, pause=pause)
+        assert slow.sending.wait(10)
+        clock.advance(10)
+        heart.beat()  # renewed for 30 s from now
+        held = rows(chat.engine, Outbox, id=1)[0]
+        assert held.claimed_until == clock() + timedelta(seconds=30)
+        slow.go_on.set()
+        assert sending.result(timeout=10) == 1
+    assert asked[0] == 10  # a renewal every 10 s, well inside the lease
 
 
 class TakenOverMidSend:

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from handlers.base import Message
 from handlers.dispatch import execute
 from handlers.grammar import parse
-from handlers.i18n import render_reply
+from handlers.i18n import render_message, render_reply
 from points import ledger
 from points.ledger import LedgerIsAppendOnly
 from storage.engine import transaction
@@ -66,7 +67,12 @@ def test_redeem_debits_and_cancel_refunds(chat):
     assert "Send: cancel R1" in render_reply(reply, "en")
     assert "取消 R1" in render_reply(reply, "zh") and "cancel" not in render_reply(reply, "zh")
     assert balance(chat.engine, "alice") == 50
-    assert notifications(chat.engine, "hana")[0].message_key == "notify.redemption_review"
+    review = notifications(chat.engine, "hana")[0]
+    assert review.message_key == "notify.redemption_review"
+    for locale, name in (("en", "A day of paid leave"), ("zh", "一天带薪假"),
+                         ("zh-Hant", "一天有薪假")):
+        shown = render_message(Message(review.message_key, review.params), locale)
+        assert name in shown and "leave-day" not in shown
     chat.refused("bob", "cancel R1", "refuse.not_found")
     chat.ok("alice", "cancel R1")
     assert balance(chat.engine, "alice") == 250
@@ -84,6 +90,11 @@ def test_hr_fulfils_or_rejects(chat):
     chat.ok("hana", "approve R1")
     chat.ok("hana", "decline R2 no cover that week")
     assert [r.status for r in rows(chat.engine, Redemption)] == ["fulfilled", "rejected"]
+    fulfilled, rejected = notifications(chat.engine, "alice")[-2:]
+    assert "一天有薪假" in render_message(Message(fulfilled.message_key, fulfilled.params),
+                                     "zh-Hant")
+    assert "A day of paid leave" in render_message(Message(rejected.message_key, rejected.params),
+                                                   "en")
     assert balance(chat.engine, "alice") == 200
     chat.refused("hana", "decline R1 oops", "refuse.already_decided")
     assert balance(chat.engine, "alice") == 200
@@ -107,7 +118,8 @@ def test_limited_stock(chat):
     credit(chat.engine, "alice", 1000, "k1", chat.now)
     for _ in range(5):
         chat.ok("alice", "redeem training")
-    chat.refused("alice", "redeem training", "refuse.out_of_stock")
+    refused = chat.refused("alice", "redeem training", "refuse.out_of_stock")
+    assert render_reply(refused, "en") == "A place on a training course is out of stock."
     chat.ok("alice", "cancel R1")
     assert rows(chat.engine, CatalogStock)[0].remaining == 1
     assert balance(chat.engine, "alice") == 1000 - 4 * 150
@@ -163,3 +175,11 @@ def test_an_empty_ledger_says_it_has_no_entries_yet(chat):
     assert "no entries yet" in render_reply(reply, "en")
     credit(chat.engine, "alice", 20, "k1", chat.now)
     assert "last 1 entry:" in chat("alice", "ledger")
+
+
+def test_another_persons_ledger_is_for_their_supervisor_and_hr(chat):
+    refused = chat.refused("alice", "ledger @bob", "refuse.ledger_other")
+    assert render_reply(refused, "en") == (
+        "You can see your own ledger and your people's, not Bob Li's.")
+    chat.ok("wang", "ledger @bob")
+    chat.ok("hana", "ledger @bob")

@@ -22,7 +22,8 @@ def test_supervisor_logs_praise_credits_and_broadcasts(chat):
 
 def test_praise_refusals(chat):
     chat.refused("wang", "praise @wang I am great", "refuse.self_praise")
-    chat.refused("alice", "praise @bob great job", "refuse.role")
+    refused = chat.refused("alice", "praise @bob great job", "refuse.praise_for_others")
+    assert "Only supervisors and HR can log praise for a colleague" in render_reply(refused, "en")
     chat.refused("hana", "praise @nobody great job", "refuse.unknown_handle")
     assert count(chat.engine, Praise) == 0
     assert count(chat.engine, LedgerEntry) == 0

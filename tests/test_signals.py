@@ -163,6 +163,7 @@ def test_the_signals_page_for_every_role(app, chat):
     key = f"near_limit:{employee(chat.engine, 'alice').id}:{MONTH}"
     refused = wang.post("/signals/dismiss", data={"csrf": csrf(wang), "key": key, "note": "x"})
     assert refused.status_code == 403
+    assert "只有 HR 可以排除预警信号。" in refused.text
     hana = browser(app, chat, "hana")
     assert 'action="/signals/dismiss"' in hana.get(page).text
     assert hana.post("/signals/dismiss", data={"csrf": "forged", "key": key,

@@ -6,6 +6,7 @@ records replies, card updates and proactive posts."""
 import asyncio
 import itertools
 import json
+import logging
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -111,10 +112,21 @@ def test_in_a_channel_only_a_mention_of_the_bot_is_a_command(teams, fake):
         assert row.kind == "channel" and row.reference["serviceUrl"] == f"{fake.url}/"
 
 
+class Recorded(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.mark.parametrize("problem", ["wrong_audience", "expired", "missing",
                                      "wrong_issuer", "unknown_key", "other_service_url",
+                                     "no_service_url", "service_url_not_text",
                                      "not_bearer", "not_endorsed"])
-def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, fake, problem):
+def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, fake, problem,
+                                                                        caplog):
     """(A token the issuer did not sign: tests/platforms/test_conformance.py.)"""
     tokens = {
         "wrong_audience": fake.mint(aud="someone-else"),
@@ -123,21 +135,30 @@ def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(teams, f
         "wrong_issuer": fake.mint(iss="https://evil.example"),
         "unknown_key": fake.mint(key=new_key(), kid="other-key"),
         "other_service_url": fake.mint(serviceurl="https://elsewhere.example/"),
+        "no_service_url": fake.mint(serviceurl=None),  # signed right, the claim left out
+        "service_url_not_text": fake.mint(serviceurl=42),
         "not_bearer": "",
         "not_endorsed": fake.mint(),  # a key that signs for Teams, on another channel's activity
     }
     activity = teams.activity("aad-alice", text="comp 50 gift flowers")
     if problem == "not_endorsed":
         activity["channelId"] = "webchat"
-    if problem == "not_bearer":
-        response = httpx.post(f"{teams.url}/api/messages", json=activity,
-                              headers={"Authorization": "Basic abc"})
-    else:
-        response = teams.post(activity, token=tokens[problem])
+    served = Recorded()  # uvicorn logs an app's exception to its own logger, not the root
+    logging.getLogger("uvicorn.error").addHandler(served)
+    try:
+        if problem == "not_bearer":
+            response = httpx.post(f"{teams.url}/api/messages", json=activity,
+                                  headers={"Authorization": "Basic abc"})
+        else:
+            response = teams.post(activity, token=tokens[problem])
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(served)
     assert response.status_code == 401
     assert count(teams.engine, Compensation) == 0
     assert fake.sent("reply") == [] and count(teams.engine, TeamsConversation) == 0
     assert fake.key_fetches >= (problem not in ("missing", "not_bearer"))
+    assert not [r for r in caplog.records if r.exc_info], "refused plainly, no traceback"
+    assert not [r for r in served.records if r.exc_info], "and none from the server"
 
 
 def test_a_malformed_body_is_refused_plainly(teams):
@@ -348,7 +369,7 @@ def extension(payload_user="aad-alice"):
 
 def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, fake):
     refused = invoke(teams, "aad-bob", "composeExtension/fetchTask", extension())
-    assert refused["task"] == {"type": "message", "value": "Your role cannot do that."}
+    assert refused["task"]["value"].startswith("Only supervisors and HR can log praise")
     dialog = invoke(teams, "aad-hana", "composeExtension/fetchTask", extension())
     shown = inputs(dialog)
     assert shown["employee"]["value"] == "alice"

@@ -177,7 +177,8 @@ def test_redemption_decisions_are_for_hr_and_other_teams_ids_are_404(app, chat):
     assert wang.post("/redemptions/99999999999", data=form).status_code == 404
     credit(chat.engine, "bob", 150, "seed:bob")
     chat.ok("bob", "redeem training")
-    assert wang.post("/redemptions/2", data=form).status_code == 403  # his team, not HR
+    refused = wang.post("/redemptions/2", data=form)  # his team, not HR
+    assert refused.status_code == 403 and "只有 HR 可以处理兑换申请。" in refused.text
     assert balance(chat.engine, "bob") == 0
 
 

@@ -8,8 +8,8 @@ or the Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signat
 any tool's stock library signs for it), and the `webhook-id` is an idempotency key
 too. A bad signature or a timestamp outside the window is refused; the same (source,
 source_id) twice is kept once and answers as the first time. Every text field is
-bounded by the limits of `handlers.limits` and may hold no character a store cannot
-keep (NUL; a lone surrogate is already invalid JSON).
+bounded by its limit declared in `handlers.limits` and may hold no character it
+refuses (NUL, a lone surrogate, another control character, a bidi override): a 422.
 """
 
 import hashlib
@@ -36,25 +36,26 @@ SIGNATURE_PREFIX = "sha256="
 
 
 class PraisePush(BaseModel):
-    employee: str | None = Field(default=None, max_length=limits.WORD,
+    employee: str | None = Field(default=None, max_length=limits.limit("employee"),
                                  description="directory handle")
-    platform: str | None = Field(default=None, max_length=limits.WORD,
+    platform: str | None = Field(default=None, max_length=limits.limit("platform"),
                                  description="or a chat platform …")
-    chat_id: str | None = Field(default=None, max_length=limits.ID,
+    chat_id: str | None = Field(default=None, max_length=limits.limit("chat_id"),
                                 description="… and the person's id there")
-    text: str = Field(min_length=1, max_length=limits.FIELDS["text"])
-    audio_url: str | None = Field(default=None, max_length=limits.FIELDS["attachment"],
+    text: str = Field(min_length=1, max_length=limits.limit("text"))
+    audio_url: str | None = Field(default=None, max_length=limits.limit("audio_url"),
                                   pattern=r"^https://\S+$")
-    source: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$")
-    source_id: str = Field(min_length=1, max_length=limits.ID)
-    customer_ref: str = Field(default="", max_length=limits.FIELDS["customer_ref"],
+    source: str = Field(min_length=1, max_length=limits.limit("source"),
+                        pattern=r"^[\w.-]+$")
+    source_id: str = Field(min_length=1, max_length=limits.limit("source_id"))
+    customer_ref: str = Field(default="", max_length=limits.limit("customer_ref"),
                               description="the customer, when the tool knows them")
 
     @model_validator(mode="after")
     def _storable(self) -> "PraisePush":
         for name, value in self:
             if isinstance(value, str) and not limits.storable(value):
-                raise ValueError(f"{name} holds a NUL byte or a lone surrogate")
+                raise ValueError(f"{name} holds {limits.REFUSED_CHARACTERS}")
         return self
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ through this public face only (`from bot.kit import Inbound, inbox_for, ...`).
   tokens); `RecordingChannel`, `filename`: voice notes kept with praise; `MsgCrypt`,
   `CallbackError`, `BLOCK`: the callback encryption WeCom and DingTalk share
 - `pieces`: a long text as the messages a platform takes, cut at line breaks
+- `markdown_text`, `terminal_text`: stored text made safe for Markdown, for a terminal
 - `Finding`, `holds`, `fails`: what a platform tells `frontline doctor` (`Platform.findings`)
 
 Names load on first use (PEP 562), so importing one kit module never pays for all of
@@ -32,6 +33,7 @@ _HOME = {  # public name -> the kit module that defines it
     "RecordingChannel": "recordings", "filename": "recordings",
     "Finding": "doctor", "holds": "doctor", "fails": "doctor",
     "pieces": "cutting",
+    "markdown_text": "escaping", "terminal_text": "escaping",
     "BLOCK": "msgcrypt", "CallbackError": "msgcrypt", "MsgCrypt": "msgcrypt",
 }
 _MODULES = {"shared_state"}  # offered whole: `shared_state.spend(...)` says what it is

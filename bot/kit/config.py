@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, ValidationError, create_model, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.kit.platform import PLATFORMS, ConfigError, settings_model
 from handlers.policy import DEFAULT_CATALOG, ConsoleLinks, Policy, StrictModel
-from storage.engine import DEFAULT_URL
+from storage.engine import DEFAULT_URL, normalise_url
 
 
 class Database(StrictModel):
@@ -102,8 +104,8 @@ class Config(Policy):
             if not url:
                 raise ConfigError(
                     f"database.url_env: environment variable {self.database.url_env} is not set")
-            return url
-        return self.database.url
+            return _store(f"database.url_env ({self.database.url_env})", url)
+        return _store("database.url", self.database.url)
 
 
 def parse_config(data: dict) -> Config:
@@ -127,9 +129,22 @@ def load_config(path: str | Path | None = None) -> Config:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML is UTF-8 text
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return parse_config(data)
+
+
+def _store(where: str, url: str) -> str:
+    """`url` when it names a store Frontline runs on; else a ConfigError that does not
+    repeat it (a URL may hold a password)."""
+    try:
+        driver = make_url(normalise_url(url)).drivername
+    except (ArgumentError, ValueError):
+        driver = ""
+    if driver not in ("sqlite", "postgresql+psycopg"):
+        raise ConfigError(f"{where}: not a SQLite or PostgreSQL URL (like "
+                          "sqlite:///frontline.db or postgresql://user@host/frontline)")
+    return url
 
 
 # The default catalog as config data, for settings built in code on top of it.

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.kit import metrics
 from bot.kit.config import Config
@@ -108,6 +109,16 @@ class Inbound:
     def locale(self, user_id: str) -> str:
         """The user's language, or the organisation's for someone not registered."""
         return dispatch.locale_of(self.engine, self.config, self.platform, user_id)
+
+    def recognise(self, user_id: str, union_id: str) -> bool:
+        """Keeps the person's id across the platform's apps beside their user id, and
+        knows a person by it whose user id is new (`directory.recognise`). True when
+        both are stored."""
+        try:
+            with transaction(self.engine) as session:
+                return directory.recognise(session, self.platform, user_id, union_id)
+        except IntegrityError:  # the person's other event, at the same moment, stored it
+            return False
 
     def readers(self, locales: list[str]) -> list[tuple[str, str]]:
         """(user id, locale) of the people linked on this platform who read `locales`."""

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, or_
 from sqlmodel import select
 
 from bot.kit import metrics
-from bot.kit.leases import Lease, claim, kept
+from bot.kit.escaping import terminal_text
+from bot.kit.leases import Lease, Pause, claim, kept
 from handlers.base import Action, Message, Reply
 from handlers.directory import reading_locales
 from handlers.i18n import render_message, render_reply
@@ -29,7 +30,9 @@ from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Employee, Outbox, OutboxDelivery, Team
 from storage.rows import dialect_insert
 
-LEASE = timedelta(minutes=2)
+# Long enough for any one send: the heartbeat renews it every third of it (10 s) while a
+# send waits on a platform's rate limit; a dead worker's notification waits this long.
+LEASE = timedelta(seconds=30)
 log = logging.getLogger(__name__)
 
 
@@ -164,7 +167,8 @@ def _deliver(engine: Engine, channels: Sequence[Channel], lease: Lease,
 def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
                      batch: int = 100, stop: threading.Event | None = None,
-                     languages: Sequence[str] = ()) -> int:
+                     languages: Sequence[str] = (),
+                     pause: Pause = threading.Event.wait) -> int:
     """Deliver what is due; returns how many notifications this call completed.
 
     Each notification is claimed, sent and recorded on its own, under a lease that
@@ -175,7 +179,7 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
     whose sending is cut short by an error or an interrupt is released, due again at
     once (a worker that dies outright releases nothing: its lease runs out). Shared
     chats get each notification in `languages`, by default in every language the
-    organisation's people read."""
+    organisation's people read. `pause` paces the lease's heartbeat (a test drives it)."""
     completed, shared = 0, tuple(languages)
     for outbox_id in _due(engine, now(), batch):
         if not shared:
@@ -186,7 +190,7 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
         lease = claim(engine, outbox_id, now, LEASE)
         if lease is None:  # another worker took it first
             continue
-        with kept(lease):
+        with kept(lease, pause):
             try:
                 completed += _deliver(engine, channels, lease, shared)
             except (Exception, KeyboardInterrupt, SystemExit):
@@ -203,12 +207,13 @@ def _release(lease: Lease) -> None:
 
 
 class ConsoleChannel:
-    """The local console: shows every notification as the people receiving it would."""
+    """The local console: shows every notification as the people receiving it would,
+    on a terminal, so no stored text may carry a control sequence to it."""
 
     name = "console"
 
     def __init__(self, write: Callable[[str], None] = print) -> None:
-        self.write = write
+        self.write = lambda text: write(terminal_text(text))
 
     def wants(self, notification: Notification) -> bool:
         return True

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
 from bot.webui.deps import ApiScope, ConfigDep, SessionDep, api_viewer
+from handlers import limits
 from handlers.calendar import local_midnight
 from handlers.scope import OPEN_REDEMPTIONS, SETTLED_REDEMPTIONS, ledger_filter, redemption_queue
 from handlers.scope import balances as balances_in_scope
@@ -18,7 +19,9 @@ from points import history
 NOT_FOUND = HTTPException(404, "not found")
 UNAUTHORISED = {400: {"description": "A NUL byte in the address"},
                 401: {"description": "No valid API token or session"}}
-NO_NUL = r"^[^\x00]*$"  # refused before any route runs (bot.app.web)
+# A word in a query: no control character nor bidi override (a NUL byte is refused
+# before any route runs, bot.app.web).
+WORD = limits.WORD_PATTERN
 OUT_OF_SIGHT = {404: {"description": "No such person or team, or not one the caller may see"}}
 
 
@@ -73,9 +76,10 @@ router = APIRouter(prefix="/api/v1", tags=["console"], responses=UNAUTHORISED,
 @router.get("/ledger", response_model=LedgerPage, summary="Ledger entries, newest first",
             responses=OUT_OF_SIGHT)
 def ledger(scope: ApiScope, session: SessionDep, config: ConfigDep,
-           person: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+           person: Annotated[str | None, Query(max_length=limits.limit("person"),
+                                               pattern=WORD)] = None,
            team: TeamId = None,
-           reason: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
+           reason: Annotated[str | None, Query(max_length=limits.WORD, pattern=WORD)] = None,
            since: Annotated[date | None, Query(alias="from")] = None,
            until: Annotated[date | None, Query(alias="to")] = None,
            before: EntryId = None, after: EntryId = None,

@@ -31,11 +31,12 @@ SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
 
 
 class PageError(FrontlineError):
-    """A refusal shown as a page in the reader's language (`key` names its text)."""
+    """A refusal shown as a page in the reader's language (`key` names its text, `params`
+    its parameters, e.g. `page_key="nav.fairness"` for the page refused)."""
 
-    def __init__(self, status: int, key: str) -> None:
+    def __init__(self, status: int, key: str, **params: str) -> None:
         super().__init__(key)
-        self.status, self.key = status, key
+        self.status, self.key, self.params = status, key, params
 
 
 # --- the app's engine and configuration ------------------------------------------

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 from handlers.base import Context, money, to_minor
 from handlers.council.notices import record
+from handlers.policy import Policy
 from handlers.reports.theme_voices import losses, theme_voices
+from handlers.themes import theme_names
 from storage.enums import CouncilStatus as Status
 from storage.models import CouncilItem, Employee
 from storage.rows import insert_row
@@ -24,16 +26,16 @@ def open_with_case(ctx: Context, theme: str, owner: Employee, team_id: int) -> d
         opened_at=ctx.now,
         case={**voices.as_dict(), "since": ctx.local(since), "until": ctx.local(ctx.now)}))
     record(ctx, item, Status.PROPOSED, "")
-    case = case_params(item)
+    case = case_params(ctx.config, item)
     if owner.id != ctx.actor.id:
         ctx.notify(owner.id, "notify.council_owner", **case)
     return case
 
 
-def case_params(item: CouncilItem) -> dict:
+def case_params(config: Policy, item: CouncilItem) -> dict:
     """The business case as message parameters (its validation, once any, told apart)."""
     case = {key: value for key, value in item.case.items() if key != "validation"}
-    return {**case, "ref": f"X{item.id}", "theme": item.theme,
+    return {**case, "ref": f"X{item.id}", "theme_names": theme_names(config, item.theme),
             "customer_loss": money(item.customer_loss_minor, item.currency),
             "staff_loss": money(item.staff_loss_minor, item.currency),
             "goodwill": money(item.case["goodwill_minor"], item.currency)}

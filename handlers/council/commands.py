@@ -12,6 +12,7 @@ from handlers.council.notices import status_key
 from handlers.council.validation import validation
 from handlers.council.workflow import STEPS, CouncilStep, find_item
 from handlers.registry import Command, handles, verb
+from handlers.themes import theme_names
 from handlers.words import is_word, leading_handle, reference, require
 from storage.enums import CouncilStatus as Status
 from storage.models import CouncilItem, Employee, Team
@@ -71,7 +72,8 @@ def list_items(ctx: Context, command: CouncilList) -> Reply:
     if not items:
         return Reply.of("council.none")
     return Reply([Message("council.header"), *(Message("council.line", {
-        "ref": f"X{item.id}", "theme": item.theme, "team": team, "owner": owner,
+        "ref": f"X{item.id}", "theme_names": theme_names(ctx.config, item.theme), "team": team,
+        "owner": owner,
         "status_key": status_key(item.status)}) for item, team, owner in items)])
 
 
@@ -93,7 +95,7 @@ def show(ctx: Context, command: CouncilShow) -> Reply:
     item = find_item(ctx, command.item_id)
     owner = ctx.session.get(Employee, item.owner_id)
     messages = [Message("council.case", {
-        **case_params(item), "owner": owner.name, "status_key": status_key(item.status),
+        **case_params(ctx.config, item), "owner": owner.name, "status_key": status_key(item.status),
         "due": item.due_on.isoformat() if item.due_on else "—"})]
     if item.fixed_at is not None:
         messages.append(Message("council.validation", validation(ctx, item)))

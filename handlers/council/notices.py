@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from handlers.base import Context, Reply, queue
 from handlers.policy import Policy
 from handlers.reports.theme_voices import reporters
+from handlers.themes import theme_names
 from storage.enums import CouncilStatus as Status
 from storage.models import CouncilItem, CouncilUpdate, Employee
 from storage.rows import insert_row, send_once
@@ -26,7 +27,8 @@ def record(ctx: Context, item: CouncilItem, status: str, text: str) -> None:
     insert_row(ctx.session, CouncilUpdate(item_id=item.id, author_id=ctx.actor.id,
                                           status=status, text=text, created_at=ctx.now))
     queue(ctx.session, ctx.now, "team", "notify.council_update", {
-        "ref": f"X{item.id}", "theme": item.theme, "status_key": status_key(status),
+        "ref": f"X{item.id}", "theme_names": theme_names(ctx.config, item.theme),
+        "status_key": status_key(status),
         "text": f" — {text}" if text else "", "who": ctx.actor.name}, team_id=item.team_id)
 
 
@@ -41,7 +43,8 @@ def tell_reporters(ctx: Context, item: CouncilItem) -> int:
                                  ctx.now):
         if send_once(ctx.session, f"council_heard:{item.id}:{employee_id}", ctx.now):
             ctx.notify(employee_id, "notify.council_heard", ref=f"X{item.id}",
-                       theme=item.theme, status_key=status_key(item.status))
+                       theme_names=theme_names(ctx.config, item.theme),
+                       status_key=status_key(item.status))
             told += 1
     return told
 
@@ -66,6 +69,6 @@ def send_script(ctx: Context, item: CouncilItem, line: str) -> Reply:
     supervisors = ctx.session.exec(select(Employee.id).where(
         Employee.team_id == item.team_id, Employee.role == "supervisor", Employee.active)).all()
     for supervisor in supervisors:
-        ctx.notify(supervisor, "notify.council_script", ref=f"X{item.id}", theme=item.theme,
-                   script=line)
+        ctx.notify(supervisor, "notify.council_script", ref=f"X{item.id}",
+                   theme_names=theme_names(ctx.config, item.theme), script=line)
     return Reply.of("council.scripted", ref=f"X{item.id}", count=len(supervisors))

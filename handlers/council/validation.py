@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from handlers.base import Context, queue
 from handlers.policy import Policy
 from handlers.reports.theme_voices import ThemeVoices, theme_voices
+from handlers.themes import theme_names
 from storage.enums import CouncilStatus as Status
 from storage.models import CouncilItem, CouncilUpdate, Employee, Team
 
@@ -55,7 +56,8 @@ def month_digest(session: Session, config: Policy, month: str, since: datetime,
     members = [person.id for person in session.exec(select(Employee).where(Employee.active))
                if config.council.has_member(person.handle, person.role)]
     for item, team in moved:
-        params = {**item.case["validation"], "month": month, "theme": item.theme, "team": team}
+        params = {**item.case["validation"], "month": month,
+                  "theme_names": theme_names(config, item.theme), "team": team}
         queue(session, now, "team", "ritual.council_month", params, team_id=item.team_id)
         for member in members:
             queue(session, now, "person", "ritual.council_month", params, employee_id=member)

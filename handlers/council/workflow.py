@@ -9,6 +9,7 @@ from handlers.base import Context, Message, Refusal, Reply
 from handlers.council.notices import OPEN, record, send_script, status_key, tell_reporters
 from handlers.council.validation import validation
 from handlers.registry import Command, handles
+from handlers.themes import theme_names
 from storage.enums import CouncilStatus as Status
 from storage.models import CouncilItem
 from storage.rows import transition
@@ -66,8 +67,8 @@ def step(ctx: Context, command: CouncilStep) -> Reply:
         ctx.session.add(item)
     record(ctx, item, reaches, command.text)
     if reaches == Status.IN_PROGRESS and item.owner_id != ctx.actor.id:
-        ctx.notify(item.owner_id, "notify.council_assigned", ref=ref, theme=item.theme,
-                   due=item.due_on.isoformat())
+        ctx.notify(item.owner_id, "notify.council_assigned", ref=ref,
+                   theme_names=theme_names(ctx.config, item.theme), due=item.due_on.isoformat())
     reply = Reply.of("council.moved", ref=ref, status_key=status_key(reaches))
     if reaches in OPEN:
         tell_reporters(ctx, item)

@@ -102,7 +102,7 @@ class Bot:
                 mentions: list | None = None, kind: str = "text", content: dict | None = None,
                 event_id: str | None = None, message_id: str = "om_in") -> dict:
         return self.event("im.message.receive_v1", {
-            "sender": {"sender_id": {"open_id": user}, "sender_type": "user",
+            "sender": {"sender_id": self.fake.ids(user), "sender_type": "user",
                        "tenant_key": "tenant"},
             "message": {"message_id": message_id, "create_time": "1", "chat_id":
                         chat or p2p(user), "chat_type": "group" if chat else "p2p",
@@ -129,7 +129,8 @@ class Bot:
 
     def click(self, user: str, value: dict, message_id: str, event_id: str | None = None):
         response = self.post(self.event("card.action.trigger", {
-            "operator": {"open_id": user, "tenant_key": "tenant"}, "token": f"c-{uuid.uuid4()}",
+            "operator": {**self.fake.ids(user), "tenant_key": "tenant"},
+            "token": f"c-{uuid.uuid4()}",
             "action": {"value": value, "tag": "button"}, "host": "im_message",
             "context": {"open_message_id": message_id, "open_chat_id": "oc_x"}}, event_id))
         assert response.status_code == 200, response.text
@@ -193,7 +194,7 @@ class FeishuDriver(Driver):
 
         def mention(found) -> str:
             key = f"@_user_{len(mentions) + 1}"
-            mentions.append({"key": key, "id": {"open_id": self.user_id(found[1])},
+            mentions.append({"key": key, "id": self.fake.ids(self.user_id(found[1])),
                              "name": found[1].title(), "tenant_key": "tenant"})
             return key
         text = MENTION.sub(mention, text)

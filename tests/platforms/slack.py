@@ -21,6 +21,7 @@ from bot.kit.outbox import dispatch_pending
 from bot.platforms.slack import limits
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.platforms.slack.channels import channels
+from bot.platforms.slack.mentions import unescape
 from bot.platforms.slack.platform import SlackPlatform
 from storage.engine import transaction
 from storage.models import ChatIdentity
@@ -217,8 +218,8 @@ class SlackDriver(Driver):
 
     def answers(self, handle: str) -> list[str]:
         user = USERS.get(handle, STRANGER)
-        return [params.get("text", "") for method, params in list(self.fake.calls)
-                if self._shown(handle, user, method, params)]
+        return [unescape(params.get("text", "")) for method, params in list(self.fake.calls)
+                if self._shown(handle, user, method, params)]  # as Slack shows mrkdwn
 
     def _shown(self, handle: str, user: str, method: str, params: dict) -> bool:
         if method == "respond":  # an answer to a command or a click, at its response_url

@@ -270,7 +270,9 @@ class DingTalkAdapter:
 
     def check_signature(self, timestamp: str, signature: str) -> None:
         """DingTalk signs a robot callback with the app secret; refuse it when the sign
-        is wrong or the timestamp (ms) is more than the window away from now."""
+        is wrong or the timestamp (ms) is more than the window away from now. The sign
+        covers the timestamp alone, not the body, so the window is kept to minutes, and
+        a message id already stored is never run again, whatever body comes with it."""
         self._fresh(timestamp)
         expected = sign(self.app_secret, timestamp).encode()
         if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):

@@ -9,7 +9,13 @@ import hashlib
 
 from sqlalchemy import Engine
 
-from bot.kit import Notification, RecordingChannel, filename, for_shared_chat
+from bot.kit import (
+    Notification,
+    RecordingChannel,
+    filename,
+    for_shared_chat,
+    markdown_text,
+)
 from bot.platforms.dingtalk.api import DingTalkApi
 from bot.platforms.dingtalk.limits import pieces
 from bot.platforms.dingtalk.settings import PLATFORM, CustomRobot
@@ -21,9 +27,11 @@ MAX_BUTTONS = 3  # the card template's button slots: action1 … action3
 
 
 def card_params(text: str, buttons: list[tuple[str, str]]) -> dict[str, str]:
-    """The card template's variables: the text, then each button's label and the
-    command its click sends back (the button's callback parameter `command`)."""
-    params = {"title": TITLE, "markdown": text, "decided": "", "buttons": "show"}
+    """The card template's variables: the text (shown as Markdown, so escaped), then
+    each button's label and the command its click sends back (the button's callback
+    parameter `command`)."""
+    params = {"title": TITLE, "markdown": markdown_text(text), "decided": "",
+              "buttons": "show"}
     for n in range(1, MAX_BUTTONS + 1):
         label, command = buttons[n - 1] if n <= len(buttons) else ("", "")
         params[f"action{n}_label"], params[f"action{n}_command"] = label, command
@@ -50,7 +58,7 @@ class DingTalkPersonChannel:
                                              buttons), user=userid,
                                  route_key=self.route_key)
             return
-        for piece in pieces(notification.text(locale)):
+        for piece in pieces(markdown_text(notification.text(locale))):
             self.api.send_to_user(userid, "sampleMarkdown", {"title": TITLE, "text": piece})
 
 
@@ -84,7 +92,7 @@ class DingTalkGroupChannel:
                                  card_params(text, [touching]),
                                  group=self.conversation_id, route_key=self.route_key)
             return
-        for piece in pieces(text):
+        for piece in pieces(markdown_text(text)):
             self.api.send_to_group(self.conversation_id, "sampleMarkdown",
                                    {"title": TITLE, "text": piece})
 
@@ -102,7 +110,7 @@ class DingTalkRobotChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        for piece in pieces(notification.shared()):
+        for piece in pieces(markdown_text(notification.shared())):
             self.api.robot_send(self.webhook, self.secret, {
                 "msgtype": "markdown", "markdown": {"title": TITLE, "text": piece}})
 

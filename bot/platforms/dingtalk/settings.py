@@ -34,7 +34,13 @@ class Settings(PlatformSettings):
     # this callbackRouteKey (https://open.dingtalk.com/document/orgapp/register-card-callback-address).
     card_template_id: str = ""
     card_callback_route_key: str = "frontline"
-    replay_window_seconds: int = Field(default=3600, ge=60)  # DingTalk: 1 hour either way
+    # HTTP mode: how far from now a robot callback's timestamp may be. DingTalk refuses
+    # more than an hour ("timestamp 与系统当前时间戳如果相差1小时以上，则认为是非法的请求",
+    # https://open.dingtalk.com/document/orgapp/receive-message), the most allowed here;
+    # but its sign covers the timestamp only, not the body, so a captured one carries any
+    # body until it goes stale. DingTalk signs as it sends, so real deliveries arrive
+    # within seconds: 5 minutes leaves room for clock drift (as WeCom and Feishu here).
+    replay_window_seconds: int = Field(default=300, ge=60, le=3600)
     # HTTP mode, event subscriptions (事件订阅): the encrypted callback's key and token.
     corp_id: str = ""
     event_token_env: str = "DINGTALK_EVENT_TOKEN"

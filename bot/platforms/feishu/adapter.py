@@ -17,7 +17,9 @@ is answered at once (a toast: Feishu wants the answer within 3 s) and stored in 
 inbox too; its command runs after, and then the card is redrawn (a decision, once:
 a redelivered click is stored once) or the outcome is sent to the person who clicked.
 A request that is not Feishu's (a forged signature, another app's key or token) is
-refused with one line in the log, checked before the SDK sees it.
+refused with one line in the log, checked before the SDK sees it. A person's union_id
+is kept beside their open_id, so that they are still known when the app is re-created
+and their open_id changes.
 """
 
 import hashlib
@@ -118,6 +120,7 @@ class FeishuAdapter:
         self.inbound = Inbound(engine, config, PLATFORM)
         self.clock = clock
         self.inbox = inbox_for(engine, self.settings, self._stored, order=sent_by)
+        self._unions: dict[str, str] = {}  # open_id -> union_id, known stored
         self.handler = (lark.EventDispatcherHandler.builder(encrypt_key, verification_token)
                         .register_p2_im_message_receive_v1(self.on_message)
                         .register_p2_application_bot_menu_v6(self.on_menu)
@@ -237,6 +240,21 @@ class FeishuAdapter:
         elif kind == "card":
             self.handle_card(P2CardActionTrigger(payload))
 
+    def _person(self, open_id: str | None, union_id: str | None) -> str:
+        """The person's open_id, once their union_id is kept beside it. open_id is per
+        app, union_id the same across the apps of one developer, user_id per tenant and
+        only with a further scope
+        (https://open.feishu.cn/document/home/user-identity-introduction/introduction):
+        so a person whose app was re-created arrives with a new open_id and is known by
+        their union_id. A pair stored once is not stored again by this process."""
+        open_id = open_id or ""
+        if open_id and union_id and self._unions.get(open_id) != union_id \
+                and self.inbound.recognise(open_id, union_id):
+            if len(self._unions) > 10_000:  # forget, to ask the database again
+                self._unions.clear()
+            self._unions[open_id] = union_id
+        return open_id
+
     # --- messages --------------------------------------------------------
     def on_message(self, data: P2ImMessageReceiveV1) -> None:
         if self._first_delivery():
@@ -246,7 +264,7 @@ class FeishuAdapter:
         message, sender = data.event.message, data.event.sender
         if sender is None or sender.sender_type != "user" or sender.sender_id is None:
             return  # another bot or app
-        user = sender.sender_id.open_id or ""
+        user = self._person(sender.sender_id.open_id, sender.sender_id.union_id)
         event = Event("event", data.header.event_id)
         try:
             content = json.loads(message.content or "{}")
@@ -288,8 +306,9 @@ class FeishuAdapter:
                 return None  # not addressed to the bot
             while words and words[0] in mentions:
                 words.pop(0)
-        mentioned = {key: (m.id.open_id, m.name or key) for key, m in mentions.items()
-                     if m.id is not None and m.id.open_id}
+        mentioned = {key: (self._person(m.id.open_id, m.id.union_id), m.name or key)
+                     for key, m in mentions.items()
+                     if key in words and m.id is not None and m.id.open_id}
         return self.inbound.read(" ".join(words), mentioned)
 
     # --- the bot's menu ----------------------------------------------------
@@ -299,7 +318,8 @@ class FeishuAdapter:
 
     def handle_menu(self, data: P2ApplicationBotMenuV6) -> None:
         operator = data.event.operator
-        user = operator.operator_id.open_id if operator and operator.operator_id else None
+        ids = operator.operator_id if operator else None
+        user = self._person(ids.open_id, ids.union_id) if ids else ""
         if not user:
             return
         reply, locale = self.inbound.run(user, parse(data.event.event_key or "help"),
@@ -330,7 +350,8 @@ class FeishuAdapter:
         """A stored click: its command, then the card redrawn (a decision taken) or the
         outcome sent to the person who clicked."""
         click = data.event
-        user = click.operator.open_id if click.operator else ""
+        user = self._person(click.operator.open_id, click.operator.union_id) \
+            if click.operator else ""
         value = click.action.value if click.action and isinstance(click.action.value, dict) \
             else {}
         command = parse(str(value.get("command", "")))

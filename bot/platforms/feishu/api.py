@@ -33,6 +33,7 @@ from bot.kit import pieces as cut
 from bot.platforms.feishu.limits import (
     APP_SEND_INTERVAL,
     CHAT_RATE_LIMITED_CODE,
+    RANGE_PAGE_MAX,
     RATE_LIMITED_CODE,
     SEND_INTERVAL,
     TEXT_BODY_MAX,
@@ -192,6 +193,20 @@ class FeishuApi:
                               lambda: ListScopeRequest.builder().build())
         return {s.scope_name: s.grant_status for s in (response.data.scopes or [])
                 if s.scope_name}
+
+    def availability(self) -> dict:
+        """The app's availability range in the company (application/v2/app/visibility,
+        limits.RANGE_SCOPE): is_visible_to_all, and the departments, groups and people
+        it is available to or excluded from (the first page of people)."""
+        request = (lark.BaseRequest.builder().http_method(lark.HttpMethod.GET)
+                   .uri("/open-apis/application/v2/app/visibility")
+                   .queries([("app_id", self.app_id), ("user_page_size", str(RANGE_PAGE_MAX))])
+                   .token_types({lark.AccessTokenType.TENANT}).build())
+        response = self.sdk.request(request)
+        answer = json.loads(response.raw.content or b"{}")  # a refusal's code is in its body
+        if not response.success() or answer.get("code"):
+            raise FeishuError(answer.get("code", response.code), answer.get("msg") or "")
+        return answer.get("data") or {}
 
     def bot_info(self) -> dict:
         """The bot's info (bot/v3/info): its activate_status, name and open_id."""

@@ -50,3 +50,17 @@ SCOPE_GRANTED = 1
 # bot/v3/info, https://open.feishu.cn/document/ukTMukTMukTM/uAjMxEjLwITMx4CMyETM:
 # bot.activate_status 2 = 启用 (published and enabled in the tenant); others: not usable.
 BOT_ACTIVE = 2
+
+# --- the app's availability range (可用范围), for `frontline doctor` -----------------------
+# https://open.feishu.cn/document/ukTMukTMukTM/uIjM3UjLyIzN14iMycTN (获取应用在企业内的可用范围):
+# GET application/v2/app/visibility?app_id=…, for a custom app, with the scope
+# admin:app.info:readonly (获取应用信息). data.is_visible_to_all 1 = 全员可见; otherwise
+# the departments, user groups and people (only those chosen one by one, paged by
+# user_page_size up to 1000: has_more_users) it is available to; invisible_* are those
+# excluded (禁用), which win over the available ones
+# (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/application-v6/application-visibility/patch).
+# A wrong or uninstalled app_id: code 50003 "invalid app_id".
+RANGE_SCOPE = "admin:app.info:readonly"
+VISIBLE_TO_ALL = 1
+RANGE_PAGE_MAX = 1000
+INVALID_APP_ID = 50003

@@ -12,7 +12,13 @@ from bot.platforms.feishu.adapter import FeishuAdapter
 from bot.platforms.feishu.api import FeishuApi, client
 from bot.platforms.feishu.channels import channels
 from bot.platforms.feishu.connection import LongConnection
-from bot.platforms.feishu.limits import BOT_ACTIVE, NEEDED_SCOPES, SCOPE_GRANTED
+from bot.platforms.feishu.limits import (
+    BOT_ACTIVE,
+    NEEDED_SCOPES,
+    RANGE_SCOPE,
+    SCOPE_GRANTED,
+    VISIBLE_TO_ALL,
+)
 from bot.platforms.feishu.settings import PLATFORM
 
 
@@ -47,8 +53,8 @@ class FeishuPlatform(Platform):
 
     def _findings(self) -> list[Finding]:
         """Asked of Feishu: a tenant access token (the app id and secret work), the bot
-        enabled in the company (a published version), and each scope Frontline needs
-        granted (limits.NEEDED_SCOPES)."""
+        enabled in the company (a published version), each scope Frontline needs
+        granted (limits.NEEDED_SCOPES), and the app available to all staff."""
         api = self.adapter.api
         try:
             api.token()
@@ -72,7 +78,34 @@ class FeishuPlatform(Platform):
                          if granted.get(scope) == SCOPE_GRANTED else
                          fails("doctor.feishu.scope.failed", "doctor.feishu.fix.scope",
                                scope=scope))
+        found.append(self._range())
         return found
+
+    def _range(self) -> Finding:
+        """The app's availability range (可用范围): the bot can be used by, and message,
+        only the people in it, so anything short of all staff (the excluded win over the
+        included) is named."""
+        try:
+            shown = self.adapter.api.availability()
+        except Exception as error:
+            return fails("doctor.feishu.range.failed", "doctor.feishu.fix.range.failed",
+                         scope=RANGE_SCOPE, error=str(error)[:200])
+
+        def count(*keys: str) -> dict[str, str]:
+            return {name: str(len(shown.get(key) or [])) for name, key in zip(
+                ("departments", "groups", "people"), keys, strict=True)}
+        excluded = count("invisible_departments", "invisible_groups", "invisible_users")
+        included = count("departments", "groups", "users")
+        if shown.get("has_more_users"):  # only the first page of people was read
+            included["people"] += "+"
+        if shown.get("is_visible_to_all") == VISIBLE_TO_ALL:
+            if set(excluded.values()) == {"0"}:
+                return holds("doctor.feishu.range")
+            return fails("doctor.feishu.range.excluded", "doctor.feishu.fix.range",
+                         **excluded)
+        if set(included.values()) == {"0"}:
+            return fails("doctor.feishu.range.none", "doctor.feishu.fix.range")
+        return fails("doctor.feishu.range.narrow", "doctor.feishu.fix.range", **included)
 
 
 def build(engine: Engine, config: Config) -> FeishuPlatform:

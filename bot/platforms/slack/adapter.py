@@ -229,7 +229,8 @@ class SlackAdapter:
             if error is None:
                 ack()
             else:
-                ack(text=self._not_opened(user, error), response_type="ephemeral")
+                ack(text=blocks.escape(self._not_opened(user, error)),
+                    response_type="ephemeral")
             return
         if self.inbox.accept(Event("command", command["trigger_id"]), "command",
                              _stored_part(command)):
@@ -334,7 +335,7 @@ class SlackAdapter:
     def _tell(self, respond, client: WebClient, user: str, reply: Reply, locale: str,
               in_message: bool) -> None:
         """An answer only the clicker sees."""
-        text = render_reply(reply, locale)
+        text = blocks.escape(render_reply(reply, locale))
         if in_message:
             respond(text=text, response_type="ephemeral", replace_original=False)
         else:
@@ -346,8 +347,8 @@ class SlackAdapter:
         decided = self.inbound.decided_by(user, locale)
         kept = [b for b in message.get("blocks", []) if b.get("type") != "actions"]
         outcome = render_reply(reply, locale)
-        client.chat_update(channel=channel, ts=ts, text=f"{outcome} {decided}", blocks=[
-            *kept, blocks.section(outcome), blocks.context(decided)])
+        client.chat_update(channel=channel, ts=ts, text=blocks.escape(f"{outcome} {decided}"),
+                           blocks=[*kept, blocks.section(outcome), blocks.context(decided)])
 
     def on_decline_reason(self, ack, body: dict, view: dict, client: WebClient) -> None:
         user = body["user"]["id"]
@@ -368,7 +369,7 @@ class SlackAdapter:
             self._mark_decided(client, meta["channel"], meta["ts"],
                                {"blocks": meta.get("shown", [])}, reply, user, locale)
         else:
-            client.chat_postMessage(channel=user, text=render_reply(reply, locale))
+            client.chat_postMessage(channel=user, text=blocks.escape(render_reply(reply, locale)))
 
     # --- modals ----------------------------------------------------------
     # A submission is checked at once (the answers' form, who is meant), since a
@@ -397,7 +398,7 @@ class SlackAdapter:
 
     def _run_and_tell(self, user: str, command, view_id: str, client: WebClient) -> None:
         reply, locale = self.inbound.run(user, command, Event("view", view_id))
-        client.chat_postMessage(channel=user, text=render_reply(reply, locale),
+        client.chat_postMessage(channel=user, text=blocks.escape(render_reply(reply, locale)),
                                 blocks=blocks.reply_blocks(reply, locale))
 
     def on_praise_shortcut(self, ack, shortcut: dict, client: WebClient) -> None:

@@ -11,6 +11,7 @@ from bot.platforms.slack.limits import (
     MESSAGE_TEXT,
     SECTION_TEXT,
 )
+from handlers import limits
 from handlers.base import Action, Message, Reply
 from handlers.forms import Form
 from handlers.i18n import render_message
@@ -21,6 +22,9 @@ Block = dict[str, Any]
 
 
 def escape(text: str) -> str:
+    """Text as mrkdwn that shows it as typed: a stored name cannot become `<!channel>`,
+    a mention or a link. Every `text` Slack is sent is mrkdwn, a message's top-level
+    one too (its notification), so each goes through here."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -47,7 +51,7 @@ def pieces(reply: Reply, locale: str) -> list[tuple[str, list[Block]]]:
     shown = buttons(reply.actions, locale)
     out: list[tuple[str, list[Block]]] = []
     room = BLOCKS_PER_MESSAGE
-    for part in cut(text, lambda part: len(part) <= MESSAGE_TEXT):
+    for part in cut(text, lambda part: len(escape(part)) <= MESSAGE_TEXT):
         chunks = sections(part)
         for start in range(0, len(chunks), room):
             group = chunks[start:start + room]
@@ -57,7 +61,7 @@ def pieces(reply: Reply, locale: str) -> list[tuple[str, list[Block]]]:
         out[-1] = (last_text, [*last_blocks, *shown])
     elif shown:
         out.append((last_text[-200:], shown))
-    return out
+    return [(escape(text), shown) for text, shown in out]
 
 
 def context(text: str) -> Block:
@@ -92,10 +96,12 @@ def _input(block_id: str, label: str, element: dict, locale: str, optional: bool
             "label": plain(label, locale), "element": {**element, "action_id": "value"}}
 
 
-def _text_input(initial: str = "", multiline: bool = False) -> dict:
-    element: dict = {"type": "plain_text_input", "multiline": multiline}
+def _text_input(field: str, initial: str = "", multiline: bool = False) -> dict:
+    """A text input for the command field `field`, taking no more than it may hold."""
+    most = limits.limit(field)
+    element: dict = {"type": "plain_text_input", "multiline": multiline, "max_length": most}
     if initial:
-        element["initial_value"] = initial
+        element["initial_value"] = initial[:most]
     return element
 
 
@@ -118,7 +124,8 @@ def form_modal(form: Form, locale: str, note: str = "", initial: dict | None = N
             element = {"type": "static_select", "options": [
                 {"text": plain(f"kind.{kind}", locale), "value": kind} for kind in kinds]}
         else:
-            element = _text_input(initial.get(field.name, ""), field.name in ("reason", "why"))
+            element = _text_input(field.name, initial.get(field.name, ""),
+                                  field.name in ("reason", "why"))
         blocks.append(_input(field.name, field.label, element, locale, field.optional))
     return _modal(f"form:{form.name}", f"modal.{form.name}", locale, blocks)
 
@@ -131,7 +138,8 @@ def decline_modal(command: str, ref: str, channel: str, ts: str, shown: list[Blo
     if len(json.dumps(metadata)) > 3000:
         metadata["shown"] = []
     return _modal("decline_reason", "modal.decline", locale, [
-        _input("reason", "label.decline_reason", _text_input(multiline=True), locale)],
+        _input("reason", "label.decline_reason", _text_input("comment", multiline=True),
+               locale)],
         metadata, ref=ref)
 
 
@@ -141,8 +149,9 @@ def praise_modal(text: str, author: str, attachment: str, locale: str) -> dict:
         person["initial_user"] = author
     return _modal("log_praise", "modal.praise", locale, [
         _input("employee", "label.employee", person, locale),
-        _input("text", "label.praise_text", _text_input(text[:3000], multiline=True), locale),
-        _input("attachment", "label.attachment", _text_input(attachment), locale, optional=True),
+        _input("text", "label.praise_text", _text_input("text", text, multiline=True), locale),
+        _input("attachment", "label.attachment", _text_input("attachment", attachment), locale,
+               optional=True),
     ])
 
 

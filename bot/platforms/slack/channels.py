@@ -55,7 +55,8 @@ class SlackChatChannel:
         if notification.message.key == "broadcast.praise":
             shown.append(blocks.context(render_message(
                 Message("broadcast.react_hint", {"reaction": self.reaction}), "en")))
-        posted = self.client.chat_postMessage(channel=self.channel, text=text, blocks=shown)
+        posted = self.client.chat_postMessage(channel=self.channel, text=blocks.escape(text),
+                                              blocks=shown)
         if ref:
             remember_post(self.engine, PLATFORM, posted["channel"], posted["ts"], ref)
 

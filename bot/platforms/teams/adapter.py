@@ -294,8 +294,12 @@ class TeamsAdapter:
         if activity is None or not (activity.type and activity.id and activity.conversation
                                     and activity.conversation.id and activity.service_url):
             return JSONResponse({"error": "not an activity"}, status_code=400)
+        # Every token the Bot Connector sends carries a serviceurl claim equal to the
+        # activity's serviceUrl; one without it is not the Connector's to this bot.
+        # https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-authentication#step-4-verify-the-jwt-token
         claimed = claims.get_claim_value("serviceurl")
-        if claimed and claimed.rstrip("/") != activity.service_url.rstrip("/"):
+        if not isinstance(claimed, str) or not claimed \
+                or claimed.rstrip("/") != activity.service_url.rstrip("/"):
             log.warning("Teams request refused: serviceUrl is not the token's")
             return JSONResponse({"error": "invalid token"}, status_code=401)
         if activity.type == ActivityTypes.invoke \

@@ -7,8 +7,10 @@ from typing import Any
 
 from microsoft_agents.activity import Activity, ActivityTypes
 
+from bot.kit import markdown_text
 from bot.kit import pieces as cut
 from bot.platforms.teams import limits
+from handlers import limits as fields
 from handlers.base import Action, Message, Reply
 from handlers.grammar import parse
 from handlers.i18n import render_message, render_reply
@@ -22,7 +24,15 @@ Card = dict[str, Any]
 
 
 def text_block(text: str, **style: Any) -> dict:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    """Text shown as typed: a TextBlock reads Markdown (links, emphasis), so it is
+    escaped; a card's titles, labels and inputs are plain text."""
+    return {"type": "TextBlock", "text": markdown_text(text), "wrap": True, **style}
+
+
+def plain_text(text: str) -> Activity:
+    """A message of plain text: Teams reads a message's text as Markdown (and some
+    HTML) unless it is told it is plain."""
+    return Activity(type=ActivityTypes.message, text=text, text_format="plain")
 
 
 def card(body: list[dict], actions: list[dict] | None = None) -> Card:
@@ -56,6 +66,7 @@ def buttons(actions: list[Action], shown: str, locale: str) -> list[dict]:
         elif action.label == "action.decline":  # the reason is asked in the card
             made.append({"type": "Action.ShowCard", "title": title, "card": card(
                 [{"type": "Input.Text", "id": "reason", "isMultiline": True,
+                  "maxLength": fields.limit("comment"),
                   "label": render_message(Message("label.decline_reason"), locale)}],
                 [execute(title, data, "destructive")])})
         else:
@@ -78,8 +89,7 @@ def reply_activities(reply: Reply, locale: str) -> list[Activity]:
     """A reply as the messages Teams takes: plain text in pieces within its size limit
     (limits.TEXT_BYTES), or a card when it has buttons."""
     if not reply.actions:
-        return [Activity(type=ActivityTypes.message, text=piece)
-                for piece in pieces(render_reply(reply, locale))]
+        return [plain_text(piece) for piece in pieces(render_reply(reply, locale))]
     return [Activity(type=ActivityTypes.message,
                      attachments=[attachment(reply_card(reply, locale))])]
 
@@ -120,7 +130,8 @@ def _input(name: str, label: str, value: str, locale: str, optional: bool) -> di
                     {"title": render_message(Message(f"kind.{kind}"), locale), "value": kind}
                     for kind in sorted(CompensationKind)]}
     return {"type": "Input.Text", "id": name, "label": label, "value": value[:3000],
-            "isRequired": not optional, "isMultiline": name in MULTILINE}
+            "isRequired": not optional, "isMultiline": name in MULTILINE,
+            "maxLength": fields.limit(name)}
 
 
 def form_card(fields: list[tuple[str, str, bool]], locale: str, data: dict,

@@ -192,7 +192,7 @@ class TeamsChannel:
         for hr, locale, _hr_name in references.hr_on_teams(self.engine, but=aad):
             text = render_message(Message(reason, {"name": name}), locale)
             try:
-                self.write(hr, [Activity(type=ActivityTypes.message, text=text)])
+                self.write(hr, [cards.plain_text(text)])
             except Unreachable:
                 continue
             told += 1
@@ -227,7 +227,7 @@ class TeamsChatChannel:
             activity = Activity(type=ActivityTypes.message,
                                 attachments=[cards.attachment(content)])
         else:
-            activity = Activity(type=ActivityTypes.message, text=text)
+            activity = cards.plain_text(text)
         posted = self.sender.post(reference, activity)
         if ref and posted:
             remember_post(self.engine, PLATFORM, self.conversation_id, posted, ref)

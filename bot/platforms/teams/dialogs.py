@@ -93,9 +93,11 @@ class Dialogs:
     async def praise_fetch(self, user: str, value: dict) -> dict:
         locale = await self._locale(user)
         role = await run_in_threadpool(self.inbound.view, user, lambda ctx: ctx.actor.role)
-        if role is None or role not in LOGGERS:
-            key = "not_registered" if role is None else "refuse.role"
-            return message(render_message(Message(key), locale))
+        if role is None:
+            return message(render_message(Message("not_registered"), locale))
+        if role not in LOGGERS:
+            return message(render_message(
+                Message("refuse.praise_for_others", {"praise_word": "verb.praise"}), locale))
         payload = value.get("messagePayload") if isinstance(value.get("messagePayload"),
                                                             dict) else {}
         body = payload.get("body") if isinstance(payload.get("body"), dict) else {}

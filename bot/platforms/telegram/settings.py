@@ -13,6 +13,9 @@ class Settings(PlatformSettings):
     section: ClassVar[str] = PLATFORM
 
     token_env: str = "TELEGRAM_BOT_TOKEN"  # from @BotFather
+    # The bot's username without the @ (it ends in "bot"); when set, `frontline directory
+    # link-code` prints the https://t.me/<username>?start=<code> link that links in a tap.
+    bot_username: str = Field(default="", pattern=r"^([A-Za-z][A-Za-z0-9_]{3,31})?$")
     mode: str = Field(default="polling", pattern=r"^(polling|webhook)$")
     webhook_url: str = Field(default="", description="public https URL of /telegram/webhook")
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"  # checked on every webhook call

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.kit import Config, Event, Inbound, Notification, for_shared_chat
+from bot.kit import Config, Event, Inbound, Notification, for_shared_chat, markdown_text
 from bot.platforms.wecom import limits
 from bot.platforms.wecom.api import Unreachable, WeComApi
 from bot.platforms.wecom.settings import PLATFORM
@@ -99,4 +99,4 @@ class WeComRobotChannel:
         return for_shared_chat(notification, self.team)
 
     def deliver(self, notification: Notification) -> None:
-        self.api.robot_markdown(self.key, notification.shared())
+        self.api.robot_markdown(self.key, markdown_text(notification.shared()))

@@ -29,6 +29,7 @@ from bot.webui.deps import (
     supervisor,
 )
 from bot.webui.text import text
+from handlers import limits
 from handlers.base import Reply
 from handlers.calendar import local_midnight, local_time
 from handlers.dispatch import execute
@@ -53,8 +54,12 @@ SECURITY_HEADERS = {
 SMALL_ID, BIG_ID = 2**31 - 1, 2**63 - 1  # the database's id ranges
 
 templates = Jinja2Templates(directory=TEMPLATES)
+# Every template escapes what it prints, whatever its name ends with (an .svg or .txt
+# one too): the default escapes .html and .xml only.
+templates.env.autoescape = True
 templates.env.globals.update(REASONS=REASONS, text=text, LOCALES=LOCALES,
-                             language_tag=language_tag, urlencode=urlencode)
+                             language_tag=language_tag, urlencode=urlencode,
+                             limit=limits.limit)  # a form field's maxlength
 
 
 class PageRoute(APIRoute):
@@ -101,8 +106,13 @@ def translator(locale: str) -> Callable[..., str]:
 
 def _error_page(request: Request, error: PageError) -> HTMLResponse:
     locale = getattr(request.state, "locale", "en")
+    say = translator(locale)
+
+    def t(key: str, **params: str) -> str:  # the refusal's own parameters fill its text
+        return say(key, **(error.params if key == error.key else {}), **params)
+
     return templates.TemplateResponse(request, "error.html", {
-        "t": translator(locale), "locale": locale, "viewer": None, "message": error.key,
+        "t": t, "locale": locale, "viewer": None, "message": error.key,
         "nav": []}, status_code=error.status)
 
 

@@ -65,7 +65,7 @@ def council_open(form: CheckedForm, run: Run) -> Response:
     if owner and not HANDLE.match(f"@{owner}"):
         raise PageError(400, "error.not_found")
     reply, locale = run(CouncilOpen(form.get("theme", "")[:100], owner.lower() or None,
-                                    form.get("team_name", "")[:100]))
+                                    form.get("team_name", "")))
     return done(f"/cockpit?team={team_id or ''}", reply, locale)
 
 

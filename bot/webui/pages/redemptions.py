@@ -49,10 +49,10 @@ def settle_redemption(redemption_id: int, viewer: PageViewer, form: CheckedForm,
                 redemption.employee_id):
             raise PageError(404, "error.not_found")
     if viewer.employee.role not in PRIVILEGED:
-        raise PageError(403, "error.hr_only")
+        raise PageError(403, "error.hr_decide_redemptions")
     outcome = form.get("outcome", "")
     if outcome not in (Status.APPROVED, Status.FULFILLED, Status.REJECTED):
         raise PageError(400, "error.not_found")
     reply, locale = run(SettleRedemption(redemption_id, outcome,
-                                           form.get("comment", "").strip()[:500]))
+                                           form.get("comment", "").strip()))
     return done("/redemptions", reply, locale)

@@ -134,7 +134,7 @@ def authority_csv(scope: PageScope, engine: EngineDep, month: Month, config: Con
 def fairness_page(viewer: PageViewer, session: SessionDep, month: Month, config: ConfigDep,
                   render: Render) -> Response:
     if viewer.employee.role not in PRIVILEGED:  # everyone's recognition: HR's view
-        raise PageError(403, "error.hr_only")
+        raise PageError(403, "error.hr_page", page_key="nav.fairness")
     report = fairness_report(session, config, month, shown=PEOPLE_SHOWN)
     totals = {name: sum(by_team.get(name, 0) for _m, by_team in report.trend)
               for name in {row.name for row in report.teams}}
@@ -146,8 +146,8 @@ def fairness_page(viewer: PageViewer, session: SessionDep, month: Month, config:
 @router.get("/fairness.csv")
 def fairness_csv(viewer: PageViewer, engine: EngineDep, month: Month, config: ConfigDep,
                  ) -> Response:
-    if viewer.employee.role not in PRIVILEGED:
-        raise PageError(403, "error.hr_only")
+    if viewer.employee.role not in PRIVILEGED:  # the page's figures
+        raise PageError(403, "error.hr_page", page_key="nav.fairness")
 
     def rows() -> Iterator[str]:  # its own transaction: it outlives the route's
         with transaction(engine) as session:

@@ -36,7 +36,7 @@ def signals_page(scope: PageScope, session: SessionDep, month: Month, config: Co
 @router.post("/signals/dismiss")
 def dismiss_signal(form: CheckedForm, run: Run, viewer: PageViewer) -> Response:
     if viewer.employee.role not in PRIVILEGED:
-        raise PageError(403, "error.hr_only")
+        raise PageError(403, "error.hr_dismiss_signals")
     key = form.get("key", "")[:200]
     reply, locale = run(DismissSignal(key, form.get("note", "").strip()[:NOTE_LIMIT + 1]))
     month = key.rsplit(":", 1)[-1]

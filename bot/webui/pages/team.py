@@ -66,7 +66,7 @@ def decide(form: CheckedForm, run: Run) -> Response:
     if reference is None or verdict not in ("approve", "decline", "ask"):
         raise PageError(400, "error.not_found")
     letter, record_id = reference.group(1).upper(), int(reference.group(2))
-    comment = form.get("comment", "").strip()[:500]
+    comment = form.get("comment", "").strip()  # bounded by the command's check
     reply, locale = run(Ask(letter, record_id, comment) if verdict == "ask" else
                         Decide(letter, record_id, verdict == "approve", comment))
     return done("/team", reply, locale)

@@ -1,0 +1,333 @@
+"""A machine that tries every verb, in every state, as every role, in every language.
+
+Hypothesis drives the demo organisation through random sequences of chat commands —
+each verb of the registry in any language's word, with arguments drawn from valid,
+borderline and hostile values (existing and unknown references, limits ±1, control
+and bidi characters, 10,000-character text) — interleaved with time passing
+(reminders, escalations, rituals) and retried deliveries. After every step:
+
+- nothing raised: every input gets a reply, rendered in the reader's language from
+  messages that exist in it (and every notification queued renders in all three);
+- a refusal changed nothing (every table but the command receipts is as it was);
+- a retried command has no second effect and gets the same reply;
+- `ledger verify` holds, so no balance is below zero or apart from its entries.
+
+It runs on both stores at a size that fits `make test`; FRONTLINE_STATE_SCALE=100
+multiplies the number of runs (and CI's nightly flag may set it).
+"""
+
+import json
+import os
+import re
+import shutil
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from bot.demo import DEMO_STAFF
+from bot.kit.config import DEMO_CATALOG, parse_config
+from handlers import registry
+from handlers.base import Message
+from handlers.directory import import_csv
+from handlers.dispatch import execute
+from handlers.grammar import parse
+from handlers.i18n import MESSAGES, accepted_words, render_message, render_reply
+from points.ledger import verify
+from rituals.reminders import run_reminders
+from rituals.schedule import catch_up
+from storage.engine import make_engine, transaction
+from storage.models import CommandReceipt
+from tests.conftest import EMPTY_POSTGRES, NOW
+
+REFERENCE = re.compile("[A-Z][0-9]{1,4}")
+SCALE = int(os.environ.get("FRONTLINE_STATE_SCALE", "1"))
+LOCALES = ("en", "zh", "zh-Hant")
+HANDLES = ("alice", "bob", "lilei", "wang", "hana")
+registry.load()
+
+# --- what people type ---------------------------------------------------------------
+CONTROL = ["\x1b[31mred", "bell\x07", "del\x7f", "back\x08space", "\x85next", "\u202eevil",
+           "\u2066isolate\u2069", "tab\there", "line\nbreak"]
+HOSTILE = ["x" * 10_000, "y" * 499, "y" * 500, "y" * 501, "z" * 1000, "z" * 1001,
+           "z" * 2001, "规" * 201, "🙂" * 50, *CONTROL]
+free_text = st.one_of(
+    st.sampled_from(["parcel late", "客户很满意 谢谢", "顧客很滿意", "the order system was down",
+                     "a" * 130]),
+    st.sampled_from(HOSTILE), st.text(max_size=40))
+references = st.one_of(
+    st.builds(lambda letter, n: f"{letter}{n}", st.sampled_from("CWPSMRXc"),
+              st.integers(0, 6)),
+    st.sampled_from(["C99999999999999999999", "Ｃ１", "W-1", "#1", "X", "R1e3"]))
+handles = st.sampled_from([*(f"@{h}" for h in HANDLES), "@nobody", "@", "@ALICE", "alice",
+                           "@wang@wang", "<@U123>"])
+amounts = st.sampled_from(["20", "199.99", "200", "200.01", "201", "1000", "1001", "0", "-5",
+                           "0.001", "1e9", "NaN", "Infinity", "９９", "12,000", "5.5.5"])
+months = st.sampled_from(["2026-11", "2026-12", "2026-13", "1999-01", "2026-1", "9999-12"])
+dates = st.sampled_from(["2026-11-24", "2026-12-01", "2026-02-30", "2026-11-01", "2099-01-01",
+                         "yesterday"])
+words = st.sampled_from(sorted({w for key in MESSAGES if key.startswith("word.")
+                                for w in accepted_words(key)}))
+items = st.sampled_from([item["key"] for item in DEMO_CATALOG] + ["moon", ""])
+themes = st.sampled_from(["it-systems", "staffing", "refund-policy", "weather", "IT-Systems"])
+scores = st.sampled_from(["0", "6", "10", "11", "-1", "5.5", "ten"])
+times = st.sampled_from(["@ now", "@ 14:30", "@ 2h", "@ 2026-11-23 14:30", "@ 25:99",
+                         "@ 99999h", "@"])
+piece = st.one_of(free_text, references, handles, amounts, months, dates, words, items,
+                  themes, scores, times, st.sampled_from(["CNY", "USD", "EUR", "/", "#A1"]))
+
+
+def verb_words(verb: str) -> list[str]:
+    return sorted(accepted_words(f"verb.{verb}"))
+
+
+def word(verb: str) -> str:
+    """The verb's English word: the busy paths' arguments are what is drawn."""
+    return verb_words(verb)[0] if verb != "comp" else "comp"
+
+
+kinds = st.sampled_from(sorted({w for key in MESSAGES if key.startswith("word.kind.")
+                                for w in accepted_words(key)}))
+
+
+# the shapes of each verb's arguments, besides a random soup of pieces
+SHAPES = {
+    "comp": [(amounts, words, free_text), (amounts, st.just("CNY"), words, st.just("#A1"),
+                                          free_text), (amounts, words, references, free_text)],
+    "approve": [(references,), (references, free_text)],
+    "decline": [(references, free_text), (references,)],
+    "ask": [(references, free_text)],
+    "answer": [(references, free_text)],
+    "history": [(references,)],
+    "cancel": [(references,)],
+    "touching": [(references,)],
+    "praise": [(handles, free_text), (free_text,), (handles, handles, free_text)],
+    "nominate": [(handles, free_text)],
+    "vote": [(handles,)],
+    "solved": [(handles, free_text), (free_text,)],
+    "suggest": [(free_text,)],
+    "pulse": [(scores, free_text), (scores,)],
+    "redeem": [(items,)],
+    "waiver": [(free_text,), (free_text, times), (st.just("report"), references, free_text,
+                                                  st.just("/"), free_text)],
+    "signals": [(), (months,), (st.just("dismiss"), free_text, free_text)],
+    "goldenear": [(), (st.just("close"),), (st.just("close"), months)],
+    "away": [(), (st.just("until"), dates, handles), (st.just("off"),),
+             (st.just("from"), dates, st.just("until"), dates, handles)],
+    "council": [(), (st.just("open"), themes, handles), (st.just("approve"), references),
+                (st.just("start"), references, dates), (st.just("done"), references),
+                (st.just("validate"), references), (st.just("reopen"), references, free_text),
+                (st.just("update"), references, free_text), (references,),
+                (st.just("script"), references, free_text)],
+    "ledger": [(), (handles,), (handles, st.sampled_from(["1", "200", "201", "-1", "x"]))],
+    "lang": [(st.sampled_from(["en", "zh", "zh-hant", "zh-Hant", "fr", "中文"]),)],
+    "link": [(st.sampled_from(["K7Q4PZM2XA", "", "x" * 300]),)],
+    "help": [(), (st.sampled_from(sorted(registry.VERBS)),)],
+}
+
+
+def command_line(draw, known: list[str]) -> str:
+    """A command: a verb in any language, then its arguments in one of its shapes (or,
+    now and then, any pieces in any order), references often ones that exist."""
+    verb = draw(st.sampled_from(sorted(registry.VERBS)))
+    word = draw(st.sampled_from(verb_words(verb)))
+    if draw(st.integers(0, 4)) == 0:
+        args = draw(st.lists(piece, max_size=4))
+    else:
+        args = []
+        for part in draw(st.sampled_from(SHAPES.get(verb, [()]))):
+            if part is references and known and draw(st.booleans()):
+                part = st.sampled_from(known)
+            args.append(draw(part))
+    return " ".join([word, *args])
+
+
+# --- the machine ----------------------------------------------------------------------
+def fingerprint(engine) -> dict[str, list]:
+    """Every row of every table but the command receipts (a refusal is one)."""
+    skip = {CommandReceipt.__tablename__}
+    with engine.connect() as connection:
+        return {table.name: sorted(map(repr, connection.execute(table.select()).all()))
+                for table in SQLModel.metadata.sorted_tables if table.name not in skip}
+
+
+def assert_in_language(message: Message, locale: str) -> None:
+    """The message and every message it names exist in the reader's own catalog."""
+    assert locale in MESSAGES[message.key] or locale == "en", (message.key, locale)
+    for name, value in message.params.items():
+        if name.endswith("_key"):
+            assert_in_language(Message(value), locale)
+
+
+class Frontline(RuleBasedStateMachine):
+    fresh = None  # set per store by the test: returns an engine holding the demo staff
+    config = None
+
+    @initialize()
+    def start(self):
+        self.engine = type(self).fresh()
+        self.now = NOW
+        self.sent: list[tuple[str, str, str]] = []  # (handle, line, key) that ran
+        self.outbox_seen = 0
+        self.known: list[str] = []  # the references replies named
+        self.count = 0
+
+    def run(self, handle: str, line: str, key: str):
+        command = parse(line)
+        reply, locale = execute(self.engine, self.config, "console", handle, command,
+                                idempotency_key=key, now=self.now)
+        for message in reply.messages:
+            assert_in_language(message, locale)
+        assert reply.messages, line
+        assert render_reply(reply, locale).strip(), line
+        return reply, locale
+
+    def send(self, handle: str, line: str) -> None:
+        """One command as a platform delivers it, checked: a refusal changes nothing."""
+        self.count += 1
+        key = f"state-{self.count}"
+        before = fingerprint(self.engine)
+        reply, _ = self.run(handle, line, key)
+        if not reply.ok:
+            assert fingerprint(self.engine) == before, f"refused but changed: {line!r}"
+        self.known += [value for message in reply.messages for value in message.params.values()
+                       if isinstance(value, str) and REFERENCE.fullmatch(value)]
+        self.sent.append((handle, line, key, reply))
+
+    def reference(self, draw) -> str:
+        return draw(st.sampled_from(self.known)) if self.known and draw(st.booleans()) \
+            else draw(references)
+
+    @rule(handle=st.sampled_from([*HANDLES, "stranger"]), data=st.data())
+    def any_command(self, handle, data):
+        self.send(handle, command_line(data.draw, self.known))
+
+    # the busy paths, so that records exist in every state for the rules above
+    @rule(handle=st.sampled_from(HANDLES), amount=amounts, kind=kinds, reason=free_text,
+          ref=st.sampled_from(["", "#A1 ", "#B2 "]))
+    def compensate(self, handle, amount, kind, reason, ref):
+        self.send(handle, f"{word('comp')} {amount} {kind} {ref}{reason}")
+
+    @rule(data=st.data(), verb=st.sampled_from(["approve", "decline", "ask", "answer",
+                                                "history", "cancel", "touching"]),
+          handle=st.sampled_from(HANDLES), note=free_text)
+    def decide(self, data, verb, handle, note):
+        self.send(handle, f"{data.draw(st.sampled_from(verb_words(verb)))} "
+                          f"{self.reference(data.draw)} {note}")
+
+    @rule(handle=st.sampled_from(HANDLES), whom=handles, what=free_text)
+    def praise(self, handle, whom, what):
+        self.send(handle, f"{word('praise')} {whom} {what}")
+
+    @rule(handle=st.sampled_from(HANDLES), rule_=free_text, when=st.sampled_from(["", " @ 2h"]),
+          data=st.data())
+    def waiver(self, handle, rule_, when, data):
+        self.send(handle, f"{word('waiver')} {rule_}{when}")
+        if self.known and data.draw(st.booleans()):
+            self.send(handle, f"{word('waiver')} report {data.draw(st.sampled_from(self.known))}"
+                              f" {data.draw(free_text)} / {data.draw(free_text)}")
+
+    @rule(handle=st.sampled_from(HANDLES), item=items)
+    def redeem(self, handle, item):
+        self.send(handle, f"{word('redeem')} {item}")
+
+    @rule(data=st.data(), step=st.sampled_from(["approve", "start", "done", "validate",
+                                                "reopen", "update", "script"]),
+          handle=st.sampled_from(["hana", "lilei", "wang"]), theme=themes)
+    def council(self, data, step, handle, theme):
+        self.send("hana", f"{word('council')} open {theme} @wang")
+        due = " 2026-12-31" if step == "start" else ""
+        self.send(handle, f"{word('council')} {step} {self.reference(data.draw)}{due} "
+                          f"{data.draw(free_text) if step in ('update', 'script') else ''}")
+
+    @rule(data=st.data())
+    def retry(self, data):
+        if not self.sent:
+            return
+        handle, line, key, first = data.draw(st.sampled_from(self.sent))
+        before = fingerprint(self.engine)
+        again, _ = self.run(handle, line, key)
+        if first.ok:  # a refusal kept nothing, not even its answer: a retry runs anew
+            assert again.to_dict() == first.to_dict(), line
+            assert fingerprint(self.engine) == before, f"a retry changed something: {line!r}"
+        elif not again.ok:
+            assert fingerprint(self.engine) == before, f"refused but changed: {line!r}"
+
+    @rule(handle=st.sampled_from(HANDLES), locale=st.sampled_from(["en", "zh", "zh-hant"]))
+    def switch_language(self, handle, locale):
+        self.count += 1
+        self.run(handle, f"lang {locale}", f"state-{self.count}")
+
+    @rule(minutes=st.sampled_from([1, 30, 60 * 4, 60 * 24, 60 * 24 * 3, 60 * 24 * 9]))
+    def time_passes(self, minutes):
+        self.now += timedelta(minutes=minutes)
+        with transaction(self.engine) as session:
+            run_reminders(session, self.config, self.now)
+        catch_up(self.engine, self.config, self.now)
+
+    @invariant()
+    def books_agree_and_notifications_render(self):
+        if not hasattr(self, "engine"):
+            return
+        with transaction(self.engine) as session:
+            assert verify(session) == []
+            fresh = session.execute(text("SELECT id, message_key, params FROM outbox "
+                                         "WHERE id > :seen ORDER BY id"),
+                                    {"seen": self.outbox_seen}).all()
+        for row in fresh:
+            params = row.params if isinstance(row.params, dict) else json.loads(row.params)
+            for locale in LOCALES:
+                message = Message(row.message_key, params)
+                assert_in_language(message, locale)
+                assert render_message(message, locale).strip()
+            self.outbox_seen = row.id
+
+
+CONFIG = parse_config({
+    "organisation": {"timezone": "Asia/Shanghai", "currency": "CNY", "other_currencies": ["USD"]},
+    "roles": {"employee": {"per_incident_limit": "200", "daily_budget": "500"},
+              "supervisor": {"per_incident_limit": "1000"}, "hr": {"per_incident_limit": "1000"}},
+    "catalog": DEMO_CATALOG, "council": {"members": ["LiLei"]}})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh(request, tmp_path):
+    """A factory of engines, each a new demo organisation on the store."""
+    engines = []
+
+    def sqlite():
+        path = tmp_path / f"state-{len(engines)}.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+        engines.append(engine)
+        return seeded(engine)
+
+    def postgresql():
+        engine = request.getfixturevalue("postgres_engine")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(EMPTY_POSTGRES)
+        return seeded(engine)
+
+    yield sqlite if request.param == "sqlite" else postgresql
+    for engine in engines:
+        engine.dispose()
+
+
+def seeded(engine):
+    with transaction(engine) as session:
+        import_csv(session, CONFIG, DEMO_STAFF)
+    return engine
+
+
+def test_every_input_in_every_state(fresh):
+    machine = type("Run", (Frontline,), {"fresh": staticmethod(fresh), "config": CONFIG})
+    machine.TestCase.settings = settings(
+        max_examples=25 * SCALE, stateful_step_count=30, deadline=None, derandomize=SCALE == 1,
+        phases=list(Phase) if SCALE == 1 else [Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck))
+    machine.TestCase("runTest").runTest()
+
