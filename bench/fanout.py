@@ -35,8 +35,9 @@ Measured platforms, and what is real time and what is simulated:
   it, so the bot's own pacing (DingTalkApi, which keeps to API_QPS) sleeps for real.
 
 The dispatcher is driven as `frontline run` drives it (bot/app/background.py): a call of
-dispatch_pending every 2 s (`--every`), batch 100, a call still running when the next
-is due skips that turn (APScheduler's max_instances=1). `--every 0` calls it back to back
+`drain` every 2 s (`--every`), which dispatches batches of 100 until one comes back
+short; a call still running when the next is due skips that turn (APScheduler's
+max_instances=1). `--every 0` calls it back to back
 instead: the dispatcher's own pace, without the scheduler's gaps.
 
     python bench/fanout.py [--sizes 1000,10000,50000] [--platforms telegram,feishu]
@@ -60,7 +61,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.kit.config import parse_config
-from bot.kit.outbox import dispatch_pending
+from bot.kit.outbox import drain
 from handlers.directory import import_csv
 from rituals import schedule
 from storage.engine import create_all, make_engine, refresh_statistics, transaction
@@ -69,7 +70,7 @@ from storage.models import Outbox
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # the fakes: tests/fake_*.py
 
 ORGANISATION = {"timezone": "Asia/Shanghai", "currency": "CNY"}
-BATCH = 100  # dispatch_pending's default, as the background job calls it
+BATCH = 100  # drain's default, as the background job calls it
 STUCK = 11 * 60  # s without a delivery (past the outbox back-off's 10 min): failing, not slow
 
 
@@ -233,12 +234,12 @@ def deliver(engine, channels: list, clock: Clock, every: float,
             ) -> tuple[float, int, float]:
     """Dispatch as the background job does until everything is delivered. Returns the
     time from the first call to the end of the last call that delivered anything, the
-    calls made, and the time spent inside dispatch_pending."""
+    calls made, and the time spent inside drain."""
     started = clock.now()
     last, calls, busy = started, 0, 0.0
     while True:
         began = clock.now()
-        done = dispatch_pending(engine, channels, now=clock.utc, batch=BATCH)
+        done = drain(engine, channels, now=clock.utc, batch=BATCH)
         ended = clock.now()
         calls, busy = calls + 1, busy + ended - began
         if done:
@@ -305,7 +306,7 @@ def main() -> None:
             with fresh_store(args.store, args.postgres) as url:
                 rows.append(measure(url, platform, people, args.every))
     cadence = f"every {args.every:g} s" if args.every else "back to back"
-    print(f"Store: {args.store}; dispatch_pending {cadence}, batch {BATCH}; one pulse to "
+    print(f"Store: {args.store}; drain {cadence}, batch {BATCH}; one pulse to "
           "everyone. Times in s, from the first dispatch to the last delivery; the "
           "platform's least is ceil(N / rate) - 1 s.\n")
     print("| platform | clock | people | queued | queue s | delivery s | deliveries/s | "

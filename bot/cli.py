@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import json
 import os
 import re
 import socket
@@ -30,6 +32,7 @@ from handlers import feedback, linking, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight, month_bounds
 from handlers.directory import HANDLE, DirectoryError, import_csv
+from handlers.personal_data import PersonalDataError, erase, export_person
 from handlers.policy import LOCALES
 from handlers.reports import payroll
 from points import export, ledger, redemptions
@@ -70,9 +73,10 @@ def _start_console(config: Config, handle: str | None, *, with_rituals: bool = F
 
     web = listen(config.web) if with_rituals else _listen_for_chat(config)
     engine = open_database(config)
+    if seed_if_empty(engine, config, with_history=with_rituals) is not None:
+        print("Empty directory: loaded the demo organisation"
+              f"{' and its last six months' if with_rituals else ''} (try /people).")
     with transaction(engine) as session:
-        if seed_if_empty(session, config):
-            print("Empty directory: loaded the demo organisation (try /people).")
         if handle is None:
             first = session.exec(select(Employee).where(
                 Employee.active, Employee.role == "employee").order_by(Employee.id)).first()
@@ -228,7 +232,8 @@ def cmd_feedback_import(config: Config, args: argparse.Namespace) -> None:
     engine = open_database(config)
     try:
         with transaction(engine) as session:
-            done = feedback.import_csv(session, text, datetime.now(UTC), config.themes)
+            done = feedback.import_csv(session, text, datetime.now(UTC), config.themes,
+                                       config)
     except feedback.ImportErrors as error:
         raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
     print(f"imported {done.added} responses ({done.duplicates} seen before)")
@@ -256,6 +261,46 @@ def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
         # A start parameter takes up to 64 of A-Z a-z 0-9 _ -: a code is 10 of A-Z 2-9.
         print(f"Or send {person.name} https://t.me/{bot}?start={code} : it opens the bot, "
               "and pressing Start links them.")
+
+
+def cmd_directory_export(config: Config, args: argparse.Namespace) -> None:
+    try:
+        with transaction(open_database(config)) as session:
+            found = export_person(session, args.name, datetime.now(UTC))
+    except PersonalDataError as error:
+        raise CliError(str(error)) from None
+    text = json.dumps(found, ensure_ascii=False, indent=1) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return
+    # personal data: readable by its owner only, whatever the umask
+    with os.fdopen(os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                   "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"{args.out}: everything held about {args.name} "
+          f"({sum(map(len, found['records'].values()))} records)")
+
+
+def cmd_directory_erase(config: Config, args: argparse.Namespace) -> None:
+    try:
+        with transaction(open_database(config)) as session:
+            done = erase(session, args.name, reason=args.reason, by=_operator(),
+                         keep_free_text=config.privacy.keep_free_text_on_erase,
+                         now=datetime.now(UTC))
+    except PersonalDataError as error:
+        raise CliError(str(error)) from None
+    kept = "kept" if config.privacy.keep_free_text_on_erase else f"{done.blanked} blanked"
+    print(f"erased {args.name}: now {done.pseudonym}; {done.renamed} records renamed, "
+          f"{done.removed} removed (chat ids, sign-ins, notifications), their texts {kept}; "
+          f"{done.entries} ledger entries kept, balance {done.balance}")
+
+
+def _operator() -> str:
+    """Who ran the erasure, for its record: the login of this process."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 MAX_LINK_HOURS = 720  # a link code is a secret: 30 days is long enough to reach anyone
@@ -450,6 +495,46 @@ def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     print("database is at the newest schema")
 
 
+def cmd_db_backup(config: Config, args: argparse.Namespace) -> None:
+    from bot.dbtools import backup
+
+    print(_db_tool(backup.backup, config.database_url(), Path(args.file), args.force))
+
+
+def cmd_db_restore(config: Config, args: argparse.Namespace) -> None:
+    from bot.dbtools import backup
+
+    print(_db_tool(backup.restore, config.database_url(), Path(args.file), args.force))
+
+
+def cmd_db_move(config: Config, args: argparse.Namespace) -> None:
+    from bot.dbtools import move
+
+    def shown(table: str, done: int, total: int) -> None:  # a line a batch, long tables
+        if done == total or total > move.BATCH:
+            print(f"{table}: {done}/{total} rows", file=sys.stderr, flush=True)
+
+    print(_db_tool(move.move, config.database_url(), args.to, shown))
+
+
+def _db_tool(action, *args):
+    from bot.dbtools import DbToolError
+
+    try:
+        return action(*args)
+    except DbToolError as error:
+        raise CliError(str(error)) from None
+
+
+def _database_url(value: str) -> str:
+    from bot.dbtools import DbToolError, move
+
+    try:
+        return move.target_url(value)
+    except DbToolError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _handle(value: str) -> str:
     """A directory handle as the directory keeps it (an @ typed as in chat is dropped)."""
     handle = value.removeprefix("@").lower()
@@ -472,6 +557,13 @@ def _name(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a name (1-200 characters, "
                                          "none of them a control character)")
     return value
+
+
+def _reason(value: str) -> str:
+    if not value.strip() or len(value) > 500 or not value.isprintable():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a reason (1-500 characters, "
+                                         "none of them a control character)")
+    return value.strip()
 
 
 def _input_file(value: str) -> str:
@@ -599,6 +691,19 @@ def build_parser() -> argparse.ArgumentParser:
     link_code.add_argument("--hours", type=_hours, default=24,
                            help=f"how long it is valid (1-{MAX_LINK_HOURS}, default 24)")
     link_code.set_defaults(func=cmd_directory_link_code)
+    person_export = directory.add_parser(
+        "export", help="everything held about a person, as JSON (a personal-data request)")
+    person_export.add_argument("name", type=_handle, help="directory handle")
+    person_export.add_argument("--out", type=_output_file, help="the file to write "
+                               "(default: stdout)")
+    person_export.set_defaults(func=cmd_directory_export)
+    eraser = directory.add_parser(
+        "erase", help="erase a person on request: a pseudonym for their name, handle and "
+        "chat ids everywhere; their ledger entries stay")
+    eraser.add_argument("name", type=_handle, help="directory handle")
+    eraser.add_argument("--reason", type=_reason, required=True,
+                        help="why, kept with the record of the erasure (not their name)")
+    eraser.set_defaults(func=cmd_directory_erase)
     feedback_parser = commands.add_parser(
         "feedback", help="customer feedback: import a survey tool's CSV export"
     ).add_subparsers(dest="action", required=True)
@@ -665,9 +770,22 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--lang", choices=LOCALES, help="the report's language (default: "
                         "organisation.default_locale)")
     doctor.set_defaults(func=cmd_doctor)
-    db = commands.add_parser("db", help="the database schema: apply migrations"
-                             ).add_subparsers(dest="action", required=True)
+    db = commands.add_parser("db", help="the database: apply migrations, back up, restore, "
+                             "move to another").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=cmd_db_upgrade)
+    db_backup = db.add_parser("backup", help="a checked copy of the database, while it runs")
+    db_backup.add_argument("file", type=_output_file)
+    db_backup.add_argument("--force", action="store_true", help="replace an existing file")
+    db_backup.set_defaults(func=cmd_db_backup)
+    db_restore = db.add_parser("restore", help="a backup into the (empty) database")
+    db_restore.add_argument("file", type=_input_file)
+    db_restore.add_argument("--force", action="store_true",
+                            help="replace what the database holds")
+    db_restore.set_defaults(func=cmd_db_restore)
+    db_move = db.add_parser("move", help="copy every table to an empty database, and check it")
+    db_move.add_argument("--to", type=_database_url, required=True, metavar="URL",
+                         help="e.g. postgresql://frontline@db.example.com/frontline")
+    db_move.set_defaults(func=cmd_db_move)
     return parser
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, literal_column, select, union_all
 
 from handlers.base import PRIVILEGED, Context, Message, Reply, decision_actions
-from handlers.registry import DECIDABLE, Command, handles, verb, verb_alone
+from handlers.registry import DECIDABLE, FOLLOWED, Command, handles, verb, verb_alone
 from handlers.words import reference, require
 from storage.models import Employee
 
@@ -69,9 +69,18 @@ def described(ctx: Context, ref: str) -> dict[str, Any]:
 @cache
 def _waiting(privileged: bool, letters: str) -> Select:
     """Every kind's waiting records in one statement (built once per case): those naming
-    the person as approver, and for HR the ones any HR colleague decides."""
+    the person as approver, and for HR the ones any HR colleague decides; with followed
+    kinds' letters among `letters`, the records of theirs the person holds."""
     parts = []
     for order, letter in enumerate(letters):
+        if letter in FOLLOWED:
+            held = FOLLOWED[letter]
+            table = held.model.__table__
+            parts.append(select(literal_column(str(order)).label("kind"),
+                                table.c.id.label("id"), table.c[held.since].label("since"))
+                         .where(table.c.status == held.open_status,
+                                table.c[held.holder_column] == bindparam("me")))
+            continue
         kind = DECIDABLE[letter]
         table = kind.model.__table__
         query = select(literal_column(str(order)).label("kind"), table.c.id.label("id"),
@@ -86,11 +95,11 @@ def _waiting(privileged: bool, letters: str) -> Select:
                                                          waiting.c.id)
 
 
-def waiting_for(ctx: Context) -> list[str]:
+def waiting_for(ctx: Context, held: bool = False) -> list[str]:
     """References of every record waiting for this person's decision, oldest first:
     those naming them as approver, and for HR every one that any HR colleague decides
-    (never their own)."""
-    letters = "".join(DECIDABLE)
+    (never their own); with `held`, also the followed records they hold."""
+    letters = "".join(DECIDABLE) + ("".join(FOLLOWED) if held else "")
     rows = ctx.session.execute(_waiting(ctx.actor.role in PRIVILEGED, letters),
                                {"me": ctx.actor.id}).all()
     return [f"{letters[order]}{record_id}" for order, record_id in rows]
@@ -98,9 +107,15 @@ def waiting_for(ctx: Context) -> list[str]:
 
 @handles(Pending)
 def pending(ctx: Context, command: Pending | None = None) -> Reply:
-    refs = waiting_for(ctx)
+    found = waiting_for(ctx, held=True)
+    refs = [ref for ref in found if ref[0] in DECIDABLE]
     reply = Reply.of("pending.header" if refs else "pending.none", count=len(refs))
     for ref in refs:
         reply.messages.append(Message(f"pending.line.{ref[0]}", described(ctx, ref)))
         reply.actions.extend(decision_actions(ref))
+    for letter in dict.fromkeys(ref[0] for ref in found if ref[0] in FOLLOWED):
+        held = FOLLOWED[letter].held(ctx)  # and what the sender holds to follow up (cases)
+        if held is not None:
+            reply.messages.extend(held.messages)
+            reply.actions.extend(held.actions)
     return reply

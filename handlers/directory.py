@@ -40,6 +40,7 @@ def platform_columns(config: Policy) -> dict[str, str]:
     """column -> platform: a `<platform>_id` column for each chat platform."""
     return {f"{platform}_id": platform for platform in config.chat_platforms()}
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+ERASED = "erased-"  # the pseudonyms of erased people (handlers/personal_data.py)
 TRUE, FALSE = {"", "yes", "y", "true", "1", "是"}, {"no", "n", "false", "0", "否"}
 
 
@@ -55,6 +56,8 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict,
     handle = row["handle"]
     if not HANDLE.match(handle):
         problems.append(f"line {line}: handle {handle!r} must be lowercase letters, digits, . _ -")
+    elif handle.startswith(ERASED):
+        problems.append(f"line {line}: handle {handle!r}: {ERASED}… names erased people")
     if not row["name"]:
         problems.append(f"line {line}: name is empty")
     if row["role"] not in set(Role):

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from handlers import feedback_days, limits
 from handlers.base import ACTIVE_BY_HANDLE
-from handlers.policy import Theme
+from handlers.policy import Policy, Theme
+from handlers.recovery.opening import open_case
 from handlers.themes import tags
 from storage.errors import FrontlineError
 from storage.models import Feedback, Team
@@ -78,6 +79,7 @@ class FeedbackRefused(FrontlineError):
 class Recorded:
     id: int | None  # None: a duplicate of an earlier response
     team_id: int
+    case_id: int | None = None  # the recovery case it opened
 
 
 def resolve(session: Session, item: FeedbackItem) -> tuple[int, int | None]:
@@ -99,9 +101,11 @@ def resolve(session: Session, item: FeedbackItem) -> tuple[int, int | None]:
 
 
 def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int | None,
-           now: datetime, themes: list[Theme]) -> Recorded:
+           now: datetime, themes: list[Theme], policy: Policy | None = None) -> Recorded:
     """Keep one score or complaint, tagged with its themes; a (source, source id) seen
-    before is not kept again."""
+    before is not kept again. Given the organisation's policy, one its recovery rules
+    call unhappy opens a recovery case, in the same transaction (once, as it is kept
+    once)."""
     insert = dialect_insert(session.get_bind().dialect.name)
     tagged, received_at = tags(item.text, themes), (item.received_at or now).astimezone(UTC)
     statement = insert(Feedback.__table__).values(
@@ -112,10 +116,16 @@ def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int 
     ).on_conflict_do_nothing(index_elements=["source", "source_id"]).returning(
         Feedback.__table__.c.id)
     feedback_id = connection(session).execute(statement).scalar()
-    if feedback_id is not None:  # counted once, as it is kept once
-        feedback_days.count(connection(session), team_id, employee_id, received_at,
-                            item.kind, item.score, tagged)
-    return Recorded(feedback_id, team_id)
+    if feedback_id is None:
+        return Recorded(None, team_id)
+    # counted once and a case opened once, as it is kept once
+    feedback_days.count(connection(session), team_id, employee_id, received_at,
+                        item.kind, item.score, tagged)
+    case_id = None if policy is None else open_case(
+        session, policy, now, feedback_id=feedback_id, kind=item.kind, score=item.score,
+        text=item.text, customer_ref=item.customer_ref, touchpoint=item.touchpoint,
+        team_id=team_id, employee_id=employee_id)
+    return Recorded(feedback_id, team_id, case_id)
 
 
 @dataclass
@@ -132,9 +142,11 @@ class ImportErrors(FrontlineError):
         self.problems = problems
 
 
-def import_csv(session: Session, text: str, now: datetime, themes: list[Theme]) -> Imported:
+def import_csv(session: Session, text: str, now: datetime, themes: list[Theme],
+               policy: Policy | None = None) -> Imported:
     """Import a tool's export (columns `CSV_COLUMNS`, a header line first). Every row
-    is checked before any is written: one bad row and nothing is imported."""
+    is checked before any is written: one bad row and nothing is imported. Given the
+    policy, the unhappy responses open their recovery cases (`record`)."""
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("kind", "source", "source_id") if c not in (reader.fieldnames or [])]
     if missing:
@@ -163,7 +175,7 @@ def import_csv(session: Session, text: str, now: datetime, themes: list[Theme]) 
             problems.append(f"line {line}: {refused}")
     if problems:
         raise ImportErrors(problems)
-    added = sum(record(session, item, team_id, employee_id, now, themes).id is not None
+    added = sum(record(session, item, team_id, employee_id, now, themes, policy).id is not None
                 for item, team_id, employee_id in good)
     return Imported(added, len(good) - added)
 

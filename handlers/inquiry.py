@@ -9,7 +9,7 @@ from sqlmodel import select
 from handlers.approvals import described
 from handlers.base import PRIVILEGED, Context, Message, Refusal, Reply, decision_actions
 from handlers.base import record_event as record
-from handlers.registry import DECIDABLE, Command, handles, verb
+from handlers.registry import DECIDABLE, FOLLOWED, Command, handles, letters, verb
 from handlers.words import reference, require
 from storage.models import Employee, RequestEvent
 
@@ -59,7 +59,7 @@ def parse_answer(rest: list[str]) -> Answer:
 @verb("history")
 def parse_history(rest: list[str]) -> History:
     require(len(rest) == 1)
-    return History(*_ref(rest))
+    return History(*reference(rest[0], letters()))  # a followed record's too (K3)
 
 
 def _waiting(ctx: Context, letter: str, record_id: int):
@@ -124,6 +124,8 @@ def may_see(ctx: Context, kind, found, events: list[RequestEvent]) -> bool:
 
 @handles(History)
 def history(ctx: Context, command: History) -> Reply:
+    if command.kind in FOLLOWED:  # shown by its own module
+        return FOLLOWED[command.kind].history(ctx, command.record_id)
     ref = f"{command.kind}{command.record_id}"
     kind = DECIDABLE[command.kind]
     found = ctx.session.get(kind.model, command.record_id)

@@ -4,7 +4,7 @@ configuration; `bot.kit.config` adds the platform, web and database settings aro
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -92,14 +92,42 @@ class Signals(StrictModel):
     approval_share: float = Field(default=0.95, gt=0, le=1)
     near_limit_share: float = Field(default=0.9, gt=0, lt=1)
     near_limit_count: int = Field(default=3, ge=2)
+    # two colleagues who each thanked the other this many times within a month
+    thanks_pair: int = Field(default=3, ge=2)
+
+
+class ThanksPoints(StrictModel):
+    """Points colleagues may give with thanks (`thanks @bob +5 …`): none unless the
+    sender's role has a monthly allowance. The points are new, not the sender's own."""
+
+    allowance: dict[str, Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        default={}, description="role -> points a person may give with thanks in a month, "
+        "e.g. {employee = 20, supervisor = 50}; a role left out gives none")
+    per_recipient: int = Field(default=10, ge=1, le=10_000, description="the most points "
+                               "one person may give one colleague with thanks in a month")
+
+    @field_validator("allowance")
+    @classmethod
+    def _known_roles(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(Role))
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(Role)}")
+        return value
 
 
 class PointsRules(StrictModel):
     praise: int = Field(default=10, gt=0)
+    # Praise naming several people: "each" gives every one of them `praise` points;
+    # "share" splits `praise` between them, in whole points: each gets praise // n and
+    # the remainder goes one point each to the first named, so the total stays `praise`.
+    team_praise: Literal["each", "share"] = "each"
+    team_praise_max: int = Field(default=10, ge=2, le=50, description="the most people "
+                                 "one praise may name")
     suggestion_accepted: int = Field(default=20, gt=0)
     major_issue: int = Field(default=100, gt=0)
     golden_ear: int = Field(default=50, gt=0)
     career_improvement_cases: int = Field(default=3, ge=1)
+    thanks: ThanksPoints = ThanksPoints()
 
 
 def fallbacks(locale: str) -> list[str]:
@@ -311,6 +339,40 @@ class Council(StrictModel):
         return role in self.member_roles or handle.lower() in {m.lower() for m in self.members}
 
 
+class Recovery(StrictModel):
+    """Which customer responses open a recovery case, and how soon the customer is
+    called back."""
+
+    rules: list[Annotated[str, Field(pattern=r"^(nps|csat|ces|complaint)$")]] = Field(
+        default_factory=lambda: ["nps", "csat", "ces", "complaint"],
+        description="the kinds of response that may open a case; leave one out to turn "
+        "its rule off")
+    nps_at_most: int = Field(default=6, ge=0, le=10, description="a detractor: 0 to this")
+    csat_at_most: int = Field(default=2, ge=1, le=5)
+    ces_at_least: int = Field(default=6, ge=1, le=7, description="effort: this to 7")
+    callback_hours: int = Field(default=24, ge=1, le=720)
+    complaint_callback_hours: int = Field(default=4, ge=1, le=720)
+    remind_hours_before: int = Field(default=2, ge=1, le=24, description="the holder is "
+                                     "reminded this long before the deadline")
+    hr_after_hours: int = Field(default=24, ge=1, le=720, description="still open this long "
+                                "after the deadline (the supervisor told at it): HR is told")
+
+    def unhappy(self, kind: str, score: int | None) -> bool:
+        """Whether a response of this kind and score opens a case."""
+        if kind not in self.rules:
+            return False
+        if kind == "complaint":
+            return True
+        if score is None:
+            return False
+        return {"nps": score <= self.nps_at_most, "csat": score <= self.csat_at_most,
+                "ces": score >= self.ces_at_least}.get(kind, False)
+
+    def callback_within(self, kind: str) -> int:
+        """Hours the customer is to be called back within."""
+        return self.complaint_callback_hours if kind == "complaint" else self.callback_hours
+
+
 class ConsoleLinks(StrictModel):
     """Where sign-in links to the web console point, and how long they last."""
 
@@ -339,6 +401,7 @@ class Policy(StrictModel):
     themes: list[Theme] = Field(default_factory=lambda: list(DEFAULT_THEMES),
                                 description="given, it replaces the default themes")
     council: Council = Council()
+    recovery: Recovery = Recovery()
 
     def theme(self, key: str) -> Theme | None:
         return next((theme for theme in self.themes if theme.key == key), None)

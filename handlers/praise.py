@@ -19,7 +19,7 @@ from handlers.base import (
     outbox_row,
     queue_all,
 )
-from handlers.policy import Policy
+from handlers.policy import PointsRules, Policy
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import leading_handle, reference, require
 from points import ledger
@@ -47,18 +47,23 @@ class PraiseLog(Command):
     employee: str | None = None  # @handle; None: the sender submits praise they received
     attachment: str = ""
     recording: AttachRecording | None = None  # a voice note that came with the command
+    also: tuple[str, ...] = ()  # team praise: the other people named, after `employee`
 
 
 @verb("praise")
 def parse_praise(rest: list[str]) -> PraiseLog:
-    """`[@handle] <what the customer said> [link to the letter or its recording]`"""
+    """`[@handle …] <what the customer said> [link to the letter or its recording]`"""
     require(bool(rest))
-    employee, rest = leading_handle(rest)
+    named: list[str] = []
+    while rest and rest[0].startswith("@"):
+        employee, rest = leading_handle(rest)
+        named.append(employee)
     attachment = ""
     if rest and re.match(r"^(https?://|file:)\S+$", rest[-1]):
         attachment, rest = rest[-1], rest[:-1]
     require(bool(rest), "error.text")
-    return PraiseLog(" ".join(rest), employee, attachment)
+    return PraiseLog(" ".join(rest), named[0] if named else None, attachment,
+                     also=tuple(named[1:]))
 
 
 @dataclass(frozen=True)
@@ -85,18 +90,34 @@ class Credited(NamedTuple):
 def credit(session: Session, config: Policy, now: datetime, praise: Praise | Credited,
            employee: Employee, actor_id: int | None) -> None:
     """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
-    points = config.points.praise
+    queue_all(session, [award(session, now, praise, employee, actor_id, config.points.praise),
+                        broadcast(now, praise, employee.name)])
+
+
+def award(session: Session, now: datetime, praise: Praise | Credited, employee: Employee,
+          actor_id: int | None, points: int) -> dict:
+    """Credit one person's praise points; returns the notification that tells them."""
     ledger.post(session, employee_id=employee.id, amount=points, reason=LedgerReason.PRAISE,
                 source_type="praise", source_id=praise.id, actor_id=actor_id,
                 idempotency_key=f"praise:{praise.id}:credit", now=now)
-    queue_all(session, [
-        outbox_row(now, "person", "notify.praise_credited", {
-            "ref": f"P{praise.id}", "points": points, "text": praise.text},
-            employee_id=employee.id),
-        outbox_row(now, "all", "broadcast.praise", {
-            "ref": f"P{praise.id}", "who": employee.name, "text": praise.text,
-            "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
-            "recording_id": recording_id(praise)})])
+    return outbox_row(now, "person", "notify.praise_credited", {
+        "ref": f"P{praise.id}", "points": points, "text": praise.text}, employee_id=employee.id)
+
+
+def broadcast(now: datetime, praise: Praise | Credited, who: str) -> dict:
+    """The all-staff post of a praise (`who`: everyone it names)."""
+    return outbox_row(now, "all", "broadcast.praise", {
+        "ref": f"P{praise.id}", "who": who, "text": praise.text,
+        "attachment": f"\n🎧 {praise.attachment_ref}" if praise.attachment_ref else "",
+        "recording_id": recording_id(praise)})
+
+
+def shares(rules: PointsRules, people: int) -> list[int]:
+    """Each named person's points, in the order named (see `PointsRules.team_praise`)."""
+    if rules.team_praise == "each" or people == 1:
+        return [rules.praise] * people
+    base, remainder = divmod(rules.praise, people)
+    return [base + (n < remainder) for n in range(people)]
 
 
 def recording_id(praise: Praise | Credited) -> int | None:
@@ -120,6 +141,8 @@ def receive(session: Session, config: Policy, now: datetime, employee: Employee,
 def log_praise(ctx: Context, command: PraiseLog) -> Reply:
     if command.employee is None:
         return _submit(ctx, command)
+    if command.also:
+        return _log_team(ctx, command)
     employee = ctx.employee(command.employee)
     if employee.id == ctx.actor.id:
         raise Refusal("refuse.self_praise")
@@ -136,6 +159,46 @@ def log_praise(ctx: Context, command: PraiseLog) -> Reply:
            employee, ctx.actor.id)
     return Reply.of("praise.logged", ref=f"P{praise_id}", who=employee.name,
                     points=ctx.config.points.praise)
+
+
+def _log_team(ctx: Context, command: PraiseLog) -> Reply:
+    """One letter praising several people: a praise for each (so every report counts
+    each), grouped under the first, and one broadcast naming them all."""
+    named = (command.employee or "", *command.also)
+    twice = next((h for n, h in enumerate(named) if h in named[:n]), None)
+    if twice is not None:
+        raise Refusal("refuse.named_twice", handle=twice)
+    rules = ctx.config.points
+    if len(named) > rules.team_praise_max:
+        raise Refusal("refuse.praise_too_many", limit=rules.team_praise_max)
+    people = [ctx.employee(handle) for handle in named]
+    if any(person.id == ctx.actor.id for person in people):
+        raise Refusal("refuse.self_praise")
+    if ctx.actor.role not in LOGGERS:
+        raise Refusal("refuse.praise_for_others", praise_word="verb.praise")
+    points = shares(rules, len(people))
+    if not all(points):  # sharing fewer points than people: someone would get none
+        raise Refusal("refuse.praise_too_many", limit=rules.praise)
+    row = dict(text=command.text, source="logged", status=PraiseStatus.CREDITED,
+               logged_by_id=ctx.actor.id, created_at=ctx.now, decided_at=ctx.now)
+    first = insert_values(ctx.session, Praise, dict(
+        row, employee_id=people[0].id, attachment_ref=command.attachment))
+    attachment = command.attachment
+    if command.recording is not None:
+        attachment = _keep(ctx, first, command.recording)
+    ctx.session.execute(update(Praise).where(Praise.id == first).values(group_id=first))
+    ids = [first, *(insert_values(ctx.session, Praise, dict(
+        row, employee_id=person.id, attachment_ref=attachment, group_id=first))
+        for person in people[1:])]
+    rows = [award(ctx.session, ctx.now, Credited(praise_id, command.text, attachment), person,
+                  ctx.actor.id, share)
+            for praise_id, person, share in zip(ids, people, points, strict=True)]
+    who = ", ".join(person.name for person in people)
+    queue_all(ctx.session, [*rows, broadcast(ctx.now, Credited(first, command.text, attachment),
+                                             who)])
+    return Reply.of("praise.logged_team", refs=", ".join(f"P{i}" for i in ids), who=who,
+                    shares=", ".join(f"{person.name} +{share}"
+                                     for person, share in zip(people, points, strict=True)))
 
 
 def _submit(ctx: Context, command: PraiseLog) -> Reply:
@@ -170,15 +233,20 @@ def mark_touching(ctx: Context, command: Touching) -> Reply:
     praise = ctx.session.get(Praise, command.praise_id)
     if praise is None or praise.status != PraiseStatus.CREDITED:
         raise Refusal("refuse.not_found", ref=f"P{command.praise_id}")
-    if praise.employee_id == ctx.actor.id:
+    # a team praise is one letter: touching it touches each person's praise
+    group = [(praise.id, praise.employee_id)] if praise.group_id is None else \
+        ctx.session.exec(select(Praise.id, Praise.employee_id).where(
+            Praise.group_id == praise.group_id)).all()
+    if any(employee_id == ctx.actor.id for _, employee_id in group):
         raise Refusal("refuse.self_touching")
     already = ctx.session.exec(select(TouchingMark).where(
         TouchingMark.praise_id == praise.id, TouchingMark.employee_id == ctx.actor.id)).first()
     if already is not None:
         raise Refusal("refuse.already_touching", ref=f"P{praise.id}")
-    ctx.session.add(TouchingMark(praise_id=praise.id, employee_id=ctx.actor.id,
-                                 created_at=ctx.now))
-    ctx.session.execute(update(Praise).where(Praise.id == praise.id).values(
+    ids = [praise_id for praise_id, _ in group]
+    ctx.session.add_all([TouchingMark(praise_id=praise_id, employee_id=ctx.actor.id,
+                                      created_at=ctx.now) for praise_id in ids])
+    ctx.session.execute(update(Praise).where(Praise.id.in_(ids)).values(
         touching_count=Praise.touching_count + 1))
     return Reply.of("praise.touching", ref=f"P{praise.id}")
 

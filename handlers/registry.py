@@ -80,15 +80,32 @@ class Decidable:
     approver_column: str | None = "approver_id"  # None: any HR colleague decides
 
 
+@dataclass(frozen=True)
+class Followed:
+    """A kind of record followed up rather than decided (a recovery case, K3): named by
+    its reference letter, shown by `history`, listed by `pending` to whoever holds it."""
+
+    letter: str
+    history: Callable[["Context", int], "Reply"]  # the record and what happened to it
+    held: Callable[["Context"], "Reply | None"]  # what `pending` adds for the sender
+    # which records the sender holds, for `pending` to ask in the one statement it asks
+    # of the decided kinds (and call `held` only when there are some)
+    model: type
+    holder_column: str
+    open_status: str
+    since: str
+
+
 VERBS: dict[str, Verb] = {}
 ROUTES: dict[type, Route] = {}
 DECIDABLE: dict[str, Decidable] = {}
+FOLLOWED: dict[str, Followed] = {}
 
 # The use-case modules (or packages), in the order their verbs appear in help and command
 # menus (within a module, the order they are declared in).
-MODULES = ("compensation", "waivers", "praise", "improvements", "approvals", "inquiry", "away",
-           "signals", "golden_ear", "pulse", "council",
-           "redemptions", "ledger_review", "profile", "linking", "help")
+MODULES = ("compensation", "waivers", "praise", "thanks", "improvements", "approvals", "inquiry",
+           "away", "recovery", "signals", "golden_ear", "pulse", "council",
+           "redemptions", "ledger_review", "corrections", "profile", "linking", "help")
 
 
 def verb(name: str, *, menu: bool = True):
@@ -130,12 +147,31 @@ def decides(letter: str, model: type, *, describe: Callable[["Context", Any], di
     """Declare the function that approves or declines a `letter` record by its id, and
     `describe`, the parameters that say what a waiting one asks for."""
     def register(decide: Callable) -> Callable:
-        if letter in DECIDABLE:
+        if letter in DECIDABLE or letter in FOLLOWED:
             raise ValueError(f"reference letter {letter!r} declared twice")
         DECIDABLE[letter] = Decidable(letter, model, awaiting, decide, describe, since,
                                       approver_column)
         return decide
     return register
+
+
+def follows(letter: str, *, held: Callable[["Context"], "Reply | None"], model: type,
+            holder_column: str, open_status: str, since: str):
+    """Declare the function that shows a `letter` record and its history by its id, and
+    `held`, what `pending` lists for the sender (None: nothing) when they hold a `model`
+    record (its `holder_column` is them) in `open_status`, oldest `since` first."""
+    def register(history: Callable) -> Callable:
+        if letter in DECIDABLE or letter in FOLLOWED:
+            raise ValueError(f"reference letter {letter!r} declared twice")
+        FOLLOWED[letter] = Followed(letter, history, held, model, holder_column, open_status,
+                                    since)
+        return history
+    return register
+
+
+def letters() -> str:
+    """Every reference letter `history` reads: the decided kinds' and the followed ones'."""
+    return "".join(DECIDABLE) + "".join(FOLLOWED)
 
 
 def load() -> None:

@@ -12,6 +12,7 @@ from handlers.base import decision_actions, find_approver, on_duty, queue, recor
 from handlers.council.auto_open import auto_open
 from handlers.council.notices import tell_all_reporters
 from handlers.policy import Policy
+from handlers.recovery.chasing import chase
 from handlers.registry import with_approver
 from storage.models import Employee
 from storage.rows import send_once
@@ -65,7 +66,9 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     closed = pulse.close_pulses(session, now)
     opened = auto_open(session, config, now)
     heard = tell_all_reporters(session, config, now)
+    chased = chase(session, config, now)
     return (f"{due} waiver reminders, {overdue} waiver escalations, {handed} requests handed "
             f"to delegates, {nudged} approval nudges, {closed} pulses closed, "
             f"{opened} council items opened, "
-            f"{heard} reporters told their council item is worked on")
+            f"{heard} reporters told their council item is worked on, "
+            f"{chased} recovery call-back reminders and escalations")

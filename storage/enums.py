@@ -78,6 +78,21 @@ class LedgerReason(StrEnum):
     GOLDEN_EAR = "golden_ear"
     REDEMPTION = "redemption"
     REVERSAL = "reversal"
+    THANKS = "thanks"  # from a colleague's monthly allowance, where the organisation gives one
+    CORRECTION = "correction"  # HR adjusts or moves points, with a reason
+
+
+class RecoveryStatus(StrEnum):
+    """A recovery case: open until its holder closes it with an outcome."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class RecoveryOutcome(StrEnum):
+    RECOVERED = "recovered"  # the customer was won back
+    NOT_RECOVERED = "not_recovered"
+    DECLINED = "declined"  # the customer did not want to be contacted
 
 
 class RunOutcome(StrEnum):

@@ -24,6 +24,8 @@ from storage.enums import (
     CompensationStatus,
     CouncilStatus,
     PraiseStatus,
+    RecoveryOutcome,
+    RecoveryStatus,
     RedemptionStatus,
     Role,
     RunOutcome,
@@ -162,6 +164,23 @@ class Praise(SQLModel, table=True):
     decided_at: datetime | None = _when(nullable=True)
     customer_ref: str = Field(default="", description="the customer who praised, when the "
                               "tool says: a recovery when they had been compensated")
+    group_id: int | None = Field(default=None, description="team praise: the first of "
+                                 "its praises, one per person named (that one's own id)")
+
+
+class Thanks(SQLModel, table=True):
+    """One colleague thanking another: told to them, and to their team when the sender
+    chose; points only where the organisation gives an allowance for thanks."""
+
+    # A sender's month (allowance, cap) and a pair's trading (signals) are read by these.
+    __table_args__ = (Index("ix_thanks_sender_created", "sender_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sender_id: int = Field(foreign_key="employee.id")
+    recipient_id: int = Field(foreign_key="employee.id", index=True)
+    why: str
+    points: int = 0
+    public: bool = Field(default=False, description="also posted in the recipient's team")
+    created_at: datetime = _when(index=True)
 
 
 class TouchingMark(SQLModel, table=True):
@@ -448,6 +467,34 @@ class FeedbackDay(SQLModel, table=True):
     csat_unhappy: int = Field(default=0, description="CSAT 1-2")
 
 
+class RecoveryCase(SQLModel, table=True):
+    """An unhappy customer to win back, opened by itself from a response the
+    organisation's rules call unhappy (handlers/recovery): held by the person the
+    customer named, else by the team's supervisor, until closed with an outcome. One per
+    response, so a response kept again opens none."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", unique=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    employee_id: int | None = Field(default=None, foreign_key="employee.id",
+                                    description="the person the customer named, if any")
+    holder_id: int = Field(foreign_key="employee.id", index=True,
+                           description="who calls the customer back")
+    kind: str = Field(description="nps | csat | ces | complaint")
+    score: int | None = None
+    text: str = Field(default="", description="the customer's words, phone numbers and "
+                      "e-mail addresses masked")
+    customer_ref: str = ""
+    touchpoint: str = ""
+    status: str = Field(index=True, description=described(RecoveryStatus))
+    outcome: str | None = Field(default=None, description=described(RecoveryOutcome))
+    opened_at: datetime = _when()
+    due_at: datetime = _when()  # the call-back deadline
+    called_back_at: datetime | None = _when(nullable=True)  # first reached
+    closed_at: datetime | None = _when(nullable=True)
+    closed_by_id: int | None = Field(default=None, foreign_key="employee.id")
+
+
 class Pulse(SQLModel, table=True):
     """An employee pulse asked of one team for one period. `salt` keys the one-answer-
     per-person hashes of its answers while it is open and is erased when it closes, so
@@ -568,3 +615,17 @@ class InboxItem(SQLModel, table=True):
     attempts: int = 0
     done_at: datetime | None = _when(nullable=True, index=True)
     last_error: str = ""
+
+
+class Erasure(SQLModel, table=True):
+    """A person's personal data erased on request (`frontline directory erase`). It keeps
+    nothing that was erased: the pseudonym their directory row now carries, when, who
+    ran it, the reason given (refused if it names them) and whether free text was kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", unique=True)
+    pseudonym: str
+    reason: str
+    erased_by: str = Field(description="who ran the erasure, e.g. the operator's login")
+    kept_free_text: bool
+    erased_at: datetime = _when()

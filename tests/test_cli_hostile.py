@@ -32,10 +32,16 @@ HOSTILE = {
 # Free-form names take these as they are: they may succeed, still in one piece.
 NAMES = {"not-a-guid", "9" * 30, "2026-13"}
 FITTING = {("api-token create", "name"): NAMES, ("api-token revoke", "name"): NAMES,
-           ("teams-package", "out"): {*NAMES, "-5"}}
+           ("teams-package", "out"): {*NAMES, "-5"}, ("directory export", "out"): {*NAMES, "-5"},
+           ("db backup", "file"): {*NAMES, "-5"},
+           # a reason is free text: any printable line within its limit may be one
+           ("directory erase", "reason"): {value for value in HOSTILE.values()
+                                           if value.strip() and value.isprintable()
+                                           and len(value) <= 1000}}
 # A value that lets the other arguments pass, by destination.
 GOOD = {"name": "alice", "as_": "alice", "host": "frontline.example.com", "month": "2026-11",
-        "file": "staff.csv"}
+        "file": "staff.csv", "to": "postgresql://frontline@db.example.com/frontline",
+        "reason": "left the company"}
 LONGEST_LINE = 400
 
 
@@ -79,10 +85,10 @@ COMMANDS = dict(commands(ROOT))
 ROOT_OPTIONS = [a for a in ROOT._actions if takes_a_value(a) and a.option_strings]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def config(tmp_path_factory, migrated_templates) -> Path:
-    """One migrated SQLite store for the module: what the refused commands do not
-    change, the accepted ones may share."""
+    """A migrated SQLite store of its own for each test: a value a command accepts (a
+    file written, a person erased) never meets another test's command."""
     folder = tmp_path_factory.mktemp("hostile")
     shutil.copyfile(migrated_templates("sqlite").removeprefix("sqlite:///"),
                     folder / "frontline.db")

@@ -291,3 +291,32 @@ def test_shared_chats_carry_every_language_the_organisation_reads(chat):
     dispatch_pending(chat.engine, [room], languages=["zh-Hant"])  # the organisation's choice
     assert room.posts[2][1] == "❤️ 感動"
     assert "A customer praised" not in room.posts[2][0]
+
+
+class RateLimitedAfter:
+    """A channel that takes `room` notifications, then is rate limited."""
+
+    name = "console"
+
+    def __init__(self, room: int):
+        self.room, self.sent = room, []
+
+    def wants(self, notification):
+        return True
+
+    def deliver(self, notification):
+        if len(self.sent) >= self.room:
+            raise RuntimeError("429 Too Many Requests")
+        self.sent.append(notification.outbox_id)
+
+
+def test_drain_sends_batch_after_batch_until_one_comes_back_short(chat):
+    for n in range(5):
+        chat.ok("wang", f"praise @alice kind words {n}")  # 10 notifications
+    seen = []
+    assert outbox.drain(chat.engine, [ConsoleChannel(seen.append)], batch=3) == 10
+    assert len(seen) == 10  # four batches in one turn, not one batch per turn
+    chat.ok("wang", "praise @bob kind words")
+    limited = RateLimitedAfter(room=1)
+    assert outbox.drain(chat.engine, [limited], batch=1) == 1  # held back: the turn ends
+    assert count(chat.engine, Outbox, delivered_at=None) == 1

@@ -4,8 +4,11 @@ from datetime import timedelta
 
 from handlers.golden_ear import close_month
 from handlers.i18n import render_reply
+from handlers.reports.fairness import fairness_report
+from points import ledger
 from storage.engine import transaction
 from storage.models import GoldenEarAward, LedgerEntry, Praise, Vote
+from tests.conftest import Chat
 from tests.support import balance, count, notifications, rows
 
 
@@ -145,3 +148,58 @@ def test_golden_ear_replies_show_the_vote_command_in_the_readers_words(chat):
     assert "投票 @bob" in render_reply(reply, "zh") and "vote" not in render_reply(reply, "zh")
     assert "投票 @bob" in render_reply(reply, "zh-Hant")
     assert "vote @bob" in render_reply(reply, "en")
+
+
+def test_team_praise_credits_everyone_named_and_broadcasts_once(chat):
+    reply = chat.ok("wang", "praise @alice @bob @lilei They found my lost ring together")
+    assert reply.messages[0].key == "praise.logged_team"
+    assert "Alice Chen +10, Bob Li +10, 李雷 Li Lei +10" in render_reply(reply, "en")
+    assert [balance(chat.engine, h) for h in ("alice", "bob", "lilei")] == [10, 10, 10]
+    praises = rows(chat.engine, Praise)
+    assert [p.group_id for p in praises] == [1, 1, 1]
+    (broadcast,) = notifications(chat.engine)
+    assert broadcast.params["who"] == "Alice Chen, Bob Li, 李雷 Li Lei"
+    assert broadcast.params["ref"] == "P1"
+    assert notifications(chat.engine, "bob")[0].params["ref"] == "P2"
+    with transaction(chat.engine) as session:
+        report = fairness_report(session, chat.config, "2026-11")
+        assert ledger.verify(session) == []
+    counted = {person.handle: (points, praise) for person, _, points, praise in report.people}
+    assert {h: counted[h] for h in ("alice", "bob", "lilei")} == {
+        "alice": (10, 1), "bob": (10, 1), "lilei": (10, 1)}
+    chat.refused("bob", "touching P1", "refuse.self_touching")  # their own letter
+    chat.ok("hana", "touching P3")  # one letter: touching it touches each person's praise
+    assert [p.touching_count for p in rows(chat.engine, Praise)] == [1, 1, 1]
+    chat.refused("hana", "touching P1", "refuse.already_touching")
+
+
+def test_team_praise_can_share_the_points(chat):
+    sharing = chat.config.model_copy(update={"points": chat.config.points.model_copy(
+        update={"team_praise": "share"})})
+    shared = Chat(chat.engine, sharing)
+    reply = shared.ok("wang", "praise @alice @bob @lilei a team effort")
+    # 10 shared by 3: 3 each, the remaining point to the first named
+    assert [balance(chat.engine, h) for h in ("alice", "bob", "lilei")] == [4, 3, 3]
+    assert "Alice Chen +4, Bob Li +3, 李雷 Li Lei +3" in render_reply(reply, "en")
+    shared.ok("hana", "praise @alice @bob halves")
+    assert [balance(chat.engine, h) for h in ("alice", "bob")] == [9, 8]
+
+
+def test_team_praise_refusals_change_nothing(chat):
+    chat.refused("wang", "praise @alice @bob @alice great", "refuse.named_twice")
+    chat.refused("wang", "praise @alice @wang great", "refuse.self_praise")
+    chat.refused("wang", "praise @alice @nobody great", "refuse.unknown_handle")
+    chat.refused("alice", "praise @bob @lilei great", "refuse.praise_for_others")
+    few = chat.config.model_copy(update={"points": chat.config.points.model_copy(
+        update={"team_praise_max": 2})})
+    refused = Chat(chat.engine, few).refused("wang", "praise @alice @bob @lilei great",
+                                             "refuse.praise_too_many")
+    assert "at most 2 people" in render_reply(refused, "en")
+    stingy = chat.config.model_copy(update={"points": chat.config.points.model_copy(
+        update={"team_praise": "share", "praise": 2})})
+    Chat(chat.engine, stingy).refused("wang", "praise @alice @bob @lilei great",
+                                      "refuse.praise_too_many")  # a share of nothing
+    assert not chat.reply("wang", "praise @alice @bob").ok  # no text
+    assert count(chat.engine, Praise) == 0
+    assert count(chat.engine, LedgerEntry) == 0
+    assert notifications(chat.engine) == []

@@ -10,7 +10,8 @@ and bidi characters, 10,000-character text) — interleaved with time passing
   messages that exist in it (and every notification queued renders in all three);
 - a refusal changed nothing (every table but the command receipts is as it was);
 - a retried command has no second effect and gets the same reply;
-- `ledger verify` holds, so no balance is below zero or apart from its entries.
+- `ledger verify` holds, so no balance is below zero or apart from its entries;
+- no row holds a character the input check refuses (controls, bidi overrides).
 
 It runs on both stores at a size that fits `make test`; FRONTLINE_STATE_SCALE=100
 multiplies the number of runs (and CI's nightly flag may set it).
@@ -37,6 +38,7 @@ from handlers.directory import import_csv
 from handlers.dispatch import execute
 from handlers.grammar import parse
 from handlers.i18n import MESSAGES, accepted_words, render_message, render_reply
+from handlers.limits import storable
 from points.ledger import verify
 from rituals.reminders import run_reminders
 from rituals.schedule import catch_up
@@ -155,6 +157,28 @@ def fingerprint(engine) -> dict[str, list]:
                 for table in SQLModel.metadata.sorted_tables if table.name not in skip}
 
 
+def strings(value):
+    """Every string in a column's value, JSON included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings(item)
+
+
+def assert_stored_text_clean(engine) -> None:
+    """No row holds a character the input check refuses: controls, bidi overrides."""
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                for value in row:
+                    for text_ in strings(value):
+                        assert storable(text_), (table.name, text_[:80])
+
+
 def assert_in_language(message: Message, locale: str) -> None:
     """The message and every message it names exist in the reader's own catalog."""
     assert locale in MESSAGES[message.key] or locale == "en", (message.key, locale)
@@ -176,7 +200,7 @@ class Frontline(RuleBasedStateMachine):
         self.known: list[str] = []  # the references replies named
         self.count = 0
 
-    def run(self, handle: str, line: str, key: str):
+    def run(self, handle: str, line: str, key: str | None):
         command = parse(line)
         reply, locale = execute(self.engine, self.config, "console", handle, command,
                                 idempotency_key=key, now=self.now)
@@ -214,10 +238,22 @@ class Frontline(RuleBasedStateMachine):
 
     @rule(data=st.data(), verb=st.sampled_from(["approve", "decline", "ask", "answer",
                                                 "history", "cancel", "touching"]),
-          handle=st.sampled_from(HANDLES), note=free_text)
+          handle=st.sampled_from(["wang", "hana", *HANDLES]), note=free_text)
     def decide(self, data, verb, handle, note):
+        note = note if verb in ("approve", "decline", "ask", "answer") else ""
         self.send(handle, f"{data.draw(st.sampled_from(verb_words(verb)))} "
-                          f"{self.reference(data.draw)} {note}")
+                          f"{self.reference(data.draw)} {note}".strip())
+
+    @rule(data=st.data(), approver=st.sampled_from(["wang", "hana"]),
+          verb=st.sampled_from(["approve", "decline", "ask"]), note=free_text)
+    def decide_pending(self, data, approver, verb, note):
+        """What an approver does: reads `pending`, then decides one of them."""
+        reply, _ = self.run(approver, "pending", None)
+        waiting = [value for message in reply.messages for value in message.params.values()
+                   if isinstance(value, str) and REFERENCE.fullmatch(value)]
+        if waiting:
+            self.send(approver, f"{data.draw(st.sampled_from(verb_words(verb)))} "
+                                f"{data.draw(st.sampled_from(waiting))} {note}")
 
     @rule(handle=st.sampled_from(HANDLES), whom=handles, what=free_text)
     def praise(self, handle, whom, what):
@@ -239,7 +275,8 @@ class Frontline(RuleBasedStateMachine):
                                                 "reopen", "update", "script"]),
           handle=st.sampled_from(["hana", "lilei", "wang"]), theme=themes)
     def council(self, data, step, handle, theme):
-        self.send("hana", f"{word('council')} open {theme} @wang")
+        if data.draw(st.booleans()):
+            self.send("hana", f"{word('council')} open {theme} @wang")
         due = " 2026-12-31" if step == "start" else ""
         self.send(handle, f"{word('council')} {step} {self.reference(data.draw)}{due} "
                           f"{data.draw(free_text) if step in ('update', 'script') else ''}")
@@ -273,6 +310,7 @@ class Frontline(RuleBasedStateMachine):
     def books_agree_and_notifications_render(self):
         if not hasattr(self, "engine"):
             return
+        assert_stored_text_clean(self.engine)
         with transaction(self.engine) as session:
             assert verify(session) == []
             fresh = session.execute(text("SELECT id, message_key, params FROM outbox "

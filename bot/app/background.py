@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from bot.kit.outbox import Channel, dispatch_pending
+from bot.kit.outbox import Channel, drain
 from handlers.policy import Policy
 from rituals import schedule
 
@@ -16,7 +16,7 @@ class Background:
                  every: float = 2) -> None:
         self.stopping = threading.Event()
         self.scheduler = schedule.build_scheduler(engine, config)
-        self.scheduler.add_job(dispatch_pending, "interval", seconds=every, id="outbox",
+        self.scheduler.add_job(drain, "interval", seconds=every, id="outbox",
                                args=(engine, list(channels)), kwargs={
                                    "stop": self.stopping,
                                    "languages": config.organisation.shared_languages},

@@ -190,7 +190,8 @@ def _accept(engine: Engine, config: Config, item: feedback.FeedbackItem,
                 team_id, employee_id = feedback.resolve(session, item)
             except feedback.FeedbackRefused as refused:
                 return JSONResponse({"error": str(refused)}, 422)
-            kept = feedback.record(session, item, team_id, employee_id, now, config.themes)
+            kept = feedback.record(session, item, team_id, employee_id, now, config.themes,
+                                   config)
             if kept.id is None:  # the same response from the tool again
                 return JSONResponse({"kind": item.kind, "duplicate": True}, 200)
             answer = {"feedback": f"F{kept.id}", "kind": item.kind}

@@ -88,10 +88,19 @@ def served_host(host: object) -> object:
     return f"[{host}]" if isinstance(host, str) and ":" in host else host
 
 
+class Privacy(StrictModel):
+    """Personal-data requests (`frontline directory erase`)."""
+
+    # Whether an erased person's own words (request reasons, suggestions, comments,
+    # notes) stay, with their name taken out, or are blanked with the rest of them.
+    keep_free_text_on_erase: bool = False
+
+
 class Config(Policy):
     """The organisation's policy plus where Frontline runs: database, web, platforms."""
 
     database: Database = Database()
+    privacy: Privacy = Privacy()
     web: Web = Web()
     platforms: Platforms = Field(default_factory=Platforms)
 

@@ -199,6 +199,21 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
     return completed
 
 
+def drain(engine: Engine, channels: Sequence[Channel], batch: int = 100,
+          stop: threading.Event | None = None, **options) -> int:
+    """`dispatch_pending` until a batch comes back short: a pulse to thousands goes out
+    batch after batch at the platforms' pace, not one batch per turn of the schedule.
+    A batch held back by a rate limit or a failing channel ends it (the next turn
+    retries)."""
+    total = 0
+    while stop is None or not stop.is_set():
+        completed = dispatch_pending(engine, channels, batch=batch, stop=stop, **options)
+        total += completed
+        if completed < batch:
+            break
+    return total
+
+
 def _release(lease: Lease) -> None:
     try:
         lease.release()

@@ -20,9 +20,9 @@ from handlers.policy import Policy
 from handlers.scope import Scope
 from storage.enums import CompensationStatus as Status
 from storage.enums import Role
-from storage.models import Compensation, Employee, SignalDismissal
+from storage.models import Compensation, Employee, SignalDismissal, Thanks
 
-KINDS = ("several_staff", "above_team", "approves_all", "near_limit")
+KINDS = ("several_staff", "above_team", "approves_all", "near_limit", "thanks_pair")
 
 
 @dataclass
@@ -65,7 +65,8 @@ def month_signals(session: Session, config: Policy, month: str,
     found = [*_several_staff(session, settings, month, in_month, mine),
              *_above_team(session, config, month, in_month, mine),
              *_near_limit(session, config, month, in_month, mine),
-             *_approves_all(session, settings, month, in_window, mine)]
+             *_approves_all(session, settings, month, in_window, mine),
+             *_thanks_pairs(session, settings, month, (start, end), mine)]
     names = dict(session.exec(select(Employee.id, Employee.name).where(
         Employee.id.in_({p for signal in found for people in signal.names.values()
                          for p in people}))).all()) \
@@ -214,6 +215,34 @@ def _approves_all(session, settings, month, in_window, mine) -> list[Signal]:
             {"approved": str(sum(r.status == Status.APPROVED for r in records)),
              "count": str(len(records)), "days": str(settings.approval_days)}, records,
             {"approver": (approver,), "who": (requester,)}))
+    return signals
+
+
+def _thanks_pairs(session, settings, month, bounds, mine) -> list[Signal]:
+    """Two colleagues who each thanked the other at least `thanks_pair` times this month:
+    thanks traded, perhaps for the points. Its records are thanks, named in `thanks`."""
+    start, end = bounds
+    in_month = (Thanks.created_at >= start, Thanks.created_at < end)
+    often = select(Thanks.sender_id, Thanks.recipient_id).where(*in_month)
+    if mine is not None:  # pairs with someone in the viewer's care
+        often = often.where(or_(mine(Thanks.sender_id), mine(Thanks.recipient_id)))
+    often = often.group_by(Thanks.sender_id, Thanks.recipient_id).having(
+        func.count() >= settings.thanks_pair)
+    directed = set(session.exec(often).all())
+    pairs = sorted((a, b) for a, b in directed if a < b and (b, a) in directed)
+    signals = []
+    for a, b in pairs:
+        records = list(session.exec(select(Thanks).where(
+            *in_month, or_(and_(Thanks.sender_id == a, Thanks.recipient_id == b),
+                           and_(Thanks.sender_id == b, Thanks.recipient_id == a)))
+            .order_by(Thanks.id)))
+        signals.append(Signal(
+            f"thanks_pair:{a}:{b}:{month}", "thanks_pair", (a, b),
+            {"count": str(sum(r.sender_id == a for r in records)),
+             "back": str(sum(r.sender_id == b for r in records)),
+             "points": str(sum(r.points for r in records)),
+             "thanks": ", ".join(f"T{r.id}" for r in records)},
+            names={"who": (a,), "other": (b,)}))
     return signals
 
 
