@@ -28,7 +28,7 @@ from bot.demo import seed_if_empty
 from bot.kit.config import Config, ConfigError, load_config
 from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from bot.kit.platform import PLATFORMS
-from handlers import feedback, linking, themes
+from handlers import feedback, linking, shifts, themes
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.calendar import local_midnight, month_bounds
 from handlers.directory import HANDLE, DirectoryError, import_csv
@@ -245,6 +245,20 @@ def cmd_themes_retag(config: Config, args: argparse.Namespace) -> None:
         changed = themes.retag(session, config)
     print("re-tagged with the current themes: "
           + ", ".join(f"{count} {table}" for table, count in changed.items()))
+
+
+def cmd_directory_shifts(config: Config, args: argparse.Namespace) -> None:
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        with transaction(open_database(config)) as session:
+            done = shifts.import_csv(session, config, text)
+    except DirectoryError as error:
+        raise CliError(f"{args.file}: nothing imported:\n" + "\n".join(error.problems)) from None
+    print(f"{done} shifts imported")
 
 
 def cmd_directory_link_code(config: Config, args: argparse.Namespace) -> None:
@@ -642,14 +656,14 @@ def _dns_name(host: str) -> str:
 LONGEST_WORD, LONGEST_LINE = 120, 500
 
 
-def _printable(text: str) -> str:
+def _printable(text: str, room: int = LONGEST_LINE) -> str:
     """One line of an error, safe to print: a control character typed (a newline, an
     escape sequence) is shown escaped, and a huge value is cut, so the line stays one
-    readable line."""
+    readable line of at most `room` characters."""
     text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
     text = re.sub(rf"\S{{{LONGEST_WORD + 1},}}",
                   lambda long: f"{long[0][:LONGEST_WORD - 20]}…{long[0][-19:]}", text)
-    return text if len(text) <= LONGEST_LINE else text[:LONGEST_LINE - 1] + "…"
+    return text if len(text) <= room else text[:room - 1] + "…"
 
 
 class Parser(argparse.ArgumentParser):
@@ -657,7 +671,8 @@ class Parser(argparse.ArgumentParser):
     subcommands' parsers are of this class as well."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{_printable(f'{self.prog}: {message}')} (see `{self.prog} --help`)\n")
+        hint = f" (see `{self.prog} --help`)"  # kept whole: the line is cut before it
+        self.exit(2, f"{_printable(f'{self.prog}: {message}', LONGEST_LINE - len(hint))}{hint}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -683,6 +698,10 @@ def build_parser() -> argparse.ArgumentParser:
     importer = directory.add_parser("import", help="create/update staff from a CSV file")
     importer.add_argument("file", type=_input_file)
     importer.set_defaults(func=cmd_directory_import)
+    shift_roster = directory.add_parser(
+        "shifts", help="import a shift roster CSV (handle,date,start,end): quiet hours")
+    shift_roster.add_argument("file", type=_input_file)
+    shift_roster.set_defaults(func=cmd_directory_shifts)
     link_code = directory.add_parser(
         "link-code", help="a one-time code that links someone's chat account to them")
     link_code.add_argument("name", type=_handle, help="directory handle")

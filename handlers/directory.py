@@ -8,7 +8,10 @@ Columns (header row required; only handle, name and role must be filled):
   timezone    IANA timezone of a new team (default: the organisation's)
   supervisor  handle of the supervisor (in this file or already in the directory)
   locale      en | zh | zh-Hant (handlers.policy.LOCALES; default: the organisation's)
-  active      yes/no (default yes)
+  active      yes/no (default yes); a person turning to no is marked as left
+              (handlers/leavers.py: approvals moved, forms closed, the balance rule)
+  start_date  first day of service, YYYY-MM-DD (optional; anniversaries are posted);
+              a file without the column leaves the dates known as they are
   <platform>_id  the person's user id on each chat platform Frontline knows
               (slack_id, telegram_id, wecom_id, teams_id, dingtalk_id, feishu_id;
               Teams: the Entra object id; DingTalk: the userid; Feishu/Lark: the
@@ -22,18 +25,20 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
 from handlers import limits
+from handlers.leavers import depart
 from handlers.policy import LOCALES, Policy
 from storage.enums import Role
 from storage.errors import FrontlineError
 from storage.models import ChatIdentity, Employee, Team
 
 PERSON_COLUMNS = ("handle", "name", "role", "team", "timezone", "supervisor", "locale",
-                  "active")
+                  "active", "start_date")
 
 
 def platform_columns(config: Policy) -> dict[str, str]:
@@ -67,6 +72,9 @@ def _check_row(line: int, row: dict[str, str], known: set[str], seen_ids: dict,
                         f"{', '.join(LOCALES)}")
     if row["active"].lower() not in TRUE | FALSE:
         problems.append(f"line {line}: active {row['active']!r} must be yes or no")
+    if row["start_date"] and _start_date(row["start_date"]) is None:
+        problems.append(f"line {line}: start_date {row['start_date']!r} must be a date "
+                        "like 2021-03-15, not in the future")
     if row["timezone"]:
         try:
             ZoneInfo(row["timezone"])
@@ -139,9 +147,19 @@ class Imported:
     unchanged: int = 0
 
 
-def import_csv(session: Session, config: Policy, text: str) -> Imported:
+def _start_date(text: str) -> date | None:
+    try:
+        found = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+    return found if found is not None and date(1900, 1, 1) <= found <= date.today() else None
+
+
+def import_csv(session: Session, config: Policy, text: str,
+               now: datetime | None = None) -> Imported:
     """Create or update everyone in the file, writing only what differs from the
-    directory: a nightly sync of an unchanged file writes nothing."""
+    directory: a nightly sync of an unchanged file writes nothing. Someone turned
+    inactive is marked as left, at `now`."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     identities = platform_columns(config)
@@ -171,12 +189,13 @@ def import_csv(session: Session, config: Policy, text: str) -> Imported:
         problems += _check_row(line, row, known, seen_ids, identities)
     if problems:
         raise DirectoryError(problems)
-    return _write(session, config, [row for _line, row in rows], existing, linked, identities)
+    return _write(session, config, [row for _line, row in rows], existing, linked, identities,
+                  "start_date" in header, now or datetime.now(UTC))
 
 
 def _write(session: Session, config: Policy, rows: list[dict[str, str]],
            existing: dict[str, Employee], linked: dict[tuple[int, str], ChatIdentity],
-           identities: dict[str, str]) -> Imported:
+           identities: dict[str, str], dated: bool, now: datetime) -> Imported:
     """The rows, written as the differences from the directory, in a few batches."""
     teams = {t.name: t for t in session.exec(select(Team)).all()}
     for row in rows:
@@ -185,19 +204,22 @@ def _write(session: Session, config: Policy, rows: list[dict[str, str]],
                                       timezone=row["timezone"] or config.organisation.timezone)
             session.add(teams[row["team"]])
     session.flush()  # the new teams' ids, in one batch
-    created, touched, deactivated = set(), set(), 0
+    created, touched, leaving = set(), set(), []
     for row in rows:
         wanted = {"name": row["name"], "role": row["role"],
                   "team_id": teams[row["team"]].id if row["team"] else None,
                   "locale": row["locale"] or config.organisation.default_locale,
                   "active": row["active"].lower() in TRUE}
+        if dated:
+            wanted["start_date"] = _start_date(row["start_date"]) if row["start_date"] else None
         employee = existing.get(row["handle"])
         if employee is None:
             existing[row["handle"]] = Employee(handle=row["handle"], **wanted)
             session.add(existing[row["handle"]])
             created.add(row["handle"])
         elif any(getattr(employee, name) != value for name, value in wanted.items()):
-            deactivated += employee.active and not wanted["active"]
+            if employee.active and not wanted["active"]:
+                leaving.append(employee)
             for name, value in wanted.items():
                 setattr(employee, name, value)
             touched.add(employee.handle)
@@ -223,5 +245,7 @@ def _write(session: Session, config: Policy, rows: list[dict[str, str]],
                                  platform_user_id=user_id)
                     for employee_id, platform, user_id in moved)
     session.flush()
+    for person in leaving:  # once their supervisor is the file's
+        depart(session, config, person, now, None)
     changed = len(touched - created)
-    return Imported(len(created), changed, deactivated, len(rows) - len(created) - changed)
+    return Imported(len(created), changed, len(leaving), len(rows) - len(created) - changed)

@@ -68,6 +68,20 @@ def _receipt(session: Session, key: str | None) -> dict | None:
     return None if receipt is None else receipt.reply
 
 
+def _left(session: Session, platform: str, user_id: str) -> Employee | None:
+    """The person behind the id if they are in the directory but have left (or were
+    made inactive): told so, rather than that they are unknown."""
+    if not limits.storable(user_id) or len(user_id) > limits.ID:
+        return None
+    query = select(Employee).where(~Employee.active)
+    if platform in ("console", "web"):
+        query = query.where(Employee.handle == user_id.lower())
+    else:
+        query = query.join(ChatIdentity).where(ChatIdentity.platform == platform,
+                                               ChatIdentity.platform_user_id == user_id)
+    return session.exec(query).first()
+
+
 class _RolledBack(FrontlineError):
     """Leaves the transaction without committing, carrying what would have been said."""
 
@@ -124,7 +138,9 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             if isinstance(command, LinkAccount):  # the one command for strangers
                 reply = link_account(session, platform, user_id, command.code, now)
             elif actor is None:
-                return Reply.of("not_registered").failed(), locale
+                gone = _left(session, platform, user_id)
+                return Reply.of("refuse.left" if gone else "not_registered").failed(), \
+                    gone.locale if gone else locale
             elif isinstance(command, Unparsed | OpenForm):
                 return usage(command), locale
             elif isinstance(command, Unlinked):

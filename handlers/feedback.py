@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from handlers import feedback_days, limits
 from handlers.base import ACTIVE_BY_HANDLE
 from handlers.policy import Policy, Theme
+from handlers.recovery import voice
 from handlers.recovery.opening import open_case
 from handlers.themes import tags
 from storage.errors import FrontlineError
@@ -104,8 +105,9 @@ def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int 
            now: datetime, themes: list[Theme], policy: Policy | None = None) -> Recorded:
     """Keep one score or complaint, tagged with its themes; a (source, source id) seen
     before is not kept again. Given the organisation's policy, one its recovery rules
-    call unhappy opens a recovery case, in the same transaction (once, as it is kept
-    once)."""
+    call unhappy opens a recovery case, a good one is told to the person named and
+    credited to the customer's earlier cases, in the same transaction (once, as it is
+    kept once)."""
     insert = dialect_insert(session.get_bind().dialect.name)
     tagged, received_at = tags(item.text, themes), (item.received_at or now).astimezone(UTC)
     statement = insert(Feedback.__table__).values(
@@ -121,7 +123,13 @@ def record(session: Session, item: FeedbackItem, team_id: int, employee_id: int 
     # counted once and a case opened once, as it is kept once
     feedback_days.count(connection(session), team_id, employee_id, received_at,
                         item.kind, item.score, tagged)
-    case_id = None if policy is None else open_case(
+    if policy is None:
+        return Recorded(feedback_id, team_id)
+    # good news told to the person named and credited to the customer's earlier cases
+    voice.arrived(session, policy, now, ref=f"F{feedback_id}", kind=item.kind,
+                  score=item.score, text=item.text, customer_ref=item.customer_ref,
+                  employee_id=employee_id, received_at=received_at)
+    case_id = open_case(
         session, policy, now, feedback_id=feedback_id, kind=item.kind, score=item.score,
         text=item.text, customer_ref=item.customer_ref, touchpoint=item.touchpoint,
         team_id=team_id, employee_id=employee_id)

@@ -77,7 +77,8 @@ FIELDS: dict[str, TextField] = {
         "employee", "owner", "delegate", "person", "platform", "code", "locale", "key",
         "kind", "item_key", "outcome", "currency", "amount", "cost", "month", "theme",
         "step", "touchpoint", "source", "waiver", "ref", "form", "topic", "unknown", "problem",
-        "content_type", "colleague", "target", "also")},
+        "day",
+        "content_type", "colleague", "target", "also", "hours")},
 }
 
 

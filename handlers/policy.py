@@ -252,6 +252,13 @@ class Retention(StrictModel):
                       "longer than this many days are deleted")
 
 
+class Moments(StrictModel):
+    """Service anniversaries (from the directory's start_date) and birthdays (only those
+    people chose to share, `birthday MM-DD`), posted in the team's channel on the day."""
+
+    time: Clock = "09:00"  # the team's local time
+
+
 class Rituals(StrictModel):
     grace_minutes: int = Field(default=120, ge=0, description="a missed run younger than "
                                "this runs at start; an older one is recorded as missed")
@@ -263,6 +270,7 @@ class Rituals(StrictModel):
     red_carpet: RedCarpet = RedCarpet()
     pulse: PulseSchedule = PulseSchedule()
     retention: Retention = Retention()
+    moments: Moments = Moments()
 
 
 # The built-in defaults, which config.example.toml shows: a section or a role a config
@@ -356,6 +364,11 @@ class Recovery(StrictModel):
                                      "reminded this long before the deadline")
     hr_after_hours: int = Field(default=24, ge=1, le=720, description="still open this long "
                                 "after the deadline (the supervisor told at it): HR is told")
+    live_voice: bool = Field(default=True, description="a good score naming someone is "
+                             "told to them as it arrives")
+    good_nps_at_least: int = Field(default=9, ge=0, le=10, description="a promoter: this to 10")
+    good_csat_at_least: int = Field(default=5, ge=1, le=5)
+    good_ces_at_most: int = Field(default=2, ge=1, le=7, description="little effort: 1 to this")
 
     def unhappy(self, kind: str, score: int | None) -> bool:
         """Whether a response of this kind and score opens a case."""
@@ -368,9 +381,73 @@ class Recovery(StrictModel):
         return {"nps": score <= self.nps_at_most, "csat": score <= self.csat_at_most,
                 "ces": score >= self.ces_at_least}.get(kind, False)
 
+    def happy(self, kind: str, score: int | None) -> bool:
+        """Whether a response is good news: praise, or a score at the good end."""
+        if kind == "praise":
+            return True
+        if score is None:
+            return False
+        return {"nps": score >= self.good_nps_at_least, "csat": score >= self.good_csat_at_least,
+                "ces": score <= self.good_ces_at_most}.get(kind, False)
+
     def callback_within(self, kind: str) -> int:
         """Hours the customer is to be called back within."""
         return self.complaint_callback_hours if kind == "complaint" else self.callback_hours
+
+
+class Leavers(StrictModel):
+    """What happens to the balance of a person marked as left (`leaver @bob`, or the
+    directory import's active = no): kept as it is, paid out (a ledger entry taking it
+    to 0, and a line of the payroll export), or forfeited (a ledger entry taking it
+    to 0)."""
+
+    balance: Literal["kept", "paid_out", "forfeited"] = "kept"
+    point_value: Money | None = Field(default=None, description="paid_out: what one point "
+                                      "is worth in the organisation's currency, which the "
+                                      "payroll export reports as taxable")
+
+
+class Seasons(StrictModel):
+    """The monthly board of each team (`board`): customer-earned points only."""
+
+    min_customers: int = Field(default=3, ge=0, le=1000, description="customers served "
+                               "in the month (feedback naming the person and praise "
+                               "credited to them) before anyone is ranked")
+
+
+Hours = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class QuietHours(StrictModel):
+    """Working hours: outside them a notification to a person that is not urgent waits
+    in the outbox for their next working time. A person's shifts (imported) come first,
+    then their own hours (`prefs hours`), their team's, the organisation's."""
+
+    enabled: bool = False
+    hours: Hours | None = Field(default=None, description="the organisation's working "
+                                "hours in each team's timezone, e.g. \"08:00-20:00\" "
+                                "(22:00-06:00 spans midnight); none: any time")
+    teams: dict[str, Hours] = Field(default={}, description="team name -> its hours")
+    approvals_urgent: bool = Field(default=True, description="a request waiting on "
+                                   "someone's decision reaches them at once")
+    urgent: list[str] = Field(default_factory=lambda: ["notify.login_link",
+                                                       "notify.recovery_*"],
+                              description="message keys sent at once whatever the hour; "
+                              "one ending in * stands for every key it begins")
+
+    @field_validator("hours")
+    @classmethod
+    def _some_time(cls, value: str | None) -> str | None:
+        if value is not None and value[:5] == value[6:]:
+            raise ValueError("working hours must not start and end at the same time")
+        return value
+
+    @field_validator("teams")
+    @classmethod
+    def _some_time_each(cls, value: dict[str, str]) -> dict[str, str]:
+        for hours in value.values():
+            cls._some_time(hours)
+        return value
 
 
 class ConsoleLinks(StrictModel):
@@ -402,6 +479,9 @@ class Policy(StrictModel):
                                 description="given, it replaces the default themes")
     council: Council = Council()
     recovery: Recovery = Recovery()
+    quiet_hours: QuietHours = QuietHours()
+    leavers: Leavers = Leavers()
+    seasons: Seasons = Seasons()
 
     def theme(self, key: str) -> Theme | None:
         return next((theme for theme in self.themes if theme.key == key), None)

@@ -20,6 +20,8 @@ from handlers.base import (
     queue_all,
 )
 from handlers.policy import PointsRules, Policy
+from handlers.recovery import voice
+from handlers.recovery.masking import mask
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import leading_handle, reference, require
 from points import ledger
@@ -129,11 +131,17 @@ def recording_id(praise: Praise | Credited) -> int | None:
 def receive(session: Session, config: Policy, now: datetime, employee: Employee, text: str,
             attachment: str, source: str, customer_ref: str = "") -> Praise:
     """Praise pushed by a survey or feedback tool: credited at once, like a letter
-    a supervisor logs, with the tool as its source and no person as the actor."""
+    a supervisor logs, with the tool as its source and no person as the actor; the
+    customer's words told with their phone numbers and e-mail addresses masked, and
+    credited to the customer's earlier recovery cases."""
     praise = insert_row(session, Praise(
         employee_id=employee.id, text=text, attachment_ref=attachment, source=source,
         status=PraiseStatus.CREDITED, created_at=now, decided_at=now, customer_ref=customer_ref))
-    credit(session, config, now, praise, employee, actor_id=None)
+    credit(session, config, now, Credited(praise.id, mask(text), attachment), employee,
+           actor_id=None)
+    voice.arrived(session, config, now, ref=f"P{praise.id}", kind="praise", score=None,
+                  text=text, customer_ref=customer_ref, employee_id=employee.id,
+                  received_at=now)
     return praise
 
 

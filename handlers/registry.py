@@ -104,8 +104,9 @@ FOLLOWED: dict[str, Followed] = {}
 # The use-case modules (or packages), in the order their verbs appear in help and command
 # menus (within a module, the order they are declared in).
 MODULES = ("compensation", "waivers", "praise", "thanks", "improvements", "approvals", "inquiry",
-           "away", "recovery", "signals", "golden_ear", "pulse", "council",
-           "redemptions", "ledger_review", "corrections", "profile", "linking", "help")
+           "away", "recovery", "signals", "golden_ear", "seasons", "pulse", "council",
+           "redemptions", "ledger_review", "corrections", "leavers", "profile", "prefs", "moments",
+           "linking", "help")
 
 
 def verb(name: str, *, menu: bool = True):

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, event, func, select, update
+from sqlalchemy import bindparam, event, func, literal, select, union_all, update
 from sqlmodel import Session
 
 from storage.enums import LedgerReason
@@ -166,17 +166,21 @@ class Mismatch:
 
 
 def verify(session: Session) -> list[Mismatch]:
-    """Recompute every balance from the entries; an empty list means the books agree."""
-    sums = dict(session.execute(
-        select(LedgerEntry.employee_id, func.sum(LedgerEntry.amount))
-        .group_by(LedgerEntry.employee_id)).all())
-    balances = dict(session.execute(select(PointsAccount.employee_id, PointsAccount.balance)).all())
-    wrong = [
-        employee_id for employee_id in sorted(set(sums) | set(balances))
-        if balances.get(employee_id, 0) != int(sums.get(employee_id) or 0)
-        or balances.get(employee_id, 0) < 0
-    ]
-    handles = dict(session.execute(
-        select(Employee.id, Employee.handle).where(Employee.id.in_(wrong))).all())
-    return [Mismatch(employee_id, handles.get(employee_id, "?"), balances.get(employee_id, 0),
-                     int(sums.get(employee_id) or 0)) for employee_id in wrong]
+    """Recompute every balance from the entries; an empty list means the books agree.
+
+    One statement, so that it reads one snapshot: two (the sums, then the balances)
+    would each see the commits made between them and report a command that ran in
+    between as a disagreement, on a live PostgreSQL database."""
+    both = union_all(
+        select(LedgerEntry.employee_id.label("employee_id"),
+               func.sum(LedgerEntry.amount).label("entries"), literal(0).label("kept"))
+        .group_by(LedgerEntry.employee_id),
+        select(PointsAccount.employee_id, literal(0), PointsAccount.balance)).subquery()
+    entries, kept = func.sum(both.c.entries), func.sum(both.c.kept)
+    wrong = session.execute(
+        select(both.c.employee_id, kept, entries, Employee.handle)
+        .join(Employee, Employee.id == both.c.employee_id, isouter=True)
+        .group_by(both.c.employee_id, Employee.handle)
+        .having((kept != entries) | (kept < 0)).order_by(both.c.employee_id)).all()
+    return [Mismatch(employee_id, handle or "?", int(balance), int(total))
+            for employee_id, balance, total, handle in wrong]

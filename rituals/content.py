@@ -16,6 +16,8 @@ from handlers.golden_ear import close_month, standings
 from handlers.policy import Policy
 from handlers.praise import recording_id
 from handlers.pulse import team_pulse
+from handlers.quiet import at_shift_start
+from handlers.recovery.weekly import week as recovery_week
 from handlers.registry import with_approver
 from handlers.reports.authority import coaching_lines
 from handlers.reports.signals import Signal, month_signals, visible_to_each
@@ -76,10 +78,11 @@ def morning_praise(session: Session, config: Policy, team: Team, since: datetime
     if best is None:
         return "none"
     who = session.get(Employee, best.employee_id)
-    queue(session, now, "team", key, {
-        "who": who.name, "text": best.text, "touching": best.touching_count,
-        "recording": _recording(best), "ref": f"P{best.id}",
-        "recording_id": recording_id(best)}, team_id=team.id)
+    params = {"who": who.name, "text": best.text, "touching": best.touching_count,
+              "recording": _recording(best), "ref": f"P{best.id}",
+              "recording_id": recording_id(best)}
+    queue(session, now, "team", key, params, team_id=team.id)
+    at_shift_start(session, config, team.id, now, key, params)  # shift workers: at its start
     return f"P{best.id}"
 
 
@@ -149,6 +152,10 @@ def weekly_digest(session: Session, config: Policy, team: Team, since: datetime,
         "approved_total": f"{approved_total / 100:.2f} {currency}",
         "rules": ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common(5)) or "-",
         "pending": pending}, team_id=team.id)
+    cases = recovery_week(session, team.id, since, until)
+    if any(cases.values()):  # a team that had no unhappy customer hears nothing of it
+        queue(session, now, "team", "ritual.weekly_recovery", {"team": team.name, **cases},
+              team_id=team.id)
     signals_digest(session, config, team, until, now)
     return f"{figures['praise']} praise, {figures['points']} points"
 

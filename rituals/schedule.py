@@ -18,8 +18,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from handlers import pulse
-from handlers.calendar import day_start, local_midnight, month_of
+from handlers import moments, pulse, seasons
+from handlers.calendar import day_start, local_midnight, month_of, months_back
 from handlers.council.validation import month_digest
 from handlers.policy import Policy
 from rituals import content, retention
@@ -97,6 +97,21 @@ def _monthly(session, config, team, fired, now):
     return f"{moved} council items validated or reopened"
 
 
+def _closed_month(local: datetime) -> str:
+    """The month before the one a run fires in: the month it closes."""
+    return months_back(month_of(local, local.tzinfo), 2)[0]
+
+
+def _season_close(session, config, team, fired, now):
+    month = _closed_month(fired.astimezone(config.organisation.tz))
+    return f"{seasons.close_month(session, config, month, now)} board lines of {month} kept"
+
+
+def _moments(session, config, team, fired, now):
+    day = fired.astimezone(ZoneInfo(team.timezone)).date()
+    return f"{moments.post_moments(session, team, day, now)} moments"
+
+
 def _golden(action):
     def run(session, config, team, fired, now):
         return action(session, config, month_of(fired, config.organisation.tz), now)
@@ -137,6 +152,12 @@ RITUALS: dict[str, Ritual] = {ritual.name: ritual for ritual in (
            lambda c, tz: CronTrigger(day_of_week=c.rituals.pulse.day, week=c.rituals.pulse.weeks,
                                      timezone=tz, **_clock(c.rituals.pulse.time)),
            _week, _pulse),
+    Ritual("season_close", False, timedelta(days=32),
+           lambda c, tz: CronTrigger(day=1, hour=0, minute=30, timezone=tz),
+           _closed_month, _season_close),
+    Ritual("moments", True, timedelta(days=2),
+           lambda c, tz: CronTrigger(timezone=tz, **_clock(c.rituals.moments.time)),
+           lambda local: local.date().isoformat(), _moments),
     Ritual("retention", False, timedelta(days=2),
            lambda c, tz: CronTrigger(timezone=tz, **_clock(c.rituals.retention.time)),
            lambda local: local.date().isoformat(), None, retention.run),

@@ -80,6 +80,8 @@ class LedgerReason(StrEnum):
     REVERSAL = "reversal"
     THANKS = "thanks"  # from a colleague's monthly allowance, where the organisation gives one
     CORRECTION = "correction"  # HR adjusts or moves points, with a reason
+    PAID_OUT = "paid_out"  # a leaver's balance, taken to payroll (the payroll export)
+    FORFEITED = "forfeited"  # a leaver's balance, forfeited by the organisation's rule
 
 
 class RecoveryStatus(StrEnum):

@@ -16,6 +16,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     UniqueConstraint,
+    column,
+    func,
 )
 from sqlmodel import Field, SQLModel
 
@@ -57,6 +59,10 @@ class Employee(SQLModel, table=True):
     supervisor_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
     locale: str = "en"
     active: bool = True
+    start_date: date | None = Field(default=None, description="first day of service, "
+                                    "from the directory: its anniversaries are posted")
+    birthday: str | None = Field(default=None, description="MM-DD, only when the person "
+                                 "chose to have it posted (`birthday`)")
 
 
 class ChatIdentity(SQLModel, table=True):
@@ -106,8 +112,11 @@ class LedgerEntry(SQLModel, table=True):
 
 
 class Compensation(SQLModel, table=True):
-    # Budgets sum one person's compensation since a day or month start.
-    __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),)
+    # Budgets sum one person's compensation since a day or month start; the recovery
+    # figures find the goodwill given under a customer's reference, whatever its case.
+    __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),
+                      Index("ix_compensation_customer_ref_lower", func.lower(
+                          column("customer_ref"))))
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id")
     amount_minor: int = Field(sa_type=BigInteger)
@@ -166,6 +175,39 @@ class Praise(SQLModel, table=True):
                               "tool says: a recovery when they had been compensated")
     group_id: int | None = Field(default=None, description="team praise: the first of "
                                  "its praises, one per person named (that one's own id)")
+
+
+class Departure(SQLModel, table=True):
+    """A person marked as left: their waiting approvals moved, their open forms closed and
+    the organisation's rule applied to their balance (its ledger entry, if any, points
+    here by `source_id`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    reason: str = ""
+    rule: str = Field(description="kept | paid_out | forfeited")
+    balance: int = Field(description="the balance when they left")
+    moved: int = Field(default=0, description="approvals and cases moved to others")
+    forms: int = Field(default=0, description="open forms closed")
+    by_id: int | None = Field(default=None, foreign_key="employee.id",
+                              description="None: the directory import")
+    left_at: datetime = _when()
+
+
+class SeasonResult(SQLModel, table=True):
+    """A person's line of a team's monthly board, frozen when the month closed, so a past
+    month shows as it stood whatever arrives or changes later."""
+
+    __table_args__ = (UniqueConstraint("team_id", "month", "employee_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    month: str = Field(description="YYYY-MM in the organisation's timezone")
+    employee_id: int = Field(foreign_key="employee.id")
+    points: int = Field(description="customer-earned points of the month")
+    customers: int = Field(description="customers served: feedback naming them and "
+                           "praise credited to them in the month")
+    rank: int | None = Field(default=None, description="None: below the minimum")
+    created_at: datetime = _when()
 
 
 class Thanks(SQLModel, table=True):
@@ -282,6 +324,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     delivered_at: datetime | None = _when(nullable=True, index=True)
     last_error: str = ""
+    # Outside the recipient's working hours a notification that is not urgent waits
+    # here until they begin (handlers/quiet.py); None: due at once.
+    not_before: datetime | None = _when(nullable=True)
 
 
 class OutboxDelivery(SQLModel, table=True):
@@ -473,6 +518,8 @@ class RecoveryCase(SQLModel, table=True):
     customer named, else by the team's supervisor, until closed with an outcome. One per
     response, so a response kept again opens none."""
 
+    # The cockpit's figures read a team's cases opened in a month.
+    __table_args__ = (Index("ix_recoverycase_team_id_opened_at", "team_id", "opened_at"),)
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", unique=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -629,3 +676,25 @@ class Erasure(SQLModel, table=True):
     erased_by: str = Field(description="who ran the erasure, e.g. the operator's login")
     kept_free_text: bool
     erased_at: datetime = _when()
+
+
+class PersonPrefs(SQLModel, table=True):
+    """What a person set with `prefs`: their own working hours and whether all-staff
+    posts sent to them personally are muted."""
+
+    employee_id: int = Field(foreign_key="employee.id", primary_key=True)
+    hours: str = Field(default="", description='"07:00-15:00" in their team\'s timezone; '
+                       '"": their team\'s hours')
+    broadcasts_muted: bool = False
+
+
+class Shift(SQLModel, table=True):
+    """A shift from a roster import: while a person has shifts ahead, their shifts are
+    their working time."""
+
+    __table_args__ = (Index("ix_shift_employee_ends", "employee_id", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id")
+    day: date = Field(description="the local day it starts on, as the roster gives it")
+    starts_at: datetime = _when()
+    ends_at: datetime = _when()

@@ -2,7 +2,8 @@
 it: the tenant access token; message create with Feishu's uuid de-duplication (a uuid
 seen within the hour returns the message it made and posts nothing; one over 50
 characters is refused), its body limits (text 150 KB, card 30 KB) and its rate limits
-(5 a second per user or chat, 50 a second per app: HTTP 429, code 99991400); message
+(5 a second per user or chat, 50 a second and 1,000 a minute per app: HTTP 429, code
+99991400); message
 patch; the message-resource download (which needs im:message); file upload; the
 app's scopes (application/v6/scopes) and bot info (bot/v3/info), with a scope that
 can be withheld (`withhold`); the app's availability range
@@ -31,6 +32,7 @@ from bot.platforms.feishu.limits import (
     CARD_CALLBACK_DEADLINE,
     INVALID_APP_ID,
     NEEDED_SCOPES,
+    PER_APP_PER_MINUTE,
     PER_APP_PER_SECOND,
     PER_CHAT_PER_SECOND,
     RANGE_PAGE_MAX,
@@ -77,6 +79,7 @@ class FakeFeishu(FakeApi):
     clock: Callable[[], float] = time.monotonic  # the fake's time: uuid hour, rate windows
     callback_deadline: float = CARD_CALLBACK_DEADLINE  # a test may shorten Feishu's 3 s
     recent: list[tuple[float, str]] = field(default_factory=list)  # (when, receive id)
+    minute: list[float] = field(default_factory=list)  # the app's sends in the last minute
     granted: set[str] = field(  # the app's scopes
         default_factory=lambda: {*NEEDED_SCOPES, RANGE_SCOPE})
     unions: dict[str, str] = field(default_factory=dict)  # open_id -> union_id, if not derived
@@ -143,12 +146,15 @@ class FakeFeishu(FakeApi):
                                  f"{limit}"}, status_code=400)
         now = self.clock()
         self.recent = [(at, who) for at, who in self.recent if at > now - 1]
-        if len(self.recent) >= PER_APP_PER_SECOND or sum(
-                who == receive_id for _, who in self.recent) >= PER_CHAT_PER_SECOND:
+        self.minute = [at for at in self.minute if at > now - 60]
+        # 发送消息: 接口频率限制 "1000 次/分钟、50 次/秒"; 使用限制 5 QPS per user or chat
+        if len(self.recent) >= PER_APP_PER_SECOND or len(self.minute) >= PER_APP_PER_MINUTE \
+                or sum(who == receive_id for _, who in self.recent) >= PER_CHAT_PER_SECOND:
             return JSONResponse({"code": RATE_LIMITED_CODE,
                                  "msg": "request trigger frequency limit"}, status_code=429,
                                 headers={"x-ogw-ratelimit-reset": "1"})
         self.recent.append((now, receive_id))
+        self.minute.append(now)
         return None
 
     def _unscoped(self, *scopes: str) -> Response | None:

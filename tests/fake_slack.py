@@ -7,7 +7,9 @@ URL).
 As strict as Slack where Frontline depends on it, with the limits Frontline declares
 (bot/platforms/slack/limits.py): a trigger_id opens one modal within 3 s of the request
 that carried it (`issue` tells the fake a request was sent); a response_url takes 5
-answers within 30 minutes; a message's text, blocks and sections have their sizes;
+answers within 30 minutes; a message's blocks and sections have their sizes, and text
+past 40,000 characters is cut there with the warning `message_truncated` (recorded in
+`refused`, as it loses text);
 chat.postMessage to one channel is rate limited (429 with Retry-After); each method
 needs its scope (`withhold` one, and auth.test's `x-oauth-scopes` header no longer
 lists it); a direct message goes to a workspace member's id (the DM opens) or to a DM
@@ -85,6 +87,8 @@ class FakeSlack(FakeApi):
     ims: dict[str, str] = field(default_factory=dict)  # user id -> their open DM channel
     posted_at: dict[str, list[float]] = field(default_factory=dict)  # channel -> post times
     refused: list[tuple[str, str]] = field(default_factory=list)  # (method, Slack's error)
+    # the warnings of the call being answered (Slack's response_metadata.warnings)
+    warnings: list[str] = field(default_factory=list)
 
     # --- what the test tells the fake ------------------------------------------
     def issue(self, trigger_id: str | None = None, response_url: str | None = None) -> None:
@@ -209,6 +213,7 @@ class FakeSlack(FakeApi):
     # --- Slack's rules -------------------------------------------------------------
     def _rules(self, method: str, params: dict) -> Response | None:
         """Slack's refusal of this call, or None."""
+        self.warnings = []
         needed = NEEDS.get(method)
         if needed and needed not in self.granted:  # https://docs.slack.dev/reference/scopes
             return self._refuse(method, "missing_scope", needed=needed,
@@ -218,6 +223,8 @@ class FakeSlack(FakeApi):
         if method in ("chat.postMessage", "chat.update"):
             if (error := _too_big(params)) is not None:
                 return self._refuse(method, error)
+            if self._truncate(method, params):
+                self.warnings.append("message_truncated")
             channel = params.get("channel", "")
             if channel.startswith(("U", "W")):  # a member's id: their DM with the bot
                 if channel not in self.members:
@@ -272,8 +279,22 @@ class FakeSlack(FakeApi):
             return "used_url"
         if (error := _too_big(answer)) is not None:
             return error
+        self._truncate("respond", answer)
         issued.append(self.clock())
         return None
+
+    def _truncate(self, method: str, message: dict) -> bool:
+        """Slack cuts `text` at 40,000 characters and still posts it (chat.postMessage,
+        "Truncating content": "Slack will truncate messages containing more than 40,000
+        characters"; the answer carries the warning `message_truncated`, response URLs
+        included: https://api.slack.com/changelog/2018-04-truncating-really-long-messages).
+        The cut is recorded in `refused`: text was lost."""
+        text = message.get("text") or ""
+        if len(text) <= MESSAGE_TEXT:
+            return False
+        message["text"] = text[:MESSAGE_TEXT]
+        self.refused.append((method, "message_truncated"))
+        return True
 
     def _refused(self, method: str, params: dict) -> str:
         """Slack's error for a file call it would not take, or ""."""
@@ -306,9 +327,13 @@ class FakeSlack(FakeApi):
             ts = params.get("ts") or f"{self.next_ts}.000100"
             blocks = params.get("blocks")
             blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
-            return {"ok": True, "channel": channel, "ts": ts,
-                    "message": {"text": params.get("text", ""), "blocks": blocks or [],
-                                "ts": ts}}
+            answer = {"ok": True, "channel": channel, "ts": ts,
+                      "message": {"text": params.get("text", ""), "blocks": blocks or [],
+                                  "ts": ts}}
+            if self.warnings:
+                answer["response_metadata"] = {"warnings": self.warnings}
+                self.warnings = []
+            return answer
         if method == "files.completeUploadExternal":
             return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""),
                                            "name": self.uploads[f["id"]]["filename"]}
@@ -320,12 +345,11 @@ class FakeSlack(FakeApi):
 
 
 def _too_big(message: dict) -> str | None:
-    """Slack's error for a message over its sizes, or None: text at most 40,000
-    characters, at most 50 blocks, a section's text at most 3,000
-    (https://docs.slack.dev/reference/methods/chat.postMessage#truncating,
-    https://docs.slack.dev/reference/block-kit/blocks/section-block#fields)."""
-    if len(message.get("text") or "") > MESSAGE_TEXT:
-        return "msg_too_long"
+    """Slack's error for a message over its sizes, or None: at most 50 blocks ("up to 50
+    blocks in each message", https://docs.slack.dev/block-kit), a section's text at most
+    3,000 characters (https://docs.slack.dev/reference/block-kit/blocks/section-block#fields);
+    both answered `invalid_blocks` (chat.postMessage's errors: "Blocks submitted with this
+    message are not valid"). Long text is not refused: see FakeSlack._truncate."""
     blocks = message.get("blocks") or []
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     if len(blocks) > BLOCKS_PER_MESSAGE:

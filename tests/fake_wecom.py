@@ -223,7 +223,8 @@ class FakeWeCom(FakeApi):
             for method in (f"webhook/send:{key}", "webhook/send"):
                 if (failure := self.injected(method)) is not None:
                     return failure
-            # "每个机器人发送的消息不能超过20条/分钟" (document/path/91770): 45009
+            # "每个机器人发送的消息不能超过20条/分钟" (document/path/91770, confirmed); the
+            # errcode 45009 beyond it is not confirmed in the documentation
             now = self.clock()
             recent = [t for t in self.robot_sent.get(key, [])
                       if now - t < limits.ROBOT_WINDOW_SECONDS]

@@ -42,7 +42,7 @@ FITTING = {("api-token create", "name"): NAMES, ("api-token revoke", "name"): NA
 GOOD = {"name": "alice", "as_": "alice", "host": "frontline.example.com", "month": "2026-11",
         "file": "staff.csv", "to": "postgresql://frontline@db.example.com/frontline",
         "reason": "left the company"}
-LONGEST_LINE = 400
+LONGEST_LINE = cli.LONGEST_LINE  # the most one error line may take
 
 
 def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):

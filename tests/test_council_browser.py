@@ -28,7 +28,7 @@ def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_to_done(site, bro
     expect(mirror).to_contain_text("IT systems")
     mirror.get_by_placeholder("Owner (@handle)").fill("@wang")
     mirror.get_by_role("button", name="Open a council item").click()
-    expect(page.locator(".flash")).to_contain_text("X1 opened: it-systems")
+    expect(page.locator(".flash")).to_contain_text("X1 opened: IT systems")
     item = page.locator("#X1")
     expect(item).to_contain_text("proposed")
     expect(item.get_by_role("button", name="Start")).to_have_count(0)  # approval first

@@ -2,12 +2,15 @@
 filled, a backup taken while commands arrive, a move cut short and run again, and the
 wrong inputs, each one line that changes nothing."""
 
+import signal
+import subprocess
+import sys
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import JSON, inspect, select, text
+from sqlalchemy import JSON, inspect, select, text, update
 from sqlalchemy.pool import NullPool
 
 from bot.dbtools import DbToolError, backup, checks, move
@@ -16,7 +19,7 @@ from handlers import registry
 from handlers.directory import import_csv
 from handlers.dispatch import execute
 from storage.engine import make_engine, transaction
-from storage.models import HeldLease, LedgerEntry
+from storage.models import Employee, HeldLease, LedgerEntry, Outbox, Recording
 from tests.conftest import NOW, throwaway_postgres
 from tests.support import credit, wait_until
 from tests.test_cli import cli, config_for
@@ -175,6 +178,49 @@ def test_a_move_cut_short_leaves_the_target_marked_and_starts_over(tmp_path, con
         target.dispose()
 
 
+KILLED_MIDWAY = """
+import os, signal, sys
+from bot.dbtools import move
+
+read, unbound = [0], move._binder
+
+
+def binder(columns, dialect):  # the process dies inside the ledger's second COPY
+    bind = unbound(columns, dialect)
+
+    def killing(row):
+        if columns[0].table.name == "ledgerentry":
+            read[0] += 1
+            if read[0] == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return bind(row)
+    return killing
+
+
+move._binder = binder
+move.move(sys.argv[1], sys.argv[2], batch=2)
+"""
+
+
+def test_a_move_killed_midway_starts_over(tmp_path, config):
+    source = f"sqlite:///{tmp_path / 'small.db'}"
+    _migrated(source)
+    fill(source, config)
+    before = contents(source)
+    with throwaway_postgres("frontline_killed") as postgres:
+        killed = subprocess.run([sys.executable, "-c", KILLED_MIDWAY, source, postgres],
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        target = make_engine(postgres, poolclass=NullPool)
+        assert checks.MARKER in inspect(target).get_table_names()
+        assert checks.counts(target)["ledgerentry"] == 2  # the committed batch only
+        assert "counts and balances equal" in move.move(source, postgres)
+        assert checks.MARKER not in inspect(target).get_table_names()
+        assert contents(postgres) == before
+        target.dispose()
+    assert contents(source) == before
+
+
 def test_a_move_waits_for_a_running_frontline(migrated_url, tmp_path):
     engine = make_engine(migrated_url, poolclass=NullPool)
     with transaction(engine) as session:
@@ -268,3 +314,63 @@ def test_the_ledger_entries_keep_their_ids(tmp_path, config):
             select(LedgerEntry.id, LedgerEntry.balance_after).order_by(LedgerEntry.id)).all()
             for url in (source, postgres)]
     assert ids[0] == ids[1]
+
+
+# COPY's text format gives a meaning to tabs, newlines, backslashes and \N (its NULL):
+# a value holding them must arrive as it left.
+HOSTILE = "王小明 naïve 🙂 \\N \t tab \n newline \\ back\\slash \"dq\" 'sq' \r"
+
+
+def every_row(url: str) -> dict[str, list[dict]]:
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return {table.name: [row._asdict() for row in connection.execute(
+                select(table).order_by(*table.primary_key.columns))]
+                for table in checks.tables()}
+    finally:
+        engine.dispose()
+
+
+def test_json_nulls_text_bytes_and_times_arrive_exactly(tmp_path, config):
+    source = f"sqlite:///{tmp_path / 'small.db'}"
+    _migrated(source)
+    fill(source, config)
+    when = datetime(2026, 3, 29, 1, 59, 59, 999_999, tzinfo=timezone(timedelta(hours=8)))
+    params = {"名前": HOSTILE, "none": None, "list": [1, 2.5, "é", True, None],
+              "nested": {"empty": [], "\\N": {}}}
+    engine = make_engine(source, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(Outbox.__table__.insert().values(
+            _made_up(connection, Outbox.__table__) | {
+                "audience": "person", "employee_id": None, "team_id": None,
+                "message_key": HOSTILE, "params": params, "actions": [params, HOSTILE],
+                "created_at": when, "claimed_until": None, "delivered_at": None,
+                "last_error": HOSTILE}))
+        connection.execute(Recording.__table__.insert().values(
+            _made_up(connection, Recording.__table__) | {
+                "data": b"\x00\\N\t\n\xff" + HOSTILE.encode(), "source": HOSTILE}))
+        # A supervisor added after their staff: the link is filled in after the copy.
+        staff = connection.execute(Employee.__table__.insert().values(
+            _made_up(connection, Employee.__table__) | {
+                "handle": "staff", "name": HOSTILE, "supervisor_id": None})).lastrowid
+        boss = connection.execute(Employee.__table__.insert().values(
+            _made_up(connection, Employee.__table__) | {
+                "handle": "boss", "name": "Boss", "supervisor_id": None})).lastrowid
+        connection.execute(update(Employee).where(Employee.id == staff).values(
+            supervisor_id=boss))
+    engine.dispose()
+    before = every_row(source)
+    with throwaway_postgres("frontline_exact") as postgres:
+        move.move(source, postgres, batch=3)
+        moved = every_row(postgres)
+        back = f"sqlite:///{tmp_path / 'back.db'}"
+        move.move(postgres, back, batch=3)
+    assert moved == before
+    assert every_row(back) == before
+    copied = next(row for row in moved["outbox"] if row["message_key"] == HOSTILE)
+    assert copied["params"] == params and copied["last_error"] == HOSTILE
+    assert copied["created_at"] == when and copied["created_at"].tzinfo == UTC
+    assert copied["claimed_until"] is None
+    assert next(row for row in moved["employee"] if row["handle"] == "staff"
+                )["supervisor_id"] == boss

@@ -12,6 +12,7 @@ from bot.demo import seed_if_empty
 from bot.kit.config import parse_config
 from handlers.dispatch import execute
 from handlers.grammar import parse
+from handlers.i18n import render_reply
 from handlers.linking import issue_code
 from points import ledger
 from storage.engine import create_all, make_engine, transaction
@@ -22,6 +23,7 @@ from storage.models import (
     GoldenEarAward,
     LedgerEntry,
     Outbox,
+    RecoveryCase,
     Waiver,
 )
 from tests.support import count, employee, rows
@@ -71,6 +73,14 @@ def test_the_history_fills_every_page_hr_opens_first(engine):
     assert count(engine, Waiver, status="ratified") > 3
     (fixed, staffing) = rows(engine, CouncilItem)
     assert (fixed.status, staffing.status) == ("validated", "approved")
+    (won_back, *still_open) = rows(engine, RecoveryCase)  # one closed, the last hours' open
+    assert (won_back.outcome, len(still_open)) == ("recovered", 2)
+    assert won_back.called_back_at <= won_back.due_at and "**21" in won_back.text
+    assert all(case.status == "open" for case in still_open)
+    case, _locale = execute(engine, CONFIG, "console", "emma", parse(f"recover K{won_back.id}"))
+    shown = render_reply(case, "en")
+    assert "Emma Lin reached the customer" in shown and "goodwill C" in shown
+    assert "the customer came back: F" in shown and "NPS 9" in shown
 
     hr = hr_browser(engine)
     cockpit = page(hr, "/cockpit")  # HR's first team: the first store

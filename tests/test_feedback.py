@@ -62,7 +62,8 @@ def test_a_score_is_kept_once_and_earns_no_points(org, api):
     assert (kept.kind, kept.score, kept.customer_ref, kept.touchpoint) == (
         "nps", 9, "C-77", "counter")
     assert kept.employee_id == employee(org, "alice").id
-    assert count(org, LedgerEntry) == 0 and count(org, Outbox) == 0
+    assert count(org, LedgerEntry) == 0  # a promoter is told alice once, retries or not
+    assert [n.message_key for n in rows(org, Outbox)] == ["notify.customer_voice"]
 
 
 @pytest.mark.http

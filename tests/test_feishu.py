@@ -32,6 +32,7 @@ from bot.platforms.feishu.limits import (
     APP_SEND_INTERVAL,
     CARD_BODY_MAX,
     CARD_CALLBACK_DEADLINE,
+    PER_APP_PER_MINUTE,
     PER_APP_PER_SECOND,
     PER_CHAT_PER_SECOND,
     RANGE_PAGE_MAX,
@@ -557,6 +558,13 @@ def test_the_fake_holds_feishus_rate_limits_and_frontline_keeps_to_them(fake):
             unpaced.send_text("open_id", f"ou_{n}", "hi", f"a-{n}")
         with pytest.raises(RateLimited, match="99991400"):
             unpaced.send_text("open_id", "ou_last", "hi", "a-x")
+        clock.now += 61  # a quiet minute; then 50 a second for 20 seconds: 1,000
+        for second in range(PER_APP_PER_MINUTE // PER_APP_PER_SECOND):
+            for n in range(PER_APP_PER_SECOND):
+                unpaced.send_text("open_id", f"ou_{n}", "hi", f"m-{second}-{n}")
+            clock.now += 1
+        with pytest.raises(RateLimited, match="99991400"):  # 1,000 a minute for the app
+            unpaced.send_text("open_id", "ou_last", "hi", "m-x")
 
 
 def test_a_text_longer_than_feishu_takes_goes_in_pieces_and_the_fake_refuses_more(fake):

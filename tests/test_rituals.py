@@ -165,14 +165,14 @@ def test_a_fresh_organisation_missed_nothing_from_before_it_began(chat):
     assert {(r.ritual, r.period) for r in missed} == {
         ("morning_praise", "2026-11-25"), ("morning_praise", "2026-11-26"),
         ("golden_ear_reminder", "2026-11"), ("retention", "2026-11-25"),
-        ("retention", "2026-11-26")}
+        ("retention", "2026-11-26"), ("moments", "2026-11-25"), ("moments", "2026-11-26")}
     assert all(r.status == "missed" and r.scheduled_for > first for r in missed)
 
 
 def test_scheduler_jobs_keep_missed_runs_within_the_grace(chat):
     scheduler = schedule.build_scheduler(chat.engine, chat.config)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert "reminders" in jobs and len(jobs) == 1 + 2 * 3 + 6  # two teams, six org rituals
+    assert "reminders" in jobs and len(jobs) == 1 + 2 * 4 + 7  # two teams, seven org rituals
     job = next(j for i, j in jobs.items() if i.startswith("morning_praise:"))
     assert job.misfire_grace_time == chat.config.rituals.grace_minutes * 60
     assert job.coalesce is True and job.max_instances == 1

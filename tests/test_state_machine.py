@@ -17,6 +17,9 @@ It runs on both stores at a size that fits `make test`; FRONTLINE_STATE_SCALE=10
 multiplies the number of runs (and CI's nightly flag may set it).
 """
 
+import contextlib
+import csv
+import io
 import json
 import os
 import re
@@ -26,13 +29,19 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from bot.demo import DEMO_STAFF
 from bot.kit.config import DEMO_CATALOG, parse_config
-from handlers import registry
+from handlers import feedback, registry
 from handlers.base import Message
 from handlers.directory import import_csv
 from handlers.dispatch import execute
@@ -129,6 +138,18 @@ SHAPES = {
     "lang": [(st.sampled_from(["en", "zh", "zh-hant", "zh-Hant", "fr", "中文"]),)],
     "link": [(st.sampled_from(["K7Q4PZM2XA", "", "x" * 300]),)],
     "help": [(), (st.sampled_from(sorted(registry.VERBS)),)],
+    "recover": [(), (references,), (references, st.sampled_from(["reached", "unreached"]),
+                                    free_text),
+                (references, st.just("hand"), handles, free_text),
+                (references, st.just("close"), st.sampled_from(["recovered", "lost",
+                                                                "declined", "won"]),
+                 free_text)],
+    "thanks": [(handles, free_text), (handles, st.sampled_from(["+5", "+0", "-3", "+99999"]),
+                                      free_text), (handles, free_text, st.just("#team"))],
+    "adjust": [(handles, st.sampled_from(["-20", "20", "0", "-99999", "10001", "x"]),
+                free_text)],
+    "revoke": [(st.builds(lambda n: f"E{n}", st.integers(0, 30)), free_text)],
+    "move": [(st.sampled_from(["30", "0", "-5", "99999"]), handles, handles, free_text)],
 }
 
 
@@ -267,6 +288,23 @@ class Frontline(RuleBasedStateMachine):
             self.send(handle, f"{word('waiver')} report {data.draw(st.sampled_from(self.known))}"
                               f" {data.draw(free_text)} / {data.draw(free_text)}")
 
+    @rule(data=st.data(), handle=st.sampled_from(HANDLES),
+          verb=st.sampled_from(["thanks", "adjust", "revoke", "move"]))
+    def recognise(self, data, handle, verb):
+        """Thanks between colleagues, and HR's corrections."""
+        args = [data.draw(part) for part in data.draw(st.sampled_from(SHAPES[verb]))]
+        self.send("hana" if verb != "thanks" and data.draw(st.booleans()) else handle,
+                  " ".join([data.draw(st.sampled_from(verb_words(verb))), *args]))
+
+    @precondition(lambda self: any(ref.startswith("K") for ref in self.known))
+    @rule(data=st.data(), handle=st.sampled_from(["alice", "wang", "hana", "bob"]))
+    def follow_up(self, data, handle):
+        """An unhappy customer's case followed up, by its holder or someone else."""
+        cases = sorted(ref for ref in self.known if ref.startswith("K"))
+        args = [data.draw(st.sampled_from(cases)) if part is references else data.draw(part)
+                for part in data.draw(st.sampled_from(SHAPES["recover"][1:]))]
+        self.send(handle, " ".join([data.draw(st.sampled_from(verb_words("recover"))), *args]))
+
     @rule(handle=st.sampled_from(HANDLES), item=items)
     def redeem(self, handle, item):
         self.send(handle, f"{word('redeem')} {item}")
@@ -294,6 +332,23 @@ class Frontline(RuleBasedStateMachine):
         elif not again.ok:
             assert fingerprint(self.engine) == before, f"refused but changed: {line!r}"
 
+    @rule(kind=st.sampled_from(["nps", "csat", "ces", "complaint"]),
+          score=st.sampled_from(["", "0", "3", "6", "9", "10", "1", "2", "5", "7", "11"]),
+          person=st.sampled_from(["", "alice", "bob", "nobody"]), words=free_text,
+          customer=st.sampled_from(["CUST1", "CUST2", "#A1", ""]), source_id=st.integers(1, 6))
+    def customer_voice(self, kind, score, person, words, customer, source_id):
+        """A survey tool's export arrives (a row seen before is not kept again)."""
+        row = [kind, "Harbour Street Store", person, score, words, customer, "till",
+               "surveyhub", f"r{source_id}", ""]
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([feedback.CSV_COLUMNS, row])
+        with contextlib.suppress(feedback.ImportErrors), transaction(self.engine) as session:
+            feedback.import_csv(session, buffer.getvalue(), self.now, self.config.themes,
+                                self.config)
+        with self.engine.connect() as connection:  # the cases it opened, for `recover`
+            self.known += [f"K{n}" for n in connection.execute(
+                text("SELECT id FROM recoverycase")).scalars() if f"K{n}" not in self.known]
+
     @rule(handle=st.sampled_from(HANDLES), locale=st.sampled_from(["en", "zh", "zh-hant"]))
     def switch_language(self, handle, locale):
         self.count += 1
@@ -310,7 +365,7 @@ class Frontline(RuleBasedStateMachine):
     def books_agree_and_notifications_render(self):
         if not hasattr(self, "engine"):
             return
-        assert_stored_text_clean(self.engine)
+        assert_stored_text_clean(self.engine)  # the CSV's rows included
         with transaction(self.engine) as session:
             assert verify(session) == []
             fresh = session.execute(text("SELECT id, message_key, params FROM outbox "

@@ -19,7 +19,8 @@ class Background:
         self.scheduler.add_job(drain, "interval", seconds=every, id="outbox",
                                args=(engine, list(channels)), kwargs={
                                    "stop": self.stopping,
-                                   "languages": config.organisation.shared_languages},
+                                   "languages": config.organisation.shared_languages,
+                                   "policy": config},
                                max_instances=1, coalesce=True)
 
     def start(self) -> None:

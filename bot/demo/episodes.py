@@ -1,7 +1,8 @@
 """The demo's scripted moments, placed by their share of the history: a request
 declined, one asked about, major issues solved, the experience council fixing
-Riverside's order system, redemptions, and the last hours before now, whose requests
-still wait (young enough that no reminder is due yet)."""
+Riverside's order system, redemptions, an unhappy customer won back, and the last hours
+before now, whose requests and recovery cases still wait (young enough that no reminder
+is due yet)."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -109,7 +110,33 @@ def recent(line: Timeline, limit: Decimal, cheapest: str | None) -> None:
             (HARBOUR, "alice", 10, "Lovely service"), (HARBOUR, "bob", 9, ""),
             (HARBOUR, "chen", 6, "Waited too long in the queue"),
             (RIVERSIDE, "sara", 10, "Sara was wonderful"), (RIVERSIDE, "kevin", 8, ""),
-            (RIVERSIDE, "", 3, "Nobody knew if it was in stock"))))))
+            (RIVERSIDE, "", 3, "Nobody knew if it was in stock")))),
+        recovery=True))  # its two detractors open the cases still open
+
+
+def recovery(line: Timeline, limit: Decimal) -> None:
+    """A complaint naming Emma opens a case: she calls the customer back within the
+    hour, gives a voucher under the case and closes it recovered; the customer's next
+    score is credited to it. (No random draws: the rest of the history stays as it was.)"""
+    day, case = line.share(0.75), "{demo-case-1}"
+    voice = {"team": RIVERSIDE.name, "employee": "emma", "customer_ref": "A5120",
+             "touchpoint": "delivery desk", "source": "survey"}
+    line.events.append(Voice(line.clock(day, 14), ({
+        **voice, "kind": "complaint", "source_id": "demo-case-1",
+        "text": "Waited 40 minutes for a delivery slot, nobody answered on 139 8765 4321",
+        "received_at": line.clock(day, 11).isoformat()},), recovery=True))
+    line.say(line.clock(day, 15), "emma", f"recover {case} reached apologised and booked "
+                                          "a slot for tomorrow morning")
+    line.say(line.clock(day, 15, 10), "emma",
+             f"comp {amount(limit, WITHIN[1])} voucher #{case} sorry for the wait")
+    line.say(line.clock(day + timedelta(days=1), 12), "emma",
+             f"recover {case} close recovered delivered on time, she thanked us")
+    later = day + timedelta(days=4)
+    if line.clock(later, 23) <= line.last:
+        line.events.append(Voice(line.clock(later, 23), ({
+            **voice, "kind": "nps", "score": "9", "source_id": "demo-case-1-again",
+            "text": "Second delivery was perfect",
+            "received_at": line.clock(later, 18).isoformat()},), recovery=True))
 
 
 def scripted(line: Timeline, config: Policy) -> None:
@@ -120,3 +147,4 @@ def scripted(line: Timeline, config: Policy) -> None:
     council(line)
     redemptions(line, cheapest)
     recent(line, limit, cheapest)
+    recovery(line, limit)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, update
+from sqlmodel import select
 
 from bot.demo.timeline import Say, Voice
 from handlers import feedback
@@ -19,7 +20,7 @@ from handlers.grammar import parse
 from handlers.policy import Policy
 from rituals.schedule import Target, fire_times, run_once, targets
 from storage.engine import transaction
-from storage.models import Outbox
+from storage.models import Feedback, Outbox, RecoveryCase
 
 # Rituals played over the whole history; the others only in their look-back window.
 ALL_ALONG = ("pulse", "golden_ear_open", "golden_ear_reminder", "golden_ear_close",
@@ -59,7 +60,7 @@ def play(engine: Engine, config: Policy, events: list[Say | Voice | Fire]) -> Pl
         if isinstance(event, Fire):
             played.rituals += run_once(engine, config, event.target, event.at, event.at) is not None
         elif isinstance(event, Voice):
-            played.responses += _import(engine, config, event)
+            played.responses += _import(engine, config, event, refs)
         else:
             follow = _say(engine, config, event, refs, played)
             if follow is not None:
@@ -86,14 +87,22 @@ def _say(engine: Engine, config: Policy, say: Say, refs: dict[str, str],
     return None if first.key == "comp.recorded" else say.follow
 
 
-def _import(engine: Engine, config: Policy, voice: Voice) -> int:
-    """One export of the survey tool, imported as `frontline feedback import` does."""
+def _import(engine: Engine, config: Policy, voice: Voice, refs: dict[str, str]) -> int:
+    """One export of the survey tool, imported as `frontline feedback import` does; the
+    cases it opens are named by their response's source id in `refs`."""
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=feedback.CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(voice.rows)
     with transaction(engine) as session:
-        return feedback.import_csv(session, text.getvalue(), voice.at, config.themes).added
+        added = feedback.import_csv(session, text.getvalue(), voice.at, config.themes,
+                                    config if voice.recovery else None).added
+        if voice.recovery:
+            refs.update((source_id, f"K{case_id}") for case_id, source_id in session.exec(
+                select(RecoveryCase.id, Feedback.source_id)
+                .join(Feedback, Feedback.id == RecoveryCase.feedback_id)
+                .where(Feedback.source_id.in_([row["source_id"] for row in voice.rows]))))
+        return added
 
 
 def delivered(engine: Engine, until: datetime) -> None:

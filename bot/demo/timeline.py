@@ -26,10 +26,15 @@ class Say:
 
 @dataclass(frozen=True)
 class Voice:
-    """Customer responses imported from a survey tool's export (feedback.CSV_COLUMNS)."""
+    """Customer responses imported from a survey tool's export (feedback.CSV_COLUMNS).
+    With `recovery`, imported under the organisation's policy: its unhappy responses
+    open cases, its good ones are told and credited (the scripted exports only, so the
+    history holds a few cases rather than hundreds left open); each case opened is
+    named in later lines by its response's source id (`recover {demo-case-1} …`)."""
 
     at: datetime
     rows: tuple[dict[str, str], ...]
+    recovery: bool = False
 
 
 @dataclass

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, or_, update
 from sqlmodel import select
 
 from bot.kit import metrics
 from bot.kit.escaping import terminal_text
 from bot.kit.leases import Lease, Pause, claim, kept
+from handlers import quiet
 from handlers.base import Action, Message, Reply
 from handlers.directory import reading_locales
 from handlers.i18n import render_message, render_reply
-from handlers.policy import LOCALES
+from handlers.policy import LOCALES, Policy
 from storage.engine import transaction
 from storage.models import ChatIdentity, ChatPost, Employee, Outbox, OutboxDelivery, Team
 from storage.rows import dialect_insert
@@ -100,15 +101,32 @@ class Channel(Protocol):
         """Send it, or raise to have it retried later."""
 
 
-def _due(engine: Engine, now: datetime, batch: int) -> list[int]:
+_DUE = select(Outbox.id, Outbox.audience, Outbox.employee_id, Outbox.message_key,
+              Outbox.actions)
+
+
+def _due(engine: Engine, now: datetime, batch: int, policy: Policy | None = None,
+         ) -> list[int]:
     """Notifications nobody holds, oldest first. Each is claimed only when its turn
-    comes, so a worker that dies holds back the one it was sending, not a batch."""
+    comes, so a worker that dies holds back the one it was sending, not a batch. With
+    the organisation's `policy`, one outside its reader's working hours is held in the
+    table until they begin, and one its reader muted is done without being sent."""
     with transaction(engine) as session:
-        return list(session.exec(
-            select(Outbox.id).where(
+        while True:
+            due = session.exec(_DUE.where(
                 Outbox.delivered_at.is_(None),
+                or_(Outbox.not_before.is_(None), Outbox.not_before <= now),
                 or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
-            .order_by(Outbox.id).limit(batch)).all())
+                .order_by(Outbox.id).limit(batch)).all()
+            held, muted = quiet.sort_due(session, policy, now, due) if policy else ({}, [])
+            for outbox_id, until in held.items():
+                session.execute(update(Outbox).where(Outbox.id == outbox_id)
+                                .values(not_before=until))
+            if muted:
+                session.execute(update(Outbox).where(Outbox.id.in_(muted))
+                                .values(delivered_at=now))
+            if not (held or muted):  # else the rows held leave room for more
+                return [row.id for row in due]
 
 
 def _load(engine: Engine, outbox_id: int, shared: tuple[str, ...],
@@ -168,7 +186,7 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
                      now: Callable[[], datetime] = lambda: datetime.now(UTC),
                      batch: int = 100, stop: threading.Event | None = None,
                      languages: Sequence[str] = (),
-                     pause: Pause = threading.Event.wait) -> int:
+                     pause: Pause = threading.Event.wait, policy: Policy | None = None) -> int:
     """Deliver what is due; returns how many notifications this call completed.
 
     Each notification is claimed, sent and recorded on its own, under a lease that
@@ -179,9 +197,10 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
     whose sending is cut short by an error or an interrupt is released, due again at
     once (a worker that dies outright releases nothing: its lease runs out). Shared
     chats get each notification in `languages`, by default in every language the
-    organisation's people read. `pause` paces the lease's heartbeat (a test drives it)."""
+    organisation's people read. `pause` paces the lease's heartbeat (a test drives it).
+    The `policy`'s quiet hours and people's muted broadcasts apply (see `_due`)."""
     completed, shared = 0, tuple(languages)
-    for outbox_id in _due(engine, now(), batch):
+    for outbox_id in _due(engine, now(), batch, policy):
         if not shared:
             with transaction(engine) as session:
                 shared = reading_locales(session)

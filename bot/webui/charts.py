@@ -1,5 +1,6 @@
-"""Bar charts as server-side SVG: the geometry is computed here and drawn by the
-`bar_chart` template macro (so every label goes through the template's escaping).
+"""Bar and line charts as server-side SVG: the geometry is computed here and drawn by
+the `bar_chart` and `line_chart` template macros (so every label goes through the
+template's escaping).
 The SVG scales to its container, which keeps it readable on a phone."""
 
 from dataclasses import dataclass, field
@@ -50,3 +51,61 @@ def _shown(value: int | float | Decimal) -> str:
     if isinstance(value, Decimal):
         return f"{value:,.0f}" if value >= 1000 else f"{value:,.2f}"
     return f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+
+
+# Line charts: months along the bottom, a polyline per series (a month without a value
+# breaks its line), drawn by the `line_chart` template macro.
+COLOURS = ("#1f6feb", "#d9480f", "#2b8a3e", "#862e9c")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str  # a message key
+    colour: str
+    segments: list[str]  # each a polyline's points, "x,y x,y"
+    dots: list[tuple[float, float, str]]  # x, y, the value as printed
+
+
+@dataclass(frozen=True)
+class LineChart:
+    title: str  # a message key
+    labels: list[tuple[float, str]]  # x, the label under it
+    series: list[Series]
+    ticks: list[tuple[float, str]]  # y, the value of a grid line
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: float = 4 * SIDE
+    baseline: float = HEIGHT - BOTTOM
+
+
+def line_chart(title: str, labels: list[str],
+               series: list[tuple[str, list[int | float | None]]],
+               low: float | None = None, high: float | None = None) -> LineChart:
+    """One line per (name key, values), a value per label; the scale runs from `low` to
+    `high`, else from the values' least (or zero) to their greatest."""
+    values = [float(v) for _name, vs in series for v in vs if v is not None]
+    bottom = low if low is not None else min([0.0, *values])
+    top = high if high is not None else max([bottom + 1, *values])
+    left, room = 4 * SIDE, HEIGHT - TOP - BOTTOM
+    step = (WIDTH - left - SIDE) / max(len(labels) - 1, 1)
+
+    def y(value: float) -> float:
+        return HEIGHT - BOTTOM - (value - bottom) / (top - bottom) * room
+
+    drawn = []
+    for index, (name, points) in enumerate(series):
+        segments, dots, run = [], [], []
+        for slot, value in enumerate(points):
+            if value is None:
+                segments += [" ".join(run)] if run else []
+                run = []
+                continue
+            x = left + slot * step
+            run.append(f"{x:.1f},{y(float(value)):.1f}")
+            dots.append((x, y(float(value)), _shown(value)))
+        segments += [" ".join(run)] if run else []
+        drawn.append(Series(name, COLOURS[index % len(COLOURS)], segments, dots))
+    ticks = [(y(v), _shown(round(v) if float(v).is_integer() else v))
+             for v in (bottom, (bottom + top) / 2, top)]
+    return LineChart(title, [(left + i * step, label) for i, label in enumerate(labels)],
+                     drawn, ticks)

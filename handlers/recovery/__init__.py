@@ -8,7 +8,10 @@ the case on or closes it with its outcome; the reminders chase its deadline.
 - `cases`: who may act on a case, what its messages say, the case with its history;
 - `opening`: a case opened from a kept response (handlers/feedback.py calls it);
 - `commands`: the `recover` verb and its steps;
-- `chasing`: the reminder before the deadline and the escalations after it."""
+- `chasing`: the reminder before the deadline and the escalations after it;
+- `voice`: a good score told to the person named, and the customer's later good word
+  credited to their cases (recovery yield);
+- `weekly`: a team's cases over a week, for its weekly digest."""
 
 # registry.load imports the package: this declares the `recover` verb and its use cases.
 from handlers.recovery import commands  # noqa: F401

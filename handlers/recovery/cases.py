@@ -5,7 +5,7 @@ its history and the goodwill given under it (`recover K3`, `history K3`)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, String, and_, cast, func, literal, or_
 from sqlmodel import Session, select
 
 from handlers.base import PRIVILEGED, Action, Context, Message, Refusal, Reply, money
@@ -98,14 +98,26 @@ def state_key(case: RecoveryCase, now: datetime) -> str:
     return "recovery.state.overdue" if case.due_at < now else "recovery.state.open"
 
 
+def references(case: RecoveryCase | type[RecoveryCase]) -> list[ColumnElement[str]]:
+    """The references goodwill names a case by, lowered: its own (`comp … #K3`) and its
+    customer's (`comp … #A17`). Of one case, or of the table's columns (the cockpit's
+    figures link the goodwill of many cases the same way)."""
+    return [func.lower(literal(LETTER) + cast(case.id, String)), func.lower(case.customer_ref)]
+
+
+def linked(reference: ColumnElement[str], opened_at: Any) -> ColumnElement[bool]:
+    """A compensation given as goodwill under a case: named by one of its `references`,
+    given since the case opened (a pending one too; the case marks it)."""
+    return and_(Compensation.customer_ref != "",
+                func.lower(Compensation.customer_ref) == reference,
+                Compensation.status.in_(GOODWILL), Compensation.created_at >= opened_at)
+
+
 def goodwill(ctx: Context, case: RecoveryCase) -> list[Message]:
-    """Goodwill given since the case opened under its customer reference (`comp … #A17`)
-    or its own (`comp … #K3`), a line each."""
-    refs = {ref_of(case).lower(), *([case.customer_ref.lower()] if case.customer_ref else [])}
+    """Goodwill given under the case, a line each."""
     rows = ctx.session.exec(select(Compensation, Employee.name).join(
         Employee, Employee.id == Compensation.employee_id).where(
-        func.lower(Compensation.customer_ref).in_(sorted(refs)),
-        Compensation.status.in_(GOODWILL), Compensation.created_at >= case.opened_at)
+        or_(*(linked(ref, case.opened_at) for ref in references(case))))
         .order_by(Compensation.id)).all()
     return [Message("recovery.goodwill_pending" if given.status == CompensationStatus.PENDING
                     else "recovery.goodwill", {

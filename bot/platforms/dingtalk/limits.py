@@ -24,8 +24,12 @@ QPS_LIMIT = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
 
 # A group's custom robot (自定义机器人): "每个机器人每分钟最多发送20条消息到群里，如果超过20条，
 # 会限流10分钟" (the page's text as quoted by the SDKs that cite it; the page itself could not
-# be read here). Over it: errcode 410100 (the API definition's 发送速度太快而限流) or 130101
-# "send too fast, exceed 20 times per minute" (older gateway; observed by bot developers).
+# be read here). Confirmed only through those SDKs (the same sentence in several robot
+# clients, each citing custom-robots-send-group-messages); not against the page: it is not
+# stored, and others report it serves an empty app shell to a plain fetch. Over it:
+# errcode 410100 (the API definition's 发送速度太快而限流) or 130101 "send too fast, exceed
+# 20 times per minute" (older gateway; observed by bot developers). Not confirmed in the
+# documentation: either code (searched both and the robot pages).
 # https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages
 ROBOT_PER_MINUTE, ROBOT_WINDOW = 20, 60.0
 ROBOT_THROTTLED = (410100, 130101)
@@ -43,7 +47,10 @@ CARD_ACK_SECONDS = 2.0
 CARD_ANSWER_KEYS = frozenset({"cardData", "userPrivateData", "cardUpdateOptions"})
 
 # A missing permission: the open API answers HTTP 403 with this code and the scopes
-# the call needs in `requiredScopes`.
+# the call needs in `requiredScopes`. Not confirmed in the documentation (the error-code
+# page is not stored here; searched the code): observed by DingTalk app developers, whose
+# logs show HTTP 403, this code, "应用尚未开通所需的权限：[qyapi_robot_sendmsg]" and
+# "requiredScopes: [Card.Instance.Write]".
 # https://open.dingtalk.com/document/orgapp/error-code
 PERMISSION_DENIED = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
 # The scopes Frontline's calls need (开发者后台 → 权限管理):
@@ -51,7 +58,9 @@ PERMISSION_DENIED = "Forbidden.AccessDenied.AccessTokenPermissionDenied"
 # (permission-qyapi_robot_sendmsg: https://help.dingtalk.io/open/development/the-robot-sends-a-group-message)
 # https://open.dingtalk.com/document/orgapp/chatbots-send-one-on-one-chat-messages-in-batches
 SEND_SCOPE = "qyapi_robot_sendmsg"
-# 互动卡片实例写权限 — create, deliver and update interactive cards
+# 互动卡片实例写权限 — create, deliver and update interactive cards. The two scope codes are
+# confirmed only by the same developers' logs (a card send refused with requiredScopes
+# [Card.Instance.Write]; a robot send with [qyapi_robot_sendmsg]), not by a stored page.
 # https://open.dingtalk.com/document/orgapp/create-and-deliver-cards
 CARD_SCOPE = "Card.Instance.Write"
 

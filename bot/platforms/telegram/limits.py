@@ -6,16 +6,21 @@ the local fake (tests/fake_telegram.py) enforces the same numbers."""
 # sends plain text (no parse_mode), so what it gives is what is counted; counted here in
 # UTF-16 code units, the unit Telegram's entities use
 # (https://core.telegram.org/bots/api#messageentity), never fewer than the characters.
+# Confirmed in the official SDK python-telegram-bot 22.8: constants.MessageLimit
+# .MAX_TEXT_LENGTH = 4096 (the Bot API page itself is not stored here).
 MESSAGE_TEXT = 4096
 
 # InlineKeyboardButton.callback_data: "Data to be sent in a callback query to the bot
 # when the button is pressed, 1-64 bytes"
 # (https://core.telegram.org/bots/api#inlinekeyboardbutton); more is refused with
-# "Bad Request: BUTTON_DATA_INVALID".
+# "Bad Request: BUTTON_DATA_INVALID". Confirmed: python-telegram-bot 22.8,
+# InlineKeyboardButtonLimit.MAX_CALLBACK_DATA = 64 (MIN_CALLBACK_DATA = 1). Not confirmed
+# in the documentation: the error text (searched the Bot API and the SDK).
 CALLBACK_DATA_BYTES = 64
 
 # answerCallbackQuery: its notification text is 0-200 characters
-# (https://core.telegram.org/bots/api#answercallbackquery).
+# (https://core.telegram.org/bots/api#answercallbackquery). Confirmed: python-telegram-bot
+# 22.8, CallbackQueryLimit.ANSWER_CALLBACK_QUERY_TEXT_LENGTH = 200.
 CALLBACK_ANSWER_TEXT = 200
 # A callback query must be answered while it lives: clients show a progress bar until
 # it is (same page); a late answer is refused with "Bad Request: query is too old and
@@ -32,7 +37,11 @@ CALLBACK_ANSWER_SECONDS = 15.0
 # bursts that go over this limit"), "not more than 30 messages per second or so" in
 # bulk, and "not able to send more than 20 messages per minute to the same group".
 # Beyond them: 429 with parameters.retry_after
-# (https://core.telegram.org/bots/api#responseparameters).
+# (https://core.telegram.org/bots/api#responseparameters). Confirmed: the FAQ's text as
+# Telegram Bot Support publishes it ("My bot is hitting limits, how do I avoid this?",
+# https://telegra.ph/Hitting-limits-bot-FAQ: "eventually you'll begin receiving 429
+# errors"), and python-telegram-bot 22.8's FloodLimit: MESSAGES_PER_SECOND_PER_CHAT = 1,
+# MESSAGES_PER_SECOND = 30, MESSAGES_PER_MINUTE_PER_GROUP = 20.
 OVERALL_PER_SECOND = 30
 CHAT_PER_SECOND = 1
 # The short burst one chat may take before the one-a-second pace. Not published (the

@@ -126,11 +126,13 @@ def public_page(request: Request, config: Config, template: str, **context: Any)
 def _nav(viewer: Viewer) -> list[tuple[str, str]]:
     role = viewer.employee.role
     if role == Role.EMPLOYEE:
-        return [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"), ("/me", "nav.me")]
+        return [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
+                ("/season", "nav.season"), ("/me", "nav.me")]
     items = [("/ledger", "nav.ledger"), ("/redemptions", "nav.redemptions"),
              ("/compensation", "nav.compensation"), ("/waivers", "nav.waivers"),
              ("/recognition", "nav.recognition"), ("/signals", "nav.signals"),
-             ("/authority", "nav.authority"), ("/cockpit", "nav.cockpit"), ("/team", "nav.team")]
+             ("/authority", "nav.authority"), ("/cockpit", "nav.cockpit"), ("/cases", "nav.cases"),
+             ("/season", "nav.season"), ("/team", "nav.team")]
     if role == Role.SUPERVISOR:
         return [*items[-1:], *items[:-1], ("/me", "nav.me")]
     return [*items, ("/fairness", "nav.fairness"), ("/me", "nav.me")]

@@ -3,11 +3,13 @@ mirror problems that hurt both, and the team's experience-council items, opened 
 moved on here as the same commands as in chat (supervisors see their own team; HR
 every team)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from bot.kit.config import Config
 from bot.webui import charts
 from bot.webui.deps import (
     CheckedForm,
@@ -20,13 +22,17 @@ from bot.webui.deps import (
 )
 from bot.webui.pages.base import Render, Run, as_id, chosen_team, done, page_router
 from bot.webui.pages.reports import Month
+from bot.webui.text import text
+from handlers.base import money
 from handlers.calendar import month_bounds
 from handlers.council.commands import CouncilOpen
 from handlers.council.workflow import STEPS, CouncilStep
 from handlers.reports.mirror import cockpit
+from handlers.reports.recovery_figures import RecoveryFigures, recovery_figures
+from handlers.reports.trends import team_trend
 from handlers.reports.voices import customer_voice
 from handlers.words import HANDLE, REFERENCE
-from storage.models import CouncilItem, Employee
+from storage.models import CouncilItem, Employee, Team
 
 router = page_router(supervisors_only=True)
 
@@ -53,7 +59,27 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
                   steps={step: leaves for step, (leaves, _reaches) in STEPS.items()},
                   chart=charts.bar_chart("cockpit.mirror_chart", [
                       (names[theme.key][:14], min(theme.customers, theme.staff))
-                      for theme in report.mirror[:8]]))
+                      for theme in report.mirror[:8]]),
+                  **_team_months(session, config, shown, month, locale))
+
+
+def _team_months(session: Session, config: Config, team: Team, month: str,
+                 locale: str) -> dict:
+    """The team's recovery figures for the month and its trend lines over twelve, in the
+    team's own months (a case opened at 23:30 on its last local day is the month's)."""
+    tz, now = ZoneInfo(team.timezone), datetime.now(UTC)
+    figures = recovery_figures(session, [team.id], *month_bounds(month, tz), now).get(
+        team.id, RecoveryFigures())
+    trend = team_trend(session, config, team.id, month, tz)
+    labels = [text(f"month.short.{int(point.month[5:])}", locale) for point in trend]
+    return {"recovery": figures, "goodwill": [money(amount, currency) for currency, amount
+                                               in sorted(figures.goodwill.items())],
+            "voices_trend": charts.line_chart("cockpit.trend_voices", labels, [
+                ("cockpit.series.nps", [p.nps for p in trend]),
+                ("cockpit.series.csat", [p.csat for p in trend]),
+                ("cockpit.series.enps", [p.enps for p in trend])], low=-100, high=100),
+            "waivers_trend": charts.line_chart("cockpit.trend_waivers", labels, [
+                ("cockpit.series.waivers", [p.waivers for p in trend])], low=0)}
 
 
 @router.post("/council/open")

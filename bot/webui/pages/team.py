@@ -13,7 +13,7 @@ from handlers.approvals import Decide
 from handlers.away import Away, last_day, upcoming
 from handlers.base import Context, Refusal, away
 from handlers.inquiry import Ask, History
-from handlers.registry import DECIDABLE
+from handlers.registry import DECIDABLE, FOLLOWED
 from handlers.reports.team import pending_items, team_members
 from handlers.words import REFERENCE
 from storage.models import Employee
@@ -50,7 +50,7 @@ def history_page(viewer: PageViewer, session: SessionDep, config: ConfigDep, ren
     if found is None:
         return render("history.html", ref=ref[:12], lines=None)
     letter, record_id = found.group(1).upper(), int(found.group(2))
-    if letter not in DECIDABLE:
+    if letter not in DECIDABLE and letter not in FOLLOWED:  # a case (K3) too
         raise PageError(404, "error.not_found")
     ctx = Context(session, config, viewer.employee, datetime.now(UTC))
     try:
