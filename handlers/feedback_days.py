@@ -6,6 +6,7 @@ path, the rebuild and the reports' partial days all use it."""
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Connection, delete, select
 
@@ -49,8 +50,10 @@ def rows_of(team_id: int, employee_id: int | None, themes: str) -> list[tuple[in
             *([(employee_id, "")] if employee_id else [])]
 
 
-def _upsert(connection: Connection):
-    insert = dialect_insert(connection.dialect.name)(TABLE)
+@cache
+def _upsert(dialect: str):
+    """Built once per dialect: a survey import runs it for every response."""
+    insert = dialect_insert(dialect)(TABLE)
     return insert.on_conflict_do_update(
         index_elements=list(KEYS),
         set_={name: TABLE.c[name] + insert.excluded[name] for name in COUNTS})
@@ -60,7 +63,7 @@ def count(connection: Connection, team_id: int, employee_id: int | None, receive
           kind: str, score: int | None, themes: str) -> None:
     """Add one response, in the transaction that keeps it."""
     added, day = counts(kind, score), day_of(received_at)
-    connection.execute(_upsert(connection), [
+    connection.execute(_upsert(connection.dialect.name), [
         {"team_id": team_id, "day": day, "employee_id": employee, "theme": theme,
          **{name: int(added[name]) for name in COUNTS}}
         for employee, theme in rows_of(team_id, employee_id, themes)])

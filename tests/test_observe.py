@@ -186,3 +186,21 @@ def test_the_oldest_pending_notification_ages(org, config, chat):
     with TestClient(create_app([], engine=org)) as client:
         age = value(samples(client), "frontline_outbox_oldest_pending_seconds")
     assert 300 <= age < 400
+
+
+def test_a_scrape_while_a_worker_creates_its_metrics_file_still_answers(tmp_path):
+    """prometheus_client opens a worker's file before it sizes it: read empty, it would
+    fail the whole scrape."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from bot.kit.metrics import _SizedFilesCollector
+
+    (tmp_path / "counter_4242.db").touch()
+    stock = CollectorRegistry()
+    MultiProcessCollector(stock, str(tmp_path))
+    with pytest.raises(Exception):  # noqa: B017 - struct.error, whatever the version says
+        generate_latest(stock)
+    sized = CollectorRegistry()
+    _SizedFilesCollector(sized, str(tmp_path))
+    assert generate_latest(sized) == b""

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import JSON, String, select
 from sqlmodel import SQLModel
 
-from bot.kit.config import parse_config
 from handlers import feedback
 from handlers.directory import DirectoryError, import_csv
 from handlers.dispatch import execute
@@ -32,25 +31,15 @@ from storage.models import (
     TeamsConversation,
     WebSession,
 )
-from tests.conftest import DEMO_CATALOG, NOW
+from tests.conftest import NOW
 from tests.support import count, employee, rows
 from tests.support import frontline as run
 from tests.test_cli import config_for
+from tests.test_council import config  # noqa: F401  (the council config: Li Lei sits on it)
 from tests.test_mirror import voices
 
 CHAT_IDS = {"alice": ("7001", "ou_alice_app", "on_alice_union", "aad-alice-0001"),
             "wang": ("7002",)}
-
-
-@pytest.fixture
-def config():
-    """The demo organisation's, with Li Lei on the council beside HR."""
-    return parse_config({
-        "organisation": {"timezone": "Asia/Shanghai", "currency": "CNY"},
-        "roles": {"employee": {"per_incident_limit": "200", "daily_budget": "500"},
-                  "supervisor": {"per_incident_limit": "1000"},
-                  "hr": {"per_incident_limit": "1000"}},
-        "catalog": DEMO_CATALOG, "council": {"members": ["lilei"]}})
 
 
 def busy(chat) -> None:
@@ -286,10 +275,10 @@ def test_each_free_text_names_a_text_column_and_its_author():
 @pytest.fixture
 def frontline(tmp_path, migrated_url):
     """The command on a migrated database holding the demo organisation."""
-    config = config_for(tmp_path, migrated_url)
-    assert run(config, "chat", "--as", "alice", stdin="suggest a shelf for parcels\n"
+    path = config_for(tmp_path, migrated_url)
+    assert run(path, "chat", "--as", "alice", stdin="suggest a shelf for parcels\n"
                ).returncode == 0
-    return lambda *args: run(config, *args)
+    return lambda *args: run(path, *args)
 
 
 def test_the_command_exports_then_erases(frontline, tmp_path):

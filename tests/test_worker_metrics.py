@@ -91,6 +91,8 @@ def by_worker(runs: Path) -> dict[int, float]:
     """The commands each worker counted, read from its own file."""
     counted = {}
     for file in runs.glob("frontline-metrics-*/counter_*.db"):
+        if file.stat().st_size == 0:  # a worker just starting: created, not yet sized
+            continue
         families = MultiProcessCollector.merge([str(file)])
         counted[int(file.stem.split("_")[1])] = sum(
             sample.value for family in families if family.name == "frontline_commands"

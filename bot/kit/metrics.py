@@ -14,6 +14,7 @@ prometheus-client's multiprocess mode, started by the parent (`shared_by_workers
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -61,6 +62,23 @@ def outcome(command: Command, reply: Reply) -> str:
     return "ok" if reply.ok else "refused"
 
 
+class _SizedFilesCollector(multiprocess.MultiProcessCollector):
+    """Every worker's files but one a worker is creating this instant: prometheus_client
+    opens a metrics file before it sizes it, and reading it empty fails the whole
+    scrape (a worker restarting after a crash would make /metrics answer 500)."""
+
+    def collect(self):
+        return self.merge([path for path in glob.glob(os.path.join(self._path, "*.db"))
+                           if _sized(path)], accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:  # gone with its worker since the listing
+        return False
+
+
 class Metrics:
     """The metrics of one app on one engine."""
 
@@ -82,7 +100,7 @@ class Metrics:
         shared = os.environ.get(SHARED_DIR)
         if shared:  # every worker's files, not this process's registry (it is in them)
             self.registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(self.registry, shared)
+            _SizedFilesCollector(self.registry, shared)
         else:
             self.registry = own
         self.registry.register(StoreCollector(engine))  # once, from the answering worker
