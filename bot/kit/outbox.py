@@ -119,8 +119,11 @@ def _due(engine: Engine, now: datetime, batch: int, policy: Policy | None = None
                 or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
                 .order_by(Outbox.id).limit(batch)).all()
             held, muted = quiet.sort_due(session, policy, now, due) if policy else ({}, [])
-            for outbox_id, until in held.items():
-                session.execute(update(Outbox).where(Outbox.id == outbox_id)
+            by_time: dict[datetime, list[int]] = {}
+            for outbox_id, until in held.items():  # a shift's start holds many at once
+                by_time.setdefault(until, []).append(outbox_id)
+            for until, ids in by_time.items():
+                session.execute(update(Outbox).where(Outbox.id.in_(ids))
                                 .values(not_before=until))
             if muted:
                 session.execute(update(Outbox).where(Outbox.id.in_(muted))
