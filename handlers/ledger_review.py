@@ -49,6 +49,8 @@ def show(ctx: Context, command: Ledger) -> Reply:
     for entry in entries:
         source = entry.source_type + (f"#{entry.source_id}" if entry.source_id else "")
         reply.messages.append(Reply.of(
-            "ledger.line", when=ctx.local(entry.created_at), amount=f"{entry.amount:+d}",
+            # E12: the entry's reference, which HR's `revoke` takes
+            "ledger.line", ref=f"E{entry.id}", when=ctx.local(entry.created_at),
+            amount=f"{entry.amount:+d}",
             reason_key=f"reason.{entry.reason}", source=source).messages[0])
     return reply

@@ -183,3 +183,12 @@ def test_another_persons_ledger_is_for_their_supervisor_and_hr(chat):
         "You can see your own ledger and your people's, not Bob Li's.")
     chat.ok("wang", "ledger @bob")
     chat.ok("hana", "ledger @bob")
+
+
+def test_each_ledger_line_names_the_entry_hr_may_revoke(chat):
+    chat.ok("wang", "praise @alice kind words")
+    shown = render_reply(chat.ok("hana", "ledger @alice"), "en")
+    (line,) = [line for line in shown.splitlines() if line.startswith("• E")]
+    ref = line.split()[1]
+    chat.ok("hana", f"revoke {ref} the letter was for Bob")
+    assert balance(chat.engine, "alice") == 0
