@@ -201,16 +201,21 @@ def _serve_worker(config: Config, engine: Engine, wired: Platforms,
     serving.serve(app, config.web, sock)
 
 
+def _read_text(path: str, encoding: str = "utf-8") -> str:
+    """An input file's text; a file that cannot be read, or is not text, is one line."""
+    try:
+        with open(path, encoding=encoding) as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
+
+
 def cmd_chat(config: Config, args: argparse.Namespace) -> None:
     _start_console(config, args.as_)
 
 
 def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
+    text = _read_text(args.file)
     engine = open_database(config)
     try:
         with transaction(engine) as session:
@@ -224,11 +229,7 @@ def cmd_directory_import(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_feedback_import(config: Config, args: argparse.Namespace) -> None:
-    try:
-        with open(args.file, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
+    text = _read_text(args.file, "utf-8-sig")
     engine = open_database(config)
     try:
         with transaction(engine) as session:
@@ -248,11 +249,7 @@ def cmd_themes_retag(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_directory_shifts(config: Config, args: argparse.Namespace) -> None:
-    try:
-        with open(args.file, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"{args.file}: {getattr(error, 'strerror', None) or error}") from None
+    text = _read_text(args.file)
     try:
         with transaction(open_database(config)) as session:
             done = shifts.import_csv(session, config, text)

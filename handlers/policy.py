@@ -21,6 +21,14 @@ LOCALES = ("en", *sorted(folder.parent.parent.name.replace("_", "-") for folder 
     if folder.parent.parent.name != "en"))
 
 
+
+def known_roles(value: dict) -> dict:
+    """A setting keyed by role names only the roles there are."""
+    unknown = sorted(set(value) - set(Role))
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(Role)}")
+    return value
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -109,10 +117,7 @@ class ThanksPoints(StrictModel):
     @field_validator("allowance")
     @classmethod
     def _known_roles(cls, value: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(set(value) - set(Role))
-        if unknown:
-            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(Role)}")
-        return value
+        return known_roles(value)
 
 
 class PointsRules(StrictModel):
@@ -502,10 +507,7 @@ class Policy(StrictModel):
     @field_validator("roles")
     @classmethod
     def _known_roles(cls, value: dict[str, Authority]) -> dict[str, Authority]:
-        unknown = sorted(set(value) - set(Role))
-        if unknown:
-            raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(Role)}")
-        return value
+        return known_roles(value)
 
     @field_validator("catalog")
     @classmethod

@@ -3,7 +3,6 @@
 (PostgreSQL queues row locks itself; the fair lock is SQLite's alone.)"""
 
 import threading
-import time
 
 from sqlalchemy import text
 
@@ -76,9 +75,9 @@ def test_a_single_command_is_not_starved_by_a_writer_that_commits_back_to_back(t
 
     def busy():  # begins again the moment it commits, as a busy worker does
         while not stop.is_set() and len(committed) < 400:
-            with transaction(engine) as session:
-                session.execute(text("SELECT 1"))
-                time.sleep(0.005)
+            with transaction(engine) as session:  # some work while it holds the lock
+                for _ in range(50):
+                    session.execute(text("SELECT 1"))
             committed.append(1)
 
     worker = threading.Thread(target=busy)
