@@ -428,7 +428,7 @@ def cmd_rituals_run(config: Config, args: argparse.Namespace) -> None:
         detail = schedule.run_once(engine, config, target, fired, now)
         outcome = f"already ran for {target.period(fired)}" if detail is None else detail
         print(f"{args.name} {target.team_name or 'all staff'} {target.period(fired)}: {outcome}")
-    dispatch_pending(engine, [ConsoleChannel()])
+    dispatch_pending(engine, [ConsoleChannel()], policy=config)  # quiet hours kept
 
 
 def cmd_prune(config: Config, args: argparse.Namespace) -> None:

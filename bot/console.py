@@ -2,11 +2,14 @@
 
 Type commands as the current person; `/as NAME` switches person, `/people`
 lists the directory, `/quit` leaves. After each command the outbox is delivered
-to the console, so you see what the others would receive.
+to the console, so you see what the others would receive: through the dispatcher
+`frontline run` uses, so a notification outside its reader's working hours waits
+for them, and one they muted is not shown.
 """
 
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy import Engine
@@ -15,7 +18,7 @@ from sqlmodel import select
 from bot.kit.config import Config
 from bot.kit.escaping import terminal_text
 from bot.kit.inbound import Inbound
-from bot.kit.outbox import ConsoleChannel, dispatch_pending
+from bot.kit.outbox import ConsoleChannel, drain
 from handlers.base import Reply
 from handlers.dispatch import find_sender
 from handlers.grammar import parse
@@ -29,8 +32,10 @@ HINT = "(/as NAME to switch person, /people to list them, /quit to leave; `help`
 
 class Console:
     def __init__(self, engine: Engine, config: Config, handle: str,
-                 write: Callable[[str], None] = print, *, web_console: bool = True) -> None:
+                 write: Callable[[str], None] = print, *, web_console: bool = True,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.engine, self.config, self.handle = engine, config, handle.lower()
+        self.now = now  # the dispatcher's clock, which quiet hours are kept by
         # a terminal: what people typed (names, praise) must not reach it as ESC sequences
         self.write: Callable[[str], None] = lambda text: write(terminal_text(text))
         self.web_console = web_console  # whether a sign-in link can be opened while it runs
@@ -55,7 +60,8 @@ class Console:
             if isinstance(command, SignIn) and not self.web_console:
                 self.write(render_reply(Reply.of("console.no_web_console",
                                                  url=self.config.web.public_url), locale))
-            dispatch_pending(self.engine, [self.channel])
+            drain(self.engine, [self.channel], now=self.now, policy=self.config,
+                  languages=self.config.organisation.shared_languages)
         return True
 
     def switch(self, handle: str) -> None:

@@ -176,6 +176,10 @@ class DingTalkDriver(Driver):
         return self.dingtalk.platform.channels()
 
     @property
+    def config(self):
+        return self.dingtalk.platform.adapter.config
+
+    @property
     def platform(self):
         return self.dingtalk.platform
 

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.kit import Platform
+from bot.kit.config import Config
 from bot.kit.inbox import Inbox
 from bot.kit.outbox import Channel, dispatch_pending
+from handlers.policy import Policy
 from storage.models import InboxItem, Outbox
 from tests.support import rows, settled, wait_until
 
@@ -35,6 +37,11 @@ class Driver(ABC):
     @abstractmethod
     def channels(self) -> list[Channel]:
         """The platform's outbox channels."""
+
+    @property
+    @abstractmethod
+    def config(self) -> Config:
+        """The configuration the platform was built with."""
 
     # --- in ---------------------------------------------------------------------
     @abstractmethod
@@ -147,9 +154,15 @@ class Driver(ABC):
         """Delivers the outbox, waiting out each back-off as if its time had come."""
         for step in range(8):
             later = timedelta(minutes=10 * step)
-            dispatch_pending(self.engine, self.channels,
+            dispatch_pending(self.engine, self.channels, policy=self.config,
                              now=lambda later=later: datetime.now(UTC) + later)
             if all(row.delivered_at for row in rows(self.engine, Outbox)):
                 return
         waiting = [row.last_error for row in rows(self.engine, Outbox) if not row.delivered_at]
         raise AssertionError(f"still waiting after every back-off: {waiting}")
+
+    def dispatch_at(self, moment: datetime, policy: Policy | None = None) -> None:
+        """One turn of the dispatcher with its clock at `moment`, keeping `policy`'s quiet
+        hours (the platform's configuration unless given) and people's muted posts."""
+        dispatch_pending(self.engine, self.channels, now=lambda: moment,
+                         policy=policy or self.config)

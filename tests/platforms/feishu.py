@@ -181,6 +181,10 @@ class FeishuDriver(Driver):
         return self.bot.channels
 
     @property
+    def config(self):
+        return self.bot.adapter.config
+
+    @property
     def platform(self) -> FeishuPlatform:
         return self.bot.platform
 

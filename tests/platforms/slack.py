@@ -111,15 +111,13 @@ class Slack:
 
     def submit(self, handle: str, view: dict, values: dict, view_id: str = "V100"
                ) -> httpx.Response:
-        state = {}
-        for block_id, value in values.items():
-            if block_id == "kind":
-                state[block_id] = {"value": {"type": "static_select",
-                                             "selected_option": {"value": value}}}
-            elif block_id == "employee":
-                state[block_id] = {"value": {"type": "users_select", "selected_user": value}}
-            else:
-                state[block_id] = {"value": {"type": "plain_text_input", "value": value}}
+        """`handle` submits the modal `view` with `values` by block id, each in the state
+        its element gives (a list for a multiple choice)."""
+        kinds = {b["block_id"]: b["element"]["type"] for b in view.get("blocks", [])
+                 if b.get("type") == "input"}
+        state = {block_id: {"value": {"type": kinds.get(block_id, "plain_text_input"),
+                                      **_state(kinds.get(block_id), value)}}
+                 for block_id, value in values.items()}
         return self.interact({
             "type": "view_submission", "user": {"id": USERS[handle]}, "team": {"id": "T0001"},
             "api_app_id": "A1", "view": {**view, "id": view_id, "state": {"values": state}}})
@@ -140,6 +138,20 @@ class Slack:
 
     def dm(self, handle: str) -> list[dict]:
         return [p for p in self.fake.sent("chat.postMessage") if p["channel"] == USERS[handle]]
+
+
+def _state(kind: str | None, value) -> dict:
+    """An element's answer as a view_submission carries it in view.state.values:
+    https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload"""
+    if kind == "static_select":
+        return {"selected_option": {"value": value}}
+    if kind == "users_select":
+        return {"selected_user": value}
+    if kind == "multi_users_select":
+        return {"selected_users": value}
+    if kind == "checkboxes":
+        return {"selected_options": [{"value": chosen} for chosen in value]}
+    return {"value": value}
 
 
 def _carried(body: str, content_type: str) -> dict:
@@ -187,6 +199,10 @@ class SlackDriver(Driver):
     @property
     def channels(self):
         return self.slack.channels()
+
+    @property
+    def config(self):
+        return self.slack.adapter.config
 
     def event(self, handle: str, text: str) -> dict:
         text = MENTION.sub(lambda m: mention(self.user_id(m[1]), m[1]), text)

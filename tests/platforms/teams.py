@@ -207,6 +207,10 @@ class TeamsDriver(Driver):
         adapter = self.bot.platform.adapter  # a Retry-After waited out on the fake's clock
         return channels(adapter.engine, adapter.cloud, adapter.config, sleep=self.fake.advance)
 
+    @property
+    def config(self):
+        return self.bot.platform.adapter.config
+
     @staticmethod
     def user(handle: str) -> str:
         return PEOPLE.get(handle, STRANGER)

@@ -146,6 +146,10 @@ class TelegramDriver(Driver):
     def channels(self):
         return channels(self.tg.adapter)
 
+    @property
+    def config(self):
+        return self.tg.adapter.config
+
     def event(self, handle: str, text: str) -> dict:
         """`{@bob}` becomes what a Telegram client sends when bob is picked from the
         @ list: his name shown, with a text_mention entity carrying his user."""

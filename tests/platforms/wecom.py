@@ -168,6 +168,10 @@ class WeComDriver(Driver):
         return self.bot.channels
 
     @property
+    def config(self):
+        return self.bot.adapter.config
+
+    @property
     def platform(self) -> WeComPlatform:
         return self.bot.platform
 
