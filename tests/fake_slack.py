@@ -9,11 +9,12 @@ As strict as Slack where Frontline depends on it, with the limits Frontline decl
 that carried it (`issue` tells the fake a request was sent); a response_url takes 5
 answers within 30 minutes; a message's blocks and sections have their sizes, and text
 past 40,000 characters is cut there with the warning `message_truncated` (recorded in
-`refused`, as it loses text);
-chat.postMessage to one channel is rate limited (429 with Retry-After); each method
-needs its scope (`withhold` one, and auth.test's `x-oauth-scopes` header no longer
-lists it); a direct message goes to a workspace member's id (the DM opens) or to a DM
-channel that is open. Time is the fake's `clock`, which a test may move on."""
+`refused`, as it loses text); a modal keeps the rules of views and their blocks
+(`view_problem`: lengths of titles, ids and labels, pickers' limits); chat.postMessage
+to one channel is rate limited (429 with Retry-After); each method needs its scope
+(`withhold` one, and auth.test's `x-oauth-scopes` header no longer lists it); a direct
+message goes to a workspace member's id (the DM opens) or to a DM channel that is open.
+Time is the fake's `clock`, which a test may move on."""
 
 import json
 import math
@@ -26,13 +27,23 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.platforms.slack.limits import (
     BLOCKS_PER_MESSAGE,
+    CHECKBOX_OPTIONS,
+    ID_LENGTH,
+    LABEL,
     MESSAGE_TEXT,
+    MIN_SELECTED,
+    MODAL_BLOCKS,
+    MODAL_TITLE,
+    OPTION_TEXT,
+    OPTION_VALUE,
     POST_BURST,
     POSTS_PER_SECOND_PER_CHANNEL,
+    PRIVATE_METADATA,
     RESPONSE_URL_SECONDS,
     RESPONSE_URL_USES,
     SCOPES,
     SECTION_TEXT,
+    TEXT_INPUT,
     TRIGGER_SECONDS,
 )
 from tests.fake_api import Arrivals, Failure, FakeApi
@@ -219,6 +230,10 @@ class FakeSlack(FakeApi):
             return self._refuse(method, "missing_scope", needed=needed,
                                 provided=",".join(sorted(self.granted)))
         if method in ("views.open", "views.push"):
+            view = params.get("view") or {}
+            if (problem := view_problem(json.loads(view) if isinstance(view, str) else view)):
+                return self._refuse(method, "invalid_arguments",
+                                    response_metadata={"messages": [problem]})
             return self._trigger(method, params.get("trigger_id", ""))
         if method in ("chat.postMessage", "chat.update"):
             if (error := _too_big(params)) is not None:
@@ -358,4 +373,81 @@ def _too_big(message: dict) -> str | None:
         if block.get("type") == "section" and \
                 len((block.get("text") or {}).get("text", "")) > SECTION_TEXT:
             return "invalid_blocks"
+    return None
+
+
+def view_problem(view: dict) -> str | None:
+    """What views.open says of a modal it refuses (`invalid_arguments`, the rule in its
+    response_metadata.messages), or None: the modal view's fields
+    (https://docs.slack.dev/reference/views/modal-views), each block's and element's
+    (https://docs.slack.dev/reference/block-kit/blocks/input-block#fields, the option
+    object, checkboxes, plain_text_input and multi-select menu pages; numbers in
+    bot/platforms/slack/limits.py)."""
+    def error(rule: str, where: str) -> str:
+        return f"[ERROR] {rule} [json-pointer:/view{where}]"
+
+    if view.get("type") != "modal":
+        return error("must be a modal", "/type")
+    for name in ("title", "submit", "close"):
+        if len((view.get(name) or {}).get("text", "")) > MODAL_TITLE:
+            return error(f"must be less than {MODAL_TITLE + 1} characters", f"/{name}/text")
+    blocks = view.get("blocks") or []
+    if len(blocks) > MODAL_BLOCKS:
+        return error(f"must have at most {MODAL_BLOCKS} items", "/blocks")
+    if len(view.get("private_metadata") or "") > PRIVATE_METADATA:
+        return error(f"must be at most {PRIVATE_METADATA} characters", "/private_metadata")
+    if len(view.get("callback_id") or "") > ID_LENGTH:
+        return error(f"must be at most {ID_LENGTH} characters", "/callback_id")
+    seen = set()
+    for n, block in enumerate(blocks):
+        where = f"/blocks/{n}"
+        block_id = block.get("block_id")
+        if block_id is not None and (not block_id or len(block_id) > ID_LENGTH):
+            return error(f"must be 1 to {ID_LENGTH} characters", f"{where}/block_id")
+        if block_id is not None and block_id in seen:
+            return error("must be unique", f"{where}/block_id")
+        seen.add(block_id)
+        if block.get("type") != "input":
+            continue
+        if not view.get("submit"):
+            return error("must define submit to use input block", f"{where}/input")
+        if not 0 < len((block.get("label") or {}).get("text", "")) <= LABEL:
+            return error(f"must be 1 to {LABEL} characters", f"{where}/label/text")
+        if (problem := _element_problem(block.get("element") or {})) is not None:
+            return error(problem[0], f"{where}/element{problem[1]}")
+    return None
+
+
+def _element_problem(element: dict) -> tuple[str, str] | None:
+    """An input block's element that Slack would refuse: (the rule, where in it)."""
+    if len(element.get("action_id") or "") > ID_LENGTH:
+        return f"must be at most {ID_LENGTH} characters", "/action_id"
+    kind = element.get("type")
+    if kind == "plain_text_input":
+        most = element.get("max_length", TEXT_INPUT)
+        if not isinstance(most, int) or not 1 <= most <= TEXT_INPUT:
+            return f"must be 1 to {TEXT_INPUT}", "/max_length"
+    elif kind == "users_select":
+        if not isinstance(element.get("initial_user", ""), str):
+            return "must be a user id", "/initial_user"
+    elif kind == "multi_users_select":
+        most = element.get("max_selected_items", MIN_SELECTED)
+        if not isinstance(most, int) or most < MIN_SELECTED:
+            return f"must be at least {MIN_SELECTED}", "/max_selected_items"
+        initial = element.get("initial_users", [])
+        if not isinstance(initial, list) or not all(isinstance(u, str) for u in initial):
+            return "must be an array of user ids", "/initial_users"
+    elif kind in ("static_select", "checkboxes"):
+        options = element.get("options") or []
+        if not options or (kind == "checkboxes" and len(options) > CHECKBOX_OPTIONS):
+            return f"must have 1 to {CHECKBOX_OPTIONS} items", "/options"
+        for n, option in enumerate(options):
+            if len(option.get("text", {}).get("text", "")) > OPTION_TEXT:
+                return f"must be less than {OPTION_TEXT + 1} characters", f"/options/{n}/text"
+            if not 0 < len(option.get("value", "")) <= OPTION_VALUE:
+                return f"must be 1 to {OPTION_VALUE} characters", f"/options/{n}/value"
+        if any(chosen not in options for chosen in element.get("initial_options", [])):
+            return "must match one of the options", "/initial_options"
+    else:
+        return "is not an element Frontline's modals use", "/type"
     return None

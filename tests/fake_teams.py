@@ -11,6 +11,8 @@ conversation only with someone the app is installed for (`install`), sends activ
 of a bounded size at a bounded rate per conversation, and gets a token only while
 the app registration grants one (`refuse_tokens`).
 
+`dialog_problems` reads a dialog the bot answers an invoke with as Teams renders it.
+
 `mint` signs the tokens Teams would send with requests to /api/messages."""
 
 import base64
@@ -49,6 +51,60 @@ ERRORS = {  # the token endpoint's, with the AADSTS codes Entra gives
     "unauthorized_client": "AADSTS700016: Application with identifier was not found in "
                            "the directory.",
 }
+
+
+# People Picker's datasets: the organisation's directory, or the conversation's members.
+# https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/people-picker#dataset
+PEOPLE_DATASETS = ("graph.microsoft.com/users", "graph.microsoft.com/users?scope=currentContext")
+
+
+def dialog_problems(answer: dict) -> list[str]:
+    """What Teams would not show of a dialog (task module) the bot answers with: a
+    `continue` carries an Adaptive Card whose inputs have unique ids; a choice set
+    offers choices with a title and a value, or is a People Picker (`choices.data` a
+    Data.Query of a known dataset, cards from version 1.2), whose value is Entra
+    object ids, several (comma-separated) only when it is multi-select; a toggle has a
+    title and a value that is its valueOn or valueOff.
+    https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/what-are-task-modules
+    https://adaptivecards.io/explorer/Input.ChoiceSet.html
+    https://adaptivecards.io/explorer/Input.Toggle.html"""
+    task = answer.get("task") or {}
+    if task.get("type") == "message":
+        return [] if isinstance(task.get("value"), str) else ["a message dialog without text"]
+    attached = (task.get("value") or {}).get("card") or {}
+    if task.get("type") != "continue" or \
+            attached.get("contentType") != "application/vnd.microsoft.card.adaptive":
+        return ["not a dialog with an Adaptive Card"]
+    card, problems, ids = attached.get("content") or {}, [], set()
+    version = tuple(int(n) for n in str(card.get("version", "0")).split("."))
+    for block in card.get("body") or []:
+        kind, name = block.get("type", ""), block.get("id")
+        if kind.startswith("Input.") and (not name or name in ids):
+            problems.append(f"{kind} without a unique id: {name!r}")
+        ids.add(name)
+        if kind == "Input.ChoiceSet":
+            problems += _choice_problems(block, version)
+        if kind == "Input.Toggle" and (not block.get("title") or block.get("value") not in (
+                block.get("valueOn", "true"), block.get("valueOff", "false"))):
+            problems.append(f"toggle {name} needs a title and a value it can take")
+    return problems
+
+
+def _choice_problems(block: dict, version: tuple[int, ...]) -> list[str]:
+    name, data = block.get("id"), block.get("choices.data")
+    if data is None:
+        if not all(c.get("title") and c.get("value") for c in block.get("choices") or []) \
+                or not block.get("choices"):
+            return [f"choice set {name} needs choices with a title and a value"]
+        return []
+    problems = []
+    if data.get("type") != "Data.Query" or data.get("dataset") not in PEOPLE_DATASETS:
+        problems.append(f"people picker {name} queries no known dataset")
+    if version < (1, 2) or not isinstance(block.get("choices"), list):
+        problems.append(f"people picker {name} needs a card of 1.2 or later and choices")
+    if "," in str(block.get("value") or "") and not block.get("isMultiSelect"):
+        problems.append(f"people picker {name} picks one person, not several")
+    return problems
 
 
 def personal_id(aad: str) -> str:

@@ -47,8 +47,10 @@ from storage.models import (
     CommandReceipt,
     Compensation,
     InboxItem,
+    LedgerEntry,
     Outbox,
     Praise,
+    Thanks,
     TouchingMark,
 )
 from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
@@ -224,9 +226,10 @@ def test_message_shortcut_logs_praise_for_supervisors_only(slack):
     modal = slack.fake.wait_for_calls("views.open", 1)[0]["view"]
     assert "Alice stayed late to find my size" in text_of(modal)
     assert "https://files.example/letter.pdf" in text_of(modal)
-    values = {"employee": USERS["alice"], "text": "Alice stayed late to find my size",
+    assert modal["blocks"][0]["element"]["initial_users"] == [USERS["alice"]]  # the author
+    values = {"employee": [USERS["alice"]], "text": "Alice stayed late to find my size",
               "attachment": "https://files.example/letter.pdf"}
-    assert slack.submit("wang", modal, {**values, "employee": "UNOBODY"},
+    assert slack.submit("wang", modal, {**values, "employee": ["UNOBODY"]},
                         view_id="VP2").json()["errors"]["employee"]  # checked before the ack
     assert slack.submit("bob", modal, values, view_id="VP1").status_code == 200
     refusal = slack.fake.wait_for(lambda: slack.dm("bob"), what="bob's refusal")[0]
@@ -237,6 +240,116 @@ def test_message_shortcut_logs_praise_for_supervisors_only(slack):
     praise = rows(slack.engine, Praise)[0]
     assert (praise.text, praise.attachment_ref) == ("Alice stayed late to find my size",
                                                     "https://files.example/letter.pdf")
+
+
+def shortcut(slack, callback_id: str, handle: str, author: str, trigger: str) -> dict:
+    """`handle` picks a message shortcut on `author`'s message; the modal it opened."""
+    before = len(slack.fake.sent("views.open"))
+    assert slack.interact({
+        "type": "message_action", "callback_id": callback_id, "trigger_id": trigger,
+        "user": {"id": USERS[handle]}, "team": {"id": "T0001"}, "channel": {"id": "CSHOP"},
+        "response_url": f"{slack.api_url}/respond/{trigger}",
+        "message": {"type": "message", "user": USERS[author], "ts": "1.3",
+                    "text": "Thank you all for finding my size"}}).status_code == 200
+    return slack.fake.wait_for_calls("views.open", before + 1)[-1]["view"]
+
+
+def test_the_praise_form_credits_every_colleague_picked_once_though_submitted_again(slack):
+    """One form, several colleagues: the typed team praise (`praise @alice @bob …`),
+    run once for the view, however often Slack delivers its submission."""
+    modal = shortcut(slack, "log_praise", "wang", "alice", "trigT")
+    picker = modal["blocks"][0]["element"]
+    assert picker["type"] == "multi_users_select"
+    assert picker["max_selected_items"] == slack.adapter.config.points.team_praise_max
+    team = {"employee": [USERS["alice"], USERS["bob"]], "text": "You all found my size"}
+    for _ in range(2):  # the submission, and Slack delivering it again
+        assert slack.submit("wang", modal, team, view_id="VTEAM").status_code == 200
+    told = slack.fake.wait_for(lambda: slack.dm("wang"), what="wang's answer")
+    slack.adapter.inbox.pool.stop()  # all that was queued has run: still the one answer
+    assert len(slack.dm("wang")) == 1 and "P1" in text_of(told[0])
+    praised = rows(slack.engine, Praise)
+    assert sorted(p.employee_id for p in praised) == sorted(
+        employee(slack.engine, handle).id for handle in ("alice", "bob"))
+    assert {p.group_id for p in praised} == {praised[0].id}  # one letter, grouped
+    credits = [e for e in rows(slack.engine, LedgerEntry) if e.source_type == "praise"]
+    assert len(credits) == 2 and len({e.employee_id for e in credits}) == 2
+    assert [i.key for i in rows(slack.engine, InboxItem)].count("slack:view:VTEAM") == 1
+
+
+def test_a_praise_form_naming_nobody_or_the_sender_is_refused_in_their_language(slack):
+    modal = shortcut(slack, "log_praise", "wang", "alice", "trigN")  # wang reads Chinese
+    nobody = slack.submit("wang", modal, {"employee": [], "text": "kind words"}, view_id="VN")
+    assert nobody.json()["errors"] == {"employee": "请至少选择一位同事。"}  # before the ack
+    stranger = slack.submit("wang", modal, {"employee": [USERS["alice"], STRANGER],
+                                            "text": "kind words"}, view_id="VS")
+    assert stranger.json()["errors"]["employee"] == render_message(
+        Message("error.not_on_frontline"), "zh")
+    assert count(slack.engine, InboxItem) == 0  # neither was stored to run
+    me = {"employee": [USERS["alice"], USERS["wang"]], "text": "kind words"}
+    assert slack.submit("wang", modal, me, view_id="VME").status_code == 200
+    refusal = slack.fake.wait_for(lambda: slack.dm("wang"), what="wang's refusal")[0]
+    assert render_message(Message("refuse.self_praise"), "zh") in text_of(refusal)
+    assert count(slack.engine, Praise) == 0 and count(slack.engine, LedgerEntry) == 0
+
+
+def test_the_thanks_shortcut_reaches_the_colleague_and_their_team(slack):
+    modal = shortcut(slack, "thanks", "alice", "bob", "trigK")
+    assert modal["callback_id"] == "thanks"
+    assert modal["blocks"][0]["element"] == {"type": "users_select", "action_id": "value",
+                                             "initial_user": USERS["bob"]}
+    empty = slack.submit("alice", modal, {"colleague": USERS["bob"], "why": " "}, view_id="VK0")
+    assert empty.json()["errors"] == {"why": "Please add the text."}
+    mine = {"colleague": USERS["alice"], "why": "for me"}
+    assert slack.submit("alice", modal, mine, view_id="VK1").status_code == 200
+    refusal = slack.fake.wait_for(lambda: slack.dm("alice"), what="alice's refusal")[0]
+    assert "You cannot thank yourself" in text_of(refusal)
+    assert count(slack.engine, Thanks) == 0
+
+    thanks = {"colleague": USERS["bob"], "why": "covering my shift", "team": ["team"]}
+    for _ in range(2):  # delivered again: one thanks
+        assert slack.submit("alice", modal, thanks, view_id="VK2").status_code == 200
+    told = slack.fake.wait_for(lambda: slack.dm("alice")[1:], what="alice's answer")[0]
+    assert "Your thanks went to Bob Li and to their team" in text_of(told)
+    slack.dispatch()
+    assert "covering my shift" in text_of(slack.dm("bob")[-1])
+    assert any("covering my shift" in text_of(p) for p in posts_to(slack, HARBOUR))
+    (kept,) = rows(slack.engine, Thanks)
+    assert kept.public and kept.why == "covering my shift"
+
+
+def test_the_manifest_offers_a_shortcut_for_each_form_the_app_opens():
+    import yaml
+
+    manifest = yaml.safe_load((Path(__file__).parent.parent / "slack-app-manifest.yml")
+                              .read_text(encoding="utf-8"))
+    shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == {"log_praise": "message", "thanks": "message"}
+
+
+def test_the_fake_refuses_a_modal_slack_would_refuse(slack):
+    """views.open answers invalid_arguments, naming the rule, for a view that breaks
+    Block Kit's limits; Frontline's own modals keep them."""
+    modal = blocks.praise_modal("kind words", USERS["alice"], "", "en", 10)
+    broken = [
+        {**modal, "title": {"type": "plain_text", "text": "x" * 25}},
+        {**modal, "submit": None},
+        {**modal, "blocks": [{**modal["blocks"][0], "block_id": "b" * 256}]},
+        {**modal, "blocks": [{**modal["blocks"][0], "element": {
+            **modal["blocks"][0]["element"], "max_selected_items": 0}}]},
+        {**modal, "blocks": [{**modal["blocks"][0], "element": {
+            **modal["blocks"][0]["element"], "action_id": "a" * 256}}]},
+        {**modal, "blocks": [modal["blocks"][1], modal["blocks"][1]]},  # one block_id twice
+    ]
+    for n, view in enumerate(broken):
+        slack.fake.issue(f"trigBad{n}")
+        with pytest.raises(SlackApiError) as refused:
+            slack.adapter.client.views_open(trigger_id=f"trigBad{n}", view=view)
+        assert refused.value.response["error"] == "invalid_arguments"
+        assert "[ERROR]" in refused.value.response["response_metadata"]["messages"][0]
+    for n, view in enumerate((modal, blocks.thanks_modal(USERS["bob"], "zh-Hant"),
+                              blocks.form_modal(FORMS["comp"], "zh"))):
+        slack.fake.issue(f"trigGood{n}")
+        slack.adapter.client.views_open(trigger_id=f"trigGood{n}", view=view)
 
 
 def test_praise_broadcast_and_a_retried_reaction_event(slack):

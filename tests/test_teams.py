@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from bot.cli import main
 from bot.kit.config import ConfigError
 from bot.kit.outbox import dispatch_pending
-from bot.platforms.teams import cards, limits, manifest, references
+from bot.platforms.teams import cards, dialogs, limits, manifest, references
 from bot.platforms.teams.channels import channels
 from bot.platforms.teams.manifest import ROOT
 from bot.platforms.teams.platform import build
@@ -35,14 +35,16 @@ from storage.models import (
     ChatIdentity,
     Compensation,
     InboxItem,
+    LedgerEntry,
     Outbox,
     Praise,
     Recording,
     TeamsConversation,
+    Thanks,
     TouchingMark,
     Waiver,
 )
-from tests.fake_teams import APP_ID, TENANT, FakeTeams, new_key, personal_id
+from tests.fake_teams import APP_ID, TENANT, FakeTeams, dialog_problems, new_key, personal_id
 from tests.platforms.teams import (
     GENERAL,
     NOTE,
@@ -294,7 +296,10 @@ def invoke(teams, user: str, name: str, value: dict, activity_id=None) -> dict:
         activity["id"] = activity_id
     response = teams.post(activity)
     assert response.status_code == 200, response.text
-    return response.json()
+    answer = response.json()
+    if "task" in answer:  # a dialog: as Teams would show it
+        assert dialog_problems(answer) == []
+    return answer
 
 
 def inputs(dialog: dict) -> dict:
@@ -358,8 +363,8 @@ def test_the_waiver_report_dialog(teams, fake):
         assert session.get(Waiver, 1).status != "open"
 
 
-def extension(payload_user="aad-alice"):
-    return {"commandId": "logPraise", "commandContext": "message", "messagePayload": {
+def extension(payload_user="aad-alice", command="logPraise"):
+    return {"commandId": command, "commandContext": "message", "messagePayload": {
         "body": {"contentType": "html",
                  "content": "<p>Thank you &amp; well done<br>to Alice</p>"},
         "from": {"user": {"id": "29:x", "aadObjectId": payload_user, "displayName": "Alice"}},
@@ -372,15 +377,15 @@ def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, 
     assert refused["task"]["value"].startswith("Only supervisors and HR can log praise")
     dialog = invoke(teams, "aad-hana", "composeExtension/fetchTask", extension())
     shown = inputs(dialog)
-    assert shown["employee"]["value"] == "alice"
+    assert shown["employee"]["value"] == "aad-alice"  # the author, picked
     assert shown["text"]["value"] == "Thank you & well done to Alice"
     assert shown["attachment"]["value"] == "https://files.example/letter.pdf"
 
     bad = invoke(teams, "aad-hana", "composeExtension/submitAction", {
-        **extension(), "data": {"employee": "nobody", "text": " "}})
+        **extension(), "data": {"employee": "aad-alice", "text": " "}})
     assert set(field_errors(bad)) == {"text"}
     unknown = invoke(teams, "aad-hana", "composeExtension/submitAction", {
-        **extension(), "data": {"employee": "@nobody", "text": "great"}})
+        **extension(), "data": {"employee": "aad-nobody", "text": "great"}})
     assert set(field_errors(unknown)) == {"employee"}
     assert count(teams.engine, Praise) == 0
     data = {key: block["value"] for key, block in shown.items()}
@@ -392,6 +397,67 @@ def test_log_as_customer_praise_prefills_the_form_for_supervisors_and_hr(teams, 
            activity_id="ext-1")
     praise = rows(teams.engine, Praise)
     assert len(praise) == 1 and praise[0].attachment_ref == "https://files.example/letter.pdf"
+
+
+def test_the_praise_dialog_credits_every_colleague_picked_once_though_sent_again(teams):
+    """People Picker, several colleagues: the typed team praise (`praise @alice @bob …`),
+    run once for the invoke, however often Teams sends it."""
+    picker = inputs(invoke(teams, "aad-wang", "composeExtension/fetchTask",
+                           extension()))["employee"]
+    assert picker["isMultiSelect"] and picker["choices.data"]["dataset"] == \
+        "graph.microsoft.com/users"
+    data = {"employee": "aad-alice,aad-bob", "text": "You all found my size"}
+    done = [invoke(teams, "aad-wang", "composeExtension/submitAction",
+                   {**extension(), "data": data}, activity_id="team-1") for _ in range(2)]
+    assert done[0] == done[1] and "P1" in done[0]["composeExtension"]["text"]
+    praised = rows(teams.engine, Praise)
+    assert sorted(p.employee_id for p in praised) == sorted(
+        employee(teams.engine, handle).id for handle in ("alice", "bob"))
+    credits = [e for e in rows(teams.engine, LedgerEntry) if e.source_type == "praise"]
+    assert len(credits) == 2 and len({e.employee_id for e in credits}) == 2
+
+
+def test_a_praise_dialog_naming_nobody_or_the_sender_is_refused_in_their_language(teams):
+    def submit(people: str) -> dict:  # wang reads Chinese
+        return field_errors(invoke(teams, "aad-wang", "composeExtension/submitAction", {
+            **extension(), "data": {"employee": people, "text": "kind words"}}))
+
+    assert submit("") == {"employee": "请至少选择一位同事。"}
+    assert submit("aad-alice,aad-wang") == {
+        "employee": render_message(Message("refuse.self_praise"), "zh")}
+    assert count(teams.engine, Praise) == 0 and count(teams.engine, LedgerEntry) == 0
+
+
+def test_thank_the_author_reaches_the_colleague(teams, fake):
+    thanks = extension("aad-bob", "thankAuthor")
+    shown = inputs(invoke(teams, "aad-alice", "composeExtension/fetchTask", thanks))
+    assert shown["colleague"]["value"] == "aad-bob" and not shown["colleague"]["isMultiSelect"]
+    assert shown["team"]["type"] == "Input.Toggle" and shown["team"]["value"] == "false"
+    mine = invoke(teams, "aad-alice", "composeExtension/submitAction", {
+        **thanks, "data": {"colleague": "aad-alice", "why": "for me", "team": "false"}})
+    assert field_errors(mine) == {"colleague": "You cannot thank yourself."}
+    data = {"colleague": "aad-bob", "why": "covering my shift", "team": "true"}
+    done = invoke(teams, "aad-alice", "composeExtension/submitAction", {**thanks, "data": data},
+                  activity_id="thanks-1")
+    assert "Your thanks went to Bob Li and to their team" in done["composeExtension"]["text"]
+    fake.install("aad-bob", "Bob Li")  # the bot may open his personal chat
+    teams.deliver()
+    told = [fake.text_of(p) for p in fake.sent("send")
+            if p["conversation"] == personal_id("aad-bob")]
+    assert any("covering my shift" in text for text in told)
+    (kept,) = rows(teams.engine, Thanks)
+    assert kept.public and kept.why == "covering my shift"
+
+
+def test_the_fake_refuses_a_dialog_teams_would_not_show():
+    picker = cards.people_picker("employee", "Who", "aad-a,aad-b", several=True)
+    shown = cards.dialog("Praise", cards.card([picker]))
+    assert dialog_problems(shown) == []
+    for broken in ({**picker, "isMultiSelect": False},  # one person, two ids
+                   {**picker, "choices.data": {"type": "Data.Query", "dataset": "users"}},
+                   {"type": "Input.Toggle", "id": "team", "value": "maybe"}):
+        assert dialog_problems(cards.dialog("Praise", cards.card([broken]))) != []
+    assert dialog_problems(cards.dialog("Praise", {**cards.card([picker]), "version": "1.0"}))
 
 
 def audio(teams, name: str, data: bytes) -> dict:
@@ -433,7 +499,8 @@ def test_the_app_package_in_the_repo_is_the_one_built_and_zips_with_the_app_id(t
     assert len(english) <= 10 and all(len(c["title"]) <= 32 for c in english)
     chinese = json.loads(built["zh-cn.json"])
     assert chinese["bots[0].commandLists[0].commands[0].title"] == "补偿"
-    assert shown["composeExtensions"][0]["commands"][0]["id"] == "logPraise"
+    assert [c["id"] for c in shown["composeExtensions"][0]["commands"]] == list(
+        dialogs.EXTENSIONS)
 
     config = tmp_path / "frontline.toml"
     config.write_text(f'[platforms.teams]\napp_id = "{APP_ID}"\n', encoding="utf-8")

@@ -1,7 +1,7 @@
 """Slack in, replies out, on slack-bolt: the slash command (and its alias), commands
-typed in the bot's Messages tab (message.im), modals for the long forms, approval
-buttons, the "Log as customer praise" message shortcut, reactions on praise posts,
-and the App Home tab.
+typed in the bot's Messages tab (message.im), approval buttons, reactions on praise
+posts and the App Home tab; the modals (the long forms, the praise and thanks message
+shortcuts) are modals.py's.
 
 Every listener acks within 3 s (limits.ACK_SECONDS) and works after: the ack is the
 listener's return, in the thread that answers HTTP, and the work is stored in the
@@ -9,20 +9,17 @@ durable inbox (bot/kit/inbox.py) and runs on a bounded pool (bot/kit/work_pool.p
 that answers through the response_url or chat.postMessage; a worker that dies leaves
 what it had acknowledged to another. When that pool is full, nothing is stored: a
 slash command's ack asks the user to send it again, a button's answer says so, and
-an event is worked on at once rather than lost. A modal submission's answers are
-checked before the ack, since a field error must be the ack; its command runs after.
-A modal is opened in the listener, before the ack: its trigger_id lives 3 s and opens
-one view (limits.TRIGGER_SECONDS), so it cannot wait for the pool or be run again by
-another worker. Colleagues picked from Slack's @ list read as those people
-(mentions.py, Inbound.read); a long reply goes in the pieces Slack takes
-(blocks.pieces), at most 5 at a response_url, the rest by direct message.
+an event is worked on at once rather than lost. Modals, opened in the listener and
+checked before their ack, are modals.py's. Colleagues picked from Slack's @ list
+read as those people (mentions.py, Inbound.read); a long reply goes in the pieces
+Slack takes (blocks.pieces), at most 5 at a response_url, the rest by direct message.
 Bolt verifies each request's signature and age. Effects are keyed by Slack's own
 ids (trigger, view, action time, event id), so a retried request changes nothing; every
 event id is recorded once, so a retried event (an App Home opened) is acknowledged and
 dropped, and an event with no listener is acknowledged rather than answered 404.
 """
 
-import json
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -42,16 +39,14 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.kit import Config, Event, Inbound, inbox_for
-from bot.platforms.slack import blocks, mentions
+from bot.platforms.slack import blocks, mentions, modals
 from bot.platforms.slack.limits import RESPONSE_URL_USES
 from bot.platforms.slack.settings import PLATFORM
-from handlers import approvals, compensation, profile, redemptions, waivers
+from handlers import approvals, profile, redemptions, waivers
 from handlers.approvals import Decide
 from handlers.base import Context, Message, Reply
-from handlers.forms import FORMS, read_all
 from handlers.grammar import parse
 from handlers.i18n import render_message, render_reply
-from handlers.praise import PraiseLog
 from handlers.registry import Command, OpenForm
 
 log = logging.getLogger(__name__)
@@ -97,11 +92,10 @@ class SlackAdapter:
         self.inbox = inbox_for(engine, settings, self._stored, order=sent_by)
         for name in filter(None, (settings.command, settings.alias)):
             self.app.command(name)(self.on_command)
+        self.modals = modals.Modals(self.inbound, self.inbox.accept, self.client, self._busy,
+                                    functools.partial(self._mark_decided, self.client))
+        self.modals.listen(self.app)
         self.app.action(re.compile(f"^{blocks.ACTION_PREFIX}"))(self.on_button)
-        self.app.view(re.compile("^form:"))(self.on_form)
-        self.app.view("decline_reason")(self.on_decline_reason)
-        self.app.view("log_praise")(self.on_praise_form)
-        self.app.shortcut("log_praise")(self.on_praise_shortcut)
         self.app.middleware(self.once_per_event)
         self.app.event("reaction_added")(self.on_reaction)
         self.app.event("app_home_opened")(self.on_home)
@@ -129,14 +123,8 @@ class SlackAdapter:
             self._command(p, Respond(response_url=p.get("response_url")), client)
         elif kind == "button":
             self._button(p, Respond(response_url=p.get("response_url")), client)
-        elif kind == "form":
-            command, _problems = read_all(FORMS[p["form"]], p["answers"])
-            self._run_and_tell(p["user"], command, p["view_id"], client)
-        elif kind == "praise_form":
-            self._run_and_tell(p["user"], PraiseLog(p["text"], p["handle"], p["attachment"]),
-                               p["view_id"], client)
-        elif kind == "decline":
-            self._decline(p["user"], p["meta"], p["reason"], p["view_id"], client)
+        elif kind in modals.KINDS:
+            self.modals.run(kind, p)
         elif kind == "reaction":
             self._reaction(p["body"], p["event"])
         elif kind == "message":
@@ -156,32 +144,6 @@ class SlackAdapter:
             work()
             return True
         return False
-
-    def _open(self, client: WebClient, trigger_id: str, view: dict) -> str | None:
-        """Open a modal now, in the listener (its trigger lives 3 s and opens one view);
-        Slack's error if it would not."""
-        try:
-            client.views_open(trigger_id=trigger_id, view=view)
-        except SlackApiError as refused:
-            log.warning("views.open refused: %s", refused.response.get("error"))
-            return str(refused.response.get("error") or "error")
-        return None
-
-    def _not_opened(self, user: str, error: str) -> str:
-        return render_message(Message("slack.form_failed", {"error": error}),
-                              self.inbound.locale(user))
-
-    def _open_form(self, client: WebClient, trigger_id: str, user: str, name: str,
-                   initial: dict | None = None) -> str | None:
-        def note(ctx: Context) -> str:
-            if name != "comp":
-                return ""
-            used = compensation.authority_summary(ctx, ctx.actor)
-            return render_message(Message("modal.authority", used), ctx.actor.locale)
-
-        locale = self.inbound.locale(user)
-        return self._open(client, trigger_id, blocks.form_modal(
-            FORMS[name], locale, self.inbound.view(user, note) or "", initial))
 
     def _read(self, text: str) -> Command:
         """A command as typed, each colleague picked from the @ list that person."""
@@ -224,12 +186,12 @@ class SlackAdapter:
         if isinstance(parsed, OpenForm) and self.inbound.registered(user):
             # `comp` or `waiver report [W3]` with nothing else opens the modal, now:
             # the trigger would not outlive a wait for the pool
-            error = self._open_form(client, command["trigger_id"], user, parsed.form,
-                                    {"waiver": parsed.waiver} if parsed.waiver else None)
+            error = self.modals.open_form(command["trigger_id"], user, parsed.form,
+                                          {"waiver": parsed.waiver} if parsed.waiver else None)
             if error is None:
                 ack()
             else:
-                ack(text=blocks.escape(self._not_opened(user, error)),
+                ack(text=blocks.escape(self.modals.not_opened(user, error)),
                     response_type="ephemeral")
             return
         if self.inbox.accept(Event("command", command["trigger_id"]), "command",
@@ -282,8 +244,8 @@ class SlackAdapter:
         command = parse(action["value"])
         in_message = body.get("container", {}).get("type") == "message"
         if isinstance(command, OpenForm):  # "Report" on an open waiver
-            error = self._open_form(client, body["trigger_id"], user, command.form,
-                                    {"waiver": command.waiver} if command.waiver else None)
+            error = self.modals.open_form(body["trigger_id"], user, command.form,
+                                          {"waiver": command.waiver} if command.waiver else None)
         elif isinstance(command, Decide) and not command.approve and not command.comment:
             # Ask for the reason only if this person may decide at all.
             reply, locale = self.inbound.run(
@@ -294,7 +256,7 @@ class SlackAdapter:
             ts = body.get("container", {}).get("message_ts", "")
             shown = [b for b in body.get("message", {}).get("blocks", [])
                      if b.get("type") != "actions"]
-            error = self._open(client, body["trigger_id"], blocks.decline_modal(
+            error = self.modals.open(body["trigger_id"], blocks.decline_modal(
                 action["value"], f"{command.kind}{command.record_id}", channel, ts, shown,
                 locale))
         else:
@@ -349,84 +311,6 @@ class SlackAdapter:
         outcome = render_reply(reply, locale)
         client.chat_update(channel=channel, ts=ts, text=blocks.escape(f"{outcome} {decided}"),
                            blocks=[*kept, blocks.section(outcome), blocks.context(decided)])
-
-    def on_decline_reason(self, ack, body: dict, view: dict, client: WebClient) -> None:
-        user = body["user"]["id"]
-        meta = json.loads(view["private_metadata"])
-        reason = blocks.submitted(view).get("reason", "").strip()
-        if not reason:
-            ack(response_action="errors", errors={"reason": render_message(
-                Message("error.decline_reason"), self.inbound.locale(user))})
-            return
-        self._ack_form(ack, "reason", view["id"], "decline", dict(
-            user=user, meta=meta, reason=reason, view_id=view["id"]))
-
-    def _decline(self, user: str, meta: dict, reason: str, view_id: str,
-                 client: WebClient) -> None:
-        command = parse(f"{meta['command']} {reason}")
-        reply, locale = self.inbound.run(user, command, Event("view", view_id))
-        if reply.ok and meta.get("channel") and meta.get("ts"):
-            self._mark_decided(client, meta["channel"], meta["ts"],
-                               {"blocks": meta.get("shown", [])}, reply, user, locale)
-        else:
-            client.chat_postMessage(channel=user, text=blocks.escape(render_reply(reply, locale)))
-
-    # --- modals ----------------------------------------------------------
-    # A submission is checked at once (the answers' form, who is meant), since a
-    # field error must be the ack; the command runs after the ack, and what it
-    # says, a refusal too, comes as a direct message.
-    def on_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
-        user = body["user"]["id"]
-        name = view["callback_id"].split(":", 1)[1]
-        form = FORMS[name]
-        _command, problems = read_all(form, blocks.submitted(view))
-        if problems:
-            locale = self.inbound.locale(user)
-            ack(response_action="errors", errors={
-                name: render_message(Message(key), locale) for name, key in problems.items()})
-            return
-        self._ack_form(ack, form.fields[0].name, view["id"], "form", dict(
-            user=user, form=name, answers=blocks.submitted(view), view_id=view["id"]))
-
-    def _ack_form(self, ack, field: str, view_id: str, kind: str, payload: dict) -> None:
-        """Close the modal and work after; when the pool is full, keep it open with a
-        request to submit it again."""
-        if self.inbox.accept(Event("view", view_id), kind, payload):
-            ack()
-        else:
-            ack(response_action="errors", errors={field: self._busy()})
-
-    def _run_and_tell(self, user: str, command, view_id: str, client: WebClient) -> None:
-        reply, locale = self.inbound.run(user, command, Event("view", view_id))
-        client.chat_postMessage(channel=user, text=blocks.escape(render_reply(reply, locale)),
-                                blocks=blocks.reply_blocks(reply, locale))
-
-    def on_praise_shortcut(self, ack, shortcut: dict, client: WebClient) -> None:
-        # the modal opens now, before the ack: its trigger lives 3 s
-        message = shortcut.get("message", {})
-        files = [f.get("permalink", "") for f in message.get("files", [])]
-        self._open(client, shortcut["trigger_id"], blocks.praise_modal(
-            mentions.unescape(message.get("text", "")), message.get("user", ""),
-            next(filter(None, files), ""), self.inbound.locale(shortcut["user"]["id"])))
-        ack()
-
-    def on_praise_form(self, ack, body: dict, view: dict, client: WebClient) -> None:
-        user = body["user"]["id"]
-        answers = blocks.submitted(view)
-        locale = self.inbound.locale(user)
-        handle = self.inbound.view(answers.get("employee", ""), lambda ctx: ctx.actor.handle)
-        if handle is None:
-            ack(response_action="errors", errors={"employee": render_message(
-                Message("error.not_on_frontline"), locale)})
-            return
-        text = " ".join(answers.get("text", "").split())
-        if not text:
-            ack(response_action="errors", errors={"text": render_message(
-                Message("error.text"), locale)})
-            return
-        self._ack_form(ack, "employee", view["id"], "praise_form", dict(
-            user=user, text=text, handle=handle, attachment=answers.get("attachment", ""),
-            view_id=view["id"]))
 
     # --- events ----------------------------------------------------------
     def once_per_event(self, body: dict, next) -> BoltResponse | None:

@@ -9,6 +9,9 @@ from bot.platforms.slack.limits import (
     BLOCKS_PER_MESSAGE,
     BUTTONS_PER_BLOCK,
     MESSAGE_TEXT,
+    MODAL_TITLE,
+    OPTION_TEXT,
+    PRIVATE_METADATA,
     SECTION_TEXT,
 )
 from handlers import limits
@@ -108,8 +111,8 @@ def _text_input(field: str, initial: str = "", multiline: bool = False) -> dict:
 def _modal(callback_id: str, title: str, locale: str, blocks: list[Block],
            metadata: dict | None = None, **title_params: Any) -> dict:
     return {"type": "modal", "callback_id": callback_id,
-            "title": {"type": "plain_text",  # Slack allows 24 characters here
-                      "text": render_message(Message(title, title_params), locale)[:24]},
+            "title": {"type": "plain_text",
+                      "text": render_message(Message(title, title_params), locale)[:MODAL_TITLE]},
             "submit": plain("modal.submit", locale), "close": plain("modal.close", locale),
             "private_metadata": json.dumps(metadata or {}), "blocks": blocks}
 
@@ -120,9 +123,8 @@ def form_modal(form: Form, locale: str, note: str = "", initial: dict | None = N
     blocks = [context(note)] if note else []
     for field in form.fields:
         if field.name == "kind":
-            kinds = sorted(CompensationKind)
             element = {"type": "static_select", "options": [
-                {"text": plain(f"kind.{kind}", locale), "value": kind} for kind in kinds]}
+                option(f"kind.{kind}", kind, locale) for kind in sorted(CompensationKind)]}
         else:
             element = _text_input(field.name, initial.get(field.name, ""),
                                   field.name in ("reason", "why"))
@@ -135,7 +137,7 @@ def decline_modal(command: str, ref: str, channel: str, ts: str, shown: list[Blo
     """`shown`: the request's blocks, to redraw it once declined (if they fit the
     modal's 3,000-character private metadata)."""
     metadata = {"command": command, "channel": channel, "ts": ts, "shown": shown}
-    if len(json.dumps(metadata)) > 3000:
+    if len(json.dumps(metadata)) > PRIVATE_METADATA:
         metadata["shown"] = []
     return _modal("decline_reason", "modal.decline", locale, [
         _input("reason", "label.decline_reason", _text_input("comment", multiline=True),
@@ -143,15 +145,38 @@ def decline_modal(command: str, ref: str, channel: str, ts: str, shown: list[Blo
         metadata, ref=ref)
 
 
-def praise_modal(text: str, author: str, attachment: str, locale: str) -> dict:
-    person: dict = {"type": "users_select"}
+def option(key: str, value: str, locale: str) -> dict:
+    text = render_message(Message(key), locale)[:OPTION_TEXT]
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def praise_modal(text: str, author: str, attachment: str, locale: str,
+                 most: int | None = None) -> dict:
+    """Customer praise for one colleague or several (a team praise, of at most `most`)."""
+    people: dict = {"type": "multi_users_select"}
+    if most:
+        people["max_selected_items"] = most
     if author:
-        person["initial_user"] = author
+        people["initial_users"] = [author]
     return _modal("log_praise", "modal.praise", locale, [
-        _input("employee", "label.employee", person, locale),
+        _input("employee", "label.employee", people, locale),
         _input("text", "label.praise_text", _text_input("text", text, multiline=True), locale),
         _input("attachment", "label.attachment", _text_input("attachment", attachment), locale,
                optional=True),
+    ])
+
+
+def thanks_modal(author: str, locale: str) -> dict:
+    """Thanks for one colleague (the message's author, to begin with), told to their
+    team too when the box is ticked."""
+    person: dict = {"type": "users_select"}
+    if author:
+        person["initial_user"] = author
+    return _modal("thanks", "modal.thanks", locale, [
+        _input("colleague", "label.thanks_colleague", person, locale),
+        _input("why", "label.thanks_why", _text_input("why", multiline=True), locale),
+        _input("team", "label.thanks_team", {"type": "checkboxes", "options": [
+            option("label.thanks_team_post", "team", locale)]}, locale, optional=True),
     ])
 
 
@@ -163,6 +188,14 @@ def submitted(view: dict) -> dict[str, str]:
         answers[block_id] = (value.get("value") or value.get("selected_user")
                              or (value.get("selected_option") or {}).get("value") or "")
     return answers
+
+
+def picked(view: dict, block_id: str) -> list[str]:
+    """What a submitted modal's multiple choice holds: the users picked, or the values
+    of the boxes ticked."""
+    value = view["state"]["values"].get(block_id, {}).get("value", {})
+    return value.get("selected_users") or [
+        chosen["value"] for chosen in value.get("selected_options") or []]
 
 
 def home_view(replies: list[Reply], locale: str) -> dict:

@@ -53,6 +53,36 @@ SECTION_TEXT = 3_000
 # https://docs.slack.dev/reference/block-kit/blocks/actions-block#fields
 BUTTONS_PER_BLOCK = 25
 
+# --- modals ---------------------------------------------------------------------
+# A modal's title, submit and close texts are at most 24 characters, its blocks at most
+# 100, its private_metadata at most 3,000 characters, its callback_id at most 255, and
+# a view with an input block must have `submit`. Confirmed: "Modal views", fields:
+# https://docs.slack.dev/reference/views/modal-views . views.open answers
+# `invalid_arguments` for a view breaking them, its response_metadata.messages naming
+# the rule ("[ERROR] must define submit to use input block [json-pointer:/view/blocks/
+# 0/input]", quoted in https://github.com/slackapi/node-slack-sdk/pull/875).
+MODAL_TITLE = 24
+MODAL_BLOCKS = 100
+PRIVATE_METADATA = 3_000
+# Every block_id and action_id is at most 255 characters, an input block's label at
+# most 2,000. Confirmed: "Input block", fields ("Maximum length for this field is
+# 255 characters"; label "Maximum length ... is 2000 characters"), and each element's
+# action_id: https://docs.slack.dev/reference/block-kit/blocks/input-block#fields
+ID_LENGTH = 255
+LABEL = 2_000
+# A plain_text_input's max_length is at most 3,000 ("Plain-text input element", fields:
+# https://docs.slack.dev/reference/block-kit/block-elements/plain-text-input-element).
+TEXT_INPUT = 3_000
+# An option's text is at most 75 characters and its value 150; a checkboxes element
+# has at most 10 options. Confirmed: "Option object" and "Checkboxes element":
+# https://docs.slack.dev/reference/block-kit/composition-objects/option-object
+# https://docs.slack.dev/reference/block-kit/block-elements/checkboxes-element
+OPTION_TEXT, OPTION_VALUE, CHECKBOX_OPTIONS = 75, 150, 10
+# multi_users_select: `max_selected_items` "Specifies the maximum number of items that
+# can be selected in the menu. Minimum number is 1"; `initial_users` are user ids.
+# https://docs.slack.dev/reference/block-kit/block-elements/multi-select-menu-element#users_multi_select
+MIN_SELECTED = 1
+
 # --- rate limits ---------------------------------------------------------------
 # chat.postMessage: about one message per second per channel, short bursts allowed;
 # beyond it HTTP 429 with a Retry-After header (seconds). Confirmed: chat.postMessage,
@@ -78,7 +108,7 @@ POST_BURST = 3
 # of auth.test (searched the auth.test page; slack_sdk and Bolt read it, not a page).
 # https://docs.slack.dev/reference/methods/auth.test
 SCOPES = (
-    "commands",        # /frontline, /fl and the message shortcut
+    "commands",        # /frontline, /fl and the message shortcuts
     "chat:write",      # replies, approval cards, broadcasts
     "im:write",        # direct messages to staff who never wrote to the bot
     "im:history",      # message.im: commands typed in the bot's Messages tab

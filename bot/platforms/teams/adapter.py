@@ -16,9 +16,10 @@ People are known by their Entra object id (`from.aadObjectId`). A message in
 personal chat, or one that @mentions the bot elsewhere, is a command; a colleague
 @mentioned in it (Teams' `<at>Name</at>` with a mention entity) reads as that person,
 through their Entra object id (the entity's, or the Connector's member lookup); a card button
-(`adaptiveCard/action`) runs its command as the clicker. Effects are keyed by the
-activity id, so a redelivered activity changes nothing. Every conversation the bot
-hears from is remembered (references.py), for proactive posts.
+(`adaptiveCard/action`) runs its command as the clicker; dialogs and message
+extensions are dialogs.py's. Effects are keyed by the activity id, so a redelivered
+activity changes nothing. Every conversation the bot hears from is remembered
+(references.py), for proactive posts.
 """
 
 import asyncio
@@ -40,7 +41,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.teams import cards, files, references
 from bot.platforms.teams.auth import BotTokenValidator, TokenRefused
-from bot.platforms.teams.dialogs import Dialogs
+from bot.platforms.teams.dialogs import EXTENSIONS, Dialogs
 from bot.platforms.teams.settings import PLATFORM
 from handlers.approvals import Decide
 from handlers.base import Message, Reply
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 CARD = "application/vnd.microsoft.card.adaptive"
 NOTE = "application/vnd.microsoft.activity.message"  # shown on the card, which stays
 TOUCHING = "heart"  # the Teams reaction that marks a praise post as touching
-PRAISE = "logPraise"  # the message extension's command id (teams-app-manifest.json)
 # The errors of the turn being run from the inbox (None: a turn within its request).
 _RUN: ContextVar[list[BaseException] | None] = ContextVar("teams_run", default=None)
 
@@ -203,11 +203,11 @@ class FrontlineAgent(ActivityHandler):
             if posted:  # the outcome stays in the chat too
                 await turn_context.send_activity(posted)
             return invoke(answer)
-        if activity.name == "composeExtension/fetchTask" and value.get("commandId") == PRAISE:
-            return invoke(await self.dialogs.praise_fetch(user, value))
-        if activity.name == "composeExtension/submitAction" and \
-                value.get("commandId") == PRAISE:
-            return invoke(await self.dialogs.praise_submit(user, value, event))
+        extension = value.get("commandId") in EXTENSIONS
+        if activity.name == "composeExtension/fetchTask" and extension:
+            return invoke(await self.dialogs.extension_fetch(user, value))
+        if activity.name == "composeExtension/submitAction" and extension:
+            return invoke(await self.dialogs.extension_submit(user, value, event))
         return InvokeResponse(status=501)
 
     async def on_card_action(self, turn_context: TurnContext, value: dict) -> InvokeResponse:

@@ -123,7 +123,27 @@ def dialog(title: str, content: Card) -> dict:
         "title": title[:100], "card": attachment(content)}}}
 
 
+PICKERS = {"employee": True, "colleague": False}  # a people picker's field -> several?
+PEOPLE = "graph.microsoft.com/users"  # the whole organisation's directory
+
+
+def people_picker(name: str, label: str, value: str, several: bool) -> dict:
+    """Teams' people picker: its value, and what it submits, are Entra object ids,
+    comma-separated when several may be picked; searching the organisation works in
+    dialogs (and 1:1 chats with a bot, tabs).
+    https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/people-picker"""
+    return {"type": "Input.ChoiceSet", "id": name, "label": label, "value": value,
+            "isRequired": True, "isMultiSelect": several, "choices": [],
+            "choices.data": {"type": "Data.Query", "dataset": PEOPLE}}
+
+
 def _input(name: str, label: str, value: str, locale: str, optional: bool) -> dict:
+    if name in PICKERS:
+        return people_picker(name, label, value, PICKERS[name])
+    if name == "team":  # thanks told to the colleague's team too
+        return {"type": "Input.Toggle", "id": name, "label": label, "valueOn": "true",
+                "valueOff": "false", "value": "true" if value == "true" else "false",
+                "title": render_message(Message("label.thanks_team_post"), locale)}
     if name == "kind":
         return {"type": "Input.ChoiceSet", "id": name, "label": label, "value": value,
                 "isRequired": not optional, "choices": [

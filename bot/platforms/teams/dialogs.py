@@ -1,7 +1,9 @@
 """Dialogs (task modules): the long forms (compensation, the waiver report) and the
-"Log as customer praise" message extension. A submitted dialog is read whole; a
-field that does not read is shown again with its error under it, and nothing is
-logged until every field reads and the command is accepted."""
+message extensions "Log as customer praise" (one colleague or several: a team praise)
+and "Thank the author", whose people pickers give Entra object ids, the ids people
+are known by here. A submitted dialog is read whole; a field that does not read is
+shown again with its error under it, and nothing is logged until every field reads
+and the command, the one the typed line would run, is accepted."""
 
 import html
 import re
@@ -15,10 +17,18 @@ from handlers.base import Context, Message
 from handlers.forms import FORMS, Form, read_all
 from handlers.i18n import render_message, render_reply
 from handlers.praise import LOGGERS, PraiseLog
+from handlers.registry import Command
+from handlers.thanks import Thank
 
-PRAISE = "praise"
-PRAISE_FIELDS = [("employee", "label.employee", False), ("text", "label.praise_text", False),
-                 ("attachment", "label.attachment", True)]
+PRAISE, THANKS = "praise", "thanks"
+# the message extensions' command ids (teams-app-manifest.json) -> their forms
+EXTENSIONS = {"logPraise": PRAISE, "thankAuthor": THANKS}
+EXTENSION_FIELDS = {  # (name, label key, optional); the first names who is meant
+    PRAISE: [("employee", "label.employee", False), ("text", "label.praise_text", False),
+             ("attachment", "label.attachment", True)],
+    THANKS: [("colleague", "label.thanks_colleague", False), ("why", "label.thanks_why", False),
+             ("team", "label.thanks_team", True)],
+}
 TAGS = re.compile(r"<[^>]*>")
 
 
@@ -89,46 +99,65 @@ class Dialogs:
         return cards.dialog(self._title(form.name, locale), cards.form_card(
             fields(form), locale, {"form": form.name}, answers, errors))
 
-    # --- "Log as customer praise" on a message ------------------------------------
-    async def praise_fetch(self, user: str, value: dict) -> dict:
+    # --- the message extensions -----------------------------------------------------
+    async def extension_fetch(self, user: str, value: dict) -> dict:
+        """The extension's form, the message's author picked (and, for praise, its text
+        and first file filled in)."""
+        form = EXTENSIONS[str(value.get("commandId"))]
         locale = await self._locale(user)
         role = await run_in_threadpool(self.inbound.view, user, lambda ctx: ctx.actor.role)
         if role is None:
             return message(render_message(Message("not_registered"), locale))
-        if role not in LOGGERS:
+        if form == PRAISE and role not in LOGGERS:
             return message(render_message(
                 Message("refuse.praise_for_others", {"praise_word": "verb.praise"}), locale))
         payload = value.get("messagePayload") if isinstance(value.get("messagePayload"),
                                                             dict) else {}
+        author = str(((payload.get("from") or {}).get("user") or {}).get("aadObjectId") or "")
+        if form == THANKS:
+            return self._extension(form, locale, {"colleague": author})
         body = payload.get("body") if isinstance(payload.get("body"), dict) else {}
-        author = ((payload.get("from") or {}).get("user") or {}).get("aadObjectId") or ""
-        handle = await run_in_threadpool(self.inbound.view, str(author),
-                                         lambda ctx: ctx.actor.handle) if author else None
         files = [a.get("contentUrl") or a.get("name") or ""
                  for a in payload.get("attachments") or [] if isinstance(a, dict)]
-        initial = {"employee": handle or "", "text": plain_text(str(body.get("content") or "")),
-                   "attachment": next(filter(None, files), "")}
-        return cards.dialog(self._title(PRAISE, locale), cards.form_card(
-            PRAISE_FIELDS, locale, {"form": PRAISE}, initial))
+        return self._extension(form, locale, {
+            "employee": author, "text": plain_text(str(body.get("content") or "")),
+            "attachment": next(filter(None, files), "")})
 
-    async def praise_submit(self, user: str, value: dict, event: Event) -> dict:
+    async def extension_submit(self, user: str, value: dict, event: Event) -> dict:
+        form = EXTENSIONS[str(value.get("commandId"))]
         data = value.get("data") if isinstance(value.get("data"), dict) else {}
-        answers = {name: str(data.get(name) or "") for name, _label, _opt in PRAISE_FIELDS}
+        answers = {name: str(data.get(name) or "") for name, _l, _o in EXTENSION_FIELDS[form]}
         locale = await self._locale(user)
-        employee = answers["employee"].strip().lstrip("@")
-        text = " ".join(answers["text"].split())
-        errors = {}
-        if not employee:
-            errors["employee"] = render_message(Message("error.not_on_frontline"), locale)
-        if not text:
-            errors["text"] = render_message(Message("error.text"), locale)
-        if not errors:
-            reply, locale = await run_in_threadpool(
-                self.inbound.run, user, PraiseLog(text, employee, answers["attachment"].strip()),
-                event)
+        command, problems = await run_in_threadpool(self._command, form, answers)
+        errors = {name: render_message(Message(key), locale) for name, key in problems.items()}
+        if command is not None:
+            reply, locale = await run_in_threadpool(self.inbound.run, user, command, event)
             if reply.ok:
                 return {"composeExtension": {"type": "message",
                                              "text": render_reply(reply, locale)}}
-            errors["employee"] = render_reply(reply, locale)
-        return cards.dialog(self._title(PRAISE, locale), cards.form_card(
-            PRAISE_FIELDS, locale, {"form": PRAISE}, answers, errors))
+            errors[EXTENSION_FIELDS[form][0][0]] = render_reply(reply, locale)
+        return self._extension(form, locale, answers, errors)
+
+    def _command(self, form: str, answers: dict[str, str]) -> tuple[Command | None, dict]:
+        """The command an extension's answers make, or each field's problem (a message
+        key). Blocking: it reads who the people picked are."""
+        picker, text_field = ("employee", "text") if form == PRAISE else ("colleague", "why")
+        picked = [aad.strip() for aad in answers[picker].split(",") if aad.strip()]
+        handles = [self.inbound.view(aad, lambda ctx: ctx.actor.handle) for aad in picked]
+        text = " ".join(answers[text_field].split())
+        problems = {}
+        if not picked or None in handles:
+            problems[picker] = "error.not_on_frontline" if picked else "error.pick_colleague"
+        if not text:
+            problems[text_field] = "error.text"
+        if problems:
+            return None, problems
+        if form == THANKS:
+            return Thank(handles[0], text, public=answers["team"] == "true"), {}
+        return PraiseLog(text, handles[0], answers["attachment"].strip(),
+                         also=tuple(handles[1:])), {}
+
+    def _extension(self, form: str, locale: str, answers: dict,
+                   errors: dict | None = None) -> dict:
+        return cards.dialog(self._title(form, locale), cards.form_card(
+            EXTENSION_FIELDS[form], locale, {"form": form}, answers, errors))
