@@ -12,8 +12,8 @@ import sqlite3
 import time
 from contextlib import closing
 
-from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
-from ledger_scale import grow, seed_people
+from common import POSTGRES, fresh_store, grow, parse_args  # bench/: the script's folder
+from ledger_scale import seed_people
 from sqlalchemy import make_url
 from sqlalchemy.pool import NullPool
 

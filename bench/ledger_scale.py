@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
+from common import POSTGRES, fresh_store, grow, parse_args  # bench/: the script's folder
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -30,7 +30,6 @@ from storage.models import Employee
 
 CONFIG = parse_config({})
 PEOPLE, TEAMS, PAGE = 1000, 20, 50
-REASONS = [("praise", 10), ("suggestion", 20), ("major_issue", 100), ("redemption", -15)]
 
 
 def seed_people(engine) -> list[int]:
@@ -44,45 +43,6 @@ def seed_people(engine) -> list[int]:
             [{"h": f"p{i}", "n": f"Person {i}", "r": "hr" if i == 0 else "employee",
               "t": i % TEAMS + 1} for i in range(PEOPLE)])
         return [row[0] for row in connection.execute(text("SELECT id FROM employee"))]
-
-
-def grow(engine, people: list[int], balances: dict[int, int], start: int, stop: int) -> None:
-    """Entries start..stop-1, each with the balance it leaves, as the ledger writes them."""
-    for batch_start in range(start, stop, 200_000):
-        _append(engine, people, balances, batch_start, min(stop, batch_start + 200_000))
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE ledgerentry"))
-
-
-def _append(engine, people: list[int], balances: dict[int, int], start: int, stop: int) -> None:
-    moment = datetime(2024, 1, 1, tzinfo=UTC)
-    rows = []
-    for n in range(start, stop):
-        person = people[n % len(people)]
-        reason, amount = REASONS[n % 7 % 4] if balances.get(person, 0) >= 15 else REASONS[0]
-        balances[person] = balances.get(person, 0) + amount
-        rows.append((f"bench:{n}", person, amount, balances[person], reason, "bench", "",
-                     moment + timedelta(seconds=30 * n)))
-    columns = ("idempotency_key, employee_id, amount, balance_after, reason, source_type, "
-               "note, created_at")
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            with cursor.copy(f"COPY ledgerentry ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO ledgerentry ({columns}) VALUES (?,?,?,?,?,?,?,?)",
-                               [(*row[:7], row[7].isoformat(sep=" ")) for row in rows])
-        cursor.execute("DELETE FROM pointsaccount")
-        cursor.executemany("INSERT INTO pointsaccount (employee_id, balance) VALUES ("
-                           + ("%s, %s)" if engine.dialect.name == "postgresql" else "?, ?)"),
-                           list(balances.items()))
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def timed(action: Callable[[], object], repeat: int) -> float:

@@ -1,12 +1,13 @@
 """Frontline at the size of its users' companies: organisations of 1,000 to 50,000 people
-(50 to a team, a supervisor each, HR at head office) with a month of goodwill, measured
-as they grow. Per size: the directory import of the whole CSV and its unchanged
-re-import (a nightly HR sync), the weekly digest of every team, chat commands, and the
-web console's pages for HR and for a supervisor (time and size). The baseline is the
-raw driver reading every person's row once, so growth reads against a full scan.
+(50 to a team, a supervisor each, HR at head office) with a month of goodwill and a
+ledger of a million entries over the year before today, measured as they grow. Per
+size: the directory import of the whole CSV and its unchanged re-import (a nightly HR
+sync), the weekly digest of every team, chat commands, and every page of the web console
+for HR and for a supervisor (time and size). The baseline is the raw driver reading
+every person's row once, so growth reads against a full scan.
 
-    python bench/org_scale.py [--sizes 1000,10000,50000] [--store sqlite|postgresql]
-                              [--smoke]
+    python bench/org_scale.py [--sizes 1000,10000,50000] [--entries 1000000]
+                              [--store sqlite|postgresql] [--smoke]
 """
 
 import argparse
@@ -16,7 +17,7 @@ import time
 import warnings
 from datetime import UTC, datetime, timedelta
 
-from common import POSTGRES, fresh_store, parse_args  # bench/ is the script's own folder
+from common import POSTGRES, SPACING, fresh_store, grow, parse_args  # bench/: the script's folder
 from sqlalchemy import insert
 from sqlmodel import select
 
@@ -34,7 +35,9 @@ from storage.models import Compensation, Employee
 CONFIG = parse_config({"organisation": {"timezone": "Asia/Shanghai", "currency": "CNY"}})
 TEAM, HR = 50, 3  # people per team, HR people
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai: the digest's moment
-PAGES = ("/authority", "/fairness", "/signals", "/recognition", "/team")
+BUSY = "2026-11"  # the month of the goodwill: pages are measured showing it
+PAGES = ("/ledger", "/redemptions", "/compensation", "/waivers", "/recognition", "/authority",
+         "/fairness", "/signals", "/team", "/cockpit", "/cases", "/season", "/me")
 
 
 def directory(people: int) -> str:
@@ -70,6 +73,14 @@ def a_month_of_goodwill(engine, picks: random.Random) -> None:
                      "decided_at": day + timedelta(hours=2) if decided else None})
     with engine.begin() as connection:
         connection.execute(insert(Compensation), rows)
+
+
+def a_year_of_points(engine, entries: int) -> None:
+    """`entries` ledger entries round everyone, the newest now: what the ledger, fairness
+    and recognition pages read."""
+    with engine.connect() as connection:
+        people = list(connection.execute(select(Employee.id).order_by(Employee.id)).scalars())
+    grow(engine, people, {}, 0, entries, since=datetime.now(UTC) - SPACING * entries)
 
 
 def seconds(action) -> float:
@@ -114,7 +125,7 @@ def page(client, path: str) -> str:
     return f"{ms:.0f} ms, {len(answers[-1].content) / 1000:.0f} KB"
 
 
-def measure(url: str, people: int) -> dict[str, str]:
+def measure(url: str, people: int, entries: int) -> dict[str, str]:
     engine = make_engine(url)
     create_all(engine)
     staff = directory(people)
@@ -124,6 +135,7 @@ def measure(url: str, people: int) -> dict[str, str]:
     with transaction(engine) as session:
         found["re-import s"] = seconds(lambda: import_csv(session, CONFIG, staff))
     a_month_of_goodwill(engine, random.Random(people))
+    found["ledger s"] = seconds(lambda: a_year_of_points(engine, entries))
     refresh_statistics(engine)  # as `directory import` and the daily retention run do
     with engine.connect() as connection:  # the baseline: every person's row, read raw
         raw = connection.connection.driver_connection
@@ -131,14 +143,14 @@ def measure(url: str, people: int) -> dict[str, str]:
             lambda: raw.cursor().execute("SELECT * FROM employee").fetchall(), 5)
     found["digest s"] = seconds(lambda: weekly_digests(engine))
     for handle, who in (("s1", "supervisor"), ("hr0", "HR")):
-        for line in ("me", "pending", "signals"):
+        for line in ("me", "pending", "signals", f"signals {BUSY}"):
             found[f"{line} ({who}) ms"] = median_ms(
                 lambda line=line, handle=handle: execute(engine, CONFIG, "console", handle,
                                                          parse(line)), 5)
     for handle, who in (("s1", "supervisor"), ("hr0", "HR")):
         client = signed_in(engine, handle)
         for path in PAGES:
-            found[f"{path} ({who})"] = page(client, path)
+            found[f"{path} ({who})"] = page(client, f"{path}?month={BUSY}")
     engine.dispose()
     return {name: value if isinstance(value, str) else f"{value:.2f}" if value < 10
             else f"{value:.0f}" for name, value in found.items()}
@@ -147,15 +159,17 @@ def measure(url: str, people: int) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--entries", type=int, default=1_000_000, help="ledger entries")
     parser.add_argument("--store", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--postgres", default=POSTGRES)
-    args = parse_args(parser, smoke="--sizes 300")
+    args = parse_args(parser, smoke="--sizes 300 --entries 3000")
     sizes = [int(size) for size in args.sizes.split(",")]
     results = {}
     for people in sizes:
         with fresh_store(args.store, args.postgres) as url:
-            results[people] = measure(url, people)
-    print(f"Store: {args.store}; {TEAM} people a team; times as noted (ms: median).\n")
+            results[people] = measure(url, people, args.entries)
+    print(f"Store: {args.store}; {TEAM} people a team; {args.entries:,} ledger entries; "
+          "times as noted (ms: median).\n")
     print("| measure | " + " | ".join(f"{people:,} people" for people in sizes) + " |")
     print("|---|" + "---:|" * len(sizes))
     for name in results[sizes[0]]:

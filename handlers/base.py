@@ -185,9 +185,10 @@ def outbox_row(now: datetime, audience: str, key: str, params: dict,
                actions: list[Action] | None = None, employee_id: int | None = None,
                team_id: int | None = None) -> dict:
     """A notification as `queue_all` writes it."""
+    # vars, not asdict, which deep-copies: a survey import queues thousands of cards
     return {"audience": audience, "employee_id": employee_id, "team_id": team_id,
             "message_key": key, "params": params,
-            "actions": [asdict(a) for a in actions or []], "created_at": now, "attempts": 0,
+            "actions": [dict(vars(a)) for a in actions or []], "created_at": now, "attempts": 0,
             "last_error": ""}
 
 

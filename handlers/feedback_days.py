@@ -32,8 +32,10 @@ def start_of(day: int) -> datetime:
     return EPOCH + timedelta(days=day)
 
 
+@cache
 def counts(kind: str, score: int | None) -> Counter:
-    """What one response adds to each counter."""
+    """What one response adds to each counter (one shared Counter per kind and score:
+    read it, never change it)."""
     nps, csat, ces = kind == "nps", kind == "csat", kind == "ces"
     return Counter({
         "responses": 1, "nps_responses": nps, "promoters": nps and score >= PROMOTER,
@@ -52,38 +54,48 @@ def rows_of(team_id: int, employee_id: int | None, themes: str) -> list[tuple[in
 
 @cache
 def _upsert(dialect: str):
-    """Built once per dialect: a survey import runs it for every response."""
+    """Built once per dialect: a survey import runs it for every batch of responses."""
     insert = dialect_insert(dialect)(TABLE)
     return insert.on_conflict_do_update(
         index_elements=list(KEYS),
         set_={name: TABLE.c[name] + insert.excluded[name] for name in COUNTS})
 
 
-def count(connection: Connection, team_id: int, employee_id: int | None, received_at: datetime,
-          kind: str, score: int | None, themes: str) -> None:
-    """Add one response, in the transaction that keeps it."""
-    added, day = counts(kind, score), day_of(received_at)
-    connection.execute(_upsert(connection.dialect.name), [
-        {"team_id": team_id, "day": day, "employee_id": employee, "theme": theme,
-         **{name: int(added[name]) for name in COUNTS}}
-        for employee, theme in rows_of(team_id, employee_id, themes)])
+Counted = tuple[int, int | None, datetime, str, int | None, str]
+"""A kept response as it is counted: team, employee named, received, kind, score, themes."""
+
+
+def count(connection: Connection, responses: Iterable[Counted]) -> None:
+    """Add the responses, in the transaction that keeps them: each (team, day, employee,
+    theme) row they touch is written once, however many of them it counts."""
+    totals = _totals(responses)
+    if totals:
+        connection.execute(_upsert(connection.dialect.name), _rows(totals.items()))
 
 
 def rebuild(connection: Connection) -> int:
     """Count every response again (after the themes were re-tagged, or to fill the table
     once); returns the rows written."""
+    totals = _totals(connection.execute(select(
+        Feedback.team_id, Feedback.employee_id, Feedback.received_at, Feedback.kind,
+        Feedback.score, Feedback.themes).execution_options(yield_per=BATCH)))
+    connection.execute(delete(TABLE))
+    for batch in batches(totals.items()):
+        connection.execute(TABLE.insert(), _rows(batch))
+    return len(totals)
+
+
+def _totals(responses: Iterable[Counted]) -> dict[tuple, Counter]:
+    """(team, day, employee, theme) -> what the responses add to its row."""
     totals: dict[tuple, Counter] = defaultdict(Counter)
-    for team_id, employee_id, received_at, kind, score, themes in connection.execute(select(
-            Feedback.team_id, Feedback.employee_id, Feedback.received_at, Feedback.kind,
-            Feedback.score, Feedback.themes).execution_options(yield_per=BATCH)):
+    for team_id, employee_id, received_at, kind, score, themes in responses:
         added, day = counts(kind, score), day_of(received_at)
         for employee, theme in rows_of(team_id, employee_id, themes):
             totals[team_id, day, employee, theme].update(added)
-    connection.execute(delete(TABLE))
-    return sum(_insert(connection, batch) for batch in _batches(totals.items()))
+    return totals
 
 
-def _batches(items: Iterable, size: int = BATCH) -> Iterable[list]:
+def batches(items: Iterable, size: int = BATCH) -> Iterable[list]:
     batch = []
     for item in items:
         batch.append(item)
@@ -94,8 +106,6 @@ def _batches(items: Iterable, size: int = BATCH) -> Iterable[list]:
         yield batch
 
 
-def _insert(connection: Connection, batch: list) -> int:
-    connection.execute(TABLE.insert(), [
-        {**dict(zip(KEYS, key, strict=True)), **{name: int(added[name]) for name in COUNTS}}
-        for key, added in batch])
-    return len(batch)
+def _rows(totals: Iterable[tuple[tuple, Counter]]) -> list[dict]:
+    return [{**dict(zip(KEYS, key, strict=True)), **{name: int(added[name]) for name in COUNTS}}
+            for key, added in totals]

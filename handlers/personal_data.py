@@ -27,6 +27,7 @@ from storage.models import (
     OneTimeCode,
     Outbox,
     OutboxDelivery,
+    SummaryItem,
     TeamsConversation,
     WebSession,
 )
@@ -162,6 +163,7 @@ def _unreach(session: Session, person_id: int, chat_ids: tuple[str, ...]) -> int
     statements = [
         delete(OutboxDelivery).where(OutboxDelivery.outbox_id.in_(mine)),
         delete(Outbox).where(Outbox.employee_id == person_id),
+        delete(SummaryItem).where(SummaryItem.employee_id == person_id),  # a summary to come
         delete(ChatIdentity).where(ChatIdentity.employee_id == person_id),
         delete(OneTimeCode).where(OneTimeCode.employee_id == person_id),
         delete(WebSession).where(WebSession.employee_id == person_id)]

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from handlers import summary
 from handlers.base import (
     PRIVILEGED,
     Context,
@@ -90,10 +91,16 @@ class Credited(NamedTuple):
 
 
 def credit(session: Session, config: Policy, now: datetime, praise: Praise | Credited,
-           employee: Employee, actor_id: int | None) -> None:
-    """Award the praise points and queue the all-staff broadcast (idempotent per praise)."""
-    queue_all(session, [award(session, now, praise, employee, actor_id, config.points.praise),
-                        broadcast(now, praise, employee.name)])
+           employee: Employee, actor_id: int | None, answer: bool = False) -> None:
+    """Award the praise points and queue the all-staff broadcast (idempotent per praise).
+    The person is told at once, or in their daily summary unless it is the `answer` to
+    the praise they submitted."""
+    rows = [award(session, now, praise, employee, actor_id, config.points.praise),
+            broadcast(now, praise, employee.name)]
+    if answer:
+        queue_all(session, rows)
+    else:
+        summary.queue_or_keep(session, rows)
 
 
 def award(session: Session, now: datetime, praise: Praise | Credited, employee: Employee,
@@ -202,8 +209,8 @@ def _log_team(ctx: Context, command: PraiseLog) -> Reply:
                   ctx.actor.id, share)
             for praise_id, person, share in zip(ids, people, points, strict=True)]
     who = ", ".join(person.name for person in people)
-    queue_all(ctx.session, [*rows, broadcast(ctx.now, Credited(first, command.text, attachment),
-                                             who)])
+    summary.queue_or_keep(ctx.session, [*rows, broadcast(
+        ctx.now, Credited(first, command.text, attachment), who)])
     return Reply.of("praise.logged_team", refs=", ".join(f"P{i}" for i in ids), who=who,
                     shares=", ".join(f"{person.name} +{share}"
                                      for person, share in zip(people, points, strict=True)))
@@ -228,7 +235,7 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
                                     approved=PraiseStatus.CREDITED)
     if approve:
         credit(ctx.session, ctx.config, ctx.now, praise,
-               ctx.session.get(Employee, praise.employee_id), ctx.actor.id)
+               ctx.session.get(Employee, praise.employee_id), ctx.actor.id, answer=True)
     else:
         key = "notify.praise_declined" if comment else "notify.praise_declined_no_comment"
         ctx.notify(praise.employee_id, key,

@@ -1,9 +1,10 @@
-"""`prefs`: a person's own working hours (quiet hours outside them) and whether the
-all-staff posts sent to them personally are muted."""
+"""`prefs`: a person's own working hours (quiet hours outside them), whether the
+all-staff posts sent to them personally are muted, and whether customer voice and those
+posts come as they arrive or in one daily summary."""
 
 from dataclasses import dataclass
 
-from handlers import quiet
+from handlers import quiet, summary
 from handlers.base import Context, Message, Reply
 from handlers.calendar import local_time
 from handlers.registry import Command, handles, verb
@@ -31,8 +32,15 @@ class MuteBroadcasts(Command):
     muted: bool
 
 
+@dataclass(frozen=True)
+class ChooseSummary(Command):
+    """Customer voice and personal praise posts once a day (True) or as they arrive."""
+
+    daily: bool
+
+
 @verb("prefs")
-def parse_prefs(rest: list[str]) -> ShowPrefs | SetHours | MuteBroadcasts:
+def parse_prefs(rest: list[str]) -> ShowPrefs | SetHours | MuteBroadcasts | ChooseSummary:
     if not rest:
         return ShowPrefs()
     what, value = rest[0], "".join(rest[1:]).translate(_SEPARATORS)
@@ -45,6 +53,9 @@ def parse_prefs(rest: list[str]) -> ShowPrefs | SetHours | MuteBroadcasts:
     if is_word(what, "word.prefs.broadcasts"):
         require(is_word(value, "word.prefs.off") or is_word(value, "word.prefs.on"))
         return MuteBroadcasts(is_word(value, "word.prefs.off"))
+    if is_word(what, "word.prefs.summary"):
+        require(is_word(value, "word.prefs.off") or is_word(value, "word.prefs.on"))
+        return ChooseSummary(is_word(value, "word.prefs.on"))
     raise Usage()
 
 
@@ -70,6 +81,9 @@ def show(ctx: Context, command: ShowPrefs) -> Reply:
     else:
         lines.append(Message("prefs.hours_any"))
     lines.append(Message("prefs.broadcasts_off" if schedule.muted else "prefs.broadcasts_on"))
+    prefs = ctx.session.get(PersonPrefs, ctx.actor.id)
+    daily = prefs is not None and prefs.daily_summary
+    lines.append(Message("prefs.summary_on" if daily else "prefs.summary_off"))
     return Reply(lines)
 
 
@@ -86,3 +100,13 @@ def set_hours(ctx: Context, command: SetHours) -> Reply:
 def mute(ctx: Context, command: MuteBroadcasts) -> Reply:
     _mine(ctx).broadcasts_muted = command.muted
     return Reply.of("prefs.muted" if command.muted else "prefs.unmuted")
+
+
+@handles(ChooseSummary)
+def choose_summary(ctx: Context, command: ChooseSummary) -> Reply:
+    _mine(ctx).daily_summary = command.daily
+    if command.daily:
+        return Reply.of("prefs.summary_chosen")
+    # what waited for the next summary is not left behind: it goes now, in one message
+    summary.send(ctx.session, ctx.now, ctx.actor.id)
+    return Reply.of("prefs.summary_stopped")

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from handlers.base import outbox_row, queue_all
+from handlers import summary
+from handlers.base import outbox_row
 from handlers.policy import Policy, QuietHours
 from storage.models import Employee, Outbox, PersonPrefs, Shift, Team
 
@@ -153,7 +154,8 @@ def reconsider(session: Session, people: Iterable[int]) -> None:
 def at_shift_start(session: Session, policy: Policy, team_id: int, now: datetime, key: str,
                    params: dict[str, Any]) -> int:
     """A team's post sent again to each member whose shift starts later today (or who is
-    on one), so it reaches them as it starts: the dispatcher holds it until then."""
+    on one), so it reaches them as it starts: the dispatcher holds it until then (or
+    their daily summary carries it, if they chose one)."""
     if not policy.quiet_hours.enabled:
         return 0
     members = session.exec(select(Employee.id).where(Employee.team_id == team_id,
@@ -164,5 +166,5 @@ def at_shift_start(session: Session, policy: Policy, team_id: int, now: datetime
                 schedule.tz).date() == now.astimezone(schedule.tz).date():
             copies.append(outbox_row(now, "person", key, params, employee_id=person))
     if copies:
-        queue_all(session, copies)
+        summary.queue_or_keep(session, copies)
     return len(copies)

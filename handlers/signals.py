@@ -21,6 +21,7 @@ from storage.models import Employee
 
 SUPERVISING = (Role.SUPERVISOR, *PRIVILEGED)
 NOTE_LIMIT = limits.limit("note")
+SHOWN, COACH_SHOWN = 20, 10  # signals and people to coach said in chat; the web has all
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,15 @@ def parse_signals(rest: list[str]) -> ShowSignals | DismissSignal:
 def show_signals(ctx: Context, command: ShowSignals) -> Reply:
     month = command.month or ctx.month()
     scope = scope_of(ctx.session, ctx.actor)
-    shown = [s for s in visible(month_signals(ctx.session, ctx.config, month, scope), scope)
+    found = [s for s in visible(month_signals(ctx.session, ctx.config, month, scope), scope)
              if s.dismissal is None]
-    coach = coaching_lines(ctx.session, ctx.config, scope, month)
-    reply = Reply.of("signals.header" if shown or coach else "signals.none", month=month,
-                     count=len(shown) + len(coach))
-    reply.messages.extend(signal_messages(ctx.session, ctx.config, shown))
+    coach = coaching_lines(ctx.session, ctx.config, scope, month, limit=COACH_SHOWN)
+    reply = Reply.of("signals.header" if found or coach else "signals.none", month=month,
+                     count=len(found) + len(coach))
+    reply.messages.extend(signal_messages(ctx.session, ctx.config, found[:SHOWN]))
+    if len(found) > SHOWN:  # the rest on the web console's page, not in one chat message
+        reply.messages.append(Message("signals.more", {
+            "count": len(found) - SHOWN, "month": month, "url": ctx.config.web.public_url}))
     reply.messages.extend(coach)
     return reply
 

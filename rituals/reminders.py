@@ -14,6 +14,7 @@ from handlers.council.notices import tell_all_reporters
 from handlers.policy import Policy
 from handlers.recovery.chasing import chase
 from handlers.registry import with_approver
+from rituals import daily_summary
 from storage.models import Employee
 from storage.rows import send_once
 
@@ -67,8 +68,10 @@ def run_reminders(session: Session, config: Policy, now: datetime) -> str:
     opened = auto_open(session, config, now)
     heard = tell_all_reporters(session, config, now)
     chased = chase(session, config, now)
+    summaries = daily_summary.send_due(session, config, now)
     return (f"{due} waiver reminders, {overdue} waiver escalations, {handed} requests handed "
             f"to delegates, {nudged} approval nudges, {closed} pulses closed, "
             f"{opened} council items opened, "
             f"{heard} reporters told their council item is worked on, "
-            f"{chased} recovery call-back reminders and escalations")
+            f"{chased} recovery call-back reminders and escalations, "
+            f"{summaries} daily summaries")

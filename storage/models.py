@@ -93,9 +93,12 @@ class PointsAccount(SQLModel, table=True):
 class LedgerEntry(SQLModel, table=True):
     """Append-only: never updated, never deleted; a correction is a reversal entry."""
 
-    # Keyset pages walk these (filter, id) pairs newest first, at any ledger size.
+    # Keyset pages walk these (filter, id) pairs newest first, at any ledger size; a
+    # month's points per person are summed from the last index alone (HR's fairness).
     __table_args__ = (Index("ix_ledgerentry_employee_id_id", "employee_id", "id"),
-                      Index("ix_ledgerentry_reason_id", "reason", "id"))
+                      Index("ix_ledgerentry_reason_id", "reason", "id"),
+                      Index("ix_ledgerentry_month_sums", "created_at", "reason",
+                            "employee_id", "amount"))
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     idempotency_key: str = Field(unique=True)
     employee_id: int = Field(foreign_key="employee.id")
@@ -108,15 +111,22 @@ class LedgerEntry(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="employee.id")
     reverses_id: int | None = Field(default=None, sa_type=BigId, foreign_key="ledgerentry.id")
     note: str = ""
-    created_at: datetime = _when(index=True)
+    created_at: datetime = _when()
 
 
 class Compensation(SQLModel, table=True):
     # Budgets sum one person's compensation since a day or month start; the recovery
-    # figures find the goodwill given under a customer's reference, whatever its case.
+    # figures find the goodwill given under a customer's reference, whatever its case;
+    # a month's spend is summed from an index alone (HR's pages); the approvals signal
+    # reads the decisions of a window, everyone's or some approvers'.
     __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),
                       Index("ix_compensation_customer_ref_lower", func.lower(
-                          column("customer_ref"))))
+                          column("customer_ref"))),
+                      Index("ix_compensation_month_sums", "created_at", "status", "currency",
+                            "employee_id", "amount_minor", "kind"),
+                      Index("ix_compensation_decided_at", "decided_at"),
+                      Index("ix_compensation_decided_by_decided_at", "decided_by_id",
+                            "decided_at"))
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id")
     amount_minor: int = Field(sa_type=BigInteger)
@@ -128,7 +138,7 @@ class Compensation(SQLModel, table=True):
     approver_id: int | None = Field(default=None, foreign_key="employee.id", index=True)
     decided_by_id: int | None = Field(default=None, foreign_key="employee.id")
     decision_comment: str = ""
-    created_at: datetime = _when(index=True)
+    created_at: datetime = _when()
     decided_at: datetime | None = _when(nullable=True)
 
 
@@ -158,6 +168,8 @@ class Waiver(SQLModel, table=True):
 
 
 class Praise(SQLModel, table=True):
+    # What waits for one approver (`pending`), whatever the organisation's size.
+    __table_args__ = (Index("ix_praise_approver_status", "approver_id", "status"),)
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int = Field(foreign_key="employee.id", index=True)
     text: str
@@ -246,11 +258,13 @@ class ImprovementCase(SQLModel):
 
 
 class Suggestion(ImprovementCase, table=True):
+    __table_args__ = (Index("ix_suggestion_approver_status", "approver_id", "status"),)
     themes: str = Field(default="", description="the theme keys its text speaks of, "
                         "as |key|key|; tagged when recorded, re-tagged by `themes retag`")
 
 
 class MajorIssue(ImprovementCase, table=True):
+    __table_args__ = (Index("ix_majorissue_approver_status", "approver_id", "status"),)
     claimed_by_id: int = Field(foreign_key="employee.id")  # who reported it solved
 
 
@@ -469,7 +483,9 @@ class Feedback(SQLModel, table=True):
     once."""
 
     __table_args__ = (UniqueConstraint("source", "source_id"),
-                      Index("ix_feedback_team_id_received_at", "team_id", "received_at"),
+                      # what the reports count of a team's part-days, read from the index
+                      Index("ix_feedback_team_id_received_at_covering", "team_id",
+                            "received_at", "kind", "score", "employee_id", "themes"),
                       Index("ix_feedback_employee_id_received_at", "employee_id",
                             "received_at"))
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
@@ -518,8 +534,15 @@ class RecoveryCase(SQLModel, table=True):
     customer named, else by the team's supervisor, until closed with an outcome. One per
     response, so a response kept again opens none."""
 
-    # The cockpit's figures read a team's cases opened in a month.
-    __table_args__ = (Index("ix_recoverycase_team_id_opened_at", "team_id", "opened_at"),)
+    # The cockpit's figures read a team's cases opened in a month, from the index alone
+    # (scattered over the table, a month of a busy team's cases took 10 ms a query); a
+    # customer's later good word, and a survey import, find the customer's cases by
+    # their lowered reference.
+    __table_args__ = (Index("ix_recoverycase_team_id_opened_at_covering", "team_id",
+                            "opened_at", "called_back_at", "due_at", "status", "outcome",
+                            "customer_ref", "id"),
+                      Index("ix_recoverycase_customer_ref_lower", func.lower(
+                          column("customer_ref"))))
     id: int | None = Field(default=None, primary_key=True)
     feedback_id: int = Field(sa_type=BigId, foreign_key="feedback.id", unique=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -679,13 +702,26 @@ class Erasure(SQLModel, table=True):
 
 
 class PersonPrefs(SQLModel, table=True):
-    """What a person set with `prefs`: their own working hours and whether all-staff
-    posts sent to them personally are muted."""
+    """What a person set with `prefs`: their own working hours, whether all-staff
+    posts sent to them personally are muted, and whether they take a daily summary."""
 
     employee_id: int = Field(foreign_key="employee.id", primary_key=True)
     hours: str = Field(default="", description='"07:00-15:00" in their team\'s timezone; '
                        '"": their team\'s hours')
     broadcasts_muted: bool = False
+    daily_summary: bool = Field(default=False, description="customer voice and the praise "
+                                "posts sent to them personally come once a day, in one message")
+
+
+class SummaryItem(SQLModel, table=True):
+    """What waits for a person's daily summary instead of being sent as it arrives: the
+    notification it stands for. Deleted as the summary that carries it is queued."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int = Field(foreign_key="employee.id", index=True)
+    message_key: str
+    params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when()
 
 
 class Shift(SQLModel, table=True):

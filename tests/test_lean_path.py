@@ -42,7 +42,8 @@ def _without_begin(statements: list[str]) -> list[str]:
 # (sender, command, most statements besides BEGIN, with an idempotency key): the sender
 # and receipt lookup, the command's own, the receipt, COMMIT.
 BUDGETS = [
-    ("wang", "praise @alice she found my ring", 8),  # + target, praise, account, entry, outbox
+    # + target, praise, account, entry, the reader's summary choice, outbox
+    ("wang", "praise @alice she found my ring", 9),
     ("alice", "comp 50 voucher #A7 parcel late", 6),  # + (PostgreSQL) lock, budgets, insert
     ("alice", "redeem coffee", 7),  # + redemption, debit, entry, the HR notifications
     ("alice", "me", 7),  # + summary, budgets, pending, the board

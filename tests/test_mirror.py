@@ -180,3 +180,37 @@ def test_hr_opens_a_council_item_from_the_cockpit_and_moves_it_on(app, chat):
     refused = wang.post("/council/open", data={
         "csrf": wang_token, "team_name": "Airport Kiosk", "theme": "it-systems"})
     assert refused.status_code == 303 and len(rows(chat.engine, CouncilItem)) == 1
+
+
+PIER = """handle,name,role,team,timezone,supervisor,locale
+ana,Ana Ruiz,supervisor,Sunset Pier,America/Los_Angeles,,en
+leo,Leo Park,employee,Sunset Pier,,ana,en
+"""
+
+
+def test_the_cockpit_counts_a_far_team_in_its_own_days(app, chat, config):
+    """The organisation keeps Shanghai time; the pier keeps Los Angeles time, 16 hours
+    behind in November, so its month ends when Shanghai's December has begun."""
+    with transaction(chat.engine) as session:
+        import_csv(session, config, PIER)
+        feedback.import_csv(session, "\n".join([
+            "kind,team,employee,score,text,source,source_id,received_at",
+            # 23:30 on the pier's last day of November: Shanghai's 1 December, 15:30
+            "nps,Sunset Pier,leo,10,,t,p1,2026-11-30T23:30:00-08:00",
+            # 23:30 on the pier's 31 October: Shanghai's 1 November, 14:30
+            "nps,Sunset Pier,leo,0,,t,p2,2026-10-31T23:30:00-07:00",
+            # half an hour into the pier's November: still Shanghai's 1 November
+            "complaint,Sunset Pier,,,the pier was closed,t,p3,2026-11-01T00:30:00-07:00",
+        ]) + "\n", datetime(2026, 12, 2, tzinfo=UTC), DEFAULT_THEMES)
+    chat.ok("leo", "waiver no dogs on the pier", now=datetime(2026, 12, 1, 7, 30, tzinfo=UTC))
+    ana = browser(app, chat, "ana")
+    november = ana.get("/cockpit?month=2026-11").text
+    assert '<td class="num" id="nps">100</td>' in november  # the promoter, not the detractor
+    assert "<td>Complaints</td><td class=\"num\">1</td>" in november
+    assert "<td>Rules waived</td><td class=\"num\">1</td>" in november
+    assert '<tr><td>Leo Park</td><td class="num">100</td><td class="num">1</td>' in november
+    december = ana.get("/cockpit?month=2026-12").text
+    assert '<td class="num" id="nps">—</td>' in december
+    assert "<td>Rules waived</td><td class=\"num\">0</td>" in december
+    october = ana.get("/cockpit?month=2026-10").text
+    assert '<td class="num" id="nps">-100</td>' in october

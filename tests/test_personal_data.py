@@ -28,6 +28,7 @@ from storage.models import (
     OneTimeCode,
     Outbox,
     Suggestion,
+    SummaryItem,
     TeamsConversation,
     WebSession,
 )
@@ -61,6 +62,8 @@ def busy(chat) -> None:
             InboxItem(key="telegram:update:1", platform="telegram", kind="update",
                       payload={"message": {"from": {"id": 7001}, "text": "me"}},
                       received_at=NOW),
+            SummaryItem(employee_id=alice, message_key="notify.customer_voice",
+                        params={"text": "Alice Chen was lovely"}, created_at=NOW),
             TeamsConversation(conversation_id="a:personal-1", kind="personal",
                               aad_object_id="aad-alice-0001",
                               reference={"user": {"aadObjectId": "aad-alice-0001",
@@ -159,6 +162,7 @@ def test_erasing_leaves_no_trace_and_the_ledger_whole(chat, handle):
     assert (row.name, row.active, row.id) == (done.pseudonym, False, person.id)
     assert count(chat.engine, ChatIdentity, employee_id=person.id) == 0
     assert count(chat.engine, Outbox, employee_id=person.id) == 0
+    assert count(chat.engine, SummaryItem, employee_id=person.id) == 0
 
 
 def test_the_export_holds_everything_the_erasure_removes(chat):

@@ -115,7 +115,7 @@ def test_malformed_hours_are_refused_and_change_nothing(chat, typed):
 
 def test_prefs_shows_and_sets_a_persons_hours(chat):
     assert [m.key for m in chat.reply("alice", "prefs").messages] == [
-        "prefs.hours_organisation", "prefs.broadcasts_on"]
+        "prefs.hours_organisation", "prefs.broadcasts_on", "prefs.summary_off"]
     assert "08:00-20:00 (Asia/Shanghai), the organisation's" in chat("alice", "prefs")
     assert chat.ok("alice", "prefs hours 07:00 – 15:00").messages[0].key == "prefs.hours_set"
     assert "07:00-15:00 (Asia/Shanghai), your own" in chat("alice", "prefs")
@@ -125,7 +125,7 @@ def test_prefs_shows_and_sets_a_persons_hours(chat):
     assert "the organisation's" in chat("alice", "prefs")
     off = Chat(chat.engine, chat.config.model_copy(update={"quiet_hours": QuietHours()}))
     assert [m.key for m in off.reply("alice", "prefs").messages] == [
-        "prefs.quiet_off", "prefs.hours_any", "prefs.broadcasts_on"]
+        "prefs.quiet_off", "prefs.hours_any", "prefs.broadcasts_on", "prefs.summary_off"]
 
 
 def test_new_hours_move_what_already_waits(chat):

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.kit.config import DEMO_CATALOG, parse_config
-from handlers import feedback
+from handlers import feedback, feedback_days
 from handlers.i18n import render_reply
 from handlers.recovery.masking import mask
 from rituals.reminders import run_reminders
 from storage.engine import transaction
 from storage.enums import RecoveryOutcome, RecoveryStatus
-from storage.models import Outbox, RecoveryCase, RequestEvent
+from storage.models import FeedbackDay, Outbox, RecoveryCase, RequestEvent
 from tests.support import count, employee, notifications, rows
 
 HEADER = "kind,team,employee,score,text,customer_ref,touchpoint,source,source_id,received_at"
@@ -66,6 +66,40 @@ def test_an_imported_detractor_naming_a_person_opens_one_case_for_them(chat):
     assert len(cases(chat)) == 1 and keys(chat, "alice").count("notify.recovery_case") == 1
     assert wang.id != alice.id
 
+
+
+def test_an_import_in_batches_opens_each_case_once_whatever_the_lines_order(chat, monkeypatch):
+    """Two responses a batch: a response repeated in a later batch is kept once, a good
+    score credits the customer's case from an earlier batch, and a good score on a line
+    above its customer's earlier detractor credits that one too."""
+    monkeypatch.setattr(feedback, "BATCH", 2)
+    lines = [DETRACTOR,  # K1, alice's
+             "nps,Harbour Street Store,bob,10,,CUST2,till,surveyhub,r2,2026-11-23T02:00:00Z",
+             "complaint,Harbour Street Store,,,cold soup,CUST4,,surveyhub,r3,2026-11-23T03:00:00Z",
+             DETRACTOR,  # the same response again
+             "nps,Harbour Street Store,,10,,CUST3,till,surveyhub,r5,2026-11-25T00:00:00Z",
+             "nps,Harbour Street Store,,2,,CUST3,till,surveyhub,r6,2026-11-20T00:00:00Z",
+             "nps,Harbour Street Store,alice,9,,cust1,till,surveyhub,r7,2026-11-24T00:00:00Z"]
+    assert imported(chat, *lines) == feedback.Imported(added=6, duplicates=1)
+    alice, wang = employee(chat.engine, "alice"), employee(chat.engine, "wang")
+    assert [(c.id, c.customer_ref, c.holder_id) for c in cases(chat)] == [
+        (1, "CUST1", alice.id), (2, "CUST4", wang.id), (3, "CUST3", wang.id)]
+    assert sorted(e.ref for e in rows(chat.engine, RequestEvent, event="case_yield")) == [
+        "K1", "K3"]
+    assert keys(chat, "bob") == ["notify.customer_voice_score"]
+    assert keys(chat, "alice") == ["notify.recovery_case", "notify.customer_voice_score",
+                                   "notify.recovery_yield"]
+    # the daily counts written once per batch are those every response adds up to
+    counted = [(d.team_id, d.day, d.employee_id, d.theme, d.responses, d.detractors)
+               for d in rows(chat.engine, FeedbackDay)]
+    with transaction(chat.engine) as session:
+        feedback_days.rebuild(session.connection())
+    assert counted == [(d.team_id, d.day, d.employee_id, d.theme, d.responses, d.detractors)
+                       for d in rows(chat.engine, FeedbackDay)]
+    queued, events = count(chat.engine, Outbox), count(chat.engine, RequestEvent)
+    assert imported(chat, *lines) == feedback.Imported(added=0, duplicates=7)
+    assert (len(cases(chat)), count(chat.engine, Outbox), count(chat.engine, RequestEvent)) \
+        == (3, queued, events)
 
 def test_the_rules_decide_which_responses_open_a_case(chat):
     lines = [f"{kind},Harbour Street Store,bob,{score},{text},,,t,{n},"

@@ -263,3 +263,19 @@ def test_a_fellow_supervisor_on_the_team_never_sees_signals_about_a_peer(chat):
     alices = [refs for refs in about if refs in {r for _, r in signals(chat, "wang")}]
     assert signals(chat, "yan") == [("near_limit", alices[0])]  # alice's, never wang's
     assert len(signals(chat, "hana")) == 2
+
+
+def test_chat_names_the_first_signals_and_counts_the_rest(chat, monkeypatch):
+    from handlers import signals as chat_signals
+
+    monkeypatch.setattr(chat_signals, "SHOWN", 1)
+    for handle in ("alice", "bob"):  # each just under the limit three times: two signals
+        for n, amount in enumerate((180, 190, 195)):
+            chat.ok(handle, f"comp {amount} refund #{handle}{n} x",
+                    now=chat.now + timedelta(days=n))
+    reply = chat.ok("hana", "signals 2026-11")
+    assert [m.key for m in reply.messages] == ["signals.header", "signal.near_limit",
+                                               "signals.more", "signal.unused"]
+    assert "Alice Chen gave 3 compensations" in render_reply(reply, "en")
+    assert "…and 1 more signal in 2026-11: http" in render_reply(reply, "en")
+    assert "/signals?month=2026-11" in render_reply(reply, "zh-Hant")

@@ -11,7 +11,10 @@ and bidi characters, 10,000-character text) — interleaved with time passing
 - a refusal changed nothing (every table but the command receipts is as it was);
 - a retried command has no second effect and gets the same reply;
 - `ledger verify` holds, so no balance is below zero or apart from its entries;
-- no row holds a character the input check refuses (controls, bidi overrides).
+- no row holds a character the input check refuses (controls, bidi overrides);
+- nothing waits on someone who left (a request to decide, a case, a half-filled form),
+  a leaver's own commands are refused, and their balance took the organisation's rule;
+- a person who chose the daily summary is told no customer voice or praise post live.
 
 It runs on both stores at a size that fits `make test`; FRONTLINE_STATE_SCALE=100
 multiplies the number of runs (and CI's nightly flag may set it).
@@ -37,22 +40,31 @@ from hypothesis.stateful import (
     rule,
 )
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from bot.demo import DEMO_STAFF
 from bot.kit.config import DEMO_CATALOG, parse_config
-from handlers import feedback, registry
+from handlers import feedback, registry, summary
 from handlers.base import Message
 from handlers.directory import import_csv
 from handlers.dispatch import execute
 from handlers.grammar import parse
 from handlers.i18n import MESSAGES, accepted_words, render_message, render_reply
 from handlers.limits import storable
-from points.ledger import verify
+from handlers.policy import Leavers
+from points.ledger import balance, verify
 from rituals.reminders import run_reminders
 from rituals.schedule import catch_up
 from storage.engine import make_engine, transaction
-from storage.models import CommandReceipt
+from storage.models import (
+    ChatIdentity,
+    CommandReceipt,
+    Departure,
+    Employee,
+    FormState,
+    PersonPrefs,
+    Praise,
+)
 from tests.conftest import EMPTY_POSTGRES, NOW
 
 REFERENCE = re.compile("[A-Z][0-9]{1,4}")
@@ -212,9 +224,11 @@ class Frontline(RuleBasedStateMachine):
     fresh = None  # set per store by the test: returns an engine holding the demo staff
     config = None
 
-    @initialize()
-    def start(self):
+    @initialize(rule=st.sampled_from(["kept", "paid_out", "forfeited"]))
+    def start(self, rule):
         self.engine = type(self).fresh()
+        self.config = type(self).config.model_copy(update={"leavers": Leavers(balance=rule)})
+        self.left: set[str] = set()  # handles marked as left
         self.now = NOW
         self.sent: list[tuple[str, str, str]] = []  # (handle, line, key) that ran
         self.outbox_seen = 0
@@ -237,6 +251,7 @@ class Frontline(RuleBasedStateMachine):
         key = f"state-{self.count}"
         before = fingerprint(self.engine)
         reply, _ = self.run(handle, line, key)
+        assert handle not in self.left or not reply.ok, f"a leaver was obeyed: {line!r}"
         if not reply.ok:
             assert fingerprint(self.engine) == before, f"refused but changed: {line!r}"
         self.known += [value for message in reply.messages for value in message.params.values()
@@ -354,6 +369,58 @@ class Frontline(RuleBasedStateMachine):
         self.count += 1
         self.run(handle, f"lang {locale}", f"state-{self.count}")
 
+    @rule(data=st.data(), handle=st.sampled_from(HANDLES), form=st.booleans(),
+          first=st.sampled_from(["", "points", "waiting"]))
+    def leaver(self, data, handle, form, first):
+        """HR marks someone as left: a supervisor with requests waiting, the holder of a
+        case, someone with points or half-way through a form (HR themselves: refused)."""
+        if handle not in self.left:
+            if form:
+                self.half_filled_form(handle)
+            # set up without the refusal check's two snapshots: the machine's time is short
+            if first == "points":
+                self.run("hana", f"{word('adjust')} @{handle} 30 kept for the leaver", None)
+            elif first == "waiting" and handle == "wang":  # above alice's limit: his to decide
+                self.run("alice", f"{word('comp')} 300 refund #A1 parcel late", None)
+            elif first == "waiting":  # an unhappy customer names them: a case opens
+                self.customer_voice("nps", "3", handle, "rude at the till", "CUST9",
+                                    100 + self.count)
+        with transaction(self.engine) as session:
+            person = session.exec(select(Employee).where(Employee.handle == handle)).one()
+            held = balance(session, person.id)
+        self.send("hana", f"{data.draw(st.sampled_from(verb_words('leaver')))} @{handle} "
+                      f"{data.draw(free_text)}".strip())
+        if not self.sent[-1][3].ok:
+            return
+        self.left.add(handle)
+        rule_ = self.config.leavers.balance
+        with transaction(self.engine) as session:
+            gone = session.exec(select(Departure).where(
+                Departure.employee_id == person.id)).one()
+            assert (gone.rule, gone.balance) == (rule_, held)
+            assert balance(session, person.id) == (held if rule_ == "kept" else 0)
+
+    def half_filled_form(self, handle: str) -> None:
+        """The person linked on a platform, a form of theirs open there."""
+        with transaction(self.engine) as session:
+            person = session.exec(select(Employee).where(Employee.handle == handle)).one()
+            user = f"9{person.id}"
+            if session.exec(select(ChatIdentity).where(
+                    ChatIdentity.employee_id == person.id)).first() is None:
+                session.add(ChatIdentity(employee_id=person.id, platform="telegram",
+                                         platform_user_id=user))
+            session.merge(FormState(platform="telegram", conversation=f"{user}:{user}",
+                                    form="comp", locale="en", answers={},
+                                    expires_at=self.now + timedelta(hours=1)))
+
+    @rule(data=st.data(), handle=st.sampled_from(HANDLES), daily=st.booleans())
+    def summary_choice(self, data, handle, daily):
+        """Someone chooses the daily summary, or live delivery again."""
+        what = data.draw(st.sampled_from(sorted(accepted_words("word.prefs.summary"))))
+        value = data.draw(st.sampled_from(sorted(accepted_words(
+            "word.prefs.on" if daily else "word.prefs.off"))))
+        self.send(handle, f"{data.draw(st.sampled_from(verb_words('prefs')))} {what} {value}")
+
     @rule(minutes=st.sampled_from([1, 30, 60 * 4, 60 * 24, 60 * 24 * 3, 60 * 24 * 9]))
     def time_passes(self, minutes):
         self.now += timedelta(minutes=minutes)
@@ -368,11 +435,21 @@ class Frontline(RuleBasedStateMachine):
         assert_stored_text_clean(self.engine)  # the CSV's rows included
         with transaction(self.engine) as session:
             assert verify(session) == []
-            fresh = session.execute(text("SELECT id, message_key, params FROM outbox "
-                                         "WHERE id > :seen ORDER BY id"),
+            assert not self.left or waiting_on_leavers(session) == []
+            fresh = session.execute(text("SELECT id, audience, employee_id, message_key, "
+                                         "params FROM outbox WHERE id > :seen ORDER BY id"),
                                     {"seen": self.outbox_seen}).all()
+            told = any(row.message_key in (*summary.VOICE, *summary.POSTS) for row in fresh)
+            daily = set(session.exec(select(PersonPrefs.employee_id).where(
+                PersonPrefs.daily_summary)).all()) if told else set()
+            answers = {f"P{n}" for n in session.exec(select(Praise.id).where(
+                Praise.source == "submitted")).all()} if daily else set()
         for row in fresh:
             params = row.params if isinstance(row.params, dict) else json.loads(row.params)
+            if row.audience == "person" and row.employee_id in daily:  # kept for the summary
+                assert row.message_key not in (*summary.VOICE, *summary.POSTS) or (
+                    row.message_key == "notify.praise_credited" and params["ref"] in answers
+                ), (row.message_key, params)
             for locale in LOCALES:
                 message = Message(row.message_key, params)
                 assert_in_language(message, locale)
@@ -416,6 +493,7 @@ def seeded(engine):
     return engine
 
 
+@pytest.mark.timeout(300)  # the whole machine is one test: minutes on a busy 2-core box
 def test_every_input_in_every_state(fresh):
     machine = type("Run", (Frontline,), {"fresh": staticmethod(fresh), "config": CONFIG})
     machine.TestCase.settings = settings(
@@ -424,3 +502,24 @@ def test_every_input_in_every_state(fresh):
         suppress_health_check=list(HealthCheck))
     machine.TestCase("runTest").runTest()
 
+
+
+def waiting_on_leavers(session) -> list[str]:
+    """What still waits on someone inactive: a request to decide, a case they hold, a
+    form open in their chat."""
+    gone = session.exec(select(Employee.id).where(Employee.active.is_(False))).all()
+    found = []
+    for kind in registry.with_approver():
+        found += [f"{kind.letter}{record.id}" for record in session.exec(select(kind.model).where(
+            kind.model.status == kind.awaiting,
+            getattr(kind.model, kind.approver_column).in_(gone))).all()]
+    for letter, held in registry.FOLLOWED.items():
+        found += [f"{letter}{record.id}" for record in session.exec(select(held.model).where(
+            held.model.status == held.open_status,
+            getattr(held.model, held.holder_column).in_(gone))).all()]
+    for platform, user in session.exec(select(ChatIdentity.platform,
+                                              ChatIdentity.platform_user_id).where(
+            ChatIdentity.employee_id.in_(gone))).all():
+        found += [f"form {form.conversation}" for form in session.exec(select(FormState).where(
+            FormState.platform == platform, FormState.conversation.endswith(f":{user}"))).all()]
+    return found

@@ -126,6 +126,34 @@ def test_a_pair_trading_thanks_is_a_signal_for_supervisors_and_hr_not_staff(gene
     chat.refused("alice", "signals", "refuse.role")
 
 
+def ring_signals(chat, handle):
+    with transaction(chat.engine) as session:
+        scope = scope_of(session, employee(chat.engine, handle))
+        return [s for s in visible(month_signals(session, chat.config, "2026-11", scope), scope)
+                if s.kind.startswith("thanks_")]
+
+
+def test_three_thanking_round_a_ring_is_a_signal_a_chain_that_does_not_close_is_not(generous):
+    chat = generous
+    for n in range(3):
+        chat.ok("alice", f"thanks @bob +1 help {n}")
+        chat.ok("bob", f"thanks @lilei +1 help {n}")
+    for n in range(2):  # lilei → alice, once too few: the chain stays open
+        chat.ok("lilei", f"thanks @alice +1 help {n}")
+    assert ring_signals(chat, "wang") == [] and ring_signals(chat, "hana") == []
+    chat.ok("lilei", "thanks @alice +1 and again")
+    (ring,) = ring_signals(chat, "wang")
+    assert ring.kind == "thanks_ring" and (ring.params["count"], ring.params["points"]) == (
+        "9", "9")
+    assert [ring.params[name] for name in ("who", "second", "third")] == [
+        "Alice Chen", "Bob Li", "李雷 Li Lei"]
+    assert [s.key for s in ring_signals(chat, "hana")] == [ring.key]
+    assert ring_signals(chat, "lilei") == [] and ring_signals(chat, "alice") == []
+    said = render_reply(chat.ok("wang", "signals"), "en")
+    assert "Alice Chen → Bob Li → 李雷 Li Lei → Alice Chen" in said and ring.key in said
+    chat.refused("lilei", "signals", "refuse.role")
+
+
 # --- HR's corrections: new entries that add or reverse, never edits ---------------
 def entry_ids(chat, handle):
     return [e.id for e in rows(chat.engine, LedgerEntry, employee_id=employee(

@@ -379,6 +379,19 @@ def test_reports_count_what_happened(app, chat):
     assert hana.get("/compensation?month=11-2026").status_code == 400
 
 
+
+def test_the_compensation_page_names_the_largest_and_counts_the_rest(app, chat, monkeypatch):
+    from bot.webui.pages import reports
+
+    monkeypatch.setattr(reports, "SPEND_SHOWN", 1)
+    chat.ok("alice", "comp 120 voucher #A1 parcel late")
+    chat.ok("bob", "comp 80 gift flowers")
+    spend = browser(app, chat, "hana").get("/compensation?month=2026-11").text
+    people = spend.split('id="spend-people"')[1].split("</table>")[0]
+    assert "Alice Chen" in people and "Bob Li" not in people
+    assert "…and 1 more, who spent less" in spend  # the one person beyond, not the team
+    assert "200.00" in spend.split('id="spend-teams"')[1]  # the team sums both
+
 # --- API tokens ------------------------------------------------------------------------
 def test_api_tokens_are_made_by_hr_on_the_cli_stored_hashed_and_revocable(
         app, chat, tmp_path, capsys, monkeypatch, engine):

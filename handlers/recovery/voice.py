@@ -2,14 +2,16 @@
 a good score naming someone is told to them (their praise tells them already: +10), and
 a later good word from a customer who had a case is that case's recovery yield — a line
 of its history, told to its holder, counted in the weekly digest. The response is kept
-once, so a re-import or a retried webhook tells nobody again."""
+once, so a re-import or a retried webhook tells nobody again. Someone who chose the daily
+summary is told in it instead (handlers/summary.py)."""
 
 from datetime import datetime
 
 from sqlalchemy import String, cast, func, literal
 from sqlmodel import Session, select
 
-from handlers.base import queue, record_event
+from handlers import summary
+from handlers.base import outbox_row, queue, record_event
 from handlers.policy import Policy, Recovery
 from handlers.recovery.cases import LETTER, SCORED, ref_of
 from handlers.recovery.masking import mask
@@ -45,8 +47,9 @@ def arrived(session: Session, policy: Policy, now: datetime, *, ref: str, kind: 
     if kind in SCORED and employee_id is not None and rules.live_voice \
             and rules.happy(kind, score):
         shown = {"what": what(kind, score, text), "text": mask(text)}
-        queue(session, now, "person", "notify.customer_voice" if text.strip()
-              else "notify.customer_voice_score", shown, employee_id=employee_id)
+        summary.queue_or_keep(session, [outbox_row(
+            now, "person", "notify.customer_voice" if text.strip()
+            else "notify.customer_voice_score", shown, employee_id=employee_id)])
     if not customer_ref:
         return 0
     earlier = session.exec(select(RecoveryCase).join(

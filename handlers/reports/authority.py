@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from handlers.base import Message, from_minor
@@ -126,18 +126,19 @@ class Coaching:
     total: int
 
 
-def _with_authority(session: Session, config: Policy, scope: Scope, month: str):
+def _with_authority(session: Session, config: Policy, scope: Scope, month: str,
+                    teams: set[int | None] | None = None):
     """The people in `scope` who have authority (not the viewer), each with this month's
-    use of it, as a subquery: id, handle, name, role, team (name), team_id, uses, spent."""
-    start, end = month_bounds(month, config.organisation.tz)
+    use of it, as a subquery: id, handle, name, role, team (name), team_id, uses, spent;
+    with `teams`, only those of these teams (None among them: of no team)."""
     roles = [role for role in Role if config.authority(role).per_incident_limit > 0]
+    given = _given(config, scope, month)
+    if teams is not None and None not in teams:  # their people's goodwill, by its index
+        given = (*given, Compensation.employee_id.in_(
+            select(Employee.id).where(Employee.team_id.in_(teams)).correlate(None)))
     used = select(Compensation.employee_id.label("id"), func.count().label("uses"),
                   func.sum(Compensation.amount_minor).label("spent")).where(
-        Compensation.created_at >= start, Compensation.created_at < end,
-        Compensation.currency == config.organisation.currency,
-        Compensation.status == Status.SELF_AUTHORISED,
-        scope.where(Compensation.employee_id),  # a supervisor's: their people's, by index
-    ).group_by(Compensation.employee_id).subquery()
+        *given).group_by(Compensation.employee_id).subquery()
     people = select(Employee.id, Employee.handle, Employee.name, Employee.role,
                     func.coalesce(Team.name, "").label("team"), Employee.team_id,
                     func.coalesce(used.c.uses, 0).label("uses"),
@@ -147,7 +148,19 @@ def _with_authority(session: Session, config: Policy, scope: Scope, month: str):
         .where(Employee.active, Employee.role.in_(roles), scope.where(Employee.id))
     if scope.viewer is not None:
         people = people.where(Employee.id != scope.viewer.id)
+    if teams is not None:  # by the team index; an OR only when the teamless are wanted
+        people = people.where(or_(Employee.team_id.in_(teams - {None}), *(
+            [Employee.team_id.is_(None)] if None in teams else [])))
     return people.subquery()
+
+
+def _given(config: Policy, scope: Scope, month: str) -> tuple:
+    """Goodwill given on one's own authority this month, in the organisation currency."""
+    start, end = month_bounds(month, config.organisation.tz)
+    return (Compensation.created_at >= start, Compensation.created_at < end,
+            Compensation.currency == config.organisation.currency,
+            Compensation.status == Status.SELF_AUTHORISED,
+            scope.where(Compensation.employee_id))  # a supervisor's: their people's, by index
 
 
 def authority_summary(session: Session, config: Policy, scope: Scope, month: str,
@@ -164,33 +177,38 @@ def authority_summary(session: Session, config: Policy, scope: Scope, month: str
 def coaching_for(session: Session, config: Policy, scope: Scope, month: str,
                  limit: int = 50) -> Coaching:
     """`coaching`, found by the database: who never used their authority this month while
-    peers in the same team and role did, the first `limit` named with those peers."""
-    people = _with_authority(session, config, scope, month)
+    peers in the same team and role did, the first `limit` named with those peers. Only
+    the teams where someone used it are read (a quiet month reads nobody), in one pass
+    that counts each group and everyone to coach; the peers named are read by team."""
+    busy = set(session.exec(select(Employee.team_id).join(
+        Compensation, Compensation.employee_id == Employee.id).where(
+        *_given(config, scope, month)).distinct()))
+    if not busy:
+        return Coaching([], 0)
+    people = _with_authority(session, config, scope, month, busy)
     group = (people.c.team_id, people.c.role)
-    stats = select(*group, func.count().label("people"),
-                   func.sum(case((people.c.uses > 0, 1), else_=0)).label("users")) \
-        .group_by(*group).subquery()
-    unused = select(people.c.name, people.c.team, people.c.role, people.c.team_id,
-                    stats.c.people, stats.c.users).join(stats, and_(
-        stats.c.team_id.is_not_distinct_from(people.c.team_id),
-        stats.c.role == people.c.role)).where(people.c.uses == 0, stats.c.users > 0)
-    total = session.execute(select(func.count()).select_from(unused.subquery())).scalar_one()
-    shown = session.execute(unused.order_by(people.c.team, people.c.role, people.c.name)
-                            .limit(limit)).all()
+    counted = select(people.c.name, people.c.team, people.c.role, people.c.team_id,
+                     people.c.uses, func.count().over(partition_by=group).label("people"),
+                     func.sum(case((people.c.uses > 0, 1), else_=0)).over(
+                         partition_by=group).label("users")).subquery()
+    shown = session.execute(select(
+        counted.c.name, counted.c.team, counted.c.role, counted.c.team_id, counted.c.people,
+        counted.c.users, func.count().over()).where(counted.c.uses == 0, counted.c.users > 0)
+        .order_by(counted.c.team, counted.c.role, counted.c.name).limit(limit)).all()
     users: dict[tuple, list[str]] = defaultdict(list)
-    wanted = {(team_id, role) for _n, _t, role, team_id, _p, _u in shown}
+    wanted = {(team_id, role) for _n, _t, role, team_id, _p, _u, _all in shown}
     if wanted:
+        theirs = _with_authority(session, config, scope, month, {t for t, _r in wanted})
         for name, team_id, role in session.execute(
-                select(people.c.name, people.c.team_id, people.c.role)
-                .where(people.c.uses > 0, or_(*(and_(people.c.team_id.is_not_distinct_from(
-                    team_id), people.c.role == role) for team_id, role in wanted)))
-                .order_by(people.c.name)):
+                select(theirs.c.name, theirs.c.team_id, theirs.c.role)
+                .where(theirs.c.uses > 0).order_by(theirs.c.name)):
             users[(team_id, role)].append(name)
     return Coaching([Message("signal.unused", {
         "who": name, "team": team or "-", "role_key": f"role.{role}", "month": month,
         "users": int(used), "peers": int(count) - 1,
         "names": ", ".join(users[(team_id, role)])})
-        for name, team, role, team_id, count, used in shown], int(total))
+        for name, team, role, team_id, count, used, _all in shown],
+        int(shown[0][6]) if shown else 0)
 
 
 def coaching_lines(session: Session, config: Policy, scope: Scope, month: str,

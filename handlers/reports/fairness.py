@@ -45,11 +45,13 @@ class FairnessReport:
 
 
 def fairness_report(session: Session, config: Policy, month: str, shown: int | None = 20,
-                    ) -> FairnessReport:
+                    trend_teams: int | None = None) -> FairnessReport:
     """The month's recognition summed by the database: per team and role, the share of
     the top 10%, the `shown` most and least recognised people (None: everyone, most
-    first, for a download); no query reads every person or every entry into Python, so
-    the page keeps its size at any headcount."""
+    first, for a download), and the trend of the `trend_teams` teams with the most points
+    this month (None: every team). No query reads every person or every entry into
+    Python: the month's entries are summed once per team and role, once for the top 10%,
+    once for each list of people named; the trend reads only its teams' people's entries."""
     tz = config.organisation.tz
     months = months_back(month, MONTHS)
     bounds = [month_bounds(m, tz) for m in months]
@@ -60,46 +62,65 @@ def fairness_report(session: Session, config: Policy, month: str, shown: int | N
                     .label("praise")).where(
         *awards, LedgerEntry.created_at >= bounds[-1][0],
         LedgerEntry.created_at < bounds[-1][1]).group_by(LedgerEntry.employee_id).subquery()
-    points = func.coalesce(earned.c.points, 0)
+    points, praise = func.coalesce(earned.c.points, 0), func.coalesce(earned.c.praise, 0)
     staff = select(Employee).outerjoin(earned, earned.c.id == Employee.id).where(Employee.active)
-
-    def grouped(key) -> list[Row]:
-        return [Row(name or "", int(people), int(total), int(praise), int(recognised))
-                for name, people, total, praise, recognised in session.execute(
-                    staff.with_only_columns(key, func.count(Employee.id), func.sum(points),
-                                            func.sum(func.coalesce(earned.c.praise, 0)),
-                                            func.count(earned.c.id))
-                    .outerjoin(Team, Team.id == Employee.team_id).group_by(key)
-                    .order_by(key))]
-
-    def listed(order) -> list[tuple[Employee, str, int, int]]:
-        return [(employee, team or "", int(total), int(praise)) for employee, team, total, praise
-                in session.execute(staff.add_columns(Team.name, points,
-                                                  func.coalesce(earned.c.praise, 0))
-                                .outerjoin(Team, Team.id == Employee.team_id)
-                                .order_by(*order, Employee.name, Employee.id).limit(shown))]
-
-    teams, roles = grouped(Team.name), grouped(Employee.role)
+    by_team: dict[str, Row] = {}
+    by_role: dict[str, Row] = {}
+    for team, role, people, total, praised, recognised in session.execute(  # one pass
+            staff.with_only_columns(Team.name, Employee.role, func.count(Employee.id),
+                                    func.sum(points), func.sum(praise), func.count(earned.c.id))
+            .outerjoin(Team, Team.id == Employee.team_id).group_by(Team.name, Employee.role)):
+        for rows, name in ((by_team, team or ""), (by_role, role)):
+            row = rows.setdefault(name, Row(name, 0, 0, 0, 0))
+            row.people += int(people)
+            row.points += int(total)
+            row.praise += int(praised)
+            row.recognised += int(recognised)
+    teams = [by_team[name] for name in sorted(by_team)]
+    roles = [by_role[name] for name in sorted(by_role)]
     headcount = sum(row.people for row in teams)
     top = ceil(headcount * TOP_SHARE)
-    ranked = session.exec(staff.with_only_columns(earned.c.points).where(
-        earned.c.points.is_not(None)).order_by(earned.c.points.desc()).limit(top)).all()
+    best = select(earned.c.points).join(Employee, Employee.id == earned.c.id).where(
+        Employee.active).order_by(earned.c.points.desc()).limit(top).subquery()
+    ranked = session.execute(select(func.sum(best.c.points))).scalar() or 0
     total = sum(row.points for row in teams)
-    most = listed([points.desc()])
-    least = [] if shown is None else \
-        [row for row in listed([points.asc()]) if row not in most][::-1]
+    most, least = _most_and_least(session, staff, earned, shown)
     bucket = case(*[(LedgerEntry.created_at < end, m) for m, (_start, end)
                     in zip(months, bounds, strict=True)])
     trend: dict[str, dict[str, int]] = {m: {} for m in months}
-    for team, when, amount in session.execute(
-            select(Team.name, bucket, func.sum(LedgerEntry.amount))
-            .join(Employee, Employee.id == LedgerEntry.employee_id)
-            .outerjoin(Team, Team.id == Employee.team_id)
-            .where(*awards, LedgerEntry.created_at >= bounds[0][0],
-                   LedgerEntry.created_at < bounds[-1][1]).group_by(Team.name, bucket)):
+    followed = sorted(teams, key=lambda row: (-row.points, row.name))[:trend_teams]
+    entries = select(Team.name, bucket, func.sum(LedgerEntry.amount)) \
+        .join(Employee, Employee.id == LedgerEntry.employee_id) \
+        .outerjoin(Team, Team.id == Employee.team_id) \
+        .where(*awards, LedgerEntry.created_at >= bounds[0][0],
+               LedgerEntry.created_at < bounds[-1][1])
+    if trend_teams is not None:  # their people's entries, by the (person, id) index
+        entries = entries.where(Employee.team_id.in_(select(Team.id).where(
+            Team.name.in_([row.name for row in followed if row.name]))))
+    for team, when, amount in session.execute(entries.group_by(Team.name, bucket)):
         trend[when][team or ""] = int(amount)
     return FairnessReport(
         month, most, least, teams, roles, top if total else 0,
-        sum(int(p) for p in ranked) / total if total else None,
+        int(ranked) / total if total else None,
         [row.name for row in teams if row.points == 0 and row.name],
         [(m, trend[m]) for m in months])
+
+
+def _most_and_least(session: Session, staff, earned, shown: int | None,
+                    ) -> tuple[list[tuple[Employee, str, int, int]],
+                               list[tuple[Employee, str, int, int]]]:
+    """The `shown` most recognised, most first, and after them the `shown` least, least
+    last (None: everyone, most first, and no least); each a top-N sort in the database."""
+    points, praise = func.coalesce(earned.c.points, 0), func.coalesce(earned.c.praise, 0)
+
+    def listed(order) -> list[tuple[Employee, str, int, int]]:
+        return [(employee, team or "", int(total), int(praised))
+                for employee, team, total, praised in session.execute(
+                    staff.add_columns(Team.name, points, praise)
+                    .outerjoin(Team, Team.id == Employee.team_id)
+                    .order_by(order, Employee.name, Employee.id).limit(shown))]
+
+    most = listed(points.desc())
+    if shown is None:
+        return most, []
+    return most, [row for row in listed(points.asc()) if row not in most][::-1]

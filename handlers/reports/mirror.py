@@ -53,6 +53,8 @@ def _tally(session: Session, config: Policy, model: type[SQLModel], *where) -> l
 
 def cockpit(session: Session, config: Policy, team_id: int, since: datetime,
             until: datetime) -> Cockpit:
+    """The team's voices over [since, until): the cockpit's month in the team's own
+    timezone, so that a response at 23:30 on its last local day is the month's."""
     customers = customer_voice(session, since, until, [team_id]).get(team_id, CustomerVoice())
     members = select(Employee.id).where(Employee.team_id == team_id)
     praise = int(session.exec(select(func.count()).select_from(Praise).where(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from statistics import median
 
 from sqlalchemy import and_, case, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, or_, select
 
 from handlers.base import money, to_minor
@@ -22,7 +23,8 @@ from storage.enums import CompensationStatus as Status
 from storage.enums import Role
 from storage.models import Compensation, Employee, SignalDismissal, Thanks
 
-KINDS = ("several_staff", "above_team", "approves_all", "near_limit", "thanks_pair")
+KINDS = ("several_staff", "above_team", "approves_all", "near_limit", "thanks_pair",
+         "thanks_ring")
 
 
 @dataclass
@@ -66,7 +68,8 @@ def month_signals(session: Session, config: Policy, month: str,
              *_above_team(session, config, month, in_month, mine),
              *_near_limit(session, config, month, in_month, mine),
              *_approves_all(session, settings, month, in_window, mine),
-             *_thanks_pairs(session, settings, month, (start, end), mine)]
+             *_thanks_pairs(session, settings, month, (start, end), mine),
+             *_thanks_rings(session, settings, month, (start, end), mine)]
     names = dict(session.exec(select(Employee.id, Employee.name).where(
         Employee.id.in_({p for signal in found for people in signal.names.values()
                          for p in people}))).all()) \
@@ -145,9 +148,11 @@ def _above_team(session, config, month, in_month, mine) -> list[Signal]:
                       func.sum(Compensation.amount_minor)).join(
         Employee, Employee.id == Compensation.employee_id).where(
         *counted, Employee.team_id.is_not(None))
-    if mine is not None:  # the teams of the people in the viewer's care, whole
-        spending = spending.where(Employee.team_id.in_(
-            select(Employee.team_id).where(mine(Employee.id)).correlate(None)))
+    if mine is not None:  # the teams of the people in the viewer's care, whole, read
+        member, theirs = aliased(Employee), aliased(Employee)  # by their people's index
+        spending = spending.where(Compensation.employee_id.in_(
+            select(member.id).where(member.team_id.in_(
+                select(theirs.team_id).where(mine(theirs.id)))).correlate(None)))
     by_team: dict[int, dict[int, int]] = defaultdict(dict)
     for employee_id, team_id, spent in session.exec(spending.group_by(
             Compensation.employee_id, Employee.team_id).order_by(Compensation.employee_id)):
@@ -243,6 +248,38 @@ def _thanks_pairs(session, settings, month, bounds, mine) -> list[Signal]:
              "points": str(sum(r.points for r in records)),
              "thanks": ", ".join(f"T{r.id}" for r in records)},
             names={"who": (a,), "other": (b,)}))
+    return signals
+
+
+def _thanks_rings(session, settings, month, bounds, mine) -> list[Signal]:
+    """Three colleagues who thanked each other round a ring, A → B → C → A, each at
+    least `thanks_pair` times this month: trading that no pair shows. Found by joining
+    the month's frequent (sender, recipient) edges three times; each ring once, from its
+    smallest id."""
+    start, end = bounds
+    in_month = (Thanks.created_at >= start, Thanks.created_at < end)
+    edges = select(Thanks.sender_id.label("sender"), Thanks.recipient_id.label("recipient")) \
+        .where(*in_month).group_by(Thanks.sender_id, Thanks.recipient_id) \
+        .having(func.count() >= settings.thanks_pair).cte("edges")
+    first, second, third = edges.alias("first"), edges.alias("second"), edges.alias("third")
+    rings = select(first.c.sender, second.c.sender, third.c.sender).join_from(
+        first, second, second.c.sender == first.c.recipient).join(
+        third, and_(third.c.sender == second.c.recipient, third.c.recipient == first.c.sender)) \
+        .where(first.c.sender < second.c.sender, first.c.sender < third.c.sender,
+               second.c.sender != third.c.sender)
+    if mine is not None:  # rings with someone in the viewer's care
+        rings = rings.where(or_(*(mine(edge.c.sender) for edge in (first, second, third))))
+    signals = []
+    for ring in sorted(session.execute(rings).all()):
+        a, b, c = ring
+        records = list(session.exec(select(Thanks).where(*in_month, or_(*(
+            and_(Thanks.sender_id == sender, Thanks.recipient_id == recipient)
+            for sender, recipient in ((a, b), (b, c), (c, a))))).order_by(Thanks.id)))
+        signals.append(Signal(
+            f"thanks_ring:{a}:{b}:{c}:{month}", "thanks_ring", (a, b, c),
+            {"count": str(len(records)), "points": str(sum(r.points for r in records)),
+             "thanks": ", ".join(f"T{r.id}" for r in records)},
+            names={"who": (a,), "second": (b,), "third": (c,)}))
     return signals
 
 

@@ -68,12 +68,13 @@ def _customers(session: Session, team_id: int, bounds: list[datetime],
         totals[index].update(dict(zip(COUNTS, values, strict=True)))
     if split:
         which = bucket(Feedback.received_at, bounds)
-        # each split day's own range, within the window (no wider range beside them)
-        for index, *values in session.execute(select(which, *COLUMNS).where(
-                Feedback.team_id == team_id, or_(*(and_(
-                    Feedback.received_at >= max(start_of(day), bounds[0]),
-                    Feedback.received_at < min(start_of(day + 1), bounds[-1]))
-                    for day in split))).group_by(which)):
+        # each split day's own range of the (team, time) index, within the window: with
+        # the team outside the OR, SQLite read all the team's responses
+        for index, *values in session.execute(select(which, *COLUMNS).where(or_(*(and_(
+                Feedback.team_id == team_id,
+                Feedback.received_at >= max(start_of(day), bounds[0]),
+                Feedback.received_at < min(start_of(day + 1), bounds[-1]))
+                for day in split))).group_by(which)):
             totals[index].update(dict(zip(COUNTS, values, strict=False)))
     return defaultdict(CustomerVoice, {i: CustomerVoice(**{n: int(c[n]) for n in COUNTS})
                                        for i, c in totals.items()})

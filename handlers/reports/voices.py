@@ -111,11 +111,13 @@ def _voices(session: Session, since: datetime, until: datetime, team_ids: list[i
     else:
         edges = [(since, until)]
     edges = [(start, end) for start, end in edges if start < end]
+    # the teams inside each part-day's term: each is then a range of the (team, time)
+    # index (outside the OR, SQLite without statistics read all the teams' responses)
     for team_id, employee_id, kind, score, themes in session.execute(select(
             Feedback.team_id, Feedback.employee_id, Feedback.kind, Feedback.score,
-            Feedback.themes).where(Feedback.team_id.in_(team_ids), or_(*(
-                (Feedback.received_at >= start) & (Feedback.received_at < end)
-                for start, end in edges)))) if edges else ():
+            Feedback.themes).where(or_(*(
+                Feedback.team_id.in_(team_ids) & (Feedback.received_at >= start)
+                & (Feedback.received_at < end) for start, end in edges)))) if edges else ():
         added = counts(kind, score)
         for employee, theme in rows_of(team_id, employee_id, themes):
             if by == "team" and not employee and not theme:

@@ -42,7 +42,7 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
                  month: Month, locale: Locale, render: Render,
                  team: str | None = None) -> Response:
     shown, visible = chosen_team(session, scope, viewer, team)
-    since, until = month_bounds(month, config.organisation.tz)
+    since, until = month_bounds(month, ZoneInfo(shown.timezone))  # the team's own days
     report = cockpit(session, config, shown.id, since, until)
     names = {theme.key: theme.name(locale) for theme in config.themes}
     named = customer_voice(session, since, until, [shown.id], by_employee=True)

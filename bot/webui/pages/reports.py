@@ -33,6 +33,7 @@ from points.export import csv_chunks
 from storage.engine import transaction
 
 router = page_router(supervisors_only=True)
+SPEND_SHOWN = 50  # the largest spenders, and teams, named on the compensation page
 
 
 def chosen_month(config: ConfigDep, month: str | None = None) -> str:
@@ -52,7 +53,7 @@ Month = Annotated[str, Depends(chosen_month)]
 @router.get("/compensation")
 def compensation_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
                       locale: Locale, render: Render) -> Response:
-    report = spend_report(session, config, scope, month)
+    report = spend_report(session, config, scope, month, shown=SPEND_SHOWN)
     by_team, by_kind = recovery_yield(session, scope, *month_bounds(month, config.organisation.tz))
     return render("compensation.html", report=report, by_team=by_team, by_kind=by_kind,
                   trend=charts.bar_chart("compensation.trend", [
@@ -89,7 +90,7 @@ def recognition_page(scope: PageScope, session: SessionDep, month: Month, config
 GROUPS_SHOWN = 200  # teams and roles on one page of the organisation's summary
 TEAMS_NAMED = 20  # unrecognised teams named in the fairness summary
 PEOPLE_SHOWN = 20  # the most and the least recognised people on the fairness page
-TREND_TEAMS = 10  # teams in the fairness trend: those with the most points
+TREND_TEAMS = 10  # teams in the fairness trend: those with the most points this month
 COACH_SHOWN = 50  # people to coach named on the page; the CSV has everyone
 CSV_FIELDS = ("team", "role", "handle", "name", "limit", "count", "spent", "largest_share")
 Team = Annotated[str | None, Query(max_length=200)]
@@ -135,12 +136,11 @@ def fairness_page(viewer: PageViewer, session: SessionDep, month: Month, config:
                   render: Render) -> Response:
     if viewer.employee.role not in PRIVILEGED:  # everyone's recognition: HR's view
         raise PageError(403, "error.hr_page", page_key="nav.fairness")
-    report = fairness_report(session, config, month, shown=PEOPLE_SHOWN)
-    totals = {name: sum(by_team.get(name, 0) for _m, by_team in report.trend)
-              for name in {row.name for row in report.teams}}
-    trend_teams = sorted(sorted(totals), key=lambda name: -totals[name])[:TREND_TEAMS]
+    report = fairness_report(session, config, month, shown=PEOPLE_SHOWN,
+                             trend_teams=TREND_TEAMS)
+    followed = sorted(report.teams, key=lambda row: (-row.points, row.name))[:TREND_TEAMS]
     return render("fairness.html", report=report, teams_named=TEAMS_NAMED,
-                  trend_teams=sorted(trend_teams))
+                  trend_teams=sorted(row.name for row in followed))
 
 
 @router.get("/fairness.csv")
