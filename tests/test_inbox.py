@@ -11,13 +11,14 @@ from sqlalchemy import update
 
 from bot.kit.inbound import Event
 from bot.kit.inbox import Inbox
+from bot.kit.leases import Keeper
 from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
 from handlers.grammar import parse
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import InboxItem, Praise
-from tests.support import Clock, balance, count, rows, settled, wait_until
+from tests.support import Clock, Heartbeat, balance, count, rows, settled, wait_until
 
 LEASE = 15.0  # seconds of the workers' clock: how long a dead worker's request waits
 
@@ -158,3 +159,39 @@ def test_one_keys_work_runs_in_order_while_other_keys_run_beside():
     pool.stop()
     assert ran == ["b1", "a1", "a2", "a3"]
     assert all(pool.reserve() for _ in range(14)) and not pool.reserve(quiet=True)
+
+
+def test_one_thread_keeps_the_leases_of_every_running_request(org, config):
+    """A request that runs longer than a third of its lease is renewed by the inbox's one
+    keeper thread; many quick requests start no thread of their own."""
+    answers: list = []
+    clock, heart = Clock(), Heartbeat()
+    inbox = worker(org, config, "only", answers, threads=2, queue=20, clock=clock)
+    inbox.keeper = Keeper("only-inbox", inbox.length, pause=heart.pause)
+    running, go_on = threading.Event(), threading.Event()
+    quick = inbox.run
+
+    def slow_then_quick(kind: str, stored: dict) -> None:
+        if stored["key"].endswith(":1"):
+            running.set()
+            assert go_on.wait(10)
+        quick(kind, stored)
+
+    inbox.run = slow_then_quick
+    try:
+        assert inbox.accept(*request(1))
+        assert running.wait(10)
+        before = rows(org, InboxItem)[0].claimed_until
+        clock.advance(LEASE / 3)
+        heart.beat()  # the keeper renews the slow request's lease
+        assert rows(org, InboxItem)[0].claimed_until > before
+        threads = threading.active_count()
+        for n in range(2, 12):
+            assert inbox.accept(*request(n))
+        wait_until(lambda: len(answers) == 10, "the quick requests run")
+        assert threading.active_count() <= threads + 1  # the pool's second thread at most
+        assert [t.name for t in threading.enumerate()].count("only-inbox-leases") == 1
+    finally:
+        go_on.set()
+        inbox.stop()
+    assert len(answers) == 11 and all(item.done_at for item in rows(org, InboxItem))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 
 from bot.kit.inbound import Event, idempotency_key
-from bot.kit.leases import Lease, claim_row, held, kept
+from bot.kit.leases import Keeper, Lease, claim_row, held
 from bot.kit.platform import PlatformSettings
 from bot.kit.work_pool import WorkPool
 from storage.engine import transaction
@@ -52,6 +52,7 @@ class Inbox:
         self.sweep_seconds, self.now = sweep_seconds, now
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self.keeper = Keeper(f"{platform}-inbox", self.length)
 
     def accept(self, event: Event, kind: str, payload: dict, *,
                kept_if_full: bool = False) -> bool:
@@ -115,7 +116,7 @@ class Inbox:
 
     def _run(self, lease: Lease, kind: str, payload: dict) -> None:
         failed = ""
-        with kept(lease):
+        with self.keeper.kept(lease):
             try:
                 self.run(kind, payload)
             except Exception as error:  # retried after a back-off, a few times
@@ -176,6 +177,7 @@ class Inbox:
         if self._sweeper is not None:
             self._sweeper.join()
         self.pool.stop()
+        self.keeper.stop()
 
 
 def inbox_for(engine: Engine, settings: PlatformSettings, run: Runner,
