@@ -35,8 +35,11 @@ def make_engine(url: str = DEFAULT_URL, fair_writers: bool = True, **kwargs) -> 
     if "poolclass" not in kwargs and ":memory:" not in url and url != "sqlite://":
         kwargs = {**POOL.get(dialect, {}), **kwargs}
     if url.startswith("sqlite"):
+        # Named parameters: a value used many times in a statement (the board's month
+        # bounds, in forty subqueries) is converted and bound once, not per use.
         engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False}, **kwargs)
+            url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False},
+            paramstyle="named", **kwargs)
         _make_sqlite_transactions_serializable(
             engine, fair_lock_for(engine) if fair_writers else None)
     else:
