@@ -5,13 +5,14 @@ workers; a worker whose only thread is held up stands for one that died after th
 ack, and its lease runs out when the test moves their clock past it."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot.kit.inbound import Event
 from bot.kit.inbox import Inbox
-from bot.kit.leases import Keeper
+from bot.kit.leases import DoneTogether, Keeper, held
 from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
 from handlers.grammar import parse
@@ -195,3 +196,37 @@ def test_one_thread_keeps_the_leases_of_every_running_request(org, config):
         go_on.set()
         inbox.stop()
     assert len(answers) == 11 and all(item.done_at for item in rows(org, InboxItem))
+
+
+def test_done_marks_that_arrive_together_share_a_transaction(org, config):
+    """Twenty workers finishing at once: every row is marked, in fewer transactions than
+    rows; a lease another worker took over is not marked by its old holder."""
+    inbox = worker(org, config, "only", [])
+    clock = Clock()
+    for n in range(21):
+        inbox._store(f"k{n}", "line", {"n": n})
+    leases = [held(org, InboxItem, row.id, 1, clock, inbox.length, "done_at")
+              for row in rows(org, InboxItem)]
+    with transaction(org) as session:  # the last was taken over: attempt 2 is current
+        session.execute(update(InboxItem).where(InboxItem.id == leases[-1].key)
+                        .values(attempts=2))
+    commits: list[int] = []
+
+    def committed(_connection) -> None:
+        commits.append(1)
+
+    event.listen(org, "commit", committed)
+    together, start = DoneTogether(org, InboxItem, "done_at"), threading.Barrier(21)
+
+    def finish(lease) -> bool:
+        start.wait()
+        return together.mark(lease)
+
+    try:
+        with ThreadPoolExecutor(max_workers=21) as pool:
+            held_ = list(pool.map(finish, leases))
+    finally:
+        event.remove(org, "commit", committed)
+    assert held_ == [True] * 20 + [False]
+    assert [row.done_at is not None for row in rows(org, InboxItem)] == [True] * 20 + [False]
+    assert len(commits) < 20

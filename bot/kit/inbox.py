@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 
 from bot.kit.inbound import Event, idempotency_key
-from bot.kit.leases import Keeper, Lease, claim_row, held
+from bot.kit.leases import DoneTogether, Keeper, Lease, claim_row, held
 from bot.kit.platform import PlatformSettings
 from bot.kit.work_pool import WorkPool
 from storage.engine import transaction
@@ -53,6 +53,7 @@ class Inbox:
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
         self.keeper = Keeper(f"{platform}-inbox", self.length)
+        self.done = DoneTogether(engine, InboxItem, "done_at")
 
     def accept(self, event: Event, kind: str, payload: dict, *,
                kept_if_full: bool = False) -> bool:
@@ -122,7 +123,7 @@ class Inbox:
             except Exception as error:  # retried after a back-off, a few times
                 log.exception("%s: request %s failed", self.platform, lease.key)
                 failed = f"{type(error).__name__}: {error}"[:500] or "failed"
-        if not lease.finish(failed):
+        if not (lease.finish(failed) if failed else self.done.mark(lease)):
             log.warning("%s: request %s was taken over before it was done",
                         self.platform, lease.key)
 
