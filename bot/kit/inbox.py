@@ -84,8 +84,8 @@ class Inbox:
         """The new row's id, claimed as attempt 1 (or left for a sweep); None when
         the key is stored already."""
         moment = self.now()
-        with transaction(self.engine) as session:
-            return session.execute(
+        with self.engine.begin() as connection:
+            return connection.execute(
                 dialect_insert(self.engine.dialect.name)(InboxItem.__table__).values(
                     key=key, platform=self.platform, kind=kind, payload=payload,
                     received_at=moment, claimed_until=moment + self.length if claimed

@@ -48,8 +48,8 @@ class Lease:
         """Extend the lease; False (and `lost`) once another worker has taken it over."""
         with self._steps:
             if not self.lost and not self.ended:
-                with transaction(self.engine) as session:
-                    held = session.execute(self.mine.values(
+                with self.engine.begin() as connection:
+                    held = connection.execute(self.mine.values(
                         claimed_until=self.now() + self.length)).rowcount == 1
                 self.lost = not held
             return not self.lost
@@ -62,9 +62,9 @@ class Lease:
             values = dict(last_error=failed, claimed_until=self.now() + delay)
         else:
             values = {self.done: self.now()}
-        with self._steps, transaction(self.engine) as session:
+        with self._steps, self.engine.begin() as connection:
             self.ended = True
-            return session.execute(self.mine.values(**values)).rowcount == 1
+            return connection.execute(self.mine.values(**values)).rowcount == 1
 
 
     def release(self) -> bool:
@@ -75,8 +75,8 @@ class Lease:
             if self.lost or self.ended:
                 return False
             self.ended = True
-            with transaction(self.engine) as session:
-                return session.execute(self.mine.values(claimed_until=None)).rowcount == 1
+            with self.engine.begin() as connection:
+                return connection.execute(self.mine.values(claimed_until=None)).rowcount == 1
 
 
 def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
@@ -90,14 +90,14 @@ def claim_row(engine: Engine, table: type, row_id: int, now: Callable[[], dateti
               length: timedelta, done: str = "delivered_at") -> Lease | None:
     """Take one row of a leased table (id, claimed_until, attempts and a `done`
     moment) for `length`, if it is not done and nobody holds it."""
-    moment = now()
-    with transaction(engine) as session:
-        attempt = session.execute(
-            update(table).where(
-                table.id == row_id, getattr(table, done).is_(None),
-                or_(table.claimed_until.is_(None), table.claimed_until < moment))
-            .values(claimed_until=moment + length, attempts=table.attempts + 1)
-            .returning(table.attempts)).scalar_one_or_none()
+    moment, rows = now(), table.__table__.c
+    with engine.begin() as connection:
+        attempt = connection.execute(
+            update(table.__table__).where(
+                rows.id == row_id, rows[done].is_(None),
+                or_(rows.claimed_until.is_(None), rows.claimed_until < moment))
+            .values(claimed_until=moment + length, attempts=rows.attempts + 1)
+            .returning(rows.attempts)).scalar_one_or_none()
     if attempt is None:
         return None
     return held(engine, table, row_id, attempt, now, length, done)
@@ -108,8 +108,9 @@ def held(engine: Engine, table: type, row_id: int, attempt: int,
          ) -> Lease:
     """The lease a worker holds on a row it has just claimed as attempt `attempt`
     (by `claim_row`, or by inserting it already claimed)."""
-    return Lease(engine, row_id, attempt, length, now, update(table).where(
-        table.id == row_id, table.attempts == attempt, getattr(table, done).is_(None)),
+    rows = table.__table__.c  # Core statements: the ORM's bulk update adds nothing here
+    return Lease(engine, row_id, attempt, length, now, update(table.__table__).where(
+        rows.id == row_id, rows.attempts == attempt, rows[done].is_(None)),
         done=done)
 
 
@@ -227,10 +228,10 @@ class DoneTogether:
 
     def __init__(self, engine: Engine, table: type, done: str) -> None:
         self.engine = engine
-        column = getattr(table, done)
-        self.statement = update(table).where(
-            table.id == bindparam("row"), table.attempts == bindparam("attempt"),
-            column.is_(None)).values({done: bindparam("moment")})
+        rows = table.__table__.c
+        self.statement = update(table.__table__).where(
+            rows.id == bindparam("row"), rows.attempts == bindparam("attempt"),
+            rows[done].is_(None)).values({done: bindparam("moment")})
         self._queue: list[_Mark] = []
         self._leading = False
         self._turn = threading.Condition()
@@ -258,12 +259,12 @@ class DoneTogether:
 
     def _write(self, batch: list[_Mark]) -> None:
         try:
-            with transaction(self.engine) as session:
+            with self.engine.begin() as connection:
                 for mark in batch:
                     lease = mark.lease
                     with lease._steps:
                         lease.ended = True
-                        mark.held = session.execute(self.statement, {
+                        mark.held = connection.execute(self.statement, {
                             "row": lease.key, "attempt": lease.attempt,
                             "moment": lease.now()}).rowcount == 1
         except BaseException as error:
