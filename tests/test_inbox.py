@@ -8,11 +8,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, update
+import pytest
+from sqlalchemy import event, func, select, update
 
 from bot.kit.inbound import Event
 from bot.kit.inbox import Inbox
-from bot.kit.leases import DoneTogether, Keeper, held
+from bot.kit.leases import Keeper, done_statement, finish_on, held
+from bot.kit.together import Together
 from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
 from handlers.grammar import parse
@@ -216,11 +218,12 @@ def test_done_marks_that_arrive_together_share_a_transaction(org, config):
         commits.append(1)
 
     event.listen(org, "commit", committed)
-    together, start = DoneTogether(org, InboxItem, "done_at"), threading.Barrier(21)
+    together, start = Together(org), threading.Barrier(21)
+    done = done_statement(InboxItem, "done_at")
 
     def finish(lease) -> bool:
         start.wait()
-        return together.mark(lease)
+        return together.run(lambda connection: finish_on(connection, lease, done))
 
     try:
         with ThreadPoolExecutor(max_workers=21) as pool:
@@ -230,3 +233,11 @@ def test_done_marks_that_arrive_together_share_a_transaction(org, config):
     assert held_ == [True] * 20 + [False]
     assert [row.done_at is not None for row in rows(org, InboxItem)] == [True] * 20 + [False]
     assert len(commits) < 20
+
+
+def test_a_write_that_fails_fails_its_transaction_for_every_caller_alike(org):
+    together = Together(org)
+    with pytest.raises(ZeroDivisionError):
+        together.run(lambda _connection: 1 / 0)
+    assert together.run(lambda connection: connection.execute(
+        select(func.count()).select_from(InboxItem)).scalar_one()) == 0  # the next one runs

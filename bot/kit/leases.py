@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Update, bindparam, or_, update
+from sqlalchemy import Connection, Engine, Update, bindparam, or_, update
 
 from storage.engine import transaction
 from storage.models import HeldLease, Outbox
@@ -210,67 +210,19 @@ class Keeper:
             self._thread.join()
 
 
-@dataclass
-class _Mark:
-    lease: Lease
-    done: bool = False
-    held: bool = False
-    error: BaseException | None = None
+def done_statement(table: type, done: str) -> Update:
+    """Marks a leased row done, if its lease is still the current one: the parameters
+    are the row, the attempt that holds it and the moment."""
+    rows = table.__table__.c
+    return update(table.__table__).where(
+        rows.id == bindparam("row"), rows.attempts == bindparam("attempt"),
+        rows[done].is_(None)).values({done: bindparam("moment")})
 
 
-class DoneTogether:
-    """Marks leases done in shared transactions (group commit): the first worker to
-    arrive writes its own mark and every mark queued meanwhile in one transaction,
-    while the others wait for it; whoever arrives during that write leads the next.
-    On a busy inbox a command's "done" then costs a statement, not a transaction (on
-    SQLite a turn at the writers' lock). Each mark stays conditional on its lease's
-    attempt, as `Lease.finish` is."""
-
-    def __init__(self, engine: Engine, table: type, done: str) -> None:
-        self.engine = engine
-        rows = table.__table__.c
-        self.statement = update(table.__table__).where(
-            rows.id == bindparam("row"), rows.attempts == bindparam("attempt"),
-            rows[done].is_(None)).values({done: bindparam("moment")})
-        self._queue: list[_Mark] = []
-        self._leading = False
-        self._turn = threading.Condition()
-
-    def mark(self, lease: Lease) -> bool:
-        """Mark the lease's row done; False when the lease was lost first."""
-        mark = _Mark(lease)
-        with self._turn:
-            self._queue.append(mark)
-            while not mark.done and self._leading:
-                self._turn.wait()
-            if not mark.done:
-                self._leading, batch, self._queue = True, self._queue, []
-        if mark.done:
-            if mark.error is not None:
-                raise mark.error
-            return mark.held
-        try:
-            self._write(batch)
-        finally:
-            with self._turn:
-                self._leading = False
-                self._turn.notify_all()
-        return mark.held
-
-    def _write(self, batch: list[_Mark]) -> None:
-        try:
-            with self.engine.begin() as connection:
-                for mark in batch:
-                    lease = mark.lease
-                    with lease._steps:
-                        lease.ended = True
-                        mark.held = connection.execute(self.statement, {
-                            "row": lease.key, "attempt": lease.attempt,
-                            "moment": lease.now()}).rowcount == 1
-        except BaseException as error:
-            for mark in batch:
-                mark.held, mark.error = False, error
-            raise
-        finally:
-            for mark in batch:
-                mark.done = True
+def finish_on(connection: Connection, lease: Lease, statement: Update) -> bool:
+    """`Lease.finish` of work done, in a transaction shared with others (see
+    bot/kit/together.py); False when the lease was lost first."""
+    with lease._steps:
+        lease.ended = True
+        return connection.execute(statement, {"row": lease.key, "attempt": lease.attempt,
+                                              "moment": lease.now()}).rowcount == 1
