@@ -49,17 +49,13 @@ def make_engine(url: str = DEFAULT_URL, fair_writers: bool = True, **kwargs) -> 
     return engine
 
 
-class WriteInReadsOnly(RuntimeError):
-    """A transaction declared to only read tried to write: a handler's declaration
-    (`@handles(..., reads_only=True)`) that is wrong."""
-
-
 def _refuse_writes_in_reads(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _check(connection, _cursor, statement, _parameters, _context, _many):
         if connection.get_execution_options().get(READS_ONLY) \
                 and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
-            raise WriteInReadsOnly(statement[:80])
+            # a bug: a handler declared `reads_only` (handlers/registry.py) that writes
+            raise RuntimeError(f"a transaction declared to only read wrote: {statement[:80]}")
 
 
 IDLE_PING = 5.0  # seconds a pooled connection may rest before it is checked on checkout
