@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from bot.kit.inbound import Event
 from bot.kit.inbox import Inbox
-from bot.kit.leases import Keeper, done_statement, finish_on, held
+from bot.kit.leases import Keeper, finish_on, held
 from bot.kit.together import Together
 from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
@@ -219,11 +219,10 @@ def test_done_marks_that_arrive_together_share_a_transaction(org, config):
 
     event.listen(org, "commit", committed)
     together, start = Together(org), threading.Barrier(21)
-    done = done_statement(InboxItem, "done_at")
 
     def finish(lease) -> bool:
         start.wait()
-        return together.run(lambda connection: finish_on(connection, lease, done))
+        return together.run(lambda connection: finish_on(connection, lease))
 
     try:
         with ThreadPoolExecutor(max_workers=21) as pool:

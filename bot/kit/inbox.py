@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 
 from bot.kit.inbound import Event, idempotency_key
-from bot.kit.leases import Keeper, Lease, claim_row, done_statement, finish_on, held
+from bot.kit.leases import Keeper, Lease, claim_row, finish_on, held
 from bot.kit.platform import PlatformSettings
 from bot.kit.together import Together
 from bot.kit.work_pool import WorkPool
@@ -55,7 +55,6 @@ class Inbox:
         self._sweeper: threading.Thread | None = None
         self.keeper = Keeper(f"{platform}-inbox", self.length)
         self.together = Together(engine)  # stores and "done" marks, group-committed
-        self._done = done_statement(InboxItem, "done_at")
         self._insert = dialect_insert(engine.dialect.name)(InboxItem.__table__) \
             .on_conflict_do_nothing(index_elements=["key"]).returning(InboxItem.__table__.c.id)
 
@@ -126,7 +125,7 @@ class Inbox:
                 log.exception("%s: request %s failed", self.platform, lease.key)
                 failed = f"{type(error).__name__}: {error}"[:500] or "failed"
         finished = lease.finish(failed) if failed else self.together.run(
-            lambda connection: finish_on(connection, lease, self._done))
+            lambda connection: finish_on(connection, lease))
         if not finished:
             log.warning("%s: request %s was taken over before it was done",
                         self.platform, lease.key)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Connection, Engine, Update, bindparam, or_, update
 
@@ -29,6 +30,20 @@ log = logging.getLogger(__name__)
 RETRY_FIRST, RETRY_MAX = timedelta(seconds=5), timedelta(minutes=10)
 
 
+@cache
+def _update(table: type, key_column: str, done: str | None, sets: tuple[str, ...]) -> Update:
+    """The update of `sets` that applies only while a claim is the current one (its key
+    and attempt, and its row not done), built once: leases are taken and let go on
+    every request, and composing a statement cost more than running it."""
+    rows = table.__table__.c  # Core: the ORM's bulk update bookkeeping adds nothing here
+    current = [rows[key_column] == bindparam("lease_key"),
+               rows.attempts == bindparam("lease_attempt")]
+    if done is not None:
+        current.append(rows[done].is_(None))
+    return update(table.__table__).where(*current).values(
+        {column: bindparam(f"set_{column}") for column in sets})
+
+
 @dataclass
 class Lease:
     engine: Engine
@@ -36,21 +51,28 @@ class Lease:
     attempt: int  # the fencing token: the attempt number this claim set
     length: timedelta
     now: Callable[[], datetime]
-    mine: Update  # the update that applies only while this claim is the current one
+    table: type  # the leased table: a row's (by id) or a role's (HeldLease, by name)
+    done: str | None = "delivered_at"  # the column `finish` sets when the work is done
+    key_column: str = "id"
     lost: bool = False
     ended: bool = False
-    done: str = "delivered_at"  # the column `finish` sets when the work is done
     # renew (from the heartbeat too) and finish take turns, so a renewal can never
     # land after finish and stretch a failed notification's back-off to a lease
     _steps: threading.Lock = field(default_factory=threading.Lock)
+
+    def set_on(self, connection: Connection, **values) -> bool:
+        """Set `values` on the row if this claim is still the current one."""
+        statement = _update(self.table, self.key_column, self.done, tuple(sorted(values)))
+        return connection.execute(statement, {
+            "lease_key": self.key, "lease_attempt": self.attempt,
+            **{f"set_{column}": value for column, value in values.items()}}).rowcount == 1
 
     def renew(self) -> bool:
         """Extend the lease; False (and `lost`) once another worker has taken it over."""
         with self._steps:
             if not self.lost and not self.ended:
                 with self.engine.begin() as connection:
-                    held = connection.execute(self.mine.values(
-                        claimed_until=self.now() + self.length)).rowcount == 1
+                    held = self.set_on(connection, claimed_until=self.now() + self.length)
                 self.lost = not held
             return not self.lost
 
@@ -64,8 +86,7 @@ class Lease:
             values = {self.done: self.now()}
         with self._steps, self.engine.begin() as connection:
             self.ended = True
-            return connection.execute(self.mine.values(**values)).rowcount == 1
-
+            return self.set_on(connection, **values)
 
     def release(self) -> bool:
         """Give the notification back undelivered, due at once, for another worker (or
@@ -76,7 +97,7 @@ class Lease:
                 return False
             self.ended = True
             with self.engine.begin() as connection:
-                return connection.execute(self.mine.values(claimed_until=None)).rowcount == 1
+                return self.set_on(connection, claimed_until=None)
 
 
 def claim(engine: Engine, outbox_id: int, now: Callable[[], datetime],
@@ -108,10 +129,7 @@ def held(engine: Engine, table: type, row_id: int, attempt: int,
          ) -> Lease:
     """The lease a worker holds on a row it has just claimed as attempt `attempt`
     (by `claim_row`, or by inserting it already claimed)."""
-    rows = table.__table__.c  # Core statements: the ORM's bulk update adds nothing here
-    return Lease(engine, row_id, attempt, length, now, update(table.__table__).where(
-        rows.id == row_id, rows.attempts == attempt, rows[done].is_(None)),
-        done=done)
+    return Lease(engine, row_id, attempt, length, now, table, done)
 
 
 def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetime],
@@ -133,8 +151,7 @@ def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetim
             .returning(HeldLease.attempts)).scalar_one_or_none()
     if attempt is None:
         return None
-    return Lease(engine, name, attempt, length, now, update(HeldLease).where(
-        HeldLease.name == name, HeldLease.attempts == attempt))
+    return Lease(engine, name, attempt, length, now, HeldLease, None, "name")
 
 
 # Waits up to the given seconds for the event; True once it is set. A test passes one
@@ -210,19 +227,9 @@ class Keeper:
             self._thread.join()
 
 
-def done_statement(table: type, done: str) -> Update:
-    """Marks a leased row done, if its lease is still the current one: the parameters
-    are the row, the attempt that holds it and the moment."""
-    rows = table.__table__.c
-    return update(table.__table__).where(
-        rows.id == bindparam("row"), rows.attempts == bindparam("attempt"),
-        rows[done].is_(None)).values({done: bindparam("moment")})
-
-
-def finish_on(connection: Connection, lease: Lease, statement: Update) -> bool:
+def finish_on(connection: Connection, lease: Lease) -> bool:
     """`Lease.finish` of work done, in a transaction shared with others (see
     bot/kit/together.py); False when the lease was lost first."""
     with lease._steps:
         lease.ended = True
-        return connection.execute(statement, {"row": lease.key, "attempt": lease.attempt,
-                                              "moment": lease.now()}).rowcount == 1
+        return lease.set_on(connection, **{lease.done: lease.now()})
