@@ -49,7 +49,7 @@ bench: $(BIN)/frontline
 	$(BIN)/python bench/ledger_scale.py
 	$(BIN)/python bench/sqlite_fairness.py
 
-BENCHES := pipeline ledger_scale sqlite_fairness voices slack_ack workers org_scale fanout db_move recovery
+BENCHES := pipeline ledger_scale sqlite_fairness voices slack_ack bolt_inprocess workers org_scale fanout db_move recovery
 
 # Each benchmark at a size of seconds, so that none rots: it must finish and print its table.
 bench-smoke: $(BIN)/frontline

@@ -105,7 +105,7 @@ def waiting_for(ctx: Context, held: bool = False) -> list[str]:
     return [f"{letters[order]}{record_id}" for order, record_id in rows]
 
 
-@handles(Pending)
+@handles(Pending, reads_only=True)
 def pending(ctx: Context, command: Pending | None = None) -> Reply:
     found = waiting_for(ctx, held=True)
     refs = [ref for ref in found if ref[0] in DECIDABLE]

@@ -129,7 +129,9 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
     try:
         limits.check_id(user_id)
         limits.check_id(idempotency_key)
-        with transaction(engine) as session:
+        route = registry.ROUTES.get(type(command))
+        reads_only = route is not None and route.reads_only and not check_only
+        with transaction(engine, reads_only) as session:
             actor, receipt = _sender_and_receipt(session, platform, user_id, idempotency_key)
             locale = actor.locale if actor is not None else locale
             limits.check(command)
@@ -150,7 +152,7 @@ def execute(engine: Engine, config: Policy, platform: str, user_id: str, command
             locale = actor.locale if actor is not None else locale  # `lang` changes it
             if check_only:
                 raise _RolledBack(reply, locale)
-            if idempotency_key is not None:
+            if idempotency_key is not None and not reads_only:
                 connection(session).execute(_INSERT_RECEIPT, {"key": idempotency_key,
                                                   "reply": reply.to_dict(), "created_at": now})
             return reply, locale

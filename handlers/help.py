@@ -26,7 +26,7 @@ def parse_help(rest: list[str]) -> Help:
     return Help(topic, "" if topic else asked[:40])
 
 
-@handles(Help)
+@handles(Help, reads_only=True)
 def show(ctx: Context, command: Help) -> Reply:
     if command.topic is not None:
         return Reply.of(f"usage.{command.topic}")

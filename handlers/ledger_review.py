@@ -34,7 +34,7 @@ def parse_ledger(rest: list[str]) -> Ledger:
     return Ledger(employee, limit)
 
 
-@handles(Ledger)
+@handles(Ledger, reads_only=True)
 def show(ctx: Context, command: Ledger) -> Reply:
     employee = ctx.employee(command.employee) if command.employee else ctx.actor
     allowed = (employee.id == ctx.actor.id or ctx.actor.role in PRIVILEGED

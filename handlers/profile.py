@@ -45,7 +45,7 @@ _SUMMARY = select(
         Waiver.status == WaiverStatus.OPEN).scalar_subquery())
 
 
-@handles(Me)
+@handles(Me, reads_only=True)
 def me(ctx: Context, command: Me | None = None) -> Reply:
     actor = ctx.actor
     team, balance, cases, open_waivers = ctx.session.execute(

@@ -63,6 +63,9 @@ class Verb:
 class Route:
     run: Callable[["Context", Any], "Reply"]
     roles: tuple[str, ...] | None = None  # who may run it; None: everyone registered
+    # Only reads: runs in a reading transaction and keeps no receipt (a retry just
+    # reads again), so on SQLite it does not wait for the writers
+    reads_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,14 @@ def _add(declared: Verb) -> None:
     VERBS[declared.name] = declared
 
 
-def handles(command_type: type, *, roles: tuple[str, ...] | None = None):
-    """Declare the use case that runs `command_type` (and who may run it)."""
+def handles(command_type: type, *, roles: tuple[str, ...] | None = None,
+            reads_only: bool = False):
+    """Declare the use case that runs `command_type`, who may run it, and whether it
+    only reads (a write from one that says so fails loudly)."""
     def register(run: Callable) -> Callable:
         if command_type in ROUTES:
             raise ValueError(f"{command_type.__name__} handled twice")
-        ROUTES[command_type] = Route(run, roles)
+        ROUTES[command_type] = Route(run, roles, reads_only)
         return run
     return register
 

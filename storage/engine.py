@@ -17,6 +17,13 @@ DEFAULT_URL = "sqlite:///frontline.db"
 
 
 BUSY_TIMEOUT = 30  # seconds a SQLite transaction waits for its turn before failing
+# Connections kept open in the pool, and opened beyond it at a peak (closed after). A
+# process runs a few work threads per platform beside the threads that store what
+# arrives; a pool smaller than that opens and closes a connection per use, paying
+# the connect (and SQLite's pragmas) each time. PostgreSQL's are a server's
+# resource shared by every worker process, so fewer are kept.
+POOL = {"sqlite": {"pool_size": 24, "max_overflow": 24},
+        "postgresql": {"pool_size": 10, "max_overflow": 10}}
 
 
 def make_engine(url: str = DEFAULT_URL, fair_writers: bool = True, **kwargs) -> Engine:
@@ -24,15 +31,31 @@ def make_engine(url: str = DEFAULT_URL, fair_writers: bool = True, **kwargs) -> 
     transactions in arrival order (see storage/fair_lock.py); off only to measure
     what it changes."""
     url = normalise_url(url)
+    dialect = url.split(":")[0].split("+")[0]
+    if "poolclass" not in kwargs and ":memory:" not in url and url != "sqlite://":
+        kwargs = {**POOL.get(dialect, {}), **kwargs}
     if url.startswith("sqlite"):
+        # Named parameters: a value used many times in a statement (the board's month
+        # bounds, in forty subqueries) is converted and bound once, not per use.
         engine = create_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False}, **kwargs)
+            url, connect_args={"timeout": BUSY_TIMEOUT, "check_same_thread": False},
+            paramstyle="named", **kwargs)
         _make_sqlite_transactions_serializable(
             engine, fair_lock_for(engine) if fair_writers else None)
-        return engine
-    engine = create_engine(url, **kwargs)
-    _ping_when_idle(engine)
+    else:
+        engine = create_engine(url, **kwargs)
+        _ping_when_idle(engine)
+    _refuse_writes_in_reads(engine)
     return engine
+
+
+def _refuse_writes_in_reads(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(connection, _cursor, statement, _parameters, _context, _many):
+        if connection.get_execution_options().get(READS_ONLY) \
+                and statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            # a bug: a handler declared `reads_only` (handlers/registry.py) that writes
+            raise RuntimeError(f"a transaction declared to only read wrote: {statement[:80]}")
 
 
 IDLE_PING = 5.0  # seconds a pooled connection may rest before it is checked on checkout
@@ -95,6 +118,10 @@ def _make_sqlite_transactions_serializable(engine: Engine, queue: FairLock | Non
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        if connection.get_execution_options().get(READS_ONLY):
+            # A read sees one snapshot (WAL) beside the writer: no turn, no write lock
+            connection.exec_driver_sql("BEGIN")
+            return
         if queue is not None and not queue.held_by_me() and queue.acquire(BUSY_TIMEOUT):
             connection.info[turn] = True
         try:
@@ -146,10 +173,17 @@ def create_all(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+READS_ONLY = "frontline_reads_only"  # the execution option of a transaction that only reads
+
+
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any exception."""
+def transaction(engine: Engine, reads_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any exception. With
+    `reads_only` the work only reads: on SQLite it then neither waits for nor holds
+    the writers' lock, so a `me` does not queue behind the praise being written."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        if reads_only:
+            session.connection(execution_options={READS_ONLY: True})
         yield session
 
 

@@ -5,19 +5,23 @@ workers; a worker whose only thread is held up stands for one that died after th
 ack, and its lease runs out when the test moves their clock past it."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import event, func, select, update
 
 from bot.kit.inbound import Event
 from bot.kit.inbox import Inbox
+from bot.kit.leases import Keeper, finish_on, held
+from bot.kit.together import Together
 from bot.kit.work_pool import WorkPool
 from handlers.dispatch import execute
 from handlers.grammar import parse
 from handlers.i18n import render_reply
 from storage.engine import transaction
 from storage.models import InboxItem, Praise
-from tests.support import Clock, balance, count, rows, settled, wait_until
+from tests.support import Clock, Heartbeat, balance, count, rows, settled, wait_until
 
 LEASE = 15.0  # seconds of the workers' clock: how long a dead worker's request waits
 
@@ -158,3 +162,81 @@ def test_one_keys_work_runs_in_order_while_other_keys_run_beside():
     pool.stop()
     assert ran == ["b1", "a1", "a2", "a3"]
     assert all(pool.reserve() for _ in range(14)) and not pool.reserve(quiet=True)
+
+
+def test_one_thread_keeps_the_leases_of_every_running_request(org, config):
+    """A request that runs longer than a third of its lease is renewed by the inbox's one
+    keeper thread; many quick requests start no thread of their own."""
+    answers: list = []
+    clock, heart = Clock(), Heartbeat()
+    inbox = worker(org, config, "only", answers, threads=2, queue=20, clock=clock)
+    inbox.keeper = Keeper("only-inbox", inbox.length, pause=heart.pause)
+    running, go_on = threading.Event(), threading.Event()
+    quick = inbox.run
+
+    def slow_then_quick(kind: str, stored: dict) -> None:
+        if stored["key"].endswith(":1"):
+            running.set()
+            assert go_on.wait(10)
+        quick(kind, stored)
+
+    inbox.run = slow_then_quick
+    try:
+        assert inbox.accept(*request(1))
+        assert running.wait(10)
+        before = rows(org, InboxItem)[0].claimed_until
+        clock.advance(LEASE / 3)
+        heart.beat()  # the keeper renews the slow request's lease
+        assert rows(org, InboxItem)[0].claimed_until > before
+        threads = threading.active_count()
+        for n in range(2, 12):
+            assert inbox.accept(*request(n))
+        wait_until(lambda: len(answers) == 10, "the quick requests run")
+        assert threading.active_count() <= threads + 1  # the pool's second thread at most
+        assert [t.name for t in threading.enumerate()].count("only-inbox-leases") == 1
+    finally:
+        go_on.set()
+        inbox.stop()
+    assert len(answers) == 11 and all(item.done_at for item in rows(org, InboxItem))
+
+
+def test_done_marks_that_arrive_together_share_a_transaction(org, config):
+    """Twenty workers finishing at once: every row is marked, in fewer transactions than
+    rows; a lease another worker took over is not marked by its old holder."""
+    inbox = worker(org, config, "only", [])
+    clock = Clock()
+    for n in range(21):
+        inbox._store(f"k{n}", "line", {"n": n})
+    leases = [held(org, InboxItem, row.id, 1, clock, inbox.length, "done_at")
+              for row in rows(org, InboxItem)]
+    with transaction(org) as session:  # the last was taken over: attempt 2 is current
+        session.execute(update(InboxItem).where(InboxItem.id == leases[-1].key)
+                        .values(attempts=2))
+    commits: list[int] = []
+
+    def committed(_connection) -> None:
+        commits.append(1)
+
+    event.listen(org, "commit", committed)
+    together, start = Together(org), threading.Barrier(21)
+
+    def finish(lease) -> bool:
+        start.wait()
+        return together.run(lambda connection: finish_on(connection, lease))
+
+    try:
+        with ThreadPoolExecutor(max_workers=21) as pool:
+            held_ = list(pool.map(finish, leases))
+    finally:
+        event.remove(org, "commit", committed)
+    assert held_ == [True] * 20 + [False]
+    assert [row.done_at is not None for row in rows(org, InboxItem)] == [True] * 20 + [False]
+    assert len(commits) < 20
+
+
+def test_a_write_that_fails_fails_its_transaction_for_every_caller_alike(org):
+    together = Together(org)
+    with pytest.raises(ZeroDivisionError):
+        together.run(lambda _connection: 1 / 0)
+    assert together.run(lambda connection: connection.execute(
+        select(func.count()).select_from(InboxItem)).scalar_one()) == 0  # the next one runs

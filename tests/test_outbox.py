@@ -11,7 +11,7 @@ from bot.app.background import Background
 from bot.kit import outbox
 from bot.kit.outbox import ConsoleChannel, dispatch_pending
 from storage.models import Outbox, OutboxDelivery
-from tests.support import Clock, count, rows
+from tests.support import Clock, Heartbeat, count, rows
 
 
 def real_now() -> datetime:
@@ -58,28 +58,6 @@ def test_a_killed_dispatcher_holds_back_only_the_notification_it_was_sending(cha
     assert dispatch_pending(chat.engine, [ConsoleChannel(seen.append)], now=clock) == 1
     assert len(seen) == 4  # the one in flight went out twice: once before the crash
     assert count(chat.engine, OutboxDelivery) == 4
-
-
-class Heartbeat:
-    """The lease's heartbeat, paced by the test: `beat()` lets it renew once and returns
-    when it has, instead of every third of the lease in real time."""
-
-    def __init__(self):
-        self.ready = threading.Semaphore(0)  # the heart waits for its next beat
-        self.due = threading.Semaphore(0)
-
-    def pause(self, stop: threading.Event, seconds: float) -> bool:
-        self.ready.release()
-        while not self.due.acquire(timeout=0.01):  # until beaten, or its send is over
-            if stop.is_set():
-                return True
-        return False
-
-    def beat(self) -> None:
-        assert self.ready.acquire(timeout=10), "the heartbeat is not waiting"
-        self.due.release()
-        assert self.ready.acquire(timeout=10), "the heartbeat did not renew"
-        self.ready.release()  # it waits again
 
 
 class HeldSend:

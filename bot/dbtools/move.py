@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.dbtools import DbToolError, checks
@@ -219,7 +220,8 @@ def _writer(written: Connection, table: Table, columns: list[Column]
                 for value in values:
                     stream.write_row(value)
         return copy
-    insert = str(table.insert().compile(dialect=written.dialect))  # every column, in order
+    # every column, in order, as "?" placeholders (whatever paramstyle the engine uses)
+    insert = str(table.insert().compile(dialect=sqlite.dialect(paramstyle="qmark")))
 
     def execute_many(values: Iterator[list]) -> None:
         # sqlite3 takes the rows as they come, in the transaction begun around it.

@@ -22,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 
 from bot.kit.inbound import Event, idempotency_key
-from bot.kit.leases import Lease, claim_row, held, kept
+from bot.kit.leases import Keeper, Lease, claim_row, finish_on, held
 from bot.kit.platform import PlatformSettings
+from bot.kit.together import Together
 from bot.kit.work_pool import WorkPool
 from storage.engine import transaction
 from storage.models import InboxItem
@@ -52,6 +53,10 @@ class Inbox:
         self.sweep_seconds, self.now = sweep_seconds, now
         self._stopping = threading.Event()
         self._sweeper: threading.Thread | None = None
+        self.keeper = Keeper(f"{platform}-inbox", self.length)
+        self.together = Together(engine)  # stores and "done" marks, group-committed
+        self._insert = dialect_insert(engine.dialect.name)(InboxItem.__table__) \
+            .on_conflict_do_nothing(index_elements=["key"]).returning(InboxItem.__table__.c.id)
 
     def accept(self, event: Event, kind: str, payload: dict, *,
                kept_if_full: bool = False) -> bool:
@@ -82,14 +87,12 @@ class Inbox:
         """The new row's id, claimed as attempt 1 (or left for a sweep); None when
         the key is stored already."""
         moment = self.now()
-        with transaction(self.engine) as session:
-            return session.execute(
-                dialect_insert(self.engine.dialect.name)(InboxItem.__table__).values(
-                    key=key, platform=self.platform, kind=kind, payload=payload,
-                    received_at=moment, claimed_until=moment + self.length if claimed
-                    else None, attempts=int(claimed), done_at=None, last_error="")
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(InboxItem.__table__.c.id)).scalar_one_or_none()
+        return self.together.run(lambda connection: connection.execute(
+            self._insert, {"key": key, "platform": self.platform, "kind": kind,
+                           "payload": payload, "received_at": moment,
+                           "claimed_until": moment + self.length if claimed else None,
+                           "attempts": int(claimed), "done_at": None, "last_error": ""},
+            ).scalar_one_or_none())
 
     def _line_of(self, kind: str, payload: dict) -> str | None:
         """The request's place in line; a payload it cannot read runs unordered rather
@@ -115,13 +118,15 @@ class Inbox:
 
     def _run(self, lease: Lease, kind: str, payload: dict) -> None:
         failed = ""
-        with kept(lease):
+        with self.keeper.kept(lease):
             try:
                 self.run(kind, payload)
             except Exception as error:  # retried after a back-off, a few times
                 log.exception("%s: request %s failed", self.platform, lease.key)
                 failed = f"{type(error).__name__}: {error}"[:500] or "failed"
-        if not lease.finish(failed):
+        finished = lease.finish(failed) if failed else self.together.run(
+            lambda connection: finish_on(connection, lease))
+        if not finished:
             log.warning("%s: request %s was taken over before it was done",
                         self.platform, lease.key)
 
@@ -176,6 +181,7 @@ class Inbox:
         if self._sweeper is not None:
             self._sweeper.join()
         self.pool.stop()
+        self.keeper.stop()
 
 
 def inbox_for(engine: Engine, settings: PlatformSettings, run: Runner,

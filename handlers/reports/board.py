@@ -4,8 +4,9 @@ approved requests), and improvement cases so far against the career threshold.""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case, func
+from sqlalchemy import Select, bindparam, case, func
 from sqlmodel import Session, select
 
 from handlers.calendar import month_bounds, months_back
@@ -26,17 +27,18 @@ class BoardMonth:
     cases: int  # improvement cases accepted or confirmed by the end of the month
 
 
-def _month(config: Policy, employee_id: int, since: datetime, until: datetime) -> list:
-    """One month's figures as scalar subqueries, in BoardMonth's order (customers' first)."""
-    currency = config.organisation.currency
+def _month(currency: str, n: int) -> list:
+    """Month `n`'s figures as scalar subqueries, in BoardMonth's order (customers' first),
+    for the person `who` between `since{n}` and `until{n}`."""
+    who, since, until = bindparam("who"), bindparam(f"since{n}"), bindparam(f"until{n}")
     voice = [select(column).where(
-        Feedback.employee_id == employee_id, Feedback.received_at >= since,
+        Feedback.employee_id == who, Feedback.received_at >= since,
         Feedback.received_at < until).scalar_subquery() for column in COLUMNS]
     praise = select(func.count()).select_from(Praise).where(
-        Praise.employee_id == employee_id, Praise.status == PraiseStatus.CREDITED,
+        Praise.employee_id == who, Praise.status == PraiseStatus.CREDITED,
         Praise.created_at >= since, Praise.created_at < until).scalar_subquery()
     given = [select(func.coalesce(func.sum(value), 0)).where(
-        Compensation.employee_id == employee_id, Compensation.created_at >= since,
+        Compensation.employee_id == who, Compensation.created_at >= since,
         Compensation.created_at < until, Compensation.status.in_(
             (CompensationStatus.SELF_AUTHORISED, CompensationStatus.APPROVED))
         ).scalar_subquery() for value in (
@@ -44,21 +46,30 @@ def _month(config: Policy, employee_id: int, since: datetime, until: datetime) -
             case((Compensation.status == CompensationStatus.APPROVED, 1), else_=0),
             case((Compensation.currency == currency, Compensation.amount_minor), else_=0))]
     cases = [select(func.count()).select_from(model).where(
-        model.employee_id == employee_id, model.status == status,
+        model.employee_id == who, model.status == status,
         model.decided_at < until).scalar_subquery()
         for model, status in ((Suggestion, CaseStatus.ACCEPTED),
                               (MajorIssue, CaseStatus.CONFIRMED))]
     return [*voice, praise, *given, *cases]
 
 
+@cache
+def _statement(currency: str, count: int) -> Select:
+    """`count` months in one statement, built once: `me` runs it on every call, and
+    building (and keying) a statement of some forty subqueries cost more than running it."""
+    return select(*(column for n in range(count) for column in _month(currency, n)))
+
+
 def board(session: Session, config: Policy, employee_id: int, month: str,
           count: int) -> list[BoardMonth]:
     """The `count` months ending with `month`, oldest first, in one round trip."""
     shown = months_back(month, count)
-    columns = [column for name in shown for column in _month(
-        config, employee_id, *month_bounds(name, config.organisation.tz))]
-    values = [int(value or 0) for value in session.exec(select(*columns)).one()]
-    width, voiced = len(columns) // len(shown), len(COLUMNS)
+    params: dict = {"who": employee_id}
+    for n, name in enumerate(shown):
+        params[f"since{n}"], params[f"until{n}"] = month_bounds(name, config.organisation.tz)
+    values = [int(value or 0) for value in session.execute(
+        _statement(config.organisation.currency, count), params).one()]
+    width, voiced = len(values) // len(shown), len(COLUMNS)
     rows = []
     for n, name in enumerate(shown):
         row = values[n * width:(n + 1) * width]

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -41,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.kit import Config, Event, Inbound, inbox_for
 from bot.platforms.slack import blocks, mentions, modals
 from bot.platforms.slack.limits import RESPONSE_URL_USES
+from bot.platforms.slack.respond import Answers
 from bot.platforms.slack.settings import PLATFORM
 from handlers import approvals, profile, redemptions, waivers
 from handlers.approvals import Decide
@@ -82,6 +82,7 @@ class SlackAdapter:
         self.settings = settings = config.platforms.slack
         self.inbound = Inbound(engine, config, PLATFORM)
         self.client = web_client(bot_token, settings.api_base)
+        self.answers = Answers()
         # process_before_response: the listener runs in the request's thread and its
         # return is the response, so an ack never waits for a free listener thread
         # token_verification_enabled=False: Bolt would call auth.test here and raise on
@@ -120,9 +121,9 @@ class SlackAdapter:
         """Run a request from the inbox, rebuilt from what was stored of it."""
         client = self.client
         if kind == "command":
-            self._command(p, Respond(response_url=p.get("response_url")), client)
+            self._command(p, self.answers.at(p.get("response_url")), client)
         elif kind == "button":
-            self._button(p, Respond(response_url=p.get("response_url")), client)
+            self._button(p, self.answers.at(p.get("response_url")), client)
         elif kind in modals.KINDS:
             self.modals.run(kind, p)
         elif kind == "reaction":

@@ -36,6 +36,7 @@ class SlackPlatform(Platform):
         if self.socket is not None:
             await asyncio.to_thread(self.socket.close)
         await asyncio.to_thread(self.adapter.inbox.stop)  # what was acknowledged is done
+        self.adapter.answers.close()
 
     def channels(self) -> list[Channel]:
         return channels(self.adapter.client, self.adapter.engine, self.adapter.config)
