@@ -123,10 +123,7 @@ class Modals:
         user, answers = body["user"]["id"], blocks.submitted(view)
         handles = self._handles(blocks.picked(view, "employee"))
         text = " ".join(answers.get("text", "").split())
-        problems = {"employee": handles} if isinstance(handles, str) else {}
-        if not text:
-            problems["text"] = "error.text"
-        if problems:
+        if problems := _problems("employee", handles, "text", text):
             self._refuse(ack, user, problems)
             return
         self._ack(ack, "employee", view["id"], "praise_form", dict(
@@ -137,10 +134,7 @@ class Modals:
         user, answers = body["user"]["id"], blocks.submitted(view)
         handles = self._handles([answers["colleague"]] if answers.get("colleague") else [])
         why = " ".join(answers.get("why", "").split())
-        problems = {"colleague": handles} if isinstance(handles, str) else {}
-        if not why:
-            problems["why"] = "error.text"
-        if problems:
+        if problems := _problems("colleague", handles, "why", why):
             self._refuse(ack, user, problems)
             return
         self._ack(ack, "colleague", view["id"], "thanks_form", dict(
@@ -189,3 +183,12 @@ class Modals:
         else:
             self.client.chat_postMessage(channel=user,
                                          text=blocks.escape(render_reply(reply, locale)))
+
+
+def _problems(picker: str, handles: list[str] | str, field: str, text: str) -> dict:
+    """A people form's field errors: the picker's (a refusal's key when `handles` is
+    one) and an empty text's."""
+    problems = {picker: handles} if isinstance(handles, str) else {}
+    if not text:
+        problems[field] = "error.text"
+    return problems
