@@ -425,13 +425,13 @@ def test_sends_to_one_chat_are_paced_to_feishus_limit(fake):
     waited: list[float] = []
     clock = Clock()
 
-    def sleep(seconds: float) -> None:
+    def pause(seconds: float) -> None:  # the api's pause: the driven clock moves on
         waited.append(seconds)
-        clock.sleep(seconds)
+        clock.advance(seconds)
 
     with fake.serve() as api_url:
         fake.clock = clock
-        api = FeishuApi(client(app_id, SECRET, api_url), clock=clock, sleep=sleep)
+        api = FeishuApi(client(app_id, SECRET, api_url), clock=clock, sleep=pause)
         for n in range(3):
             api.send_text("chat_id", ALL_STAFF, f"post {n}", f"u-{n}")
         api.send_text("chat_id", "oc_other", "elsewhere", "u-9")
@@ -491,7 +491,7 @@ class Clock:
     def __call__(self) -> float:
         return self.now
 
-    def sleep(self, seconds: float) -> None:
+    def advance(self, seconds: float) -> None:
         self.now += seconds
 
 
@@ -499,7 +499,7 @@ def paced(fake: FakeFeishu, api_url: str, clock: Clock | None = None) -> FeishuA
     clock = clock or Clock()
     fake.clock = clock
     return FeishuApi(client(f"cli_{uuid.uuid4().hex[:16]}", SECRET, api_url), clock=clock,
-                     sleep=clock.sleep)
+                     sleep=clock.advance)
 
 
 def test_a_posts_recording_is_not_taken_for_the_post_with_real_chat_ids(fake):

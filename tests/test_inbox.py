@@ -201,8 +201,9 @@ def test_one_thread_keeps_the_leases_of_every_running_request(org, config):
 
 
 def test_done_marks_that_arrive_together_share_a_transaction(org, config):
-    """Twenty workers finishing at once: every row is marked, in fewer transactions than
-    rows; a lease another worker took over is not marked by its old holder."""
+    """Twenty workers finishing while another's mark is being written: every row is
+    marked, in fewer transactions than rows; a lease another worker took over is not
+    marked by its old holder."""
     inbox = worker(org, config, "only", [])
     clock = Clock()
     for n in range(21):
@@ -218,15 +219,22 @@ def test_done_marks_that_arrive_together_share_a_transaction(org, config):
         commits.append(1)
 
     event.listen(org, "commit", committed)
-    together, start = Together(org), threading.Barrier(21)
+    together, inside, go_on = Together(org), threading.Event(), threading.Event()
 
-    def finish(lease) -> bool:
-        start.wait()
-        return together.run(lambda connection: finish_on(connection, lease))
+    def first(connection) -> bool:  # holds its transaction while the others arrive
+        inside.set()
+        assert go_on.wait(10)
+        return finish_on(connection, leases[0])
 
     try:
         with ThreadPoolExecutor(max_workers=21) as pool:
-            held_ = list(pool.map(finish, leases))
+            leading = pool.submit(together.run, first)
+            assert inside.wait(10)
+            rest = [pool.submit(together.run, lambda connection, lease=lease:
+                                finish_on(connection, lease)) for lease in leases[1:]]
+            wait_until(lambda: len(together._queue) == 20, "the others queued")
+            go_on.set()
+            held_ = [leading.result(10), *(future.result(10) for future in rest)]
     finally:
         event.remove(org, "commit", committed)
     assert held_ == [True] * 20 + [False]

@@ -3,7 +3,8 @@ through this public face only (`from bot.kit import Inbound, inbox_for, ...`).
 
 - `Platform`, `PlatformSettings`: the contract a platform keeps and its settings' base;
   `Config`, `ConfigError`: the whole configuration, built from every platform's section
-- `Inbound`, `Event`: the one way in for a platform's events; `inbox_for`: requests
+- `Inbound`, `Event`: the one way in for a platform's events (`people_form_problems`:
+  a praise or thanks form's field errors); `inbox_for`: requests
   stored before the ack and run after on a work pool, one person's in order
 - `Channel`, `Notification`, `for_shared_chat`, `remember_post`: notifications out,
   through a platform's channels
@@ -25,7 +26,7 @@ from importlib import import_module
 _HOME = {  # public name -> the kit module that defines it
     "Platform": "platform", "PlatformSettings": "platform",
     "ConfigError": "platform", "Config": "config",
-    "Event": "inbound", "Inbound": "inbound",
+    "Event": "inbound", "Inbound": "inbound", "people_form_problems": "inbound",
     "inbox_for": "inbox",
     "Channel": "outbox", "Notification": "outbox", "for_shared_chat": "outbox",
     "remember_post": "outbox",

@@ -103,6 +103,16 @@ class Inbound:
         """`read` run as the user, read-only (None if they are not registered)."""
         return dispatch.view(self.engine, self.config, self.platform, user_id, read)
 
+    def picked(self, user_ids: list[str]) -> list[str] | str:
+        """The handles of the colleagues picked in a form's people picker, in one
+        transaction; or what is wrong with the pick (a message key)."""
+        if not user_ids:
+            return "error.pick_colleague"
+        with transaction(self.engine, reads_only=True) as session:
+            found = [dispatch.find_sender(session, self.platform, user_id)
+                     for user_id in user_ids]
+        return "error.not_on_frontline" if None in found else [e.handle for e in found]
+
     def registered(self, user_id: str) -> bool:
         return self.view(user_id, lambda ctx: True) is not None
 
@@ -128,3 +138,13 @@ class Inbound:
     def decided_by(self, user_id: str, locale: str) -> str:
         """"— name, time", for a request redrawn after its decision."""
         return dispatch.decided_by(self.engine, self.config, self.platform, user_id, locale)
+
+
+def people_form_problems(picker: str, handles: list[str] | str, field: str, text: str,
+                         ) -> dict[str, str]:
+    """A people form's field errors (praise, thanks): the picker's, when `handles` is
+    `Inbound.picked`'s refusal, and an empty text's."""
+    problems = {picker: handles} if isinstance(handles, str) else {}
+    if not text:
+        problems[field] = "error.text"
+    return problems

@@ -159,35 +159,12 @@ def claim_role(engine: Engine, name: str, holder: str, now: Callable[[], datetim
 Pause = Callable[[threading.Event, float], bool]
 
 
-@contextmanager
-def kept(lease: Lease, pause: Pause = threading.Event.wait) -> Iterator[Lease]:
-    """Renew the lease in the background, three times per lease length, until the
-    block ends or the lease is lost."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        while not pause(stop, lease.length.total_seconds() / 3):
-            try:
-                if not lease.renew():
-                    return
-            except Exception:  # the next beat, or the next step, tries again
-                log.exception("could not renew the lease on %s", lease.key)
-
-    heart = threading.Thread(target=beat, name=f"lease-{lease.key}",
-                             daemon=True)
-    heart.start()
-    try:
-        yield lease
-    finally:
-        stop.set()
-        heart.join()
-
-
 class Keeper:
-    """One thread that renews every lease it holds, three times per lease length, for
-    work that is usually done in milliseconds (an inbox request): starting a heartbeat
-    thread per request cost more than the request's own statements. Like `kept`, a
-    lease lost to another worker is no longer renewed."""
+    """One thread that renews every lease it holds, three times per lease length, while
+    its work runs (a send slower than the lease, on a rate-limited platform, is not
+    taken over by another worker). One per inbox or dispatch, not one per lease: most
+    work is done in milliseconds, and starting a heartbeat thread for each cost more
+    than the work's own statements. A lease lost to another worker is not renewed."""
 
     def __init__(self, name: str, length: timedelta, pause: Pause = threading.Event.wait,
                  ) -> None:

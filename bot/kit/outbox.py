@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot.kit import metrics
 from bot.kit.escaping import terminal_text
-from bot.kit.leases import Lease, Pause, claim, kept
+from bot.kit.leases import Keeper, Lease, Pause, claim
 from handlers import quiet
 from handlers.base import Action, Message, Reply
 from handlers.directory import reading_locales
@@ -203,21 +203,25 @@ def dispatch_pending(engine: Engine, channels: Sequence[Channel],
     organisation's people read. `pause` paces the lease's heartbeat (a test drives it).
     The `policy`'s quiet hours and people's muted broadcasts apply (see `_due`)."""
     completed, shared = 0, tuple(languages)
-    for outbox_id in _due(engine, now(), batch, policy):
-        if not shared:
-            with transaction(engine) as session:
-                shared = reading_locales(session)
-        if stop is not None and stop.is_set():
-            break
-        lease = claim(engine, outbox_id, now, LEASE)
-        if lease is None:  # another worker took it first
-            continue
-        with kept(lease, pause):
-            try:
-                completed += _deliver(engine, channels, lease, shared)
-            except (Exception, KeyboardInterrupt, SystemExit):
-                _release(lease)
-                raise
+    keeper = Keeper("outbox", LEASE, pause)
+    try:
+        for outbox_id in _due(engine, now(), batch, policy):
+            if not shared:
+                with transaction(engine) as session:
+                    shared = reading_locales(session)
+            if stop is not None and stop.is_set():
+                break
+            lease = claim(engine, outbox_id, now, LEASE)
+            if lease is None:  # another worker took it first
+                continue
+            with keeper.kept(lease):
+                try:
+                    completed += _deliver(engine, channels, lease, shared)
+                except (Exception, KeyboardInterrupt, SystemExit):
+                    _release(lease)
+                    raise
+    finally:
+        keeper.stop()
     return completed
 
 

@@ -20,7 +20,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.kit import Event, Inbound
+from bot.kit import Event, Inbound, people_form_problems
 from bot.platforms.slack import blocks, mentions
 from handlers import compensation
 from handlers.base import Context, Message, Reply
@@ -121,9 +121,9 @@ class Modals:
 
     def on_praise_form(self, ack, body: dict, view: dict) -> None:
         user, answers = body["user"]["id"], blocks.submitted(view)
-        handles = self._handles(blocks.picked(view, "employee"))
+        handles = self.inbound.picked(blocks.picked(view, "employee"))
         text = " ".join(answers.get("text", "").split())
-        if problems := _problems("employee", handles, "text", text):
+        if problems := people_form_problems("employee", handles, "text", text):
             self._refuse(ack, user, problems)
             return
         self._ack(ack, "employee", view["id"], "praise_form", dict(
@@ -132,22 +132,14 @@ class Modals:
 
     def on_thanks_form(self, ack, body: dict, view: dict) -> None:
         user, answers = body["user"]["id"], blocks.submitted(view)
-        handles = self._handles([answers["colleague"]] if answers.get("colleague") else [])
+        handles = self.inbound.picked([answers["colleague"]] if answers.get("colleague") else [])
         why = " ".join(answers.get("why", "").split())
-        if problems := _problems("colleague", handles, "why", why):
+        if problems := people_form_problems("colleague", handles, "why", why):
             self._refuse(ack, user, problems)
             return
         self._ack(ack, "colleague", view["id"], "thanks_form", dict(
             user=user, handle=handles[0], why=why, public="team" in blocks.picked(view, "team"),
             view_id=view["id"]))
-
-    def _handles(self, user_ids: list[str]) -> list[str] | str:
-        """The handles of the colleagues picked, or what is wrong with the pick."""
-        if not user_ids:
-            return "error.pick_colleague"
-        handles = [self.inbound.view(picked, lambda ctx: ctx.actor.handle)
-                   for picked in user_ids]
-        return "error.not_on_frontline" if None in handles else handles
 
     def _refuse(self, ack, user: str, problems: dict[str, str]) -> None:
         """Keep the modal open, each field's problem under it in the sender's language."""
@@ -183,12 +175,3 @@ class Modals:
         else:
             self.client.chat_postMessage(channel=user,
                                          text=blocks.escape(render_reply(reply, locale)))
-
-
-def _problems(picker: str, handles: list[str] | str, field: str, text: str) -> dict:
-    """A people form's field errors: the picker's (a refusal's key when `handles` is
-    one) and an empty text's."""
-    problems = {picker: handles} if isinstance(handles, str) else {}
-    if not text:
-        problems[field] = "error.text"
-    return problems

@@ -10,7 +10,7 @@ import re
 
 from starlette.concurrency import run_in_threadpool
 
-from bot.kit import Event, Inbound
+from bot.kit import Event, Inbound, people_form_problems
 from bot.platforms.teams import cards
 from handlers import compensation
 from handlers.base import Context, Message
@@ -142,15 +142,10 @@ class Dialogs:
         """The command an extension's answers make, or each field's problem (a message
         key). Blocking: it reads who the people picked are."""
         picker, text_field = ("employee", "text") if form == PRAISE else ("colleague", "why")
-        picked = [aad.strip() for aad in answers[picker].split(",") if aad.strip()]
-        handles = [self.inbound.view(aad, lambda ctx: ctx.actor.handle) for aad in picked]
+        handles = self.inbound.picked(
+            [aad.strip() for aad in answers[picker].split(",") if aad.strip()])
         text = " ".join(answers[text_field].split())
-        problems = {}
-        if not picked or None in handles:
-            problems[picker] = "error.not_on_frontline" if picked else "error.pick_colleague"
-        if not text:
-            problems[text_field] = "error.text"
-        if problems:
+        if problems := people_form_problems(picker, handles, text_field, text):
             return None, problems
         if form == THANKS:
             return Thank(handles[0], text, public=answers["team"] == "true"), {}
