@@ -10,7 +10,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, SQLModel, create_engine
 
-import storage.append_only  # noqa: F401  (registers every table and the ledger triggers)
+# registers every table, the ledger's append-only triggers and those keeping the month sums
+from storage import append_only, month_sums  # noqa: F401
 from storage.fair_lock import FairLock
 
 DEFAULT_URL = "sqlite:///frontline.db"

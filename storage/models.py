@@ -117,13 +117,14 @@ class LedgerEntry(SQLModel, table=True):
 class Compensation(SQLModel, table=True):
     # Budgets sum one person's compensation since a day or month start; the recovery
     # figures find the goodwill given under a customer's reference, whatever its case;
-    # a month's spend is summed from an index alone (HR's pages); the approvals signal
-    # reads the decisions of a window, everyone's or some approvers'.
+    # a month's spend by kind, and its customers compensated by several staff, are read
+    # from an index alone (HR's pages); the approvals signal reads the decisions of a
+    # window, everyone's or some approvers'.
     __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),
                       Index("ix_compensation_customer_ref_lower", func.lower(
                           column("customer_ref"))),
                       Index("ix_compensation_month_sums", "created_at", "status", "currency",
-                            "employee_id", "amount_minor", "kind"),
+                            "employee_id", "amount_minor", "kind", "customer_ref"),
                       Index("ix_compensation_decided_at", "decided_at"),
                       Index("ix_compensation_decided_by_decided_at", "decided_by_id",
                             "decided_at"))
@@ -526,6 +527,47 @@ class FeedbackDay(SQLModel, table=True):
     ces_total: int = 0
     complaints: int = 0
     csat_unhappy: int = Field(default=0, description="CSAT 1-2")
+
+
+class MonthStart(SQLModel, table=True):
+    """The organisation's months as UTC instants, 1970 to 2100, in its timezone: the
+    database triggers of storage/month_sums.py file each record under its local month
+    by this table, which is rewritten (and the sums rebuilt) when the timezone changes."""
+
+    starts_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    month: str = Field(description="e.g. 2026-11")
+    timezone: str = Field(description="the IANA timezone these months are local to")
+
+
+class PointsMonth(SQLModel, table=True):
+    """A person's points earned (awards only) and praise in a local month, kept by a
+    trigger on the ledger: HR's fairness reads a row a person, not the month's entries."""
+
+    __table_args__ = (Index("ix_pointsmonth_month_points", "month", "points"),
+                      {"sqlite_with_rowid": False})
+    month: str = Field(primary_key=True)
+    employee_id: int = Field(primary_key=True)
+    points: int = 0
+    praise: int = 0
+
+
+class SpendMonth(SQLModel, table=True):
+    """A person's goodwill in a local month and currency, kept by triggers on
+    compensation: given on their own authority (count, sum, largest) and approved above
+    it; `counted_minor` is both, by which HR's pages rank the spenders."""
+
+    __table_args__ = (Index("ix_spendmonth_month_currency_counted", "month", "currency",
+                            "counted_minor"),
+                      {"sqlite_with_rowid": False})
+    month: str = Field(primary_key=True)
+    employee_id: int = Field(primary_key=True)
+    currency: str = Field(primary_key=True)
+    own_count: int = 0
+    own_minor: int = Field(default=0, sa_type=BigInteger)
+    own_largest: int = Field(default=0, sa_type=BigInteger)
+    approved_count: int = 0
+    approved_minor: int = Field(default=0, sa_type=BigInteger)
+    counted_minor: int = Field(default=0, sa_type=BigInteger)
 
 
 class RecoveryCase(SQLModel, table=True):

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from bot.dbtools import DbToolError, checks
-from storage import migrate
+from storage import migrate, month_sums
 from storage.engine import normalise_url
 from storage.models import LedgerEntry
 
@@ -89,7 +89,11 @@ def run(source_url: str, to: str, progress: Progress | None = None, batch: int =
             except (OperationalError, NoSuchModuleError) as error:
                 raise DbToolError(f"cannot use {shown}: {_said(error)}") from None
             started = time.perf_counter()
+            with target.begin() as connection:  # the month sums are copied, not re-added
+                month_sums.pause(connection)
             sample = _copy(source, target, progress or (lambda *_: None), batch)
+            with target.begin() as connection:
+                month_sums.resume(connection)
             if target.dialect.name == "postgresql":
                 _set_sequences(target)
             copied = time.perf_counter()

@@ -11,12 +11,13 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from handlers.base import Message, from_minor
-from handlers.calendar import month_bounds
 from handlers.policy import Policy
 from handlers.scope import Scope
-from storage.enums import CompensationStatus as Status
 from storage.enums import Role
-from storage.models import Compensation, Employee, Team
+from storage.models import Employee, SpendMonth, Team
+from storage.month_sums import keep_months
+
+TEAMS_BY_INDEX = 50
 
 
 class Person(NamedTuple):
@@ -76,7 +77,6 @@ def authority_report(session: Session, config: Policy, scope: Scope, month: str,
                      team: str | None = None) -> AuthorityReport:
     """Everyone in `scope` (or in one `team` of it) with authority, and their use of it.
     Read as rows and sums, not records: the whole organisation's is one pass of each."""
-    start, end = month_bounds(month, config.organisation.tz)
     currency = config.organisation.currency
     staff = select(Employee.id, Employee.handle, Employee.name, Employee.role, Team.name) \
         .outerjoin(Team, Team.id == Employee.team_id) \
@@ -89,14 +89,11 @@ def authority_report(session: Session, config: Policy, scope: Scope, month: str,
         if limit > 0 and (scope.viewer is None or employee_id != scope.viewer.id):
             people[employee_id] = PersonUse(Person(employee_id, handle, name, role),
                                             team_name or "", limit)
-    used = select(Compensation.employee_id, func.count(), func.sum(Compensation.amount_minor),
-                  func.max(Compensation.amount_minor)).where(
-        Compensation.created_at >= start, Compensation.created_at < end,
-        Compensation.currency == currency, Compensation.status == Status.SELF_AUTHORISED)
+    used = select(SpendMonth.employee_id, SpendMonth.own_count, SpendMonth.own_minor,
+                  SpendMonth.own_largest).where(*_given(session, config, month))
     if not scope.everyone or team is not None:
-        used = used.where(Compensation.employee_id.in_(list(people)))
-    for employee_id, count, total, largest in session.exec(
-            used.group_by(Compensation.employee_id)):
+        used = used.where(SpendMonth.employee_id.in_(list(people)))
+    for employee_id, count, total, largest in session.exec(used):
         if employee_id in people:
             person = people[employee_id]
             person.count, person.total = int(count), from_minor(int(total))
@@ -132,13 +129,12 @@ def _with_authority(session: Session, config: Policy, scope: Scope, month: str,
     use of it, as a subquery: id, handle, name, role, team (name), team_id, uses, spent;
     with `teams`, only those of these teams (None among them: of no team)."""
     roles = [role for role in Role if config.authority(role).per_incident_limit > 0]
-    given = _given(config, scope, month)
-    if teams is not None and None not in teams:  # their people's goodwill, by its index
-        given = (*given, Compensation.employee_id.in_(
+    given = (*_given(session, config, month), scope.where(SpendMonth.employee_id))
+    if teams is not None and None not in teams:  # their people's rows, by the key
+        given = (*given, SpendMonth.employee_id.in_(
             select(Employee.id).where(Employee.team_id.in_(teams)).correlate(None)))
-    used = select(Compensation.employee_id.label("id"), func.count().label("uses"),
-                  func.sum(Compensation.amount_minor).label("spent")).where(
-        *given).group_by(Compensation.employee_id).subquery()
+    used = select(SpendMonth.employee_id.label("id"), SpendMonth.own_count.label("uses"),
+                  SpendMonth.own_minor.label("spent")).where(*given).subquery()
     people = select(Employee.id, Employee.handle, Employee.name, Employee.role,
                     func.coalesce(Team.name, "").label("team"), Employee.team_id,
                     func.coalesce(used.c.uses, 0).label("uses"),
@@ -154,13 +150,12 @@ def _with_authority(session: Session, config: Policy, scope: Scope, month: str,
     return people.subquery()
 
 
-def _given(config: Policy, scope: Scope, month: str) -> tuple:
-    """Goodwill given on one's own authority this month, in the organisation currency."""
-    start, end = month_bounds(month, config.organisation.tz)
-    return (Compensation.created_at >= start, Compensation.created_at < end,
-            Compensation.currency == config.organisation.currency,
-            Compensation.status == Status.SELF_AUTHORISED,
-            scope.where(Compensation.employee_id))  # a supervisor's: their people's, by index
+def _given(session: Session, config: Policy, month: str) -> tuple:
+    """The month's rows of those who gave goodwill on their own authority, in the
+    organisation currency (storage/month_sums.py)."""
+    keep_months(session, config.organisation.tz)
+    return (SpendMonth.month == month, SpendMonth.currency == config.organisation.currency,
+            SpendMonth.own_count > 0)
 
 
 def authority_summary(session: Session, config: Policy, scope: Scope, month: str,
@@ -179,36 +174,45 @@ def coaching_for(session: Session, config: Policy, scope: Scope, month: str,
     """`coaching`, found by the database: who never used their authority this month while
     peers in the same team and role did, the first `limit` named with those peers. Only
     the teams where someone used it are read (a quiet month reads nobody), in one pass
-    that counts each group and everyone to coach; the peers named are read by team."""
+    that counts each team and role; then the people of the first groups with someone to
+    coach, by team, as many groups as fill the `limit` lines."""
     busy = set(session.exec(select(Employee.team_id).join(
-        Compensation, Compensation.employee_id == Employee.id).where(
-        *_given(config, scope, month)).distinct()))
+        SpendMonth, SpendMonth.employee_id == Employee.id).where(
+        *_given(session, config, month), scope.where(SpendMonth.employee_id)).distinct()))
     if not busy:
         return Coaching([], 0)
-    people = _with_authority(session, config, scope, month, busy)
-    group = (people.c.team_id, people.c.role)
-    counted = select(people.c.name, people.c.team, people.c.role, people.c.team_id,
-                     people.c.uses, func.count().over(partition_by=group).label("people"),
-                     func.sum(case((people.c.uses > 0, 1), else_=0)).over(
-                         partition_by=group).label("users")).subquery()
-    shown = session.execute(select(
-        counted.c.name, counted.c.team, counted.c.role, counted.c.team_id, counted.c.people,
-        counted.c.users, func.count().over()).where(counted.c.uses == 0, counted.c.users > 0)
-        .order_by(counted.c.team, counted.c.role, counted.c.name).limit(limit)).all()
+    # a few busy teams are read by the team index; many, in one pass over everyone
+    people = _with_authority(session, config, scope, month,
+                             busy if len(busy) <= TEAMS_BY_INDEX else None)
+    groups = [(team_id, role, int(count), int(used)) for team_id, role, count, used
+              in session.execute(  # one row a team and role, in the order coached
+                  select(people.c.team_id, people.c.role, func.count(),
+                         func.sum(case((people.c.uses > 0, 1), else_=0)))
+                  .group_by(people.c.team, people.c.team_id, people.c.role)
+                  .order_by(people.c.team, people.c.role))
+              if 0 < used < count]
+    first, named = {}, 0  # the groups whose people fill the first `limit` lines
+    for team_id, role, count, used in groups:
+        if named >= limit:
+            break
+        first[(team_id, role)], named = (count, used), named + count - used
+    lines: list[Message] = []
     users: dict[tuple, list[str]] = defaultdict(list)
-    wanted = {(team_id, role) for _n, _t, role, team_id, _p, _u, _all in shown}
-    if wanted:
-        theirs = _with_authority(session, config, scope, month, {t for t, _r in wanted})
-        for name, team_id, role in session.execute(
-                select(theirs.c.name, theirs.c.team_id, theirs.c.role)
-                .where(theirs.c.uses > 0).order_by(theirs.c.name)):
-            users[(team_id, role)].append(name)
-    return Coaching([Message("signal.unused", {
-        "who": name, "team": team or "-", "role_key": f"role.{role}", "month": month,
-        "users": int(used), "peers": int(count) - 1,
-        "names": ", ".join(users[(team_id, role)])})
-        for name, team, role, team_id, count, used, _all in shown],
-        int(shown[0][6]) if shown else 0)
+    if first:
+        theirs = _with_authority(session, config, scope, month, {t for t, _r in first})
+        found = session.execute(select(theirs.c.name, theirs.c.team, theirs.c.role,
+                                       theirs.c.team_id, theirs.c.uses)
+                                .order_by(theirs.c.team, theirs.c.role, theirs.c.name)).all()
+        for name, _team, role, team_id, uses in found:
+            if uses and (team_id, role) in first:
+                users[(team_id, role)].append(name)
+        unused = [row for row in found if not row.uses and (row.team_id, row.role) in first]
+        for name, team, role, team_id, _uses in unused[:limit]:
+            count, used = first[(team_id, role)]
+            lines.append(Message("signal.unused", {
+                "who": name, "team": team or "-", "role_key": f"role.{role}", "month": month,
+                "users": used, "peers": count - 1, "names": ", ".join(users[(team_id, role)])}))
+    return Coaching(lines, sum(count - used for _t, _r, count, used in groups))
 
 
 def coaching_lines(session: Session, config: Policy, scope: Scope, month: str,

@@ -7,16 +7,14 @@ Ear); redemptions and reversals are not recognition."""
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from handlers.calendar import month_bounds, months_back
+from handlers.calendar import months_back
 from handlers.policy import Policy
-from storage.enums import LedgerReason
-from storage.models import Employee, LedgerEntry, Team
+from storage.models import Employee, PointsMonth, Team
+from storage.month_sums import keep_months
 
-AWARDS = (LedgerReason.PRAISE, LedgerReason.SUGGESTION, LedgerReason.MAJOR_ISSUE,
-          LedgerReason.GOLDEN_EAR)
 TOP_SHARE = 0.10
 MONTHS = 6
 
@@ -49,19 +47,14 @@ def fairness_report(session: Session, config: Policy, month: str, shown: int | N
     """The month's recognition summed by the database: per team and role, the share of
     the top 10%, the `shown` most and least recognised people (None: everyone, most
     first, for a download), and the trend of the `trend_teams` teams with the most points
-    this month (None: every team). No query reads every person or every entry into
-    Python: the month's entries are summed once per team and role, once for the top 10%,
-    once for each list of people named; the trend reads only its teams' people's entries."""
-    tz = config.organisation.tz
+    this month (None: every team). No query reads a ledger entry or every person into
+    Python: the month's row a person of points and praise (storage/month_sums.py) is
+    summed once per team and role, once for the top 10%, once for each list of people
+    named; the trend reads only its teams' people's rows."""
     months = months_back(month, MONTHS)
-    bounds = [month_bounds(m, tz) for m in months]
-    awards = (LedgerEntry.reason.in_(AWARDS), LedgerEntry.amount > 0)
-    earned = select(LedgerEntry.employee_id.label("id"),
-                    func.sum(LedgerEntry.amount).label("points"),
-                    func.sum(case((LedgerEntry.reason == LedgerReason.PRAISE, 1), else_=0))
-                    .label("praise")).where(
-        *awards, LedgerEntry.created_at >= bounds[-1][0],
-        LedgerEntry.created_at < bounds[-1][1]).group_by(LedgerEntry.employee_id).subquery()
+    keep_months(session, config.organisation.tz)
+    earned = select(PointsMonth.employee_id.label("id"), PointsMonth.points,
+                    PointsMonth.praise).where(PointsMonth.month == month).subquery()
     points, praise = func.coalesce(earned.c.points, 0), func.coalesce(earned.c.praise, 0)
     staff = select(Employee).outerjoin(earned, earned.c.id == Employee.id).where(Employee.active)
     by_team: dict[str, Row] = {}
@@ -85,19 +78,17 @@ def fairness_report(session: Session, config: Policy, month: str, shown: int | N
     ranked = session.execute(select(func.sum(best.c.points))).scalar() or 0
     total = sum(row.points for row in teams)
     most, least = _most_and_least(session, staff, earned, shown)
-    bucket = case(*[(LedgerEntry.created_at < end, m) for m, (_start, end)
-                    in zip(months, bounds, strict=True)])
     trend: dict[str, dict[str, int]] = {m: {} for m in months}
     followed = sorted(teams, key=lambda row: (-row.points, row.name))[:trend_teams]
-    entries = select(Team.name, bucket, func.sum(LedgerEntry.amount)) \
-        .join(Employee, Employee.id == LedgerEntry.employee_id) \
-        .outerjoin(Team, Team.id == Employee.team_id) \
-        .where(*awards, LedgerEntry.created_at >= bounds[0][0],
-               LedgerEntry.created_at < bounds[-1][1])
-    if trend_teams is not None:  # their people's entries, by the (person, id) index
-        entries = entries.where(Employee.team_id.in_(select(Team.id).where(
-            Team.name.in_([row.name for row in followed if row.name]))))
-    for team, when, amount in session.execute(entries.group_by(Team.name, bucket)):
+    entries = select(Team.name, PointsMonth.month, func.sum(PointsMonth.points)) \
+        .join(Employee, Employee.id == PointsMonth.employee_id) \
+        .outerjoin(Team, Team.id == Employee.team_id).where(PointsMonth.month.in_(months))
+    if trend_teams is not None:  # their people's rows, by the (month, person) key
+        entries = entries.where(PointsMonth.employee_id.in_(select(Employee.id).where(
+            Employee.team_id.in_(select(Team.id).where(
+                Team.name.in_([row.name for row in followed if row.name])))).correlate(None)))
+    for team, when, amount in session.execute(entries.group_by(Team.name,
+                                                               PointsMonth.month)):
         trend[when][team or ""] = int(amount)
     return FairnessReport(
         month, most, least, teams, roles, top if total else 0,

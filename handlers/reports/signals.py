@@ -21,7 +21,8 @@ from handlers.policy import Policy
 from handlers.scope import Scope
 from storage.enums import CompensationStatus as Status
 from storage.enums import Role
-from storage.models import Compensation, Employee, SignalDismissal, Thanks
+from storage.models import Compensation, Employee, SignalDismissal, SpendMonth, Thanks
+from storage.month_sums import keep_months
 
 KINDS = ("several_staff", "above_team", "approves_all", "near_limit", "thanks_pair",
          "thanks_ring")
@@ -144,18 +145,18 @@ def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
 def _above_team(session, config, month, in_month, mine) -> list[Signal]:
     settings, currency = config.signals, config.organisation.currency
     counted = (*in_month, Compensation.status.in_(COUNTED), Compensation.currency == currency)
-    spending = select(Compensation.employee_id, Employee.team_id,
-                      func.sum(Compensation.amount_minor)).join(
-        Employee, Employee.id == Compensation.employee_id).where(
-        *counted, Employee.team_id.is_not(None))
+    keep_months(session, config.organisation.tz)
+    spending = select(SpendMonth.employee_id, Employee.team_id, SpendMonth.counted_minor).join(
+        Employee, Employee.id == SpendMonth.employee_id).where(
+        SpendMonth.month == month, SpendMonth.currency == currency, SpendMonth.counted_minor > 0,
+        Employee.team_id.is_not(None))
     if mine is not None:  # the teams of the people in the viewer's care, whole, read
         member, theirs = aliased(Employee), aliased(Employee)  # by their people's index
-        spending = spending.where(Compensation.employee_id.in_(
+        spending = spending.where(SpendMonth.employee_id.in_(
             select(member.id).where(member.team_id.in_(
                 select(theirs.team_id).where(mine(theirs.id)))).correlate(None)))
     by_team: dict[int, dict[int, int]] = defaultdict(dict)
-    for employee_id, team_id, spent in session.exec(spending.group_by(
-            Compensation.employee_id, Employee.team_id).order_by(Compensation.employee_id)):
+    for employee_id, team_id, spent in session.exec(spending.order_by(SpendMonth.employee_id)):
         by_team[team_id][employee_id] = int(spent)
     flagged: list[tuple[int, int, float]] = []
     for spent in by_team.values():

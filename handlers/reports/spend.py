@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from statistics import median, quantiles
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from handlers.base import from_minor
@@ -16,7 +16,8 @@ from handlers.compensation import COUNTED
 from handlers.policy import Policy
 from handlers.scope import Scope
 from storage.enums import CompensationStatus
-from storage.models import Compensation, Employee, Team
+from storage.models import Compensation, Employee, SpendMonth, Team
+from storage.month_sums import keep_months
 
 
 @dataclass
@@ -53,35 +54,30 @@ class SpendReport:
 def spend_report(session: Session, config: Policy, scope: Scope, month: str,
                  shown: int | None = None) -> SpendReport:
     """The month's spend summed by the database: the `shown` largest spenders and teams
-    (None: all) with how many more, by kind and currency, twelve months' trend, and the
-    decisions on requests above authority; no query reads the month's records as rows
-    beyond the waits of the decided ones."""
+    (None: all) with how many more, and twelve months' trend, from the month's row a
+    person (storage/month_sums.py); by kind and currency, and the decisions on requests
+    above authority, from the month's records, of which only the decided ones' waits are
+    read as rows."""
     tz, currency = config.organisation.tz, config.organisation.currency
     months = months_back(month, 12)
-    bounds = [month_bounds(m, tz) for m in months]
-    start, end = bounds[-1]
-    mine = scope.where(Compensation.employee_id)
-    in_month = (mine, Compensation.created_at >= start, Compensation.created_at < end)
-    counted = (*in_month, Compensation.status.in_(COUNTED))
-    ours = (*counted, Compensation.currency == currency)
-    bucket = case(*[(Compensation.created_at < until, m) for m, (_since, until)
-                    in zip(months, bounds, strict=True)])
+    keep_months(session, tz)
+    start, end = month_bounds(month, tz)
+    ours = (scope.where(SpendMonth.employee_id), SpendMonth.currency == currency,
+            SpendMonth.counted_minor > 0)
     trend = dict(session.execute(
-        select(bucket, func.sum(Compensation.amount_minor)).where(
-            mine, Compensation.status.in_(COUNTED), Compensation.currency == currency,
-            Compensation.created_at >= bounds[0][0], Compensation.created_at < end)
-        .group_by(bucket)).all())
-    spent, everyone = func.sum(Compensation.amount_minor), func.count().over()
-    by_person = select(Compensation.employee_id.label("id"), spent.label("spent"),
-                       func.count().label("count")).where(*ours) \
-        .group_by(Compensation.employee_id).subquery()
-    largest = session.execute(
-        select(Employee, Team.name, by_person.c.spent, by_person.c.count, everyone)
-        .join(by_person, by_person.c.id == Employee.id)
-        .outerjoin(Team, Team.id == Employee.team_id)
-        .order_by(by_person.c.spent.desc(), Employee.id).limit(shown)).all()
+        select(SpendMonth.month, func.sum(SpendMonth.counted_minor))
+        .where(*ours, SpendMonth.month.in_(months)).group_by(SpendMonth.month)).all())
+    spent, everyone = func.sum(SpendMonth.counted_minor), func.count().over()
+    spenders = session.execute(select(func.count()).where(
+        *ours, SpendMonth.month == month)).scalar_one()
+    largest = session.execute(  # by the (month, currency, spent) index, as far as shown
+        select(Employee, Team.name, SpendMonth.counted_minor,
+               SpendMonth.own_count + SpendMonth.approved_count)
+        .join(Employee, SpendMonth.employee_id == Employee.id)
+        .outerjoin(Team, Team.id == Employee.team_id).where(*ours, SpendMonth.month == month)
+        .order_by(SpendMonth.counted_minor.desc(), SpendMonth.employee_id).limit(shown)).all()
     people = []
-    for employee, team, minor, count, _spenders in largest:
+    for employee, team, minor, count in largest:
         authority = config.roles.get(employee.role)
         people.append(PersonSpend(
             employee, team or "", authority.per_incident_limit if authority else Decimal(0),
@@ -89,15 +85,17 @@ def spend_report(session: Session, config: Policy, scope: Scope, month: str,
             int(count)))
     team_name = func.coalesce(Team.name, "")
     teams = session.execute(select(team_name, spent, everyone).join(
-        Employee, Employee.id == Compensation.employee_id).outerjoin(
-        Team, Team.id == Employee.team_id).where(*ours).group_by(team_name)
-        .order_by(spent.desc(), team_name).limit(shown)).all()
+        Employee, Employee.id == SpendMonth.employee_id).outerjoin(
+        Team, Team.id == Employee.team_id).where(*ours, SpendMonth.month == month)
+        .group_by(team_name).order_by(spent.desc(), team_name).limit(shown)).all()
+    mine = scope.where(Compensation.employee_id)
+    in_month = (mine, Compensation.created_at >= start, Compensation.created_at < end)
     kinds: Counter = Counter()
     others: Counter = Counter()
     decisions: Counter = Counter()
     for status, code, kind, count, minor in session.execute(  # one pass, a few rows
             select(Compensation.status, Compensation.currency, Compensation.kind,
-                   func.count(), spent).where(*in_month)
+                   func.count(), func.sum(Compensation.amount_minor)).where(*in_month)
             .group_by(Compensation.status, Compensation.currency, Compensation.kind)):
         if status != CompensationStatus.SELF_AUTHORISED:
             decisions[status] += int(count)
@@ -118,4 +116,4 @@ def spend_report(session: Session, config: Policy, scope: Scope, month: str,
         {kind: from_minor(minor) for kind, minor in kinds.most_common()},
         {code: from_minor(minor) for code, minor in others.items()},
         [(m, from_minor(int(trend.get(m) or 0))) for m in months], decisions, turnaround,
-        (largest[0][4] if largest else 0) - len(people), (teams[0][2] if teams else 0) - len(teams))
+        spenders - len(people), (teams[0][2] if teams else 0) - len(teams))

@@ -78,3 +78,96 @@ def count_feedback_0014() -> None:
     if rows:
         op.bulk_insert(sa.table("feedbackday", *(sa.column(name) for name in (
             "team_id", "day", "employee_id", "theme", *FEEDBACK_COUNTS_0014))), rows)
+
+
+# 0027: a month's points and goodwill per person kept by triggers (then storage/month_sums)
+MONTH_SUMS_0027 = {
+    "sqlite": [
+        """CREATE TRIGGER IF NOT EXISTS pointsmonth_on_entry AFTER INSERT ON ledgerentry
+        WHEN NEW.amount > 0
+        AND NEW.reason IN ('praise', 'suggestion', 'major_issue', 'golden_ear') BEGIN
+        INSERT INTO pointsmonth (month, employee_id, points, praise)
+        SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
+                         ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
+               NEW.employee_id, NEW.amount, NEW.reason = 'praise' WHERE true
+        ON CONFLICT (month, employee_id) DO UPDATE SET points = points + excluded.points,
+            praise = praise + excluded.praise; END""",
+        """CREATE TRIGGER IF NOT EXISTS spendmonth_on_insert AFTER INSERT ON compensation
+        WHEN NEW.status IN ('self_authorised', 'approved') BEGIN
+        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+                                own_largest, approved_count, approved_minor, counted_minor)
+        SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
+                         ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
+               NEW.employee_id, NEW.currency, NEW.status = 'self_authorised',
+               iif(NEW.status = 'self_authorised', NEW.amount_minor, 0),
+               iif(NEW.status = 'self_authorised', NEW.amount_minor, 0), NEW.status = 'approved',
+               iif(NEW.status = 'approved', NEW.amount_minor, 0), NEW.amount_minor WHERE true
+        ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            own_count = own_count + excluded.own_count,
+            own_minor = own_minor + excluded.own_minor,
+            own_largest = max(own_largest, excluded.own_largest),
+            approved_count = approved_count + excluded.approved_count,
+            approved_minor = approved_minor + excluded.approved_minor,
+            counted_minor = counted_minor + excluded.counted_minor; END""",
+        """CREATE TRIGGER IF NOT EXISTS spendmonth_on_decision AFTER UPDATE OF status
+        ON compensation WHEN (OLD.status = 'approved') != (NEW.status = 'approved') BEGIN
+        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+                                own_largest, approved_count, approved_minor, counted_minor)
+        SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
+                         ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
+               NEW.employee_id, NEW.currency, 0, 0, 0, iif(NEW.status = 'approved', 1, -1),
+               iif(NEW.status = 'approved', 1, -1) * NEW.amount_minor,
+               iif(NEW.status = 'approved', 1, -1) * NEW.amount_minor WHERE true
+        ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            approved_count = approved_count + excluded.approved_count,
+            approved_minor = approved_minor + excluded.approved_minor,
+            counted_minor = counted_minor + excluded.counted_minor; END""",
+    ],
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION frontline_month(at timestamptz) RETURNS text AS $$
+       SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= at
+                        ORDER BY starts_at DESC LIMIT 1), to_char(at AT TIME ZONE 'UTC', 'YYYY-MM'))
+       $$ LANGUAGE sql STABLE""",
+        """CREATE OR REPLACE FUNCTION pointsmonth_on_entry() RETURNS trigger AS $$ BEGIN
+       INSERT INTO pointsmonth AS m (month, employee_id, points, praise)
+       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.amount,
+               (NEW.reason = 'praise')::int)
+       ON CONFLICT (month, employee_id) DO UPDATE SET points = m.points + EXCLUDED.points,
+           praise = m.praise + EXCLUDED.praise;
+       RETURN NULL; END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER pointsmonth_on_entry AFTER INSERT ON ledgerentry
+        FOR EACH ROW WHEN (NEW.amount > 0
+        AND NEW.reason IN ('praise', 'suggestion', 'major_issue', 'golden_ear'))
+        EXECUTE FUNCTION pointsmonth_on_entry()""",
+        """CREATE OR REPLACE FUNCTION spendmonth_on_change() RETURNS trigger AS $$
+       DECLARE
+         own int := CASE WHEN TG_OP = 'INSERT' AND NEW.status = 'self_authorised' THEN 1 ELSE 0 END;
+         approved int := (NEW.status = 'approved')::int
+           - CASE WHEN TG_OP = 'UPDATE' AND OLD.status = 'approved' THEN 1 ELSE 0 END;
+       BEGIN
+       INSERT INTO spendmonth AS m (month, employee_id, currency, own_count, own_minor,
+                                    own_largest, approved_count, approved_minor, counted_minor)
+       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.currency, own,
+               own * NEW.amount_minor, own * NEW.amount_minor, approved,
+               approved * NEW.amount_minor, (own + approved) * NEW.amount_minor)
+       ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+           own_count = m.own_count + EXCLUDED.own_count,
+           own_minor = m.own_minor + EXCLUDED.own_minor,
+           own_largest = greatest(m.own_largest, EXCLUDED.own_largest),
+           approved_count = m.approved_count + EXCLUDED.approved_count,
+           approved_minor = m.approved_minor + EXCLUDED.approved_minor,
+           counted_minor = m.counted_minor + EXCLUDED.counted_minor;
+       RETURN NULL; END $$ LANGUAGE plpgsql""",
+        """CREATE OR REPLACE TRIGGER spendmonth_on_insert AFTER INSERT ON compensation
+        FOR EACH ROW WHEN (NEW.status IN ('self_authorised', 'approved'))
+        EXECUTE FUNCTION spendmonth_on_change()""",
+        """CREATE OR REPLACE TRIGGER spendmonth_on_decision AFTER UPDATE OF status ON compensation
+        FOR EACH ROW WHEN ((OLD.status = 'approved') != (NEW.status = 'approved'))
+        EXECUTE FUNCTION spendmonth_on_change()""",
+    ],
+}
+
+
+def keep_month_sums_0027() -> None:
+    for statement in MONTH_SUMS_0027.get(op.get_bind().dialect.name, []):
+        op.execute(sa.text(statement.replace(":", "\\:")))

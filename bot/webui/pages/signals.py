@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.webui.deps import CheckedForm, ConfigDep, PageError, PageScope, PageViewer, SessionDep
 from bot.webui.pages.base import Render, Run, done, page_router
-from bot.webui.pages.reports import Month
+from bot.webui.pages.reports import Month, Page
 from handlers.base import PRIVILEGED
 from handlers.reports.authority import coaching_lines
 from handlers.reports.signals import month_signals, visible
@@ -15,13 +15,20 @@ from handlers.signals import NOTE_LIMIT, DismissSignal
 from storage.models import Employee
 
 router = page_router(supervisors_only=True)
+SIGNALS_SHOWN = 50  # open signals on a page
 
 
 @router.get("/signals")
 def signals_page(scope: PageScope, session: SessionDep, month: Month, config: ConfigDep,
-                 viewer: PageViewer, render: Render) -> Response:
-    shown = visible(month_signals(session, config, month, scope), scope)
-    coach = coaching_lines(session, config, scope, month)
+                 viewer: PageViewer, render: Render, page: Page = 1) -> Response:
+    """The open signals a page at a time (a busy month of a large organisation finds
+    hundreds), the coaching and the dismissed ones on the first."""
+    found = visible(month_signals(session, config, month, scope), scope)
+    waiting = [s for s in found if s.dismissal is None]
+    first = page == 1
+    shown = waiting[(page - 1) * SIGNALS_SHOWN:page * SIGNALS_SHOWN] + (
+        [s for s in found if s.dismissal is not None] if first else [])
+    coach = coaching_lines(session, config, scope, month) if first else []
     named = {record.employee_id for signal in shown for record in signal.records} | {
         signal.dismissal.dismissed_by_id for signal in shown if signal.dismissal}
     names = dict(session.exec(select(Employee.id, Employee.name).where(
@@ -30,7 +37,8 @@ def signals_page(scope: PageScope, session: SessionDep, month: Month, config: Co
                   open=[s for s in shown if s.dismissal is None],
                   dismissed=[s for s in shown if s.dismissal is not None], coach=coach,
                   currency=config.organisation.currency,
-                  dismisses=viewer.employee.role in PRIVILEGED)
+                  dismisses=viewer.employee.role in PRIVILEGED, page=page,
+                  last=page * SIGNALS_SHOWN >= len(waiting))
 
 
 @router.post("/signals/dismiss")
