@@ -42,6 +42,7 @@ from storage import migrate
 from storage.engine import make_engine, refresh_statistics, transaction
 from storage.errors import FrontlineError
 from storage.models import ApiToken, Employee, RitualRun
+from storage.month_sums import keep_months
 
 if TYPE_CHECKING:
     from bot.runtime import Platforms
@@ -61,6 +62,7 @@ def open_database(config: Config, *, upgrade_sqlite: bool = True) -> Engine:
     with transaction(engine) as session:
         redemptions.sync_stock(session, {i.key: i.stock for i in config.catalog
                                          if i.stock is not None})
+        keep_months(session, config.organisation.tz)  # after an upgrade, not at HR's first page
     return engine
 
 

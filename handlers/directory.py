@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, select
 
 from handlers import limits
@@ -204,7 +205,7 @@ def _write(session: Session, config: Policy, rows: list[dict[str, str]],
                                       timezone=row["timezone"] or config.organisation.timezone)
             session.add(teams[row["team"]])
     session.flush()  # the new teams' ids, in one batch
-    created, touched, leaving = set(), set(), []
+    created, touched, leaving, new = set(), set(), [], []
     for row in rows:
         wanted = {"name": row["name"], "role": row["role"],
                   "team_id": teams[row["team"]].id if row["team"] else None,
@@ -214,8 +215,7 @@ def _write(session: Session, config: Policy, rows: list[dict[str, str]],
             wanted["start_date"] = _start_date(row["start_date"]) if row["start_date"] else None
         employee = existing.get(row["handle"])
         if employee is None:
-            existing[row["handle"]] = Employee(handle=row["handle"], **wanted)
-            session.add(existing[row["handle"]])
+            new.append({"handle": row["handle"], **wanted})
             created.add(row["handle"])
         elif any(getattr(employee, name) != value for name, value in wanted.items()):
             if employee.active and not wanted["active"]:
@@ -223,23 +223,34 @@ def _write(session: Session, config: Policy, rows: list[dict[str, str]],
             for name, value in wanted.items():
                 setattr(employee, name, value)
             touched.add(employee.handle)
-    session.flush()  # the new people's ids, in one batch
+    ids = {handle: employee.id for handle, employee in existing.items()}
+    if new:  # rows, not objects: building 50,000 of those took a third of the import
+        ids.update((handle, person_id) for person_id, handle in session.execute(
+            insert(Employee).returning(Employee.id, Employee.handle), new))
     moved = []  # (employee, platform, user id) to link once the old links are gone
+    supervised = []  # a new person's supervisor, once everyone has an id
     for row in rows:
-        employee = existing[row["handle"]]
-        supervisor_id = existing[row["supervisor"]].id if row["supervisor"] else None
-        if employee.supervisor_id != supervisor_id:
+        handle, employee = row["handle"], existing.get(row["handle"])
+        supervisor_id = ids[row["supervisor"]] if row["supervisor"] else None
+        if employee is None:
+            if supervisor_id is not None:
+                supervised.append({"person": ids[handle], "supervisor": supervisor_id})
+        elif employee.supervisor_id != supervisor_id:
             employee.supervisor_id = supervisor_id
-            touched.add(employee.handle)
+            touched.add(handle)
         for column, platform in identities.items():
-            current = linked.get((employee.id, platform))
+            current = linked.get((ids[handle], platform))
             if (current.platform_user_id if current else "") == row[column]:
                 continue
             if current is not None:
                 session.delete(current)
             if row[column]:
-                moved.append((employee.id, platform, row[column]))
-            touched.add(employee.handle)
+                moved.append((ids[handle], platform, row[column]))
+            touched.add(handle)
+    if supervised:
+        session.connection().execute(update(Employee).where(
+            Employee.id == bindparam("person")).values(supervisor_id=bindparam("supervisor")),
+            supervised)
     session.flush()  # the old links gone before the new ones take their ids
     session.add_all(ChatIdentity(employee_id=employee_id, platform=platform,
                                  platform_user_id=user_id)
