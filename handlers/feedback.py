@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from handlers import feedback_days, limits
 from handlers.feedback_days import batches
 from handlers.policy import Policy, Theme
-from handlers.recovery import voice
+from handlers.recovery import goodwill, voice
 from handlers.recovery.opening import Kept, open_cases
 from handlers.themes import tags
 from storage.errors import FrontlineError
@@ -162,7 +162,8 @@ def record_all(session: Session, placed: list[Placed], now: datetime, themes: li
 def _keep(session: Session, batch: list[Placed], now: datetime, themes: list[Theme],
           ) -> list[dict]:
     """The batch's responses as rows, each with its new id (None: seen before), counted
-    in the daily counts once, as each is kept once."""
+    in the daily counts and a promoter's marking their customer's earlier goodwill
+    recovered, once, as each is kept once."""
     rows = [{"kind": item.kind, "score": item.score, "text": item.text, "team_id": team_id,
              "employee_id": employee_id, "customer_ref": item.customer_ref,
              "touchpoint": item.touchpoint, "source": item.source, "source_id": item.source_id,
@@ -176,6 +177,9 @@ def _keep(session: Session, batch: list[Placed], now: datetime, themes: list[The
     feedback_days.count(connection(session), [
         (r["team_id"], r["employee_id"], r["received_at"], r["kind"], r["score"], r["themes"])
         for r in rows if r["id"] is not None])
+    goodwill.by_promoters(connection(session), [
+        r["id"] for r in rows if r["id"] is not None and r["customer_ref"]
+        and goodwill.promoter(r["kind"], r["score"])])
     return rows
 
 

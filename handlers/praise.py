@@ -21,14 +21,14 @@ from handlers.base import (
     queue_all,
 )
 from handlers.policy import PointsRules, Policy
-from handlers.recovery import voice
+from handlers.recovery import goodwill, voice
 from handlers.recovery.masking import mask
 from handlers.registry import Command, decides, handles, verb
 from handlers.words import leading_handle, reference, require
 from points import ledger
 from storage.enums import LedgerReason, PraiseStatus, Role
 from storage.models import Employee, Praise, Recording, TouchingMark
-from storage.rows import insert_row, insert_values
+from storage.rows import connection, insert_row, insert_values
 
 LOGGERS = (Role.SUPERVISOR, *PRIVILEGED)
 
@@ -140,7 +140,8 @@ def receive(session: Session, config: Policy, now: datetime, employee: Employee,
     """Praise pushed by a survey or feedback tool: credited at once, like a letter
     a supervisor logs, with the tool as its source and no person as the actor; the
     customer's words told with their phone numbers and e-mail addresses masked, and
-    credited to the customer's earlier recovery cases."""
+    credited to the customer's earlier recovery cases and goodwill. (Praise logged or
+    confirmed in chat names no customer: it recovers nothing.)"""
     praise = insert_row(session, Praise(
         employee_id=employee.id, text=text, attachment_ref=attachment, source=source,
         status=PraiseStatus.CREDITED, created_at=now, decided_at=now, customer_ref=customer_ref))
@@ -149,6 +150,8 @@ def receive(session: Session, config: Policy, now: datetime, employee: Employee,
     voice.arrived(session, config, now, ref=f"P{praise.id}", kind="praise", score=None,
                   text=text, customer_ref=customer_ref, employee_id=employee.id,
                   received_at=now)
+    if customer_ref:
+        goodwill.by_praise(connection(session), praise.id)
     return praise
 
 

@@ -117,14 +117,15 @@ class LedgerEntry(SQLModel, table=True):
 class Compensation(SQLModel, table=True):
     # Budgets sum one person's compensation since a day or month start; the recovery
     # figures find the goodwill given under a customer's reference, whatever its case;
-    # a month's spend by kind, and its customers compensated by several staff, are read
-    # from an index alone (HR's pages); the approvals signal reads the decisions of a
-    # window, everyone's or some approvers'.
+    # a month's spend by kind, its recovery yield and its customers compensated by several
+    # staff are read from an index alone (HR's pages); the approvals signal reads the
+    # decisions of a window, everyone's or some approvers'.
     __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),
                       Index("ix_compensation_customer_ref_lower", func.lower(
                           column("customer_ref"))),
                       Index("ix_compensation_month_sums", "created_at", "status", "currency",
-                            "employee_id", "amount_minor", "kind", "customer_ref"),
+                            "employee_id", "amount_minor", "kind", "customer_ref",
+                            "recovered_at"),
                       Index("ix_compensation_decided_at", "decided_at"),
                       Index("ix_compensation_decided_by_decided_at", "decided_by_id",
                             "decided_at"))
@@ -141,6 +142,8 @@ class Compensation(SQLModel, table=True):
     decision_comment: str = ""
     created_at: datetime = _when()
     decided_at: datetime | None = _when(nullable=True)
+    # the customer's first promoter score or credited praise after it (recovery yield)
+    recovered_at: datetime | None = _when(nullable=True)
 
 
 class Waiver(SQLModel, table=True):

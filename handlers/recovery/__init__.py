@@ -11,6 +11,8 @@ the case on or closes it with its outcome; the reminders chase its deadline.
 - `chasing`: the reminder before the deadline and the escalations after it;
 - `voice`: a good score told to the person named, and the customer's later good word
   credited to their cases (recovery yield);
+- `goodwill`: the customer's later promoter score or praise marks the goodwill they
+  were given recovered (the compensation page's recovery yield);
 - `weekly`: a team's cases over a week, for its weekly digest."""
 
 # registry.load imports the package: this declares the `recover` verb and its use cases.
