@@ -68,6 +68,16 @@ def test_far_above_the_team_median(chat):
     assert signals(chat, "wang") == [("above_team", "C2, C4, C5, C6, C7")]
 
 
+def test_the_median_of_an_even_team_is_its_two_middle_givers_averaged(chat):
+    for handle, amount in (("alice", 100), ("wang", 130), ("lilei", 150), ("bob", 100)):
+        chat.ok(handle, f"comp {amount} voucher #{handle} care")
+    for n in range(3):  # bob 400: within 3 × 140 (the lower middle alone would say 390)
+        chat.ok("bob", f"comp 100 voucher #X{n} care", now=chat.now + timedelta(days=n + 1))
+    assert signals(chat) == []
+    chat.ok("bob", "comp 30 voucher #X9 care", now=chat.now + timedelta(days=5))  # 430
+    assert [kind for kind, _refs in signals(chat)] == ["above_team"]  # (not above 3 × 150)
+
+
 def test_an_approver_who_approves_nearly_everything_from_one_requester(chat):
     for n in range(5):
         chat.ok("alice", f"comp 300 refund #R{n} broken", now=chat.now + timedelta(days=n))
@@ -176,6 +186,22 @@ def test_the_signals_page_for_every_role(app, chat):
     assert "Hana Xu" in after  # who dismissed it
     assert "已排除" in wang.get(page).text
     assert hana.get("/signals?month=2026-13").status_code == 400
+
+
+def test_the_signals_page_shows_the_open_signals_a_page_at_a_time(app, chat, monkeypatch):
+    from bot.webui.pages import signals as page
+    from tests.web_support import browser
+    monkeypatch.setattr(page, "SIGNALS_SHOWN", 1)
+    for handle in ("alice", "bob", "lilei"):  # one customer, three staff
+        chat.ok(handle, f"comp 20 voucher #K1 {handle}")
+    for n, amount in enumerate((180, 190, 195)):  # alice near her limit, three times
+        chat.ok("alice", f"comp {amount} refund #N{n} x", now=chat.now + timedelta(days=n))
+    hana = browser(app, chat, "hana")  # three signals: the customer, near, far above
+    pages = [hana.get(f"/signals?month=2026-11&page={n}").text for n in (1, 2, 3)]
+    assert [text.count('<section class="card signal"') for text in pages] == [1, 1, 1]
+    assert sum("#K1" in text for text in pages) == 1
+    assert ['rel="prev"' in text for text in pages] == [False, True, True]
+    assert ['rel="next"' in text for text in pages] == [True, True, False]
 
 
 def digest_lines(chat, handle):

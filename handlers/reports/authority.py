@@ -17,8 +17,6 @@ from storage.enums import Role
 from storage.models import Employee, SpendMonth, Team
 from storage.month_sums import keep_months
 
-TEAMS_BY_INDEX = 50
-
 
 class Person(NamedTuple):
     id: int
@@ -172,18 +170,15 @@ def authority_summary(session: Session, config: Policy, scope: Scope, month: str
 def coaching_for(session: Session, config: Policy, scope: Scope, month: str,
                  limit: int = 50) -> Coaching:
     """`coaching`, found by the database: who never used their authority this month while
-    peers in the same team and role did, the first `limit` named with those peers. Only
-    the teams where someone used it are read (a quiet month reads nobody), in one pass
-    that counts each team and role; then the people of the first groups with someone to
-    coach, by team, as many groups as fill the `limit` lines."""
-    busy = set(session.exec(select(Employee.team_id).join(
-        SpendMonth, SpendMonth.employee_id == Employee.id).where(
-        *_given(session, config, month), scope.where(SpendMonth.employee_id)).distinct()))
-    if not busy:
+    peers in the same team and role did, the first `limit` named with those peers. A
+    quiet month reads nobody; otherwise one pass counts each team and role, then the
+    people of the first groups with someone to coach are read by team, as many groups as
+    fill the `limit` lines."""
+    if session.execute(select(SpendMonth.employee_id).where(
+            *_given(session, config, month), scope.where(SpendMonth.employee_id))
+            .limit(1)).first() is None:
         return Coaching([], 0)
-    # a few busy teams are read by the team index; many, in one pass over everyone
-    people = _with_authority(session, config, scope, month,
-                             busy if len(busy) <= TEAMS_BY_INDEX else None)
+    people = _with_authority(session, config, scope, month)
     groups = [(team_id, role, int(count), int(used)) for team_id, role, count, used
               in session.execute(  # one row a team and role, in the order coached
                   select(people.c.team_id, people.c.role, func.count(),

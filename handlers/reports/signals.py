@@ -8,9 +8,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from statistics import median
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import Float, and_, case, cast, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, or_, select
 
@@ -124,8 +123,11 @@ def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
             *in_month, mine(Compensation.employee_id)).correlate(None)))
     candidates = candidates.group_by(ref).having(
         func.count(Compensation.employee_id.distinct()) >= settings.several_staff)
+    # found first, then their records by the index on the lowered reference: as a
+    # subquery, the month was read once more to test each record against it
+    found = list(session.exec(candidates))
     by_customer: dict[str, list[Compensation]] = defaultdict(list)
-    for record in _records(session, *in_month, ref.in_(candidates.correlate(None))):
+    for record in _records(session, *in_month, ref.in_(found)) if found else []:
         by_customer[record.customer_ref.lower()].append(record)
     window, signals = timedelta(days=settings.window_days), []
     for key, records in by_customer.items():
@@ -155,16 +157,21 @@ def _above_team(session, config, month, in_month, mine) -> list[Signal]:
         spending = spending.where(SpendMonth.employee_id.in_(
             select(member.id).where(member.team_id.in_(
                 select(theirs.team_id).where(mine(theirs.id)))).correlate(None)))
-    by_team: dict[int, dict[int, int]] = defaultdict(dict)
-    for employee_id, team_id, spent in session.exec(spending.order_by(SpendMonth.employee_id)):
-        by_team[team_id][employee_id] = int(spent)
-    flagged: list[tuple[int, int, float]] = []
-    for spent in by_team.values():
-        if len(spent) < settings.team_min_givers:
-            continue
-        usual = median(spent.values())
-        flagged += [(member, total, usual) for member, total in spent.items()
-                    if total > usual * settings.team_median_multiple]
+    # each team's median in the database: the middle one or two of its givers, ranked
+    ranked = spending.add_columns(
+        func.row_number().over(partition_by=Employee.team_id, order_by=(
+            SpendMonth.counted_minor, SpendMonth.employee_id)).label("place"),
+        func.count().over(partition_by=Employee.team_id).label("givers")).cte("ranked")
+    middle = select(ranked.c.team_id, cast(func.avg(ranked.c.counted_minor), Float)
+                    .label("usual")).where(
+        ranked.c.givers >= settings.team_min_givers,
+        (2 * ranked.c.place).in_([ranked.c.givers, ranked.c.givers + 1, ranked.c.givers + 2])
+    ).group_by(ranked.c.team_id).subquery()
+    flagged = [(member, int(total), float(usual)) for member, total, usual in session.execute(
+        select(ranked.c.employee_id, ranked.c.counted_minor, middle.c.usual)
+        .join(middle, middle.c.team_id == ranked.c.team_id)
+        .where(ranked.c.counted_minor > middle.c.usual * settings.team_median_multiple)
+        .order_by(ranked.c.employee_id))]
     records: dict[int, list[Compensation]] = defaultdict(list)
     if flagged:
         for record in _records(session, *counted, Compensation.employee_id.in_(
@@ -192,10 +199,11 @@ def _near_limit(session, config, month, in_month, mine) -> list[Signal]:
         people = people.where(mine(Compensation.employee_id))
     people = people.group_by(Compensation.employee_id).having(
         func.count() >= settings.near_limit_count)
+    found = list(session.exec(people))  # then only theirs, by the person's index
     records: dict[int, list[Compensation]] = defaultdict(list)
     for record, _ in session.exec(select(Compensation, Employee.id).where(
-            *close, Compensation.employee_id.in_(people.correlate(None)))
-            .order_by(Compensation.id)):
+            *close, Compensation.employee_id.in_(found)).order_by(Compensation.id)) \
+            if found else []:
         records[record.employee_id].append(record)
     return [Signal(f"near_limit:{who}:{month}", "near_limit", (who,),
                    {"count": str(len(found)), "share": f"{settings.near_limit_share:.0%}"},
