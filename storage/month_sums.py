@@ -156,12 +156,19 @@ def resume(core: Connection) -> None:
 def keep_months(session: Session, tz: ZoneInfo) -> None:
     """Make the sums those of `tz`'s months: one read when they are; otherwise write the
     calendar and rebuild them (writers wait meanwhile, so none adds twice or not at all)."""
-    kept = session.execute(select(MonthStart.timezone).limit(1)).scalar()
-    if kept == tz.key:
+    def kept() -> str | None:
+        return session.execute(select(MonthStart.timezone).limit(1)).scalar()
+
+    if kept() == tz.key:
         return
     core = session.connection()
-    if core.dialect.name == "postgresql":
-        core.execute(text("LOCK TABLE monthstart, ledgerentry, compensation IN SHARE MODE"))
+    if core.dialect.name == "postgresql":  # (SQLite's writers take turns already)
+        # one rebuilder at a time, the triggers still reading the calendar, then the
+        # records held still; the first may have rebuilt them meanwhile
+        core.execute(text("LOCK TABLE monthstart IN EXCLUSIVE MODE"))
+        if kept() == tz.key:
+            return
+        core.execute(text("LOCK TABLE ledgerentry, compensation IN SHARE MODE"))
     core.execute(delete(MonthStart))
     core.execute(insert(MonthStart), [
         {"starts_at": datetime(year, month, 1, tzinfo=tz).astimezone(UTC),

@@ -2,6 +2,7 @@
 the records summed again whatever wrote them, each record under the organisation's local
 month, and rebuilt when the timezone changes."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -69,3 +70,24 @@ def test_a_record_is_filed_under_its_local_month_and_refiled_when_the_timezone_c
     assert [row[0] for row in spend] == ["2026-11"]
     assert [row[0] for row in points] == ["2026-11"]
     assert (points, spend) == rebuilt(chat.engine)
+
+
+def test_two_first_readers_rebuild_once_between_them(chat):
+    """Two pages opened at once after an upgrade: one rebuilds, the other waits for it
+    and finds the sums done (on SQLite the writers take turns anyway)."""
+    credit(chat.engine, "alice", 10, "p1", reason="praise")
+    started, results = threading.Barrier(2), []
+
+    def first_page() -> None:
+        started.wait()
+        with transaction(chat.engine) as session:
+            keep_months(session, SHANGHAI)
+            results.append(session.execute(select(PointsMonth.points)).scalars().all())
+
+    readers = [threading.Thread(target=first_page) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert results == [[10], [10]]
+    assert kept(chat.engine) == rebuilt(chat.engine)
