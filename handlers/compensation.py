@@ -94,15 +94,22 @@ _SPENT_BY_TEAM = _SPENT.join(Employee.__table__, _PEOPLE.id == _COMP.employee_id
 
 
 def _spent(ctx: Context, query, who: int) -> Usage:
-    day, month = _period_starts(ctx)
-    today, this_month = ctx.session.execute(query, {
-        "day": day, "month": month, "currency": ctx.config.organisation.currency,
-        "who": who}).one()
+    today, this_month = ctx.session.execute(query, {**spent_parameters(ctx), "who": who}).one()
     return Usage(int(today), int(this_month))
 
 
 def usage(ctx: Context, employee: Employee) -> Usage:
     return _spent(ctx, _SPENT_BY_EMPLOYEE, employee.id)
+
+
+# today's and this month's spend of `who`, as scalar columns another statement reads
+SPENT_COLUMNS = tuple(_SPENT_BY_EMPLOYEE.with_only_columns(column).scalar_subquery()
+                      for column in _SPENT_BY_EMPLOYEE.selected_columns)
+
+
+def spent_parameters(ctx: Context) -> dict:
+    day, month = _period_starts(ctx)
+    return {"day": day, "month": month, "currency": ctx.config.organisation.currency}
 
 
 # The person's earlier compensation to one customer within the incident window, in one
@@ -267,10 +274,12 @@ def decide(ctx: Context, record_id: int, approve: bool, comment: str) -> Reply:
     return Reply.of(f"comp.{status}", ref=f"C{record_id}", amount=amount)
 
 
-def authority_summary(ctx: Context, employee: Employee) -> dict[str, str]:
+def authority_summary(ctx: Context, employee: Employee,
+                      spent: Usage | None = None) -> dict[str, str]:
+    """Their limit and budgets used (`spent`, when read already)."""
     authority = ctx.config.authority(employee.role)
     currency = ctx.config.organisation.currency
-    spent = usage(ctx, employee)
+    spent = spent or usage(ctx, employee)
 
     def budget(limit: Decimal | None, used: int) -> str:
         shown = money(used, currency)

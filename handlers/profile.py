@@ -1,13 +1,14 @@
 """`me` and the language switch: what a person can see and set about themselves."""
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from handlers import approvals, compensation, improvements
 from handlers.base import Context, Message, Reply, money
 from handlers.registry import Command, handles, verb, verb_alone
-from handlers.reports.board import BoardMonth, board, current_month
+from handlers.reports.board import BoardMonth, columns, current_month, parameters, rows
 from handlers.words import languages, require
 from storage.enums import WaiverStatus
 from storage.models import Employee, PointsAccount, Team, Waiver
@@ -34,24 +35,36 @@ def parse_lang(rest: list[str]) -> SetLanguage:
     return SetLanguage(languages()[rest[0].lower()])
 
 
-# The person's team, points, improvement cases and open waivers in one round trip.
-_SUMMARY = select(
+# The person's team, points, improvement cases, open waivers, budgets used and board in
+# one round trip.
+_SUMMARY = (
     select(Team.name).where(Team.id == bindparam("team")).scalar_subquery(),
     select(PointsAccount.balance).where(
         PointsAccount.employee_id == bindparam("who")).scalar_subquery(),
     improvements.CASES,
     select(func.count()).select_from(Waiver).where(
         Waiver.employee_id == bindparam("who"),
-        Waiver.status == WaiverStatus.OPEN).scalar_subquery())
+        Waiver.status == WaiverStatus.OPEN).scalar_subquery(),
+    *compensation.SPENT_COLUMNS)
+BOARD_MONTHS = 3
+
+
+@cache
+def _statement(currency: str) -> Select:
+    return select(*_SUMMARY, *columns(currency, BOARD_MONTHS))
 
 
 @handles(Me, reads_only=True)
 def me(ctx: Context, command: Me | None = None) -> Reply:
-    actor = ctx.actor
-    team, balance, cases, open_waivers = ctx.session.execute(
-        _SUMMARY, {"team": actor.team_id, "who": actor.id}).one()
-    authority = compensation.authority_summary(ctx, actor)
-    needed = ctx.config.points.career_improvement_cases
+    actor, config = ctx.actor, ctx.config
+    month = current_month(config, ctx.now)
+    team, balance, cases, open_waivers, today, this_month, *shown = ctx.session.execute(
+        _statement(config.organisation.currency), {
+            "team": actor.team_id, **compensation.spent_parameters(ctx),
+            **parameters(config, actor.id, month, BOARD_MONTHS)}).one()
+    authority = compensation.authority_summary(
+        ctx, actor, compensation.Usage(int(today), int(this_month)))
+    needed = config.points.career_improvement_cases
     reply = Reply.of(
         "me.summary", name=actor.name, role_key=f"role.{actor.role}",
         team=team or "-", limit=authority["limit"], today=authority["today"],
@@ -59,9 +72,8 @@ def me(ctx: Context, command: Me | None = None) -> Reply:
         cases=int(cases), needed=needed,
         career_key="me.career_met" if cases >= needed else "me.career_not_met",
         waivers=int(open_waivers), pending=len(approvals.waiting_for(ctx)))
-    months = board(ctx.session, ctx.config, actor.id, current_month(ctx.config, ctx.now), 3)
-    reply.messages += [Message("me.board"), *(board_line(row, ctx.config.organisation.currency,
-                                                         needed) for row in months)]
+    reply.messages += [Message("me.board"), *(board_line(row, config.organisation.currency,
+                                                         needed) for row in rows(month, shown))]
     return reply
 
 

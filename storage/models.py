@@ -118,15 +118,16 @@ class Compensation(SQLModel, table=True):
     # Budgets sum one person's compensation since a day or month start; the recovery
     # figures find the goodwill given under a customer's reference, whatever its case;
     # a month's spend by kind, its recovery yield and its customers compensated by several
-    # staff are read from an index alone (HR's pages); the approvals signal reads the
-    # decisions of a window, everyone's or some approvers'.
+    # staff are read from an index alone (HR's pages), and so are the decisions of a
+    # window the approvals signal reads, everyone's or some approvers'.
     __table_args__ = (Index("ix_compensation_employee_created", "employee_id", "created_at"),
                       Index("ix_compensation_customer_ref_lower", func.lower(
                           column("customer_ref"))),
                       Index("ix_compensation_month_sums", "created_at", "status", "currency",
                             "employee_id", "amount_minor", "kind", "customer_ref",
                             "recovered_at"),
-                      Index("ix_compensation_decided_at", "decided_at"),
+                      Index("ix_compensation_decided_at", "decided_at", "decided_by_id",
+                            "employee_id", "status"),
                       Index("ix_compensation_decided_by_decided_at", "decided_by_id",
                             "decided_at"))
     id: int | None = Field(default=None, primary_key=True)
@@ -557,14 +558,19 @@ class PointsMonth(SQLModel, table=True):
 class SpendMonth(SQLModel, table=True):
     """A person's goodwill in a local month and currency, kept by triggers on
     compensation: given on their own authority (count, sum, largest) and approved above
-    it; `counted_minor` is both, by which HR's pages rank the spenders."""
+    it; `counted_minor` is both, by which HR's pages rank the spenders, and a team's
+    givers are ranked for its median (the far-above-the-team signal)."""
 
     __table_args__ = (Index("ix_spendmonth_month_currency_counted", "month", "currency",
                             "counted_minor"),
+                      Index("ix_spendmonth_month_currency_team", "month", "currency",
+                            "team_id", "counted_minor"),
                       {"sqlite_with_rowid": False})
     month: str = Field(primary_key=True)
     employee_id: int = Field(primary_key=True)
     currency: str = Field(primary_key=True)
+    team_id: int | None = Field(default=None, description="the giver's team at their "
+                                "latest goodwill of the month")
     own_count: int = 0
     own_minor: int = Field(default=0, sa_type=BigInteger)
     own_largest: int = Field(default=0, sa_type=BigInteger)

@@ -1,6 +1,7 @@
 """A month's sums per person, kept by the database beside the records: points earned
 and praise (`pointsmonth`, from the ledger) and goodwill given (`spendmonth`, from
-compensation), each under the organisation's local month. HR's pages at 50,000 people
+compensation, with the giver's team as of their latest that month), each under the
+organisation's local month. HR's pages at 50,000 people
 read a row a person, ranked by an index, instead of grouping the month's records.
 
 Triggers keep them, so every writer (a command, an import, a hand-written INSERT) adds
@@ -30,7 +31,14 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel
 
 from storage.enums import CompensationStatus, LedgerReason
-from storage.models import Compensation, LedgerEntry, MonthStart, PointsMonth, SpendMonth
+from storage.models import (
+    Compensation,
+    Employee,
+    LedgerEntry,
+    MonthStart,
+    PointsMonth,
+    SpendMonth,
+)
 
 AWARDS = (LedgerReason.PRAISE, LedgerReason.SUGGESTION, LedgerReason.MAJOR_ISSUE,
           LedgerReason.GOLDEN_EAR)  # points earned: recognition, not redemptions or fixes
@@ -49,15 +57,18 @@ SQLITE = [
             praise = praise + excluded.praise; END""",
     f"""CREATE TRIGGER IF NOT EXISTS spendmonth_on_insert AFTER INSERT ON compensation
         WHEN NEW.status IN ('{_OWN}', '{_APPROVED}') BEGIN
-        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+        INSERT INTO spendmonth (month, employee_id, currency, team_id, own_count, own_minor,
                                 own_largest, approved_count, approved_minor, counted_minor)
         SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
                          ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
-               NEW.employee_id, NEW.currency, NEW.status = '{_OWN}',
+               NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id),
+               NEW.status = '{_OWN}',
                iif(NEW.status = '{_OWN}', NEW.amount_minor, 0),
                iif(NEW.status = '{_OWN}', NEW.amount_minor, 0), NEW.status = '{_APPROVED}',
                iif(NEW.status = '{_APPROVED}', NEW.amount_minor, 0), NEW.amount_minor WHERE true
         ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            team_id = excluded.team_id,
             own_count = own_count + excluded.own_count,
             own_minor = own_minor + excluded.own_minor,
             own_largest = max(own_largest, excluded.own_largest),
@@ -66,14 +77,17 @@ SQLITE = [
             counted_minor = counted_minor + excluded.counted_minor; END""",
     f"""CREATE TRIGGER IF NOT EXISTS spendmonth_on_decision AFTER UPDATE OF status
         ON compensation WHEN (OLD.status = '{_APPROVED}') != (NEW.status = '{_APPROVED}') BEGIN
-        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+        INSERT INTO spendmonth (month, employee_id, currency, team_id, own_count, own_minor,
                                 own_largest, approved_count, approved_minor, counted_minor)
         SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
                          ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
-               NEW.employee_id, NEW.currency, 0, 0, 0, iif(NEW.status = '{_APPROVED}', 1, -1),
+               NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id), 0, 0, 0,
+               iif(NEW.status = '{_APPROVED}', 1, -1),
                iif(NEW.status = '{_APPROVED}', 1, -1) * NEW.amount_minor,
                iif(NEW.status = '{_APPROVED}', 1, -1) * NEW.amount_minor WHERE true
         ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            team_id = excluded.team_id,
             approved_count = approved_count + excluded.approved_count,
             approved_minor = approved_minor + excluded.approved_minor,
             counted_minor = counted_minor + excluded.counted_minor; END""",
@@ -99,12 +113,15 @@ POSTGRESQL = [
          approved int := (NEW.status = '{_APPROVED}')::int
            - CASE WHEN TG_OP = 'UPDATE' AND OLD.status = '{_APPROVED}' THEN 1 ELSE 0 END;
        BEGIN
-       INSERT INTO spendmonth AS m (month, employee_id, currency, own_count, own_minor,
-                                    own_largest, approved_count, approved_minor, counted_minor)
-       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.currency, own,
+       INSERT INTO spendmonth AS m (month, employee_id, currency, team_id, own_count,
+                                    own_minor, own_largest, approved_count, approved_minor,
+                                    counted_minor)
+       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id), own,
                own * NEW.amount_minor, own * NEW.amount_minor, approved,
                approved * NEW.amount_minor, (own + approved) * NEW.amount_minor)
        ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+           team_id = EXCLUDED.team_id,
            own_count = m.own_count + EXCLUDED.own_count,
            own_minor = m.own_minor + EXCLUDED.own_minor,
            own_largest = greatest(m.own_largest, EXCLUDED.own_largest),
@@ -175,6 +192,8 @@ def keep_months(session: Session, tz: ZoneInfo) -> None:
          "month": f"{year}-{month:02d}", "timezone": tz.key}
         for year in range(FIRST_YEAR, LAST_YEAR + 1) for month in range(1, 13)])
     rebuild(core)
+    for table in ("monthstart", "pointsmonth", "spendmonth"):  # the planner sees them filled
+        core.execute(text(f"ANALYZE {table}"))
 
 
 def _month_of(at) -> object:
@@ -195,7 +214,9 @@ def rebuild(core: Connection) -> None:
                func.sum(case((earned.c.reason == LedgerReason.PRAISE, 1), else_=0)))
         .group_by(earned.c.month, earned.c.employee_id)))
     given = select(_month_of(Compensation.created_at).label("month"), Compensation.employee_id,
-                   Compensation.currency, Compensation.status, Compensation.amount_minor) \
+                   Compensation.currency, Employee.team_id, Compensation.status,
+                   Compensation.amount_minor) \
+        .join(Employee, Employee.id == Compensation.employee_id) \
         .where(Compensation.status.in_((_OWN, _APPROVED))).subquery()
 
     def summed(status: str | None, value=given.c.amount_minor, total=func.sum):
@@ -204,9 +225,10 @@ def rebuild(core: Connection) -> None:
 
     one = literal(1)
     core.execute(insert(SpendMonth).from_select(
-        ["month", "employee_id", "currency", "own_count", "own_minor", "own_largest",
-         "approved_count", "approved_minor", "counted_minor"],
-        select(given.c.month, given.c.employee_id, given.c.currency, summed(_OWN, one),
+        ["month", "employee_id", "currency", "team_id", "own_count", "own_minor",
+         "own_largest", "approved_count", "approved_minor", "counted_minor"],
+        select(given.c.month, given.c.employee_id, given.c.currency, given.c.team_id,
+               summed(_OWN, one),
                summed(_OWN), summed(_OWN, total=func.max), summed(_APPROVED, one),
                summed(_APPROVED), summed(None))
-        .group_by(given.c.month, given.c.employee_id, given.c.currency)))
+        .group_by(given.c.month, given.c.employee_id, given.c.currency, given.c.team_id)))

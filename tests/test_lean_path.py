@@ -50,7 +50,7 @@ BUDGETS = [
     ("wang", "praise @alice she found my ring", 9),
     ("alice", "comp 50 voucher #A7 parcel late", 6),  # + (PostgreSQL) lock, budgets, insert
     ("alice", "redeem coffee", 7),  # + redemption, debit, entry, the HR notifications
-    ("alice", "me", 6),  # + summary, budgets, pending, the board
+    ("alice", "me", 4),  # + summary, budgets and board in one, pending
     ("wang", "pending", 3),  # + every kind's waiting records
 ]
 

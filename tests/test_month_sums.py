@@ -42,11 +42,12 @@ def test_commands_keep_the_sums_the_records_add_up_to(chat):
     chat.ok("wang", "praise @alice stayed late to rebook a family")
     credit(chat.engine, "bob", 20, "s1", reason="suggestion")
     credit(chat.engine, "bob", -10, "r1", reason="redemption")  # spending is not earning
-    alice, bob = employee(chat.engine, "alice").id, employee(chat.engine, "bob").id
+    alice, bob = employee(chat.engine, "alice"), employee(chat.engine, "bob")
     points, spend = kept(chat.engine)
-    month = chat.now.astimezone(SHANGHAI).strftime("%Y-%m")
-    assert (month, alice, "CNY", 2, 20000, 12000, 1, 35000, 55000) in spend
-    assert (month, bob, "USD", 0, 0, 0, 1, 2000, 2000) in spend
+    month = chat.now.astimezone(SHANGHAI).strftime("%Y-%m")  # the giver's team with it
+    assert (month, alice.id, "CNY", alice.team_id, 2, 20000, 12000, 1, 35000, 55000) in spend
+    assert (month, bob.id, "USD", bob.team_id, 0, 0, 0, 1, 2000, 2000) in spend
+    alice, bob = alice.id, bob.id
     assert {(row[1], row[2]) for row in points} >= {(alice, 10), (bob, 20)}
     assert (points, spend) == rebuilt(chat.engine)
 

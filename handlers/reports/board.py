@@ -54,29 +54,45 @@ def _month(currency: str, n: int) -> list:
 
 
 @cache
-def _statement(currency: str, count: int) -> Select:
-    """`count` months in one statement, built once: `me` runs it on every call, and
-    building (and keying) a statement of some forty subqueries cost more than running it."""
-    return select(*(column for n in range(count) for column in _month(currency, n)))
+def columns(currency: str, count: int) -> tuple:
+    """`count` months' figures as scalar columns, built once: `me` reads them on every
+    call (with its own, in one statement), and building (and keying) some forty
+    subqueries cost more than running them. Their parameters: `parameters`."""
+    return tuple(column for n in range(count) for column in _month(currency, n))
+
+
+def parameters(config: Policy, employee_id: int, month: str, count: int) -> dict:
+    params: dict = {"who": employee_id}
+    for n, name in enumerate(months_back(month, count)):
+        params[f"since{n}"], params[f"until{n}"] = month_bounds(name, config.organisation.tz)
+    return params
+
+
+def rows(month: str, values: list) -> list[BoardMonth]:
+    """The months ending with `month`, oldest first, from the `columns`' values."""
+    values = [int(value or 0) for value in values]
+    width = len(_month("", 0))
+    shown = months_back(month, len(values) // width)
+    voiced, found = len(COLUMNS), []
+    for n, name in enumerate(shown):
+        row = values[n * width:(n + 1) * width]
+        praise, within, above, given, suggestions, issues = row[voiced:]
+        found.append(BoardMonth(name, CustomerVoice(*row[:voiced]), praise, within, above,
+                                given, suggestions + issues))
+    return found
 
 
 def board(session: Session, config: Policy, employee_id: int, month: str,
           count: int) -> list[BoardMonth]:
     """The `count` months ending with `month`, oldest first, in one round trip."""
-    shown = months_back(month, count)
-    params: dict = {"who": employee_id}
-    for n, name in enumerate(shown):
-        params[f"since{n}"], params[f"until{n}"] = month_bounds(name, config.organisation.tz)
-    values = [int(value or 0) for value in session.execute(
-        _statement(config.organisation.currency, count), params).one()]
-    width, voiced = len(values) // len(shown), len(COLUMNS)
-    rows = []
-    for n, name in enumerate(shown):
-        row = values[n * width:(n + 1) * width]
-        praise, within, above, given, suggestions, issues = row[voiced:]
-        rows.append(BoardMonth(name, CustomerVoice(*row[:voiced]), praise, within, above,
-                               given, suggestions + issues))
-    return rows
+    return rows(month, list(session.execute(_statement(config.organisation.currency, count),
+                                            parameters(config, employee_id, month, count))
+                            .one()))
+
+
+@cache
+def _statement(currency: str, count: int) -> Select:
+    return select(*columns(currency, count))
 
 
 def current_month(config: Policy, now: datetime) -> str:

@@ -8,9 +8,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from itertools import groupby
+from operator import itemgetter
 
-from sqlalchemy import Float, and_, case, cast, func
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, or_, select
 
 from handlers.base import money, to_minor
@@ -112,7 +113,10 @@ def visible_to_each(signals: list[Signal]) -> Callable[[Scope], list[Signal]]:
 
 
 def _records(session: Session, *where) -> list[Compensation]:
-    return list(session.exec(select(Compensation).where(*where).order_by(Compensation.id)))
+    """The compensations behind a signal, as rows (read, never changed: building an
+    object each cost a fifth of a busy month's signals)."""
+    return list(session.execute(select(Compensation.__table__).where(*where)
+                                .order_by(Compensation.id)))
 
 
 def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
@@ -148,30 +152,24 @@ def _above_team(session, config, month, in_month, mine) -> list[Signal]:
     settings, currency = config.signals, config.organisation.currency
     counted = (*in_month, Compensation.status.in_(COUNTED), Compensation.currency == currency)
     keep_months(session, config.organisation.tz)
-    spending = select(SpendMonth.employee_id, Employee.team_id, SpendMonth.counted_minor).join(
-        Employee, Employee.id == SpendMonth.employee_id).where(
-        SpendMonth.month == month, SpendMonth.currency == currency, SpendMonth.counted_minor > 0,
-        Employee.team_id.is_not(None))
-    if mine is not None:  # the teams of the people in the viewer's care, whole, read
-        member, theirs = aliased(Employee), aliased(Employee)  # by their people's index
-        spending = spending.where(SpendMonth.employee_id.in_(
-            select(member.id).where(member.team_id.in_(
-                select(theirs.team_id).where(mine(theirs.id)))).correlate(None)))
-    # each team's median in the database: the middle one or two of its givers, ranked
-    ranked = spending.add_columns(
-        func.row_number().over(partition_by=Employee.team_id, order_by=(
-            SpendMonth.counted_minor, SpendMonth.employee_id)).label("place"),
-        func.count().over(partition_by=Employee.team_id).label("givers")).cte("ranked")
-    middle = select(ranked.c.team_id, cast(func.avg(ranked.c.counted_minor), Float)
-                    .label("usual")).where(
-        ranked.c.givers >= settings.team_min_givers,
-        (2 * ranked.c.place).in_([ranked.c.givers, ranked.c.givers + 1, ranked.c.givers + 2])
-    ).group_by(ranked.c.team_id).subquery()
-    flagged = [(member, int(total), float(usual)) for member, total, usual in session.execute(
-        select(ranked.c.employee_id, ranked.c.counted_minor, middle.c.usual)
-        .join(middle, middle.c.team_id == ranked.c.team_id)
-        .where(ranked.c.counted_minor > middle.c.usual * settings.team_median_multiple)
-        .order_by(ranked.c.employee_id))]
+    # each team's givers in order of their spend, from the (month, currency, team, spent)
+    # index alone: its median is the middle one or two
+    spending = select(SpendMonth.team_id, SpendMonth.employee_id, SpendMonth.counted_minor) \
+        .where(SpendMonth.month == month, SpendMonth.currency == currency,
+               SpendMonth.counted_minor > 0, SpendMonth.team_id.is_not(None))
+    if mine is not None:  # the teams of the people in the viewer's care, whole
+        spending = spending.where(SpendMonth.team_id.in_(
+            select(Employee.team_id).where(mine(Employee.id)).correlate(None)))
+    flagged: list[tuple[int, int, float]] = []
+    for _team, givers in groupby(session.execute(spending.order_by(
+            SpendMonth.team_id, SpendMonth.counted_minor)), key=itemgetter(0)):
+        spent = [(member, int(total)) for _t, member, total in givers]
+        if len(spent) < settings.team_min_givers:
+            continue
+        usual = (spent[(len(spent) - 1) // 2][1] + spent[len(spent) // 2][1]) / 2
+        flagged += [(member, total, usual) for member, total in spent
+                    if total > usual * settings.team_median_multiple]
+    flagged.sort()
     records: dict[int, list[Compensation]] = defaultdict(list)
     if flagged:
         for record in _records(session, *counted, Compensation.employee_id.in_(
@@ -185,15 +183,21 @@ def _above_team(session, config, month, in_month, mine) -> list[Signal]:
 
 def _near_limit(session, config, month, in_month, mine) -> list[Signal]:
     settings, currency = config.signals, config.organisation.currency
+    limits = [(role, limit) for role in Role
+              if (limit := to_minor(config.authority(role).per_incident_limit))]
+    if not limits:
+        return []
     near = [and_(Employee.role == role,
                  Compensation.amount_minor >= settings.near_limit_share * limit,
-                 Compensation.amount_minor <= limit)
-            for role in Role if (limit := to_minor(config.authority(role).per_incident_limit))]
-    if not near:
-        return []
+                 Compensation.amount_minor <= limit) for role, limit in limits]
     close = (*in_month, Compensation.status == Status.SELF_AUTHORISED,
-             Compensation.currency == currency, or_(*near),
-             Employee.id == Compensation.employee_id)
+             Compensation.currency == currency,
+             # every role's range at once, read from the month's index: the person's role
+             # is looked up only for an amount near some limit
+             Compensation.amount_minor.between(
+                 settings.near_limit_share * min(limit for _r, limit in limits),
+                 max(limit for _r, limit in limits)),
+             or_(*near), Employee.id == Compensation.employee_id)
     people = select(Compensation.employee_id).where(*close)
     if mine is not None:
         people = people.where(mine(Compensation.employee_id))
@@ -201,8 +205,7 @@ def _near_limit(session, config, month, in_month, mine) -> list[Signal]:
         func.count() >= settings.near_limit_count)
     found = list(session.exec(people))  # then only theirs, by the person's index
     records: dict[int, list[Compensation]] = defaultdict(list)
-    for record, _ in session.exec(select(Compensation, Employee.id).where(
-            *close, Compensation.employee_id.in_(found)).order_by(Compensation.id)) \
+    for record in _records(session, *close, Compensation.employee_id.in_(found)) \
             if found else []:
         records[record.employee_id].append(record)
     return [Signal(f"near_limit:{who}:{month}", "near_limit", (who,),

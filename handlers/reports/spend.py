@@ -84,10 +84,11 @@ def spend_report(session: Session, config: Policy, scope: Scope, month: str,
             authority.monthly_budget if authority else None, from_minor(int(minor)),
             int(count)))
     team_name = func.coalesce(Team.name, "")
-    teams = session.execute(select(team_name, spent, everyone).join(
-        Employee, Employee.id == SpendMonth.employee_id).outerjoin(
-        Team, Team.id == Employee.team_id).where(*ours, SpendMonth.month == month)
-        .group_by(team_name).order_by(spent.desc(), team_name).limit(shown)).all()
+    teams = session.execute(select(team_name, spent, everyone).select_from(SpendMonth)
+                            .outerjoin(Team, Team.id == SpendMonth.team_id)  # as it gave
+                            .where(*ours, SpendMonth.month == month)
+                            .group_by(team_name).order_by(spent.desc(), team_name)
+                            .limit(shown)).all()
     mine = scope.where(Compensation.employee_id)
     in_month = (mine, Compensation.created_at >= start, Compensation.created_at < end)
     kinds: Counter = Counter()

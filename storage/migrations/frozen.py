@@ -94,15 +94,18 @@ MONTH_SUMS_0027 = {
             praise = praise + excluded.praise; END""",
         """CREATE TRIGGER IF NOT EXISTS spendmonth_on_insert AFTER INSERT ON compensation
         WHEN NEW.status IN ('self_authorised', 'approved') BEGIN
-        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+        INSERT INTO spendmonth (month, employee_id, currency, team_id, own_count, own_minor,
                                 own_largest, approved_count, approved_minor, counted_minor)
         SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
                          ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
-               NEW.employee_id, NEW.currency, NEW.status = 'self_authorised',
+               NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id),
+               NEW.status = 'self_authorised',
                iif(NEW.status = 'self_authorised', NEW.amount_minor, 0),
                iif(NEW.status = 'self_authorised', NEW.amount_minor, 0), NEW.status = 'approved',
                iif(NEW.status = 'approved', NEW.amount_minor, 0), NEW.amount_minor WHERE true
         ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            team_id = excluded.team_id,
             own_count = own_count + excluded.own_count,
             own_minor = own_minor + excluded.own_minor,
             own_largest = max(own_largest, excluded.own_largest),
@@ -111,14 +114,17 @@ MONTH_SUMS_0027 = {
             counted_minor = counted_minor + excluded.counted_minor; END""",
         """CREATE TRIGGER IF NOT EXISTS spendmonth_on_decision AFTER UPDATE OF status
         ON compensation WHEN (OLD.status = 'approved') != (NEW.status = 'approved') BEGIN
-        INSERT INTO spendmonth (month, employee_id, currency, own_count, own_minor,
+        INSERT INTO spendmonth (month, employee_id, currency, team_id, own_count, own_minor,
                                 own_largest, approved_count, approved_minor, counted_minor)
         SELECT coalesce((SELECT month FROM monthstart WHERE starts_at <= NEW.created_at
                          ORDER BY starts_at DESC LIMIT 1), strftime('%Y-%m', NEW.created_at)),
-               NEW.employee_id, NEW.currency, 0, 0, 0, iif(NEW.status = 'approved', 1, -1),
+               NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id), 0, 0, 0,
+               iif(NEW.status = 'approved', 1, -1),
                iif(NEW.status = 'approved', 1, -1) * NEW.amount_minor,
                iif(NEW.status = 'approved', 1, -1) * NEW.amount_minor WHERE true
         ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+            team_id = excluded.team_id,
             approved_count = approved_count + excluded.approved_count,
             approved_minor = approved_minor + excluded.approved_minor,
             counted_minor = counted_minor + excluded.counted_minor; END""",
@@ -145,12 +151,15 @@ MONTH_SUMS_0027 = {
          approved int := (NEW.status = 'approved')::int
            - CASE WHEN TG_OP = 'UPDATE' AND OLD.status = 'approved' THEN 1 ELSE 0 END;
        BEGIN
-       INSERT INTO spendmonth AS m (month, employee_id, currency, own_count, own_minor,
-                                    own_largest, approved_count, approved_minor, counted_minor)
-       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.currency, own,
+       INSERT INTO spendmonth AS m (month, employee_id, currency, team_id, own_count,
+                                    own_minor, own_largest, approved_count, approved_minor,
+                                    counted_minor)
+       VALUES (frontline_month(NEW.created_at), NEW.employee_id, NEW.currency,
+               (SELECT team_id FROM employee WHERE id = NEW.employee_id), own,
                own * NEW.amount_minor, own * NEW.amount_minor, approved,
                approved * NEW.amount_minor, (own + approved) * NEW.amount_minor)
        ON CONFLICT (month, employee_id, currency) DO UPDATE SET
+           team_id = EXCLUDED.team_id,
            own_count = m.own_count + EXCLUDED.own_count,
            own_minor = m.own_minor + EXCLUDED.own_minor,
            own_largest = greatest(m.own_largest, EXCLUDED.own_largest),

@@ -1,6 +1,6 @@
 """a month's points and goodwill per person, kept by triggers beside the records (HR's
 pages at 50,000 people read a row a person); the month's customers compensated by
-several staff read from the month's index alone
+several staff, and a window's decisions, read from an index alone
 
 Revision ID: 0027
 Revises: 0026
@@ -21,6 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 SUMS = ['created_at', 'status', 'currency', 'employee_id', 'amount_minor', 'kind']
+DECIDED = ['decided_at', 'decided_by_id', 'employee_id', 'status']  # the approvals signal's
 
 
 def upgrade() -> None:
@@ -47,6 +48,7 @@ def upgrade() -> None:
         sa.Column('month', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column('employee_id', sa.Integer(), nullable=False),
         sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column('team_id', sa.Integer(), nullable=True),
         sa.Column('own_count', sa.Integer(), nullable=False),
         sa.Column('own_minor', sa.BigInteger(), nullable=False),
         sa.Column('own_largest', sa.BigInteger(), nullable=False),
@@ -58,15 +60,21 @@ def upgrade() -> None:
     )
     op.create_index('ix_spendmonth_month_currency_counted', 'spendmonth',
                     ['month', 'currency', 'counted_minor'], unique=False)
+    op.create_index('ix_spendmonth_month_currency_team', 'spendmonth',
+                    ['month', 'currency', 'team_id', 'counted_minor'], unique=False)
     # filled by the triggers from now on, and from the records by the first report that
     # reads them, which knows the organisation's timezone (storage/month_sums.py)
     keep_month_sums_0027()
     op.drop_index('ix_compensation_month_sums', table_name='compensation')
     op.create_index('ix_compensation_month_sums', 'compensation', [*SUMS, 'customer_ref'],
                     unique=False)
+    op.drop_index('ix_compensation_decided_at', table_name='compensation')
+    op.create_index('ix_compensation_decided_at', 'compensation', DECIDED, unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_compensation_decided_at', table_name='compensation')
+    op.create_index('ix_compensation_decided_at', 'compensation', ['decided_at'], unique=False)
     op.drop_index('ix_compensation_month_sums', table_name='compensation')
     op.create_index('ix_compensation_month_sums', 'compensation', SUMS, unique=False)
     if op.get_bind().dialect.name == 'postgresql':
