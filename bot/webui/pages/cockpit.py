@@ -28,7 +28,7 @@ from handlers.calendar import month_bounds
 from handlers.council.commands import CouncilOpen
 from handlers.council.workflow import STEPS, CouncilStep
 from handlers.reports.mirror import cockpit
-from handlers.reports.recovery_figures import RecoveryFigures, recovery_figures
+from handlers.reports.recovery_figures import RecoveryFigures, custom_plans, recovery_figures
 from handlers.reports.trends import team_trend
 from handlers.reports.voices import customer_voice
 from handlers.words import HANDLE, REFERENCE
@@ -42,6 +42,7 @@ def cockpit_page(viewer: PageViewer, scope: PageScope, session: SessionDep, conf
                  month: Month, locale: Locale, render: Render,
                  team: str | None = None) -> Response:
     shown, visible = chosen_team(session, scope, viewer, team)
+    custom_plans(session)  # every query of the page, not only the recovery figures
     since, until = month_bounds(month, ZoneInfo(shown.timezone))  # the team's own days
     report = cockpit(session, config, shown.id, since, until)
     names = {theme.key: theme.name(locale) for theme in config.themes}
