@@ -78,6 +78,17 @@ def test_the_median_of_an_even_team_is_its_two_middle_givers_averaged(chat):
     assert [kind for kind, _refs in signals(chat)] == ["above_team"]  # (not above 3 × 150)
 
 
+def test_the_records_behind_a_signal_are_read_a_thousand_names_at_a_time(chat):
+    from handlers.reports.signals import _records_of
+    chat.ok("alice", "comp 20 voucher #A1 care")
+    chat.ok("bob", "comp 30 voucher #B1 care")
+    people = [employee(chat.engine, handle).id for handle in ("bob", "alice")]
+    with transaction(chat.engine) as session:  # more names than one statement takes here
+        found = _records_of(session, Compensation.employee_id,
+                            [*range(100_000, 102_500), *people])
+    assert [record.amount_minor for record in found] == [2000, 3000]
+
+
 def test_an_approver_who_approves_nearly_everything_from_one_requester(chat):
     for n in range(5):
         chat.ok("alice", f"comp 300 refund #R{n} broken", now=chat.now + timedelta(days=n))

@@ -119,6 +119,14 @@ def _records(session: Session, *where) -> list[Compensation]:
                                 .order_by(Compensation.id)))
 
 
+def _records_of(session: Session, column, values: list, *where) -> list[Compensation]:
+    """`_records` whose `column` is one of `values`, a thousand values a statement (a
+    statement's parameters are bounded: SQLite's at 32,766)."""
+    found = [record for start in range(0, len(values), 1000) for record in _records(
+        session, *where, column.in_(values[start:start + 1000]))]
+    return sorted(found, key=lambda record: record.id)
+
+
 def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
     ref = func.lower(Compensation.customer_ref)
     candidates = select(ref).where(*in_month, Compensation.customer_ref != "")
@@ -131,7 +139,7 @@ def _several_staff(session, settings, month, in_month, mine) -> list[Signal]:
     # subquery, the month was read once more to test each record against it
     found = list(session.exec(candidates))
     by_customer: dict[str, list[Compensation]] = defaultdict(list)
-    for record in _records(session, *in_month, ref.in_(found)) if found else []:
+    for record in _records_of(session, ref, found, *in_month):
         by_customer[record.customer_ref.lower()].append(record)
     window, signals = timedelta(days=settings.window_days), []
     for key, records in by_customer.items():
@@ -171,10 +179,9 @@ def _above_team(session, config, month, in_month, mine) -> list[Signal]:
                     if total > usual * settings.team_median_multiple]
     flagged.sort()
     records: dict[int, list[Compensation]] = defaultdict(list)
-    if flagged:
-        for record in _records(session, *counted, Compensation.employee_id.in_(
-                [member for member, _, _ in flagged])):
-            records[record.employee_id].append(record)
+    for record in _records_of(session, Compensation.employee_id,
+                              [member for member, _, _ in flagged], *counted):
+        records[record.employee_id].append(record)
     return [Signal(f"above_team:{member}:{month}", "above_team", (member,),
                    {"amount": money(total, currency), "median": money(int(usual), currency),
                     "multiple": f"{total / usual:.1f}"}, records[member], {"who": (member,)})
@@ -205,8 +212,7 @@ def _near_limit(session, config, month, in_month, mine) -> list[Signal]:
         func.count() >= settings.near_limit_count)
     found = list(session.exec(people))  # then only theirs, by the person's index
     records: dict[int, list[Compensation]] = defaultdict(list)
-    for record in _records(session, *close, Compensation.employee_id.in_(found)) \
-            if found else []:
+    for record in _records_of(session, Compensation.employee_id, found, *close):
         records[record.employee_id].append(record)
     return [Signal(f"near_limit:{who}:{month}", "near_limit", (who,),
                    {"count": str(len(found)), "share": f"{settings.near_limit_share:.0%}"},
