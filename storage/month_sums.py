@@ -43,6 +43,7 @@ from storage.models import (
 AWARDS = (LedgerReason.PRAISE, LedgerReason.SUGGESTION, LedgerReason.MAJOR_ISSUE,
           LedgerReason.GOLDEN_EAR)  # points earned: recognition, not redemptions or fixes
 FIRST_YEAR, LAST_YEAR = 1970, 2100
+KEPT = "frontline_months_kept"  # the session's note that the sums are its timezone's
 _AWARDS_SQL = ", ".join(f"'{reason}'" for reason in AWARDS)
 _OWN, _APPROVED = CompensationStatus.SELF_AUTHORISED.value, CompensationStatus.APPROVED.value
 
@@ -176,7 +177,10 @@ def keep_months(session: Session, tz: ZoneInfo) -> None:
     def kept() -> str | None:
         return session.execute(select(MonthStart.timezone).limit(1)).scalar()
 
+    if session.info.get(KEPT) == tz.key:  # asked already in this transaction's session
+        return
     if kept() == tz.key:
+        session.info[KEPT] = tz.key
         return
     core = session.connection()
     if core.dialect.name == "postgresql":  # (SQLite's writers take turns already)
@@ -194,6 +198,7 @@ def keep_months(session: Session, tz: ZoneInfo) -> None:
     rebuild(core)
     for table in ("monthstart", "pointsmonth", "spendmonth"):  # the planner sees them filled
         core.execute(text(f"ANALYZE {table}"))
+    session.info[KEPT] = tz.key
 
 
 def _month_of(at) -> object:

@@ -53,6 +53,9 @@ def _month(currency: str, n: int) -> list:
     return [*voice, praise, *given, *cases]
 
 
+WIDTH = len(_month("", 0))  # figures a month
+
+
 @cache
 def columns(currency: str, count: int) -> tuple:
     """`count` months' figures as scalar columns, built once: `me` reads them on every
@@ -71,11 +74,10 @@ def parameters(config: Policy, employee_id: int, month: str, count: int) -> dict
 def rows(month: str, values: list) -> list[BoardMonth]:
     """The months ending with `month`, oldest first, from the `columns`' values."""
     values = [int(value or 0) for value in values]
-    width = len(_month("", 0))
-    shown = months_back(month, len(values) // width)
+    shown = months_back(month, len(values) // WIDTH)
     voiced, found = len(COLUMNS), []
     for n, name in enumerate(shown):
-        row = values[n * width:(n + 1) * width]
+        row = values[n * WIDTH:(n + 1) * WIDTH]
         praise, within, above, given, suggestions, issues = row[voiced:]
         found.append(BoardMonth(name, CustomerVoice(*row[:voiced]), praise, within, above,
                                 given, suggestions + issues))
